@@ -1,0 +1,1 @@
+"""Pure domain logic: no network, no database, no settings import."""

@@ -1,0 +1,79 @@
+"""What the library server (Audiobookshelf) knows about its libraries and book items."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class SeriesRef:
+    """A book's membership of a series; ``sequence`` is kept as the server's text ("1.5", "1-3")."""
+
+    name: str
+    sequence: str | None = None
+    series_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Library:
+    id: str
+    name: str
+    media_type: str  # "book" or "podcast"
+    folders: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LibraryItem:
+    """One book item of a library, as the library server describes it."""
+
+    id: str
+    library_id: str
+    title: str
+    subtitle: str | None = None
+    authors: tuple[str, ...] = ()
+    narrators: tuple[str, ...] = ()
+    series: tuple[SeriesRef, ...] = ()
+    asin: str | None = None
+    isbn: str | None = None
+    publisher: str | None = None
+    published_year: int | None = None
+    language: str | None = None
+    genres: tuple[str, ...] = ()
+    description: str | None = None
+    duration_seconds: float | None = None
+    size_bytes: int | None = None
+    path: str | None = None
+    has_cover: bool = False
+    is_missing: bool = False
+    added_at: datetime | None = None
+    updated_at: datetime | None = None
+    # True when authors/series were parsed from the minified list form (series without sequences).
+    minified: bool = False
+    extra: dict[str, object] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class LibraryPage:
+    items: tuple[LibraryItem, ...]
+    total: int
+    page: int
+    limit: int
+
+
+@dataclass(frozen=True)
+class MetadataUpdate:
+    """Fields to write back to the library server; ``None`` means leave the field alone."""
+
+    title: str | None = None
+    subtitle: str | None = None
+    authors: tuple[str, ...] | None = None
+    narrators: tuple[str, ...] | None = None
+    series: tuple[SeriesRef, ...] | None = None
+    asin: str | None = None
+    isbn: str | None = None
+    publisher: str | None = None
+    published_year: int | None = None
+    language: str | None = None
+    genres: tuple[str, ...] | None = None
+    description: str | None = None

@@ -1,0 +1,129 @@
+"""Protocols the use cases depend on; one adapter per outside service implements each."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from shelfkeeper.domain.catalog import AuthorProfile, BookCandidate
+from shelfkeeper.domain.library import Library, LibraryItem, LibraryPage, MetadataUpdate
+from shelfkeeper.domain.releases import Release
+from shelfkeeper.domain.torrents import AddTorrent, TorrentInfo
+from shelfkeeper.domain.tracker import TrackerStats
+
+
+@dataclass(frozen=True)
+class ConnectionReport:
+    """The answer of a "test connection": what the system/integrations endpoint shows."""
+
+    service: str
+    configured: bool
+    reachable: bool
+    auth_ok: bool | None
+    version: str | None = None
+    error: str | None = None
+    error_code: str | None = None
+
+
+@dataclass(frozen=True)
+class BookQuery:
+    """What to look for at an indexer or a metadata source."""
+
+    title: str | None = None
+    author: str | None = None
+    narrator: str | None = None
+    series: str | None = None
+    isbn: str | None = None
+    asin: str | None = None
+    language: str | None = None
+
+
+@runtime_checkable
+class Testable(Protocol):
+    async def test_connection(self) -> ConnectionReport:
+        """Check reachability, version and credentials without raising."""
+        ...
+
+
+class LibraryServer(Testable, Protocol):
+    """Audiobookshelf."""
+
+    async def libraries(self) -> list[Library]: ...
+
+    async def items_page(
+        self, library_id: str, page: int, limit: int, *, updated_since: datetime | None = None
+    ) -> LibraryPage:
+        """One page of book items (minified: series without sequences)."""
+        ...
+
+    async def item(self, item_id: str) -> LibraryItem:
+        """One item, expanded: authors, narrators, series with sequences."""
+        ...
+
+    async def update_metadata(self, item_id: str, update: MetadataUpdate) -> LibraryItem: ...
+
+    async def scan_library(self, library_id: str) -> None:
+        """Ask for a scan; the server answers at once and scans in the background."""
+        ...
+
+
+class DownloadClient(Testable, Protocol):
+    """qBittorrent."""
+
+    async def add(self, torrent: AddTorrent) -> str:
+        """Add a torrent; returns its info hash (computed when the client does not say)."""
+        ...
+
+    async def info(
+        self, *, hashes: Sequence[str] | None = None, tag: str | None = None, category: str | None = None
+    ) -> list[TorrentInfo]: ...
+
+    async def pause(self, hashes: Sequence[str]) -> None: ...
+
+    async def resume(self, hashes: Sequence[str]) -> None: ...
+
+    async def delete(self, hashes: Sequence[str], *, delete_files: bool) -> None: ...
+
+    async def ensure_category(self, name: str, save_path: str | None = None) -> None: ...
+
+
+class Indexer(Testable, Protocol):
+    """Prowlarr or MyAnonamouse: finds releases."""
+
+    name: str
+
+    async def search(self, query: BookQuery, *, limit: int = 100) -> list[Release]: ...
+
+    async def fetch_torrent(self, release: Release) -> bytes:
+        """The .torrent file's bytes for a release."""
+        ...
+
+
+class MetadataSource(Testable, Protocol):
+    """Google Books, Audnexus/Audible, Open Library."""
+
+    name: str
+
+    async def search(self, query: BookQuery, *, limit: int = 10) -> list[BookCandidate]: ...
+
+    async def by_id(self, identifier: str) -> BookCandidate | None:
+        """A book by the provider's id (ASIN for Audnexus, ISBN/volume id otherwise)."""
+        ...
+
+
+class AuthorCatalogSource(Protocol):
+    """A provider that can list an author's books."""
+
+    name: str
+
+    async def author_books(self, author: str, *, author_id: str | None = None) -> list[BookCandidate]: ...
+
+    async def find_author(self, name: str) -> AuthorProfile | None: ...
+
+
+class TrackerAccount(Protocol):
+    """MyAnonamouse's account side: stats used by the grab policy."""
+
+    async def user_stats(self) -> TrackerStats: ...
