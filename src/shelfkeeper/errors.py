@@ -132,9 +132,7 @@ class ServiceError(ShelfkeeperError):
 
     default_code = "SERVICE_ERROR"
 
-    def __init__(
-        self, service: str, message: str, *, code: str | None = None, details: object = None
-    ) -> None:
+    def __init__(self, service: str, message: str, *, code: str | None = None, details: object = None) -> None:
         super().__init__(f"{service}: {message}", code=code, details=details)
         self.service = service
 
@@ -154,9 +152,7 @@ class ServiceAuthFailed(ServiceError):
 class ServiceRateLimited(ServiceError):
     default_code = "SERVICE_RATE_LIMITED"
 
-    def __init__(
-        self, service: str, message: str, *, retry_after: float | None = None, details: object = None
-    ) -> None:
+    def __init__(self, service: str, message: str, *, retry_after: float | None = None, details: object = None) -> None:
         super().__init__(service, message, details=details)
         self.retry_after = retry_after
 

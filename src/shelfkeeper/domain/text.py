@@ -16,8 +16,9 @@ _BOOK_NUMBER = re.compile(
     r"[,:\-–—(\[]*\s*\b(book|bk|vol|volume|part|episode|no|#)\.?\s*#?\s*\d+(\.\d+)?\b\s*[\)\]]?",
     re.IGNORECASE,
 )
-_SERIES_SUFFIX = re.compile(r"\s*[\(\[][^\)\]]*(series|saga|trilogy|cycle|chronicles)?[^\)\]]*#\s*\d+[^\)\]]*[\)\]]",
-                            re.IGNORECASE)
+_SERIES_SUFFIX = re.compile(
+    r"\s*[\(\[][^\)\]]*(series|saga|trilogy|cycle|chronicles)?[^\)\]]*#\s*\d+[^\)\]]*[\)\]]", re.IGNORECASE
+)
 _NON_WORD = re.compile(r"[^\w\s]")
 _SPACES = re.compile(r"\s+")
 _POSITION_WORDS = re.compile(r"^(book|bk|vol|volume|part|no|#)\.?\s*", re.IGNORECASE)
@@ -36,12 +37,12 @@ def fold(text: str) -> str:
 def strip_leading_article(folded: str) -> str:
     for article in _LEADING_ARTICLES:
         if folded.startswith(article):
-            return folded[len(article):]
+            return folded[len(article) :]
     return folded
 
 
 def move_trailing_article(title: str) -> str:
-    """"Hobbit, The" -> "The Hobbit"."""
+    """ "Hobbit, The" -> "The Hobbit"."""
     match = re.match(r"^(.*),\s*(the|a|an)$", title.strip(), re.IGNORECASE)
     if match:
         return f"{match.group(2)} {match.group(1)}"
@@ -58,7 +59,7 @@ def normalize_title(title: str) -> str:
 
 
 def normalize_author(name: str) -> str:
-    """"Sanderson, Brandon" and "Brandon  Sanderson" both give "brandon sanderson"; initials joined."""
+    """ "Sanderson, Brandon" and "Brandon  Sanderson" both give "brandon sanderson"; initials joined."""
     text = name.strip()
     if text.count(",") == 1:
         last, first = (part.strip() for part in text.split(","))

@@ -1,0 +1,1 @@
+"""Fake servers, one module per outside service."""
