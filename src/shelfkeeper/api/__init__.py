@@ -1,1 +1,1 @@
-"""api package."""
+"""The REST API."""

@@ -1,1 +1,1 @@
-"""db package."""
+"""Tables, sessions, repositories and migrations."""

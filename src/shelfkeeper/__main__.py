@@ -1,0 +1,5 @@
+"""``python -m shelfkeeper``."""
+
+from shelfkeeper.cli import main
+
+main()

@@ -1,0 +1,53 @@
+"""The FastAPI application: routers, envelope, error handlers, API-key auth, OpenAPI docs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+
+from shelfkeeper import __version__
+from shelfkeeper.api import exception_handlers
+from shelfkeeper.api.auth import authorization_header, require_api_key, x_api_key_header
+from shelfkeeper.api.routes import authors, books, downloads, metadata, scheduler, series, system
+from shelfkeeper.context import AppContext
+from shelfkeeper.settings import Settings, load_settings
+
+DESCRIPTION = """
+Shelfkeeper keeps an Audiobookshelf library complete and correct.
+
+Every response is an envelope: `{"success", "data", "error", "error_code", "timestamp"}`.
+Every route but `/health` needs the API key, sent as `Authorization: <key>`, `Authorization: Bearer <key>`
+or `X-Api-Key: <key>`. Error codes are listed in docs/error-codes.md.
+"""
+
+PROTECTED_ROUTERS = (books.router, series.router, authors.router, downloads.router, metadata.router,
+                     scheduler.router, system.router)
+
+
+def create_app(settings: Settings | None = None, *, context: AppContext | None = None) -> FastAPI:
+    """Build the app for ``settings`` (or an already built context, as the tests do)."""
+    context = context or AppContext.from_settings(settings or load_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        context.engine.dispose()
+
+    app = FastAPI(title="Shelfkeeper", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+                  openapi_tags=[{"name": name} for name in
+                                ("books", "series", "authors", "downloads", "metadata", "scheduler", "system")])
+    app.state.context = context
+    app.state.api_keys = context.api_keys
+    exception_handlers.install(app)
+    app.include_router(system.public_router)
+    guard = [Depends(require_api_key), Depends(authorization_header), Depends(x_api_key_header)]
+    for router in PROTECTED_ROUTERS:
+        app.include_router(router, dependencies=guard)
+    return app
+
+
+def app_factory() -> FastAPI:
+    """Entry point for ``uvicorn --factory`` (one per worker): settings from the environment."""
+    return create_app(load_settings())

@@ -1,0 +1,83 @@
+"""The one response envelope: ``{"success", "data", "error", "error_code", "timestamp"}``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+T = TypeVar("T")
+
+
+def utc_now_iso() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+class Envelope(BaseModel, Generic[T]):
+    """Every response body has this shape."""
+
+    success: bool = Field(description="True when the request did what it asked.")
+    data: T | None = Field(None, description="The result; null on error.")
+    error: str | None = Field(None, description="A human-readable message on error.")
+    error_code: str | None = Field(None, description="A stable machine code on error (see docs/error-codes.md).")
+    timestamp: str = Field(default_factory=utc_now_iso, description="When the answer was made, ISO-8601 UTC.")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list: the items, how many there are in all, and the window asked for."""
+
+    items: list[T]
+    total: int = Field(description="How many items match the filters, across all pages.")
+    limit: int
+    offset: int
+
+
+def ok(data: Any) -> dict[str, Any]:
+    """A success envelope (FastAPI validates it against the route's response model)."""
+    return {"success": True, "data": data, "error": None, "error_code": None, "timestamp": utc_now_iso()}
+
+
+def error_response(status: int, code: str, message: str, details: Any = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {
+        "success": False,
+        "data": None,
+        "error": message,
+        "error_code": code,
+        "timestamp": utc_now_iso(),
+    }
+    if details is not None:
+        body["details"] = jsonable_encoder(details)
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def error_example(code: str, message: str) -> dict[str, Any]:
+    """An OpenAPI example of an error envelope."""
+    return {"success": False, "data": None, "error": message, "error_code": code,
+            "timestamp": "2026-11-24T12:00:00Z"}
+
+
+_STANDARD_ERRORS = {
+    400: ("BAD_REQUEST", "The request body is not valid JSON."),
+    401: ("UNAUTHORIZED", "Missing API key: send it in the Authorization or X-Api-Key header."),
+    404: ("NOT_FOUND", "Not found."),
+    409: ("CONFLICT", "The request conflicts with the current state."),
+    422: ("VALIDATION_ERROR", "Invalid input: title: String should have at least 1 character"),
+    502: ("SERVICE_BAD_RESPONSE", "prowlarr: unexpected answer"),
+    503: ("SERVICE_UNREACHABLE", "prowlarr: connection refused"),
+}
+
+
+def error_responses(*statuses: int, codes: dict[int, tuple[str, str]] | None = None) -> dict[int | str, Any]:
+    """OpenAPI ``responses`` for the given statuses, each with an error envelope example."""
+    result: dict[int | str, Any] = {}
+    for status in (401, 422, *statuses):
+        code, message = (codes or {}).get(status) or _STANDARD_ERRORS[status]
+        result[status] = {
+            "description": code,
+            "content": {"application/json": {"example": error_example(code, message)}},
+        }
+    return result

@@ -1,0 +1,96 @@
+"""Book endpoints: list/search/filter, create, get, update, delete, stats, incomplete, corrections."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, status
+
+from shelfkeeper.api.deps import PageDep, SessionDep
+from shelfkeeper.api.envelope import Envelope, Page, error_responses, ok
+from shelfkeeper.api.schemas.books import BookCreate, BookRead, BookStats, BookUpdate, MetadataStatusName
+from shelfkeeper.api.schemas.common import Deleted
+from shelfkeeper.api.schemas.corrections import CorrectionRead
+from shelfkeeper.services import books
+
+router = APIRouter(prefix="/api/books", tags=["books"])
+NOT_FOUND = {404: ("BOOK_NOT_FOUND", "Book 42 not found.")}
+EXISTS = {409: ("BOOK_ALREADY_EXISTS", "Book 7 already has asin 'B002UZMLXM'.")}
+
+
+@router.get("", response_model=Envelope[Page[BookRead]], responses=error_responses())
+def list_books(
+    session: SessionDep,
+    page: PageDep,
+    q: Annotated[str | None, Query(max_length=200, description="Words to find in title, subtitle, "
+                                   "author, narrator and series.")] = None,
+    author_id: int | None = None,
+    author: Annotated[str | None, Query(max_length=300)] = None,
+    series_id: int | None = None,
+    series: Annotated[str | None, Query(max_length=300)] = None,
+    narrator: Annotated[str | None, Query(max_length=300)] = None,
+    status_: Annotated[Literal["in_library", "removed"] | None, Query(alias="status")] = None,
+    language: Annotated[str | None, Query(max_length=50)] = None,
+    has_asin: bool | None = None,
+    metadata_status: MetadataStatusName | None = None,
+    library_id: Annotated[str | None, Query(max_length=64)] = None,
+    sort: Annotated[str | None, Query(description="title, author, added, created, updated, year, duration, "
+                                      "size, quality, id; prefix '-' for descending.")] = None,
+) -> dict[str, object]:
+    """List, search and filter books, one page at a time."""
+    filters = books.BookFilters(q=q, author_id=author_id, author=author, series_id=series_id, series=series,
+                                narrator=narrator, status=status_, language=language, has_asin=has_asin,
+                                metadata_status=metadata_status, library_id=library_id)
+    result = books.list_books(session, filters, page, sort)
+    return ok(Page(items=[BookRead.of(b) for b in result.items], total=result.total, limit=result.limit,
+                   offset=result.offset))
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=Envelope[BookRead],
+             responses=error_responses(409, codes=EXISTS))
+def create_book(session: SessionDep, body: BookCreate) -> dict[str, object]:
+    """Add a book by hand."""
+    return ok(BookRead.of(books.create_book(session, body.model_dump())))
+
+
+@router.get("/stats", response_model=Envelope[BookStats], responses=error_responses())
+def book_stats(session: SessionDep) -> dict[str, object]:
+    """Library totals: books, removed, identifiers, hours, bytes, metadata statuses, languages."""
+    return ok(books.book_stats(session))
+
+
+@router.get("/incomplete", response_model=Envelope[Page[BookRead]], responses=error_responses())
+def incomplete_books(session: SessionDep, page: PageDep) -> dict[str, object]:
+    """Books lacking an ASIN, series, narrator, description or cover."""
+    result = books.incomplete_books(session, page)
+    return ok(Page(items=[BookRead.of(b) for b in result.items], total=result.total, limit=result.limit,
+                   offset=result.offset))
+
+
+@router.get("/{book_id}", response_model=Envelope[BookRead], responses=error_responses(404, codes=NOT_FOUND))
+def get_book(session: SessionDep, book_id: int) -> dict[str, object]:
+    """One book."""
+    return ok(BookRead.of(books.get_book(session, book_id)))
+
+
+@router.put("/{book_id}", response_model=Envelope[BookRead],
+            responses=error_responses(404, 409, codes={**NOT_FOUND, **EXISTS}))
+def update_book(session: SessionDep, book_id: int, body: BookUpdate) -> dict[str, object]:
+    """Replace a book's fields."""
+    return ok(BookRead.of(books.update_book(session, book_id, body.model_dump())))
+
+
+@router.delete("/{book_id}", response_model=Envelope[Deleted], responses=error_responses(404, codes=NOT_FOUND))
+def delete_book(session: SessionDep, book_id: int) -> dict[str, object]:
+    """Forget a book (the files in the library are not touched)."""
+    books.delete_book(session, book_id)
+    return ok(Deleted(id=book_id))
+
+
+@router.get("/{book_id}/corrections", response_model=Envelope[Page[CorrectionRead]],
+            responses=error_responses(404, codes=NOT_FOUND))
+def book_corrections(session: SessionDep, book_id: int, page: PageDep) -> dict[str, object]:
+    """A book's metadata correction history, newest first."""
+    result = books.book_corrections(session, book_id, page)
+    return ok(Page(items=[CorrectionRead.model_validate(c) for c in result.items], total=result.total,
+                   limit=result.limit, offset=result.offset))

@@ -1,0 +1,81 @@
+"""Series endpoints: list, create, get, update, delete, a series' books, completion summary."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from shelfkeeper.api.deps import PageDep, SessionDep
+from shelfkeeper.api.envelope import Envelope, Page, error_responses, ok
+from shelfkeeper.api.schemas.books import BookRead
+from shelfkeeper.api.schemas.common import Deleted
+from shelfkeeper.api.schemas.series import CompletionSummary, SeriesCreate, SeriesRead, SeriesUpdate
+from shelfkeeper.services import series as service
+
+router = APIRouter(prefix="/api/series", tags=["series"])
+NOT_FOUND = {404: ("SERIES_NOT_FOUND", "Series 42 not found.")}
+EXISTS = {409: ("SERIES_ALREADY_EXISTS", "Series 3 is already called 'The Expanse'.")}
+
+
+@router.get("", response_model=Envelope[Page[SeriesRead]], responses=error_responses())
+def list_series(
+    session: SessionDep, page: PageDep,
+    q: Annotated[str | None, Query(max_length=200, description="Words of the series name.")] = None,
+    monitored: bool | None = None,
+    complete: Annotated[bool | None, Query(description="Only complete (true) or incomplete (false) series.")] = None,
+    sort: Annotated[str | None, Query(description="name, completion, owned, created, updated, id; "
+                                      "'-' for descending.")] = None,
+) -> dict[str, object]:
+    """List series with their completion."""
+    result = service.list_series(session, service.SeriesFilters(q=q, monitored=monitored, complete=complete),
+                                 page, sort)
+    return ok(Page(items=[SeriesRead.model_validate(s) for s in result.items], total=result.total,
+                   limit=result.limit, offset=result.offset))
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=Envelope[SeriesRead],
+             responses=error_responses(409, codes=EXISTS))
+def create_series(session: SessionDep, body: SeriesCreate) -> dict[str, object]:
+    """Add a series by hand (library sync adds the rest)."""
+    return ok(SeriesRead.model_validate(service.create_series(session, body.model_dump())))
+
+
+@router.get("/completion-summary", response_model=Envelope[CompletionSummary], responses=error_responses())
+def completion_summary(
+    session: SessionDep, page: PageDep,
+    q: Annotated[str | None, Query(max_length=200)] = None, monitored: bool | None = None,
+    complete: bool | None = None,
+) -> dict[str, object]:
+    """Owned against known positions for every series, with the missing positions."""
+    filters = service.SeriesFilters(q=q, monitored=monitored, complete=complete)
+    return ok(service.completion_summary(session, filters, page))
+
+
+@router.get("/{series_id}", response_model=Envelope[SeriesRead], responses=error_responses(404, codes=NOT_FOUND))
+def get_series(session: SessionDep, series_id: int) -> dict[str, object]:
+    """One series."""
+    return ok(SeriesRead.model_validate(service.get_series(session, series_id)))
+
+
+@router.put("/{series_id}", response_model=Envelope[SeriesRead],
+            responses=error_responses(404, 409, codes={**NOT_FOUND, **EXISTS}))
+def update_series(session: SessionDep, series_id: int, body: SeriesUpdate) -> dict[str, object]:
+    """Replace a series' fields (name, known positions, monitored…)."""
+    return ok(SeriesRead.model_validate(service.update_series(session, series_id, body.model_dump())))
+
+
+@router.delete("/{series_id}", response_model=Envelope[Deleted], responses=error_responses(404, codes=NOT_FOUND))
+def delete_series(session: SessionDep, series_id: int) -> dict[str, object]:
+    """Forget a series (its books stay)."""
+    service.delete_series(session, series_id)
+    return ok(Deleted(id=series_id))
+
+
+@router.get("/{series_id}/books", response_model=Envelope[Page[BookRead]],
+            responses=error_responses(404, codes=NOT_FOUND))
+def series_books(session: SessionDep, series_id: int, page: PageDep) -> dict[str, object]:
+    """A series' books in reading order."""
+    result = service.series_books(session, series_id, page)
+    return ok(Page(items=[BookRead.of(b) for b in result.items], total=result.total, limit=result.limit,
+                   offset=result.offset))

@@ -1,0 +1,68 @@
+"""System endpoints: health (public), status, configuration, statistics, failed attempts."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from shelfkeeper.api.deps import ContextDep, PageDep, SessionDep
+from shelfkeeper.api.envelope import Envelope, Page, error_responses, ok
+from shelfkeeper.api.schemas.records import FailedAttemptRead
+from shelfkeeper.domain.lifecycle import FailureKind
+from shelfkeeper.services import system
+from shelfkeeper.services.records import FAILED_ATTEMPTS, get_record, list_records
+
+public_router = APIRouter(tags=["system"])
+router = APIRouter(prefix="/api/system", tags=["system"])
+NOT_FOUND = {404: ("FAILED_ATTEMPT_NOT_FOUND", "Failed attempt 42 not found.")}
+
+
+@public_router.get("/health", response_model=Envelope[dict[str, Any]], responses={
+    200: {"content": {"application/json": {"example": {
+        "success": True, "data": {"status": "ok", "version": "0.1.0", "database": {"reachable": True, "error": None}},
+        "error": None, "error_code": None, "timestamp": "2026-11-24T12:00:00Z"}}}}})
+def health(context: ContextDep) -> dict[str, object]:
+    """Public: is the service up and its database reachable. Needs no API key."""
+    return ok(system.health(context))
+
+
+@router.get("/status", response_model=Envelope[dict[str, Any]], responses=error_responses())
+def status(context: ContextDep) -> dict[str, object]:
+    """Version, database (backend, revision), uptime, scheduler and configuration notes."""
+    return ok(system.status(context))
+
+
+@router.get("/config", response_model=Envelope[dict[str, Any]], responses=error_responses())
+def configuration(context: ContextDep) -> dict[str, object]:
+    """Every setting in force, secrets redacted."""
+    return ok(system.redacted_configuration(context))
+
+
+@router.get("/stats", response_model=Envelope[dict[str, Any]], responses=error_responses())
+def statistics(session: SessionDep) -> dict[str, object]:
+    """Counts of books, series, authors, and of wanted books, downloads, tasks and corrections by status."""
+    return ok(system.statistics(session))
+
+
+@router.get("/failed-attempts", response_model=Envelope[Page[FailedAttemptRead]], responses=error_responses())
+def failed_attempts(
+    session: SessionDep, page: PageDep,
+    kind: FailureKind | None = None,
+    book_id: int | None = None, missing_book_id: int | None = None, download_id: int | None = None,
+    task_id: int | None = None,
+    sort: Annotated[str | None, Query(description="created, id; '-' for descending.")] = None,
+) -> dict[str, object]:
+    """The permanent audit trail of failures, newest first."""
+    filters = {"kind": kind, "book_id": book_id, "missing_book_id": missing_book_id, "download_id": download_id,
+               "task_id": task_id}
+    result = list_records(session, FAILED_ATTEMPTS, filters, page, sort)
+    return ok(Page(items=[FailedAttemptRead.model_validate(f) for f in result.items], total=result.total,
+                   limit=result.limit, offset=result.offset))
+
+
+@router.get("/failed-attempts/{attempt_id}", response_model=Envelope[FailedAttemptRead],
+            responses=error_responses(404, codes=NOT_FOUND))
+def failed_attempt(session: SessionDep, attempt_id: int) -> dict[str, object]:
+    """One failure with its evidence."""
+    return ok(FailedAttemptRead.model_validate(get_record(session, FAILED_ATTEMPTS, attempt_id)))

@@ -1,0 +1,55 @@
+"""Author schemas: AuthorCreate, AuthorUpdate, AuthorRead, AuthorSeriesRead."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shelfkeeper.api.schemas.common import Asin, Name, StrictModel
+from shelfkeeper.api.schemas.series import SeriesRead
+
+
+class AuthorFieldsIn(StrictModel):
+    name: Name
+    asin: Asin | None = None
+    provider_ids: dict[str, str] = Field(default_factory=dict)
+    description: str | None = Field(None, max_length=100_000)
+    image_url: str | None = Field(None, max_length=1000, pattern=r"^https?://")
+    monitored: bool = True
+    abs_id: str | None = Field(None, max_length=64)
+
+    model_config = {"extra": "forbid", "json_schema_extra": {"examples": [
+        {"name": "Brandon Sanderson", "asin": "B001IGFHW6", "monitored": True}]}}
+
+
+class AuthorCreate(AuthorFieldsIn):
+    """An author to follow."""
+
+
+class AuthorUpdate(AuthorFieldsIn):
+    """The whole author (PUT)."""
+
+
+class AuthorRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    sort_name: str
+    abs_id: str | None
+    asin: str | None
+    provider_ids: dict[str, Any]
+    description: str | None
+    image_url: str | None
+    monitored: bool
+    last_catalogue_check_at: datetime | None
+    book_count: int = 0
+    created_at: datetime
+    updated_at: datetime
+
+
+class AuthorSeriesRead(BaseModel):
+    series: SeriesRead
+    books_by_author: int

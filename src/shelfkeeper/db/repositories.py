@@ -1,0 +1,131 @@
+"""Lookups and denormalised fields shared by the use cases that write books, authors and series."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shelfkeeper.db.tables import Author, Book, BookAuthor, BookNarrator, BookSeries, Series
+from shelfkeeper.domain.positions import covered_positions
+from shelfkeeper.domain.text import fold, normalize_author, normalize_title, parse_position, strip_leading_article
+
+
+def author_key(name: str) -> str:
+    return normalize_author(name)
+
+
+def series_key(name: str) -> str:
+    return strip_leading_article(fold(name))
+
+
+def sort_name(name: str) -> str:
+    """"Brandon Sanderson" -> "Sanderson, Brandon" (names already in that form stay)."""
+    stripped = " ".join(name.split())
+    if "," in stripped or " " not in stripped:
+        return stripped
+    first, _, last = stripped.rpartition(" ")
+    return f"{last}, {first}"
+
+
+def get_or_create_author(session: Session, name: str) -> Author:
+    key = author_key(name)
+    author = session.scalar(select(Author).where(Author.name_key == key))
+    if author is None:
+        author = Author(name=" ".join(name.split()), name_key=key, sort_name=sort_name(name))
+        session.add(author)
+        session.flush()
+    return author
+
+
+def get_or_create_series(session: Session, name: str) -> Series:
+    key = series_key(name)
+    series = session.scalar(select(Series).where(Series.name_key == key))
+    if series is None:
+        series = Series(name=" ".join(name.split()), name_key=key)
+        session.add(series)
+        session.flush()
+    return series
+
+
+def position_sort(position: str | None) -> float | None:
+    parsed = parse_position(position)
+    return float(parsed[0]) if parsed else None
+
+
+def set_book_people(
+    session: Session,
+    book: Book,
+    authors: Sequence[str] | None = None,
+    narrators: Sequence[str] | None = None,
+    series: Sequence[tuple[str, str | None]] | None = None,
+) -> set[int]:
+    """Replace the book's authors, narrators and series (None leaves one alone); returns touched series ids."""
+    # Sort keys first, so that the book can be flushed when a new author or series is.
+    book.title_sort = normalize_title(book.title) or fold(book.title)
+    with session.no_autoflush:
+        touched = {link.series_id for link in book.series_links}
+        if authors is not None:
+            unique_authors = _unique(authors, author_key)
+            book.author_links = [
+                BookAuthor(author=get_or_create_author(session, name), ordinal=index)
+                for index, name in enumerate(unique_authors)
+            ]
+            book.author_sort = sort_name(unique_authors[0]).lower() if unique_authors else ""
+        if narrators is not None:
+            book.narrator_links = [
+                BookNarrator(name=name, ordinal=index) for index, name in enumerate(_unique(narrators, fold))
+            ]
+        if series is not None:
+            links: list[BookSeries] = []
+            seen: set[int] = set()
+            for name, position in series:
+                row = get_or_create_series(session, name)
+                if row.id in seen:
+                    continue
+                seen.add(row.id)
+                links.append(BookSeries(series=row, series_id=row.id, position=position,
+                                        position_sort=position_sort(position)))
+            book.series_links = links
+            touched |= seen
+        refresh_search_fields(book)
+    return touched
+
+
+def refresh_search_fields(book: Book) -> None:
+    """Recompute the folded text the search matches and the title sort key."""
+    people = [link.author.name for link in book.author_links] + [link.name for link in book.narrator_links]
+    series = [link.series.name for link in book.series_links]
+    parts = [book.title, book.subtitle or "", *people, *series]
+    book.search_text = " " + fold(" ".join(parts)) + " "
+    book.title_sort = normalize_title(book.title) or fold(book.title)
+
+
+def refresh_series_stats(session: Session, series_ids: Iterable[int]) -> None:
+    """Owned count and completion (distinct owned positions / known total) of each series."""
+    for series_id in set(series_ids):
+        series = session.get(Series, series_id)
+        if series is None:
+            continue
+        rows = session.execute(
+            select(BookSeries.position).join(Book, Book.id == BookSeries.book_id)
+            .where(BookSeries.series_id == series_id, Book.in_library.is_(True))
+        ).all()
+        labels = [position for (position,) in rows]
+        positions = covered_positions(labels)
+        unnumbered = sum(1 for label in labels if parse_position(label) is None)
+        series.owned_count = len(positions) + unnumbered
+        known = series.known_total or len(series.known_positions or [])
+        series.completion = min(1.0, len(positions) / known) if known else None
+
+
+def _unique(values: Sequence[str], key: object) -> list[str]:
+    seen: set[str] = set()
+    result: list[str] = []
+    for value in values:
+        cleaned = " ".join(value.split())
+        marker = key(cleaned) if callable(key) else cleaned
+        if cleaned and marker not in seen:
+            seen.add(marker)
+            result.append(cleaned)
+    return result

@@ -1,0 +1,116 @@
+"""Author use cases: list, create, read, update, delete, an author's books and series."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Session
+
+from shelfkeeper.db.repositories import author_key, sort_name
+from shelfkeeper.db.tables import Author, Book, BookAuthor, BookSeries, Series
+from shelfkeeper.errors import Conflict, NotFound
+from shelfkeeper.services.books import SORTS as BOOK_SORTS
+from shelfkeeper.services.paging import PageRequest, PageResult, order_by, paginate
+
+SORTS: dict[str, ColumnElement[Any]] = {
+    "name": Author.sort_name, "created": Author.created_at, "updated": Author.updated_at,
+    "last_check": Author.last_catalogue_check_at, "id": Author.id,
+}
+EDITABLE = ("name", "asin", "provider_ids", "description", "image_url", "monitored", "abs_id")
+
+
+@dataclass(frozen=True)
+class AuthorFilters:
+    q: str | None = None
+    monitored: bool | None = None
+    has_asin: bool | None = None
+
+
+def _conditions(filters: AuthorFilters) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if filters.q:
+        conditions.append(Author.name_key.contains(author_key(filters.q), autoescape=True))
+    if filters.monitored is not None:
+        conditions.append(Author.monitored.is_(filters.monitored))
+    if filters.has_asin is not None:
+        conditions.append(Author.asin.is_not(None) if filters.has_asin else Author.asin.is_(None))
+    return conditions
+
+
+def list_authors(session: Session, filters: AuthorFilters, page: PageRequest, sort: str | None) -> PageResult[Author]:
+    query: Select[Any] = select(Author).where(*_conditions(filters))
+    return paginate(session, query, page, order_by(sort, SORTS, "name"), Author.id)
+
+
+def get_author(session: Session, author_id: int) -> Author:
+    author = session.get(Author, author_id)
+    if author is None:
+        raise NotFound(f"Author {author_id} not found.", code="AUTHOR_NOT_FOUND")
+    return author
+
+
+def _check_name(session: Session, name: str, author_id: int | None = None) -> str:
+    key = author_key(name)
+    clash = session.scalar(select(Author.id).where(Author.name_key == key, Author.id != (author_id or -1)))
+    if clash is not None:
+        raise Conflict(f"Author {clash} is already called {name!r}.", code="AUTHOR_ALREADY_EXISTS",
+                       details={"existing_id": clash})
+    return key
+
+
+def create_author(session: Session, fields: Mapping[str, Any]) -> Author:
+    author = Author(name_key=_check_name(session, fields["name"]), sort_name=sort_name(fields["name"]),
+                    **{k: fields[k] for k in EDITABLE if fields.get(k) is not None})
+    session.add(author)
+    session.flush()
+    return author
+
+
+def update_author(session: Session, author_id: int, fields: Mapping[str, Any]) -> Author:
+    author = get_author(session, author_id)
+    author.name_key = _check_name(session, fields["name"], author_id)
+    author.sort_name = sort_name(fields["name"])
+    for name in EDITABLE:
+        if name in fields:
+            setattr(author, name, fields[name])
+    session.flush()
+    return author
+
+
+def delete_author(session: Session, author_id: int) -> None:
+    session.delete(get_author(session, author_id))
+    session.flush()
+
+
+def author_books(session: Session, author_id: int, page: PageRequest, sort: str | None) -> PageResult[Book]:
+    get_author(session, author_id)
+    query: Select[Any] = select(Book).join(BookAuthor, BookAuthor.book_id == Book.id).where(
+        BookAuthor.author_id == author_id)
+    return paginate(session, query, page, order_by(sort, BOOK_SORTS, "year"), Book.id)
+
+
+def author_series(session: Session, author_id: int) -> list[dict[str, Any]]:
+    """The series the author's books belong to, with how many of the author's books each holds."""
+    get_author(session, author_id)
+    rows = session.execute(
+        select(Series, func.count(func.distinct(BookSeries.book_id)))
+        .join(BookSeries, BookSeries.series_id == Series.id)
+        .join(BookAuthor, BookAuthor.book_id == BookSeries.book_id)
+        .where(BookAuthor.author_id == author_id)
+        .group_by(Series.id).order_by(Series.name_key)
+    ).tuples().all()
+    return [{"series": series, "books_by_author": count} for series, count in rows]
+
+
+def book_counts(session: Session, author_ids: list[int]) -> dict[int, int]:
+    """How many books of the library each author has."""
+    if not author_ids:
+        return {}
+    rows = session.execute(
+        select(BookAuthor.author_id, func.count(BookAuthor.book_id)).join(Book, Book.id == BookAuthor.book_id)
+        .where(BookAuthor.author_id.in_(author_ids), Book.in_library.is_(True)).group_by(BookAuthor.author_id)
+    ).tuples().all()
+    return dict(rows)

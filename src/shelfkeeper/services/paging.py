@@ -1,0 +1,48 @@
+"""Paging and sorting of list queries, shared by every list use case."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Session
+
+from shelfkeeper.errors import InvalidInput
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    limit: int = 50
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class PageResult(Generic[T]):
+    items: Sequence[T]
+    total: int
+    limit: int
+    offset: int
+
+
+def order_by(sort: str | None, columns: Mapping[str, ColumnElement[Any]], default: str) -> list[ColumnElement[Any]]:
+    """``sort`` is a column name, ``-name`` for descending; unknown names are a 422 naming the allowed ones."""
+    text = (sort or default).strip()
+    descending = text.startswith("-")
+    name = text.lstrip("-+")
+    if name not in columns:
+        allowed = ", ".join(sorted(columns))
+        raise InvalidInput(f"sort: unknown field {name!r}; one of {allowed} (prefix '-' for descending)")
+    column = columns[name]
+    return [column.desc() if descending else column.asc()]
+
+
+def paginate(session: Session, query: Select[Any], page: PageRequest, order: list[ColumnElement[Any]],
+             tiebreak: ColumnElement[Any]) -> PageResult[Any]:
+    """Count the whole filtered query, then fetch one window of it in a stable order."""
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    rows = session.scalars(query.order_by(*order, tiebreak).limit(page.limit).offset(page.offset)).unique().all()
+    return PageResult(items=rows, total=total, limit=page.limit, offset=page.offset)

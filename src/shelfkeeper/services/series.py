@@ -1,0 +1,137 @@
+"""Series use cases: list, create, read, update, delete, a series' books, and the completion summary."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Session
+
+from shelfkeeper.db.repositories import refresh_series_stats, series_key
+from shelfkeeper.db.tables import Book, BookSeries, Series
+from shelfkeeper.domain.positions import covered_positions
+from shelfkeeper.domain.text import format_position, parse_position
+from shelfkeeper.errors import Conflict, NotFound
+from shelfkeeper.services.paging import PageRequest, PageResult, order_by, paginate
+
+SORTS: dict[str, ColumnElement[Any]] = {
+    "name": Series.name_key, "completion": Series.completion, "owned": Series.owned_count,
+    "created": Series.created_at, "updated": Series.updated_at, "id": Series.id,
+}
+EDITABLE = ("name", "description", "provider_ids", "known_total", "known_positions", "monitored", "abs_id")
+
+
+@dataclass(frozen=True)
+class SeriesFilters:
+    q: str | None = None
+    monitored: bool | None = None
+    complete: bool | None = None  # True: every known position owned; False: some missing
+
+
+def _conditions(filters: SeriesFilters) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if filters.q:
+        conditions.append(Series.name_key.contains(series_key(filters.q), autoescape=True))
+    if filters.monitored is not None:
+        conditions.append(Series.monitored.is_(filters.monitored))
+    if filters.complete is True:
+        conditions.append(Series.completion >= 1.0)
+    elif filters.complete is False:
+        conditions.append(Series.completion < 1.0)
+    return conditions
+
+
+def list_series(session: Session, filters: SeriesFilters, page: PageRequest, sort: str | None) -> PageResult[Series]:
+    query: Select[Any] = select(Series).where(*_conditions(filters))
+    return paginate(session, query, page, order_by(sort, SORTS, "name"), Series.id)
+
+
+def get_series(session: Session, series_id: int) -> Series:
+    series = session.get(Series, series_id)
+    if series is None:
+        raise NotFound(f"Series {series_id} not found.", code="SERIES_NOT_FOUND")
+    return series
+
+
+def _check_name(session: Session, name: str, series_id: int | None = None) -> str:
+    key = series_key(name)
+    clash = session.scalar(select(Series.id).where(Series.name_key == key, Series.id != (series_id or -1)))
+    if clash is not None:
+        raise Conflict(f"Series {clash} is already called {name!r}.", code="SERIES_ALREADY_EXISTS",
+                       details={"existing_id": clash})
+    return key
+
+
+def create_series(session: Session, fields: Mapping[str, Any]) -> Series:
+    series = Series(name_key=_check_name(session, fields["name"]),
+                    **{k: fields[k] for k in EDITABLE if fields.get(k) is not None})
+    session.add(series)
+    session.flush()
+    refresh_series_stats(session, [series.id])
+    return series
+
+
+def update_series(session: Session, series_id: int, fields: Mapping[str, Any]) -> Series:
+    series = get_series(session, series_id)
+    series.name_key = _check_name(session, fields["name"], series_id)
+    for name in EDITABLE:
+        if name in fields:
+            setattr(series, name, fields[name])
+    session.flush()
+    refresh_series_stats(session, [series.id])
+    return series
+
+
+def delete_series(session: Session, series_id: int) -> None:
+    session.delete(get_series(session, series_id))
+    session.flush()
+
+
+def series_books(session: Session, series_id: int, page: PageRequest) -> PageResult[Book]:
+    """A series' books in reading order (unnumbered ones last)."""
+    get_series(session, series_id)
+    query: Select[Any] = select(Book).join(BookSeries, BookSeries.book_id == Book.id).where(
+        BookSeries.series_id == series_id)
+    order = [BookSeries.position_sort.is_(None).asc(), BookSeries.position_sort.asc()]
+    return paginate(session, query, page, order, Book.id)
+
+
+def positions_owned(session: Session, series_ids: list[int]) -> dict[int, list[str]]:
+    """The positions of the books in the library, per series, as given ("1", "1.5", "1-3")."""
+    owned: dict[int, list[str]] = defaultdict(list)
+    rows = session.execute(
+        select(BookSeries.series_id, BookSeries.position).join(Book, Book.id == BookSeries.book_id)
+        .where(BookSeries.series_id.in_(series_ids), Book.in_library.is_(True))
+    ).tuples()
+    for series_id, position in rows:
+        if position:
+            owned[series_id].append(position)
+    return owned
+
+
+def completion_entry(series: Series, owned: list[str]) -> dict[str, Any]:
+    """Owned against known positions of one series; ``missing`` lists known positions not owned."""
+    covered = covered_positions(owned)
+    known = [str(p) for p in series.known_positions or []]
+    missing = [p for p in known if (parsed := parse_position(p)) is not None and parsed[0] not in covered]
+    return {
+        "id": series.id, "name": series.name, "monitored": series.monitored,
+        "owned_positions": sorted({format_position(p) for p in covered}, key=Decimal),
+        "owned_count": series.owned_count, "known_positions": known, "known_total": series.known_total,
+        "missing_positions": missing, "completion": series.completion,
+    }
+
+
+def completion_summary(session: Session, filters: SeriesFilters, page: PageRequest) -> dict[str, Any]:
+    """Owned vs known positions for every series (a page of them), with library-wide totals."""
+    result = list_series(session, filters, page, "name")
+    owned = positions_owned(session, [s.id for s in result.items])
+    entries = [completion_entry(series, owned.get(series.id, [])) for series in result.items]
+    complete = session.scalar(select(func.count(Series.id)).where(Series.completion >= 1.0)) or 0
+    with_known = session.scalar(select(func.count(Series.id)).where(Series.completion.is_not(None))) or 0
+    return {"items": entries, "total": result.total, "limit": result.limit, "offset": result.offset,
+            "complete_series": complete, "series_with_known_positions": with_known}

@@ -1,0 +1,271 @@
+"""Settings from the environment and a .env file: the only reader of the environment."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from shelfkeeper.errors import ConfigurationError
+
+JOB_NAMES = (
+    "mam_scraping_task",
+    "top10_discovery_task",
+    "metadata_full_refresh_task",
+    "metadata_new_books_task",
+    "series_completion_task",
+    "author_completion_task",
+    "cleanup_old_tasks",
+    "library_sync_task",
+    "download_monitor_task",
+)
+
+DEFAULT_SCHEDULES: dict[str, str] = {
+    "mam_scraping_task": "0 2 * * *",
+    "top10_discovery_task": "0 3 * * sun",
+    "metadata_full_refresh_task": "0 4 1 * *",
+    "metadata_new_books_task": "30 4 * * sun",
+    "series_completion_task": "0 3 2 * *",
+    "author_completion_task": "0 3 3 * *",
+    "cleanup_old_tasks": "0 1 * * *",
+    "library_sync_task": "*/15 * * * *",
+    "download_monitor_task": "* * * * *",
+}
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+def _split_commas(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Every setting of the program; see docs/configuration.md for the table."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
+                                      case_sensitive=False, validate_default=True)
+
+    # core
+    data_dir: Path = Field(Path("./data"), description="Where the SQLite file, the API key and backups live.")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in DATA_DIR.")
+    api_key: SecretStr | None = Field(None, description="API key; generated on first start when unset.")
+    host: str = "127.0.0.1"
+    port: int = Field(8787, ge=1, le=65535)
+    log_level: str = Field("INFO", pattern=r"(?i)^(debug|info|warning|error|critical)$")
+    log_json: bool = False
+    timezone: str = "UTC"
+    run_scheduler: bool = Field(True, description="Start the scheduler in this process (one runner is elected).")
+    sentry_dsn: SecretStr | None = None
+
+    # Audiobookshelf
+    abs_url: str | None = None
+    abs_token: SecretStr | None = None
+    abs_library_ids: CommaList = Field(default_factory=list)
+    # qBittorrent
+    qb_host: str | None = None
+    qb_port: int = Field(8080, ge=1, le=65535)
+    qb_username: str | None = None
+    qb_password: SecretStr | None = None
+    qb_use_https: bool = False
+    qb_category: str = "audiobooks"
+    qb_save_path: str | None = None
+    # Prowlarr
+    prowlarr_url: str | None = None
+    prowlarr_api_key: SecretStr | None = None
+    prowlarr_indexer_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    # MyAnonamouse
+    mam_url: str = "https://www.myanonamouse.net"
+    mam_id: SecretStr | None = None
+    mam_username: str | None = None
+    mam_password: SecretStr | None = None
+    mam_request_pause_seconds: float = Field(3.0, ge=0)
+    mam_daily_request_cap: int = Field(300, ge=1)
+    # metadata providers
+    google_books_url: str = "https://www.googleapis.com/books/v1"
+    google_books_api_key: SecretStr | None = None
+    google_books_daily_budget: int = Field(1000, ge=1)
+    audnexus_url: str = "https://api.audnex.us"
+    audible_url: str = "https://api.audible.com"
+    audible_region: str = "us"
+    openlibrary_url: str = "https://openlibrary.org"
+    provider_cache_hours: int = Field(24 * 7, ge=0)
+
+    # paths
+    library_path: Path | None = Field(None, description="The Audiobookshelf library folder imports go into.")
+    remote_path_mappings: CommaList = Field(
+        default_factory=list, description="qBittorrent path -> local path pairs, 'remote=local', comma-separated."
+    )
+
+    # metadata correction
+    metadata_apply_threshold: float = Field(0.90, ge=0, le=1)
+    metadata_review_threshold: float = Field(0.70, ge=0, le=1)
+    metadata_dry_run: bool = False
+
+    # acquisition quality profile and policy
+    quality_format_order: CommaList = Field(default_factory=lambda: ["m4b", "m4a", "mp3", "flac", "opus", "ogg"])
+    quality_min_bitrate_kbps: int = Field(32, ge=0)
+    quality_max_bitrate_kbps: int = Field(320, ge=0)
+    quality_min_mb_per_hour: float = Field(10.0, ge=0)
+    quality_max_mb_per_hour: float = Field(250.0, ge=0)
+    quality_languages: CommaList = Field(default_factory=lambda: ["english"])
+    quality_preferred_words: CommaList = Field(default_factory=list)
+    quality_forbidden_words: CommaList = Field(default_factory=list)
+    quality_min_seeders: int = Field(1, ge=0)
+    quality_prefer_freeleech: bool = True
+    mam_ratio_floor: float = Field(1.0, ge=0)
+    mam_use_wedges: bool = False
+    mam_wedge_min_size_mb: int = Field(500, ge=0)
+    download_max_attempts: int = Field(3, ge=1, le=20)
+    download_retry_base_minutes: int = Field(15, ge=1)
+    download_stall_minutes: int = Field(120, ge=1)
+    download_metadata_timeout_minutes: int = Field(30, ge=1)
+    auto_grab: bool = Field(False, description="Grab top-10 discoveries without approval.")
+    followed_genres: CommaList = Field(default_factory=list)
+    top10_window_days: int = Field(30, ge=1)
+    wanted_languages: CommaList = Field(default_factory=lambda: ["english"])
+
+    # scheduler
+    task_retention_days: int = Field(30, ge=1)
+    job_retry_attempts: int = Field(3, ge=0, le=10)
+    job_retry_base_minutes: int = Field(5, ge=1)
+    runner_lease_seconds: int = Field(30, ge=5)
+    schedule_mam_scraping_task: str | None = None
+    schedule_top10_discovery_task: str | None = None
+    schedule_metadata_full_refresh_task: str | None = None
+    schedule_metadata_new_books_task: str | None = None
+    schedule_series_completion_task: str | None = None
+    schedule_author_completion_task: str | None = None
+    schedule_cleanup_old_tasks: str | None = None
+    schedule_library_sync_task: str | None = None
+    schedule_download_monitor_task: str | None = None
+
+    _split = field_validator(
+        "abs_library_ids", "remote_path_mappings", "quality_format_order", "quality_languages",
+        "quality_preferred_words", "quality_forbidden_words", "followed_genres", "wanted_languages",
+        "prowlarr_indexer_ids", mode="before",
+    )(_split_commas)
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        scheme = value.split("://", 1)[0]
+        if not scheme.startswith(("sqlite", "postgresql", "postgres")):
+            raise ValueError("must start with sqlite:// or postgresql://")
+        if scheme in ("postgres", "postgresql"):
+            return "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value
+
+    @field_validator(
+        "abs_url", "prowlarr_url", "mam_url", "google_books_url", "audnexus_url", "audible_url", "openlibrary_url"
+    )
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"must be an http(s) URL with a host, got {value!r}")
+        return value.strip().rstrip("/")
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("remote_path_mappings")
+    @classmethod
+    def _check_mappings(cls, value: list[str]) -> list[str]:
+        for pair in value:
+            if pair.count("=") != 1 or not all(side.strip() for side in pair.split("=")):
+                raise ValueError(f"each mapping must be 'remote=local', got {pair!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _check_thresholds(self) -> Settings:
+        if self.metadata_review_threshold > self.metadata_apply_threshold:
+            raise ValueError("METADATA_REVIEW_THRESHOLD must not exceed METADATA_APPLY_THRESHOLD")
+        for job in JOB_NAMES:
+            expression = getattr(self, f"schedule_{job}")
+            if expression is not None:
+                _check_cron(f"SCHEDULE_{job.upper()}", expression)
+        return self
+
+    # derived values
+    @cached_property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'shelfkeeper.db').resolve()}"
+
+    def schedule_for(self, job: str) -> str:
+        """The cron expression of a job: the setting when given, else the default."""
+        override: str | None = getattr(self, f"schedule_{job}", None)
+        return override or DEFAULT_SCHEDULES[job]
+
+    def path_mappings(self) -> list[tuple[str, str]]:
+        pairs = (pair.split("=", 1) for pair in self.remote_path_mappings)
+        return [(remote.strip(), local.strip()) for remote, local in pairs]
+
+    def configured_services(self) -> dict[str, bool]:
+        """Which outside services have what they need to be used."""
+        return {
+            "audiobookshelf": bool(self.abs_url and self.abs_token),
+            "qbittorrent": bool(self.qb_host),
+            "prowlarr": bool(self.prowlarr_url and self.prowlarr_api_key),
+            "mam": bool(self.mam_id),
+            "google_books": True,  # works without a key, with a lower quota
+            "audnexus": True,
+            "audible": True,
+            "openlibrary": True,
+        }
+
+    def configuration_notes(self) -> list[str]:
+        """Warnings to print at start: unconfigured services and the MAM password misunderstanding."""
+        notes = [f"{name} is not configured" for name, ok in self.configured_services().items() if not ok]
+        if self.mam_username or self.mam_password:
+            notes.append(
+                "MAM_USERNAME/MAM_PASSWORD are ignored: MyAnonamouse wants a session cookie. Create one under "
+                "Preferences > Security on MAM and set MAM_ID to its value."
+            )
+        return notes
+
+
+def _check_cron(name: str, expression: str) -> None:
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(expression)
+    except ValueError as exc:
+        raise ValueError(f"{name}: not a valid cron expression {expression!r} ({exc})") from exc
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings, turning validation errors into one message that names each variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"])
+            if not field:
+                lines.append(error["msg"])
+                continue
+            shown = "<redacted>" if _is_secret(field) else repr(error.get("input"))
+            lines.append(f"{field.upper()}: {error['msg']} (got {shown})")
+        raise ConfigurationError("Invalid configuration:\n  " + "\n  ".join(lines)) from None
+
+
+def _is_secret(field: str) -> bool:
+    return any(word in field.lower() for word in ("key", "token", "password", "mam_id", "dsn"))
