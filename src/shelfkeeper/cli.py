@@ -12,18 +12,21 @@ from rich.console import Console
 from shelfkeeper import __version__
 from shelfkeeper.context import AppContext
 from shelfkeeper.db.migrate import current_revision, head_revision, upgrade
-from shelfkeeper.errors import ConfigurationError
+from shelfkeeper.errors import ConfigurationError, error_code_reference
 from shelfkeeper.services.system import redacted_configuration
 from shelfkeeper.settings import Settings, load_settings
 
-app = typer.Typer(help="Shelfkeeper: audiobook automation for Audiobookshelf.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Shelfkeeper: audiobook automation for Audiobookshelf.", no_args_is_help=True, pretty_exceptions_enable=False
+)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 config_app = typer.Typer(help="Configuration.", no_args_is_help=True)
 key_app = typer.Typer(help="The API key.", no_args_is_help=True)
+docs_app = typer.Typer(help="Generated reference documents.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
 app.add_typer(key_app, name="api-key")
+app.add_typer(docs_app, name="docs")
 
 console = Console()
 errors = Console(stderr=True)
@@ -61,15 +64,24 @@ def serve(
     upgrade(context.engine)
     key, generated = context.api_keys.ensure()
     if generated:
-        console.print(f"Generated an API key (stored in {context.api_keys.path}); shown once:\n  [bold]{key}[/bold]",
-                      highlight=False)
+        console.print(
+            f"Generated an API key (stored in {context.api_keys.path}); shown once:\n  [bold]{key}[/bold]",
+            highlight=False,
+        )
     for note in settings.configuration_notes():
         errors.print(f"note: {note}", highlight=False)
     context.engine.dispose()
     bind_host, bind_port = host or settings.host, port or settings.port
     console.print(f"Shelfkeeper {__version__} on http://{bind_host}:{bind_port} ({workers} worker(s))")
-    uvicorn.run("shelfkeeper.api.app:app_factory", factory=True, host=bind_host, port=bind_port, workers=workers,
-                log_level=settings.log_level.lower(), access_log=False)
+    uvicorn.run(
+        "shelfkeeper.api.app:app_factory",
+        factory=True,
+        host=bind_host,
+        port=bind_port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
 
 
 @db_app.command("upgrade")
@@ -111,6 +123,12 @@ def key_rotate() -> None:
         errors.print(f"[red]{exc.message}[/red]", highlight=False)
         raise typer.Exit(2) from None
     console.print(key, highlight=False)
+
+
+@docs_app.command("error-codes")
+def docs_error_codes() -> None:
+    """Print the error-code reference (docs/error-codes.md)."""
+    typer.echo(error_code_reference(), nl=False)
 
 
 def main() -> None:

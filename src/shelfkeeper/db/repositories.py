@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,7 +21,7 @@ def series_key(name: str) -> str:
 
 
 def sort_name(name: str) -> str:
-    """"Brandon Sanderson" -> "Sanderson, Brandon" (names already in that form stay)."""
+    """ "Brandon Sanderson" -> "Sanderson, Brandon" (names already in that form stay)."""
     stripped = " ".join(name.split())
     if "," in stripped or " " not in stripped:
         return stripped
@@ -84,8 +85,9 @@ def set_book_people(
                 if row.id in seen:
                     continue
                 seen.add(row.id)
-                links.append(BookSeries(series=row, series_id=row.id, position=position,
-                                        position_sort=position_sort(position)))
+                links.append(
+                    BookSeries(series=row, series_id=row.id, position=position, position_sort=position_sort(position))
+                )
             book.series_links = links
             touched |= seen
         refresh_search_fields(book)
@@ -108,7 +110,8 @@ def refresh_series_stats(session: Session, series_ids: Iterable[int]) -> None:
         if series is None:
             continue
         rows = session.execute(
-            select(BookSeries.position).join(Book, Book.id == BookSeries.book_id)
+            select(BookSeries.position)
+            .join(Book, Book.id == BookSeries.book_id)
             .where(BookSeries.series_id == series_id, Book.in_library.is_(True))
         ).all()
         labels = [position for (position,) in rows]

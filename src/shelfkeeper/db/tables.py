@@ -32,8 +32,7 @@ class Timestamps:
 class BookAuthor(Base):
     __tablename__ = "book_authors"
     book_id: Mapped[int] = mapped_column(ForeignKey("books.id", ondelete="CASCADE"), primary_key=True)
-    author_id: Mapped[int] = mapped_column(ForeignKey("authors.id", ondelete="CASCADE"), primary_key=True,
-                                           index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("authors.id", ondelete="CASCADE"), primary_key=True, index=True)
     ordinal: Mapped[int] = mapped_column(Integer, default=0)
     author: Mapped[Author] = relationship(lazy="joined", back_populates="book_links")
 
@@ -48,8 +47,7 @@ class BookNarrator(Base):
 class BookSeries(Base):
     __tablename__ = "book_series"
     book_id: Mapped[int] = mapped_column(ForeignKey("books.id", ondelete="CASCADE"), primary_key=True)
-    series_id: Mapped[int] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"), primary_key=True,
-                                           index=True)
+    series_id: Mapped[int] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"), primary_key=True, index=True)
     position: Mapped[str | None] = mapped_column(String(40))  # as given: "1", "1.5", "1-3"
     position_sort: Mapped[float | None] = mapped_column(Float)  # first number of the position, for ordering
     series: Mapped[Series] = relationship(lazy="joined", back_populates="book_links")
@@ -163,9 +161,7 @@ class MissingBook(Timestamps, Base):
 class Download(Timestamps, Base):
     __tablename__ = "downloads"
     id: Mapped[int] = mapped_column(primary_key=True)
-    missing_book_id: Mapped[int | None] = mapped_column(
-        ForeignKey("missing_books.id", ondelete="SET NULL"), index=True
-    )
+    missing_book_id: Mapped[int | None] = mapped_column(ForeignKey("missing_books.id", ondelete="SET NULL"), index=True)
     book_id: Mapped[int | None] = mapped_column(ForeignKey("books.id", ondelete="SET NULL"), index=True)
     indexer: Mapped[str] = mapped_column(String(200), index=True)
     release_title: Mapped[str] = mapped_column(String(1000))

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from shelfkeeper.db.repositories import author_key, refresh_series_stats, series_key, set_book_people
@@ -29,9 +29,25 @@ SORTS: dict[str, ColumnElement[Any]] = {
 }
 
 SCALAR_FIELDS = (
-    "abs_id", "library_id", "title", "subtitle", "asin", "isbn", "publisher", "published_year", "language",
-    "genres", "description", "duration_seconds", "size_bytes", "format", "path", "has_cover",
-    "metadata_status", "quality_score", "in_library",
+    "abs_id",
+    "library_id",
+    "title",
+    "subtitle",
+    "asin",
+    "isbn",
+    "publisher",
+    "published_year",
+    "language",
+    "genres",
+    "description",
+    "duration_seconds",
+    "size_bytes",
+    "format",
+    "path",
+    "has_cover",
+    "metadata_status",
+    "quality_score",
+    "in_library",
 )
 
 
@@ -50,27 +66,42 @@ class BookFilters:
     library_id: str | None = None
 
 
-def _conditions(filters: BookFilters) -> list[ColumnElement[bool]]:
+def _text_search(words: list[str], dialect: str) -> ColumnElement[bool]:
+    """Every word must start a word of the book's folded text: FTS5 on SQLite, LIKE on PostgreSQL."""
+    if dialect == "sqlite":
+        match = " ".join('"' + word.replace('"', "") + '"*' for word in words)
+        return Book.id.in_(
+            select(text("rowid")).select_from(text("books_fts")).where(text("books_fts MATCH :m")).params(m=match)
+        )
+    return and_(*(Book.search_text.contains(" " + word, autoescape=True) for word in words))
+
+
+def _linked(column: ColumnElement[Any], condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Books whose id appears in an association table's rows matching ``condition`` (uses its index)."""
+    return Book.id.in_(select(column).where(condition))
+
+
+def _conditions(filters: BookFilters, dialect: str) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
-    if filters.q:
-        for word in fold(filters.q).split():
-            conditions.append(Book.search_text.contains(word, autoescape=True))
+    words = fold(filters.q).split() if filters.q else []
+    if words:
+        conditions.append(_text_search(words, dialect))
     if filters.author_id is not None:
-        conditions.append(exists().where(BookAuthor.book_id == Book.id, BookAuthor.author_id == filters.author_id))
+        conditions.append(_linked(BookAuthor.book_id, BookAuthor.author_id == filters.author_id))
     if filters.author:
-        key = author_key(filters.author)
-        conditions.append(exists().where(BookAuthor.book_id == Book.id, BookAuthor.author_id == Author.id,
-                                         Author.name_key.contains(key, autoescape=True)))
+        matching = select(Author.id).where(Author.name_key.contains(author_key(filters.author), autoescape=True))
+        conditions.append(_linked(BookAuthor.book_id, BookAuthor.author_id.in_(matching)))
     if filters.series_id is not None:
-        conditions.append(exists().where(BookSeries.book_id == Book.id, BookSeries.series_id == filters.series_id))
+        conditions.append(_linked(BookSeries.book_id, BookSeries.series_id == filters.series_id))
     if filters.series:
-        key = series_key(filters.series)
-        conditions.append(exists().where(BookSeries.book_id == Book.id, BookSeries.series_id == Series.id,
-                                         Series.name_key.contains(key, autoescape=True)))
+        matching = select(Series.id).where(Series.name_key.contains(series_key(filters.series), autoescape=True))
+        conditions.append(_linked(BookSeries.book_id, BookSeries.series_id.in_(matching)))
     if filters.narrator:
-        conditions.append(exists().where(BookNarrator.book_id == Book.id,
-                                         func.lower(BookNarrator.name).contains(filters.narrator.lower(),
-                                                                                autoescape=True)))
+        conditions.append(
+            _linked(
+                BookNarrator.book_id, func.lower(BookNarrator.name).contains(filters.narrator.lower(), autoescape=True)
+            )
+        )
     if filters.status is not None:
         conditions.append(Book.in_library.is_(filters.status == "in_library"))
     if filters.language:
@@ -87,7 +118,8 @@ def _conditions(filters: BookFilters) -> list[ColumnElement[bool]]:
 
 def list_books(session: Session, filters: BookFilters, page: PageRequest, sort: str | None) -> PageResult[Book]:
     """One page of books matching every filter, in the asked order (title by default)."""
-    query: Select[Any] = select(Book).where(*_conditions(filters))
+    dialect = session.get_bind().dialect.name
+    query: Select[Any] = select(Book).where(*_conditions(filters, dialect))
     return paginate(session, query, page, order_by(sort, SORTS, "title"), Book.id)
 
 
@@ -106,8 +138,11 @@ def _check_unique(session: Session, fields: Mapping[str, Any], book_id: int | No
         column = getattr(Book, column_name)
         clash = session.scalar(select(Book.id).where(column == value, Book.id != (book_id or -1)))
         if clash is not None:
-            raise Conflict(f"Book {clash} already has {column_name} {value!r}.", code="BOOK_ALREADY_EXISTS",
-                           details={"field": column_name, "existing_id": clash})
+            raise Conflict(
+                f"Book {clash} already has {column_name} {value!r}.",
+                code="BOOK_ALREADY_EXISTS",
+                details={"field": column_name, "existing_id": clash},
+            )
 
 
 def create_book(session: Session, fields: Mapping[str, Any]) -> Book:
@@ -116,8 +151,13 @@ def create_book(session: Session, fields: Mapping[str, Any]) -> Book:
     book = Book(**{name: fields[name] for name in SCALAR_FIELDS if fields.get(name) is not None})
     book.genres = list(fields.get("genres") or [])
     session.add(book)
-    touched = set_book_people(session, book, fields.get("authors") or [], fields.get("narrators") or [],
-                              [(s["name"], s.get("position")) for s in fields.get("series") or []])
+    touched = set_book_people(
+        session,
+        book,
+        fields.get("authors") or [],
+        fields.get("narrators") or [],
+        [(s["name"], s.get("position")) for s in fields.get("series") or []],
+    )
     session.flush()
     refresh_series_stats(session, touched)
     return book
@@ -132,7 +172,10 @@ def update_book(session: Session, book_id: int, fields: Mapping[str, Any]) -> Bo
             setattr(book, name, fields[name] if name != "genres" else list(fields[name] or []))
     series = fields.get("series")
     touched = set_book_people(
-        session, book, fields.get("authors"), fields.get("narrators"),
+        session,
+        book,
+        fields.get("authors"),
+        fields.get("narrators"),
         [(s["name"], s.get("position")) for s in series] if series is not None else None,
     )
     session.flush()
@@ -151,26 +194,44 @@ def delete_book(session: Session, book_id: int) -> None:
 def book_stats(session: Session) -> dict[str, Any]:
     """Counts for the dashboard: totals, removed, identifiers, duration, size, and per metadata status."""
     in_library = Book.in_library.is_(True)
-    row = session.execute(select(
-        func.count(Book.id),
-        func.count(Book.id).filter(in_library),
-        func.count(Book.id).filter(in_library, Book.asin.is_not(None), Book.asin != ""),
-        func.count(Book.id).filter(in_library, Book.isbn.is_not(None), Book.isbn != ""),
-        func.coalesce(func.sum(Book.duration_seconds).filter(in_library), 0),
-        func.coalesce(func.sum(Book.size_bytes).filter(in_library), 0),
-    )).one()
-    statuses = dict(session.execute(
-        select(Book.metadata_status, func.count(Book.id)).where(in_library).group_by(Book.metadata_status)
-    ).tuples().all())
-    languages = dict(session.execute(
-        select(func.coalesce(Book.language, "unknown"), func.count(Book.id)).where(in_library)
-        .group_by(func.coalesce(Book.language, "unknown"))
-    ).tuples().all())
+    row = session.execute(
+        select(
+            func.count(Book.id),
+            func.count(Book.id).filter(in_library),
+            func.count(Book.id).filter(in_library, Book.asin.is_not(None), Book.asin != ""),
+            func.count(Book.id).filter(in_library, Book.isbn.is_not(None), Book.isbn != ""),
+            func.coalesce(func.sum(Book.duration_seconds).filter(in_library), 0),
+            func.coalesce(func.sum(Book.size_bytes).filter(in_library), 0),
+        )
+    ).one()
+    statuses = dict(
+        session.execute(
+            select(Book.metadata_status, func.count(Book.id)).where(in_library).group_by(Book.metadata_status)
+        )
+        .tuples()
+        .all()
+    )
+    languages = dict(
+        session.execute(
+            select(func.coalesce(Book.language, "unknown"), func.count(Book.id))
+            .where(in_library)
+            .group_by(func.coalesce(Book.language, "unknown"))
+        )
+        .tuples()
+        .all()
+    )
     in_series = session.scalar(select(func.count(func.distinct(BookSeries.book_id)))) or 0
     return {
-        "total": row[0], "in_library": row[1], "removed": row[0] - row[1], "with_asin": row[2],
-        "with_isbn": row[3], "in_series": in_series, "total_duration_hours": round(float(row[4]) / 3600, 1),
-        "total_size_bytes": int(row[5]), "by_metadata_status": statuses, "by_language": languages,
+        "total": row[0],
+        "in_library": row[1],
+        "removed": row[0] - row[1],
+        "with_asin": row[2],
+        "with_isbn": row[3],
+        "in_series": in_series,
+        "total_duration_hours": round(float(row[4]) / 3600, 1),
+        "total_size_bytes": int(row[5]),
+        "by_metadata_status": statuses,
+        "by_language": languages,
         "authors": session.scalar(select(func.count(Author.id))) or 0,
         "series": session.scalar(select(func.count(Series.id))) or 0,
     }
@@ -180,8 +241,14 @@ def incomplete_books(session: Session, page: PageRequest) -> PageResult[Book]:
     """Books in the library that lack an ASIN, a series, a narrator, a description or a cover."""
     no_narrator = ~exists().where(BookNarrator.book_id == Book.id)
     no_series = ~exists().where(BookSeries.book_id == Book.id)
-    missing = or_(Book.asin.is_(None), Book.asin == "", Book.description.is_(None), Book.has_cover.is_(False),
-                  no_narrator, no_series)
+    missing = or_(
+        Book.asin.is_(None),
+        Book.asin == "",
+        Book.description.is_(None),
+        Book.has_cover.is_(False),
+        no_narrator,
+        no_series,
+    )
     query: Select[Any] = select(Book).where(Book.in_library.is_(True), missing)
     return paginate(session, query, page, [Book.title_sort.asc()], Book.id)
 
