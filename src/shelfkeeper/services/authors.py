@@ -13,11 +13,14 @@ from shelfkeeper.db.repositories import author_key, sort_name
 from shelfkeeper.db.tables import Author, Book, BookAuthor, BookSeries, Series
 from shelfkeeper.errors import Conflict, NotFound
 from shelfkeeper.services.books import SORTS as BOOK_SORTS
-from shelfkeeper.services.paging import PageRequest, PageResult, order_by, paginate
+from shelfkeeper.services.paging import PageRequest, PageResult, SortColumn, order_by, paginate
 
-SORTS: dict[str, ColumnElement[Any]] = {
-    "name": Author.sort_name, "created": Author.created_at, "updated": Author.updated_at,
-    "last_check": Author.last_catalogue_check_at, "id": Author.id,
+SORTS: dict[str, SortColumn] = {
+    "name": Author.sort_name,
+    "created": Author.created_at,
+    "updated": Author.updated_at,
+    "last_check": Author.last_catalogue_check_at,
+    "id": Author.id,
 }
 EDITABLE = ("name", "asin", "provider_ids", "description", "image_url", "monitored", "abs_id")
 
@@ -56,14 +59,18 @@ def _check_name(session: Session, name: str, author_id: int | None = None) -> st
     key = author_key(name)
     clash = session.scalar(select(Author.id).where(Author.name_key == key, Author.id != (author_id or -1)))
     if clash is not None:
-        raise Conflict(f"Author {clash} is already called {name!r}.", code="AUTHOR_ALREADY_EXISTS",
-                       details={"existing_id": clash})
+        raise Conflict(
+            f"Author {clash} is already called {name!r}.", code="AUTHOR_ALREADY_EXISTS", details={"existing_id": clash}
+        )
     return key
 
 
 def create_author(session: Session, fields: Mapping[str, Any]) -> Author:
-    author = Author(name_key=_check_name(session, fields["name"]), sort_name=sort_name(fields["name"]),
-                    **{k: fields[k] for k in EDITABLE if fields.get(k) is not None})
+    author = Author(
+        name_key=_check_name(session, fields["name"]),
+        sort_name=sort_name(fields["name"]),
+        **{k: fields[k] for k in EDITABLE if fields.get(k) is not None},
+    )
     session.add(author)
     session.flush()
     return author
@@ -87,21 +94,27 @@ def delete_author(session: Session, author_id: int) -> None:
 
 def author_books(session: Session, author_id: int, page: PageRequest, sort: str | None) -> PageResult[Book]:
     get_author(session, author_id)
-    query: Select[Any] = select(Book).join(BookAuthor, BookAuthor.book_id == Book.id).where(
-        BookAuthor.author_id == author_id)
+    query: Select[Any] = (
+        select(Book).join(BookAuthor, BookAuthor.book_id == Book.id).where(BookAuthor.author_id == author_id)
+    )
     return paginate(session, query, page, order_by(sort, BOOK_SORTS, "year"), Book.id)
 
 
 def author_series(session: Session, author_id: int) -> list[dict[str, Any]]:
     """The series the author's books belong to, with how many of the author's books each holds."""
     get_author(session, author_id)
-    rows = session.execute(
-        select(Series, func.count(func.distinct(BookSeries.book_id)))
-        .join(BookSeries, BookSeries.series_id == Series.id)
-        .join(BookAuthor, BookAuthor.book_id == BookSeries.book_id)
-        .where(BookAuthor.author_id == author_id)
-        .group_by(Series.id).order_by(Series.name_key)
-    ).tuples().all()
+    rows = (
+        session.execute(
+            select(Series, func.count(func.distinct(BookSeries.book_id)))
+            .join(BookSeries, BookSeries.series_id == Series.id)
+            .join(BookAuthor, BookAuthor.book_id == BookSeries.book_id)
+            .where(BookAuthor.author_id == author_id)
+            .group_by(Series.id)
+            .order_by(Series.name_key)
+        )
+        .tuples()
+        .all()
+    )
     return [{"series": series, "books_by_author": count} for series, count in rows]
 
 
@@ -109,8 +122,14 @@ def book_counts(session: Session, author_ids: list[int]) -> dict[int, int]:
     """How many books of the library each author has."""
     if not author_ids:
         return {}
-    rows = session.execute(
-        select(BookAuthor.author_id, func.count(BookAuthor.book_id)).join(Book, Book.id == BookAuthor.book_id)
-        .where(BookAuthor.author_id.in_(author_ids), Book.in_library.is_(True)).group_by(BookAuthor.author_id)
-    ).tuples().all()
+    rows = (
+        session.execute(
+            select(BookAuthor.author_id, func.count(BookAuthor.book_id))
+            .join(Book, Book.id == BookAuthor.book_id)
+            .where(BookAuthor.author_id.in_(author_ids), Book.in_library.is_(True))
+            .group_by(BookAuthor.author_id)
+        )
+        .tuples()
+        .all()
+    )
     return dict(rows)

@@ -7,15 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from shelfkeeper.db.repositories import author_key, refresh_series_stats, series_key, set_book_people
 from shelfkeeper.db.tables import Author, Book, BookAuthor, BookNarrator, BookSeries, MetadataCorrection, Series
 from shelfkeeper.domain.text import fold
 from shelfkeeper.errors import Conflict, NotFound
-from shelfkeeper.services.paging import PageRequest, PageResult, order_by, paginate
+from shelfkeeper.services.paging import PageRequest, PageResult, SortColumn, order_by, paginate
 
-SORTS: dict[str, ColumnElement[Any]] = {
+SORTS: dict[str, SortColumn] = {
     "title": Book.title_sort,
     "author": Book.author_sort,
     "added": Book.abs_added_at,
@@ -76,7 +76,7 @@ def _text_search(words: list[str], dialect: str) -> ColumnElement[bool]:
     return and_(*(Book.search_text.contains(" " + word, autoescape=True) for word in words))
 
 
-def _linked(column: ColumnElement[Any], condition: ColumnElement[bool]) -> ColumnElement[bool]:
+def _linked(column: InstrumentedAttribute[int], condition: ColumnElement[bool]) -> ColumnElement[bool]:
     """Books whose id appears in an association table's rows matching ``condition`` (uses its index)."""
     return Book.id.in_(select(column).where(condition))
 
@@ -228,8 +228,8 @@ def book_stats(session: Session) -> dict[str, Any]:
         "with_asin": row[2],
         "with_isbn": row[3],
         "in_series": in_series,
-        "total_duration_hours": round(float(row[4]) / 3600, 1),
-        "total_size_bytes": int(row[5]),
+        "total_duration_hours": round(float(row[4] or 0) / 3600, 1),
+        "total_size_bytes": int(row[5] or 0),
         "by_metadata_status": statuses,
         "by_language": languages,
         "authors": session.scalar(select(func.count(Author.id))) or 0,

@@ -6,12 +6,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnExpressionArgument, Select, asc, desc, func, select
 from sqlalchemy.orm import Session
 
 from shelfkeeper.errors import InvalidInput
 
 T = TypeVar("T")
+SortColumn = ColumnExpressionArgument[Any]
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class PageResult(Generic[T]):
     offset: int
 
 
-def order_by(sort: str | None, columns: Mapping[str, ColumnElement[Any]], default: str) -> list[ColumnElement[Any]]:
+def order_by(sort: str | None, columns: Mapping[str, SortColumn], default: str) -> list[SortColumn]:
     """``sort`` is a column name, ``-name`` for descending; unknown names are a 422 naming the allowed ones."""
     text = (sort or default).strip()
     descending = text.startswith("-")
@@ -37,11 +38,13 @@ def order_by(sort: str | None, columns: Mapping[str, ColumnElement[Any]], defaul
         allowed = ", ".join(sorted(columns))
         raise InvalidInput(f"sort: unknown field {name!r}; one of {allowed} (prefix '-' for descending)")
     column = columns[name]
-    return [column.desc() if descending else column.asc()]
+    ordered: SortColumn = desc(column) if descending else asc(column)
+    return [ordered]
 
 
-def paginate(session: Session, query: Select[Any], page: PageRequest, order: list[ColumnElement[Any]],
-             tiebreak: ColumnElement[Any]) -> PageResult[Any]:
+def paginate(
+    session: Session, query: Select[Any], page: PageRequest, order: Sequence[SortColumn], tiebreak: SortColumn
+) -> PageResult[Any]:
     """Count the whole filtered query, then fetch one window of it in a stable order."""
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     rows = session.scalars(query.order_by(*order, tiebreak).limit(page.limit).offset(page.offset)).unique().all()

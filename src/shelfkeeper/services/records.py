@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from shelfkeeper.db.tables import Download, FailedAttempt, MetadataCorrection, Task
 from shelfkeeper.errors import NotFound
-from shelfkeeper.services.paging import PageRequest, PageResult, order_by, paginate
+from shelfkeeper.services.paging import PageRequest, PageResult, SortColumn, order_by, paginate
 
 Row = TypeVar("Row", Download, MetadataCorrection, Task, FailedAttempt)
 
@@ -24,29 +24,63 @@ class RecordKind:
     not_found_code: str
     label: str
     filters: tuple[str, ...]
-    sorts: dict[str, ColumnElement[Any]]
+    sorts: dict[str, SortColumn]
     default_sort: str
 
 
-DOWNLOADS = RecordKind(Download, "DOWNLOAD_NOT_FOUND", "Download",
-                       ("status", "indexer", "missing_book_id", "book_id", "info_hash"),
-                       {"created": Download.created_at, "updated": Download.updated_at,
-                        "priority": Download.priority, "progress": Download.progress, "id": Download.id},
-                       "-created")
-CORRECTIONS = RecordKind(MetadataCorrection, "CORRECTION_NOT_FOUND", "Correction",
-                         ("status", "field", "source", "book_id", "task_id"),
-                         {"created": MetadataCorrection.created_at, "confidence": MetadataCorrection.confidence,
-                          "id": MetadataCorrection.id}, "-created")
-TASKS = RecordKind(Task, "TASK_NOT_FOUND", "Task", ("name", "status", "trigger"),
-                   {"started": Task.started_at, "created": Task.created_at, "duration": Task.duration_seconds,
-                    "id": Task.id}, "-created")
-FAILED_ATTEMPTS = RecordKind(FailedAttempt, "FAILED_ATTEMPT_NOT_FOUND", "Failed attempt",
-                             ("kind", "book_id", "missing_book_id", "download_id", "task_id"),
-                             {"created": FailedAttempt.created_at, "id": FailedAttempt.id}, "-created")
+DOWNLOADS = RecordKind(
+    Download,
+    "DOWNLOAD_NOT_FOUND",
+    "Download",
+    ("status", "indexer", "missing_book_id", "book_id", "info_hash"),
+    {
+        "created": Download.created_at,
+        "updated": Download.updated_at,
+        "priority": Download.priority,
+        "progress": Download.progress,
+        "id": Download.id,
+    },
+    "-created",
+)
+CORRECTIONS = RecordKind(
+    MetadataCorrection,
+    "CORRECTION_NOT_FOUND",
+    "Correction",
+    ("status", "field", "source", "book_id", "task_id"),
+    {
+        "created": MetadataCorrection.created_at,
+        "confidence": MetadataCorrection.confidence,
+        "id": MetadataCorrection.id,
+    },
+    "-created",
+)
+TASKS = RecordKind(
+    Task,
+    "TASK_NOT_FOUND",
+    "Task",
+    ("name", "status", "trigger"),
+    {"started": Task.started_at, "created": Task.created_at, "duration": Task.duration_seconds, "id": Task.id},
+    "-created",
+)
+FAILED_ATTEMPTS = RecordKind(
+    FailedAttempt,
+    "FAILED_ATTEMPT_NOT_FOUND",
+    "Failed attempt",
+    ("kind", "book_id", "missing_book_id", "download_id", "task_id"),
+    {"created": FailedAttempt.created_at, "id": FailedAttempt.id},
+    "-created",
+)
 
 
-def list_records(session: Session, kind: RecordKind, filters: dict[str, Any], page: PageRequest,
-                 sort: str | None, *, since: datetime | None = None) -> PageResult[Any]:
+def list_records(
+    session: Session,
+    kind: RecordKind,
+    filters: dict[str, Any],
+    page: PageRequest,
+    sort: str | None,
+    *,
+    since: datetime | None = None,
+) -> PageResult[Any]:
     """One page of records with equality filters (None values are ignored) and an optional lower time bound."""
     table = kind.table
     query: Select[Any] = select(table)

@@ -16,11 +16,15 @@ from shelfkeeper.db.tables import Book, BookSeries, Series
 from shelfkeeper.domain.positions import covered_positions
 from shelfkeeper.domain.text import format_position, parse_position
 from shelfkeeper.errors import Conflict, NotFound
-from shelfkeeper.services.paging import PageRequest, PageResult, order_by, paginate
+from shelfkeeper.services.paging import PageRequest, PageResult, SortColumn, order_by, paginate
 
-SORTS: dict[str, ColumnElement[Any]] = {
-    "name": Series.name_key, "completion": Series.completion, "owned": Series.owned_count,
-    "created": Series.created_at, "updated": Series.updated_at, "id": Series.id,
+SORTS: dict[str, SortColumn] = {
+    "name": Series.name_key,
+    "completion": Series.completion,
+    "owned": Series.owned_count,
+    "created": Series.created_at,
+    "updated": Series.updated_at,
+    "id": Series.id,
 }
 EDITABLE = ("name", "description", "provider_ids", "known_total", "known_positions", "monitored", "abs_id")
 
@@ -61,14 +65,16 @@ def _check_name(session: Session, name: str, series_id: int | None = None) -> st
     key = series_key(name)
     clash = session.scalar(select(Series.id).where(Series.name_key == key, Series.id != (series_id or -1)))
     if clash is not None:
-        raise Conflict(f"Series {clash} is already called {name!r}.", code="SERIES_ALREADY_EXISTS",
-                       details={"existing_id": clash})
+        raise Conflict(
+            f"Series {clash} is already called {name!r}.", code="SERIES_ALREADY_EXISTS", details={"existing_id": clash}
+        )
     return key
 
 
 def create_series(session: Session, fields: Mapping[str, Any]) -> Series:
-    series = Series(name_key=_check_name(session, fields["name"]),
-                    **{k: fields[k] for k in EDITABLE if fields.get(k) is not None})
+    series = Series(
+        name_key=_check_name(session, fields["name"]), **{k: fields[k] for k in EDITABLE if fields.get(k) is not None}
+    )
     session.add(series)
     session.flush()
     refresh_series_stats(session, [series.id])
@@ -94,9 +100,10 @@ def delete_series(session: Session, series_id: int) -> None:
 def series_books(session: Session, series_id: int, page: PageRequest) -> PageResult[Book]:
     """A series' books in reading order (unnumbered ones last)."""
     get_series(session, series_id)
-    query: Select[Any] = select(Book).join(BookSeries, BookSeries.book_id == Book.id).where(
-        BookSeries.series_id == series_id)
-    order = [BookSeries.position_sort.is_(None).asc(), BookSeries.position_sort.asc()]
+    query: Select[Any] = (
+        select(Book).join(BookSeries, BookSeries.book_id == Book.id).where(BookSeries.series_id == series_id)
+    )
+    order: list[SortColumn] = [BookSeries.position_sort.is_(None).asc(), BookSeries.position_sort.asc()]
     return paginate(session, query, page, order, Book.id)
 
 
@@ -104,7 +111,8 @@ def positions_owned(session: Session, series_ids: list[int]) -> dict[int, list[s
     """The positions of the books in the library, per series, as given ("1", "1.5", "1-3")."""
     owned: dict[int, list[str]] = defaultdict(list)
     rows = session.execute(
-        select(BookSeries.series_id, BookSeries.position).join(Book, Book.id == BookSeries.book_id)
+        select(BookSeries.series_id, BookSeries.position)
+        .join(Book, Book.id == BookSeries.book_id)
         .where(BookSeries.series_id.in_(series_ids), Book.in_library.is_(True))
     ).tuples()
     for series_id, position in rows:
@@ -119,10 +127,15 @@ def completion_entry(series: Series, owned: list[str]) -> dict[str, Any]:
     known = [str(p) for p in series.known_positions or []]
     missing = [p for p in known if (parsed := parse_position(p)) is not None and parsed[0] not in covered]
     return {
-        "id": series.id, "name": series.name, "monitored": series.monitored,
+        "id": series.id,
+        "name": series.name,
+        "monitored": series.monitored,
         "owned_positions": sorted({format_position(p) for p in covered}, key=Decimal),
-        "owned_count": series.owned_count, "known_positions": known, "known_total": series.known_total,
-        "missing_positions": missing, "completion": series.completion,
+        "owned_count": series.owned_count,
+        "known_positions": known,
+        "known_total": series.known_total,
+        "missing_positions": missing,
+        "completion": series.completion,
     }
 
 
@@ -133,5 +146,11 @@ def completion_summary(session: Session, filters: SeriesFilters, page: PageReque
     entries = [completion_entry(series, owned.get(series.id, [])) for series in result.items]
     complete = session.scalar(select(func.count(Series.id)).where(Series.completion >= 1.0)) or 0
     with_known = session.scalar(select(func.count(Series.id)).where(Series.completion.is_not(None))) or 0
-    return {"items": entries, "total": result.total, "limit": result.limit, "offset": result.offset,
-            "complete_series": complete, "series_with_known_positions": with_known}
+    return {
+        "items": entries,
+        "total": result.total,
+        "limit": result.limit,
+        "offset": result.offset,
+        "complete_series": complete,
+        "series_with_known_positions": with_known,
+    }

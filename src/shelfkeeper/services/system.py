@@ -22,8 +22,11 @@ REDACTED = "********"
 def health(context: AppContext) -> dict[str, Any]:
     """Whether the database answers; the only thing /health reveals without a key."""
     reachable, error = database_reachable(context.engine)
-    return {"status": "ok" if reachable else "degraded", "version": __version__,
-            "database": {"reachable": reachable, "error": error}}
+    return {
+        "status": "ok" if reachable else "degraded",
+        "version": __version__,
+        "database": {"reachable": reachable, "error": error},
+    }
 
 
 def status(context: AppContext) -> dict[str, Any]:
@@ -34,9 +37,14 @@ def status(context: AppContext) -> dict[str, Any]:
         "version": __version__,
         "python": platform.python_version(),
         "uptime_seconds": round(time.time() - context.started_at, 1),
-        "database": {"backend": context.engine.dialect.name, "reachable": reachable, "error": error,
-                     "revision": revision, "head": head_revision(context.engine),
-                     "url": context.engine.url.render_as_string(hide_password=True)},
+        "database": {
+            "backend": context.engine.dialect.name,
+            "reachable": reachable,
+            "error": error,
+            "revision": revision,
+            "head": head_revision(context.engine),
+            "url": context.engine.url.render_as_string(hide_password=True),
+        },
         "scheduler": scheduler.status() if scheduler is not None else {"running": False},
         "configuration_notes": context.settings.configuration_notes(),
     }
@@ -60,6 +68,7 @@ def redacted_configuration(context: AppContext) -> dict[str, Any]:
 
 def statistics(session: Session) -> dict[str, Any]:
     """Row counts per table and per status, for the dashboard."""
+
     def count(table: Any) -> int:
         return session.scalar(select(func.count()).select_from(table)) or 0
 
@@ -67,8 +76,12 @@ def statistics(session: Session) -> dict[str, Any]:
         return dict(session.execute(select(column, func.count()).group_by(column)).tuples().all())
 
     return {
-        "books": count(Book), "series": count(Series), "authors": count(Author),
-        "wanted": by_status(MissingBook.status), "downloads": by_status(Download.status),
-        "tasks": by_status(Task.status), "corrections": by_status(MetadataCorrection.status),
+        "books": count(Book),
+        "series": count(Series),
+        "authors": count(Author),
+        "wanted": by_status(MissingBook.status),
+        "downloads": by_status(Download.status),
+        "tasks": by_status(Task.status),
+        "corrections": by_status(MetadataCorrection.status),
         "failed_attempts": count(FailedAttempt),
     }
