@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import ColumnExpressionArgument, Select, asc, desc, func, select
 from sqlalchemy.orm import Session
@@ -38,8 +38,7 @@ def order_by(sort: str | None, columns: Mapping[str, SortColumn], default: str) 
         allowed = ", ".join(sorted(columns))
         raise InvalidInput(f"sort: unknown field {name!r}; one of {allowed} (prefix '-' for descending)")
     column = columns[name]
-    ordered: SortColumn = desc(column) if descending else asc(column)
-    return [ordered]
+    return [cast(SortColumn, desc(column) if descending else asc(column))]
 
 
 def paginate(
