@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shelfkeeper.domain.text import fold
+from shelfkeeper.domain.torrent_files import BencodeError, info_hash
 from shelfkeeper.testing.fakes.prowlarr_data import synthetic_torrent
 
 # Audiobook sub-categories (Prowlarr MyAnonamouse.SetCapabilities); main_cat 13.
@@ -84,6 +85,9 @@ class MamTorrent:
     def __post_init__(self) -> None:
         if self.torrent is None:
             self.torrent, self.info_hash = synthetic_torrent(html.unescape(self.title), self.size)
+        elif self.info_hash is None:
+            with contextlib.suppress(BencodeError):
+                self.info_hash = info_hash(self.torrent)
 
     def searchable(self, field_name: str) -> str:
         if field_name == "title":

@@ -42,14 +42,23 @@ def _json(data: Any, status: int = 200) -> Response:
 class FakeProwlarr:
     """An in-memory Prowlarr; serve ``.app``; seed with ``add_indexer`` / ``add_release`` or the seed endpoint."""
 
-    def __init__(self, api_key: str = "prowlarr-test-key", *, version: str = "2.3.6.5203", url_base: str = "") -> None:
+    def __init__(
+        self,
+        api_key: str = "prowlarr-test-key",
+        *,
+        version: str = "2.3.6.5203",
+        url_base: str = "",
+        tracker_url: str | None = None,
+    ) -> None:
         self.api_key = api_key
+        self.tracker_url = tracker_url  # where "redirect" indexers send downloads; default this server
         self.version = version
         self.url_base = url_base.rstrip("/")
         self.indexers: dict[int, FakeIndexer] = {}
         self.releases: list[FakeRelease] = []
         self.requests: list[tuple[str, str, list[tuple[str, str]]]] = []
         self.downloads: list[str] = []
+        self.tracker_requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         # A missing or wrong key gets 401 with an empty body (ApiKeyAuthenticationHandler).
         self.faults = FaultInjector(self._build_app(), auth_status=401, auth_body=b"")
@@ -93,6 +102,7 @@ class FakeProwlarr:
         return {
             "requests": [[m, p, [list(kv) for kv in q]] for m, p, q in self.requests],
             "downloads": list(self.downloads),
+            "tracker_requests": list(self.tracker_requests),
             "indexers": [i.id for i in self.indexers.values()],
             "releases": [{"key": r.key, "title": r.title, "grabs": r.grabs} for r in self.releases],
         }
@@ -282,7 +292,8 @@ class FakeProwlarr:
             release.grabs = (release.grabs or 0) + 1
         wants_magnet = parsed[0] == "magnet" or release.torrent is None
         if indexer.redirect:
-            target = release.magnet if wants_magnet else f"{self._root(request)}/tracker/{release.key}.torrent"
+            tracker = self.tracker_url or self._root(request)
+            target = release.magnet if wants_magnet else f"{tracker}/tracker/{release.key}.torrent"
             return RedirectResponse(str(target), status_code=301)
         if wants_magnet:
             return RedirectResponse(str(release.magnet), status_code=301)
@@ -299,6 +310,12 @@ class FakeProwlarr:
 
     async def _tracker_file(self, request: Request) -> Response:
         self._log(request)
+        with self._lock:
+            seen = {
+                "path": request.url.path,
+                "api_key_sent": self.api_key in f"{request.headers.values()} {request.url}",
+            }
+            self.tracker_requests.append(seen)
         release = self.release_by_key(request.path_params["key"])
         if release is None or release.torrent is None:
             return Response(b"not found", 404)

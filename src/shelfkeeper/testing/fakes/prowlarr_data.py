@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from urllib.parse import urlencode
 from xml.sax.saxutils import escape, quoteattr
 
 from shelfkeeper.domain.text import fold
+from shelfkeeper.domain.torrent_files import BencodeError, BencodeInput, bencode, info_hash
 
 # Newznab standard categories Prowlarr knows (src/NzbDrone.Core/Indexers/NewznabStandardCategory.cs), the book part.
 STANDARD_CATEGORIES = {
@@ -39,24 +41,6 @@ TRACKER_CATEGORY_NAMES = {
 _BOOK_TOKEN = re.compile(r"\{(author|title|publisher|year|genre):([^}]*)\}", re.IGNORECASE)
 
 
-def bencode(value: Any) -> bytes:
-    """The BitTorrent encoding of ints, strings, bytes, lists and dicts (keys sorted as bytes)."""
-    if isinstance(value, bool):
-        raise TypeError("bencode has no booleans")
-    if isinstance(value, int):
-        return b"i%de" % value
-    if isinstance(value, str):
-        value = value.encode()
-    if isinstance(value, bytes):
-        return b"%d:%s" % (len(value), value)
-    if isinstance(value, list):
-        return b"l" + b"".join(bencode(item) for item in value) + b"e"
-    if isinstance(value, dict):
-        pairs = sorted(((k.encode() if isinstance(k, str) else k), v) for k, v in value.items())
-        return b"d" + b"".join(bencode(k) + bencode(v) for k, v in pairs) + b"e"
-    raise TypeError(f"cannot bencode {type(value).__name__}")
-
-
 def synthetic_torrent(name: str, size: int, *, announce: str = "http://127.0.0.1:1/announce") -> tuple[bytes, str]:
     """A well-formed single-file private .torrent (piece hashes made up) and its info hash."""
     piece_length = 1 << 18
@@ -64,9 +48,15 @@ def synthetic_torrent(name: str, size: int, *, announce: str = "http://127.0.0.1
         piece_length <<= 1
     count = max(1, -(-size // piece_length))
     pieces = b"".join(hashlib.sha1(f"{name}:{i}".encode(), usedforsecurity=False).digest() for i in range(count))
-    info = {"name": name, "length": size, "piece length": piece_length, "pieces": pieces, "private": 1}
+    info: dict[str, BencodeInput] = {
+        "name": name,
+        "length": size,
+        "piece length": piece_length,
+        "pieces": pieces,
+        "private": 1,
+    }
     torrent = bencode({"announce": announce, "created by": "shelfkeeper fake", "info": info})
-    return torrent, hashlib.sha1(bencode(info), usedforsecurity=False).hexdigest()
+    return torrent, info_hash(torrent)
 
 
 @dataclass
@@ -150,6 +140,9 @@ class FakeRelease:
         if self.torrent is None and self.magnet is None:
             self.torrent, computed = synthetic_torrent(self.title, self.size)
             self.info_hash = self.info_hash or computed
+        elif self.torrent is not None and self.info_hash is None:
+            with contextlib.suppress(BencodeError):
+                self.info_hash = info_hash(self.torrent)
         if self.download_volume_factor == 0 and "freeleech" not in self.indexer_flags:
             self.indexer_flags.append("freeleech")  # what IndexerBase does
 
