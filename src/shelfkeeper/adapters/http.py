@@ -149,7 +149,7 @@ class ServiceClient:
         self._next_start = float("-inf")
         self._breaker = CircuitBreaker(policy.breaker_threshold, policy.breaker_cooldown, clock)
         self._secrets: set[str] = set()
-        self._secret_cookie_names = {name for name in cookies or {}}
+        self._secret_cookie_names = set(cookies or {})
         for secret in (*policy.secrets, *credentials_in(headers=headers, cookies=cookies)):
             self.set_secret(secret)
         self._failures = FailureTranslator(
@@ -174,6 +174,7 @@ class ServiceClient:
 
     @property
     def secrets(self) -> frozenset[str]:
+        """Every value this client redacts: the policy's, the credentials it was given, rotated cookies."""
         return frozenset(self._secrets)
 
     def url_for(self, path: str) -> str:
@@ -229,12 +230,7 @@ class ServiceClient:
         for secret in credentials_in(headers=headers, cookies=cookies, fields=(params, data, json)):
             self.set_secret(secret)
         if not self._breaker.try_acquire():
-            raise CircuitOpen(
-                self.policy.name,
-                f"calls paused after {self._breaker.consecutive_failures} failures in a row; next try in "
-                f"{self._breaker.seconds_until_trial():.0f} s (last error: {self._health.last_error})",
-                details={"retry_in": self._breaker.seconds_until_trial()},
-            )
+            raise self._circuit_open_error()
         request_args: dict[str, Any] = {
             "params": params,
             "json": json,
@@ -255,6 +251,16 @@ class ServiceClient:
         self._breaker.record_success()
         self._health.last_success_at = self._now()
         return response
+
+    def _circuit_open_error(self) -> CircuitOpen:
+        # Not recorded as the last error: the integrations page keeps showing the failure that opened the circuit.
+        wait = self._breaker.seconds_until_trial()
+        return CircuitOpen(
+            self.policy.name,
+            f"calls paused after {self._breaker.consecutive_failures} failures in a row; next try in {wait:.0f} s "
+            f"(last error: {self._health.last_error})",
+            details={"retry_in": wait},
+        )
 
     async def get_json(self, path: str, *, method: str = "GET", **kwargs: Any) -> Any:
         """``request`` and decode its JSON body (None for 204); a body that is not JSON is ServiceBadResponse."""
