@@ -207,6 +207,7 @@ class Task(Base):
     trigger: Mapped[str] = mapped_column(String(20), index=True)
     status: Mapped[str] = mapped_column(String(20), index=True)
     attempt: Mapped[int] = mapped_column(Integer, default=1)
+    scheduled_for: Mapped[datetime | None] = mapped_column(index=True)  # a retry waiting for its time
     parameters: Mapped[dict[str, Any]] = mapped_column(default=dict)
     started_at: Mapped[datetime | None] = mapped_column(index=True)
     finished_at: Mapped[datetime | None] = mapped_column()
@@ -248,3 +249,71 @@ class MetadataCorrection(Base):
     created_at: Mapped[datetime] = mapped_column(server_default=_now, index=True)
     applied_at: Mapped[datetime | None] = mapped_column()
     reverted_at: Mapped[datetime | None] = mapped_column()
+
+
+# ---- infrastructure tables (beside the eight of the data model) ----
+
+
+class JobSetting(Base):
+    """A job's schedule and whether it runs, as changed through the API (defaults come from settings)."""
+
+    __tablename__ = "job_settings"
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    schedule: Mapped[str | None] = mapped_column(String(100))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(server_default=_now, onupdate=_now)
+
+
+class Lease(Base):
+    """A named lease held by one process until ``expires_at``: the scheduler's single runner, and job locks."""
+
+    __tablename__ = "leases"
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    acquired_at: Mapped[datetime] = mapped_column()
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    task_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class ServiceBudget(Base):
+    """Requests made to an outside service on one UTC day, against its daily budget."""
+
+    __tablename__ = "service_budgets"
+    service: Mapped[str] = mapped_column(String(50), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD
+    used: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ServiceState(Base):
+    """What an integration must remember between runs (MAM's rotated cookie, last user stats)."""
+
+    __tablename__ = "service_state"
+    service: Mapped[str] = mapped_column(String(50), primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(server_default=_now, onupdate=_now)
+
+
+class ProviderCache(Base):
+    """A metadata provider's answer to one query, reused until it expires."""
+
+    __tablename__ = "provider_cache"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)  # source + hash of the query
+    source: Mapped[str] = mapped_column(String(50), index=True)
+    payload: Mapped[Any] = mapped_column(JSONType, nullable=True)
+    fetched_at: Mapped[datetime] = mapped_column(server_default=_now)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class BlocklistEntry(Base):
+    """A release never to grab again: by info hash, and by normalised title at one indexer."""
+
+    __tablename__ = "blocklist"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    info_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    title_key: Mapped[str] = mapped_column(String(1000), index=True)
+    release_title: Mapped[str] = mapped_column(String(1000))
+    indexer: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    missing_book_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    download_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(server_default=_now, index=True)

@@ -5,6 +5,14 @@ from alembic import context
 from shelfkeeper.db import tables  # noqa: F401  (registers every table)
 from shelfkeeper.db.base import Base
 
+# Tables the models do not describe: SQLite's full-text index and APScheduler's job store.
+UNMANAGED_PREFIXES = ("books_fts", "apscheduler_")
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    return not (type_ == "table" and name and name.startswith(UNMANAGED_PREFIXES))
+
+
 config = context.config
 engine = config.attributes["engine"]
 
@@ -14,5 +22,6 @@ with engine.begin() as connection:
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     context.run_migrations()
