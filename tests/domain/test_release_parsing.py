@@ -1,0 +1,279 @@
+"""Release parsing: titles from Prowlarr and MAM, and MAM's structured fields winning over the title."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from shelfkeeper.domain.release_parsing import (
+    SegmentKind,
+    SeriesMention,
+    canonical_language,
+    is_quality_word,
+    parse_release,
+)
+from shelfkeeper.domain.releases import Release
+
+
+def _position(value: str) -> tuple[Decimal, Decimal]:
+    low, _, high = value.partition("-")
+    return Decimal(low), Decimal(high or low)
+
+
+def _release(title: str, **fields: Any) -> Release:
+    return Release(indexer=fields.pop("indexer", "Some Indexer"), title=title, guid="guid-1", **fields)
+
+
+# (title, structured Release fields, expected ParsedRelease attributes)
+TITLES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
+    (
+        "Stephen King - You Like It Darker (2024) [M4B] 64kbps",
+        {},
+        {
+            "title": "You Like It Darker",
+            "authors": ("Stephen King",),
+            "format": "m4b",
+            "bitrate_kbps": 64,
+            "year": 2024,
+        },
+    ),
+    (
+        "Brandon Sanderson - Mistborn 01 - The Final Empire [Unabridged] {mp3 320}",
+        {},
+        {
+            "title": "The Final Empire",
+            "authors": ("Brandon Sanderson",),
+            "series": (SeriesMention("Mistborn", _position("1")),),
+            "format": "mp3",
+            "bitrate_kbps": 320,
+            "abridged": False,
+        },
+    ),
+    (
+        "The Expanse Book 3 - Abaddon's Gate - James S.A. Corey.m4b",
+        {},
+        {
+            "title": "Abaddon's Gate",
+            "authors": ("James S.A. Corey",),
+            "series": (SeriesMention("The Expanse", _position("3")),),
+            "format": "m4b",
+        },
+    ),
+    (
+        "Dune (Frank Herbert) [EPUB]",
+        {},
+        {"title": "Dune", "authors": ("Frank Herbert",), "formats": ("epub",), "is_ebook": True},
+    ),
+    (
+        "You Like It Darker by Stephen King [ENG / M4B] [VIP]",
+        {},
+        {"title": "You Like It Darker", "authors": ("Stephen King",), "language": "english", "vip": True},
+    ),
+    (
+        "Sleeping Beauties by Stephen King, Owen King [ENG / MP3]",
+        {},
+        {"title": "Sleeping Beauties", "authors": ("Stephen King", "Owen King"), "format": "mp3"},
+    ),
+    (
+        "Project Hail Mary - Andy Weir (2021) Unabridged MP3 128kbps",
+        {},
+        {"format": "mp3", "bitrate_kbps": 128, "abridged": False, "year": 2021},
+    ),
+    (
+        "Andy.Weir.Project.Hail.Mary.2021.Audiobook.M4B",
+        {},
+        {"format": "m4b", "title": "Andy Weir Project Hail Mary 2021 Audiobook"},
+    ),
+    (
+        "Abaddon's Gate: The Expanse, Book 3 - James S. A. Corey",
+        {},
+        {"title": "Abaddon's Gate", "series": (SeriesMention("The Expanse", _position("3")),)},
+    ),
+    (
+        "Leviathan Wakes (The Expanse #1) - James S. A. Corey [Narrated by Jefferson Mays]",
+        {},
+        {
+            "title": "Leviathan Wakes",
+            "authors": ("James S. A. Corey",),
+            "narrators": ("Jefferson Mays",),
+            "series": (SeriesMention("The Expanse", _position("1")),),
+        },
+    ),
+    (
+        "Stephen King - It - read by Steven Weber [mp3 64kbps]",
+        {},
+        {"title": "It", "narrators": ("Steven Weber",), "bitrate_kbps": 64, "format": "mp3"},
+    ),
+    (
+        "Der Herr der Ringe - J.R.R. Tolkien [GER] [MP3]",
+        {},
+        {"title": "Der Herr der Ringe", "authors": ("J.R.R. Tolkien",), "language": "german"},
+    ),
+    ("Stand by Me - Stephen King", {}, {"title": "Stand by Me", "authors": ("Stephen King",)}),
+    ("Fahrenheit 451 - Ray Bradbury [M4B]", {}, {"title": "Fahrenheit 451", "series": ()}),
+    ("Stephen King - The Stand (Abridged) [MP3]", {}, {"title": "The Stand", "abridged": True}),
+    (
+        "Pierce Brown - Red Rising 03",
+        {},
+        {"series": (SeriesMention("Red Rising", _position("3")),), "format": None},
+    ),
+    (
+        "Dune (Frank Herbert) [FLAC] [Retail] [2019]",
+        {},
+        {"formats": ("flac",), "year": 2019, "is_ebook": False},
+    ),
+    (
+        "The Way of Kings [Stormlight Archive #1] {m4b 64k}",
+        {},
+        {
+            "title": "The Way of Kings",
+            "series": (SeriesMention("Stormlight Archive", _position("1")),),
+            "bitrate_kbps": 64,
+        },
+    ),
+    (
+        "Terry Pratchett - Discworld 1-3 - Omnibus [MP3]",
+        {},
+        {"title": "Omnibus", "series": (SeriesMention("Discworld", _position("1-3")),)},
+    ),
+    (
+        "Harry Potter and the Philosopher's Stone, Book 1 [Audiobook] [128 kbps]",
+        {},
+        # "Name, Book N" reads as a series; verification still finds the title among series names
+        {"series": (SeriesMention("Harry Potter and the Philosopher's Stone", _position("1")),), "bitrate_kbps": 128},
+    ),
+    (
+        "Some Author - Magnum Opus [mp3]",
+        {},
+        {"title": "Magnum Opus", "formats": ("mp3",)},
+    ),
+    (
+        "Frank Herbert - Dune &amp; Dune Messiah [m4b]",
+        {},
+        {"title": "Dune & Dune Messiah"},
+    ),
+    (
+        "Antoine de Saint-Exupéry - Le Petit Prince [French] [MP3]",
+        {},
+        {"language": "french", "authors": ("Antoine de Saint-Exupéry",)},
+    ),
+    (
+        "Naomi Novik - Spinning Silver (Narrator: Lisa Flanagan) [M4B]",
+        {},
+        {"narrators": ("Lisa Flanagan",), "title": "Spinning Silver"},
+    ),
+    (
+        "Stephen King - It [FL] [ENG]",
+        {},
+        {"freeleech": True, "language": "english"},
+    ),
+    # MAM: structured fields win over the title
+    (
+        "You Like It Darker",
+        {
+            "source": "mam",
+            "authors": ("Stephen King",),
+            "narrators": ("Will Patton",),
+            "file_type": "mp3 m4b",
+            "language": "ENG",
+            "freeleech": True,
+            "mam_id": 1234,
+        },
+        {
+            "title": "You Like It Darker",
+            "authors": ("Stephen King",),
+            "authors_stated": True,
+            "narrators": ("Will Patton",),
+            "formats": ("mp3", "m4b"),
+            "format": "m4b",
+            "language": "english",
+            "freeleech": True,
+        },
+    ),
+    (
+        "Abaddon's Gate",
+        {"source": "mam", "authors": ("James S. A. Corey",), "series": (("The Expanse", "3"),), "file_type": "m4b"},
+        {"series": (SeriesMention("The Expanse", _position("3")),), "title": "Abaddon's Gate"},
+    ),
+    (
+        "Awaken Online Omnibus",
+        {"source": "mam", "authors": ("Travis Bagwell",), "series": (("Awaken Online", "01-16, 13.5"),)},
+        {"series": (SeriesMention("Awaken Online", None),)},
+    ),
+    (
+        "Dune",
+        {"source": "mam", "authors": ("Frank Herbert",), "file_type": "epub mobi", "personal_freeleech": True},
+        {"is_ebook": True, "personal_freeleech": True, "freeleech": False},
+    ),
+    (
+        "Dune [English]",
+        {"categories": (7020,), "size_bytes": 2_000_000},
+        {"is_ebook": True, "format": None, "size_bytes": 2_000_000, "language": "english"},
+    ),
+    (
+        "Dune",
+        {"categories": (3030, 7020)},
+        {"is_ebook": False},
+    ),
+]
+
+
+@pytest.mark.parametrize(("title", "fields", "expected"), TITLES, ids=[case[0][:50] for case in TITLES])
+def test_parse_release(title: str, fields: dict[str, Any], expected: dict[str, Any]) -> None:
+    parsed = parse_release(_release(title, **fields))
+    actual = {name: getattr(parsed, name) for name in expected}
+    assert actual == expected
+
+
+def test_at_least_twenty_five_titles_are_covered() -> None:
+    assert len(TITLES) >= 25
+
+
+def test_segments_say_what_each_piece_seems_to_be() -> None:
+    parsed = parse_release(_release("Brandon Sanderson - Mistborn 01 - The Final Empire [Unabridged]"))
+    assert [(s.text, s.kind) for s in parsed.segments] == [
+        ("Brandon Sanderson", SegmentKind.AUTHOR_GUESS),
+        ("Mistborn 01", SegmentKind.SERIES),
+        ("The Final Empire", SegmentKind.TEXT),
+    ]
+
+
+def test_title_language_words_are_not_taken_from_free_text() -> None:
+    # "It" is the Italian code, but in a title it is a word
+    parsed = parse_release(_release("Stephen King - It"))
+    assert parsed.language is None
+    assert parsed.title == "It"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("ENG", "english"),
+        ("en-US", "english"),
+        ("English", "english"),
+        ("deu", "german"),
+        ("Deutsch", "german"),
+        ("pt_BR", "portuguese"),
+        ("Klingon", "klingon"),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_canonical_language(raw: str | None, expected: str | None) -> None:
+    assert canonical_language(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [("m4b", True), ("64kbps", True), ("retail", True), ("44khz", True), ("darker", False), ("it", False)],
+)
+def test_is_quality_word(word: str, expected: bool) -> None:
+    assert is_quality_word(word) is expected
+
+
+def test_parsing_never_raises_on_odd_titles() -> None:
+    for title in ["", "   ", "[]", "()", "- - -", "((((", "[M4B]", "by", "Book 1", "🎧 - 🎧"]:
+        parsed = parse_release(_release(title))
+        assert isinstance(parsed.title, str)
