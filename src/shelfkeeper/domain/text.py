@@ -7,55 +7,143 @@ import unicodedata
 from decimal import Decimal, InvalidOperation
 
 _LEADING_ARTICLES = ("the ", "a ", "an ")
-_EDITION_NOISE = re.compile(
-    r"[\(\[]\s*(unabridged|abridged|audiobook|audio book|audible audio edition|retail|"
-    r"a novel|novel|dramatized|dramatised|full[- ]cast)[^\)\]]*[\)\]]",
+# Letters that Unicode does not decompose into base + accent, spelled the way catalogues usually spell them.
+_TRANSLITERATION = str.maketrans(
+    {"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ß": "ss", "ł": "l", "Ł": "L", "đ": "d"}
+    | {"Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "TH", "ı": "i"}
+)
+_NUMBER_WORD_LIST = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty"
+)
+_NUMBER_WORDS = {word: index for index, word in enumerate(_NUMBER_WORD_LIST.split())}
+_ROMAN = re.compile(r"^(x{0,2})(ix|iv|v?i{0,3})$", re.IGNORECASE)
+_ROMAN_VALUES = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9}
+# Digits, a number word or a roman numeral (the lookahead stops the roman part from matching nothing).
+_NUMBER = r"(?:\d+(?:\.\d+)?|" + "|".join(_NUMBER_WORDS) + r"|(?=[ivx])x{0,2}(?:ix|iv|v?i{0,3}))"
+_NUMBER_KEYWORD = r"(?:book|bk|vol|volume|part|episode|no|number)\.?\s*#?"
+# A bracketed group is noise (edition, series, number) when it holds a digit or one of these words.
+_BRACKETED = re.compile(r"\s*[\(\[]([^\)\]]*)[\)\]]")
+_BRACKET_NOISE = re.compile(
+    r"\d|#|\b(unabridged|abridged|audio ?book|audible|retail|novel|novella|dramati[sz](ed|ation)|full[- ]cast|"
+    r"edition|series|saga|trilogy|cycle|chronicles|sequence|book|vol|volume|part|box(ed)? ?set|omnibus)\b",
     re.IGNORECASE,
 )
-_BOOK_NUMBER = re.compile(
-    r"[,:\-–—(\[]*\s*\b(book|bk|vol|volume|part|episode|no|#)\.?\s*#?\s*\d+(\.\d+)?\b\s*[\)\]]?",
+# "Leviathan Wakes: The Expanse, Book 1" / "A Game of Thrones - Book One of A Song of Ice and Fire"
+_SERIES_SUBTITLE = re.compile(
+    rf"\s*(?::|\s[\-–—])\s+(?:[^:]*?[,\s])?{_NUMBER_KEYWORD}\s*\b{_NUMBER}\b(?:\s+of\s+.*)?\s*$", re.IGNORECASE
+)
+_NOVEL_SUFFIX = re.compile(
+    r"\s*(?::|\s[\-–—])\s*an?\s+(?:[\w'’\-]+\s+){0,3}(novel|novella|thriller|memoir|mystery|romance)\s*$",
     re.IGNORECASE,
 )
-_SERIES_SUFFIX = re.compile(
-    r"\s*[\(\[][^\)\]]*(series|saga|trilogy|cycle|chronicles)?[^\)\]]*#\s*\d+[^\)\]]*[\)\]]", re.IGNORECASE
+_SEPARATED_NUMBER = re.compile(rf"\s*[,:;\-–—]\s*{_NUMBER_KEYWORD}\s*\b{_NUMBER}\b", re.IGNORECASE)
+_TRAILING_NUMBER = re.compile(rf"\s+{_NUMBER_KEYWORD}\s*\b{_NUMBER}\s*$", re.IGNORECASE)
+_LEADING_NUMBER = re.compile(
+    rf"^\s*(?:{_NUMBER_KEYWORD}\s*\b{_NUMBER}\b\s*[\-–—.:]|\d{{1,3}}\s*[\-–—.])\s+", re.IGNORECASE
 )
+_HASH_NUMBER = re.compile(r"\s*#\s*\d+(?:\.\d+)?")
+_TRAILING_ARTICLE = re.compile(r"^(.*),\s*(the|a|an)$", re.IGNORECASE)
 _NON_WORD = re.compile(r"[^\w\s]")
 _SPACES = re.compile(r"\s+")
-_POSITION_WORDS = re.compile(r"^(book|bk|vol|volume|part|no|#)\.?\s*", re.IGNORECASE)
-_RANGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:-|–|—|to|&|,)\s*(\d+(?:\.\d+)?)\s*$", re.IGNORECASE)
+_POSITION_WORDS = re.compile(r"^(books?|bk|vol|volume|part|no|number|#)\.?\s*#?\s*", re.IGNORECASE)
+_POSITION_OF_TOTAL = re.compile(r"\s+of\s+\d+\s*$", re.IGNORECASE)
+_RANGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:-|–|—|to|through|&|and|,\s)\s*(\d+(?:\.\d+)?)\s*$", re.IGNORECASE)
+_TITLE_POSITION = re.compile(
+    rf"(?:\b(?:books?|bk|vol|volume|part)\.?\s*#?|#)\s*({_NUMBER}(?:\s*(?:-|–|—|to|through|&|and)\s*{_NUMBER})?)\b",
+    re.IGNORECASE,
+)
+_NAME_SUFFIX = re.compile(r"(jr|sr|ii|iii|iv|phd|md)\.?", re.IGNORECASE)
+_LANGUAGES = {
+    alias: code
+    for code, aliases in {
+        "en": "eng english",
+        "de": "deu ger german deutsch",
+        "fr": "fra fre french francais",
+        "es": "spa spanish espanol castellano",
+        "it": "ita italian italiano",
+        "pt": "por portuguese portugues",
+        "nl": "nld dut dutch nederlands",
+        "sv": "swe swedish svenska",
+        "no": "nor nob nno norwegian norsk",
+        "da": "dan danish dansk",
+        "fi": "fin finnish suomi",
+        "pl": "pol polish polski",
+        "ru": "rus russian",
+        "zh": "zho chi chinese mandarin",
+        "ja": "jpn japanese",
+        "ko": "kor korean",
+    }.items()
+    for alias in (code, *aliases.split())
+}
+_PARTICLE_LIST = "de da di del della der den du la le van von vander st saint mac mc o bin ibn al"
+_SURNAME_PARTICLES = frozenset(_PARTICLE_LIST.split())
 
 
 def fold(text: str) -> str:
-    """Lower-case, strip accents, turn punctuation into spaces and collapse whitespace."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    no_marks = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    """Lower-case, strip Latin and Greek accents, turn punctuation into spaces and collapse whitespace.
+
+    Other scripts are kept as they are ("刘慈欣" stays "刘慈欣"), since their marks distinguish letters.
+    """
+    decomposed = unicodedata.normalize("NFKD", text.translate(_TRANSLITERATION))
+    kept: list[str] = []
+    base = ""
+    for ch in decomposed:
+        if unicodedata.combining(ch):
+            if not _is_latin_or_greek(base):
+                kept.append(ch)
+            continue
+        base = ch
+        kept.append(ch)
+    no_marks = unicodedata.normalize("NFC", "".join(kept))
     no_marks = no_marks.replace("&", " and ").replace("'", "").replace("’", "")
     cleaned = _NON_WORD.sub(" ", no_marks.lower()).replace("_", " ")
     return _SPACES.sub(" ", cleaned).strip()
 
 
+def _is_latin_or_greek(ch: str) -> bool:
+    if not ch:
+        return False
+    point = ord(ch)
+    return point < 0x0250 or 0x0370 <= point < 0x0400 or 0x1E00 <= point < 0x2000
+
+
 def strip_leading_article(folded: str) -> str:
+    """Drop a leading "the", "a" or "an" from folded text, unless that is all there is."""
     for article in _LEADING_ARTICLES:
-        if folded.startswith(article):
+        if folded.startswith(article) and len(folded) > len(article):
             return folded[len(article) :]
     return folded
 
 
 def move_trailing_article(title: str) -> str:
     """ "Hobbit, The" -> "The Hobbit"."""
-    match = re.match(r"^(.*),\s*(the|a|an)$", title.strip(), re.IGNORECASE)
+    match = _TRAILING_ARTICLE.match(title.strip())
     if match:
         return f"{match.group(2)} {match.group(1)}"
     return title
 
 
+def strip_title_noise(title: str) -> str:
+    """The title without edition notes, series suffixes, book numbers and "A Novel", still in its own case."""
+    text = _BRACKETED.sub(lambda m: " " if _BRACKET_NOISE.search(m.group(1)) else m.group(0), title)
+    text = _SERIES_SUBTITLE.sub(" ", text)
+    text = _NOVEL_SUFFIX.sub(" ", text)
+    text = _LEADING_NUMBER.sub(" ", text)
+    text = _SEPARATED_NUMBER.sub(" ", text)
+    text = _TRAILING_NUMBER.sub(" ", text)
+    text = _HASH_NUMBER.sub(" ", text)
+    text = _SPACES.sub(" ", text).strip(" ,:;-–—")
+    return move_trailing_article(text)
+
+
 def normalize_title(title: str) -> str:
     """A title reduced to what identifies the work: no edition noise, series suffix, book number, article."""
-    text = move_trailing_article(title)
-    text = _EDITION_NOISE.sub(" ", text)
-    text = _SERIES_SUFFIX.sub(" ", text)
-    text = _BOOK_NUMBER.sub(" ", text)
-    return strip_leading_article(fold(text))
+    normalized = strip_leading_article(fold(strip_title_noise(title)))
+    if normalized:
+        return normalized
+    # A title that is nothing but noise ("Book 1") is still better compared as itself than as "".
+    return strip_leading_article(fold(move_trailing_article(title)))
 
 
 def normalize_author(name: str) -> str:
@@ -63,54 +151,129 @@ def normalize_author(name: str) -> str:
     text = name.strip()
     if text.count(",") == 1:
         last, first = (part.strip() for part in text.split(","))
-        if first and not re.fullmatch(r"(jr|sr|ii|iii|iv|phd)\.?", first, re.IGNORECASE):
+        if first and not _NAME_SUFFIX.fullmatch(first):
             text = f"{first} {last}"
-    folded = fold(text)
-    # "J R R Tolkien" and "J.R.R. Tolkien" -> "jrr tolkien"
-    tokens = folded.split()
+    # "J R R Tolkien", "J.R.R. Tolkien" and "JRR Tolkien" -> "jrr tolkien": runs of single letters are initials.
     merged: list[str] = []
-    for token in tokens:
-        if len(token) == 1 and merged and len(merged[-1]) <= 3 and merged[-1].isalpha() and _all_initials(merged):
+    previous_was_initial = False
+    for token in fold(text).split():
+        is_initial = len(token) == 1 and token.isalpha()
+        if is_initial and previous_was_initial:
             merged[-1] += token
         else:
             merged.append(token)
+        previous_was_initial = is_initial
     return " ".join(merged)
 
 
-def _all_initials(tokens: list[str]) -> bool:
-    return all(len(t) <= 3 for t in tokens)
-
-
 def split_names(joined: str) -> list[str]:
-    """Split "A, B & C" or "A; B and C" into names, keeping "Last, First" pairs whole when alone."""
+    """Split "A, B & C" or "A; B and C" into names, keeping each "Last, First" pair whole."""
     if not joined or not joined.strip():
         return []
-    parts = re.split(r"\s*(?:;|&|\band\b|,)\s*", joined.strip())
-    names = [p.strip() for p in parts if p.strip()]
-    if "," in joined and ";" not in joined and "&" not in joined and len(names) == 2 and " " not in names[0]:
-        return [joined.strip()]  # "Sanderson, Brandon"
-    return names
+    groups = re.split(r"\s*;\s*", joined.strip()) if ";" in joined else [joined.strip()]
+    names: list[str] = []
+    for group in groups:
+        for part in re.split(r"\s*(?:&|\band\b)\s*", group):
+            names.extend(_split_commas(part.strip()))
+    return [name for name in names if name]
+
+
+def _split_commas(part: str) -> list[str]:
+    pieces = [piece.strip() for piece in part.split(",") if piece.strip()]
+    if len(pieces) == 2 and (_is_surname_first(pieces[0], pieces[1]) or _NAME_SUFFIX.fullmatch(pieces[1])):
+        return [part]  # "Sanderson, Brandon", "Le Guin, Ursula K.", "King, Jr."
+    return pieces
+
+
+def _is_surname_first(before: str, after: str) -> bool:
+    before_words, after_words = before.split(), after.split()
+    if not before_words or not after_words or len(after_words) > 3:
+        return False
+    surname_like = len(before_words) == 1 or before_words[0].lower().rstrip("'’") in _SURNAME_PARTICLES
+    # "Stephen King, Peter Straub" has two full names; "King, Stephen" has a surname then given names.
+    return surname_like and (len(after_words) == 1 or any(_is_initial(word) for word in after_words))
+
+
+def _is_initial(word: str) -> bool:
+    letters = word.replace(".", "")
+    return 0 < len(letters) <= 3 and letters.isalpha() and (word.endswith(".") or letters.isupper())
 
 
 def parse_position(raw: str | float | int | None) -> tuple[Decimal, Decimal] | None:
     """A series position as an inclusive range: "2" -> (2, 2), "1-3" -> (1, 3), "Book 1.5" -> (1.5, 1.5)."""
     if raw is None:
         return None
-    text = str(raw).strip()
-    text = _POSITION_WORDS.sub("", text).strip()
+    text = _POSITION_WORDS.sub("", str(raw).strip()).strip()
+    text = _POSITION_OF_TOTAL.sub("", text)  # "3 of 7"
     if not text:
         return None
     ranged = _RANGE.match(text)
+    if ranged:
+        low, high = Decimal(ranged.group(1)), Decimal(ranged.group(2))
+        return (low, high) if low <= high else (high, low)
+    value = _number_value(text.replace(",", ".") if re.fullmatch(r"\d+,\d+", text) else text)
+    if value is None:
+        return None
+    return value, value
+
+
+def _number_value(text: str) -> Decimal | None:
+    lowered = text.strip().lower()
+    if lowered in _NUMBER_WORDS:
+        return Decimal(_NUMBER_WORDS[lowered])
+    roman = _ROMAN.match(lowered)
+    if roman and lowered:
+        return Decimal(10 * len(roman.group(1)) + _ROMAN_VALUES.get(roman.group(2), 0))
     try:
-        if ranged:
-            low, high = Decimal(ranged.group(1)), Decimal(ranged.group(2))
-            return (low, high) if low <= high else (high, low)
-        value = Decimal(text)
+        value = Decimal(lowered)
     except InvalidOperation:
         return None
     if value.is_nan() or value.is_infinite() or value < 0:
         return None
-    return value, value
+    return value
+
+
+def title_position(title: str) -> tuple[Decimal, Decimal] | None:
+    """The series position a title states itself ("Dune, Book 2", "Mistborn #3", "Books 1-3"), if any."""
+    found = None
+    for match in _TITLE_POSITION.finditer(title):
+        if match.group(1).strip():
+            found = match.group(1)  # the last mention wins: "Part 1 of Book 3" is less common than the reverse
+    if found is None:
+        return None
+    parts = re.split(r"\s*(?:-|–|—|to|through|&|and)\s*", found.strip(), flags=re.IGNORECASE)
+    values = [_number_value(part) for part in parts if part]
+    numbers = [value for value in values if value is not None]
+    if not numbers or len(numbers) != len(values):
+        return None
+    return min(numbers), max(numbers)
+
+
+def normalize_language(value: str | None) -> str | None:
+    """ "English", "eng", "en-US" -> "en"; an unknown language is folded; empty -> None."""
+    if not value or not value.strip():
+        return None
+    folded = fold(value)
+    primary = re.split(r"[\s_\-]", folded)[0]
+    return _LANGUAGES.get(folded) or _LANGUAGES.get(primary) or folded
+
+
+def normalize_isbn(value: str | None) -> str | None:
+    """An ISBN as 13 digits ("0-441-01359-7" -> "9780441013593"); other text is kept, cleaned; empty -> None."""
+    if not value:
+        return None
+    cleaned = re.sub(r"[^0-9Xx]", "", value).upper()
+    if len(cleaned) == 10 and cleaned[:9].isdigit():
+        body = "978" + cleaned[:9]
+        check = (10 - sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(body)) % 10) % 10
+        return body + str(check)
+    return cleaned or None
+
+
+def normalize_asin(value: str | None) -> str | None:
+    """An ASIN upper-cased and trimmed; empty -> None."""
+    cleaned = (value or "").strip().upper()
+    return cleaned or None
 
 
 def format_position(value: Decimal) -> str:
