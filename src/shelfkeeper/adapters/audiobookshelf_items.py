@@ -1,0 +1,184 @@
+"""Audiobookshelf's item JSON read into domain records, and metadata updates written as its PATCH body."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from shelfkeeper.domain.library import LibraryItem, MetadataUpdate, SeriesRef
+from shelfkeeper.domain.text import split_names
+from shelfkeeper.errors import ServiceBadResponse
+
+SERVICE = "audiobookshelf"
+_SERIES_WITH_SEQUENCE = re.compile(r"^(?P<name>.+?) #(?P<sequence>\S+)$")
+
+
+def parse_ms(value: Any) -> datetime | None:
+    """Audiobookshelf times are epoch milliseconds; an aware UTC datetime (None when absent or bad)."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return datetime.fromtimestamp(float(value) / 1000, tz=UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
+def parse_series_name(joined: str | None) -> tuple[SeriesRef, ...]:
+    """The minified ``seriesName`` "Mistborn #1, Cosmere #3" back into series refs (names with ", " split too)."""
+    refs = []
+    for part in (joined or "").split(", "):
+        part = part.strip()
+        if not part:
+            continue
+        match = _SERIES_WITH_SEQUENCE.match(part)
+        refs.append(SeriesRef(match["name"], match["sequence"]) if match else SeriesRef(part))
+    return tuple(refs)
+
+
+def parse_minified_item(row: dict[str, Any]) -> LibraryItem:
+    """A list item: authors, narrators and series only as joined strings, so ``minified=True``.
+
+    With a series filter, ``metadata.series`` is one ``{id, name, sequence}`` object: it replaces the
+    series of that name parsed from ``seriesName`` and adds the id.
+    """
+    if not isinstance(row, dict) or "id" not in row:
+        raise ServiceBadResponse(SERVICE, "a library item without an id", details={"body": str(row)[:200]})
+    media = row.get("media") or {}
+    metadata = media.get("metadata") or {}
+    series = parse_series_name(metadata.get("seriesName"))
+    filtered = metadata.get("series")
+    if isinstance(filtered, dict) and filtered.get("name"):
+        exact = SeriesRef(str(filtered["name"]), _text(filtered.get("sequence")), _text(filtered.get("id")))
+        series = (exact, *(s for s in series if s.name != exact.name))
+    return _item(
+        row,
+        metadata,
+        minified=True,
+        authors=tuple(split_names(metadata.get("authorName") or "")),
+        narrators=tuple(split_names(metadata.get("narratorName") or "")),
+        series=series,
+    )
+
+
+def parse_item(row: dict[str, Any]) -> LibraryItem:
+    """A single item (``toOldJSON``, expanded or not): authors, narrators and series as arrays."""
+    if "id" not in row:
+        raise ServiceBadResponse(SERVICE, "a library item without an id", details={"body": str(row)[:200]})
+    metadata = (row.get("media") or {}).get("metadata") or {}
+    authors = tuple(str(a["name"]) for a in metadata.get("authors") or [] if isinstance(a, dict) and a.get("name"))
+    series = tuple(
+        SeriesRef(str(s["name"]), _text(s.get("sequence")), _text(s.get("id")))
+        for s in metadata.get("series") or []
+        if isinstance(s, dict) and s.get("name")
+    )
+    narrators = tuple(str(n) for n in metadata.get("narrators") or [] if n)
+    return _item(row, metadata, minified=False, authors=authors, narrators=narrators, series=series)
+
+
+def _item(
+    row: dict[str, Any],
+    metadata: dict[str, Any],
+    *,
+    minified: bool,
+    authors: tuple[str, ...],
+    narrators: tuple[str, ...],
+    series: tuple[SeriesRef, ...],
+) -> LibraryItem:
+    media = row.get("media") or {}
+    size = row.get("size") if row.get("size") is not None else media.get("size")
+    return LibraryItem(
+        id=str(row["id"]),
+        library_id=str(row.get("libraryId") or ""),
+        title=str(metadata.get("title") or ""),
+        subtitle=_text(metadata.get("subtitle")),
+        authors=authors,
+        narrators=narrators,
+        series=series,
+        asin=_text(metadata.get("asin")),
+        isbn=_text(metadata.get("isbn")),
+        publisher=_text(metadata.get("publisher")),
+        published_year=_year(metadata.get("publishedYear")),
+        language=_text(metadata.get("language")),
+        genres=tuple(str(g) for g in metadata.get("genres") or [] if g),
+        description=_text(metadata.get("description")),
+        duration_seconds=_float(media.get("duration")),
+        size_bytes=None if size is None else as_int(size),
+        path=_text(row.get("path")),
+        has_cover=bool(media.get("coverPath")),
+        is_missing=bool(row.get("isMissing")),
+        added_at=parse_ms(row.get("addedAt")),
+        updated_at=parse_ms(row.get("updatedAt")),
+        minified=minified,
+        extra={
+            "rel_path": row.get("relPath"),
+            "is_invalid": bool(row.get("isInvalid")),
+            "tags": list(media.get("tags") or []),
+            "explicit": bool(metadata.get("explicit")),
+            "abridged": bool(metadata.get("abridged")),
+            "num_audio_files": media.get("numAudioFiles", len(media.get("audioFiles") or []) or None),
+            "author_ids": [a.get("id") for a in metadata.get("authors") or [] if isinstance(a, dict)],
+        },
+    )
+
+
+def media_patch(update: MetadataUpdate) -> dict[str, Any]:
+    """The ``PATCH /api/items/{id}/media`` body: only the fields set; years and sequences sent as strings."""
+    metadata: dict[str, Any] = {}
+    for field in ("title", "subtitle", "asin", "isbn", "publisher", "language", "description"):
+        value = getattr(update, field)
+        if value is not None:
+            metadata[field] = value
+    if update.published_year is not None:
+        metadata["publishedYear"] = str(update.published_year)
+    if update.authors is not None:
+        metadata["authors"] = [{"name": name} for name in update.authors]
+    if update.narrators is not None:
+        metadata["narrators"] = list(update.narrators)
+    if update.genres is not None:
+        metadata["genres"] = list(update.genres)
+    if update.series is not None:
+        # A number would be stored as null: Audiobookshelf keeps a sequence only when it is a string.
+        metadata["series"] = [
+            {"name": s.name, "sequence": None if s.sequence is None else str(s.sequence)} for s in update.series
+        ]
+    return {"metadata": metadata}
+
+
+def expect_object(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ServiceBadResponse(SERVICE, f"expected a JSON object for {what}", details={"body": str(value)[:200]})
+    return value
+
+
+def expect_list(value: Any, what: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise ServiceBadResponse(SERVICE, f"expected a JSON list in {what}", details={"body": str(value)[:200]})
+    return value
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, dict | list):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def as_int(value: Any) -> int:
+    try:
+        return int(float(value))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _year(value: Any) -> int | None:
+    """``publishedYear`` is a string ("2019", sometimes "2019-05-01"); the first four digits."""
+    match = re.search(r"\d{4}", str(value)) if value is not None else None
+    return int(match.group()) if match else None
