@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from shelfkeeper.adapters.redaction import register_secret
 from shelfkeeper.apikeys import ApiKeyStore
 from shelfkeeper.db.session import make_engine, make_session_factory
 from shelfkeeper.settings import Settings
@@ -28,6 +29,8 @@ class AppContext:
     @classmethod
     def from_settings(cls, settings: Settings, engine: Engine | None = None) -> AppContext:
         engine = engine or make_engine(settings.resolved_database_url)
+        for value in settings.secret_values():
+            register_secret(value)
         configured = settings.api_key.get_secret_value() if settings.api_key else None
         return cls(
             settings=settings,

@@ -48,8 +48,9 @@ def _split_commas(value: Any) -> Any:
 class Settings(BaseSettings):
     """Every setting of the program; see docs/configuration.md for the table."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
-                                      case_sensitive=False, validate_default=True)
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False, validate_default=True
+    )
 
     # core
     data_dir: Path = Field(Path("./data"), description="Where the SQLite file, the API key and backups live.")
@@ -146,9 +147,16 @@ class Settings(BaseSettings):
     schedule_download_monitor_task: str | None = None
 
     _split = field_validator(
-        "abs_library_ids", "remote_path_mappings", "quality_format_order", "quality_languages",
-        "quality_preferred_words", "quality_forbidden_words", "followed_genres", "wanted_languages",
-        "prowlarr_indexer_ids", mode="before",
+        "abs_library_ids",
+        "remote_path_mappings",
+        "quality_format_order",
+        "quality_languages",
+        "quality_preferred_words",
+        "quality_forbidden_words",
+        "followed_genres",
+        "wanted_languages",
+        "prowlarr_indexer_ids",
+        mode="before",
     )(_split_commas)
 
     @field_validator("database_url")
@@ -213,6 +221,11 @@ class Settings(BaseSettings):
         """The cron expression of a job: the setting when given, else the default."""
         override: str | None = getattr(self, f"schedule_{job}", None)
         return override or DEFAULT_SCHEDULES[job]
+
+    def secret_values(self) -> list[str]:
+        """Every secret setting's value, so the log filter can redact it wherever it appears."""
+        values = [getattr(self, name) for name in type(self).model_fields]
+        return [v.get_secret_value() for v in values if isinstance(v, SecretStr) and v.get_secret_value()]
 
     def path_mappings(self) -> list[tuple[str, str]]:
         pairs = (pair.split("=", 1) for pair in self.remote_path_mappings)

@@ -12,6 +12,9 @@ from shelfkeeper.api import exception_handlers
 from shelfkeeper.api.auth import authorization_header, require_api_key, x_api_key_header
 from shelfkeeper.api.routes import authors, books, downloads, metadata, scheduler, series, system
 from shelfkeeper.context import AppContext
+from shelfkeeper.jobs.registry import default_jobs
+from shelfkeeper.jobs.runner import JobRunner
+from shelfkeeper.jobs.scheduler import SchedulerService
 from shelfkeeper.settings import Settings, load_settings
 
 DESCRIPTION = """
@@ -22,22 +25,45 @@ Every route but `/health` needs the API key, sent as `Authorization: <key>`, `Au
 or `X-Api-Key: <key>`. Error codes are listed in docs/error-codes.md.
 """
 
-PROTECTED_ROUTERS = (books.router, series.router, authors.router, downloads.router, metadata.router,
-                     scheduler.router, system.router)
+PROTECTED_ROUTERS = (
+    books.router,
+    series.router,
+    authors.router,
+    downloads.router,
+    metadata.router,
+    scheduler.router,
+    system.router,
+)
 
 
 def create_app(settings: Settings | None = None, *, context: AppContext | None = None) -> FastAPI:
     """Build the app for ``settings`` (or an already built context, as the tests do)."""
     context = context or AppContext.from_settings(settings or load_settings())
 
+    runner = JobRunner(context, default_jobs())
+    scheduler = SchedulerService(runner)
+    context.extras["runner"] = runner
+    context.extras["scheduler"] = scheduler
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        context.engine.dispose()
+        if context.settings.run_scheduler:
+            await scheduler.start()
+        try:
+            yield
+        finally:
+            await scheduler.stop()
+            context.engine.dispose()
 
-    app = FastAPI(title="Shelfkeeper", version=__version__, description=DESCRIPTION, lifespan=lifespan,
-                  openapi_tags=[{"name": name} for name in
-                                ("books", "series", "authors", "downloads", "metadata", "scheduler", "system")])
+    app = FastAPI(
+        title="Shelfkeeper",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_tags=[
+            {"name": name} for name in ("books", "series", "authors", "downloads", "metadata", "scheduler", "system")
+        ],
+    )
     app.state.context = context
     app.state.api_keys = context.api_keys
     exception_handlers.install(app)

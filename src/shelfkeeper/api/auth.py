@@ -9,8 +9,9 @@ from shelfkeeper.apikeys import ApiKeyStore
 from shelfkeeper.errors import Unauthorized
 
 # Declared for the OpenAPI document so /docs offers an "Authorize" button for each header form.
-authorization_header = APIKeyHeader(name="Authorization", auto_error=False,
-                                    description="The API key itself, or `Bearer <key>`.")
+authorization_header = APIKeyHeader(
+    name="Authorization", auto_error=False, description="The API key itself, or `Bearer <key>`."
+)
 x_api_key_header = APIKeyHeader(name="X-Api-Key", auto_error=False, description="The API key.")
 
 

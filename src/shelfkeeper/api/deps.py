@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 
 from shelfkeeper.context import AppContext
 from shelfkeeper.db.session import unit_of_work
+from shelfkeeper.jobs.runner import JobRunner
+from shelfkeeper.jobs.scheduler import SchedulerService
 from shelfkeeper.services.paging import PageRequest
 from shelfkeeper.settings import Settings
 
@@ -23,6 +25,16 @@ def get_session(request: Request) -> Iterator[Session]:
     """The request's unit of work: committed before the response is sent, rolled back on error."""
     with unit_of_work(get_context(request).sessions) as session:
         yield session
+
+
+def get_runner(request: Request) -> JobRunner:
+    runner: JobRunner = get_context(request).extras["runner"]
+    return runner
+
+
+def get_scheduler(request: Request) -> SchedulerService:
+    scheduler: SchedulerService = get_context(request).extras["scheduler"]
+    return scheduler
 
 
 def get_settings(request: Request) -> Settings:
@@ -40,3 +52,5 @@ ContextDep = Annotated[AppContext, Depends(get_context)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PageDep = Annotated[PageRequest, Depends(get_page)]
+RunnerDep = Annotated[JobRunner, Depends(get_runner)]
+SchedulerDep = Annotated[SchedulerService, Depends(get_scheduler)]

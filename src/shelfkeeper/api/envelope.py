@@ -40,8 +40,9 @@ def ok(data: Any) -> dict[str, Any]:
     return {"success": True, "data": data, "error": None, "error_code": None, "timestamp": utc_now_iso()}
 
 
-def error_response(status: int, code: str, message: str, details: Any = None,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
     body: dict[str, Any] = {
         "success": False,
         "data": None,
@@ -56,8 +57,7 @@ def error_response(status: int, code: str, message: str, details: Any = None,
 
 def error_example(code: str, message: str) -> dict[str, Any]:
     """An OpenAPI example of an error envelope."""
-    return {"success": False, "data": None, "error": message, "error_code": code,
-            "timestamp": "2026-11-24T12:00:00Z"}
+    return {"success": False, "data": None, "error": message, "error_code": code, "timestamp": "2026-11-24T12:00:00Z"}
 
 
 _STANDARD_ERRORS = {

@@ -16,17 +16,29 @@ from shelfkeeper.errors import ServiceRateLimited, ShelfkeeperError
 
 logger = logging.getLogger("shelfkeeper.api")
 
-_HTTP_CODES = {400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND",
-               405: "METHOD_NOT_ALLOWED", 409: "CONFLICT", 429: "RATE_LIMITED"}
+_HTTP_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    429: "RATE_LIMITED",
+}
 
 
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     fields = []
     for error in exc.errors():
         location = [str(part) for part in error.get("loc", ())]
-        fields.append({"field": ".".join(location[1:]) or location[0] if location else "",
-                       "location": location[0] if location else "", "message": error.get("msg", ""),
-                       "type": error.get("type", "")})
+        fields.append(
+            {
+                "field": ".".join(location[1:]) or location[0] if location else "",
+                "location": location[0] if location else "",
+                "message": error.get("msg", ""),
+                "type": error.get("type", ""),
+            }
+        )
     return fields
 
 

@@ -22,8 +22,9 @@ EXISTS = {409: ("BOOK_ALREADY_EXISTS", "Book 7 already has asin 'B002UZMLXM'.")}
 def list_books(
     session: SessionDep,
     page: PageDep,
-    q: Annotated[str | None, Query(max_length=200, description="Words to find in title, subtitle, "
-                                   "author, narrator and series.")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Words to find in title, subtitle, author, narrator and series.")
+    ] = None,
     author_id: int | None = None,
     author: Annotated[str | None, Query(max_length=300)] = None,
     series_id: int | None = None,
@@ -34,20 +35,40 @@ def list_books(
     has_asin: bool | None = None,
     metadata_status: MetadataStatusName | None = None,
     library_id: Annotated[str | None, Query(max_length=64)] = None,
-    sort: Annotated[str | None, Query(description="title, author, added, created, updated, year, duration, "
-                                      "size, quality, id; prefix '-' for descending.")] = None,
+    sort: Annotated[
+        str | None,
+        Query(
+            description="title, author, added, created, updated, year, duration, "
+            "size, quality, id; prefix '-' for descending."
+        ),
+    ] = None,
 ) -> dict[str, object]:
     """List, search and filter books, one page at a time."""
-    filters = books.BookFilters(q=q, author_id=author_id, author=author, series_id=series_id, series=series,
-                                narrator=narrator, status=status_, language=language, has_asin=has_asin,
-                                metadata_status=metadata_status, library_id=library_id)
+    filters = books.BookFilters(
+        q=q,
+        author_id=author_id,
+        author=author,
+        series_id=series_id,
+        series=series,
+        narrator=narrator,
+        status=status_,
+        language=language,
+        has_asin=has_asin,
+        metadata_status=metadata_status,
+        library_id=library_id,
+    )
     result = books.list_books(session, filters, page, sort)
-    return ok(Page(items=[BookRead.of(b) for b in result.items], total=result.total, limit=result.limit,
-                   offset=result.offset))
+    return ok(
+        Page(items=[BookRead.of(b) for b in result.items], total=result.total, limit=result.limit, offset=result.offset)
+    )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=Envelope[BookRead],
-             responses=error_responses(409, codes=EXISTS))
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Envelope[BookRead],
+    responses=error_responses(409, codes=EXISTS),
+)
 def create_book(session: SessionDep, body: BookCreate) -> dict[str, object]:
     """Add a book by hand."""
     return ok(BookRead.of(books.create_book(session, body.model_dump())))
@@ -63,8 +84,9 @@ def book_stats(session: SessionDep) -> dict[str, object]:
 def incomplete_books(session: SessionDep, page: PageDep) -> dict[str, object]:
     """Books lacking an ASIN, series, narrator, description or cover."""
     result = books.incomplete_books(session, page)
-    return ok(Page(items=[BookRead.of(b) for b in result.items], total=result.total, limit=result.limit,
-                   offset=result.offset))
+    return ok(
+        Page(items=[BookRead.of(b) for b in result.items], total=result.total, limit=result.limit, offset=result.offset)
+    )
 
 
 @router.get("/{book_id}", response_model=Envelope[BookRead], responses=error_responses(404, codes=NOT_FOUND))
@@ -73,8 +95,9 @@ def get_book(session: SessionDep, book_id: int) -> dict[str, object]:
     return ok(BookRead.of(books.get_book(session, book_id)))
 
 
-@router.put("/{book_id}", response_model=Envelope[BookRead],
-            responses=error_responses(404, 409, codes={**NOT_FOUND, **EXISTS}))
+@router.put(
+    "/{book_id}", response_model=Envelope[BookRead], responses=error_responses(404, 409, codes={**NOT_FOUND, **EXISTS})
+)
 def update_book(session: SessionDep, book_id: int, body: BookUpdate) -> dict[str, object]:
     """Replace a book's fields."""
     return ok(BookRead.of(books.update_book(session, book_id, body.model_dump())))
@@ -87,10 +110,19 @@ def delete_book(session: SessionDep, book_id: int) -> dict[str, object]:
     return ok(Deleted(id=book_id))
 
 
-@router.get("/{book_id}/corrections", response_model=Envelope[Page[CorrectionRead]],
-            responses=error_responses(404, codes=NOT_FOUND))
+@router.get(
+    "/{book_id}/corrections",
+    response_model=Envelope[Page[CorrectionRead]],
+    responses=error_responses(404, codes=NOT_FOUND),
+)
 def book_corrections(session: SessionDep, book_id: int, page: PageDep) -> dict[str, object]:
     """A book's metadata correction history, newest first."""
     result = books.book_corrections(session, book_id, page)
-    return ok(Page(items=[CorrectionRead.model_validate(c) for c in result.items], total=result.total,
-                   limit=result.limit, offset=result.offset))
+    return ok(
+        Page(
+            items=[CorrectionRead.model_validate(c) for c in result.items],
+            total=result.total,
+            limit=result.limit,
+            offset=result.offset,
+        )
+    )

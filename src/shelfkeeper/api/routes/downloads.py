@@ -18,23 +18,31 @@ NOT_FOUND = {404: ("DOWNLOAD_NOT_FOUND", "Download 42 not found.")}
 
 @router.get("", response_model=Envelope[Page[DownloadRead]], responses=error_responses())
 def list_downloads(
-    session: SessionDep, page: PageDep,
+    session: SessionDep,
+    page: PageDep,
     status: DownloadStatus | None = None,
     indexer: Annotated[str | None, Query(max_length=200)] = None,
     missing_book_id: int | None = None,
     book_id: int | None = None,
-    sort: Annotated[str | None, Query(description="created, updated, priority, progress, id; "
-                                      "'-' for descending (default -created).")] = None,
+    sort: Annotated[
+        str | None,
+        Query(description="created, updated, priority, progress, id; '-' for descending (default -created)."),
+    ] = None,
 ) -> dict[str, object]:
     """The download queue and its history."""
     filters = {"status": status, "indexer": indexer, "missing_book_id": missing_book_id, "book_id": book_id}
     result = list_records(session, DOWNLOADS, filters, page, sort)
-    return ok(Page(items=[DownloadRead.model_validate(d) for d in result.items], total=result.total,
-                   limit=result.limit, offset=result.offset))
+    return ok(
+        Page(
+            items=[DownloadRead.model_validate(d) for d in result.items],
+            total=result.total,
+            limit=result.limit,
+            offset=result.offset,
+        )
+    )
 
 
-@router.get("/{download_id}", response_model=Envelope[DownloadRead],
-            responses=error_responses(404, codes=NOT_FOUND))
+@router.get("/{download_id}", response_model=Envelope[DownloadRead], responses=error_responses(404, codes=NOT_FOUND))
 def get_download(session: SessionDep, download_id: int) -> dict[str, object]:
     """One download with its release, client state and result."""
     return ok(DownloadRead.model_validate(get_record(session, DOWNLOADS, download_id)))

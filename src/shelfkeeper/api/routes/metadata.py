@@ -18,7 +18,8 @@ NOT_FOUND = {404: ("CORRECTION_NOT_FOUND", "Correction 42 not found.")}
 
 @router.get("/corrections", response_model=Envelope[Page[CorrectionRead]], responses=error_responses())
 def list_corrections(
-    session: SessionDep, page: PageDep,
+    session: SessionDep,
+    page: PageDep,
     status: CorrectionStatus | None = None,
     field: Annotated[str | None, Query(max_length=50)] = None,
     source: Annotated[str | None, Query(max_length=50)] = None,
@@ -29,12 +30,21 @@ def list_corrections(
     """Every metadata change proposed or made, newest first."""
     filters = {"status": status, "field": field, "source": source, "book_id": book_id, "task_id": task_id}
     result = list_records(session, CORRECTIONS, filters, page, sort)
-    return ok(Page(items=[CorrectionRead.model_validate(c) for c in result.items], total=result.total,
-                   limit=result.limit, offset=result.offset))
+    return ok(
+        Page(
+            items=[CorrectionRead.model_validate(c) for c in result.items],
+            total=result.total,
+            limit=result.limit,
+            offset=result.offset,
+        )
+    )
 
 
-@router.get("/corrections/{correction_id}", response_model=Envelope[CorrectionRead],
-            responses=error_responses(404, codes=NOT_FOUND))
+@router.get(
+    "/corrections/{correction_id}",
+    response_model=Envelope[CorrectionRead],
+    responses=error_responses(404, codes=NOT_FOUND),
+)
 def get_correction(session: SessionDep, correction_id: int) -> dict[str, object]:
     """One correction: field, old and new value, source, confidence and reasons."""
     return ok(CorrectionRead.model_validate(get_record(session, CORRECTIONS, correction_id)))

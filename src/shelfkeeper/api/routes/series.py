@@ -20,22 +20,35 @@ EXISTS = {409: ("SERIES_ALREADY_EXISTS", "Series 3 is already called 'The Expans
 
 @router.get("", response_model=Envelope[Page[SeriesRead]], responses=error_responses())
 def list_series(
-    session: SessionDep, page: PageDep,
+    session: SessionDep,
+    page: PageDep,
     q: Annotated[str | None, Query(max_length=200, description="Words of the series name.")] = None,
     monitored: bool | None = None,
     complete: Annotated[bool | None, Query(description="Only complete (true) or incomplete (false) series.")] = None,
-    sort: Annotated[str | None, Query(description="name, completion, owned, created, updated, id; "
-                                      "'-' for descending.")] = None,
+    sort: Annotated[
+        str | None, Query(description="name, completion, owned, created, updated, id; '-' for descending.")
+    ] = None,
 ) -> dict[str, object]:
     """List series with their completion."""
-    result = service.list_series(session, service.SeriesFilters(q=q, monitored=monitored, complete=complete),
-                                 page, sort)
-    return ok(Page(items=[SeriesRead.model_validate(s) for s in result.items], total=result.total,
-                   limit=result.limit, offset=result.offset))
+    result = service.list_series(
+        session, service.SeriesFilters(q=q, monitored=monitored, complete=complete), page, sort
+    )
+    return ok(
+        Page(
+            items=[SeriesRead.model_validate(s) for s in result.items],
+            total=result.total,
+            limit=result.limit,
+            offset=result.offset,
+        )
+    )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=Envelope[SeriesRead],
-             responses=error_responses(409, codes=EXISTS))
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Envelope[SeriesRead],
+    responses=error_responses(409, codes=EXISTS),
+)
 def create_series(session: SessionDep, body: SeriesCreate) -> dict[str, object]:
     """Add a series by hand (library sync adds the rest)."""
     return ok(SeriesRead.model_validate(service.create_series(session, body.model_dump())))
@@ -43,8 +56,10 @@ def create_series(session: SessionDep, body: SeriesCreate) -> dict[str, object]:
 
 @router.get("/completion-summary", response_model=Envelope[CompletionSummary], responses=error_responses())
 def completion_summary(
-    session: SessionDep, page: PageDep,
-    q: Annotated[str | None, Query(max_length=200)] = None, monitored: bool | None = None,
+    session: SessionDep,
+    page: PageDep,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    monitored: bool | None = None,
     complete: bool | None = None,
 ) -> dict[str, object]:
     """Owned against known positions for every series, with the missing positions."""
@@ -58,8 +73,11 @@ def get_series(session: SessionDep, series_id: int) -> dict[str, object]:
     return ok(SeriesRead.model_validate(service.get_series(session, series_id)))
 
 
-@router.put("/{series_id}", response_model=Envelope[SeriesRead],
-            responses=error_responses(404, 409, codes={**NOT_FOUND, **EXISTS}))
+@router.put(
+    "/{series_id}",
+    response_model=Envelope[SeriesRead],
+    responses=error_responses(404, 409, codes={**NOT_FOUND, **EXISTS}),
+)
 def update_series(session: SessionDep, series_id: int, body: SeriesUpdate) -> dict[str, object]:
     """Replace a series' fields (name, known positions, monitored…)."""
     return ok(SeriesRead.model_validate(service.update_series(session, series_id, body.model_dump())))
@@ -72,10 +90,12 @@ def delete_series(session: SessionDep, series_id: int) -> dict[str, object]:
     return ok(Deleted(id=series_id))
 
 
-@router.get("/{series_id}/books", response_model=Envelope[Page[BookRead]],
-            responses=error_responses(404, codes=NOT_FOUND))
+@router.get(
+    "/{series_id}/books", response_model=Envelope[Page[BookRead]], responses=error_responses(404, codes=NOT_FOUND)
+)
 def series_books(session: SessionDep, series_id: int, page: PageDep) -> dict[str, object]:
     """A series' books in reading order."""
     result = service.series_books(session, series_id, page)
-    return ok(Page(items=[BookRead.of(b) for b in result.items], total=result.total, limit=result.limit,
-                   offset=result.offset))
+    return ok(
+        Page(items=[BookRead.of(b) for b in result.items], total=result.total, limit=result.limit, offset=result.offset)
+    )

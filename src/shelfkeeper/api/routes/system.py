@@ -6,22 +6,37 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from shelfkeeper.api.deps import ContextDep, PageDep, SessionDep
+from shelfkeeper.api.deps import ContextDep, PageDep, RunnerDep, SessionDep
 from shelfkeeper.api.envelope import Envelope, Page, error_responses, ok
-from shelfkeeper.api.schemas.records import FailedAttemptRead
+from shelfkeeper.api.schemas.records import FailedAttemptRead, TaskRead
 from shelfkeeper.domain.lifecycle import FailureKind
 from shelfkeeper.services import system
-from shelfkeeper.services.records import FAILED_ATTEMPTS, get_record, list_records
+from shelfkeeper.services.records import FAILED_ATTEMPTS, TASKS, get_record, list_records
 
 public_router = APIRouter(tags=["system"])
 router = APIRouter(prefix="/api/system", tags=["system"])
 NOT_FOUND = {404: ("FAILED_ATTEMPT_NOT_FOUND", "Failed attempt 42 not found.")}
 
 
-@public_router.get("/health", response_model=Envelope[dict[str, Any]], responses={
-    200: {"content": {"application/json": {"example": {
-        "success": True, "data": {"status": "ok", "version": "0.1.0", "database": {"reachable": True, "error": None}},
-        "error": None, "error_code": None, "timestamp": "2026-11-24T12:00:00Z"}}}}})
+@public_router.get(
+    "/health",
+    response_model=Envelope[dict[str, Any]],
+    responses={
+        200: {
+            "content": {
+                "application/json": {
+                    "example": {
+                        "success": True,
+                        "data": {"status": "ok", "version": "0.1.0", "database": {"reachable": True, "error": None}},
+                        "error": None,
+                        "error_code": None,
+                        "timestamp": "2026-11-24T12:00:00Z",
+                    }
+                }
+            }
+        }
+    },
+)
 def health(context: ContextDep) -> dict[str, object]:
     """Public: is the service up and its database reachable. Needs no API key."""
     return ok(system.health(context))
@@ -47,22 +62,51 @@ def statistics(session: SessionDep) -> dict[str, object]:
 
 @router.get("/failed-attempts", response_model=Envelope[Page[FailedAttemptRead]], responses=error_responses())
 def failed_attempts(
-    session: SessionDep, page: PageDep,
+    session: SessionDep,
+    page: PageDep,
     kind: FailureKind | None = None,
-    book_id: int | None = None, missing_book_id: int | None = None, download_id: int | None = None,
+    book_id: int | None = None,
+    missing_book_id: int | None = None,
+    download_id: int | None = None,
     task_id: int | None = None,
     sort: Annotated[str | None, Query(description="created, id; '-' for descending.")] = None,
 ) -> dict[str, object]:
     """The permanent audit trail of failures, newest first."""
-    filters = {"kind": kind, "book_id": book_id, "missing_book_id": missing_book_id, "download_id": download_id,
-               "task_id": task_id}
+    filters = {
+        "kind": kind,
+        "book_id": book_id,
+        "missing_book_id": missing_book_id,
+        "download_id": download_id,
+        "task_id": task_id,
+    }
     result = list_records(session, FAILED_ATTEMPTS, filters, page, sort)
-    return ok(Page(items=[FailedAttemptRead.model_validate(f) for f in result.items], total=result.total,
-                   limit=result.limit, offset=result.offset))
+    return ok(
+        Page(
+            items=[FailedAttemptRead.model_validate(f) for f in result.items],
+            total=result.total,
+            limit=result.limit,
+            offset=result.offset,
+        )
+    )
 
 
-@router.get("/failed-attempts/{attempt_id}", response_model=Envelope[FailedAttemptRead],
-            responses=error_responses(404, codes=NOT_FOUND))
+@router.get(
+    "/failed-attempts/{attempt_id}",
+    response_model=Envelope[FailedAttemptRead],
+    responses=error_responses(404, codes=NOT_FOUND),
+)
 def failed_attempt(session: SessionDep, attempt_id: int) -> dict[str, object]:
     """One failure with its evidence."""
     return ok(FailedAttemptRead.model_validate(get_record(session, FAILED_ATTEMPTS, attempt_id)))
+
+
+@router.post(
+    "/cleanup",
+    response_model=Envelope[TaskRead],
+    responses=error_responses(409, codes={409: ("JOB_ALREADY_RUNNING", "Job cleanup_old_tasks is already running.")}),
+)
+async def cleanup(context: ContextDep, runner: RunnerDep) -> dict[str, object]:
+    """Run the retention cleanup now and return its Task with what it deleted."""
+    task_id = await runner.run_now("cleanup_old_tasks")
+    with context.sessions() as session:
+        return ok(TaskRead.model_validate(get_record(session, TASKS, task_id)))

@@ -20,8 +20,10 @@ class AuthorFieldsIn(StrictModel):
     monitored: bool = True
     abs_id: str | None = Field(None, max_length=64)
 
-    model_config = {"extra": "forbid", "json_schema_extra": {"examples": [
-        {"name": "Brandon Sanderson", "asin": "B001IGFHW6", "monitored": True}]}}
+    model_config = {
+        "extra": "forbid",
+        "json_schema_extra": {"examples": [{"name": "Brandon Sanderson", "asin": "B001IGFHW6", "monitored": True}]},
+    }
 
 
 class AuthorCreate(AuthorFieldsIn):

@@ -40,11 +40,19 @@ class BookFieldsIn(StrictModel):
     model_config = {
         "extra": "forbid",
         "json_schema_extra": {
-            "examples": [{
-                "title": "The Final Empire", "authors": ["Brandon Sanderson"], "narrators": ["Michael Kramer"],
-                "series": [{"name": "Mistborn", "position": "1"}], "asin": "B002UZMLXM", "published_year": 2006,
-                "language": "English", "genres": ["Fantasy"], "duration_seconds": 88020,
-            }]
+            "examples": [
+                {
+                    "title": "The Final Empire",
+                    "authors": ["Brandon Sanderson"],
+                    "narrators": ["Michael Kramer"],
+                    "series": [{"name": "Mistborn", "position": "1"}],
+                    "asin": "B002UZMLXM",
+                    "published_year": 2006,
+                    "language": "English",
+                    "genres": ["Fantasy"],
+                    "duration_seconds": 88020,
+                }
+            ]
         },
     }
 
@@ -101,12 +109,14 @@ class BookRead(BaseModel):
 
     @classmethod
     def of(cls, book: Book) -> BookRead:
-        data: dict[str, Any] = {name: getattr(book, name) for name in cls.model_fields
-                                if name not in ("authors", "narrators", "series")}
+        data: dict[str, Any] = {
+            name: getattr(book, name) for name in cls.model_fields if name not in ("authors", "narrators", "series")
+        }
         data["authors"] = [AuthorRef(id=link.author.id, name=link.author.name) for link in book.author_links]
         data["narrators"] = [link.name for link in book.narrator_links]
-        data["series"] = [SeriesRef(id=link.series.id, name=link.series.name, position=link.position)
-                          for link in book.series_links]
+        data["series"] = [
+            SeriesRef(id=link.series.id, name=link.series.name, position=link.position) for link in book.series_links
+        ]
         data["genres"] = list(book.genres or [])
         return cls(**data)
 

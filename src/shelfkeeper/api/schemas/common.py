@@ -8,10 +8,15 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-Asin = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Z0-9]{10}$")]
-Isbn = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^(\d{9}[\dX]|\d{13})$")]
-Position = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40,
-                                             pattern=r"^[0-9]+(\.[0-9]+)?(\s*-\s*[0-9]+(\.[0-9]+)?)?$")]
+# The pattern is checked before upper-casing, so it accepts lower case ("b002uzmlxm" is stored as "B002UZMLXM").
+Asin = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z0-9]{10}$")]
+Isbn = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^(\d{9}[\dXx]|\d{13})$")]
+Position = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=40, pattern=r"^[0-9]+(\.[0-9]+)?(\s*-\s*[0-9]+(\.[0-9]+)?)?$"
+    ),
+]
 
 
 class StrictModel(BaseModel):

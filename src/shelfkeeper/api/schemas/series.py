@@ -19,9 +19,19 @@ class SeriesFieldsIn(StrictModel):
     monitored: bool = True
     abs_id: str | None = Field(None, max_length=64)
 
-    model_config = {"extra": "forbid", "json_schema_extra": {"examples": [
-        {"name": "The Expanse", "known_total": 9, "known_positions": [str(n) for n in range(1, 10)],
-         "monitored": True}]}}
+    model_config = {
+        "extra": "forbid",
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "name": "The Expanse",
+                    "known_total": 9,
+                    "known_positions": [str(n) for n in range(1, 10)],
+                    "monitored": True,
+                }
+            ]
+        },
+    }
 
 
 class SeriesCreate(SeriesFieldsIn):

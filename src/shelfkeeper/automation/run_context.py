@@ -1,0 +1,59 @@
+"""What an automation run is given: the app, its Task id, a logger that names the task, and transactions."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session
+
+from shelfkeeper.context import AppContext
+from shelfkeeper.db.session import unit_of_work
+
+T = TypeVar("T")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class JobResult:
+    """What a run reports: counts (items seen, changed, failed...) and free-form metrics."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, name: str, amount: int = 1) -> None:
+        self.counts[name] = self.counts.get(name, 0) + amount
+
+
+@dataclass
+class RunContext:
+    """Handed to every automation function by the job runner (or by a CLI command or a test)."""
+
+    app: AppContext
+    task_id: int | None = None
+    trigger: str = "manual"
+    parameters: dict[str, Any] = field(default_factory=dict)
+    clock: Callable[[], datetime] = utc_now
+    log: logging.Logger = field(default_factory=lambda: logging.getLogger("shelfkeeper.automation"))
+
+    async def transaction(self, work: Callable[[Session], T]) -> T:
+        """Run ``work`` in one unit of work on a worker thread, so the event loop keeps serving requests.
+
+        Network calls never go inside ``work``: the transaction is short and the database stays unlocked.
+        """
+
+        def run() -> T:
+            with unit_of_work(self.app.sessions) as session:
+                return work(session)
+
+        return await asyncio.to_thread(run)
+
+    def now(self) -> datetime:
+        return self.clock()

@@ -1,0 +1,35 @@
+"""The jobs the scheduler knows: name, what it does, and the automation function it calls."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+from shelfkeeper.automation.cleanup import cleanup_old_tasks
+from shelfkeeper.automation.run_context import JobResult, RunContext
+
+JobFunction = Callable[[RunContext], Awaitable[JobResult]]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    name: str
+    description: str
+    run: JobFunction
+    # How long a run may take before its lock lapses if the process dies (it is renewed while it runs).
+    lock_seconds: float = 120.0
+
+
+def default_jobs() -> dict[str, JobSpec]:
+    """Every job with its automation function; schedules come from settings and the job_settings table."""
+    specs = [
+        JobSpec(
+            "cleanup_old_tasks",
+            "Delete Task and MetadataCorrection rows past the retention period (FailedAttempt rows are kept forever).",
+            cleanup_old_tasks,
+        ),
+    ]
+    return {spec.name: spec for spec in specs}
+
+
+JobRegistry = Mapping[str, JobSpec]

@@ -1,0 +1,251 @@
+"""Runs jobs: one Task row per run, one run per job at a time, failures retried later with backoff."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shelfkeeper.automation.run_context import JobResult, RunContext
+from shelfkeeper.context import AppContext
+from shelfkeeper.db.session import unit_of_work
+from shelfkeeper.db.tables import Task
+from shelfkeeper.domain.lifecycle import TaskStatus, TaskTrigger
+from shelfkeeper.errors import Conflict, NotFound
+from shelfkeeper.jobs.leases import LeaseManager, process_identity, utc_now
+from shelfkeeper.jobs.registry import JobRegistry, JobSpec
+from shelfkeeper.logs import current_task_id
+
+logger = logging.getLogger("shelfkeeper.jobs")
+MAX_BACKOFF = timedelta(hours=24)
+
+
+def job_lock(name: str) -> str:
+    return f"job:{name}"
+
+
+class JobRunner:
+    """Starts runs of the registered jobs in this process, guarded by a database lock per job."""
+
+    def __init__(self, app: AppContext, registry: JobRegistry, *, clock: Callable[[], datetime] = utc_now) -> None:
+        self.app = app
+        self.registry = registry
+        self.clock = clock
+        self.leases = LeaseManager(app.sessions, clock)
+        self.holder = process_identity()
+        self._running: set[asyncio.Task[None]] = set()
+
+    def spec(self, name: str) -> JobSpec:
+        spec = self.registry.get(name)
+        if spec is None:
+            known = ", ".join(sorted(self.registry))
+            raise NotFound(f"No job called {name!r}; known jobs: {known}.", code="JOB_NOT_FOUND")
+        return spec
+
+    # ---- starting runs ----
+
+    def _claim(
+        self, spec: JobSpec, trigger: str, attempt: int, parameters: dict[str, Any], task_id: int | None = None
+    ) -> int:
+        """Take the job's lock and write (or reuse) its Task row; 409 when a run is already going."""
+        lock = job_lock(spec.name)
+        if not self.leases.acquire(lock, self.holder, spec.lock_seconds):
+            holder = self.leases.current(lock)
+            raise Conflict(
+                f"Job {spec.name} is already running.",
+                code="JOB_ALREADY_RUNNING",
+                details={"task_id": holder.task_id if holder else None},
+            )
+        try:
+            with unit_of_work(self.app.sessions) as session:
+                task = session.get(Task, task_id) if task_id else None
+                if task is None:
+                    task = Task(
+                        name=spec.name,
+                        trigger=trigger,
+                        attempt=attempt,
+                        parameters=parameters,
+                        status=TaskStatus.PENDING,
+                    )
+                    session.add(task)
+                task.status = TaskStatus.RUNNING
+                task.started_at = self.clock()
+                task.scheduled_for = None
+                session.flush()
+                claimed = task.id
+        except BaseException:
+            self.leases.release(lock, self.holder)
+            raise
+        self.leases.acquire(lock, self.holder, spec.lock_seconds, task_id=claimed)
+        return claimed
+
+    async def trigger(
+        self, name: str, trigger: str = TaskTrigger.MANUAL, parameters: dict[str, Any] | None = None
+    ) -> int:
+        """Start a run now in the background; returns its Task id at once."""
+        spec = self.spec(name)
+        params = dict(parameters or {})
+        task_id = await asyncio.to_thread(self._claim, spec, trigger, 1, params)
+        background = asyncio.create_task(self._execute(spec, task_id, trigger, 1, params))
+        self._running.add(background)
+        background.add_done_callback(self._running.discard)
+        return task_id
+
+    async def run_now(
+        self, name: str, trigger: str = TaskTrigger.MANUAL, parameters: dict[str, Any] | None = None
+    ) -> int:
+        """Run to the end and return the Task id (used by /api/system/cleanup and the CLI)."""
+        spec = self.spec(name)
+        params = dict(parameters or {})
+        task_id = await asyncio.to_thread(self._claim, spec, trigger, 1, params)
+        await self._execute(spec, task_id, trigger, 1, params)
+        return task_id
+
+    # ---- one run ----
+
+    async def _execute(
+        self, spec: JobSpec, task_id: int, trigger: str, attempt: int, parameters: dict[str, Any]
+    ) -> None:
+        token = current_task_id.set(task_id)
+        heartbeat = asyncio.create_task(self._heartbeat(spec))
+        started = self.clock()
+        try:
+            logger.info("job %s started (%s, attempt %d)", spec.name, trigger, attempt)
+            context = RunContext(
+                app=self.app,
+                task_id=task_id,
+                trigger=trigger,
+                parameters=parameters,
+                clock=self.clock,
+                log=logging.getLogger(f"shelfkeeper.automation.{spec.name}"),
+            )
+            result = await spec.run(context)
+            await asyncio.to_thread(self._finish, task_id, started, result, None)
+            logger.info("job %s finished: %s", spec.name, result.counts)
+        except Exception as exc:  # a job's failure is recorded and retried, never crashes the scheduler
+            logger.exception("job %s failed: %s", spec.name, exc)
+            await asyncio.to_thread(self._finish, task_id, started, None, exc)
+            await asyncio.to_thread(self._schedule_retry, spec, attempt, parameters, exc)
+        finally:
+            heartbeat.cancel()
+            await asyncio.to_thread(self.leases.release, job_lock(spec.name), self.holder)
+            current_task_id.reset(token)
+
+    async def _heartbeat(self, spec: JobSpec) -> None:
+        while True:
+            await asyncio.sleep(spec.lock_seconds / 3)
+            await asyncio.to_thread(self.leases.renew, job_lock(spec.name), self.holder, spec.lock_seconds)
+
+    def _finish(self, task_id: int, started: datetime, result: JobResult | None, error: BaseException | None) -> None:
+        finished = self.clock()
+        with unit_of_work(self.app.sessions) as session:
+            task = session.get(Task, task_id)
+            if task is None:  # deleted meanwhile (retention); nothing to record
+                return
+            task.finished_at = finished
+            task.duration_seconds = round((finished - started).total_seconds(), 3)
+            if error is None and result is not None:
+                task.status = TaskStatus.SUCCESS
+                task.counts, task.metrics = dict(result.counts), dict(result.metrics)
+            else:
+                task.status = TaskStatus.FAILED
+                task.error = f"{type(error).__name__}: {error}"
+                task.traceback = "".join(traceback.format_exception(error)) if error else None
+
+    def _schedule_retry(self, spec: JobSpec, attempt: int, parameters: dict[str, Any], error: BaseException) -> None:
+        settings = self.app.settings
+        if attempt > settings.job_retry_attempts:
+            logger.warning("job %s gave up after %d attempts", spec.name, attempt)
+            return
+        delay = min(timedelta(minutes=settings.job_retry_base_minutes * 2 ** (attempt - 1)), MAX_BACKOFF)
+        with unit_of_work(self.app.sessions) as session:
+            session.add(
+                Task(
+                    name=spec.name,
+                    trigger=TaskTrigger.RETRY,
+                    status=TaskStatus.PENDING,
+                    attempt=attempt + 1,
+                    parameters=parameters,
+                    scheduled_for=self.clock() + delay,
+                    error=f"retry of a failed run: {type(error).__name__}: {error}",
+                )
+            )
+        logger.info("job %s will be retried in %s (attempt %d)", spec.name, delay, attempt + 1)
+
+    # ---- retries and recovery (run by the scheduler's leader) ----
+
+    def due_retries(self) -> list[tuple[int, str, int, dict[str, Any]]]:
+        with self.app.sessions() as session:
+            rows = session.scalars(
+                select(Task).where(
+                    Task.status == TaskStatus.PENDING,
+                    Task.trigger == TaskTrigger.RETRY,
+                    Task.scheduled_for <= self.clock(),
+                )
+            ).all()
+            return [(t.id, t.name, t.attempt, dict(t.parameters or {})) for t in rows]
+
+    async def dispatch_due_retries(self) -> list[int]:
+        """Start every retry whose time has come (and whose job is free); returns their Task ids."""
+        await asyncio.to_thread(self.recover_interrupted)
+        started: list[int] = []
+        for task_id, name, attempt, parameters in await asyncio.to_thread(self.due_retries):
+            spec = self.registry.get(name)
+            if spec is None:
+                continue
+            try:
+                await asyncio.to_thread(self._claim, spec, TaskTrigger.RETRY, attempt, parameters, task_id)
+            except Conflict:
+                continue  # the job is running; the retry waits for the next pass
+            background = asyncio.create_task(self._execute(spec, task_id, TaskTrigger.RETRY, attempt, parameters))
+            self._running.add(background)
+            background.add_done_callback(self._running.discard)
+            started.append(task_id)
+        return started
+
+    def recover_interrupted(self) -> int:
+        """Mark runs whose process died (running, but their job lock lapsed) as failed, and retry them."""
+        live = {lease.task_id for lease in self.leases.live("job:")}
+        now = self.clock()
+        with self.app.sessions() as session:
+            orphans = session.scalars(select(Task).where(Task.status == TaskStatus.RUNNING)).all()
+            lost = [
+                (t.id, t.name, t.attempt, dict(t.parameters or {}))
+                for t in orphans
+                if t.id not in live and self._lapsed(t, now)
+            ]
+        for task_id, name, attempt, parameters in lost:
+            error = RuntimeError("the process running this job stopped before it finished")
+            self._finish_interrupted(task_id, error)
+            spec = self.registry.get(name)
+            if spec is not None:
+                self._schedule_retry(spec, attempt, parameters, error)
+        return len(lost)
+
+    def _lapsed(self, task: Task, now: datetime) -> bool:
+        """A run younger than its lock period may still be claiming its lock: not lost yet."""
+        spec = self.registry.get(task.name)
+        grace = timedelta(seconds=spec.lock_seconds if spec else 120.0)
+        return task.started_at is None or task.started_at < now - grace
+
+    def _finish_interrupted(self, task_id: int, error: BaseException) -> None:
+        with unit_of_work(self.app.sessions) as session:
+            task = session.get(Task, task_id)
+            if task is not None and task.status == TaskStatus.RUNNING:
+                task.status = TaskStatus.FAILED
+                task.finished_at = self.clock()
+                task.error = str(error)
+
+    def running_tasks(self, session: Session) -> list[Task]:
+        return list(session.scalars(select(Task).where(Task.status == TaskStatus.RUNNING).order_by(Task.id)))
+
+    async def wait_idle(self) -> None:
+        """Wait for every background run started here (used at shutdown and by tests)."""
+        while self._running:
+            await asyncio.gather(*list(self._running), return_exceptions=True)
