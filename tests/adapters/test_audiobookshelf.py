@@ -370,7 +370,7 @@ def test_down_retries_with_backoff_then_fails(fake: FakeAudiobookshelf, server: 
 
 
 def test_slow_answer_times_out_as_unreachable(fake: FakeAudiobookshelf, server: LiveServer, sleeps: Sleeps):
-    fake.faults.set("slow", delay=1.0)
+    fake.faults.set("slow", delay=0.5)
     with pytest.raises(ServiceUnreachable):
         run(_call(_client(server.url, sleeps, timeout=0.1, max_attempts=1), "libraries"))
 
