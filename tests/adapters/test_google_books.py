@@ -286,6 +286,18 @@ def test_fake_leaves_items_out_pages_and_refuses_over_40(fake: FakeGoogleBooks, 
     assert no_q.json()["error"]["errors"][0]["reason"] == "queryRequired"
 
 
+def test_fake_projection_and_order(fake: FakeGoogleBooks, base_url: str) -> None:
+    fake.add_volume("Old", ["A Writer"], published_date="1990", description="<p>old</p>")
+    fake.add_volume("New", ["A Writer"], published_date="2020-05", description="<p>new</p>")
+    with httpx.Client(base_url=base_url) as http:
+        lite = http.get("/volumes", params={"q": "inauthor:writer", "projection": "lite"}).json()
+        full = http.get("/volumes", params={"q": "inauthor:writer", "orderBy": "newest"}).json()
+    assert all("description" not in v["volumeInfo"] for v in lite["items"])
+    assert [v["volumeInfo"]["title"] for v in full["items"]] == ["New", "Old"]
+    assert full["items"][0]["volumeInfo"]["description"] == "<p>new</p>"  # HTML in the full projection
+    assert full["items"][0]["volumeInfo"]["imageLinks"]["thumbnail"].startswith("http://")
+
+
 def test_fake_seed_and_state_endpoints(base_url: str, fake: FakeGoogleBooks) -> None:
     root = base_url.removesuffix("/books/v1")
     seed = {
