@@ -99,13 +99,7 @@ class Volume:
         """From friendly fields: isbn_13, isbn_10, published_date, description (HTML), categories, language, ..."""
         authors = list(authors)
         volume_id = fields.pop("id", None) or volume_id_for(title, authors)
-        identifiers = [
-            {"type": kind, "identifier": fields.pop(key)}
-            for key, kind in (("isbn_10", "ISBN_10"), ("isbn_13", "ISBN_13"), ("other_id", "OTHER"))
-            if fields.get(key)
-        ]
-        for key in ("isbn_10", "isbn_13", "other_id"):
-            fields.pop(key, None)
+        identifiers = _identifiers(fields)
         link = f"http://books.google.com/books?id={volume_id}"
         info: dict[str, Any] = {
             "title": title,
@@ -180,6 +174,13 @@ class Volume:
         if not full_images and info.get("description"):
             volume["searchInfo"] = {"textSnippet": _TAG.sub("", info["description"])[:150]}
         return volume
+
+
+def _identifiers(fields: dict[str, Any]) -> list[dict[str, str]]:
+    """industryIdentifiers from (and taken out of) the friendly fields isbn_10, isbn_13, other_id."""
+    kinds = (("isbn_10", "ISBN_10"), ("isbn_13", "ISBN_13"), ("other_id", "OTHER"))
+    values = [(kind, fields.pop(key, None)) for key, kind in kinds]
+    return [{"type": kind, "identifier": str(value)} for kind, value in values if value]
 
 
 def _image(volume_id: str, zoom: int) -> str:
