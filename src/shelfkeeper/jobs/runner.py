@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import traceback
+import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -52,15 +53,17 @@ class JobRunner:
 
     def _claim(
         self, spec: JobSpec, trigger: str, attempt: int, parameters: dict[str, Any], task_id: int | None = None
-    ) -> int:
+    ) -> tuple[int, str]:
         """Take the job's lock and write (or reuse) its Task row; 409 when a run is already going."""
         lock = job_lock(spec.name)
-        if not self.leases.acquire(lock, self.holder, spec.lock_seconds):
-            holder = self.leases.current(lock)
+        # Each run holds the lock under its own name, so this process cannot take it twice either.
+        holder = f"{self.holder}/{uuid.uuid4().hex[:8]}"
+        if not self.leases.acquire(lock, holder, spec.lock_seconds):
+            current = self.leases.current(lock)
             raise Conflict(
                 f"Job {spec.name} is already running.",
                 code="JOB_ALREADY_RUNNING",
-                details={"task_id": holder.task_id if holder else None},
+                details={"task_id": current.task_id if current else None},
             )
         try:
             with unit_of_work(self.app.sessions) as session:
@@ -80,40 +83,51 @@ class JobRunner:
                 session.flush()
                 claimed = task.id
         except BaseException:
-            self.leases.release(lock, self.holder)
+            self.leases.release(lock, holder)
             raise
-        self.leases.acquire(lock, self.holder, spec.lock_seconds, task_id=claimed)
+        self.leases.acquire(lock, holder, spec.lock_seconds, task_id=claimed)
+        return claimed, holder
+
+    async def _start(
+        self,
+        spec: JobSpec,
+        trigger: str,
+        attempt: int,
+        parameters: dict[str, Any],
+        task_id: int | None = None,
+        *,
+        wait: bool = False,
+    ) -> int:
+        """Claim the job, then run it in the background (or to the end with ``wait``); returns the Task id."""
+        claimed, holder = await asyncio.to_thread(self._claim, spec, trigger, attempt, parameters, task_id)
+        run = self._execute(spec, claimed, holder, trigger, attempt, parameters)
+        if wait:
+            await run
+        else:
+            background = asyncio.create_task(run)
+            self._running.add(background)
+            background.add_done_callback(self._running.discard)
         return claimed
 
     async def trigger(
         self, name: str, trigger: str = TaskTrigger.MANUAL, parameters: dict[str, Any] | None = None
     ) -> int:
-        """Start a run now in the background; returns its Task id at once."""
-        spec = self.spec(name)
-        params = dict(parameters or {})
-        task_id = await asyncio.to_thread(self._claim, spec, trigger, 1, params)
-        background = asyncio.create_task(self._execute(spec, task_id, trigger, 1, params))
-        self._running.add(background)
-        background.add_done_callback(self._running.discard)
-        return task_id
+        """Start a run now in the background; returns its Task id at once (409 when it is running)."""
+        return await self._start(self.spec(name), trigger, 1, dict(parameters or {}))
 
     async def run_now(
         self, name: str, trigger: str = TaskTrigger.MANUAL, parameters: dict[str, Any] | None = None
     ) -> int:
         """Run to the end and return the Task id (used by /api/system/cleanup and the CLI)."""
-        spec = self.spec(name)
-        params = dict(parameters or {})
-        task_id = await asyncio.to_thread(self._claim, spec, trigger, 1, params)
-        await self._execute(spec, task_id, trigger, 1, params)
-        return task_id
+        return await self._start(self.spec(name), trigger, 1, dict(parameters or {}), wait=True)
 
     # ---- one run ----
 
     async def _execute(
-        self, spec: JobSpec, task_id: int, trigger: str, attempt: int, parameters: dict[str, Any]
+        self, spec: JobSpec, task_id: int, holder: str, trigger: str, attempt: int, parameters: dict[str, Any]
     ) -> None:
         token = current_task_id.set(task_id)
-        heartbeat = asyncio.create_task(self._heartbeat(spec))
+        heartbeat = asyncio.create_task(self._heartbeat(spec, holder))
         started = self.clock()
         try:
             logger.info("job %s started (%s, attempt %d)", spec.name, trigger, attempt)
@@ -134,13 +148,13 @@ class JobRunner:
             await asyncio.to_thread(self._schedule_retry, spec, attempt, parameters, exc)
         finally:
             heartbeat.cancel()
-            await asyncio.to_thread(self.leases.release, job_lock(spec.name), self.holder)
+            await asyncio.to_thread(self.leases.release, job_lock(spec.name), holder)
             current_task_id.reset(token)
 
-    async def _heartbeat(self, spec: JobSpec) -> None:
+    async def _heartbeat(self, spec: JobSpec, holder: str) -> None:
         while True:
             await asyncio.sleep(spec.lock_seconds / 3)
-            await asyncio.to_thread(self.leases.renew, job_lock(spec.name), self.holder, spec.lock_seconds)
+            await asyncio.to_thread(self.leases.renew, job_lock(spec.name), holder, spec.lock_seconds)
 
     def _finish(self, task_id: int, started: datetime, result: JobResult | None, error: BaseException | None) -> None:
         finished = self.clock()
@@ -200,13 +214,9 @@ class JobRunner:
             if spec is None:
                 continue
             try:
-                await asyncio.to_thread(self._claim, spec, TaskTrigger.RETRY, attempt, parameters, task_id)
+                started.append(await self._start(spec, TaskTrigger.RETRY, attempt, parameters, task_id))
             except Conflict:
                 continue  # the job is running; the retry waits for the next pass
-            background = asyncio.create_task(self._execute(spec, task_id, TaskTrigger.RETRY, attempt, parameters))
-            self._running.add(background)
-            background.add_done_callback(self._running.discard)
-            started.append(task_id)
         return started
 
     def recover_interrupted(self) -> int:
