@@ -1,0 +1,70 @@
+"""Telling editions apart: abridged cuts, dramatized adaptations and omnibus box sets against the plain book."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from enum import StrEnum
+
+from shelfkeeper.domain.library import SeriesRef
+from shelfkeeper.domain.text import parse_position, title_position
+
+
+class Edition(StrEnum):
+    """A way an edition departs from the single, unabridged, narrated book."""
+
+    ABRIDGED = "abridged"
+    DRAMATIZED = "dramatized"
+    OMNIBUS = "omnibus"
+
+
+# "unabridged" has no word boundary before its "abridged", so it never matches here.
+_ABRIDGED = re.compile(r"\babridged\b", re.IGNORECASE)
+_DRAMATIZED = re.compile(
+    r"\b(dramati[sz](ed|ation)|full[- ]cast|radio (drama|play|adaptation)|bbc radio|audio drama|graphic ?audio|"
+    r"audio play|adaptation|adapted)\b",
+    re.IGNORECASE,
+)
+_OMNIBUS = re.compile(
+    r"\b(omnibus|box(ed)?[- ]?set|complete (series|collection|trilogy|saga)|collection|collected|"
+    r"books?\s*\d+\s*(-|–|—|to|through|&|and)\s*\d+|\d+[- ]book|(three|four|five|six|seven)[- ]book)\b",
+    re.IGNORECASE,
+)
+# "The Lord of the Rings Trilogy" is the set, but "Trilogy, Book 1" is one volume of it.
+_GROUP_WORDS = re.compile(r"\b(trilogy|quartet|quintet|tetralogy|duology|series)\s*$", re.IGNORECASE)
+_FULL_CAST_NARRATOR = re.compile(r"\b(full cast|full-cast|various|cast|bbc radio|radio drama)\b", re.IGNORECASE)
+
+
+def edition_of(
+    title: str,
+    subtitle: str | None,
+    format_type: str | None,
+    narrators: Sequence[str] = (),
+    series: Sequence[SeriesRef] = (),
+) -> frozenset[Edition]:
+    """The edition markers a book's own data shows; empty means a plain single unabridged book."""
+    text = f"{title} {subtitle or ''} {format_type or ''}"
+    found: set[Edition] = set()
+    if _ABRIDGED.search(text):
+        found.add(Edition.ABRIDGED)
+    if _DRAMATIZED.search(text) or any(_FULL_CAST_NARRATOR.search(n) for n in narrators):
+        found.add(Edition.DRAMATIZED)
+    if _OMNIBUS.search(text) or _spans_several(title, subtitle, series):
+        found.add(Edition.OMNIBUS)
+    return frozenset(found)
+
+
+def _spans_several(title: str, subtitle: str | None, series: Sequence[SeriesRef]) -> bool:
+    for ref in series:
+        position = parse_position(ref.sequence)
+        if position is not None and position[0] != position[1]:
+            return True
+    stated = title_position(f"{title} {subtitle or ''}")
+    if stated is not None:
+        return stated[0] != stated[1]
+    return bool(_GROUP_WORDS.search(title.strip()))
+
+
+def edition_label(markers: frozenset[Edition]) -> str:
+    """ "abridged, dramatized", or "single unabridged" when there are no markers."""
+    return ", ".join(sorted(markers)) if markers else "single unabridged"
