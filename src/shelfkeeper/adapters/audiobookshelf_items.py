@@ -110,16 +110,21 @@ def _item(
         added_at=parse_ms(row.get("addedAt")),
         updated_at=parse_ms(row.get("updatedAt")),
         minified=minified,
-        extra={
-            "rel_path": row.get("relPath"),
-            "is_invalid": bool(row.get("isInvalid")),
-            "tags": list(media.get("tags") or []),
-            "explicit": bool(metadata.get("explicit")),
-            "abridged": bool(metadata.get("abridged")),
-            "num_audio_files": media.get("numAudioFiles", len(media.get("audioFiles") or []) or None),
-            "author_ids": [a.get("id") for a in metadata.get("authors") or [] if isinstance(a, dict)],
-        },
+        extra=_extra(row, media, metadata),
     )
+
+
+def _extra(row: dict[str, Any], media: dict[str, Any], metadata: dict[str, Any]) -> dict[str, object]:
+    """What the domain record has no field for but a sync may want."""
+    return {
+        "rel_path": row.get("relPath"),
+        "is_invalid": bool(row.get("isInvalid")),
+        "tags": list(media.get("tags") or []),
+        "explicit": bool(metadata.get("explicit")),
+        "abridged": bool(metadata.get("abridged")),
+        "num_audio_files": media.get("numAudioFiles", len(media.get("audioFiles") or []) or None),
+        "author_ids": [a.get("id") for a in metadata.get("authors") or [] if isinstance(a, dict)],
+    }
 
 
 def media_patch(update: MetadataUpdate) -> dict[str, Any]:

@@ -50,7 +50,13 @@ class FakeAudiobookshelf:
         self._scans_done = threading.Condition()
         self._scans_pending = 0
         self.add_user(username, password, "root", token=token)
-        routes = [
+        self._router = Starlette(routes=self._routes())
+        # A bad or expired token: passport-jwt answers 401 with the plain text "Unauthorized".
+        self.faults = FaultInjector(self._asgi, auth_status=401, auth_body=b"Unauthorized")
+        self.app = self.faults
+
+    def _routes(self) -> list[Route]:
+        return [
             Route("/status", self._status),
             Route("/ping", lambda r: JSONResponse({"success": True})),
             Route("/healthcheck", lambda r: PlainTextResponse("OK")),
@@ -68,10 +74,6 @@ class FakeAudiobookshelf:
             Route("/__fake__/seed", self._seed, methods=["POST"]),
             Route("/__fake__/state", self._state),
         ]
-        self._router = Starlette(routes=routes)
-        # A bad or expired token: passport-jwt answers 401 with the plain text "Unauthorized".
-        self.faults = FaultInjector(self._asgi, auth_status=401, auth_body=b"Unauthorized")
-        self.app = self.faults
 
     # ---- seeding -------------------------------------------------------------------------------------
 

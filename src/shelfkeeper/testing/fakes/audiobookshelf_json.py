@@ -94,7 +94,34 @@ def minified(data: AbsData, item: ItemRecord) -> dict[str, Any]:
 
 def old_json(data: AbsData, item: ItemRecord, *, expanded: bool = False) -> dict[str, Any]:
     """``toOldJSON`` (no duration/size) or, with ``expanded``, ``toOldJSONExpanded``."""
-    metadata: dict[str, Any] = {
+    audio = [audio_file_json(f, i + 1, item.added_at) for i, f in enumerate(item.audio_files)]
+    media: dict[str, Any] = {
+        "id": item.media_id,
+        "libraryItemId": item.id,
+        "metadata": _old_metadata(data, item),
+        "coverPath": item.cover_path,
+        "tags": list(item.tags),
+        "audioFiles": audio,
+        "chapters": [],
+        "ebookFile": None,
+    }
+    body: dict[str, Any] = {
+        **item_base(item),
+        "lastScan": item.added_at,
+        "scanVersion": "2.36.0",
+        "isMissing": item.is_missing,
+        "isInvalid": item.is_invalid,
+        "mediaType": "book",
+        "media": media,
+        "libraryFiles": [{"ino": f["ino"], "metadata": f["metadata"], "fileType": "audio"} for f in audio],
+    }
+    if expanded:
+        _expand(data, item, body, audio)
+    return body
+
+
+def _old_metadata(data: AbsData, item: ItemRecord) -> dict[str, Any]:
+    return {
         "title": item.title,
         "subtitle": item.subtitle,
         "authors": [{"id": a, "name": data.authors[a]["name"]} for a in item.author_ids if a in data.authors],
@@ -115,56 +142,39 @@ def old_json(data: AbsData, item: ItemRecord, *, expanded: bool = False) -> dict
         "explicit": item.explicit,
         "abridged": item.abridged,
     }
-    audio = [audio_file_json(f, i + 1, item.added_at) for i, f in enumerate(item.audio_files)]
-    media: dict[str, Any] = {
-        "id": item.media_id,
-        "libraryItemId": item.id,
-        "metadata": metadata,
-        "coverPath": item.cover_path,
-        "tags": list(item.tags),
-        "audioFiles": audio,
-        "chapters": [],
-        "ebookFile": None,
-    }
-    body: dict[str, Any] = {
-        **item_base(item),
-        "lastScan": item.added_at,
-        "scanVersion": "2.36.0",
-        "isMissing": item.is_missing,
-        "isInvalid": item.is_invalid,
-        "mediaType": "book",
-        "media": media,
-        "libraryFiles": [{"ino": f["ino"], "metadata": f["metadata"], "fileType": "audio"} for f in audio],
-    }
-    if expanded:
-        minified_meta = minified_metadata(data, item)
-        for key in ("titleIgnorePrefix", "authorName", "authorNameLF", "narratorName", "seriesName"):
-            metadata[key] = minified_meta[key]
-        metadata["descriptionPlain"] = re.sub(r"<[^>]+>", "", item.description or "") or None
-        offsets = start_offsets(item.audio_files)
-        media.update(
-            duration=item.duration,
-            size=item.size,
-            numTracks=len(audio),
-            numAudioFiles=len(audio),
-            numChapters=0,
-            ebookFormat=None,
-            tracks=[
-                {
-                    "index": a["index"],
-                    "startOffset": offsets[i],
-                    "duration": a["duration"],
-                    "title": a["metadata"]["filename"],
-                    "contentUrl": f"/api/items/{item.id}/file/{a['ino']}",
-                    "mimeType": a["mimeType"],
-                    "codec": a["codec"],
-                    "metadata": a["metadata"],
-                }
-                for i, a in enumerate(audio)
-            ],
-        )
-        body.update(numFiles=len(audio), size=item.size)
-    return body
+
+
+def _expand(data: AbsData, item: ItemRecord, body: dict[str, Any], audio: list[dict[str, Any]]) -> None:
+    """What ``?expanded=1`` adds: sizes, duration, counts, tracks and the joined-name strings."""
+    media, metadata = body["media"], body["media"]["metadata"]
+    minified_meta = minified_metadata(data, item)
+    for key in ("titleIgnorePrefix", "authorName", "authorNameLF", "narratorName", "seriesName"):
+        metadata[key] = minified_meta[key]
+    metadata["descriptionPlain"] = re.sub(r"<[^>]+>", "", item.description or "") or None
+    offsets = start_offsets(item.audio_files)
+    tracks = [
+        {
+            "index": a["index"],
+            "startOffset": offsets[i],
+            "duration": a["duration"],
+            "title": a["metadata"]["filename"],
+            "contentUrl": f"/api/items/{item.id}/file/{a['ino']}",
+            "mimeType": a["mimeType"],
+            "codec": a["codec"],
+            "metadata": a["metadata"],
+        }
+        for i, a in enumerate(audio)
+    ]
+    media.update(
+        duration=item.duration,
+        size=item.size,
+        numTracks=len(audio),
+        numAudioFiles=len(audio),
+        numChapters=0,
+        ebookFormat=None,
+        tracks=tracks,
+    )
+    body.update(numFiles=len(audio), size=item.size)
 
 
 def author_json(data: AbsData, author: dict[str, Any]) -> dict[str, Any]:
