@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import date
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -268,6 +269,9 @@ class MamClient:
         )
         if not url:
             raise ServiceBadResponse(SERVICE, f"release {release.title!r} has no download link")
+        if urlsplit(url).netloc not in ("", urlsplit(self._base).netloc):
+            # The session cookie is only ever sent to MAM itself.
+            raise ServiceBadResponse(SERVICE, f"release {release.title!r} does not link to MyAnonamouse")
         response = await self._get(url)
         content_type = response.headers.get("content-type", "")
         if not response.content.startswith(b"d") or "html" in content_type or "json" in content_type:

@@ -274,18 +274,17 @@ class ProwlarrClient:
         url = release.download_url or release.magnet_url
         if not url:
             raise ServiceBadResponse(SERVICE, f"release {release.title!r} has no download link")
-        headers: dict[str, str] | None = self._auth()
+        own = _origin(self._client.url_for("/"))
+        key = self._auth()
         for _hop in range(_MAX_REDIRECTS + 1):
-            response = await self._client.request("GET", url, headers=headers)
+            # The key only goes to Prowlarr: a "redirect" indexer sends us on to the tracker's own host.
+            response = await self._client.request("GET", url, headers=key if _origin(url) == own else None)
             if not response.is_redirect:
                 return AddTorrent(torrent_file=_torrent_bytes(response, release))
             location = response.headers.get("location", "")
             if location.lower().startswith("magnet:"):
                 return AddTorrent(url=location)
-            next_url = str(response.url.join(location))
-            if _origin(next_url) != _origin(self._client.url_for("/")):
-                headers = None  # an indexer in "redirect" mode sends us to the tracker: no Prowlarr key there
-            url = next_url
+            url = str(response.url.join(location))
         raise ServiceBadResponse(SERVICE, f"more than {_MAX_REDIRECTS} redirects for {release.title!r}")
 
     async def fetch_torrent(self, release: Release) -> bytes:

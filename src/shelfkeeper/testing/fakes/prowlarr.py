@@ -59,6 +59,7 @@ class FakeProwlarr:
         self.requests: list[tuple[str, str, list[tuple[str, str]]]] = []
         self.downloads: list[str] = []
         self.tracker_requests: list[dict[str, Any]] = []
+        self.search_error: str | None = None  # a SearchFailedException: 400 with {"message": ...}
         self._lock = threading.Lock()
         # A missing or wrong key gets 401 with an empty body (ApiKeyAuthenticationHandler).
         self.faults = FaultInjector(self._build_app(), auth_status=401, auth_body=b"")
@@ -201,6 +202,8 @@ class FakeProwlarr:
         return _json([i.resource() for i in self.indexers.values()])
 
     async def _search(self, request: Request) -> Response:
+        if self.search_error:
+            return _json({"message": self.search_error}, 400)
         params = request.query_params
         try:
             ids = [int(v) for v in params.getlist("indexerIds")]
