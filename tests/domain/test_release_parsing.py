@@ -10,9 +10,9 @@ import pytest
 from shelfkeeper.domain.release_parsing import (
     SegmentKind,
     SeriesMention,
-    canonical_language,
     is_quality_word,
     parse_release,
+    title_language,
 )
 from shelfkeeper.domain.releases import Release
 
@@ -69,7 +69,7 @@ TITLES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     (
         "You Like It Darker by Stephen King [ENG / M4B] [VIP]",
         {},
-        {"title": "You Like It Darker", "authors": ("Stephen King",), "language": "english", "vip": True},
+        {"title": "You Like It Darker", "authors": ("Stephen King",), "language": "en", "vip": True},
     ),
     (
         "Sleeping Beauties by Stephen King, Owen King [ENG / MP3]",
@@ -109,7 +109,7 @@ TITLES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     (
         "Der Herr der Ringe - J.R.R. Tolkien [GER] [MP3]",
         {},
-        {"title": "Der Herr der Ringe", "authors": ("J.R.R. Tolkien",), "language": "german"},
+        {"title": "Der Herr der Ringe", "authors": ("J.R.R. Tolkien",), "language": "de"},
     ),
     ("Stand by Me - Stephen King", {}, {"title": "Stand by Me", "authors": ("Stephen King",)}),
     ("Fahrenheit 451 - Ray Bradbury [M4B]", {}, {"title": "Fahrenheit 451", "series": ()}),
@@ -157,7 +157,7 @@ TITLES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     (
         "Antoine de Saint-Exupéry - Le Petit Prince [French] [MP3]",
         {},
-        {"language": "french", "authors": ("Antoine de Saint-Exupéry",)},
+        {"language": "fr", "authors": ("Antoine de Saint-Exupéry",)},
     ),
     (
         "Naomi Novik - Spinning Silver (Narrator: Lisa Flanagan) [M4B]",
@@ -167,7 +167,7 @@ TITLES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     (
         "Stephen King - It [FL] [ENG]",
         {},
-        {"freeleech": True, "language": "english"},
+        {"freeleech": True, "language": "en"},
     ),
     # MAM: structured fields win over the title
     (
@@ -188,7 +188,7 @@ TITLES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
             "narrators": ("Will Patton",),
             "formats": ("mp3", "m4b"),
             "format": "m4b",
-            "language": "english",
+            "language": "en",
             "freeleech": True,
         },
     ),
@@ -210,7 +210,7 @@ TITLES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     (
         "Dune [English]",
         {"categories": (7020,), "size_bytes": 2_000_000},
-        {"is_ebook": True, "format": None, "size_bytes": 2_000_000, "language": "english"},
+        {"is_ebook": True, "format": None, "size_bytes": 2_000_000, "language": "en"},
     ),
     (
         "Dune",
@@ -248,21 +248,12 @@ def test_title_language_words_are_not_taken_from_free_text() -> None:
 
 
 @pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        ("ENG", "english"),
-        ("en-US", "english"),
-        ("English", "english"),
-        ("deu", "german"),
-        ("Deutsch", "german"),
-        ("pt_BR", "portuguese"),
-        ("Klingon", "klingon"),
-        ("", None),
-        (None, None),
-    ],
-)
-def test_canonical_language(raw: str | None, expected: str | None) -> None:
-    assert canonical_language(raw) == expected
+    ("token", "expected"),
+    [("ENG", "en"), ("English", "en"), ("GER", "de"), ("Deutsch", "de"), ("fre", "fr"), ("It", None), ("no", None),
+     ("Klingon", None), ("retail", None)],
+)  # fmt: skip
+def test_title_language(token: str, expected: str | None) -> None:
+    assert title_language(token) == expected
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from shelfkeeper.domain.releases import Release
-from shelfkeeper.domain.text import fold, parse_position, split_names
+from shelfkeeper.domain.text import fold, normalize_language, parse_position, split_names
 
 AUDIO_FORMATS = frozenset({"m4b", "m4a", "mp3", "flac", "opus", "ogg", "aac", "wma", "wav", "aax", "aaxc"})
 EBOOK_FORMATS = frozenset({"epub", "mobi", "azw3", "azw", "pdf", "cbz", "djvu", "fb2"})
@@ -19,35 +19,6 @@ _AUDIO_PREFERENCE = ("m4b", "m4a", "aax", "aaxc", "mp3", "flac", "opus", "ogg", 
 _LOOSE_FORMATS = _ALL_FORMATS - {"opus"}
 _EBOOK_CATEGORIES = frozenset({7020})  # Newznab Books/EBook
 _AUDIO_CATEGORIES = frozenset({3030})  # Newznab Audio/Audiobook
-
-_LANGUAGE_ALIASES: dict[str, tuple[str, ...]] = {
-    "english": ("eng", "en"),
-    "german": ("ger", "deu", "de", "deutsch"),
-    "french": ("fre", "fra", "fr", "francais"),
-    "spanish": ("spa", "es", "espanol", "castellano"),
-    "italian": ("ita", "it", "italiano"),
-    "dutch": ("dut", "nld", "nl", "nederlands"),
-    "portuguese": ("por", "pt", "portugues"),
-    "russian": ("rus", "ru"),
-    "japanese": ("jpn", "ja"),
-    "chinese": ("chi", "zho", "zh", "mandarin"),
-    "swedish": ("swe", "sv", "svenska"),
-    "norwegian": ("nor", "nob", "nb", "norsk"),
-    "danish": ("dan", "da", "dansk"),
-    "finnish": ("fin", "fi", "suomi"),
-    "polish": ("pol", "pl", "polski"),
-    "korean": ("kor", "ko"),
-    "czech": ("cze", "ces", "cs"),
-    "hungarian": ("hun", "hu", "magyar"),
-    "turkish": ("tur", "tr"),
-    "greek": ("gre", "ell", "el"),
-    "hebrew": ("heb", "he"),
-    "arabic": ("ara", "ar"),
-    "hindi": ("hin", "hi"),
-}
-_LANGUAGE_BY_TOKEN = {alias: name for name, aliases in _LANGUAGE_ALIASES.items() for alias in (name, *aliases)}
-# In free title text only full names and three-letter codes count: "It" or "No" must stay words of a title.
-_TITLE_LANGUAGE_TOKENS = {token for token in _LANGUAGE_BY_TOKEN if len(token) >= 3}
 
 _QUALITY_NOISE = frozenset(
     {
@@ -71,10 +42,12 @@ _SEPARATOR = re.compile(r"\s+[-–—]+\s+|\s*\|\s*|\s+[-–—](?=[^\W\d_])|(?<
 _BY_AUTHOR = re.compile(r"^(?P<title>.+)\s+by\s+(?P<names>[^\s].*)$")
 _POSITION = r"(?P<pos>\d+(?:\.\d+)?(?:\s*-\s*\d+(?:\.\d+)?)?)"
 _KEYWORD_SUFFIX = re.compile(
-    r"(?P<lead>.*?)[\s,:;]*(?:\b(?:book|bk|vol|volume|part|no|nr)\.?\s*#?|#)\s*" + _POSITION + r"\s*$",
+    r"(?P<lead>.*?)[\s,:;]*(?:\b(?:book|bk|vol|volume|no|nr)\.?\s*#?|#)\s*" + _POSITION + r"\s*$",
     re.IGNORECASE,
 )
 _NUMBER_SUFFIX = re.compile(r"^(?P<lead>\D.*?)[\s,]+#?(?P<pos>\d{1,2}(?:\.\d+)?(?:\s*-\s*\d{1,2}(?:\.\d+)?)?)$")
+# "Part 2 of 3": one piece of a book split over several releases
+PART_PATTERN = re.compile(r"[,:;]?\s*\b(?:part|pt)\.?\s*(\d{1,2})(?:\s*(?:of|/)\s*\d{1,2})?\b", re.IGNORECASE)
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _NAME_STOP_WORDS = frozenset(
     {"the", "of", "and", "a", "an", "in", "on", "to", "for", "with", "from", "my", "your", "book", "part", "vol",
@@ -122,13 +95,14 @@ class ParsedRelease:
     formats: tuple[str, ...]
     bitrate_kbps: int | None
     abridged: bool | None  # None: the release does not say
-    language: str | None
+    language: str | None  # a code, as text.normalize_language gives it: "en", "de"
     year: int | None
     size_bytes: int | None
     freeleech: bool
     personal_freeleech: bool
     vip: bool
     ebook_category: bool = False
+    part: int | None = None  # "Part 2": the release holds one piece of a split book
 
     @property
     def format(self) -> str | None:
@@ -151,6 +125,7 @@ class _Findings:
     abridged: bool | None = None
     language: str | None = None
     year: int | None = None
+    part: int | None = None
     narrators: list[str] = field(default_factory=list)
     vip: bool = False
     freeleech: bool = False
@@ -161,14 +136,15 @@ class _Findings:
             self.formats.append(fmt)
 
 
-def canonical_language(raw: str | None) -> str | None:
-    """ "ENG", "en-US", "English" -> "english"; an unknown name is returned folded; empty -> None."""
-    if raw is None:
+def title_language(token: str) -> str | None:
+    """The language code a bracketed title token names ("GER", "English"), or None.
+
+    Two-letter codes never count in a title: "It" or "No" must stay words of a title.
+    """
+    if len(token) < 3:
         return None
-    folded = fold(raw.replace("_", "-").split("-")[0] if len(raw) <= 6 else raw)
-    if not folded:
-        return None
-    return _LANGUAGE_BY_TOKEN.get(folded, folded)
+    code = normalize_language(token)
+    return code if code and code != fold(token) else None
 
 
 def is_quality_word(word: str) -> bool:
@@ -207,7 +183,7 @@ def parse_release(release: Release) -> ParsedRelease:
         formats=_ordered_formats(found.formats),
         bitrate_kbps=found.bitrate,
         abridged=found.abridged,
-        language=canonical_language(release.language) or found.language,
+        language=normalize_language(release.language) or found.language,
         year=found.year,
         size_bytes=release.size_bytes,
         freeleech=release.freeleech or found.freeleech,
@@ -215,6 +191,7 @@ def parse_release(release: Release) -> ParsedRelease:
         vip=release.vip or found.vip,
         ebook_category=bool(set(release.categories) & _EBOOK_CATEGORIES)
         and not set(release.categories) & _AUDIO_CATEGORIES,
+        part=found.part,
     )
 
 
@@ -253,6 +230,10 @@ def _take_group(content: str, bracket: str, found: _Findings) -> None:
     if narrator:
         found.narrators.extend(split_names((narrator.group("names") or narrator.group("short")).strip()))
         return
+    part = PART_PATTERN.fullmatch(content)
+    if part:
+        found.part = int(part.group(1))
+        return
     if _record_quality_tokens(content, found):
         return
     mention = _series_in(content)
@@ -288,7 +269,7 @@ def _quality_token_kind(token: str, has_format: bool) -> str | None:
         return token
     if _YEAR.match(token):
         return "year"
-    if token in _TITLE_LANGUAGE_TOKENS:
+    if title_language(token):
         return "language"
     if token in ("vip", "fl", "freeleech"):
         return token
@@ -307,7 +288,7 @@ def _record_fact(kind: str, token: str, found: _Findings) -> None:
     elif kind == "year":
         found.year = int(token)
     elif kind == "language":
-        found.language = _LANGUAGE_BY_TOKEN[token]
+        found.language = title_language(token)
     elif kind == "vip":
         found.vip = True
     elif kind in ("fl", "freeleech"):
@@ -319,6 +300,9 @@ def _take_loose_tokens(text: str, found: _Findings) -> str:
     for narrator in _NARRATOR_PHRASE.finditer(text):
         found.narrators.extend(split_names((narrator.group("names") or narrator.group("short")).strip()))
     text = _NARRATOR_PHRASE.sub(" - ", text)
+    for part in PART_PATTERN.finditer(text):
+        found.part = int(part.group(1))
+    text = PART_PATTERN.sub(" ", text)
     for bitrate in _LOOSE_BITRATE.finditer(text):
         found.bitrate = int(bitrate.group(1))
     text = _LOOSE_BITRATE.sub(" ", text)

@@ -1,0 +1,327 @@
+"""Verifying that a release holds the wanted book: title words, author, volume, format, edition, language."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from shelfkeeper.domain.release_parsing import (
+    PART_PATTERN,
+    ParsedRelease,
+    Segment,
+    SegmentKind,
+    SeriesMention,
+    is_quality_word,
+)
+from shelfkeeper.domain.text import (
+    fold,
+    format_position,
+    normalize_author,
+    normalize_language,
+    normalize_title,
+    parse_position,
+    split_names,
+)
+
+# Small words a title may gain or lose between editions without becoming another book.
+_GLUE_WORDS = frozenset({"the", "a", "an", "and", "by", "of"})
+_TITLE_NOISE = frozenset(
+    {"book", "bk", "vol", "volume", "part", "pt", "no", "nr", "series", "audiobook", "novel", "read", "narrated"}
+)
+_SERIES_NOISE = frozenset({"the", "series", "saga", "trilogy", "cycle", "chronicles", "sequence", "universe"})
+_ASIN = re.compile(r"\b(B0[A-Z0-9]{8})\b")
+
+Position = tuple[Decimal, Decimal]
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One named, signed contribution to a decision: "format m4b (+30)" or "seeders 0 < minimum 1 (rejected)"."""
+
+    code: str  # stable machine name, e.g. "format", "title_extra_words"
+    text: str  # what a person reads
+    points: int = 0
+    rejects: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.text} (rejected)" if self.rejects else f"{self.text} ({self.points:+d})"
+
+
+@dataclass(frozen=True)
+class WantedBook:
+    """The book the user wants, as much as is known of it."""
+
+    title: str
+    authors: tuple[str, ...] = ()
+    series: str | None = None
+    position: str | None = None  # "2", "1.5"
+    narrator: str | None = None
+    language: str | None = None
+    asin: str | None = None
+    isbn: str | None = None
+    duration_minutes: int | None = None
+    abridged_ok: bool = False
+    subtitle: str | None = None  # its words may appear in a release title, they need not
+
+
+@dataclass(frozen=True)
+class Verification:
+    """Whether a release is the wanted book, with every named reason for and against."""
+
+    accepted: bool
+    reasons: tuple[Reason, ...]
+
+    @property
+    def rejections(self) -> tuple[Reason, ...]:
+        """The reasons that reject the release (empty when accepted)."""
+        return tuple(reason for reason in self.reasons if reason.rejects)
+
+
+def verify(wanted: WantedBook, parsed: ParsedRelease) -> Verification:
+    """Check that a parsed release is the wanted book; every failed check is a named rejecting reason."""
+    author_segments, author_reason = _check_author(wanted, parsed)
+    reasons = [
+        *_check_title(wanted, parsed, author_segments),
+        author_reason,
+        *_check_volume(wanted, parsed),
+        *_check_edition(wanted, parsed),
+        *_check_identifiers(wanted, parsed),
+    ]
+    return Verification(accepted=not any(r.rejects for r in reasons), reasons=tuple(reasons))
+
+
+def words(text: str) -> list[str]:
+    """Folded words, with runs of single letters joined so "S. A. Corey" and "SA Corey" give the same words."""
+    merged: list[str] = []
+    previous_single = False
+    for token in fold(text).split():
+        single = len(token) == 1 and token.isalpha()
+        if single and previous_single:
+            merged[-1] += token
+        else:
+            merged.append(token)
+        previous_single = single
+    return merged
+
+
+def names_match(first: str, second: str) -> bool:
+    """True when two author names are the same person: equal when normalised, or same surname and first initial."""
+    a, b = words(normalize_author(first)), words(normalize_author(second))
+    if not a or not b:
+        return False
+    if a == b:
+        return True
+    if len(a) < 2 or len(b) < 2 or a[-1] != b[-1]:
+        return False
+    short, long = sorted((a[0], b[0]), key=len)
+    return short == long or (len(short) <= 2 and long.startswith(short[0]))
+
+
+def series_names_match(first: str, second: str) -> bool:
+    """ "The Expanse" ~ "Expanse", "Mistborn" ~ "Mistborn Saga": one name's words hold all of the other's."""
+    a = {w for w in words(first) if w not in _SERIES_NOISE}
+    b = {w for w in words(second) if w not in _SERIES_NOISE}
+    return bool(a and b) and (a <= b or b <= a)
+
+
+def _check_author(wanted: WantedBook, parsed: ParsedRelease) -> tuple[set[int], Reason]:
+    """Find the wanted author among stated authors, name segments, or inside the title text."""
+    wanted_names = ", ".join(wanted.authors) or "none"
+    if not wanted.authors:
+        return set(), Reason("author_missing", "the wanted book has no author to check", rejects=True)
+    author_segments = {
+        index
+        for index, segment in enumerate(parsed.segments)
+        if segment.kind is not SegmentKind.SERIES and _segment_names_author(segment, wanted.authors)
+    }
+    if parsed.authors_stated:
+        matched = [name for name in parsed.authors if any(names_match(name, w) for w in wanted.authors)]
+        if matched:
+            return author_segments, Reason("author_match", f"author {matched[0]}")
+        stated = ", ".join(parsed.authors)
+        return author_segments, Reason(
+            "author_mismatch", f"another author: {stated} (wanted {wanted_names})", rejects=True
+        )
+    if author_segments or (not parsed.authors and _author_inside_text(parsed, wanted.authors)):
+        return author_segments, Reason("author_match", f"author {wanted.authors[0]} named in the title")
+    if parsed.authors:
+        guessed = ", ".join(parsed.authors)
+        return author_segments, Reason(
+            "author_mismatch", f"another author: {guessed} (wanted {wanted_names})", rejects=True
+        )
+    return author_segments, Reason("author_missing", f"author not named (wanted {wanted_names})", rejects=True)
+
+
+def _segment_names_author(segment: Segment, authors: Sequence[str]) -> bool:
+    """True when a segment names a wanted author, and anything else in it is short enough to be a co-author."""
+    names = split_names(segment.text)
+    matched = [name for name in names if any(names_match(name, wanted) for wanted in authors)]
+    return bool(matched) and all(name in matched or 2 <= len(name.split()) <= 3 for name in names)
+
+
+def _author_inside_text(parsed: ParsedRelease, authors: Sequence[str]) -> bool:
+    text_words = [w for segment in parsed.segments for w in [*words(segment.text), "|"]]
+    return any(_find_run(text_words, words(normalize_author(author))) >= 0 for author in authors)
+
+
+def _find_run(haystack: Sequence[str], needle: Sequence[str]) -> int:
+    if not needle:
+        return -1
+    for start in range(len(haystack) - len(needle) + 1):
+        if list(haystack[start : start + len(needle)]) == list(needle):
+            return start
+    return -1
+
+
+def _title_pool(wanted: WantedBook, parsed: ParsedRelease, author_segments: set[int]) -> list[str]:
+    """The words of the release that may carry the title: plain segments, without the wanted author's name."""
+    author_runs = [words(normalize_author(author)) for author in wanted.authors]
+    pool: list[str] = []
+    for index, segment in enumerate(parsed.segments):
+        if index not in author_segments and segment.kind is not SegmentKind.SERIES:
+            pool.extend(_without_runs(words(segment.text), author_runs))
+    return pool
+
+
+def _without_runs(tokens: list[str], runs: Iterable[list[str]]) -> list[str]:
+    for run in runs:
+        start = _find_run(tokens, run)
+        while start >= 0:
+            tokens = tokens[:start] + tokens[start + len(run) :]
+            start = _find_run(tokens, run)
+    return tokens
+
+
+def _check_title(wanted: WantedBook, parsed: ParsedRelease, author_segments: set[int]) -> list[Reason]:
+    """Every title word must be present as a whole word, and no unexplained word may be added."""
+    main, _, after_colon = wanted.title.partition(":")
+    required = {w for w in words(normalize_title(main)) if w not in _GLUE_WORDS}
+    if not required:
+        return [Reason("title_missing_words", "the wanted title has no words to check", rejects=True)]
+    pool = _title_pool(wanted, parsed, author_segments)
+    series_words = {w for mention in parsed.series for w in _mention_words(mention)}
+    allowed = _allowed_extra_words(wanted, parsed, after_colon)
+    missing = sorted(required - set(pool) - series_words)
+    extra = sorted({w for w in pool if w not in required and not _explained(w, allowed, wanted.position)})
+    reasons: list[Reason] = []
+    if missing:
+        reasons.append(Reason("title_missing_words", f"title words missing: {', '.join(missing)}", rejects=True))
+    if extra:
+        reasons.append(Reason("title_extra_words", f"title has other words: {', '.join(extra)}", rejects=True))
+    optional = {w for w in words(f"{after_colon} {wanted.subtitle or ''}") if w not in _GLUE_WORDS}
+    if not missing and not extra and not set(pool) & (required | optional):
+        reasons.extend(_check_series_as_title(wanted, parsed, required))
+    return reasons or [Reason("title_match", f"title words match '{wanted.title}'")]
+
+
+def _check_series_as_title(wanted: WantedBook, parsed: ParsedRelease, required: set[str]) -> list[Reason]:
+    """A release named only "Red Rising 03" holds the wanted "Red Rising" only when its volume is the wanted one."""
+    wanted_position = parse_position(wanted.position)
+    mentions = [m for m in parsed.series if m.position and required & set(words(m.name or ""))]
+    if any(m.position and len(set(m.position)) == 1 and format_position(m.position[0]) in required for m in mentions):
+        return []  # the number belongs to the title: "Catch 22"
+    positions = [m.position for m in mentions if m.position]
+    if wanted_position is not None and positions and all(p == wanted_position for p in positions):
+        return []
+    shown = ", ".join(_show_position(p) for p in positions) or "unknown"
+    return [Reason("title_as_series", f"title only as a series name, volume {shown}", rejects=True)]
+
+
+def _mention_words(mention: SeriesMention) -> list[str]:
+    """A series mention's name words and, for a single position, its number: "Catch 22" -> catch, 22."""
+    shown = [format_position(mention.position[0])] if mention.position and len(set(mention.position)) == 1 else []
+    return [*words(mention.name or ""), *shown]
+
+
+def _allowed_extra_words(wanted: WantedBook, parsed: ParsedRelease, after_colon: str) -> frozenset[str]:
+    sources = [after_colon, wanted.subtitle or "", wanted.series or "", wanted.narrator or "", *wanted.authors]
+    sources += [*parsed.narrators]
+    if parsed.authors_stated:
+        sources += [a for a in parsed.authors if any(names_match(a, w) for w in wanted.authors)]
+    # a co-author named beside the wanted one
+    sources += [
+        s.text for s in parsed.segments if s.kind is not SegmentKind.SERIES and _segment_names_author(s, wanted.authors)
+    ]
+    return frozenset(w for source in sources for w in words(source)) | _GLUE_WORDS | _TITLE_NOISE
+
+
+def _explained(word: str, allowed: frozenset[str], wanted_position: str | None) -> bool:
+    if word in allowed or is_quality_word(word):
+        return True
+    if word.isdigit():
+        if re.fullmatch(r"(?:19|20)\d\d", word):
+            return True  # a year
+        position = parse_position(wanted_position)
+        return position is not None and position[0] == position[1] == _decimal(word)
+    return False
+
+
+def _decimal(text: str) -> Decimal | None:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return None
+
+
+def _release_position(wanted: WantedBook, parsed: ParsedRelease) -> Position | None:
+    mentions = [m for m in parsed.series if m.position is not None]
+    if wanted.series:
+        named = [m for m in mentions if m.name and series_names_match(m.name, wanted.series)]
+        unnamed = [m for m in mentions if m.name is None]
+        chosen = named or unnamed
+        return chosen[0].position if chosen else None
+    return mentions[0].position if len(mentions) == 1 else None
+
+
+def _check_volume(wanted: WantedBook, parsed: ParsedRelease) -> list[Reason]:
+    wanted_position = parse_position(wanted.position)
+    release_position = _release_position(wanted, parsed)
+    if wanted_position is None or release_position is None:
+        return []
+    shown, wanted_shown = _show_position(release_position), _show_position(wanted_position)
+    if release_position != wanted_position:
+        return [Reason("wrong_volume", f"volume {shown} (wanted {wanted_shown})", rejects=True)]
+    return [Reason("volume_match", f"volume {shown}")]
+
+
+def _show_position(position: Position) -> str:
+    low, high = (format_position(value) for value in position)
+    return low if low == high else f"{low}-{high}"
+
+
+def _check_edition(wanted: WantedBook, parsed: ParsedRelease) -> list[Reason]:
+    reasons: list[Reason] = []
+    wanted_part = PART_PATTERN.search(wanted.title)
+    if parsed.part is not None and (wanted_part is None or int(wanted_part.group(1)) != parsed.part):
+        reasons.append(Reason("partial", f"only part {parsed.part} of the book", rejects=True))
+    if parsed.is_ebook:
+        shown = ", ".join(parsed.formats) or "e-book category"
+        reasons.append(Reason("ebook", f"ebook ({shown})", rejects=True))
+    if parsed.abridged and not wanted.abridged_ok:
+        reasons.append(Reason("abridged", "abridged edition", rejects=True))
+    wanted_language = normalize_language(wanted.language)
+    if wanted_language and parsed.language and parsed.language != wanted_language:
+        text = f"language {parsed.language} (wanted {wanted_language})"
+        reasons.append(Reason("language_mismatch", text, rejects=True))
+    return reasons
+
+
+def release_asin(parsed: ParsedRelease) -> str | None:
+    """An ASIN the release states: MAM's isbn field ("ASIN:B0…"), an "asin" extra, or one in its title."""
+    release = parsed.release
+    for key in ("asin", "isbn"):
+        value = release.extra.get(key)
+        found = _ASIN.search(str(value).upper()) if value else None
+        if found:
+            return found.group(1)
+    in_title = _ASIN.search(release.title)
+    return in_title.group(1) if in_title else None
+
+
+def _check_identifiers(wanted: WantedBook, parsed: ParsedRelease) -> list[Reason]:
+    asin = release_asin(parsed)
+    if wanted.asin and asin and asin == wanted.asin.upper():
+        return [Reason("asin_match", f"asin {asin} matches", points=10)]
+    return []

@@ -1,0 +1,286 @@
+"""Right-book verification: title words, author, volume, ebook, abridged and language, each with a named reason."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from shelfkeeper.domain.release_parsing import parse_release
+from shelfkeeper.domain.releases import Release
+from shelfkeeper.domain.verification import (
+    Reason,
+    WantedBook,
+    names_match,
+    release_asin,
+    series_names_match,
+    verify,
+    words,
+)
+
+KING_IT = WantedBook("It", ("Stephen King",))
+DARKER = WantedBook("You Like It Darker", ("Stephen King",))
+FINAL_EMPIRE = WantedBook("The Final Empire", ("Brandon Sanderson",), series="Mistborn", position="1")
+WELL = WantedBook("The Well of Ascension", ("Brandon Sanderson",), series="Mistborn", position="2")
+ABADDON = WantedBook("Abaddon's Gate", ("James S. A. Corey",), series="The Expanse", position="3")
+RED_RISING = WantedBook("Red Rising", ("Pierce Brown",), series="Red Rising", position="1")
+DUNE = WantedBook("Dune", ("Frank Herbert",), language="en")
+HAIL_MARY = WantedBook("Project Hail Mary", ("Andy Weir",))
+STAND = WantedBook("The Stand", ("Stephen King",))
+BEAUTIES = WantedBook("Sleeping Beauties", ("Stephen King",))
+
+
+def _release(title: str, **fields: Any) -> Release:
+    return Release(indexer="Indexer", title=title, guid="g", **fields)
+
+
+# (wanted, release title, structured fields, accepted, the codes of the rejecting reasons)
+CASES: list[tuple[WantedBook, str, dict[str, Any], bool, set[str]]] = [
+    (KING_IT, "Stephen King - It (1986) [M4B] 64kbps", {}, True, set()),
+    (KING_IT, "Stephen King - You Like It Darker (2024) [M4B] 64kbps", {}, False, {"title_extra_words"}),
+    (KING_IT, "You Like It Darker", {"source": "mam", "authors": ("Stephen King",)}, False, {"title_extra_words"}),
+    (DARKER, "Stephen King - It (1986) [M4B]", {}, False, {"title_missing_words"}),
+    (DARKER, "Stephen King - You Like It Darker (2024) [M4B] 64kbps", {}, True, set()),
+    (DARKER, "You Like It Darker by Stephen King [ENG / M4B] [VIP]", {}, True, set()),
+    (DARKER, "You Like It Darker", {"source": "mam", "authors": ("Owen King",)}, False, {"author_mismatch"}),
+    (DARKER, "You Like It Darker [M4B]", {}, False, {"author_missing"}),
+    (DARKER, "Joe Hill - You Like It Darker [M4B]", {}, False, {"author_mismatch", "title_extra_words"}),
+    (DARKER, "King, Stephen - You Like It Darker", {}, True, set()),
+    (FINAL_EMPIRE, "Brandon Sanderson - Mistborn 01 - The Final Empire [Unabridged] {mp3 320}", {}, True, set()),
+    (
+        WELL,
+        "Brandon Sanderson - Mistborn 01 - The Final Empire",
+        {},
+        False,
+        {"title_missing_words", "title_extra_words", "wrong_volume"},
+    ),
+    (
+        WELL,
+        "The Well of Ascension",
+        {"source": "mam", "authors": ("Brandon Sanderson",), "series": (("Mistborn", "2"),)},
+        True,
+        set(),
+    ),
+    (
+        WELL,
+        "The Well of Ascension",
+        {"source": "mam", "authors": ("Brandon Sanderson",), "series": (("Mistborn", "3"),)},
+        False,
+        {"wrong_volume"},
+    ),
+    (ABADDON, "The Expanse Book 3 - Abaddon's Gate - James S.A. Corey.m4b", {}, True, set()),
+    (ABADDON, "Abaddon's Gate: The Expanse, Book 3 - James SA Corey", {}, True, set()),
+    (
+        ABADDON,
+        "The Expanse Book 1 - Leviathan Wakes - James S.A. Corey",
+        {},
+        False,
+        {"title_missing_words", "title_extra_words", "wrong_volume"},
+    ),
+    (RED_RISING, "Pierce Brown - Red Rising 01", {}, True, set()),
+    (RED_RISING, "Pierce Brown - Red Rising 03", {}, False, {"title_as_series", "wrong_volume"}),
+    (
+        RED_RISING,
+        "Pierce Brown - Red Rising 03 - Morning Star",
+        {},
+        False,
+        {"title_extra_words", "wrong_volume"},
+    ),
+    (RED_RISING, "Pierce Brown - Red Rising 1-3 [m4b]", {}, False, {"title_as_series", "wrong_volume"}),
+    (DUNE, "Dune (Frank Herbert) [EPUB]", {}, False, {"ebook"}),
+    (DUNE, "Dune", {"source": "mam", "authors": ("Frank Herbert",), "file_type": "pdf"}, False, {"ebook"}),
+    (DUNE, "Frank Herbert - Dune [MP3]", {}, True, set()),
+    (DUNE, "Frank Herbert - Dune Messiah [MP3]", {}, False, {"title_extra_words"}),
+    (DUNE, "Frank Herbert - Dune [GER] [MP3]", {}, False, {"language_mismatch"}),
+    (DUNE, "Dune", {"source": "mam", "authors": ("Frank Herbert",), "language": "FRE"}, False, {"language_mismatch"}),
+    (
+        DUNE,
+        "Brian Herbert, Kevin J. Anderson - Dune: House Atreides",
+        {},
+        False,
+        {"author_mismatch", "title_extra_words"},
+    ),
+    (HAIL_MARY, "Project Hail Mary - Andy Weir (2021) Unabridged MP3 128kbps", {}, True, set()),
+    (HAIL_MARY, "Andy.Weir.Project.Hail.Mary.2021.Audiobook.M4B", {}, True, set()),
+    (HAIL_MARY, "Project Hail Mary (Andy Weir)", {}, True, set()),
+    (HAIL_MARY, "Andy Weir - Project Hail Mary - Part 2", {}, False, {"partial"}),
+    (HAIL_MARY, "Andy Weir - Project Hail Mary (Part 1 of 2) [MP3]", {}, False, {"partial"}),
+    (
+        WantedBook("Harry Potter and the Deathly Hallows, Part 1", ("J.K. Rowling",)),
+        "J.K. Rowling - Harry Potter and the Deathly Hallows Part 1",
+        {},
+        True,
+        set(),
+    ),
+    (
+        WantedBook("Harry Potter and the Deathly Hallows, Part 1", ("J.K. Rowling",)),
+        "J.K. Rowling - Harry Potter and the Deathly Hallows Part 2",
+        {},
+        False,
+        {"partial"},
+    ),
+    (STAND, "Stephen King - The Stand (Abridged) [MP3]", {}, False, {"abridged"}),
+    (
+        WantedBook("The Stand", ("Stephen King",), abridged_ok=True),
+        "Stephen King - The Stand (Abridged)",
+        {},
+        True,
+        set(),
+    ),
+    (STAND, "Stephen King - The Stand [Unabridged]", {}, True, set()),
+    (WantedBook("Stand by Me", ("Stephen King",)), "Stand by Me - Stephen King", {}, True, set()),
+    (BEAUTIES, "Stephen King & Owen King - Sleeping Beauties", {}, True, set()),
+    (BEAUTIES, "Owen King - Sleeping Beauties", {}, False, {"author_mismatch", "title_extra_words"}),
+    (
+        WantedBook("Le Petit Prince", ("Antoine de Saint-Exupéry",)),
+        "Le Petit Prince - Antoine de Saint-Exupery [MP3]",
+        {},
+        True,
+        set(),
+    ),
+    (
+        WantedBook("Sapiens: A Brief History of Humankind", ("Yuval Noah Harari",)),
+        "Yuval Noah Harari - Sapiens [m4b]",
+        {},
+        True,
+        set(),
+    ),
+    (
+        WantedBook("Leviathan Wakes", ("James S. A. Corey",), subtitle="The Expanse, Book 1"),
+        "Leviathan Wakes: The Expanse Book 1 - James S. A. Corey",
+        {},
+        True,
+        set(),
+    ),
+    (WantedBook("It", ()), "Stephen King - It", {}, False, {"author_missing", "title_extra_words"}),
+    (WantedBook("1984", ("George Orwell",)), "George Orwell - 1984 (1949) [M4B]", {}, True, set()),
+    (WantedBook("Fahrenheit 451", ("Ray Bradbury",)), "Fahrenheit 451 - Ray Bradbury [M4B]", {}, True, set()),
+    (
+        WantedBook("Fahrenheit 451", ("Ray Bradbury",)),
+        "Ray Bradbury - Fahrenheit [M4B]",
+        {},
+        False,
+        {"title_missing_words"},
+    ),
+    (WantedBook("Catch-22", ("Joseph Heller",)), "Joseph Heller - Catch 22", {}, True, set()),
+    (
+        WantedBook("Mistborn: The Final Empire", ("Brandon Sanderson",)),
+        "Brandon Sanderson - Mistborn 01 - The Final Empire",
+        {},
+        True,
+        set(),
+    ),
+    (
+        WantedBook("Mistborn: The Final Empire", ("Brandon Sanderson",), series="Mistborn", position="1"),
+        "Brandon Sanderson - Mistborn 02 - The Well of Ascension",
+        {},
+        False,
+        {"title_extra_words", "wrong_volume"},
+    ),
+    (RED_RISING, "Pierce Brown - Red Rising 03 - Book", {}, False, {"title_as_series", "wrong_volume"}),
+    (
+        WantedBook("Red Rising", ("Pierce Brown",)),
+        "Pierce Brown - Red Rising 03 - Book",
+        {},
+        False,
+        {"title_as_series"},
+    ),
+    (
+        WantedBook("Dune", ("Frank Herbert",)),
+        "Frank Herbert - Dune - Dune Messiah - Children of Dune",
+        {},
+        False,
+        {"title_extra_words"},
+    ),
+    (KING_IT, "Stephen King - It [Dramatized]", {}, False, {"title_extra_words"}),
+    (KING_IT, "Stephen King - It - Stephen King, You Like It Darker", {}, False, {"title_extra_words"}),
+    (KING_IT, "A Study of Stephen King's It by John Doe", {}, False, {"title_extra_words", "author_mismatch"}),
+    (KING_IT, "On Stephen King - It by John Doe", {}, False, {"title_extra_words", "author_mismatch"}),
+    (
+        KING_IT,
+        "Stephen King's It - A Study Guide by John Doe",
+        {},
+        False,
+        {"title_extra_words", "author_mismatch"},
+    ),
+    (
+        RED_RISING,
+        "Red Rising",
+        {"source": "mam", "authors": ("Pierce Brown",), "series": (("Red Rising Saga", "1-3"),)},
+        False,
+        {"wrong_volume"},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("wanted", "title", "fields", "accepted", "rejections"),
+    CASES,
+    ids=[f"{case[0].title}<-{case[1][:40]}" for case in CASES],
+)
+def test_verify(wanted: WantedBook, title: str, fields: dict[str, Any], accepted: bool, rejections: set[str]) -> None:
+    verification = verify(wanted, parse_release(_release(title, **fields)))
+    assert verification.accepted is accepted
+    assert {reason.code for reason in verification.rejections} == rejections
+
+
+def test_every_reason_is_named_and_readable() -> None:
+    verification = verify(KING_IT, parse_release(_release("Stephen King - You Like It Darker [M4B]")))
+    texts = [str(reason) for reason in verification.reasons]
+    assert "title has other words: darker, like, you (rejected)" in texts
+    assert "author Stephen King named in the title (+0)" in texts
+
+
+def test_reason_text_shows_sign_or_rejection() -> None:
+    assert str(Reason("format", "format m4b", 30)) == "format m4b (+30)"
+    assert str(Reason("narrator", "another narrator", -20)) == "another narrator (-20)"
+    assert str(Reason("seeders", "seeders 0 < minimum 1", rejects=True)) == "seeders 0 < minimum 1 (rejected)"
+
+
+def test_asin_match_is_evidence() -> None:
+    wanted = WantedBook("Dune", ("Frank Herbert",), asin="B002V1OF70")
+    parsed = parse_release(
+        _release("Dune", source="mam", authors=("Frank Herbert",), extra={"isbn": "ASIN:B002V1OF70"})
+    )
+    verification = verify(wanted, parsed)
+    assert release_asin(parsed) == "B002V1OF70"
+    assert [r.points for r in verification.reasons if r.code == "asin_match"] == [10]
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "same"),
+    [
+        ("Stephen King", "Stephen King", True),
+        ("King, Stephen", "Stephen King", True),
+        ("James S.A. Corey", "James S. A. Corey", True),
+        ("James SA Corey", "James S. A. Corey", True),
+        ("J.R.R. Tolkien", "J. R. R. Tolkien", True),
+        ("B. Sanderson", "Brandon Sanderson", True),
+        ("Stephen E. King", "Stephen King", True),
+        ("Owen King", "Stephen King", False),
+        ("Joe Hill", "Joe King", False),
+        ("King", "Stephen King", False),
+        ("", "Stephen King", False),
+    ],
+)
+def test_names_match(first: str, second: str, same: bool) -> None:
+    assert names_match(first, second) is same
+    assert names_match(second, first) is same
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "same"),
+    [
+        ("The Expanse", "Expanse", True),
+        ("Mistborn", "Mistborn Saga", True),
+        ("The Stormlight Archive", "Stormlight Archive", True),
+        ("Cosmere", "Mistborn", False),
+        ("Series", "Mistborn", False),
+    ],
+)
+def test_series_names_match(first: str, second: str, same: bool) -> None:
+    assert series_names_match(first, second) is same
+
+
+def test_words_join_initials() -> None:
+    assert words("James S. A. Corey") == words("James SA Corey") == ["james", "sa", "corey"]
