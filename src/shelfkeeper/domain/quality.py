@@ -1,0 +1,379 @@
+"""The quality profile, MyAnonamouse's ratio and wedge policy, the blocklist, and ranking releases with reasons."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from shelfkeeper.domain.release_parsing import EBOOK_FORMATS, ParsedRelease, parse_release
+from shelfkeeper.domain.releases import Release
+from shelfkeeper.domain.text import fold, normalize_language
+from shelfkeeper.domain.tracker import TrackerStats
+from shelfkeeper.domain.verification import Reason, Verification, WantedBook, names_match, verify
+
+_MIB = 1024 * 1024
+_FORMAT_POINTS = 30
+_MAX_SEEDER_POINTS = 10
+_WANTED_NARRATOR_POINTS = 20
+_PREFERRED_NARRATOR_POINTS = 10
+_PREFERRED_WORD_POINTS = 10
+_FREELEECH_POINTS = 15
+_VIP_POINTS = 5
+_UNABRIDGED_POINTS = 5
+_ABRIDGED_ALLOWED_POINTS = -10
+_MAM_GUID = re.compile(r"myanonamouse\.net/t/(\d+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class MamPolicy:
+    """How MyAnonamouse grabs protect the account: a ratio floor and when to spend freeleech wedges."""
+
+    ratio_floor: float = 1.0  # below it only freeleech (or wedged) MAM releases may be grabbed
+    use_wedges: bool = False
+    wedge_min_size_bytes: int = 500 * _MIB  # wedges are worth spending only on large releases
+    wedge_reserve: int = 0  # wedges kept back and never spent
+
+
+@dataclass(frozen=True)
+class WedgeDecision:
+    """Whether to spend a freeleech wedge on a release, and why."""
+
+    use_wedge: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class QualityProfile:
+    """What the user prefers in a release; the settings build one, the defaults are sensible."""
+
+    format_order: tuple[str, ...] = ("m4b", "m4a", "mp3", "flac", "opus", "ogg")
+    min_bitrate_kbps: int = 32
+    max_bitrate_kbps: int = 320
+    min_mb_per_hour: float = 10.0  # checked when the wanted book's runtime is known
+    max_mb_per_hour: float = 250.0
+    min_size_mb: float = 20.0  # checked when the runtime is unknown
+    max_size_mb: float = 8000.0
+    languages: tuple[str, ...] = ("en",)  # codes or names ("en", "English"); empty: any language
+    preferred_words: tuple[str, ...] = ()
+    forbidden_words: tuple[str, ...] = ()
+    preferred_narrators: tuple[str, ...] = ()
+    min_seeders: int = 1
+    prefer_freeleech: bool = True
+    prefer_vip: bool = False
+    mam: MamPolicy = field(default_factory=MamPolicy)
+
+
+def release_title_key(title: str) -> str:
+    """A release title as the blocklist stores it: folded (case, accents, punctuation), volume numbers kept."""
+    return fold(title)
+
+
+@dataclass(frozen=True)
+class BlocklistKey:
+    """A blocklist entry: an info hash, or a (normalised title, indexer) pair. Fields are normalised on creation."""
+
+    info_hash: str | None = None
+    title: str | None = None
+    indexer: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "info_hash", self.info_hash.strip().lower() if self.info_hash else None)
+        object.__setattr__(self, "title", release_title_key(self.title) if self.title else None)
+        object.__setattr__(self, "indexer", fold(self.indexer) if self.indexer else None)
+
+    @classmethod
+    def for_hash(cls, info_hash: str) -> BlocklistKey:
+        """The entry that blocks one torrent by its info hash on every indexer."""
+        return cls(info_hash=info_hash)
+
+    @classmethod
+    def for_title(cls, title: str, indexer: str) -> BlocklistKey:
+        """The entry that blocks a release title on one indexer (when the hash is unknown)."""
+        return cls(title=title, indexer=indexer)
+
+    @classmethod
+    def keys_of(cls, release: Release) -> frozenset[BlocklistKey]:
+        """Every key that would block this release."""
+        keys = {cls.for_title(release.title, release.indexer)}
+        if release.info_hash:
+            keys.add(cls.for_hash(release.info_hash))
+        return frozenset(keys)
+
+
+@dataclass(frozen=True)
+class RankedRelease:
+    """One release with its verdict: score, accepted or not, and every named reason."""
+
+    release: Release
+    parsed: ParsedRelease
+    score: int
+    accepted: bool
+    reasons: tuple[Reason, ...]
+    verification: Verification
+    wedge: WedgeDecision | None = None  # set for MAM releases
+
+    @property
+    def reason_texts(self) -> tuple[str, ...]:
+        """The reasons as a person reads them: "format m4b (+30)", "seeders 0 < minimum 1 (rejected)"."""
+        return tuple(str(reason) for reason in self.reasons)
+
+    @property
+    def rejections(self) -> tuple[Reason, ...]:
+        """The reasons that reject the release."""
+        return tuple(reason for reason in self.reasons if reason.rejects)
+
+
+def is_mam_release(release: Release) -> bool:
+    """True for a MyAnonamouse torrent, found directly or through Prowlarr."""
+    return (
+        release.source == "mam"
+        or release.mam_id is not None
+        or "myanonamouse" in fold(release.indexer).replace(" ", "")
+        or _MAM_GUID.search(release.guid) is not None
+    )
+
+
+def mam_torrent_id(release: Release) -> int | None:
+    """MAM's torrent id (needed to spend a wedge): the stated one, else the one in a MAM guid."""
+    if release.mam_id is not None:
+        return release.mam_id
+    match = _MAM_GUID.search(release.guid)
+    return int(match.group(1)) if match else None
+
+
+def decide_wedge(release: Release, stats: TrackerStats | None, policy: MamPolicy) -> WedgeDecision:
+    """Spend a wedge only on a large, non-VIP, non-freeleech MAM release while wedges beyond the reserve remain."""
+    refusal = _wedge_refusal(release, policy)
+    if refusal is not None:
+        return WedgeDecision(False, refusal)
+    if stats is None or stats.wedges is None:
+        return WedgeDecision(False, "wedge count unknown")
+    if stats.wedges <= policy.wedge_reserve:
+        return WedgeDecision(False, f"no wedges to spend ({stats.wedges} left, reserve {policy.wedge_reserve})")
+    size = _show_size(release.size_bytes or 0)
+    return WedgeDecision(True, f"large non-freeleech release ({size}), {stats.wedges} wedges left")
+
+
+def _wedge_refusal(release: Release, policy: MamPolicy) -> str | None:
+    if not is_mam_release(release):
+        return "not a MyAnonamouse release"
+    if not policy.use_wedges:
+        return "wedges are turned off"
+    if release.freeleech or release.personal_freeleech:
+        return "already freeleech"
+    if release.vip:
+        return "VIP torrent: wedges cannot be spent on it"
+    if mam_torrent_id(release) is None:
+        return "MAM torrent id unknown"
+    if release.size_bytes is None or release.size_bytes < policy.wedge_min_size_bytes:
+        shown = _show_size(release.size_bytes) if release.size_bytes is not None else "unknown size"
+        return f"{shown} below the wedge minimum {_show_size(policy.wedge_min_size_bytes)}"
+    return None
+
+
+def rank(
+    wanted: WantedBook,
+    releases: Iterable[Release],
+    profile: QualityProfile,
+    *,
+    mam_stats: TrackerStats | None = None,
+    blocklist: Collection[BlocklistKey] = frozenset(),
+) -> list[RankedRelease]:
+    """Every release, best first: accepted ones by score, then rejected ones, each with its reasons.
+
+    Ties break on freeleech, then seeders, then guid, so the same input always gives the same order.
+    """
+    ranked = [_rank_one(wanted, release, profile, mam_stats, blocklist) for release in releases]
+    return sorted(ranked, key=_order_key)
+
+
+def best_release(ranked: Sequence[RankedRelease]) -> RankedRelease | None:
+    """The release to grab: the first accepted one of a ranking, or None when every release is rejected."""
+    return next((item for item in ranked if item.accepted), None)
+
+
+def _order_key(item: RankedRelease) -> tuple[bool, int, bool, int, str]:
+    free = item.parsed.freeleech or item.parsed.personal_freeleech
+    return (not item.accepted, -item.score, not free, -(item.release.seeders or 0), item.release.guid)
+
+
+def _rank_one(
+    wanted: WantedBook,
+    release: Release,
+    profile: QualityProfile,
+    mam_stats: TrackerStats | None,
+    blocklist: Collection[BlocklistKey],
+) -> RankedRelease:
+    parsed = parse_release(release)
+    verification = verify(wanted, parsed)
+    wedge = decide_wedge(release, mam_stats, profile.mam) if is_mam_release(release) else None
+    reasons = [
+        *_blocklist_reasons(release, blocklist),
+        *verification.reasons,
+        *_format_reasons(parsed, profile),
+        *_bitrate_reasons(parsed, profile),
+        *_size_reasons(parsed, wanted, profile),
+        *_language_reasons(parsed, profile),
+        *_word_reasons(release, profile),
+        *_narrator_reasons(parsed, wanted, profile),
+        *_seeder_reasons(release, profile),
+        *_flag_reasons(parsed, wanted, profile),
+        *_mam_reasons(parsed, mam_stats, profile.mam, wedge),
+    ]
+    return RankedRelease(
+        release=release,
+        parsed=parsed,
+        score=sum(reason.points for reason in reasons),
+        accepted=not any(reason.rejects for reason in reasons),
+        reasons=tuple(reasons),
+        verification=verification,
+        wedge=wedge,
+    )
+
+
+def _blocklist_reasons(release: Release, blocklist: Collection[BlocklistKey]) -> list[Reason]:
+    keys = BlocklistKey.keys_of(release)
+    hits = [key for key in keys if key in blocklist]
+    if not hits:
+        return []
+    how = "info hash" if any(key.info_hash for key in hits) else "title on this indexer"
+    return [Reason("blocklisted", f"blocklisted ({how})", rejects=True)]
+
+
+def _format_reasons(parsed: ParsedRelease, profile: QualityProfile) -> list[Reason]:
+    if not parsed.formats:
+        return [Reason("format", "format unknown")]
+    if parsed.is_ebook:
+        return []  # verification already rejects it as an ebook
+    order = [fmt.lower() for fmt in profile.format_order]
+    ranked = sorted((order.index(fmt), fmt) for fmt in parsed.formats if fmt in order)
+    if not ranked:
+        shown = ", ".join(fmt for fmt in parsed.formats if fmt not in EBOOK_FORMATS)
+        return [Reason("format", f"format {shown} not in the profile", rejects=True)]
+    index, fmt = ranked[0]
+    points = round(_FORMAT_POINTS * (len(order) - index) / len(order))
+    return [Reason("format", f"format {fmt}", points)]
+
+
+def _bitrate_reasons(parsed: ParsedRelease, profile: QualityProfile) -> list[Reason]:
+    bitrate = parsed.bitrate_kbps
+    if bitrate is None:
+        return []
+    if bitrate < profile.min_bitrate_kbps:
+        return [Reason("bitrate", f"bitrate {bitrate} kbps < minimum {profile.min_bitrate_kbps}", rejects=True)]
+    if bitrate > profile.max_bitrate_kbps:
+        return [Reason("bitrate", f"bitrate {bitrate} kbps > maximum {profile.max_bitrate_kbps}", rejects=True)]
+    return [Reason("bitrate", f"bitrate {bitrate} kbps")]
+
+
+def _size_reasons(parsed: ParsedRelease, wanted: WantedBook, profile: QualityProfile) -> list[Reason]:
+    """Size per hour of runtime when the runtime is known, else absolute bounds: both catch samples and junk."""
+    if parsed.size_bytes is None:
+        return [Reason("size", "size unknown")]
+    size_mb = parsed.size_bytes / _MIB
+    if wanted.duration_minutes:
+        per_hour = size_mb / (wanted.duration_minutes / 60)
+        low, high, shown, unit = profile.min_mb_per_hour, profile.max_mb_per_hour, per_hour, "MB/h"
+    else:
+        low, high, shown, unit = profile.min_size_mb, profile.max_size_mb, size_mb, "MB"
+    if shown < low:
+        return [Reason("size", f"size {shown:.1f} {unit} < minimum {low:g} {unit}", rejects=True)]
+    if shown > high:
+        return [Reason("size", f"size {shown:.1f} {unit} > maximum {high:g} {unit}", rejects=True)]
+    return [Reason("size", f"size {shown:.1f} {unit}")]
+
+
+def _language_reasons(parsed: ParsedRelease, profile: QualityProfile) -> list[Reason]:
+    allowed = {normalize_language(language) for language in profile.languages}
+    if parsed.language is None or not allowed:
+        return []
+    if parsed.language not in allowed:
+        shown = ", ".join(sorted(a for a in allowed if a))
+        return [Reason("language", f"language {parsed.language} not in the profile ({shown})", rejects=True)]
+    return [Reason("language", f"language {parsed.language}")]
+
+
+def _word_reasons(release: Release, profile: QualityProfile) -> list[Reason]:
+    """Preferred and forbidden words match whole words of the release title, case and accents ignored."""
+    title = f" {fold(release.title)} "
+    reasons = [
+        Reason("forbidden_word", f"forbidden word '{word}'", rejects=True)
+        for word in profile.forbidden_words
+        if fold(word) and f" {fold(word)} " in title
+    ]
+    reasons += [
+        Reason("preferred_word", f"preferred word '{word}'", _PREFERRED_WORD_POINTS)
+        for word in profile.preferred_words
+        if fold(word) and f" {fold(word)} " in title
+    ]
+    return reasons
+
+
+def _narrator_reasons(parsed: ParsedRelease, wanted: WantedBook, profile: QualityProfile) -> list[Reason]:
+    if not parsed.narrators:
+        return []
+    reasons: list[Reason] = []
+    shown = ", ".join(parsed.narrators)
+    if wanted.narrator:
+        if any(names_match(name, wanted.narrator) for name in parsed.narrators):
+            reasons.append(Reason("narrator", f"narrator {wanted.narrator}", _WANTED_NARRATOR_POINTS))
+        else:
+            text = f"another narrator: {shown} (wanted {wanted.narrator})"
+            reasons.append(Reason("narrator", text, -_WANTED_NARRATOR_POINTS))
+    preferred = [p for p in profile.preferred_narrators if any(names_match(n, p) for n in parsed.narrators)]
+    if preferred:
+        reasons.append(Reason("preferred_narrator", f"preferred narrator {preferred[0]}", _PREFERRED_NARRATOR_POINTS))
+    return reasons
+
+
+def _seeder_reasons(release: Release, profile: QualityProfile) -> list[Reason]:
+    seeders = release.seeders
+    if seeders is None:
+        return [Reason("seeders", "seeders unknown")]
+    if seeders < profile.min_seeders:
+        return [Reason("seeders", f"seeders {seeders} < minimum {profile.min_seeders}", rejects=True)]
+    # grows with the doubling of seeders, so 200 versus 150 seeders does not outweigh a better format
+    points = min(_MAX_SEEDER_POINTS, 2 * seeders.bit_length())
+    return [Reason("seeders", f"seeders {seeders}", points)]
+
+
+def _flag_reasons(parsed: ParsedRelease, wanted: WantedBook, profile: QualityProfile) -> list[Reason]:
+    reasons: list[Reason] = []
+    if parsed.abridged is False:
+        reasons.append(Reason("unabridged", "unabridged", _UNABRIDGED_POINTS))
+    elif parsed.abridged and wanted.abridged_ok:
+        reasons.append(Reason("abridged", "abridged (allowed)", _ABRIDGED_ALLOWED_POINTS))
+    if profile.prefer_freeleech and (parsed.freeleech or parsed.personal_freeleech):
+        label = "freeleech" if parsed.freeleech else "personal freeleech"
+        reasons.append(Reason("freeleech", label, _FREELEECH_POINTS))
+    if profile.prefer_vip and parsed.vip:
+        reasons.append(Reason("vip", "VIP", _VIP_POINTS))
+    return reasons
+
+
+def _mam_reasons(
+    parsed: ParsedRelease, stats: TrackerStats | None, policy: MamPolicy, wedge: WedgeDecision | None
+) -> list[Reason]:
+    """Below the ratio floor a MAM release must be freeleech, or become so with a wedge."""
+    if wedge is None:
+        return []
+    reasons: list[Reason] = []
+    if wedge.use_wedge:
+        reasons.append(Reason("wedge", f"freeleech wedge: {wedge.reason}"))
+    free = parsed.freeleech or parsed.personal_freeleech
+    ratio = stats.ratio if stats is not None else None
+    if free or ratio is None or ratio >= policy.ratio_floor:
+        return reasons
+    text = f"ratio {ratio:.2f} < floor {policy.ratio_floor:.2f}"
+    if wedge.use_wedge:
+        reasons.append(Reason("mam_ratio", f"{text}: allowed because a wedge makes it freeleech"))
+    else:
+        reasons.append(Reason("mam_ratio", f"{text} and not freeleech ({wedge.reason})", rejects=True))
+    return reasons
+
+
+def _show_size(size_bytes: int) -> str:
+    if size_bytes >= 1024 * _MIB:
+        return f"{size_bytes / (1024 * _MIB):.2f} GiB"
+    return f"{size_bytes / _MIB:.0f} MiB"
