@@ -248,9 +248,9 @@ class QbittorrentClient:
         if added_ids is None:
             return await self._confirm_refused(expected, answer)
         torrent_id = expected or (added_ids[0] if added_ids else None)
-        if torrent_id is None:
-            assert marker is not None
-            torrent_id = await self._find_by_marker(marker)
+        if marker is not None:
+            torrent_id = await self._settle_marker(marker, torrent_id)
+        assert torrent_id is not None  # known from the file or magnet whenever there is no marker
         log.info("qbittorrent: added torrent %s (category=%s)", torrent_id, torrent.category)
         return torrent_id
 
@@ -273,20 +273,26 @@ class QbittorrentClient:
             return expected
         raise ServiceBadResponse(SERVICE, f"torrent refused by qBittorrent ({str(answer)[:_BODY_EXCERPT]!r})")
 
+    async def _settle_marker(self, marker: str, torrent_id: str | None) -> str:
+        """Find the torrent by its lookup tag unless its id is known already, then drop the tag."""
+        try:
+            if torrent_id is None:
+                torrent_id = await self._find_by_marker(marker)
+            await self._call(self._api.torrents_remove_tags, tags=marker, torrent_hashes=torrent_id)
+            return torrent_id
+        finally:
+            await self._call(self._api.torrents_delete_tags, tags=marker)
+
     async def _find_by_marker(self, marker: str) -> str:
         # A URL is fetched by qBittorrent in the background; before 5.2 nothing says which torrent it became.
         deadline = self._clock() + self.url_add_timeout
-        try:
-            while True:
-                found = await self.info(tag=marker)
-                if found:
-                    await self._call(self._api.torrents_remove_tags, tags=marker, torrent_hashes=found[0].info_hash)
-                    return found[0].info_hash
-                if self._clock() >= deadline:
-                    raise ServiceBadResponse(SERVICE, "the URL was accepted but no torrent appeared in time")
-                await self._sleep(0.25)
-        finally:
-            await self._call(self._api.torrents_delete_tags, tags=marker)
+        while True:
+            found = await self.info(tag=marker)
+            if found:
+                return found[0].info_hash
+            if self._clock() >= deadline:
+                raise ServiceBadResponse(SERVICE, "the URL was accepted but no torrent appeared in time")
+            await self._sleep(0.25)
 
     async def info(
         self, *, hashes: Sequence[str] | None = None, tag: str | None = None, category: str | None = None
