@@ -101,7 +101,6 @@ def release_from_item(item: Mapping[str, Any], base_url: str) -> Release | None:
     by_id = f"{base_url}/tor/download.php?tid={torrent_id}"  # needs the cookie
     dl = str(item.get("dl") or "").strip()
     category = lenient_int(item.get("category"))
-    isbn = str(item.get("isbn") or "").strip()
     return Release(
         indexer="MyAnonamouse",
         title=title,
@@ -125,20 +124,26 @@ def release_from_item(item: Mapping[str, Any], base_url: str) -> Release | None:
         freeleech=lenient_flag(item.get("free")),
         personal_freeleech=lenient_flag(item.get("personal_freeleech")),
         vip=lenient_flag(item.get("vip")),
-        extra={
-            "fl_vip": lenient_flag(item.get("fl_vip")),  # freeleech only for VIP users: the policy decides
-            "my_snatched": lenient_flag(item.get("my_snatched")),
-            "main_cat": lenient_int(item.get("main_cat")),
-            "catname": html.unescape(str(item.get("catname") or "")) or None,
-            "numfiles": lenient_int(item.get("numfiles")),
-            "browseflags": lenient_int(item.get("browseflags")),
-            "vip_expire": lenient_int(item.get("vip_expire")),
-            "isbn": isbn or None,
-            "asin": isbn[5:].strip() if isbn.upper().startswith("ASIN:") else None,
-            "download_url_by_id": by_id,
-            "tags": item.get("tags") or None,
-        },
+        extra=_item_extra(item, by_id),
     )
+
+
+def _item_extra(item: Mapping[str, Any], by_id: str) -> dict[str, object]:
+    """What MAM states beyond the Release fields, for the grab policy and the API."""
+    isbn = str(item.get("isbn") or "").strip()
+    return {
+        "fl_vip": lenient_flag(item.get("fl_vip")),  # freeleech only for VIP users: the policy decides
+        "my_snatched": lenient_flag(item.get("my_snatched")),
+        "main_cat": lenient_int(item.get("main_cat")),
+        "catname": html.unescape(str(item.get("catname") or "")) or None,
+        "numfiles": lenient_int(item.get("numfiles")),
+        "browseflags": lenient_int(item.get("browseflags")),
+        "vip_expire": lenient_int(item.get("vip_expire")),
+        "isbn": isbn or None,
+        "asin": isbn[5:].strip() if isbn.upper().startswith("ASIN:") else None,
+        "download_url_by_id": by_id,
+        "tags": item.get("tags") or None,
+    }
 
 
 def lenient_float(value: Any) -> float | None:

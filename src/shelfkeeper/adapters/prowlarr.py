@@ -117,13 +117,6 @@ def release_from_resource(item: Mapping[str, Any]) -> Release | None:
     indexer_id = lenient_int(item.get("indexerId"))
     download_url = strip_api_key(item.get("downloadUrl") or None)
     guid = str(item.get("guid") or item.get("infoUrl") or download_url or f"{indexer_id}:{title}")
-    categories: list[int] = []
-    for category in item.get("categories") or []:
-        if isinstance(category, Mapping):
-            ids = [category.get("id")] + [
-                s.get("id") for s in category.get("subCategories") or [] if isinstance(s, Mapping)
-            ]
-            categories += [i for i in (lenient_int(x) for x in ids) if i is not None and i not in categories]
     flags = [str(f).lower() for f in item.get("indexerFlags") or []]
     size = lenient_int(item.get("size"))
     info_hash = item.get("infoHash")
@@ -142,7 +135,7 @@ def release_from_resource(item: Mapping[str, Any]) -> Release | None:
         leechers=lenient_int(item.get("leechers")),
         grabs=lenient_int(item.get("grabs")),
         published_at=parse_utc(item.get("publishDate")),
-        categories=tuple(categories),
+        categories=_category_ids(item.get("categories")),
         freeleech="freeleech" in flags,
         extra={
             "indexer_flags": flags,
@@ -151,6 +144,18 @@ def release_from_resource(item: Mapping[str, Any]) -> Release | None:
             "age_hours": item.get("ageHours"),
         },
     )
+
+
+def _category_ids(categories: Any) -> tuple[int, ...]:
+    # Each category carries its sub-categories; indexer-specific ids are 100000 + the tracker's id.
+    found: list[int] = []
+    for category in categories or []:
+        if isinstance(category, Mapping):
+            subs = [s.get("id") for s in category.get("subCategories") or [] if isinstance(s, Mapping)]
+            found += [
+                i for i in (lenient_int(x) for x in [category.get("id"), *subs]) if i is not None and i not in found
+            ]
+    return tuple(found)
 
 
 def indexer_from_resource(item: Mapping[str, Any]) -> ProwlarrIndexer | None:
