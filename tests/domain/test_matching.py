@@ -11,6 +11,8 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from shelfkeeper.domain.catalog import BookCandidate
 from shelfkeeper.domain.library import LibraryItem, SeriesRef
@@ -481,8 +483,8 @@ def test_reasons_name_the_penalties_and_the_vetoes() -> None:
     reason = next(r for r in result.reasons if r.startswith("author mismatch"))
     assert reason.startswith("author mismatch: 'Stephen King' vs 'Albert Camus' (0.")
     assert {v.name for v in result.score.vetoes} == {"author"}
-    assert result.score.penalty("title") is not None
-    assert result.score.penalty("title").similarity == 1.0  # type: ignore[union-attr]
+    title = result.score.penalty("title")
+    assert title is not None and title.similarity == 1.0
     assert "below the review threshold" in result.reasons[0]
 
 
@@ -618,3 +620,17 @@ def test_book_facts_from_a_library_item() -> None:
     assert (facts.series, facts.published_year, facts.duration_seconds) == (series("Dune", "1"), 2007, 75600.0)
     assert facts.edition == "abridged"
     assert BookFacts.from_item(replace(item, extra={})).edition is None
+
+
+WORDS = st.text(alphabet=st.characters(categories=["Lu", "Ll", "Lo"]), min_size=1, max_size=10)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    title=st.lists(WORDS, min_size=1, max_size=5).map(" ".join),
+    authors=st.lists(st.lists(WORDS, min_size=1, max_size=3).map(" ".join), min_size=1, max_size=3),
+)
+def test_a_book_always_matches_itself(title: str, authors: list[str]) -> None:
+    result = choose(book(title, *authors), [cand("self", title, *authors)], WEIGHTS)
+    assert result is not None
+    assert result.decision is APPLY, result.reasons
