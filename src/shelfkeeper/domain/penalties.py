@@ -62,7 +62,7 @@ def score(book: BookFacts, candidate: BookCandidate, weights: MatchWeights) -> M
     if narrator is not None and narrator.similarity < weights.narrator_apply_min:
         vetoes.append(Veto("narrator", Decision.REVIEW, f"another recording? {narrator.reason}"))
     if not (book.authors and candidate.authors) and not confirmed:
-        vetoes.append(Veto("evidence", Decision.REVIEW, "no author on both sides and no identifier to confirm"))
+        vetoes.append(Veto("evidence", Decision.REVIEW, "an author is missing on one side and no identifier confirms"))
     return MatchScore(tuple(p for p in penalties if p is not None), tuple(vetoes))
 
 
@@ -114,9 +114,9 @@ def _title_penalty(book: BookFacts, candidate: BookCandidate, weights: MatchWeig
 def _subtitle_penalty(book: BookFacts, candidate: BookCandidate, weights: MatchWeights) -> Penalty | None:
     if not book.subtitle or not candidate.subtitle:
         return None
-    names = {strip_leading_article(fold(ref.name)) for ref in (*book.series, *candidate.series)}
+    names = {series_key(ref.name) for ref in (*book.series, *candidate.series)}
     left, right = normalize_title(book.subtitle), normalize_title(candidate.subtitle)
-    if left in names or right in names:
+    if series_key(left) in names or series_key(right) in names:
         return None  # an Audible-style subtitle ("Mistborn, Book 1") is series data, scored as such
     value = similarity(left, right)
     return Penalty("subtitle", value, weights.subtitle, describe("subtitle", book.subtitle, candidate.subtitle, value))
