@@ -74,6 +74,10 @@ def stats(ratio: float, wedges: int = 0) -> TrackerStats:
     return TrackerStats("reader", "Power User", ratio, None, None, None, wedges)
 
 
+def vip_stats(ratio: float, wedges: int = 0) -> TrackerStats:
+    return TrackerStats("reader", "VIP", ratio, None, None, None, wedges)
+
+
 # Guids starting with "wrong-" name a release that holds another book: none may ever be accepted.
 CASES = {
     # --- the wrong book: title words, author, volume -------------------------------------------------
@@ -438,6 +442,15 @@ CASES = {
         "abb",
         stats=stats(0.5),
     ),
+    "ratio-below-floor-fl-vip-for-a-vip-user": Case(
+        DUNE,
+        [mam("fl-vip", "Dune", ("Frank Herbert",), extra={"fl_vip": True})],
+        "fl-vip",
+        stats=vip_stats(0.8),
+    ),
+    "ratio-below-floor-fl-vip-not-for-others": Case(
+        DUNE, [mam("fl-vip", "Dune", ("Frank Herbert",), extra={"fl_vip": True})], None, stats=stats(0.8)
+    ),
     "ratio-above-floor": Case(DUNE, [mam("paid", "Dune", ("Frank Herbert",))], "paid", stats=stats(2.5)),
     # --- messy real-world titles ---------------------------------------------------------------------------
     "scene-style-dotted-title": Case(
@@ -548,7 +561,9 @@ WEDGE_ON = MamPolicy(use_wedges=True, wedge_min_size_bytes=1 * GB)
         (_wedge_release(), stats(1.2, wedges=4), WEDGE_ON, True, "4 wedges left"),
         (_wedge_release(), stats(1.2, wedges=4), MamPolicy(), False, "turned off"),
         (_wedge_release(freeleech=True), stats(1.2, wedges=4), WEDGE_ON, False, "already freeleech"),
-        (_wedge_release(personal_freeleech=True), stats(1.2, wedges=4), WEDGE_ON, False, "already freeleech"),
+        (_wedge_release(personal_freeleech=True), stats(1.2, wedges=4), WEDGE_ON, False, "already personal freeleech"),
+        (_wedge_release(extra={"fl_vip": True}), vip_stats(1.2, wedges=4), WEDGE_ON, False, "already VIP freeleech"),
+        (_wedge_release(extra={"fl_vip": True}), stats(1.2, wedges=4), WEDGE_ON, True, "4 wedges left"),
         (_wedge_release(vip=True), stats(1.2, wedges=4), WEDGE_ON, False, "VIP"),
         (_wedge_release(size_mb=300), stats(1.2, wedges=4), WEDGE_ON, False, "below the wedge minimum"),
         (_wedge_release(), stats(1.2, wedges=0), WEDGE_ON, False, "no wedges to spend"),

@@ -217,6 +217,11 @@ TITLES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
         {"categories": (3030, 7020)},
         {"is_ebook": False},
     ),
+    ("Dune", {"source": "mam", "authors": ("Frank Herbert",), "extra": {"main_cat": 14}}, {"is_ebook": True}),
+    ("Dune", {"source": "mam", "authors": ("Frank Herbert",), "categories": (63,)}, {"is_ebook": True}),
+    ("Dune", {"source": "mam", "authors": ("Frank Herbert",), "categories": (47,)}, {"is_ebook": False}),
+    ("Dune by Frank Herbert [ENG / EPUB]", {"categories": (100063,)}, {"is_ebook": True}),
+    ("Dune by Frank Herbert [ENG / M4B]", {"categories": (100047,)}, {"is_ebook": False}),
 ]
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from shelfkeeper.domain.release_parsing import parse_release
 from shelfkeeper.domain.releases import Release
@@ -284,3 +286,28 @@ def test_series_names_match(first: str, second: str, same: bool) -> None:
 
 def test_words_join_initials() -> None:
     assert words("James S. A. Corey") == words("James SA Corey") == ["james", "sa", "corey"]
+
+
+TITLES = ["It", "Dune", "The Stand", "Project Hail Mary", "You Like It Darker", "The Way of Kings", "1984"]
+AUTHORS = ["Stephen King", "Frank Herbert", "Andy Weir", "N. K. Jemisin", "Ursula K. Le Guin"]
+EXTRA_WORDS = ["Darker", "Messiah", "Returns", "Companion", "Summary", "Rising", "Two", "Children", "Guide", "Redux"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    title=st.sampled_from(TITLES),
+    author=st.sampled_from(AUTHORS),
+    extra=st.sampled_from(EXTRA_WORDS),
+    before=st.booleans(),
+    author_first=st.booleans(),
+)
+def test_a_title_with_one_more_word_is_never_accepted(
+    title: str, author: str, extra: str, before: bool, author_first: bool
+) -> None:
+    wanted = WantedBook(title, (author,))
+    decoy_title = f"{extra} {title}" if before else f"{title} {extra}"
+    pieces = [author, decoy_title] if author_first else [decoy_title, author]
+    decoy = parse_release(_release(" - ".join(pieces) + " [M4B]"))
+    exact = parse_release(_release(" - ".join([author, title] if author_first else [title, author]) + " [M4B]"))
+    assert not verify(wanted, decoy).accepted
+    assert verify(wanted, exact).accepted

@@ -23,6 +23,7 @@ _VIP_POINTS = 5
 _UNABRIDGED_POINTS = 5
 _ABRIDGED_ALLOWED_POINTS = -10
 _MAM_GUID = re.compile(r"myanonamouse\.net/t/(\d+)", re.IGNORECASE)
+_VIP_CLASSES = frozenset({"vip", "elite vip"})  # MAM classes for whom fl_vip torrents are freeleech
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ class RankedRelease:
     reasons: tuple[Reason, ...]
     verification: Verification
     wedge: WedgeDecision | None = None  # set for MAM releases
+    freeleech: bool = False  # downloading it costs no ratio (freeleech, personal or VIP freeleech)
 
     @property
     def reason_texts(self) -> tuple[str, ...]:
@@ -142,9 +144,21 @@ def mam_torrent_id(release: Release) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def freeleech_kind(release: Release, stats: TrackerStats | None = None) -> str | None:
+    """Why downloading a release costs no ratio: "freeleech", "personal freeleech", "VIP freeleech"; else None."""
+    if release.freeleech:
+        return "freeleech"
+    if release.personal_freeleech:
+        return "personal freeleech"
+    user_class = fold(stats.user_class or "") if stats is not None else ""
+    if release.extra.get("fl_vip") and user_class in _VIP_CLASSES:
+        return "VIP freeleech"
+    return None
+
+
 def decide_wedge(release: Release, stats: TrackerStats | None, policy: MamPolicy) -> WedgeDecision:
     """Spend a wedge only on a large, non-VIP, non-freeleech MAM release while wedges beyond the reserve remain."""
-    refusal = _wedge_refusal(release, policy)
+    refusal = _wedge_refusal(release, policy) or _already_free(release, stats)
     if refusal is not None:
         return WedgeDecision(False, refusal)
     if stats is None or stats.wedges is None:
@@ -160,8 +174,6 @@ def _wedge_refusal(release: Release, policy: MamPolicy) -> str | None:
         return "not a MyAnonamouse release"
     if not policy.use_wedges:
         return "wedges are turned off"
-    if release.freeleech or release.personal_freeleech:
-        return "already freeleech"
     if release.vip:
         return "VIP torrent: wedges cannot be spent on it"
     if mam_torrent_id(release) is None:
@@ -170,6 +182,11 @@ def _wedge_refusal(release: Release, policy: MamPolicy) -> str | None:
         shown = _show_size(release.size_bytes) if release.size_bytes is not None else "unknown size"
         return f"{shown} below the wedge minimum {_show_size(policy.wedge_min_size_bytes)}"
     return None
+
+
+def _already_free(release: Release, stats: TrackerStats | None) -> str | None:
+    kind = freeleech_kind(release, stats)
+    return f"already {kind}" if kind else None
 
 
 def rank(
@@ -194,8 +211,7 @@ def best_release(ranked: Sequence[RankedRelease]) -> RankedRelease | None:
 
 
 def _order_key(item: RankedRelease) -> tuple[bool, int, bool, int, str]:
-    free = item.parsed.freeleech or item.parsed.personal_freeleech
-    return (not item.accepted, -item.score, not free, -(item.release.seeders or 0), item.release.guid)
+    return (not item.accepted, -item.score, not item.freeleech, -(item.release.seeders or 0), item.release.guid)
 
 
 def _rank_one(
@@ -208,6 +224,8 @@ def _rank_one(
     parsed = parse_release(release)
     verification = verify(wanted, parsed)
     wedge = decide_wedge(release, mam_stats, profile.mam) if is_mam_release(release) else None
+    # a "[FL]" tag in a title counts too, though only the indexer's flag is trusted for wedges
+    free = freeleech_kind(release, mam_stats) or ("freeleech" if parsed.freeleech else None)
     reasons = [
         *_blocklist_reasons(release, blocklist),
         *verification.reasons,
@@ -218,8 +236,8 @@ def _rank_one(
         *_word_reasons(release, profile),
         *_narrator_reasons(parsed, wanted, profile),
         *_seeder_reasons(release, profile),
-        *_flag_reasons(parsed, wanted, profile),
-        *_mam_reasons(parsed, mam_stats, profile.mam, wedge),
+        *_flag_reasons(parsed, wanted, profile, free),
+        *_mam_reasons(free is not None, mam_stats, profile.mam, wedge),
     ]
     return RankedRelease(
         release=release,
@@ -229,6 +247,7 @@ def _rank_one(
         reasons=tuple(reasons),
         verification=verification,
         wedge=wedge,
+        freeleech=free is not None,
     )
 
 
@@ -338,22 +357,21 @@ def _seeder_reasons(release: Release, profile: QualityProfile) -> list[Reason]:
     return [Reason("seeders", f"seeders {seeders}", points)]
 
 
-def _flag_reasons(parsed: ParsedRelease, wanted: WantedBook, profile: QualityProfile) -> list[Reason]:
+def _flag_reasons(parsed: ParsedRelease, wanted: WantedBook, profile: QualityProfile, free: str | None) -> list[Reason]:
     reasons: list[Reason] = []
     if parsed.abridged is False:
         reasons.append(Reason("unabridged", "unabridged", _UNABRIDGED_POINTS))
     elif parsed.abridged and wanted.abridged_ok:
         reasons.append(Reason("abridged", "abridged (allowed)", _ABRIDGED_ALLOWED_POINTS))
-    if profile.prefer_freeleech and (parsed.freeleech or parsed.personal_freeleech):
-        label = "freeleech" if parsed.freeleech else "personal freeleech"
-        reasons.append(Reason("freeleech", label, _FREELEECH_POINTS))
+    if profile.prefer_freeleech and free:
+        reasons.append(Reason("freeleech", free, _FREELEECH_POINTS))
     if profile.prefer_vip and parsed.vip:
         reasons.append(Reason("vip", "VIP", _VIP_POINTS))
     return reasons
 
 
 def _mam_reasons(
-    parsed: ParsedRelease, stats: TrackerStats | None, policy: MamPolicy, wedge: WedgeDecision | None
+    free: bool, stats: TrackerStats | None, policy: MamPolicy, wedge: WedgeDecision | None
 ) -> list[Reason]:
     """Below the ratio floor a MAM release must be freeleech, or become so with a wedge."""
     if wedge is None:
@@ -361,7 +379,6 @@ def _mam_reasons(
     reasons: list[Reason] = []
     if wedge.use_wedge:
         reasons.append(Reason("wedge", f"freeleech wedge: {wedge.reason}"))
-    free = parsed.freeleech or parsed.personal_freeleech
     ratio = stats.ratio if stats is not None else None
     if free or ratio is None or ratio >= policy.ratio_floor:
         return reasons

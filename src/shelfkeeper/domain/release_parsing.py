@@ -19,6 +19,10 @@ _AUDIO_PREFERENCE = ("m4b", "m4a", "aax", "aaxc", "mp3", "flac", "opus", "ogg", 
 _LOOSE_FORMATS = _ALL_FORMATS - {"opus"}
 _EBOOK_CATEGORIES = frozenset({7020})  # Newznab Books/EBook
 _AUDIO_CATEGORIES = frozenset({3030})  # Newznab Audio/Audiobook
+_MAM_EBOOK_MAIN_CATEGORY = 14
+_MAM_EBOOK_CATEGORIES = frozenset(
+    [*range(60, 83), *range(90, 97), *range(101, 105), 107, 109, 112, 115, 118, 120]
+)  # MAM's e-book sub-categories; Prowlarr shows them as 100000 + id
 
 _QUALITY_NOISE = frozenset(
     {
@@ -189,10 +193,19 @@ def parse_release(release: Release) -> ParsedRelease:
         freeleech=release.freeleech or found.freeleech,
         personal_freeleech=release.personal_freeleech,
         vip=release.vip or found.vip,
-        ebook_category=bool(set(release.categories) & _EBOOK_CATEGORIES)
-        and not set(release.categories) & _AUDIO_CATEGORIES,
+        ebook_category=_in_ebook_category(release),
         part=found.part,
     )
+
+
+def _in_ebook_category(release: Release) -> bool:
+    categories = set(release.categories)
+    if categories & _AUDIO_CATEGORIES:
+        return False
+    if categories & _EBOOK_CATEGORIES or release.extra.get("main_cat") == _MAM_EBOOK_MAIN_CATEGORY:
+        return True
+    mam_ids = categories if release.source == "mam" else {c - 100_000 for c in categories if c > 100_000}
+    return bool(mam_ids & _MAM_EBOOK_CATEGORIES)
 
 
 def _ordered_formats(formats: list[str]) -> tuple[str, ...]:

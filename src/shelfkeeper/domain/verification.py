@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -205,6 +206,7 @@ def _check_title(wanted: WantedBook, parsed: ParsedRelease, author_segments: set
     allowed = _allowed_extra_words(wanted, parsed, after_colon)
     missing = sorted(required - set(pool) - series_words)
     extra = sorted({w for w in pool if w not in required and not _explained(w, allowed, wanted.position)})
+    extra += _repeated_title_words(words(normalize_title(main)), pool, allowed)
     reasons: list[Reason] = []
     if missing:
         reasons.append(Reason("title_missing_words", f"title words missing: {', '.join(missing)}", rejects=True))
@@ -214,6 +216,16 @@ def _check_title(wanted: WantedBook, parsed: ParsedRelease, author_segments: set
     if not missing and not extra and not set(pool) & (required | optional):
         reasons.extend(_check_series_as_title(wanted, parsed, required))
     return reasons or [Reason("title_match", f"title words match '{wanted.title}'")]
+
+
+def _repeated_title_words(title_words: list[str], pool: list[str], allowed: frozenset[str]) -> list[str]:
+    """Title words the release has more often than the title: "You Like It Darker Darker" is not the book."""
+    title_counts, pool_counts = Counter(title_words), Counter(pool)
+    return [
+        f"{word} (again)"
+        for word in sorted(title_counts)
+        if pool_counts[word] > title_counts[word] and word not in allowed
+    ]
 
 
 def _check_series_as_title(wanted: WantedBook, parsed: ParsedRelease, required: set[str]) -> list[Reason]:
