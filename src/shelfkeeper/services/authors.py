@@ -112,7 +112,6 @@ def author_series(session: Session, author_id: int) -> list[dict[str, Any]]:
             .group_by(Series.id)
             .order_by(Series.name_key)
         )
-        .tuples()
         .all()
     )
     return [{"series": series, "books_by_author": count} for series, count in rows]
@@ -129,7 +128,6 @@ def book_counts(session: Session, author_ids: list[int]) -> dict[int, int]:
             .where(BookAuthor.author_id.in_(author_ids), Book.in_library.is_(True))
             .group_by(BookAuthor.author_id)
         )
-        .tuples()
         .all()
     )
     return dict(rows)

@@ -208,7 +208,6 @@ def book_stats(session: Session) -> dict[str, Any]:
         session.execute(
             select(Book.metadata_status, func.count(Book.id)).where(in_library).group_by(Book.metadata_status)
         )
-        .tuples()
         .all()
     )
     languages = dict(
@@ -217,7 +216,6 @@ def book_stats(session: Session) -> dict[str, Any]:
             .where(in_library)
             .group_by(func.coalesce(Book.language, "unknown"))
         )
-        .tuples()
         .all()
     )
     in_series = session.scalar(select(func.count(func.distinct(BookSeries.book_id)))) or 0

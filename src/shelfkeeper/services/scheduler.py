@@ -91,7 +91,6 @@ def job_views(
             .where(Task.status.in_([TaskStatus.SUCCESS, TaskStatus.FAILED, TaskStatus.RUNNING]))
             .group_by(Task.name)
         )
-        .tuples()
         .all()
     )
     last = {t.name: t for t in session.scalars(select(Task).where(Task.id.in_(list(last_ids.values()))))}

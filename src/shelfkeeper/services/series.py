@@ -114,7 +114,7 @@ def positions_owned(session: Session, series_ids: list[int]) -> dict[int, list[s
         select(BookSeries.series_id, BookSeries.position)
         .join(Book, Book.id == BookSeries.book_id)
         .where(BookSeries.series_id.in_(series_ids), Book.in_library.is_(True))
-    ).tuples()
+    )
     for series_id, position in rows:
         if position:
             owned[series_id].append(position)

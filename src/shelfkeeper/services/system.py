@@ -73,7 +73,7 @@ def statistics(session: Session) -> dict[str, Any]:
         return session.scalar(select(func.count()).select_from(table)) or 0
 
     def by_status(column: Any) -> dict[str, int]:
-        return dict(session.execute(select(column, func.count()).group_by(column)).tuples().all())
+        return dict(session.execute(select(column, func.count()).group_by(column)).all())
 
     return {
         "books": count(Book),

@@ -1,0 +1,72 @@
+"""Four processes on one PostgreSQL database: one runs the scheduler; killing it hands over the lease."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from shelfkeeper.jobs.leases import SCHEDULER_LEASE, LeaseManager
+
+WORKER = Path(__file__).with_name("scheduler_worker.py")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def leader_pid(leases):
+    lease = leases.current(SCHEDULER_LEASE)
+    return int(lease.holder.split(":")[1]) if lease else None
+
+
+def wait_for(predicate, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    return None
+
+
+def test_one_runner_and_takeover(engine, sessions, tmp_path):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the multi-process runner test is a PostgreSQL test; SQLite's lease is the same code")
+    url = engine.url.render_as_string(hide_password=False)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    workers = [
+        subprocess.Popen(
+            [sys.executable, str(WORKER), url, str(tmp_path)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    try:
+        leases = LeaseManager(sessions)
+        first = wait_for(lambda: leader_pid(leases), 15)
+        assert first in {w.pid for w in workers}
+        time.sleep(1.5)  # several lease periods of renewals: the leader stays the same
+        assert leader_pid(leases) == first
+        killed = next(w for w in workers if w.pid == first)
+        killed.send_signal(signal.SIGKILL)
+        killed.wait(5)
+        started = time.monotonic()
+        second = wait_for(lambda: (pid := leader_pid(leases)) and pid != first and pid, 10)
+        assert second in {w.pid for w in workers if w is not killed}
+        assert time.monotonic() - started < 2.0 + 0.3 + 1.5  # lease + poll + slack
+        time.sleep(1.0)  # the successor keeps the lease (and has printed that it leads)
+        assert leader_pid(leases) == second
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            worker.wait(5)
+    outputs = [w.stdout.read() for w in workers]
+    errors = [w.stderr.read() for w in workers]
+    assert not any("Traceback" in e for e in errors), errors
+    assert sum(out.count("LEADER") for out in outputs) == 2  # the first leader, then exactly one successor
