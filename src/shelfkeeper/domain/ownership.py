@@ -1,0 +1,245 @@
+"""What the library owns, and how a provider's book is recognised as owned: by identifier, title or position."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from shelfkeeper.domain.editions import Edition, edition_of
+from shelfkeeper.domain.library import LibraryItem, SeriesRef
+from shelfkeeper.domain.penalties import series_key
+from shelfkeeper.domain.text import (
+    fold,
+    normalize_asin,
+    normalize_author,
+    normalize_isbn,
+    normalize_title,
+    parse_position,
+    title_position,
+)
+
+# Audible data names audiobooks best; MAM titles are torrent names, so they come last.
+SOURCE_PREFERENCE = ("audible", "audnexus", "google_books", "openlibrary", "hardcover", "mam")
+# A range wider than this is a data error ("1-2019"), not a box set: only its ends count.
+_WIDEST_RANGE = 200
+_LIST_SEPARATOR = re.compile(r"\s*[,;]\s*")
+
+
+def source_rank(source: str) -> int:
+    """How much a provider's naming is trusted: lower is better; unknown sources come last."""
+    return SOURCE_PREFERENCE.index(source) if source in SOURCE_PREFERENCE else len(SOURCE_PREFERENCE)
+
+
+def wanted_key(title: str, author: str) -> str:
+    """The stable de-duplication key of a wanted book: normalised title, "|", normalised author."""
+    return f"{normalize_title(title) or fold(title)}|{normalize_author(author)}"
+
+
+def book_key(title: str, authors: Sequence[str]) -> str:
+    """``wanted_key`` with the alphabetically first author, so providers listing co-authors in any order agree."""
+    names = sorted((name for name in authors if normalize_author(name)), key=normalize_author)
+    return wanted_key(title, names[0] if names else "")
+
+
+def title_keys(title: str) -> tuple[str, str]:
+    """The normalised full title and the normalised main title (before the first ":"); equal without a subtitle."""
+    full = normalize_title(title)
+    main_part = title.split(":", 1)[0]
+    main = normalize_title(main_part) if ":" in title and main_part.strip() else full
+    return full, main
+
+
+def author_keys(names: Iterable[str]) -> frozenset[str]:
+    """Each name normalised, plus the name without lone initials ("Ursula K. Le Guin" ~ "Ursula Le Guin")."""
+    keys: set[str] = set()
+    for name in names:
+        strict = normalize_author(name)
+        if not strict:
+            continue
+        keys.add(strict)
+        # A lone surname ("Smith" from "J. Smith") would join different people, so keep two words at least.
+        loose = [token for token in strict.split() if len(token) > 1]
+        if len(loose) >= 2:
+            keys.add(" ".join(loose))
+    return frozenset(keys)
+
+
+def label_positions(label: str | None, title: str | None = None) -> frozenset[Decimal]:
+    """Every position a label names: "3" -> {3}, "1-3" -> {1, 2, 3}, "01-16, 13.5" -> {1..16, 13.5}, "Book 2" -> {2}.
+
+    A title stating a range ("Books 1-3") widens a single label that lies inside it, as box sets are often
+    listed at their first position.
+    """
+    ranges: list[tuple[Decimal, Decimal] | None] = []
+    if label and label.strip():
+        whole = parse_position(label)
+        ranges = [whole] if whole else [parse_position(piece) for piece in _LIST_SEPARATOR.split(label)]
+    found: set[Decimal] = set()
+    for span in ranges:
+        if span is not None:
+            found.update(_expand(*span))
+    stated = title_position(title) if title else None
+    if stated and stated[0] < stated[1] and len(found) <= 1 and all(stated[0] <= p <= stated[1] for p in found):
+        found.update(_expand(*stated))
+    return frozenset(found)
+
+
+def _expand(low: Decimal, high: Decimal) -> set[Decimal]:
+    ends = {low, high}
+    if high - low > _WIDEST_RANGE:
+        return ends
+    return ends | {Decimal(n) for n in range(math.ceil(low), math.floor(high) + 1)}
+
+
+def is_collection(title: str, subtitle: str | None = None) -> bool:
+    """Whether a title names a box set, omnibus or collection ("Books 1-3", "Box Set", "Trilogy", "Omnibus")."""
+    return Edition.OMNIBUS in edition_of(title, subtitle, None)
+
+
+@dataclass(frozen=True)
+class OwnedBook:
+    """A book the library has, reduced to what decides whether a provider's book is the same one."""
+
+    title: str
+    authors: tuple[str, ...] = ()
+    asin: str | None = None
+    isbn: str | None = None
+    series: tuple[SeriesRef, ...] = ()  # its series with their position labels ("2", "1-3", "Book 4", None)
+    language: str | None = None
+
+    @classmethod
+    def from_item(cls, item: LibraryItem) -> OwnedBook:
+        """The owned view of a library server item."""
+        return cls(item.title, item.authors, item.asin, item.isbn, item.series, item.language)
+
+
+class OwnedBy(StrEnum):
+    """Why a provider's book counts as already owned."""
+
+    ASIN = "asin"
+    ISBN = "isbn"
+    TITLE = "title"
+    POSITION = "position"
+
+
+@dataclass(frozen=True)
+class OwnedMatch:
+    """The owned book a provider's book was recognised as, and by what."""
+
+    by: OwnedBy
+    owned_title: str
+    detail: str
+
+
+class OwnedIndex:
+    """What the library owns, indexed to answer "is this provider's book owned, and why?"."""
+
+    def __init__(self, owned: Iterable[OwnedBook]) -> None:
+        self._asins: dict[str, str] = {}
+        self._isbns: dict[str, str] = {}
+        self._full_titles: dict[tuple[str, str], str] = {}  # (normalised full title, author key) -> owned title
+        self._main_titles: dict[tuple[str, str], str] = {}
+        # (normalised title, series key) -> owned title: author-less provider entries are compared within a series.
+        self._series_full_titles: dict[tuple[str, str], str] = {}
+        self._series_main_titles: dict[tuple[str, str], str] = {}
+        self._positions: dict[str, dict[Decimal, str]] = {}  # series key -> position -> owned title
+        self._series_authors: dict[str, Counter[str]] = {}
+        self._series_names: dict[str, str] = {}  # series key -> the name as first seen in the library
+        for book in owned:
+            self._add(book)
+
+    def _add(self, book: OwnedBook) -> None:
+        for identifiers, value in ((self._asins, normalize_asin(book.asin)), (self._isbns, normalize_isbn(book.isbn))):
+            if value:
+                identifiers.setdefault(value, book.title)
+        full, main = title_keys(book.title)
+        for author in author_keys(book.authors):
+            self._full_titles.setdefault((full, author), book.title)
+            self._main_titles.setdefault((main, author), book.title)
+        for ref in book.series:
+            key = series_key(ref.name)
+            self._series_names.setdefault(key, ref.name)
+            self._series_full_titles.setdefault((full, key), book.title)
+            self._series_main_titles.setdefault((main, key), book.title)
+            positions = self._positions.setdefault(key, {})
+            for position in label_positions(ref.sequence, book.title):
+                positions.setdefault(position, book.title)
+            self._series_authors.setdefault(key, Counter()).update(book.authors)
+
+    def positions(self, series_name: str) -> Mapping[Decimal, str]:
+        """Owned positions of a series (by its loose name), each with the title of the book that holds it."""
+        return self._positions.get(series_key(series_name), {})
+
+    def series_names(self) -> list[str]:
+        """Every series the library has a book of, one name per loosely-equal spelling."""
+        return list(self._series_names.values())
+
+    def series_authors(self, series_name: str) -> tuple[str, ...]:
+        """The authors of the owned books of a series, most frequent first."""
+        counts = self._series_authors.get(series_key(series_name), Counter())
+        return tuple(name for name, _ in counts.most_common())
+
+    def match(
+        self, title: str | None, authors: Sequence[str], asin: str | None, isbn: str | None, series: Sequence[str] = ()
+    ) -> OwnedMatch | None:
+        """The owned book this is, by ASIN, then ISBN, then normalised title and author.
+
+        Without authors the title is only compared within the named series, where it cannot be another writer's.
+        """
+        for by, identifiers, value in (
+            (OwnedBy.ASIN, self._asins, normalize_asin(asin)),
+            (OwnedBy.ISBN, self._isbns, normalize_isbn(isbn)),
+        ):
+            if value and value in identifiers:
+                holder = identifiers[value]
+                return OwnedMatch(by, holder, f"{by.value.upper()} {value} is owned as {holder!r}")
+        if not title:
+            return None
+        owned = self._title_match(title, authors, series)
+        if owned is None:
+            return None
+        how = "by the same author" if authors else "in the same series"
+        return OwnedMatch(OwnedBy.TITLE, owned, f"title {title!r} {how} is owned as {owned!r}")
+
+    def _title_match(self, title: str, authors: Sequence[str], series: Sequence[str]) -> str | None:
+        full, main = title_keys(title)
+        for author in author_keys(authors):
+            found = _subtitle_tolerant(full, main, self._full_titles, self._main_titles, author)
+            if found is not None:
+                return found
+        if authors:
+            return None
+        for name in series:
+            key = series_key(name)
+            found = _subtitle_tolerant(full, main, self._series_full_titles, self._series_main_titles, key)
+            if found is not None:
+                return found
+        return None
+
+    def covering(self, refs: Sequence[SeriesRef], title: str | None = None) -> OwnedMatch | None:
+        """The owned book(s) holding every position a book claims in one of its series, if all are owned."""
+        for ref in refs:
+            wanted = label_positions(ref.sequence, title)
+            owned = self.positions(ref.name)
+            if wanted and all(position in owned for position in wanted):
+                holders = sorted({owned[position] for position in wanted})
+                detail = f"{ref.name} #{ref.sequence} is owned as {', '.join(repr(h) for h in holders)}"
+                return OwnedMatch(OwnedBy.POSITION, holders[0], detail)
+        return None
+
+
+_TitleTable = Mapping[tuple[str, str], str]
+
+
+def _subtitle_tolerant(full: str, main: str, full_titles: _TitleTable, main_titles: _TitleTable, by: str) -> str | None:
+    # A subtitle on either side must not hide the book ("Elantris: Tenth Anniversary Edition" ~ "Elantris"), but two
+    # different subtitles of one main title ("Star Wars: Thrawn", "Star Wars: Bloodline") stay different books.
+    for titles, key in ((full_titles, full), (full_titles, main), (main_titles, full)):
+        if (key, by) in titles:
+            return titles[(key, by)]
+    return None

@@ -1,0 +1,380 @@
+"""Series gaps: the books a series lacks, from owned position labels and the providers' series lists, with evidence."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from shelfkeeper.domain.catalog import BookCandidate
+from shelfkeeper.domain.editions import Edition, edition_of
+from shelfkeeper.domain.ownership import (
+    OwnedBook,
+    OwnedBy,
+    OwnedIndex,
+    book_key,
+    label_positions,
+    source_rank,
+    title_keys,
+    wanted_key,
+)
+from shelfkeeper.domain.penalties import series_key
+from shelfkeeper.domain.releases import Release
+from shelfkeeper.domain.text import format_position, normalize_asin, normalize_isbn, parse_position
+
+__all__ = [
+    "Gap",
+    "GapReason",
+    "OwnedBook",
+    "OwnedIndex",
+    "SeriesEntry",
+    "entries_from_candidates",
+    "entries_from_releases",
+    "find_all_series_gaps",
+    "find_series_gaps",
+    "wanted_key",
+]
+
+# Owned positions above this are data errors (a year typed as the position); they must not invent 2,000 holes.
+_HIGHEST_PLAUSIBLE_POSITION = Decimal(1000)
+
+
+@dataclass(frozen=True)
+class SeriesEntry:
+    """One book a provider lists in a series, at the provider's position label ("3", "1.5", "1-3", None)."""
+
+    series: str
+    position: str | None
+    title: str | None
+    source: str  # "audible", "audnexus", "google_books", "openlibrary", "mam"
+    source_id: str | None = None
+    authors: tuple[str, ...] = ()
+    asin: str | None = None
+    isbn: str | None = None
+    release_date: date | None = None
+    language: str | None = None
+    format_type: str | None = None
+
+
+def entries_from_candidates(candidates: Iterable[BookCandidate], series_name: str | None = None) -> list[SeriesEntry]:
+    """One entry per series a provider's book belongs to (only ``series_name``'s, loosely compared, when given)."""
+    wanted = series_key(series_name) if series_name else None
+    return [
+        SeriesEntry(
+            series=ref.name,
+            position=ref.sequence,
+            title=candidate.title,
+            source=candidate.source,
+            source_id=candidate.source_id,
+            authors=candidate.authors,
+            asin=candidate.asin,
+            isbn=candidate.isbn,
+            release_date=candidate.release_date,
+            language=candidate.language,
+            format_type=candidate.format_type,
+        )
+        for candidate in candidates
+        for ref in candidate.series
+        if wanted is None or series_key(ref.name) == wanted
+    ]
+
+
+def entries_from_releases(releases: Iterable[Release], series_name: str | None = None) -> list[SeriesEntry]:
+    """Entries from the (name, number) pairs of MAM's ``series_info`` on its releases."""
+    wanted = series_key(series_name) if series_name else None
+    entries = []
+    for release in releases:
+        asin, isbn = release.extra.get("asin"), release.extra.get("isbn")
+        isbn_text = isbn if isinstance(isbn, str) and not isbn.upper().startswith("ASIN:") else None
+        for name, position in release.series:
+            if wanted is not None and series_key(name) != wanted:
+                continue
+            entries.append(
+                SeriesEntry(
+                    series=name,
+                    position=position,
+                    title=release.title,
+                    source=release.source,
+                    source_id=str(release.mam_id) if release.mam_id is not None else release.guid,
+                    authors=release.authors,
+                    asin=asin if isinstance(asin, str) else None,
+                    isbn=isbn_text,
+                    language=release.language,
+                )
+            )
+    return entries
+
+
+class GapReason(StrEnum):
+    """Why a position or book is missing from a series."""
+
+    HOLE = "hole"  # an integer position below the last owned one
+    AFTER_LAST = "after_last"  # a provider lists it past the last owned position
+    KNOWN_UNOWNED = "known_unowned"  # a provider lists it elsewhere: novella 1.5, prequel 0, unnumbered
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A book the series lacks: its position, what the providers call it, why it is missing and the evidence."""
+
+    series: str
+    position: str | None
+    title: str | None
+    authors: tuple[str, ...]
+    asin: str | None
+    isbn: str | None
+    reason: GapReason
+    upcoming: bool = False
+    release_date: date | None = None
+    evidence: dict[str, object] = field(default_factory=dict, compare=False)
+
+    @property
+    def key(self) -> str:
+        """The wanted-list de-duplication key: ``wanted_key`` once titled, else the series and position."""
+        if self.title:
+            return book_key(self.title, self.authors)
+        return f"{series_key(self.series)}#{self.position}"
+
+    @property
+    def explanation(self) -> str:
+        """One sentence saying why this book is wanted and who listed it."""
+        where = f"{self.series} #{self.position}" if self.position else f"{self.series}: {self.title}"
+        before, after = self.evidence.get("owned_before"), self.evidence.get("owned_after")
+        listed, sets = self.evidence.get("listed_by"), self.evidence.get("available_in")
+        by = f"; listed by {', '.join(listed)}" if isinstance(listed, list) and listed else "; no provider lists it"
+        if isinstance(sets, list) and sets and "sources" not in self.evidence:
+            by += f" (only in {', '.join(repr(s.get('title')) for s in sets if isinstance(s, dict))})"
+        if self.reason is GapReason.HOLE:
+            return f"{where} is missing between owned #{before} and #{after}{by}"
+        if self.reason is GapReason.AFTER_LAST:
+            return f"{where} comes after the last owned book (#{before}){by}"
+        return f"{where} is known but not owned{by}"
+
+
+def find_series_gaps(
+    series_name: str, owned: Sequence[OwnedBook] | OwnedIndex, known: Sequence[SeriesEntry], *, today: date
+) -> list[Gap]:
+    """Every book the series lacks, sorted by position (unnumbered last).
+
+    Holes are the integer positions up to the last owned one that nothing owned covers, listed or not; decimals,
+    prequels (0, 0.5) and unnumbered books only when a provider lists them. A provider's book is owned when its
+    position is covered ("1-3" covers 1, 2, 3), or its ASIN/ISBN or normalised title + author is owned (then its
+    position counts as owned too). One position listed by several providers is one gap with every source.
+    """
+    index = owned if isinstance(owned, OwnedIndex) else OwnedIndex(owned)
+    wanted = series_key(series_name)
+    entries = [entry for entry in known if series_key(entry.series) == wanted]
+    covered = dict(index.positions(series_name))
+    unowned = _unowned_entries(series_name, entries, index, covered)
+    slots = _slots(unowned, covered)
+    _add_holes(slots, covered)
+    last = max(covered, default=None)
+    gaps = [_gap(series_name, slot, covered, last, index, today) for slot in slots.values()]
+    return sorted(gaps, key=_gap_order)
+
+
+def find_all_series_gaps(
+    owned: Sequence[OwnedBook] | OwnedIndex, known: Sequence[SeriesEntry], *, today: date
+) -> dict[str, list[Gap]]:
+    """``find_series_gaps`` for every series the library has a book of; an empty list means complete."""
+    index = owned if isinstance(owned, OwnedIndex) else OwnedIndex(owned)
+    by_series: dict[str, list[SeriesEntry]] = {}
+    for entry in known:
+        by_series.setdefault(series_key(entry.series), []).append(entry)
+    return {
+        name: find_series_gaps(name, index, by_series.get(series_key(name), []), today=today)
+        for name in index.series_names()
+    }
+
+
+@dataclass
+class _Listing:
+    entry: SeriesEntry
+    positions: frozenset[Decimal]
+
+    @property
+    def identity(self) -> set[str]:
+        # Within one series a title names one book, but a box set never shares a title identity with a single.
+        kind = "set" if len(self.positions) > 1 else "single"
+        found = {f"{kind}:{title_keys(self.entry.title)[0]}"} if self.entry.title else set()
+        asin, isbn = normalize_asin(self.entry.asin), normalize_isbn(self.entry.isbn)
+        return found | ({f"asin:{asin}"} if asin else set()) | ({f"isbn:{isbn}"} if isbn else set())
+
+
+@dataclass
+class _Slot:
+    position: Decimal | None
+    entries: list[SeriesEntry] = field(default_factory=list)
+    collections: list[SeriesEntry] = field(default_factory=list)  # box sets holding this position
+    other_positions: set[Decimal] = field(default_factory=set)  # where other providers put the same book
+
+
+def _unowned_entries(
+    series_name: str, entries: Sequence[SeriesEntry], index: OwnedIndex, covered: dict[Decimal, str]
+) -> list[_Listing]:
+    """The listings not owned; extends ``covered`` with the positions of books owned under another label."""
+    listings = [_Listing(entry, label_positions(entry.position, entry.title)) for entry in entries]
+    unmatched: list[_Listing] = []
+    owned_ids: set[str] = set()
+    series_authors = index.series_authors(series_name)
+    for listing in listings:
+        e = listing.entry
+        # An entry without authors (MAM often) is taken to be by the series' authors, as its gap will say.
+        found = index.match(e.title, e.authors or series_authors, e.asin, e.isbn, (series_name,))
+        if found is None:
+            unmatched.append(listing)
+            continue
+        owned_ids |= listing.identity
+        # A box set only recognised by a title like "Mistborn" must not claim the books it holds are owned.
+        if len(listing.positions) <= 1 or found.by is not OwnedBy.TITLE:
+            for position in listing.positions:
+                covered.setdefault(position, found.owned_title)
+    unowned = []
+    for listing in unmatched:
+        if listing.positions and all(position in covered for position in listing.positions):
+            owned_ids |= listing.identity
+        else:
+            unowned.append(listing)
+    # The same book listed by another provider elsewhere (or unnumbered) is owned as well.
+    return [listing for listing in unowned if not listing.identity & owned_ids]
+
+
+def _slots(unowned: Sequence[_Listing], covered: dict[Decimal, str]) -> dict[object, _Slot]:
+    """Listings grouped into one slot per missing position, box sets attached to the positions they hold."""
+    slots: dict[object, _Slot] = {}
+    for listing in sorted(unowned, key=lambda item: len(item.positions) > 1):
+        if len(listing.positions) == 1:
+            (position,) = listing.positions
+            slots.setdefault(position, _Slot(position)).entries.append(listing.entry)
+        elif listing.positions:
+            for position in listing.positions - covered.keys():
+                slots.setdefault(position, _Slot(position)).collections.append(listing.entry)
+    for listing in unowned:
+        if not listing.positions:
+            home = next((s for s in slots.values() if _identities(s) & listing.identity), None)
+            key = min(listing.identity) if listing.identity else f"unnamed:{id(listing)}"
+            (home or slots.setdefault(key, _Slot(None))).entries.append(listing.entry)
+    _fold_same_books(slots)
+    return slots
+
+
+def _identities(slot: _Slot) -> set[str]:
+    found: set[str] = set()
+    for entry in slot.entries:
+        found |= _Listing(entry, frozenset({slot.position} if slot.position is not None else ())).identity
+    return found
+
+
+def _fold_same_books(slots: dict[object, _Slot]) -> None:
+    """One book placed at two positions by two providers: keep the better source's position, note the other."""
+    first_owner: dict[str, object] = {}
+    for key, slot in sorted(slots.items(), key=lambda item: _slot_rank(item[1])):
+        ids = _identities(slot)
+        target_key = next((first_owner[i] for i in sorted(ids) if i in first_owner), None)
+        if target_key is None or target_key == key:
+            first_owner.update(dict.fromkeys(ids, key))
+            continue
+        target = slots[target_key]
+        first_owner.update({i: target_key for i in ids if i not in first_owner})
+        target.entries += slot.entries
+        target.collections += slot.collections
+        if slot.position is not None:
+            target.other_positions.add(slot.position)
+        del slots[key]
+
+
+def _slot_rank(slot: _Slot) -> tuple[int, int]:
+    best = min((_entry_rank(entry) for entry in slot.entries), default=(9, 99, 1))
+    return best[1], int(slot.position is None)
+
+
+def _entry_rank(entry: SeriesEntry) -> tuple[int, int, int]:
+    # The plain single edition from the most trusted source names the book; "2, Dramatized Adaptation" does not.
+    markers = edition_of(entry.title or "", entry.position, entry.format_type) - {Edition.OMNIBUS}
+    return len(markers), source_rank(entry.source), int(entry.title is None)
+
+
+def _add_holes(slots: dict[object, _Slot], covered: dict[Decimal, str]) -> None:
+    plausible = [position for position in covered if position <= _HIGHEST_PLAUSIBLE_POSITION]
+    top = max(plausible, default=Decimal(0))
+    for number in range(1, math.floor(top) + 1):
+        position = Decimal(number)
+        if position not in covered and position not in slots:
+            slots[position] = _Slot(position)
+
+
+def _reason(position: Decimal | None, last: Decimal | None) -> GapReason:
+    if position is None or last is None:
+        return GapReason.KNOWN_UNOWNED
+    if position > last:
+        return GapReason.AFTER_LAST
+    if position >= 1 and position == position.to_integral_value():
+        return GapReason.HOLE
+    return GapReason.KNOWN_UNOWNED
+
+
+def _gap(
+    series_name: str, slot: _Slot, covered: dict[Decimal, str], last: Decimal | None, index: OwnedIndex, today: date
+) -> Gap:
+    entries = sorted(slot.entries, key=_entry_rank)
+    titled = next((entry for entry in entries if entry.title), None)
+    dates = [entry.release_date for entry in entries if entry.release_date]
+    release_date = min(dates) if dates else None
+    reason = _reason(slot.position, last)
+    return Gap(
+        series=series_name,
+        position=format_position(slot.position) if slot.position is not None else None,
+        title=titled.title if titled else None,
+        # The title's own entry names the authors, so the title and authors checked for ownership are the ones shown.
+        authors=(titled.authors if titled else ()) or index.series_authors(series_name),
+        asin=next((asin for asin in (normalize_asin(e.asin) for e in entries) if asin), None),
+        isbn=next((isbn for isbn in (normalize_isbn(e.isbn) for e in entries) if isbn), None),
+        reason=reason,
+        upcoming=bool(release_date and release_date > today),
+        release_date=release_date,
+        evidence=_evidence(series_name, slot, entries, covered, reason),
+    )
+
+
+def _evidence(
+    series_name: str, slot: _Slot, entries: Sequence[SeriesEntry], covered: dict[Decimal, str], reason: GapReason
+) -> dict[str, object]:
+    position = slot.position
+    below = max((p for p in covered if position is not None and p < position), default=None)
+    above = min((p for p in covered if position is not None and p > position), default=None)
+    markers = {marker for e in entries for marker in edition_of(e.title or "", e.position, e.format_type)}
+    facts: dict[str, object] = {
+        "series": series_name,
+        "reason": reason.value,
+        "listed_by": sorted({e.source for e in (*entries, *slot.collections)}),
+        "sources": [_entry_facts(e) for e in entries],
+        "available_in": [_entry_facts(e) for e in slot.collections],
+        "owned_before": format_position(below) if below is not None else None,
+        "owned_before_title": covered[below] if below is not None else None,
+        "owned_after": format_position(above) if above is not None else None,
+        "owned_after_title": covered[above] if above is not None else None,
+        "other_positions": sorted(format_position(p) for p in slot.other_positions),
+        "editions": sorted(markers),
+    }
+    return {name: value for name, value in facts.items() if value not in (None, [])}
+
+
+def _entry_facts(entry: SeriesEntry) -> dict[str, object]:
+    facts: dict[str, object] = {
+        "source": entry.source,
+        "source_id": entry.source_id,
+        "position": entry.position,
+        "title": entry.title,
+        "asin": normalize_asin(entry.asin),
+        "isbn": normalize_isbn(entry.isbn),
+        "release_date": entry.release_date.isoformat() if entry.release_date else None,
+    }
+    return {name: value for name, value in facts.items() if value is not None}
+
+
+def _gap_order(gap: Gap) -> tuple[bool, Decimal, str]:
+    parsed = parse_position(gap.position) if gap.position is not None else None
+    return parsed is None, parsed[0] if parsed else Decimal(0), gap.title or ""
