@@ -12,6 +12,7 @@ from shelfkeeper.api import exception_handlers
 from shelfkeeper.api.auth import authorization_header, require_api_key, x_api_key_header
 from shelfkeeper.api.routes import authors, books, downloads, metadata, scheduler, series, system
 from shelfkeeper.context import AppContext
+from shelfkeeper.integrations import Integrations
 from shelfkeeper.jobs.registry import default_jobs
 from shelfkeeper.jobs.runner import JobRunner
 from shelfkeeper.jobs.scheduler import SchedulerService
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     """Build the app for ``settings`` (or an already built context, as the tests do)."""
     context = context or AppContext.from_settings(settings or load_settings())
 
+    integrations = context.extras.setdefault("integrations", Integrations(context))
     runner = JobRunner(context, default_jobs())
     scheduler = SchedulerService(runner)
     context.extras["runner"] = runner
@@ -53,6 +55,7 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
             yield
         finally:
             await scheduler.stop()
+            await integrations.aclose()
             context.engine.dispose()
 
     app = FastAPI(

@@ -7,12 +7,15 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.orm import Session
 
 from shelfkeeper.context import AppContext
 from shelfkeeper.db.session import unit_of_work
+
+if TYPE_CHECKING:
+    from shelfkeeper.integrations import Integrations
 
 T = TypeVar("T")
 
@@ -57,3 +60,14 @@ class RunContext:
 
     def now(self) -> datetime:
         return self.clock()
+
+    @property
+    def integrations(self) -> Integrations:
+        """The outside services (built on first use from settings)."""
+        from shelfkeeper.integrations import Integrations
+
+        found = self.app.extras.get("integrations")
+        if found is None:
+            found = self.app.extras["integrations"] = Integrations(self.app)
+        assert isinstance(found, Integrations)
+        return found
