@@ -14,7 +14,7 @@ from shelfkeeper.context import AppContext
 from shelfkeeper.db.migrate import current_revision, head_revision, upgrade
 from shelfkeeper.errors import ConfigurationError, error_code_reference
 from shelfkeeper.services.system import redacted_configuration
-from shelfkeeper.settings import Settings, load_settings
+from shelfkeeper.settings import Settings, configuration_reference, load_settings
 
 app = typer.Typer(
     help="Shelfkeeper: audiobook automation for Audiobookshelf.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -129,6 +129,12 @@ def key_rotate() -> None:
 def docs_error_codes() -> None:
     """Print the error-code reference (docs/error-codes.md)."""
     typer.echo(error_code_reference(), nl=False)
+
+
+@docs_app.command("configuration")
+def docs_configuration() -> None:
+    """Print the configuration reference (docs/configuration.md)."""
+    typer.echo(configuration_reference(), nl=False)
 
 
 def main() -> None:

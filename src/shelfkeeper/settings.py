@@ -282,3 +282,93 @@ def load_settings(**overrides: Any) -> Settings:
 
 def _is_secret(field: str) -> bool:
     return any(word in field.lower() for word in ("key", "token", "password", "mam_id", "dsn"))
+
+
+_HELP = {
+    "host": "Address `serve` listens on.",
+    "port": "Port `serve` listens on.",
+    "log_level": "debug, info, warning, error or critical.",
+    "log_json": "Write logs as JSON lines.",
+    "timezone": "Time zone of the job schedules (IANA name).",
+    "sentry_dsn": "Optional Sentry DSN for error reports.",
+    "abs_url": "Audiobookshelf base URL, e.g. http://audiobookshelf:13378.",
+    "abs_token": "Audiobookshelf API token (Settings > Users > your user > API token).",
+    "abs_library_ids": "Only these Audiobookshelf libraries (comma-separated ids); all book libraries when empty.",
+    "qb_host": "qBittorrent WebUI host.",
+    "qb_port": "qBittorrent WebUI port.",
+    "qb_username": "qBittorrent WebUI user.",
+    "qb_password": "qBittorrent WebUI password.",
+    "qb_use_https": "Talk HTTPS to the WebUI.",
+    "qb_category": "qBittorrent category for Shelfkeeper's downloads.",
+    "qb_save_path": "Save path for Shelfkeeper's downloads, as qBittorrent sees it.",
+    "prowlarr_url": "Prowlarr base URL, e.g. http://prowlarr:9696.",
+    "prowlarr_api_key": "Prowlarr API key (Settings > General).",
+    "prowlarr_indexer_ids": "Only these Prowlarr indexers (comma-separated ids); all when empty.",
+    "mam_url": "MyAnonamouse base URL.",
+    "mam_id": "MyAnonamouse session cookie value (mam_id), from Preferences > Security.",
+    "mam_username": "Not used: MyAnonamouse wants the mam_id cookie (a note is printed if set).",
+    "mam_password": "Not used: MyAnonamouse wants the mam_id cookie (a note is printed if set).",
+    "mam_request_pause_seconds": "Pause between two MyAnonamouse requests.",
+    "mam_daily_request_cap": "Most MyAnonamouse requests per UTC day.",
+    "google_books_url": "Google Books API base URL.",
+    "google_books_api_key": "Optional Google Books API key (higher quota).",
+    "google_books_daily_budget": "Most Google Books requests per UTC day.",
+    "audnexus_url": "Audnexus base URL.",
+    "audible_url": "Audible catalog API base URL.",
+    "audible_region": "Audible region (us, uk, de, fr, ca, au, in, it, es, jp).",
+    "openlibrary_url": "Open Library base URL.",
+    "provider_cache_hours": "How long a metadata provider's answer is reused.",
+    "metadata_apply_threshold": "Match confidence at or above which a correction is applied by itself.",
+    "metadata_review_threshold": "Match confidence at or above which a correction waits for review (below: rejected).",
+    "metadata_dry_run": "Record corrections without applying any.",
+    "quality_format_order": "Preferred audio formats, best first.",
+    "quality_min_bitrate_kbps": "Lowest acceptable bitrate.",
+    "quality_max_bitrate_kbps": "Highest acceptable bitrate.",
+    "quality_min_mb_per_hour": "Smallest acceptable size per hour of runtime.",
+    "quality_max_mb_per_hour": "Largest acceptable size per hour of runtime.",
+    "quality_languages": "Acceptable release languages.",
+    "quality_preferred_words": "Words that raise a release's score.",
+    "quality_forbidden_words": "Words that reject a release.",
+    "quality_min_seeders": "Fewest seeders a release may have.",
+    "quality_prefer_freeleech": "Prefer freeleech releases on ties.",
+    "mam_ratio_floor": "Below this MAM ratio only freeleech releases are grabbed.",
+    "mam_use_wedges": "Spend freeleech wedges on large releases.",
+    "mam_wedge_min_size_mb": "Smallest release a wedge is spent on.",
+    "download_max_attempts": "Attempts per wanted book before it is marked failed.",
+    "download_retry_base_minutes": "First retry delay; doubles on every further attempt.",
+    "download_stall_minutes": "A download without progress for this long has failed.",
+    "download_metadata_timeout_minutes": "A magnet without metadata for this long has failed.",
+    "followed_genres": "Genres whose top-10 books are discovered.",
+    "top10_window_days": "The window of the top-10 (most snatched in the last N days).",
+    "wanted_languages": "Languages of the books worth wanting.",
+    "task_retention_days": "Task and MetadataCorrection rows older than this are deleted.",
+    "job_retry_attempts": "Retries of a failed job run.",
+    "job_retry_base_minutes": "First retry delay of a failed job run; doubles each time.",
+    "runner_lease_seconds": "How long the scheduler lease lasts without renewal (takeover time).",
+    "remote_path_mappings": "qBittorrent path -> local path pairs, 'remote=local', comma-separated.",
+}
+
+
+def configuration_reference() -> str:
+    """The configuration reference as Markdown (docs/configuration.md is this text)."""
+    lines = [
+        "# Configuration",
+        "",
+        "Every setting is an environment variable (or a line in a `.env` file in the working directory).",
+        "A bad value stops start-up with a message naming the variable; an unconfigured service is reported,",
+        "never fatal. Lists are comma-separated. Job schedules are five-field cron expressions in `TIMEZONE`.",
+        "This file is generated by `shelfkeeper docs configuration` and checked by the tests.",
+        "",
+        "| variable | default | meaning |",
+        "|---|---|---|",
+    ]
+    for name, field in Settings.model_fields.items():
+        if name.startswith("schedule_"):
+            continue
+        default = field.get_default(call_default_factory=True)
+        shown = ", ".join(map(str, default)) if isinstance(default, list) else default
+        shown = "—" if shown in (None, "", []) else f"`{shown}`"
+        lines.append(f"| `{name.upper()}` | {shown} | {field.description or _HELP.get(name, '')} |")
+    lines += ["", "## Job schedules", "", "| variable | default |", "|---|---|"]
+    lines += [f"| `SCHEDULE_{job.upper()}` | `{cron}` |" for job, cron in DEFAULT_SCHEDULES.items()]
+    return "\n".join(lines) + "\n"
