@@ -16,6 +16,7 @@ from shelfkeeper.integrations import Integrations
 from shelfkeeper.jobs.registry import default_jobs
 from shelfkeeper.jobs.runner import JobRunner
 from shelfkeeper.jobs.scheduler import SchedulerService
+from shelfkeeper.metrics import Metrics, MetricsMiddleware
 from shelfkeeper.settings import Settings, load_settings
 
 DESCRIPTION = """
@@ -34,6 +35,7 @@ PROTECTED_ROUTERS = (
     metadata.router,
     scheduler.router,
     system.router,
+    system.metrics_router,
 )
 
 
@@ -70,6 +72,9 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     app.state.context = context
     app.state.api_keys = context.api_keys
     exception_handlers.install(app)
+    metrics = Metrics(context)
+    context.extras["metrics"] = metrics
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.include_router(system.public_router)
     guard = [Depends(require_api_key), Depends(authorization_header), Depends(x_api_key_header)]
     for router in PROTECTED_ROUTERS:

@@ -5,16 +5,19 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import PlainTextResponse
 
 from shelfkeeper.api.deps import ContextDep, PageDep, RunnerDep, SessionDep
 from shelfkeeper.api.envelope import Envelope, Page, error_responses, ok
 from shelfkeeper.api.schemas.records import FailedAttemptRead, TaskRead
 from shelfkeeper.domain.lifecycle import FailureKind
+from shelfkeeper.metrics import CONTENT_TYPE
 from shelfkeeper.services import system
 from shelfkeeper.services.records import FAILED_ATTEMPTS, TASKS, get_record, list_records
 
 public_router = APIRouter(tags=["system"])
 router = APIRouter(prefix="/api/system", tags=["system"])
+metrics_router = APIRouter(tags=["system"])
 NOT_FOUND = {404: ("FAILED_ATTEMPT_NOT_FOUND", "Failed attempt 42 not found.")}
 
 
@@ -40,6 +43,19 @@ NOT_FOUND = {404: ("FAILED_ATTEMPT_NOT_FOUND", "Failed attempt 42 not found.")}
 def health(context: ContextDep) -> dict[str, object]:
     """Public: is the service up and its database reachable. Needs no API key."""
     return ok(system.health(context))
+
+
+@metrics_router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    responses={
+        200: {"content": {"text/plain": {"example": 'shelfkeeper_books{in_library="true"} 4212.0'}}},
+        **error_responses(),
+    },
+)
+def prometheus_metrics(context: ContextDep) -> PlainTextResponse:
+    """Prometheus metrics in the text exposition format (the one answer that is not an envelope)."""
+    return PlainTextResponse(context.extras["metrics"].render(), media_type=CONTENT_TYPE)
 
 
 @router.get("/status", response_model=Envelope[dict[str, Any]], responses=error_responses())

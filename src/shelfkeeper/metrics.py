@@ -1,0 +1,92 @@
+"""Prometheus metrics: request counts and latencies per route, and library/queue gauges read at scrape time."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shelfkeeper.context import AppContext
+from shelfkeeper.db.tables import Book, Download, FailedAttempt, MissingBook, Task
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class DatabaseCollector(Collector):
+    """Gauges computed from the database on each scrape, so every worker reports the same numbers."""
+
+    def __init__(self, context: AppContext) -> None:
+        self.context = context
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        with self.context.sessions() as session:
+            books = GaugeMetricFamily(
+                "shelfkeeper_books", "Books known, by presence in the library", labels=["in_library"]
+            )
+            for present, count in session.execute(select(Book.in_library, func.count()).group_by(Book.in_library)):
+                books.add_metric([str(bool(present)).lower()], count)
+            yield books
+            for name, column, doc in (
+                ("shelfkeeper_wanted", MissingBook.status, "Wanted books by status"),
+                ("shelfkeeper_downloads", Download.status, "Downloads by status"),
+                ("shelfkeeper_tasks", Task.status, "Job runs by status (within retention)"),
+            ):
+                family = GaugeMetricFamily(name, doc, labels=["status"])
+                for status, count in session.execute(select(column, func.count()).group_by(column)):
+                    family.add_metric([str(status)], count)
+                yield family
+            failed = GaugeMetricFamily("shelfkeeper_failed_attempts", "Failed attempts recorded", labels=["kind"])
+            for kind, count in session.execute(select(FailedAttempt.kind, func.count()).group_by(FailedAttempt.kind)):
+                failed.add_metric([str(kind)], count)
+            yield failed
+
+
+class Metrics:
+    """One registry per app (tests build many apps in one process)."""
+
+    def __init__(self, context: AppContext) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "shelfkeeper_http_requests", "HTTP requests", ["method", "route", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "shelfkeeper_http_request_seconds", "HTTP request duration", ["method", "route"], registry=self.registry
+        )
+        self.registry.register(DatabaseCollector(context))
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class MetricsMiddleware:
+    """Counts every request by method, route template (not the raw path) and status."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def record(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", "unmatched")
+            self.metrics.requests.labels(scope["method"], template, str(status)).inc()
+            self.metrics.latency.labels(scope["method"], template).observe(time.perf_counter() - started)
