@@ -218,12 +218,14 @@ def _identity_keys(edition: _Edition, *, main_title: bool) -> list[str]:
 
 
 def _owned(work: Sequence[_Edition], index: OwnedIndex) -> OwnedMatch | None:
-    # Identifiers of every edition first, then titles: an ASIN is stronger evidence than a title.
+    # Identifiers of every edition first, then titles: an ASIN is stronger evidence than a title. Every author of
+    # the work goes with every title, since the book shown may take its title from one edition and authors from another.
+    authors = tuple(dict.fromkeys(name for edition in work for name in edition.candidate.authors))
     for by_title in (False, True):
         for edition in work:
             c = edition.candidate
             names = [ref.name for ref in c.series]
-            found = index.match(c.title if by_title else None, c.authors, c.asin, c.isbn, names)
+            found = index.match(c.title if by_title else None, authors, c.asin, c.isbn, names)
             if found is not None:
                 return found
     for edition in work:

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from shelfkeeper.domain.editions import Edition, edition_of
 from shelfkeeper.domain.library import LibraryItem, SeriesRef
 from shelfkeeper.domain.penalties import series_key
 from shelfkeeper.domain.text import (
@@ -94,11 +93,6 @@ def _expand(low: Decimal, high: Decimal) -> set[Decimal]:
     if high - low > _WIDEST_RANGE:
         return ends
     return ends | {Decimal(n) for n in range(math.ceil(low), math.floor(high) + 1)}
-
-
-def is_collection(title: str, subtitle: str | None = None) -> bool:
-    """Whether a title names a box set, omnibus or collection ("Books 1-3", "Box Set", "Trilogy", "Omnibus")."""
-    return Edition.OMNIBUS in edition_of(title, subtitle, None)
 
 
 @dataclass(frozen=True)

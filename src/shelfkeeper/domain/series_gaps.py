@@ -162,7 +162,8 @@ def find_series_gaps(
     Holes are the integer positions up to the last owned one that nothing owned covers, listed or not; decimals,
     prequels (0, 0.5) and unnumbered books only when a provider lists them. A provider's book is owned when its
     position is covered ("1-3" covers 1, 2, 3), or its ASIN/ISBN or normalised title + author is owned (then its
-    position counts as owned too). One position listed by several providers is one gap with every source.
+    position counts as owned too). One position listed by several providers is one gap with every source; an
+    entry with no position, title or identifier names nothing to search for and is dropped.
     """
     index = owned if isinstance(owned, OwnedIndex) else OwnedIndex(owned)
     wanted = series_key(series_name)
@@ -170,8 +171,8 @@ def find_series_gaps(
     covered = dict(index.positions(series_name))
     unowned = _unowned_entries(series_name, entries, index, covered)
     slots = _slots(unowned, covered)
-    _add_holes(slots, covered)
-    last = max(covered, default=None)
+    last = max((p for p in covered if p <= _HIGHEST_PLAUSIBLE_POSITION), default=None)
+    _add_holes(slots, covered, last)
     gaps = [_gap(series_name, slot, covered, last, index, today) for slot in slots.values()]
     return sorted(gaps, key=_gap_order)
 
@@ -253,10 +254,10 @@ def _slots(unowned: Sequence[_Listing], covered: dict[Decimal, str]) -> dict[obj
             for position in listing.positions - covered.keys():
                 slots.setdefault(position, _Slot(position)).collections.append(listing.entry)
     for listing in unowned:
-        if not listing.positions:
+        # An entry with neither position nor title nor identifier names nothing that could be searched for.
+        if not listing.positions and listing.identity:
             home = next((s for s in slots.values() if _identities(s) & listing.identity), None)
-            key = min(listing.identity) if listing.identity else f"unnamed:{id(listing)}"
-            (home or slots.setdefault(key, _Slot(None))).entries.append(listing.entry)
+            (home or slots.setdefault(min(listing.identity), _Slot(None))).entries.append(listing.entry)
     _fold_same_books(slots)
     return slots
 
@@ -280,10 +281,12 @@ def _fold_same_books(slots: dict[object, _Slot]) -> None:
         target = slots[target_key]
         first_owner.update({i: target_key for i in ids if i not in first_owner})
         target.entries += slot.entries
-        target.collections += slot.collections
         if slot.position is not None:
             target.other_positions.add(slot.position)
-        del slots[key]
+        if slot.collections:
+            slot.entries = []  # the position stays missing, known through its box sets
+        else:
+            del slots[key]
 
 
 def _slot_rank(slot: _Slot) -> tuple[int, int]:
@@ -297,10 +300,8 @@ def _entry_rank(entry: SeriesEntry) -> tuple[int, int, int]:
     return len(markers), source_rank(entry.source), int(entry.title is None)
 
 
-def _add_holes(slots: dict[object, _Slot], covered: dict[Decimal, str]) -> None:
-    plausible = [position for position in covered if position <= _HIGHEST_PLAUSIBLE_POSITION]
-    top = max(plausible, default=Decimal(0))
-    for number in range(1, math.floor(top) + 1):
+def _add_holes(slots: dict[object, _Slot], covered: dict[Decimal, str], last: Decimal | None) -> None:
+    for number in range(1, math.floor(last or 0) + 1):
         position = Decimal(number)
         if position not in covered and position not in slots:
             slots[position] = _Slot(position)
