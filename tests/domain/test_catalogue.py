@@ -300,3 +300,13 @@ def test_catalogue_and_series_gap_share_the_wanted_key() -> None:
     entry = SeriesEntry("The Expanse", "2", "Caliban's War: The Expanse, Book 2", "mam", "1", co_authors[::-1])
     (found,) = find_series_gaps("The Expanse", [], [entry], today=TODAY)
     assert found.key == catalogue.books[0].key == wanted_key("calibans war", "Another Writer")
+
+
+def test_an_edition_without_authors_is_owned_through_its_works_authors() -> None:
+    editions = [
+        book("google_books", "Warbreaker", authors=(), asin="B0W"),
+        book("audible", "Warbreaker Tenth Anniversary", asin="B0W"),
+    ]
+    result = merge_catalogue(editions, [mine("Warbreaker")], languages=[], today=TODAY)
+    assert outcome(result) == ([], [], [("Warbreaker Tenth Anniversary", TITLE)])
+    assert result.excluded[0].detail == "title 'Warbreaker' by the same author is owned as 'Warbreaker'"

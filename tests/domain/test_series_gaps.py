@@ -209,6 +209,22 @@ GAP_CASES = [
     ),
     pytest.param([owned("1"), owned("2019")], [], [], id="a year as position invents no holes"),
     pytest.param(
+        [owned("1"), owned("2019")],
+        [listed("2")],
+        [gap("2", AFTER, "Listed Story 2")],
+        id="a year as position is not the last owned one",
+    ),
+    pytest.param(
+        [owned("1")],
+        [
+            listed("2", "Caliban's War", asin="B0CW"),
+            listed("3", "Caliban's War", source="mam"),
+            listed("2-3", "The Expanse Books 2-3", source="mam"),
+        ],
+        [gap("2", AFTER, "Caliban's War"), gap("3", AFTER)],
+        id="a misplaced listing folds away, its position stays known through the box set",
+    ),
+    pytest.param(
         [owned("1")],
         [listed(None, "The Butcher of Anderson Station", source="openlibrary")],
         [gap(None, KNOWN, "The Butcher of Anderson Station")],
