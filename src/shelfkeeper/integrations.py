@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from shelfkeeper.adapters import (
@@ -23,13 +24,14 @@ from shelfkeeper.adapters import (
     qbittorrent,
 )
 from shelfkeeper.adapters.audiobookshelf import AudiobookshelfClient
-from shelfkeeper.adapters.http import ServiceClient
+from shelfkeeper.adapters.http import ServiceClient, ServiceHealth
 from shelfkeeper.adapters.mam import MamClient
 from shelfkeeper.adapters.prowlarr import ProwlarrClient
 from shelfkeeper.adapters.qbittorrent import QbittorrentClient
+from shelfkeeper.adapters.redaction import redact_text, registered_secrets
 from shelfkeeper.context import AppContext
 from shelfkeeper.db.service_state import DatabaseBudgetStore, ServiceStateStore
-from shelfkeeper.errors import ServiceError, ServiceNotConfigured
+from shelfkeeper.errors import NotFound, ServiceError, ServiceNotConfigured
 from shelfkeeper.ports import ConnectionReport
 
 logger = logging.getLogger("shelfkeeper.integrations")
@@ -38,32 +40,81 @@ SERVICES = ("audiobookshelf", "qbittorrent", "prowlarr", "mam", "google_books", 
 BUDGETS = {"mam": "mam_daily_request_cap", "google_books": "google_books_daily_budget"}
 
 
+CHECK_TIMEOUT_SECONDS = 10.0
+REQUIRED_SETTINGS = {
+    "audiobookshelf": "ABS_URL and ABS_TOKEN",
+    "qbittorrent": "QB_HOST (with QB_PORT, QB_USERNAME and QB_PASSWORD)",
+    "prowlarr": "PROWLARR_URL and PROWLARR_API_KEY",
+    "mam": "MAM_ID (the mam_id session cookie)",
+}
+
+
 @dataclass
 class IntegrationStatus:
-    """One row of ``GET /api/system/integrations``."""
+    """One row of ``GET /api/system/integrations``: what is known about one service right now."""
 
     name: str
     configured: bool
+    checked: bool
+    checked_at: datetime | None
     reachable: bool | None
     auth_ok: bool | None
     version: str | None
     last_error: str | None
     last_error_code: str | None
+    last_error_at: datetime | None
+    budget_limit: int | None
     budget_left: int | None
-    checked: bool
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The last "test" of one service, kept in the database so every worker and a restart still show it."""
+
+    report: ConnectionReport
+    checked_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        fields = ("reachable", "auth_ok", "version", "error", "error_code")
+        return {"checked_at": self.checked_at.isoformat(), **{f: getattr(self.report, f) for f in fields}}
+
+    @classmethod
+    def from_json(cls, service: str, data: dict[str, Any]) -> CheckResult | None:
+        if "checked_at" not in data:
+            return None
+        report = ConnectionReport(
+            service=service,
+            configured=True,
+            reachable=bool(data.get("reachable")),
+            auth_ok=data.get("auth_ok"),
+            version=data.get("version"),
+            error=data.get("error"),
+            error_code=data.get("error_code"),
+        )
+        return cls(report, datetime.fromisoformat(data["checked_at"]))
+
+
+def check_key(name: str) -> str:
+    """The ServiceState row of a service's last check (apart from its own row: MAM's cookie lives there)."""
+    return f"{name}.last_check"
+
+
+def unknown_integration(name: str) -> NotFound:
+    return NotFound(
+        f"No integration named {name!r}; the integrations are {', '.join(SERVICES)}.", code="INTEGRATION_NOT_FOUND"
+    )
 
 
 class Integrations:
     """Builds and keeps one adapter per service; ``test`` checks one and remembers what it found."""
 
-    def __init__(self, app: AppContext, **build_options: Any) -> None:
+    def __init__(self, app: AppContext, *, check_timeout: float = CHECK_TIMEOUT_SECONDS, **build_options: Any) -> None:
         self.app = app
         self.budgets = DatabaseBudgetStore(app.sessions)
         self.state = ServiceStateStore(app.sessions)
+        self.check_timeout = check_timeout
         self.build_options = build_options  # tests pass sleep/clock to the clients
         self._clients: dict[str, Any] = {}
-        self._reports: dict[str, ConnectionReport] = {}
-        self._lock = asyncio.Lock()
 
     # ---- the adapters ----
 
@@ -151,55 +202,123 @@ class Integrations:
     # ---- checks ----
 
     async def test(self, name: str) -> ConnectionReport:
-        """Check one service now (reachability, version, credentials); never raises for a service failure."""
+        """Check one service now (reachability, version, credentials) within ``check_timeout``; never raises for
+        a service failure. The result is remembered for ``status`` without ``check``."""
         if name not in SERVICES:
-            raise KeyError(name)
+            raise unknown_integration(name)
         if not self.configured(name):
+            return self._not_configured(name)
+        try:
+            report = await asyncio.wait_for(self._probe(name), self.check_timeout)
+        except TimeoutError:
             report = ConnectionReport(
                 service=name,
-                configured=False,
+                configured=True,
                 reachable=False,
                 auth_ok=None,
-                error="not configured",
-                error_code="SERVICE_NOT_CONFIGURED",
+                error=f"{name}: no answer within {self.check_timeout:g} s",
+                error_code="SERVICE_UNREACHABLE",
             )
-        else:
-            try:
-                report = await self.get(name).test_connection()
-            except ServiceError as exc:
-                report = ConnectionReport(
-                    service=name, configured=True, reachable=False, auth_ok=None, error=exc.message, error_code=exc.code
-                )
-        self._reports[name] = report
+        report = replace(report, error=redact_text(report.error, registered_secrets()) if report.error else None)
+        result = CheckResult(report, datetime.now(UTC))
+        await asyncio.to_thread(self.state.update, check_key(name), **result.to_json())
         return report
 
-    async def status(self, name: str, *, check: bool = False) -> IntegrationStatus:
-        report = await self.test(name) if check else self._reports.get(name)
-        health = self._health(name)
-        budget_left = None
-        if name in BUDGETS and self.configured(name):
-            client = self._clients.get(name)
-            if client is not None and hasattr(client, "http"):
-                budget_left = await client.http.budget_left()
-        return IntegrationStatus(
-            name=name,
-            configured=self.configured(name),
-            reachable=report.reachable if report else None,
-            auth_ok=report.auth_ok if report else None,
-            version=report.version if report else None,
-            last_error=(report.error if report and report.error else health.get("last_error")),
-            last_error_code=(report.error_code if report and report.error_code else health.get("last_error_code")),
-            budget_left=budget_left,
-            checked=report is not None,
+    async def _probe(self, name: str) -> ConnectionReport:
+        try:
+            report: ConnectionReport = await self.get(name).test_connection()
+        except ServiceError as exc:  # test_connection should not raise; a builder may (a bad URL)
+            report = ConnectionReport(
+                service=name, configured=True, reachable=False, auth_ok=None, error=exc.message, error_code=exc.code
+            )
+        return report
+
+    def _not_configured(self, name: str) -> ConnectionReport:
+        needed = REQUIRED_SETTINGS.get(name, "its settings")
+        return ConnectionReport(
+            service=name,
+            configured=False,
+            reachable=False,
+            auth_ok=None,
+            error=f"{name}: not configured (set {needed})",
+            error_code="SERVICE_NOT_CONFIGURED",
         )
 
-    def _health(self, name: str) -> dict[str, Any]:
+    async def statuses(self, *, check: bool = False) -> list[IntegrationStatus]:
+        """Every service; with ``check`` each configured one is tested first, all at once."""
+        if check:
+            await asyncio.gather(*(self.test(name) for name in SERVICES))
+        return [await self._status(name) for name in SERVICES]
+
+    async def status(self, name: str, *, check: bool = False) -> IntegrationStatus:
+        """One service: its last check (or a new one with ``check``), its last error and its budget."""
+        if name not in SERVICES:
+            raise unknown_integration(name)
+        if check:
+            await self.test(name)
+        return await self._status(name)
+
+    async def _status(self, name: str) -> IntegrationStatus:
+        budget_limit, budget_left = await self._budget(name)
+        if not self.configured(name):
+            report = self._not_configured(name)
+            return IntegrationStatus(
+                name=name,
+                configured=False,
+                checked=False,
+                checked_at=None,
+                reachable=False,
+                auth_ok=None,
+                version=None,
+                last_error=report.error,
+                last_error_code=report.error_code,
+                last_error_at=None,
+                budget_limit=budget_limit,
+                budget_left=budget_left,
+            )
+        last = CheckResult.from_json(name, await asyncio.to_thread(self.state.get, check_key(name)))
+        error, code, error_at = self._last_error(name, last)
+        return IntegrationStatus(
+            name=name,
+            configured=True,
+            checked=last is not None,
+            checked_at=last.checked_at if last else None,
+            reachable=last.report.reachable if last else None,
+            auth_ok=last.report.auth_ok if last else None,
+            version=last.report.version if last else None,
+            last_error=error,
+            last_error_code=code,
+            last_error_at=error_at,
+            budget_limit=budget_limit,
+            budget_left=budget_left,
+        )
+
+    def _last_error(self, name: str, last: CheckResult | None) -> tuple[str | None, str | None, datetime | None]:
+        """The newest error seen: the last check's, or one a job's request met after it (this process only)."""
+        seen: list[tuple[datetime, str, str | None]] = []
+        if last is not None and last.report.error:
+            seen.append((last.checked_at, last.report.error, last.report.error_code))
+        health = self._health(name)
+        if health is not None and health.last_error and health.last_error_at is not None:
+            seen.append((health.last_error_at, health.last_error, health.last_error_code))
+        if not seen:
+            return None, None, None
+        at, error, code = max(seen, key=lambda entry: entry[0])
+        return error, code, at
+
+    async def _budget(self, name: str) -> tuple[int | None, int | None]:
+        """The daily request budget and what is left of it today (UTC), read from the shared store."""
+        setting = BUDGETS.get(name)
+        if setting is None:
+            return None, None
+        limit: int = getattr(self.app.settings, setting)
+        return limit, await self.budgets.remaining(name, datetime.now(UTC).date(), limit)
+
+    def _health(self, name: str) -> ServiceHealth | None:
         client = self._clients.get(name)
-        http = getattr(client, "http", None)
-        if isinstance(http, ServiceClient):
-            health = http.health
-            return {"last_error": health.last_error, "last_error_code": health.last_error_code}
-        return {}
+        # Not every adapter exposes its ServiceClient as ``http``; the others keep it as ``_client``.
+        http = getattr(client, "http", None) or getattr(client, "_client", None)
+        return http.health if isinstance(http, ServiceClient) else None
 
     async def aclose(self) -> None:
         for client in self._clients.values():

@@ -1,7 +1,8 @@
-"""System endpoints: health (public), status, configuration, statistics, failed attempts."""
+"""System endpoints (backups too): health (public), status, configuration, statistics, failed attempts, integrations."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -9,10 +10,13 @@ from fastapi.responses import PlainTextResponse
 
 from shelfkeeper.api.deps import ContextDep, PageDep, RunnerDep, SessionDep
 from shelfkeeper.api.envelope import Envelope, Page, error_responses, ok
-from shelfkeeper.api.schemas.records import FailedAttemptRead, TaskRead
+from shelfkeeper.api.schemas.records import BackupRead, FailedAttemptRead, TaskRead
+from shelfkeeper.api.schemas.system import IntegrationRead
+from shelfkeeper.context import AppContext
 from shelfkeeper.domain.lifecycle import FailureKind
+from shelfkeeper.integrations import Integrations
 from shelfkeeper.metrics import CONTENT_TYPE
-from shelfkeeper.services import system
+from shelfkeeper.services import backup, system
 from shelfkeeper.services.records import FAILED_ATTEMPTS, TASKS, get_record, list_records
 
 public_router = APIRouter(tags=["system"])
@@ -126,3 +130,50 @@ async def cleanup(context: ContextDep, runner: RunnerDep) -> dict[str, object]:
     task_id = await runner.run_now("cleanup_old_tasks")
     with context.sessions() as session:
         return ok(TaskRead.model_validate(get_record(session, TASKS, task_id)))
+
+
+def _integrations(context: AppContext) -> Integrations:
+    registry: Integrations = context.extras["integrations"]
+    return registry
+
+
+@router.get("/integrations", response_model=Envelope[list[IntegrationRead]], responses=error_responses())
+async def integrations(
+    context: ContextDep,
+    check: Annotated[
+        bool, Query(description="Test every configured service now (all at once, each within a time limit).")
+    ] = False,
+) -> dict[str, object]:
+    """Each outside service: configured, reachable, version, credentials accepted, last error, budget left.
+
+    Without ``check`` the answer shows the last known result and calls no service.
+    """
+    statuses = await _integrations(context).statuses(check=check)
+    return ok([IntegrationRead.model_validate(status) for status in statuses])
+
+
+@router.post(
+    "/integrations/{name}/test",
+    response_model=Envelope[IntegrationRead],
+    responses=error_responses(404, codes={404: ("INTEGRATION_NOT_FOUND", "No integration named 'sonarr'.")}),
+)
+async def check_integration(context: ContextDep, name: str) -> dict[str, object]:
+    """Test one service now; a failing service is a result (reachable or auth_ok false), not an error."""
+    return ok(IntegrationRead.model_validate(await _integrations(context).status(name, check=True)))
+
+
+@router.post("/backup", status_code=201, response_model=Envelope[BackupRead], responses=error_responses())
+def backup_now(context: ContextDep) -> dict[str, object]:
+    """Write a consistent copy of the database into `<DATA_DIR>/backups` (SQLite copy or pg_dump)."""
+    made = backup.create_backup(
+        context.engine, context.settings.data_dir, now=datetime.now(UTC), keep=context.settings.backup_keep
+    )
+    return ok(BackupRead.model_validate(made, from_attributes=True))
+
+
+@router.get("/backups", response_model=Envelope[list[BackupRead]], responses=error_responses())
+def list_backups(context: ContextDep) -> dict[str, object]:
+    """The backups kept in the data directory, newest first."""
+    return ok(
+        [BackupRead.model_validate(b, from_attributes=True) for b in backup.list_backups(context.settings.data_dir)]
+    )
