@@ -6,7 +6,9 @@ import contextvars
 import json
 import logging
 from datetime import UTC, datetime
+from typing import IO
 
+from shelfkeeper.adapters.http import guard_library_loggers
 from shelfkeeper.adapters.redaction import SecretFilter
 
 current_task_id: contextvars.ContextVar[int | None] = contextvars.ContextVar("current_task_id", default=None)
@@ -30,16 +32,23 @@ class JsonFormatter(logging.Formatter):
             "task_id": getattr(record, "task_id", "-"),
             "message": record.getMessage(),
         }
-        if record.exc_info:
-            payload["exception"] = self.formatException(record.exc_info)
+        # exc_text is where the SecretFilter leaves the redacted traceback; formatting exc_info afresh would undo it.
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            payload["exception"] = record.exc_text
         return json.dumps(payload, default=str)
 
 
-def configure_logging(level: str = "INFO", *, json_lines: bool = False) -> None:
-    """Install one handler on the root logger with the task-id and secret filters."""
-    handler = logging.StreamHandler()
+def configure_logging(level: str = "INFO", *, json_lines: bool = False, stream: IO[str] | None = None) -> None:
+    """Install one handler on the root logger (stderr unless ``stream``) with the task-id and secret filters.
+
+    The HTTP libraries' own loggers get a secret filter too, and stay at WARNING unless given a level.
+    """
+    guard_library_loggers()
+    handler: logging.Handler = logging.StreamHandler(stream)
     handler.addFilter(TaskIdFilter())
-    handler.addFilter(SecretFilter())
+    handler.addFilter(SecretFilter())  # secrets registered by the settings and the clients, and credential patterns
     if json_lines:
         handler.setFormatter(JsonFormatter())
     else:
