@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from shelfkeeper.automation.cleanup import cleanup_old_tasks
+from shelfkeeper.automation.library_sync import library_sync_task
 from shelfkeeper.automation.run_context import JobResult, RunContext
 
 JobFunction = Callable[[RunContext], Awaitable[JobResult]]
@@ -27,6 +28,13 @@ def default_jobs() -> dict[str, JobSpec]:
             "cleanup_old_tasks",
             "Delete Task and MetadataCorrection rows past the retention period (FailedAttempt rows are kept forever).",
             cleanup_old_tasks,
+        ),
+        JobSpec(
+            "library_sync_task",
+            "Bring Audiobookshelf's book items into the database: incremental (items updated since the last sync), "
+            "full once a day or when asked (parameters: full, page_size); removed items are marked, never deleted.",
+            library_sync_task,
+            lock_seconds=600.0,
         ),
     ]
     return {spec.name: spec for spec in specs}

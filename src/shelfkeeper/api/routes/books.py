@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Body, Query, status
 
-from shelfkeeper.api.deps import PageDep, SessionDep
+from shelfkeeper.api.deps import PageDep, RunnerDep, SessionDep, SettingsDep
 from shelfkeeper.api.envelope import Envelope, Page, error_responses, ok
-from shelfkeeper.api.schemas.books import BookCreate, BookRead, BookStats, BookUpdate, MetadataStatusName
+from shelfkeeper.api.schemas.books import (
+    BookCreate,
+    BookRead,
+    BookStats,
+    BookSyncRequest,
+    BookUpdate,
+    MetadataStatusName,
+)
 from shelfkeeper.api.schemas.common import Deleted
 from shelfkeeper.api.schemas.corrections import CorrectionRead
+from shelfkeeper.api.schemas.scheduler import TriggerAnswer
+from shelfkeeper.errors import ServiceNotConfigured
 from shelfkeeper.services import books
 
 router = APIRouter(prefix="/api/books", tags=["books"])
@@ -72,6 +81,28 @@ def list_books(
 def create_book(session: SessionDep, body: BookCreate) -> dict[str, object]:
     """Add a book by hand."""
     return ok(BookRead.of(books.create_book(session, body.model_dump())))
+
+
+SYNC_ERRORS = {
+    409: ("JOB_ALREADY_RUNNING", "Job library_sync_task is already running."),
+    503: ("SERVICE_NOT_CONFIGURED", "audiobookshelf: set ABS_URL and ABS_TOKEN to sync the library"),
+}
+
+
+@router.post(
+    "/sync",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Envelope[TriggerAnswer],
+    responses=error_responses(409, 503, codes=SYNC_ERRORS),
+)
+async def sync_library(
+    runner: RunnerDep, settings: SettingsDep, body: Annotated[BookSyncRequest | None, Body()] = None
+) -> dict[str, object]:
+    """Sync the library from Audiobookshelf now; answers at once with the Task id (see docs/library-sync.md)."""
+    if not settings.configured_services()["audiobookshelf"]:
+        raise ServiceNotConfigured("audiobookshelf", "set ABS_URL and ABS_TOKEN to sync the library")
+    task_id = await runner.trigger("library_sync_task", parameters={"full": bool(body and body.full)})
+    return ok(TriggerAnswer(task_id=task_id, name="library_sync_task"))
 
 
 @router.get("/stats", response_model=Envelope[BookStats], responses=error_responses())

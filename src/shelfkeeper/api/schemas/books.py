@@ -134,3 +134,11 @@ class BookStats(BaseModel):
     by_language: dict[str, int]
     authors: int
     series: int
+
+
+class BookSyncRequest(StrictModel):
+    """Body of ``POST /api/books/sync``."""
+
+    full: bool = Field(False, description="Read every item (and notice removals), not only those updated since.")
+
+    model_config = {"extra": "forbid", "json_schema_extra": {"examples": [{"full": True}]}}
