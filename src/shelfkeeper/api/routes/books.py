@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, status
 
-from shelfkeeper.api.deps import PageDep, RunnerDep, SessionDep, SettingsDep
+from shelfkeeper.api.deps import ContextDep, PageDep, RunnerDep, SessionDep, SettingsDep
 from shelfkeeper.api.envelope import Envelope, Page, error_responses, ok
 from shelfkeeper.api.schemas.books import (
     BookCreate,
@@ -18,7 +18,10 @@ from shelfkeeper.api.schemas.books import (
 )
 from shelfkeeper.api.schemas.common import Deleted
 from shelfkeeper.api.schemas.corrections import CorrectionRead
+from shelfkeeper.api.schemas.metadata import BookCorrectionRead, MetadataCorrectRequest, correction_answer
 from shelfkeeper.api.schemas.scheduler import TriggerAnswer
+from shelfkeeper.automation.metadata_correction import correct_book
+from shelfkeeper.automation.run_context import RunContext
 from shelfkeeper.errors import ServiceNotConfigured
 from shelfkeeper.services import books
 
@@ -157,3 +160,26 @@ def book_corrections(session: SessionDep, book_id: int, page: PageDep) -> dict[s
             offset=result.offset,
         )
     )
+
+
+@router.post(
+    "/{book_id}/refresh-metadata",
+    response_model=Envelope[BookCorrectionRead],
+    responses=error_responses(
+        404,
+        429,
+        502,
+        503,
+        codes={
+            **NOT_FOUND,
+            429: ("SERVICE_QUOTA_EXHAUSTED", "google_books: daily request budget of 1000 used up for 2026-11-24 (UTC)"),
+            503: ("SERVICE_UNREACHABLE", "metadata: every provider failed for book 42"),
+        },
+    ),
+)
+async def refresh_metadata(
+    context: ContextDep, book_id: int, body: Annotated[MetadataCorrectRequest | None, Body()] = None
+) -> dict[str, object]:
+    """Check this book's metadata against the providers now; returns the corrections made and proposed."""
+    outcome = await correct_book(RunContext(app=context), book_id, dry_run=body.dry_run if body else None)
+    return ok(correction_answer(outcome))

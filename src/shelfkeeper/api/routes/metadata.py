@@ -1,19 +1,48 @@
-"""Metadata endpoints: corrections."""
+"""Metadata endpoints: correct one book or all, corrections and their review (approve, reject, revert),
+quality, provider preview and provider status."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, Query, status
 
-from shelfkeeper.api.deps import PageDep, SessionDep
+from shelfkeeper.api.deps import ContextDep, PageDep, RunnerDep, SessionDep, SettingsDep
 from shelfkeeper.api.envelope import Envelope, Page, error_responses, ok
 from shelfkeeper.api.schemas.corrections import CorrectionRead
+from shelfkeeper.api.schemas.metadata import (
+    BookCorrectionRead,
+    CorrectAllAnswer,
+    CorrectAllRequest,
+    MetadataCorrectRequest,
+    MetadataSearchRead,
+    ProviderRead,
+    QualityRead,
+    correction_answer,
+    search_answer,
+)
+from shelfkeeper.automation.metadata_correction import correct_book, search_preview
+from shelfkeeper.automation.metadata_review import approve_correction, reject_correction, revert_correction
+from shelfkeeper.automation.run_context import RunContext, utc_now
+from shelfkeeper.domain.distance import BookFacts
 from shelfkeeper.domain.lifecycle import CorrectionStatus
+from shelfkeeper.services.metadata import quality_report
+from shelfkeeper.services.provider_cache import provider_overview
 from shelfkeeper.services.records import CORRECTIONS, get_record, list_records
 
 router = APIRouter(prefix="/api/metadata", tags=["metadata"])
 NOT_FOUND = {404: ("CORRECTION_NOT_FOUND", "Correction 42 not found.")}
+BOOK_NOT_FOUND = {404: ("BOOK_NOT_FOUND", "Book 42 not found.")}
+STATE = {
+    409: (
+        "CORRECTION_STATE_CONFLICT",
+        "Cannot revert correction 7: book 3's narrators is now 'Kate Reading', not 'Michael Kramer'; it was changed "
+        "again after this correction, and reverting would undo that later change.",
+    )
+}
+QUOTA = {429: ("SERVICE_QUOTA_EXHAUSTED", "google_books: daily request budget of 1000 used up for 2026-11-24 (UTC)")}
+ALL_FAILED = {503: ("SERVICE_UNREACHABLE", "metadata: every provider failed for book 42")}
+RUNNING = {409: ("JOB_ALREADY_RUNNING", "Job metadata_full_refresh_task is already running.")}
 
 
 @router.get("/corrections", response_model=Envelope[Page[CorrectionRead]], responses=error_responses())
@@ -48,3 +77,106 @@ def list_corrections(
 def get_correction(session: SessionDep, correction_id: int) -> dict[str, object]:
     """One correction: field, old and new value, source, confidence and reasons."""
     return ok(CorrectionRead.model_validate(get_record(session, CORRECTIONS, correction_id)))
+
+
+@router.post(
+    "/correct/{book_id}",
+    response_model=Envelope[BookCorrectionRead],
+    responses=error_responses(404, 429, 502, 503, codes={**BOOK_NOT_FOUND, **QUOTA, **ALL_FAILED}),
+)
+async def correct_one(
+    context: ContextDep, book_id: int, body: Annotated[MetadataCorrectRequest | None, Body()] = None
+) -> dict[str, object]:
+    """Check one book against the providers now: confident changes are applied (database and Audiobookshelf),
+    the others wait for review; with ``dry_run`` they are only recorded."""
+    outcome = await correct_book(RunContext(app=context), book_id, dry_run=body.dry_run if body else None)
+    return ok(correction_answer(outcome))
+
+
+@router.post(
+    "/correct-all",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Envelope[CorrectAllAnswer],
+    responses=error_responses(409, codes=RUNNING),
+)
+async def correct_all(
+    runner: RunnerDep, settings: SettingsDep, body: Annotated[CorrectAllRequest | None, Body()] = None
+) -> dict[str, object]:
+    """Start metadata_full_refresh_task; answers at once with its Task id. A dry run records what would change
+    (the Task's metrics and the corrections with status dry_run) and changes nothing."""
+    request = body or CorrectAllRequest()
+    parameters = {
+        "dry_run": settings.metadata_dry_run if request.dry_run is None else request.dry_run,
+        "only_unchecked": request.only_unchecked,
+        "limit": request.limit,
+    }
+    task_id = await runner.trigger("metadata_full_refresh_task", parameters=parameters)
+    return ok(CorrectAllAnswer(task_id=task_id, name="metadata_full_refresh_task", parameters=parameters))
+
+
+@router.post(
+    "/corrections/{correction_id}/approve",
+    response_model=Envelope[CorrectionRead],
+    responses=error_responses(404, 409, 502, 503, codes={**NOT_FOUND, **STATE}),
+)
+async def approve(context: ContextDep, correction_id: int) -> dict[str, object]:
+    """Apply a pending correction: the new value goes to the database and to Audiobookshelf."""
+    return ok(CorrectionRead.model_validate(await approve_correction(RunContext(app=context), correction_id)))
+
+
+@router.post(
+    "/corrections/{correction_id}/revert",
+    response_model=Envelope[CorrectionRead],
+    responses=error_responses(404, 409, 502, 503, codes={**NOT_FOUND, **STATE}),
+)
+async def revert(context: ContextDep, correction_id: int) -> dict[str, object]:
+    """Undo an applied correction: the old value is restored in the database and in Audiobookshelf; refused (409)
+    when the field was changed again since."""
+    return ok(CorrectionRead.model_validate(await revert_correction(RunContext(app=context), correction_id)))
+
+
+@router.post(
+    "/corrections/{correction_id}/reject",
+    response_model=Envelope[CorrectionRead],
+    responses=error_responses(404, 409, codes={**NOT_FOUND, **STATE}),
+)
+async def reject(context: ContextDep, correction_id: int) -> dict[str, object]:
+    """Turn down a pending correction; the book is not changed."""
+    return ok(CorrectionRead.model_validate(await reject_correction(RunContext(app=context), correction_id)))
+
+
+@router.get("/quality", response_model=Envelope[QualityRead], responses=error_responses())
+def quality(session: SessionDep) -> dict[str, object]:
+    """How complete the library's metadata is, and how many corrections were applied, wait, or were reverted."""
+    return ok(quality_report(session))
+
+
+@router.get(
+    "/search",
+    response_model=Envelope[MetadataSearchRead],
+    responses=error_responses(502, 503),
+)
+async def search(
+    context: ContextDep,
+    title: Annotated[str, Query(min_length=1, max_length=500)],
+    author: Annotated[str | None, Query(max_length=300)] = None,
+    narrator: Annotated[str | None, Query(max_length=300)] = None,
+    asin: Annotated[str | None, Query(max_length=20)] = None,
+    isbn: Annotated[str | None, Query(max_length=20)] = None,
+) -> dict[str, object]:
+    """Provider preview: every candidate from every provider with its score, decision and reasons, best first.
+    Nothing is recorded; a provider that fails is listed under ``errors``."""
+    facts = BookFacts(
+        title=title,
+        authors=(author,) if author else (),
+        narrators=(narrator,) if narrator else (),
+        asin=asin,
+        isbn=isbn,
+    )
+    return ok(search_answer(await search_preview(RunContext(app=context), facts)))
+
+
+@router.get("/providers", response_model=Envelope[list[ProviderRead]], responses=error_responses())
+def providers(session: SessionDep, settings: SettingsDep) -> dict[str, object]:
+    """Each metadata provider: configured, reachable as last known, daily budget left, cached answers."""
+    return ok(provider_overview(session, settings, utc_now()))
