@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
+from shelfkeeper.automation.author_completion import author_completion_task
 from shelfkeeper.automation.cleanup import cleanup_old_tasks
 from shelfkeeper.automation.library_sync import library_sync_task
 from shelfkeeper.automation.run_context import JobResult, RunContext
+from shelfkeeper.automation.series_completion import series_completion_task
+from shelfkeeper.automation.top10_discovery import top10_discovery_task
 
 JobFunction = Callable[[RunContext], Awaitable[JobResult]]
 
@@ -35,6 +38,25 @@ def default_jobs() -> dict[str, JobSpec]:
             "full once a day or when asked (parameters: full, page_size); removed items are marked, never deleted.",
             library_sync_task,
             lock_seconds=600.0,
+        ),
+        JobSpec(
+            "series_completion_task",
+            "Find the books each monitored series lacks (Audible, Audnexus, MAM series lists), put them on the "
+            "wanted list, then search and grab them (parameters: series_id, acquire, mam_series_lookups).",
+            series_completion_task,
+        ),
+        JobSpec(
+            "author_completion_task",
+            "Find the books of each monitored author's catalogue the library lacks (Audible, Google Books, Open "
+            "Library), put them on the wanted list, then search and grab them (parameters: author_id, max_authors, "
+            "acquire).",
+            author_completion_task,
+        ),
+        JobSpec(
+            "top10_discovery_task",
+            "Put MAM's ten most-snatched audiobooks of each followed genre that the library lacks on the wanted "
+            "list, waiting for approval unless AUTO_GRAB is on (parameters: window_days).",
+            top10_discovery_task,
         ),
     ]
     return {spec.name: spec for spec in specs}
