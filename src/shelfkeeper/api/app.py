@@ -10,7 +10,7 @@ from fastapi import Depends, FastAPI
 from shelfkeeper import __version__
 from shelfkeeper.api import exception_handlers
 from shelfkeeper.api.auth import authorization_header, require_api_key, x_api_key_header
-from shelfkeeper.api.routes import authors, books, downloads, metadata, scheduler, series, system
+from shelfkeeper.api.routes import authors, books, downloads, metadata, scheduler, series, system, wanted
 from shelfkeeper.context import AppContext
 from shelfkeeper.integrations import Integrations
 from shelfkeeper.jobs.registry import default_jobs
@@ -36,6 +36,7 @@ PROTECTED_ROUTERS = (
     scheduler.router,
     system.router,
     system.metrics_router,
+    wanted.router,
 )
 
 
@@ -66,7 +67,8 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
         description=DESCRIPTION,
         lifespan=lifespan,
         openapi_tags=[
-            {"name": name} for name in ("books", "series", "authors", "downloads", "metadata", "scheduler", "system")
+            {"name": name}
+            for name in ("books", "series", "authors", "wanted", "downloads", "metadata", "scheduler", "system")
         ],
     )
     app.state.context = context

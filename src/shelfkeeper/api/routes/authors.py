@@ -6,14 +6,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from shelfkeeper.api.deps import PageDep, SessionDep
+from shelfkeeper.api.deps import ContextDep, PageDep, SessionDep
 from shelfkeeper.api.envelope import Envelope, Page, error_responses, ok
+from shelfkeeper.api.routes.wanted import found_read, page_read
 from shelfkeeper.api.schemas.authors import AuthorCreate, AuthorRead, AuthorSeriesRead, AuthorUpdate
 from shelfkeeper.api.schemas.books import BookRead
 from shelfkeeper.api.schemas.common import Deleted
 from shelfkeeper.api.schemas.series import SeriesRead
+from shelfkeeper.api.schemas.wanted import AuthorCompletionSummary, WantedFound, WantedRead, WantedStatusName
+from shelfkeeper.automation.author_completion import check_author
+from shelfkeeper.automation.run_context import RunContext
 from shelfkeeper.db.tables import Author
 from shelfkeeper.services import authors as service
+from shelfkeeper.services import wanted_list
 
 router = APIRouter(prefix="/api/authors", tags=["authors"])
 NOT_FOUND = {404: ("AUTHOR_NOT_FOUND", "Author 42 not found.")}
@@ -59,6 +64,18 @@ def list_authors(
 def create_author(session: SessionDep, body: AuthorCreate) -> dict[str, object]:
     """Add an author to follow."""
     return ok(_read(service.create_author(session, body.model_dump())))
+
+
+@router.get("/completion-summary", response_model=Envelope[AuthorCompletionSummary], responses=error_responses())
+def completion_summary(
+    session: SessionDep,
+    page: PageDep,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    monitored: bool | None = None,
+) -> dict[str, object]:
+    """Per author: owned books, known catalogue size, missing, ignored, upcoming and the last catalogue check."""
+    filters = service.AuthorFilters(q=q, monitored=monitored)
+    return ok(wanted_list.author_completion_summary(session, filters, page))
 
 
 @router.get("/{author_id}", response_model=Envelope[AuthorRead], responses=error_responses(404, codes=NOT_FOUND))
@@ -113,3 +130,52 @@ def author_series(session: SessionDep, author_id: int) -> dict[str, object]:
             for r in rows
         ]
     )
+
+
+# ---- the wanted list of an author (author completion) ----
+
+
+@router.get(
+    "/{author_id}/missing", response_model=Envelope[Page[WantedRead]], responses=error_responses(404, codes=NOT_FOUND)
+)
+def author_missing(
+    session: SessionDep,
+    author_id: int,
+    page: PageDep,
+    status_: Annotated[
+        WantedStatusName | None, Query(alias="status", description="Only this status; imported ones need it.")
+    ] = None,
+    sort: Annotated[str | None, Query(description="As GET /api/wanted; default release_date.")] = None,
+) -> dict[str, object]:
+    """The author's books on the wanted list, each with its reason and evidence."""
+    return ok(page_read(wanted_list.author_missing(session, author_id, page, status_, sort)))
+
+
+@router.post(
+    "/{author_id}/discover", response_model=Envelope[WantedFound], responses=error_responses(404, codes=NOT_FOUND)
+)
+async def discover_author(context: ContextDep, author_id: int) -> dict[str, object]:
+    """Read the author's catalogue now (Audible, Google Books, Open Library) and return the wanted books found.
+
+    `excluded` says why each other book was left out (owned by ASIN or title, other language, another author).
+    """
+    run = RunContext(app=context, parameters={"author_id": author_id, "acquire": False})
+    return ok(found_read(await check_author(run, author_id)))
+
+
+@router.post(
+    "/{author_id}/monitor", response_model=Envelope[AuthorRead], responses=error_responses(404, codes=NOT_FOUND)
+)
+def monitor_author(session: SessionDep, author_id: int) -> dict[str, object]:
+    """Monitor an author: author completion reads their catalogue."""
+    author = wanted_list.set_author_monitored(session, author_id, True)
+    return ok(_read(author, service.book_counts(session, [author_id]).get(author_id, 0)))
+
+
+@router.post(
+    "/{author_id}/unmonitor", response_model=Envelope[AuthorRead], responses=error_responses(404, codes=NOT_FOUND)
+)
+def unmonitor_author(session: SessionDep, author_id: int) -> dict[str, object]:
+    """Stop monitoring an author: author completion leaves them alone (their wanted books stay)."""
+    author = wanted_list.set_author_monitored(session, author_id, False)
+    return ok(_read(author, service.book_counts(session, [author_id]).get(author_id, 0)))

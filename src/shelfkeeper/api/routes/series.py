@@ -6,12 +6,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from shelfkeeper.api.deps import PageDep, SessionDep
+from shelfkeeper.api.deps import ContextDep, PageDep, SessionDep
 from shelfkeeper.api.envelope import Envelope, Page, error_responses, ok
+from shelfkeeper.api.routes.wanted import found_read
 from shelfkeeper.api.schemas.books import BookRead
 from shelfkeeper.api.schemas.common import Deleted
 from shelfkeeper.api.schemas.series import CompletionSummary, SeriesCreate, SeriesRead, SeriesUpdate
+from shelfkeeper.api.schemas.wanted import WantedFound, WantedRead, WantedStatusName
+from shelfkeeper.automation.run_context import RunContext
+from shelfkeeper.automation.series_completion import check_series
 from shelfkeeper.services import series as service
+from shelfkeeper.services import wanted_list
 
 router = APIRouter(prefix="/api/series", tags=["series"])
 NOT_FOUND = {404: ("SERIES_NOT_FOUND", "Series 42 not found.")}
@@ -99,3 +104,48 @@ def series_books(session: SessionDep, series_id: int, page: PageDep) -> dict[str
     return ok(
         Page(items=[BookRead.of(b) for b in result.items], total=result.total, limit=result.limit, offset=result.offset)
     )
+
+
+# ---- the wanted list of a series (series completion) ----
+
+
+@router.get(
+    "/{series_id}/missing", response_model=Envelope[list[WantedRead]], responses=error_responses(404, codes=NOT_FOUND)
+)
+def series_missing(
+    session: SessionDep,
+    series_id: int,
+    status_: Annotated[
+        WantedStatusName | None, Query(alias="status", description="Only this status; imported ones need it.")
+    ] = None,
+) -> dict[str, object]:
+    """The series' books on the wanted list, in reading order, each with its reason and evidence."""
+    return ok([WantedRead.of(row) for row in wanted_list.series_missing(session, series_id, status_)])
+
+
+@router.post(
+    "/{series_id}/complete", response_model=Envelope[WantedFound], responses=error_responses(404, codes=NOT_FOUND)
+)
+async def complete_series(context: ContextDep, series_id: int) -> dict[str, object]:
+    """Search the gaps of this series now (Audible, Audnexus, MAM) and return the wanted books found.
+
+    A failing provider is reported in `provider_failures`, never an error; grabbing is left to the scheduled job.
+    """
+    run = RunContext(app=context, parameters={"series_id": series_id, "acquire": False})
+    return ok(found_read(await check_series(run, series_id)))
+
+
+@router.post(
+    "/{series_id}/monitor", response_model=Envelope[SeriesRead], responses=error_responses(404, codes=NOT_FOUND)
+)
+def monitor_series(session: SessionDep, series_id: int) -> dict[str, object]:
+    """Monitor a series: series completion checks it."""
+    return ok(SeriesRead.model_validate(wanted_list.set_series_monitored(session, series_id, True)))
+
+
+@router.post(
+    "/{series_id}/unmonitor", response_model=Envelope[SeriesRead], responses=error_responses(404, codes=NOT_FOUND)
+)
+def unmonitor_series(session: SessionDep, series_id: int) -> dict[str, object]:
+    """Stop monitoring a series: series completion leaves it alone (its wanted books stay)."""
+    return ok(SeriesRead.model_validate(wanted_list.set_series_monitored(session, series_id, False)))
