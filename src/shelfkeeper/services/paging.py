@@ -36,9 +36,17 @@ def order_by(sort: str | None, columns: Mapping[str, SortColumn], default: str) 
     name = text.lstrip("-+")
     if name not in columns:
         allowed = ", ".join(sorted(columns))
-        raise InvalidInput(f"sort: unknown field {name!r}; one of {allowed} (prefix '-' for descending)")
+        message = f"unknown field {name!r}; one of {allowed} (prefix '-' for descending)"
+        raise InvalidInput(
+            f"sort: {message}",
+            details=[{"field": "sort", "location": "query", "message": message, "type": "value_error"}],
+        )
     column = columns[name]
-    return [cast(SortColumn, desc(column) if descending else asc(column))]
+    ordered = desc(column) if descending else asc(column)
+    # Unknown values last in both directions: SQLite and PostgreSQL would otherwise put them at opposite ends.
+    if getattr(column, "nullable", True):
+        ordered = ordered.nulls_last()
+    return [cast(SortColumn, ordered)]
 
 
 def paginate(
