@@ -207,18 +207,22 @@ def book_stats(session: Session) -> dict[str, Any]:
     statuses = dict(
         session.execute(
             select(Book.metadata_status, func.count(Book.id)).where(in_library).group_by(Book.metadata_status)
-        )
-        .all()
+        ).all()
     )
-    languages = dict(
-        session.execute(
-            select(func.coalesce(Book.language, "unknown"), func.count(Book.id))
+    # Grouped on the column itself: PostgreSQL refuses GROUP BY coalesce(language, $2) against SELECT ... $1.
+    languages: dict[str, int] = {}
+    for language, count in session.execute(
+        select(Book.language, func.count(Book.id)).where(in_library).group_by(Book.language)
+    ).all():
+        languages[language or "unknown"] = languages.get(language or "unknown", 0) + count
+    in_series = (
+        session.scalar(
+            select(func.count(func.distinct(BookSeries.book_id)))
+            .join(Book, Book.id == BookSeries.book_id)
             .where(in_library)
-            .group_by(func.coalesce(Book.language, "unknown"))
         )
-        .all()
+        or 0
     )
-    in_series = session.scalar(select(func.count(func.distinct(BookSeries.book_id)))) or 0
     return {
         "total": row[0],
         "in_library": row[1],
