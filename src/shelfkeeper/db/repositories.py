@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -103,8 +104,20 @@ def refresh_search_fields(book: Book) -> None:
     book.title_sort = normalize_title(book.title) or fold(book.title)
 
 
+def refresh_books_naming(session: Session, book_ids: Iterable[int]) -> None:
+    """Recompute search text and author sort of books after an author or series they name was renamed or deleted."""
+    ids = set(book_ids)
+    if not ids:
+        return
+    session.flush()
+    for book in session.scalars(select(Book).where(Book.id.in_(ids))).all():
+        session.refresh(book, ["author_links", "narrator_links", "series_links"])  # cascaded deletes included
+        refresh_search_fields(book)
+        book.author_sort = sort_name(book.author_links[0].author.name).lower() if book.author_links else ""
+
+
 def refresh_series_stats(session: Session, series_ids: Iterable[int]) -> None:
-    """Owned count and completion (distinct owned positions / known total) of each series."""
+    """Owned count and completion (known positions owned / known positions) of each series."""
     for series_id in set(series_ids):
         series = session.get(Series, series_id)
         if series is None:
@@ -118,8 +131,20 @@ def refresh_series_stats(session: Session, series_ids: Iterable[int]) -> None:
         positions = covered_positions(labels)
         unnumbered = sum(1 for label in labels if parse_position(label) is None)
         series.owned_count = len(positions) + unnumbered
-        known = series.known_total or len(series.known_positions or [])
-        series.completion = min(1.0, len(positions) / known) if known else None
+        series.completion = _completion(positions, series.known_positions or [], series.known_total)
+
+
+def _completion(owned: set[Decimal], known_labels: Sequence[object], known_total: int | None) -> float | None:
+    """Known positions owned / known positions; a novella at 1.5 does not stand in for a missing book 3."""
+    known = {parsed[0] for label in known_labels if (parsed := parse_position(str(label))) is not None}
+    denominator = max(known_total or 0, len(known))
+    if not denominator:
+        return None
+    if known:
+        numerator = len(known & owned)
+    else:  # only a count is known: the whole positions 1..total
+        numerator = sum(1 for p in owned if p == p.to_integral_value() and 1 <= p <= denominator)
+    return min(1.0, numerator / denominator)
 
 
 def _unique(values: Sequence[str], key: object) -> list[str]:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
-from shelfkeeper.db.repositories import author_key, sort_name
+from shelfkeeper.db.repositories import author_key, refresh_books_naming, sort_name
 from shelfkeeper.db.tables import Author, Book, BookAuthor, BookSeries, Series
 from shelfkeeper.errors import Conflict, NotFound
 from shelfkeeper.services.books import SORTS as BOOK_SORTS
@@ -80,16 +80,25 @@ def update_author(session: Session, author_id: int, fields: Mapping[str, Any]) -
     author = get_author(session, author_id)
     author.name_key = _check_name(session, fields["name"], author_id)
     author.sort_name = sort_name(fields["name"])
+    renamed = fields["name"] != author.name
     for name in EDITABLE:
         if name in fields:
             setattr(author, name, fields[name])
     session.flush()
+    if renamed:
+        refresh_books_naming(session, _book_ids(session, author_id))
     return author
 
 
 def delete_author(session: Session, author_id: int) -> None:
+    book_ids = _book_ids(session, author_id)
     session.delete(get_author(session, author_id))
     session.flush()
+    refresh_books_naming(session, book_ids)
+
+
+def _book_ids(session: Session, author_id: int) -> list[int]:
+    return list(session.scalars(select(BookAuthor.book_id).where(BookAuthor.author_id == author_id)))
 
 
 def author_books(session: Session, author_id: int, page: PageRequest, sort: str | None) -> PageResult[Book]:
@@ -103,17 +112,14 @@ def author_books(session: Session, author_id: int, page: PageRequest, sort: str 
 def author_series(session: Session, author_id: int) -> list[dict[str, Any]]:
     """The series the author's books belong to, with how many of the author's books each holds."""
     get_author(session, author_id)
-    rows = (
-        session.execute(
-            select(Series, func.count(func.distinct(BookSeries.book_id)))
-            .join(BookSeries, BookSeries.series_id == Series.id)
-            .join(BookAuthor, BookAuthor.book_id == BookSeries.book_id)
-            .where(BookAuthor.author_id == author_id)
-            .group_by(Series.id)
-            .order_by(Series.name_key)
-        )
-        .all()
-    )
+    rows = session.execute(
+        select(Series, func.count(func.distinct(BookSeries.book_id)))
+        .join(BookSeries, BookSeries.series_id == Series.id)
+        .join(BookAuthor, BookAuthor.book_id == BookSeries.book_id)
+        .where(BookAuthor.author_id == author_id)
+        .group_by(Series.id)
+        .order_by(Series.name_key)
+    ).all()
     return [{"series": series, "books_by_author": count} for series, count in rows]
 
 
@@ -121,13 +127,10 @@ def book_counts(session: Session, author_ids: list[int]) -> dict[int, int]:
     """How many books of the library each author has."""
     if not author_ids:
         return {}
-    rows = (
-        session.execute(
-            select(BookAuthor.author_id, func.count(BookAuthor.book_id))
-            .join(Book, Book.id == BookAuthor.book_id)
-            .where(BookAuthor.author_id.in_(author_ids), Book.in_library.is_(True))
-            .group_by(BookAuthor.author_id)
-        )
-        .all()
-    )
+    rows = session.execute(
+        select(BookAuthor.author_id, func.count(BookAuthor.book_id))
+        .join(Book, Book.id == BookAuthor.book_id)
+        .where(BookAuthor.author_id.in_(author_ids), Book.in_library.is_(True))
+        .group_by(BookAuthor.author_id)
+    ).all()
     return dict(rows)

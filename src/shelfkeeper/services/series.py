@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
-from shelfkeeper.db.repositories import refresh_series_stats, series_key
+from shelfkeeper.db.repositories import refresh_books_naming, refresh_series_stats, series_key
 from shelfkeeper.db.tables import Book, BookSeries, Series
 from shelfkeeper.domain.positions import covered_positions
 from shelfkeeper.domain.text import format_position, parse_position
@@ -84,17 +84,26 @@ def create_series(session: Session, fields: Mapping[str, Any]) -> Series:
 def update_series(session: Session, series_id: int, fields: Mapping[str, Any]) -> Series:
     series = get_series(session, series_id)
     series.name_key = _check_name(session, fields["name"], series_id)
+    renamed = fields["name"] != series.name
     for name in EDITABLE:
         if name in fields:
             setattr(series, name, fields[name])
     session.flush()
     refresh_series_stats(session, [series.id])
+    if renamed:
+        refresh_books_naming(session, _book_ids(session, series_id))
     return series
 
 
 def delete_series(session: Session, series_id: int) -> None:
+    book_ids = _book_ids(session, series_id)
     session.delete(get_series(session, series_id))
     session.flush()
+    refresh_books_naming(session, book_ids)
+
+
+def _book_ids(session: Session, series_id: int) -> list[int]:
+    return list(session.scalars(select(BookSeries.book_id).where(BookSeries.series_id == series_id)))
 
 
 def series_books(session: Session, series_id: int, page: PageRequest) -> PageResult[Book]:
