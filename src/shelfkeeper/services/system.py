@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import SecretStr
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from shelfkeeper import __version__
@@ -45,9 +46,20 @@ def status(context: AppContext) -> dict[str, Any]:
             "head": head_revision(context.engine),
             "url": context.engine.url.render_as_string(hide_password=True),
         },
-        "scheduler": scheduler.status() if scheduler is not None else {"running": False},
+        "scheduler": _scheduler_status(scheduler),
         "configuration_notes": context.settings.configuration_notes(),
     }
+
+
+def _scheduler_status(scheduler: Any) -> dict[str, Any]:
+    """The scheduler's state; its lease lives in the database, so an outage leaves only what the process knows."""
+    if scheduler is None:
+        return {"running": False}
+    try:
+        answer: dict[str, Any] = scheduler.status()
+    except OperationalError as exc:
+        return {"running": None, "error": f"database unreachable ({type(exc.orig or exc).__name__})"}
+    return answer
 
 
 def redacted_configuration(context: AppContext) -> dict[str, Any]:
