@@ -20,7 +20,7 @@ class ApiKeyStore:
         self.path = data_dir / KEY_FILE_NAME
         self.configured = configured
         self._cached: str | None = None
-        self._mtime: float | None = None
+        self._signature: tuple[int, int, int] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -43,11 +43,13 @@ class ApiKeyStore:
             return self.configured
         with self._lock:
             try:
-                mtime = self.path.stat().st_mtime
+                stat = self.path.stat()
             except FileNotFoundError:
                 raise ConfigurationError(f"no API key: {self.path} is missing; run `shelfkeeper serve` once") from None
-            if self._cached is None or mtime != self._mtime:
-                self._cached, self._mtime = self._read(), mtime
+            # The inode too: a rotation replaces the file, and coarse file-system clocks can repeat the mtime.
+            signature = (stat.st_mtime_ns, stat.st_ino, stat.st_size)
+            if self._cached is None or signature != self._signature:
+                self._cached, self._signature = self._read(), signature
             return self._cached
 
     def rotate(self) -> str:

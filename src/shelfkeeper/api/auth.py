@@ -8,11 +8,17 @@ from fastapi.security import APIKeyHeader
 from shelfkeeper.apikeys import ApiKeyStore
 from shelfkeeper.errors import Unauthorized
 
-# Declared for the OpenAPI document so /docs offers an "Authorize" button for each header form.
+# Declared for the OpenAPI document so /docs offers an "Authorize" button for each header form; each needs its
+# own scheme name, or the second replaces the first in the document.
 authorization_header = APIKeyHeader(
-    name="Authorization", auto_error=False, description="The API key itself, or `Bearer <key>`."
+    name="Authorization",
+    scheme_name="AuthorizationHeader",
+    auto_error=False,
+    description="The API key itself, or `Bearer <key>`.",
 )
-x_api_key_header = APIKeyHeader(name="X-Api-Key", auto_error=False, description="The API key.")
+x_api_key_header = APIKeyHeader(
+    name="X-Api-Key", scheme_name="XApiKeyHeader", auto_error=False, description="The API key."
+)
 
 
 def presented_key(request: Request) -> str | None:
