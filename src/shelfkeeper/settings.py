@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
@@ -272,16 +273,22 @@ def load_settings(**overrides: Any) -> Settings:
         lines = []
         for error in exc.errors():
             field = ".".join(str(part) for part in error["loc"])
+            message = _hide_url_passwords(error["msg"])
             if not field:
-                lines.append(error["msg"])
+                lines.append(message)
                 continue
-            shown = "<redacted>" if _is_secret(field) else repr(error.get("input"))
-            lines.append(f"{field.upper()}: {error['msg']} (got {shown})")
+            shown = "<redacted>" if _is_secret(field) else _hide_url_passwords(repr(error.get("input")))
+            lines.append(f"{field.upper()}: {message} (got {shown})")
         raise ConfigurationError("Invalid configuration:\n  " + "\n  ".join(lines)) from None
 
 
 def _is_secret(field: str) -> bool:
     return any(word in field.lower() for word in ("key", "token", "password", "mam_id", "dsn"))
+
+
+def _hide_url_passwords(text: str) -> str:
+    """ "postgresql://user:hunter2@db/x" -> "postgresql://user:***@db/x": a bad DATABASE_URL must not print it."""
+    return re.sub(r"(://[^:/@\s]*):[^@/\s]*@", r"\1:***@", text)
 
 
 _HELP = {
