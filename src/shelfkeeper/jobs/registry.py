@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from shelfkeeper.automation.author_completion import author_completion_task
 from shelfkeeper.automation.cleanup import cleanup_old_tasks
 from shelfkeeper.automation.library_sync import library_sync_task
+from shelfkeeper.automation.metadata_refresh import metadata_full_refresh_task, metadata_new_books_task
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.automation.series_completion import series_completion_task
 from shelfkeeper.automation.top10_discovery import top10_discovery_task
@@ -38,6 +39,17 @@ def default_jobs() -> dict[str, JobSpec]:
             "full once a day or when asked (parameters: full, page_size); removed items are marked, never deleted.",
             library_sync_task,
             lock_seconds=600.0,
+        ),
+        JobSpec(
+            "metadata_full_refresh_task",
+            "Check every book's metadata against Google Books, Audnexus and Open Library; apply confident "
+            "corrections, queue the rest for review (parameters: dry_run, only_unchecked, limit).",
+            metadata_full_refresh_task,
+        ),
+        JobSpec(
+            "metadata_new_books_task",
+            "Check the metadata of books added in the last 7 days or never checked (parameters: dry_run, limit, days).",
+            metadata_new_books_task,
         ),
         JobSpec(
             "series_completion_task",
