@@ -28,3 +28,34 @@ def test_every_setting_has_help():
         if not name.startswith("schedule_"):
             row = next(line for line in text.splitlines() if line.startswith(f"| `{name.upper()}` |"))
             assert not row.endswith("|  |"), f"{name} has no description"
+
+
+def _openapi():
+    import tempfile
+
+    from shelfkeeper.api.app import create_app
+
+    settings = Settings(data_dir=Path(tempfile.mkdtemp()), api_key="docs", run_scheduler=False, _env_file=None)
+    return create_app(settings).openapi()
+
+
+def test_api_reference_is_current_and_lists_every_route():
+    from shelfkeeper.api.reference import api_reference
+
+    schema = _openapi()
+    text = (DOCS / "api.md").read_text(encoding="utf-8")
+    assert text == api_reference(schema)
+    for path, item in schema["paths"].items():
+        for method in item:
+            assert f"### `{method.upper()} {path}`" in text
+
+
+def test_postman_collection_is_current():
+    import json
+
+    from shelfkeeper.api.reference import postman_collection
+
+    saved = json.loads((DOCS / "shelfkeeper.postman_collection.json").read_text(encoding="utf-8"))
+    assert saved == postman_collection(_openapi())
+    requests = [item for folder in saved["item"] for item in folder["item"]]
+    assert all(r["request"]["header"][0] == {"key": "X-Api-Key", "value": "{{apiKey}}"} for r in requests)
