@@ -7,13 +7,15 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from shelfkeeper.adapters import mam
 from shelfkeeper.adapters.http import LIBRARY_LOGGERS, QUIET_LIBRARY_LOGGERS, guard_library_loggers
 from shelfkeeper.adapters.redaction import REDACTED, SecretFilter, register_secret
-from shelfkeeper.logs import configure_logging
+from shelfkeeper.api.app import app_factory
+from shelfkeeper.logs import JsonFormatter, configure_logging
 from shelfkeeper.ports import BookQuery
 from shelfkeeper.testing.fakes.mam import FakeMam
 from shelfkeeper.testing.server import LiveServer, serve
@@ -137,3 +139,25 @@ def test_json_lines_redact_a_traceback(restore_logging: None) -> None:
     (line,) = [json.loads(text) for text in captured.getvalue().splitlines()]
     assert "TRACEBACK-SECRET-5a6b7c" not in captured.getvalue()
     assert REDACTED in line["exception"] and "RuntimeError" in line["exception"]
+
+
+def test_app_factory_sets_up_logging_from_the_settings(
+    restore_logging: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    for name, value in {
+        "DATA_DIR": str(tmp_path / "data"),
+        "API_KEY": "factory-api-key-0123456789",
+        "LOG_LEVEL": "debug",
+        "LOG_JSON": "true",
+        "RUN_SCHEDULER": "false",
+    }.items():
+        monkeypatch.setenv(name, value)
+    app = app_factory()
+    try:
+        ours = [handler for handler in logging.getLogger().handlers if getattr(handler, "_shelfkeeper", False)]
+        assert len(ours) == 1 and isinstance(ours[0].formatter, JsonFormatter)
+        assert logging.getLogger().level == logging.DEBUG
+        assert any(isinstance(f, SecretFilter) for f in ours[0].filters)
+    finally:
+        app.state.context.engine.dispose()

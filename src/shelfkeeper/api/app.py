@@ -16,6 +16,7 @@ from shelfkeeper.integrations import Integrations
 from shelfkeeper.jobs.registry import default_jobs
 from shelfkeeper.jobs.runner import JobRunner
 from shelfkeeper.jobs.scheduler import SchedulerService
+from shelfkeeper.logs import configure_logging
 from shelfkeeper.metrics import Metrics, MetricsMiddleware
 from shelfkeeper.settings import Settings, load_settings
 
@@ -85,5 +86,7 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
 
 
 def app_factory() -> FastAPI:
-    """Entry point for ``uvicorn --factory`` (one per worker): settings from the environment."""
-    return create_app(load_settings())
+    """Entry point for ``uvicorn --factory`` (one per worker): settings from the environment, logging set up."""
+    settings = load_settings()
+    configure_logging(settings.log_level, json_lines=settings.log_json)
+    return create_app(settings)
