@@ -136,3 +136,12 @@ def test_unknown_genres_and_an_unconfigured_mam_are_counted_not_fatal(engine, wo
     result = run_job(make_context(settings, engine), top10_discovery_task, NOW)
     assert result.counts["genres_unknown"] == 1 and result.counts["genres_checked"] == 0
     assert result.counts["provider_failures"] == 0  # not configured is not a failure
+
+
+def test_a_top10_find_the_library_got_since_is_closed(engine, world, tmp_path):
+    context = context_with(engine, world, tmp_path)
+    world.mam.add_torrent("The Name of the Wind", authors=["Patrick Rothfuss"], times_completed=900, added=RECENT)
+    run_job(context, top10_discovery_task, NOW)
+    add_book(context, "The Name of the Wind", authors=["Patrick Rothfuss"])
+    result = run_job(context, top10_discovery_task, NOW + timedelta(days=60))  # it has left the window too
+    assert result.counts["wanted_closed_owned"] == 1 and listed(context) == []

@@ -24,6 +24,7 @@ from shelfkeeper.services.wanted import (
     Recorded,
     RecordOutcome,
     WantedCandidate,
+    close_owned_wanted,
     count_outcomes,
     edition_flags,
     record_wanted,
@@ -129,9 +130,11 @@ def record_top10(
     *,
     approved: bool,
     now: datetime,
-) -> list[RecordOutcome]:
+) -> tuple[list[RecordOutcome], int]:
     """Each genre's first ten books the library lacks (owned, ignored and other-language ones make room)."""
     allowed = {code for code in (normalize_language(lang) for lang in languages) if code}
+    # A top-10 find the library got since (by hand, or it dropped off the list) is closed, not left wanted.
+    closed = close_owned_wanted(session, now, reason=WantedReason.TOP10)
     outcomes: list[RecordOutcome] = []
     for top in tops:
         listed: set[str] = set()
@@ -145,7 +148,7 @@ def record_top10(
             outcomes.append(outcome)
             if outcome.result in (Recorded.CREATED, Recorded.UPDATED):
                 listed.add(candidate.key)
-    return outcomes
+    return outcomes, closed
 
 
 async def fetch_tops(run: RunContext, calls: ProviderCalls, window: tuple[date, date]) -> tuple[list[GenreTop], int]:
@@ -179,13 +182,14 @@ async def top10_discovery_task(run: RunContext) -> JobResult:
     window = (now.date() - timedelta(days=days), now.date() + timedelta(days=1))  # MAM's end date is exclusive
     calls, result = ProviderCalls(run), JobResult()
     tops, unknown = await fetch_tops(run, calls, window)
-    outcomes = await run.transaction(
+    outcomes, closed = await run.transaction(
         lambda session: record_top10(
             session, tops, window, settings.wanted_languages, approved=settings.auto_grab, now=now
         )
     )
     counts: dict[str, Any] = {
         **count_outcomes(outcomes),
+        "wanted_closed_owned": closed,
         "genres_checked": len(tops),
         "genres_unknown": unknown,
         **calls.counts(),

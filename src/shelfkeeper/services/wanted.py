@@ -262,10 +262,17 @@ def close_as_owned(row: MissingBook, owner: Owner, now: datetime) -> bool:
 
 
 def close_owned_wanted(
-    session: Session, now: datetime, *, series_id: int | None = None, author_id: int | None = None
+    session: Session,
+    now: datetime,
+    *,
+    series_id: int | None = None,
+    author_id: int | None = None,
+    reason: WantedReason | None = None,
 ) -> int:
     """Close every open (wanted or failed) row whose book the library has now; how many were closed."""
     query = select(MissingBook).where(MissingBook.status.in_([WantedStatus.WANTED, WantedStatus.FAILED]))
+    if reason is not None:
+        query = query.where(MissingBook.reason == reason.value)
     if series_id is not None:
         query = query.where(MissingBook.series_id == series_id)
     if author_id is not None:
