@@ -125,10 +125,80 @@ def key_rotate() -> None:
     console.print(key, highlight=False)
 
 
+@app.command()
+def backup() -> None:
+    """Write a backup of the database into DATA_DIR/backups (SQLite copy, or pg_dump for PostgreSQL)."""
+    from datetime import UTC, datetime
+
+    from shelfkeeper.services.backup import create_backup
+
+    context = _context()
+    made = create_backup(
+        context.engine, context.settings.data_dir, now=datetime.now(UTC), keep=context.settings.backup_keep
+    )
+    console.print(f"backup written: {made.path} ({made.size_bytes} bytes)", highlight=False)
+
+
+@app.command()
+def restore(
+    name: Annotated[str, typer.Argument(help="A file name from DATA_DIR/backups (see `shelfkeeper backups`).")],
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm: the current database is replaced.")] = False,
+) -> None:
+    """Replace the database with a backup. Stop the service first."""
+    from shelfkeeper.errors import ShelfkeeperError
+    from shelfkeeper.services.backup import restore_backup
+
+    if not yes:
+        errors.print("restore replaces the current database; run again with --yes (service stopped)")
+        raise typer.Exit(2)
+    context = _context()
+    try:
+        restored = restore_backup(context.engine, context.settings.data_dir, name)
+    except ShelfkeeperError as exc:
+        errors.print(f"[red]{exc.message}[/red]", highlight=False)
+        raise typer.Exit(2) from None
+    console.print(f"restored {restored.name}", highlight=False)
+
+
+@app.command()
+def backups() -> None:
+    """List the backups in DATA_DIR/backups, newest first."""
+    from shelfkeeper.services.backup import list_backups
+
+    for item in list_backups(_settings().data_dir):
+        console.print(f"{item.name}  {item.size_bytes} bytes  {item.created_at:%Y-%m-%d %H:%M}", highlight=False)
+
+
 @docs_app.command("error-codes")
 def docs_error_codes() -> None:
     """Print the error-code reference (docs/error-codes.md)."""
     typer.echo(error_code_reference(), nl=False)
+
+
+def _openapi() -> dict[str, object]:
+    from pathlib import Path
+    from tempfile import mkdtemp
+
+    from shelfkeeper.api.app import create_app
+
+    settings = Settings(data_dir=Path(mkdtemp()), api_key="docs", run_scheduler=False, _env_file=None)  # type: ignore[call-arg]
+    return create_app(settings).openapi()
+
+
+@docs_app.command("api")
+def docs_api() -> None:
+    """Print the API reference generated from the OpenAPI schema (docs/api.md)."""
+    from shelfkeeper.api.reference import api_reference
+
+    typer.echo(api_reference(_openapi()), nl=False)
+
+
+@docs_app.command("postman")
+def docs_postman() -> None:
+    """Print a Postman collection generated from the OpenAPI schema (docs/shelfkeeper.postman_collection.json)."""
+    from shelfkeeper.api.reference import postman_collection
+
+    typer.echo(json.dumps(postman_collection(_openapi()), indent=2))
 
 
 @docs_app.command("configuration")

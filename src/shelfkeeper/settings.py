@@ -120,9 +120,16 @@ class Settings(BaseSettings):
     quality_forbidden_words: CommaList = Field(default_factory=list)
     quality_min_seeders: int = Field(1, ge=0)
     quality_prefer_freeleech: bool = True
+    quality_prefer_vip: bool = Field(False, description="Raise the score of VIP releases a little.")
+    quality_preferred_narrators: CommaList = Field(
+        default_factory=list, description="Narrators whose releases score higher (comma-separated)."
+    )
+    quality_min_size_mb: float = Field(20.0, ge=0, description="Smallest release when the runtime is unknown.")
+    quality_max_size_mb: float = Field(8000.0, ge=0, description="Largest release when the runtime is unknown.")
     mam_ratio_floor: float = Field(1.0, ge=0)
     mam_use_wedges: bool = False
     mam_wedge_min_size_mb: int = Field(500, ge=0)
+    mam_wedge_reserve: int = Field(0, ge=0, description="Freeleech wedges always kept back, never spent.")
     download_max_attempts: int = Field(3, ge=1, le=20)
     download_retry_base_minutes: int = Field(15, ge=1)
     download_stall_minutes: int = Field(120, ge=1)
@@ -137,6 +144,7 @@ class Settings(BaseSettings):
     job_retry_attempts: int = Field(3, ge=0, le=10)
     job_retry_base_minutes: int = Field(5, ge=1)
     runner_lease_seconds: int = Field(30, ge=5)
+    backup_keep: int = Field(10, ge=1, le=1000, description="How many backups `backup` keeps in DATA_DIR/backups.")
     schedule_mam_scraping_task: str | None = None
     schedule_top10_discovery_task: str | None = None
     schedule_metadata_full_refresh_task: str | None = None
@@ -154,6 +162,7 @@ class Settings(BaseSettings):
         "quality_languages",
         "quality_preferred_words",
         "quality_forbidden_words",
+        "quality_preferred_narrators",
         "followed_genres",
         "wanted_languages",
         "prowlarr_indexer_ids",

@@ -73,3 +73,11 @@ class FailedAttemptRead(BaseModel):
     download_id: int | None
     task_id: int | None
     created_at: datetime
+
+
+class BackupRead(BaseModel):
+    name: str
+    path: str
+    size_bytes: int
+    created_at: datetime
+    backend: str
