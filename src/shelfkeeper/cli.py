@@ -1,10 +1,14 @@
-"""The command line: the same use cases as the API (serve, db, config, api-key, version)."""
+"""The command line: the same use cases as the API (serve, db, config, api-key, version) and the fakes."""
 
 from __future__ import annotations
 
 import json
 import os
-from typing import Annotated
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -13,8 +17,13 @@ from shelfkeeper import __version__
 from shelfkeeper.context import AppContext
 from shelfkeeper.db.migrate import current_revision, head_revision, upgrade
 from shelfkeeper.errors import ConfigurationError, error_code_reference
+from shelfkeeper.logs import configure_logging
 from shelfkeeper.services.system import redacted_configuration
 from shelfkeeper.settings import Settings, configuration_reference, load_settings
+
+if TYPE_CHECKING:
+    from shelfkeeper.testing.fakes import RunningFake
+    from shelfkeeper.testing.qbittorrent import QbittorrentProcess
 
 app = typer.Typer(
     help="Shelfkeeper: audiobook automation for Audiobookshelf.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -23,10 +32,14 @@ db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 config_app = typer.Typer(help="Configuration.", no_args_is_help=True)
 key_app = typer.Typer(help="The API key.", no_args_is_help=True)
 docs_app = typer.Typer(help="Generated reference documents.", no_args_is_help=True)
+fakes_app = typer.Typer(
+    help="Fake outside services on 127.0.0.1, to try Shelfkeeper and for tests.", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
 app.add_typer(key_app, name="api-key")
 app.add_typer(docs_app, name="docs")
+app.add_typer(fakes_app, name="fakes")
 
 console = Console()
 errors = Console(stderr=True)
@@ -60,6 +73,7 @@ def serve(
     import uvicorn
 
     settings = _settings()
+    configure_logging(settings.log_level, json_lines=settings.log_json)
     context = AppContext.from_settings(settings)
     upgrade(context.engine)
     key, generated = context.api_keys.ensure()
@@ -205,6 +219,115 @@ def docs_postman() -> None:
 def docs_configuration() -> None:
     """Print the configuration reference (docs/configuration.md)."""
     typer.echo(configuration_reference(), nl=False)
+
+
+# ---- fakes -------------------------------------------------------------------------------------------------------
+
+
+def _fake_name(name: str, option: str) -> str:
+    from shelfkeeper.testing.fakes import FAKES
+
+    if name not in FAKES:
+        raise typer.BadParameter(f"unknown fake {name!r} (known: {', '.join(FAKES)})", param_hint=option)
+    return name
+
+
+def _fake_names(only: str | None) -> list[str]:
+    from shelfkeeper.testing.fakes import FAKES
+
+    chosen = [name.strip() for name in (only or "").split(",") if name.strip()]
+    return [_fake_name(name, "--only") for name in chosen] or list(FAKES)
+
+
+def _fake_ports(pairs: list[str]) -> dict[str, int]:
+    ports: dict[str, int] = {}
+    for pair in pairs:
+        name, _, port = pair.partition("=")
+        if not port.strip().isdigit() or not 0 < int(port) < 65536:
+            raise typer.BadParameter(f"expected NAME=PORT, got {pair!r}", param_hint="--port")
+        ports[_fake_name(name.strip(), "--port")] = int(port)
+    return ports
+
+
+def _fake_seeds(path: Path | None) -> dict[str, dict[str, Any]]:
+    if path is None:
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise typer.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="--seed") from None
+    except ValueError as exc:
+        raise typer.BadParameter(f"{path} is not valid JSON: {exc}", param_hint="--seed") from None
+    if not isinstance(data, dict):
+        raise typer.BadParameter("the seed file must hold a JSON object: {service: seed}", param_hint="--seed")
+    for name, seed in data.items():
+        _fake_name(name, "--seed")
+        if not isinstance(seed, dict):
+            raise typer.BadParameter(f"the seed of {name!r} must be a JSON object", param_hint="--seed")
+    return data
+
+
+def _start_qbittorrent() -> QbittorrentProcess:
+    from shelfkeeper.testing.qbittorrent import QbittorrentNotInstalled, QbittorrentProcess, QbittorrentStartFailed
+
+    try:
+        return QbittorrentProcess().start()
+    except (QbittorrentNotInstalled, QbittorrentStartFailed) as exc:
+        errors.print(str(exc), highlight=False, markup=False)
+        raise typer.Exit(1) from None
+
+
+def _announce(running: list[RunningFake], qbittorrent: QbittorrentProcess | None) -> None:
+    env: dict[str, str] = {}
+    for entry in running:
+        typer.echo(f"{entry.name:<15} {entry.url}")
+        env.update(entry.env())
+    if qbittorrent is not None:
+        typer.echo(f"{'qbittorrent':<15} {qbittorrent.url}")
+        env.update(QB_HOST=qbittorrent.host, QB_PORT=str(qbittorrent.port), QB_USERNAME=qbittorrent.username)
+        env["QB_PASSWORD"] = qbittorrent.password
+    typer.echo("\n# point Shelfkeeper at them (.env):")
+    for name, value in env.items():
+        typer.echo(f"{name}={value}")
+    typer.echo("Serving on 127.0.0.1; press Ctrl-C to stop.")
+    sys.stdout.flush()
+
+
+@fakes_app.command("serve")
+def fakes_serve(
+    only: Annotated[str | None, typer.Option(help="Comma-separated fakes to start (default: all).")] = None,
+    seed: Annotated[Path | None, typer.Option(help="JSON file {service: seed object} for the fakes.")] = None,
+    port: Annotated[
+        list[str] | None, typer.Option(help="NAME=PORT for one fake (repeatable); others: free ports.")
+    ] = None,
+    qbittorrent: Annotated[
+        bool, typer.Option("--qbittorrent", help="Also run a loopback-only qbittorrent-nox.")
+    ] = False,
+) -> None:
+    """Serve fake outside services on 127.0.0.1 until Ctrl-C; print their URLs and the settings to use them."""
+    from shelfkeeper.testing.fakes import start_fakes, stop_fakes
+
+    names, seeds, ports = _fake_names(only), _fake_seeds(seed), _fake_ports(port or [])
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())  # terminate like Ctrl-C: servers closed, exit code 0
+    running: list[RunningFake] = []
+    process: QbittorrentProcess | None = None
+    try:
+        try:
+            running = start_fakes(names, {name: seeds[name] for name in names if name in seeds}, ports)
+        except RuntimeError as exc:  # a chosen port is taken
+            errors.print(str(exc), highlight=False, markup=False)
+            raise typer.Exit(1) from None
+        process = _start_qbittorrent() if qbittorrent else None
+        _announce(running, process)
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop_fakes(running)
+        if process is not None:
+            process.stop()
 
 
 def main() -> None:
