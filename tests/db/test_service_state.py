@@ -88,27 +88,31 @@ def test_lowered_limit_counts_what_was_used_already(sessions: sessionmaker[Sessi
     assert used(sessions, "mam") == 3
 
 
+RACED_DAYS = [DAY + timedelta(days=offset) for offset in range(6)]  # each new day's first row is raced again
+
+
 @pytest.mark.parametrize(("threads", "calls_each", "limit"), [(8, 6, 20), (4, 3, 12), (6, 1, 1)])
 def test_racing_threads_never_exceed_the_limit(
     sessions: sessionmaker[Session], threads: int, calls_each: int, limit: int
 ) -> None:
     store = DatabaseBudgetStore(sessions)
     start = threading.Barrier(threads)
-    granted: list[int] = []
-    refused: list[QuotaExhausted] = []
+    granted: dict[date, list[int]] = {day: [] for day in RACED_DAYS}
+    refused: dict[date, int] = dict.fromkeys(RACED_DAYS, 0)
     lock = threading.Lock()
 
     def worker() -> None:
-        start.wait()  # everyone starts at once, so the first insert of the day's row is raced too
-        for _ in range(calls_each):
-            try:
-                left = asyncio.run(store.consume("mam", DAY, limit))
-            except QuotaExhausted as exc:
-                with lock:
-                    refused.append(exc)
-            else:
-                with lock:
-                    granted.append(left)
+        for day in RACED_DAYS:
+            start.wait()  # everyone starts each day at once, so the insert of the day's row is raced too
+            for _ in range(calls_each):
+                try:
+                    left = asyncio.run(store.consume("mam", day, limit))
+                except QuotaExhausted:
+                    with lock:
+                        refused[day] += 1
+                else:
+                    with lock:
+                        granted[day].append(left)
 
     pool = [threading.Thread(target=worker) for _ in range(threads)]
     for thread in pool:
@@ -116,10 +120,11 @@ def test_racing_threads_never_exceed_the_limit(
     for thread in pool:
         thread.join(timeout=60)
     total = threads * calls_each
-    assert len(granted) == min(limit, total)
-    assert len(refused) == total - len(granted)
-    assert sorted(granted) == list(range(limit - len(granted), limit))  # each remaining count handed out once
-    assert used(sessions, "mam") == len(granted)
+    for day in RACED_DAYS:
+        assert len(granted[day]) == min(limit, total), day  # never more, and no refusal while some is left
+        assert refused[day] == total - len(granted[day])
+        assert sorted(granted[day]) == list(range(limit - len(granted[day]), limit))  # each count handed out once
+        assert used(sessions, "mam", day) == len(granted[day])
 
 
 def test_state_get_of_unknown_service_is_empty(sessions: sessionmaker[Session]) -> None:

@@ -28,7 +28,7 @@ class DatabaseBudgetStore:
         return await asyncio.to_thread(self._remaining, service, day.isoformat(), limit)
 
     def _consume(self, service: str, day: str, limit: int) -> int:
-        for _ in range(2):  # the second pass covers two processes inserting the day's row at once
+        for _ in range(3):  # later passes cover another process creating the day's row at the same moment
             with unit_of_work(self.sessions) as session:
                 bumped = session.execute(
                     update(ServiceBudget)
@@ -38,10 +38,12 @@ class DatabaseBudgetStore:
                 ).scalar_one_or_none()
                 if bumped is not None:
                     return limit - bumped
-                exists = session.scalar(
+                used = session.scalar(
                     select(ServiceBudget.used).where(ServiceBudget.service == service, ServiceBudget.day == day)
                 )
-                if exists is not None:
+                if used is not None and used < limit:
+                    continue  # the row was committed between the two statements (PostgreSQL): bump it now
+                if used is not None:
                     raise QuotaExhausted(
                         service,
                         f"daily request budget of {limit} used up for {day} (UTC)",
