@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from shelfkeeper.automation.author_completion import author_completion_task
 from shelfkeeper.automation.cleanup import cleanup_old_tasks
+from shelfkeeper.automation.download_monitor import download_monitor_task
 from shelfkeeper.automation.library_sync import library_sync_task
 from shelfkeeper.automation.metadata_refresh import metadata_full_refresh_task, metadata_new_books_task
 from shelfkeeper.automation.run_context import JobResult, RunContext
@@ -50,6 +51,12 @@ def default_jobs() -> dict[str, JobSpec]:
             "metadata_new_books_task",
             "Check the metadata of books added in the last 7 days or never checked (parameters: dry_run, limit, days).",
             metadata_new_books_task,
+        ),
+        JobSpec(
+            "download_monitor_task",
+            "Follow live downloads in qBittorrent: progress into the queue, stalled or broken torrents failed, "
+            "blocklisted and retried on the next-best release, finished ones imported.",
+            download_monitor_task,
         ),
         JobSpec(
             "series_completion_task",

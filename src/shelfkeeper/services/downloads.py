@@ -1,0 +1,407 @@
+"""Download records: grabs written before the client add, state moves, failures with retries, queue queries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from shelfkeeper.db.tables import BlocklistEntry, Download, FailedAttempt, MissingBook
+from shelfkeeper.domain.lifecycle import (
+    ACTIVE_DOWNLOAD_STATES,
+    DownloadStatus,
+    FailureKind,
+    WantedStatus,
+    can_move_download,
+    can_move_wanted,
+)
+from shelfkeeper.domain.quality import RankedRelease
+from shelfkeeper.domain.text import split_names
+from shelfkeeper.domain.verification import WantedBook
+from shelfkeeper.errors import Conflict, NotFound
+from shelfkeeper.services.blocklist import add_entry
+from shelfkeeper.services.release_records import ranked_json, release_flags
+
+# A wanted book in one of these may be grabbed; "failed" only when a person asks (the API), never automatically.
+AUTOMATIC_GRAB_STATES = frozenset({WantedStatus.WANTED, WantedStatus.SEARCHING})
+MANUAL_GRAB_STATES = AUTOMATIC_GRAB_STATES | {WantedStatus.FAILED}
+ACTIVE = tuple(str(status) for status in ACTIVE_DOWNLOAD_STATES)
+
+
+@dataclass(frozen=True)
+class GrabRecord:
+    """What the grab needs after its row is written: the download's id and where it goes in the client."""
+
+    download_id: int
+    info_hash: str
+    reused: bool  # a failed attempt of the same wanted book was re-queued with the new release
+
+
+@dataclass(frozen=True)
+class Retry:
+    """When a failed attempt is tried again (None: no attempts left and the wanted book failed)."""
+
+    attempt: int
+    max_attempts: int
+    next_retry_at: datetime | None
+
+
+def wanted_book_of(missing: MissingBook) -> WantedBook:
+    """The wanted book as the verification sees it: the MissingBook row and what its evidence knows."""
+    evidence: Mapping[str, Any] = missing.evidence or {}
+    flags = {str(flag).lower() for flag in missing.flags or []}
+    narrator = evidence.get("narrator") or next(iter(evidence.get("narrators") or []), None)
+    minutes = evidence.get("duration_minutes") or evidence.get("runtime_minutes")
+    return WantedBook(
+        title=missing.title,
+        authors=tuple(split_names(missing.author_name)),
+        series=missing.series_name,
+        position=missing.series_position,
+        narrator=str(narrator) if narrator else None,
+        language=missing.language,
+        asin=missing.asin,
+        isbn=missing.isbn,
+        duration_minutes=int(minutes) if isinstance(minutes, int | float) and minutes > 0 else None,
+        abridged_ok="abridged" in flags,
+        subtitle=missing.subtitle,
+    )
+
+
+def get_wanted(session: Session, wanted_id: int) -> MissingBook:
+    missing = session.get(MissingBook, wanted_id)
+    if missing is None:
+        raise NotFound(f"Wanted book {wanted_id} not found.", code="WANTED_NOT_FOUND")
+    return missing
+
+
+def get_download(session: Session, download_id: int) -> Download:
+    download = session.get(Download, download_id)
+    if download is None:
+        raise NotFound(f"Download {download_id} not found.", code="DOWNLOAD_NOT_FOUND")
+    return download
+
+
+def refreshed(session: Session, download: Download) -> Download:
+    """The row with every column loaded (``updated_at`` is set by the database), ready to leave the session."""
+    session.flush()
+    session.refresh(download)
+    return download
+
+
+def latest_download(session: Session, wanted_id: int) -> Download | None:
+    return session.scalars(
+        select(Download).where(Download.missing_book_id == wanted_id).order_by(Download.id.desc()).limit(1)
+    ).first()
+
+
+def active_download(session: Session, wanted_id: int) -> Download | None:
+    return session.scalars(
+        select(Download).where(Download.missing_book_id == wanted_id, Download.status.in_(ACTIVE))
+    ).first()
+
+
+def eligible_wanted(session: Session, now: datetime, wanted_ids: Sequence[int] | None, limit: int | None) -> list[int]:
+    """Approved, released, not-ignored wanted books with no live download and no retry still waiting, first first."""
+    live = select(Download.missing_book_id).where(Download.status.in_(ACTIVE), Download.missing_book_id.isnot(None))
+    waiting = select(Download.missing_book_id).where(
+        Download.status == DownloadStatus.FAILED, Download.next_retry_at > now, Download.missing_book_id.isnot(None)
+    )
+    query = select(MissingBook.id).where(
+        MissingBook.status.in_([str(s) for s in AUTOMATIC_GRAB_STATES]),
+        MissingBook.approved.is_(True),
+        MissingBook.upcoming.is_(False),
+        MissingBook.id.not_in(live),
+        MissingBook.id.not_in(waiting),
+    )
+    if wanted_ids is not None:
+        query = query.where(MissingBook.id.in_(list(wanted_ids)))
+    query = query.order_by(
+        MissingBook.priority.desc(), MissingBook.last_searched_at.asc().nulls_first(), MissingBook.id
+    )
+    return list(session.scalars(query.limit(limit) if limit is not None else query))
+
+
+def note_search(session: Session, wanted_id: int, now: datetime, summary: dict[str, Any]) -> None:
+    """Remember when the book was searched and what was found (``evidence["last_search"]``)."""
+    missing = session.get(MissingBook, wanted_id)
+    if missing is None:
+        return
+    missing.search_count = (missing.search_count or 0) + 1
+    missing.last_searched_at = now
+    missing.evidence = {**(missing.evidence or {}), "last_search": {"at": now.isoformat(), **summary}}
+
+
+def hash_holder(session: Session, info_hash: str) -> Download | None:
+    """The download that already holds a torrent (the info hash is unique across every download)."""
+    return session.scalars(select(Download).where(Download.info_hash == info_hash.lower())).first()
+
+
+def move_wanted(missing: MissingBook, target: WantedStatus) -> None:
+    """Move a wanted book, through "wanted" when the direct move is not allowed (failed -> wanted -> grabbed)."""
+    current = WantedStatus(missing.status)
+    if not can_move_wanted(current, target) and can_move_wanted(current, WantedStatus.WANTED):
+        current = WantedStatus.WANTED
+    if not can_move_wanted(current, target):
+        raise Conflict(
+            f"Wanted book {missing.id} is {missing.status}; it cannot become {target}.", code="WANTED_STATE_CONFLICT"
+        )
+    missing.status = str(target)
+
+
+def check_move(download: Download, target: DownloadStatus) -> None:
+    """409 DOWNLOAD_STATE_CONFLICT unless the lifecycle allows the move."""
+    if not can_move_download(DownloadStatus(download.status), target):
+        raise Conflict(
+            f"Download {download.id} is {download.status}; it cannot become {target}.",
+            code="DOWNLOAD_STATE_CONFLICT",
+        )
+
+
+def move_download(download: Download, target: DownloadStatus) -> None:
+    check_move(download, target)
+    download.status = str(target)
+
+
+def record_grab(
+    session: Session,
+    wanted_id: int,
+    ranked: RankedRelease,
+    info_hash: str,
+    now: datetime,
+    *,
+    allowed: frozenset[WantedStatus] = AUTOMATIC_GRAB_STATES,
+) -> GrabRecord:
+    """Write the download (status queued) before anything reaches the client; the wanted book becomes grabbed.
+
+    The wanted book's last failed attempt is re-queued in place (it keeps its attempt count); otherwise a new
+    row is written. The unique info hash and the one-live-download-per-book index make a racing second grab
+    fail: that IntegrityError is raised as 409 DOWNLOAD_ALREADY_EXISTS, as are the checks before it.
+    """
+    missing = get_wanted(session, wanted_id)
+    _refuse_duplicates(session, wanted_id, info_hash)
+    if WantedStatus(missing.status) not in allowed:
+        raise Conflict(f"Wanted book {wanted_id} is {missing.status}.", code="WANTED_STATE_CONFLICT")
+    previous = latest_download(session, wanted_id)
+    reuse = previous is not None and previous.status == DownloadStatus.FAILED
+    download = previous if reuse and previous is not None else Download(missing_book_id=wanted_id)
+    _fill_release(download, ranked, info_hash.lower(), now)
+    if reuse:
+        move_download(download, DownloadStatus.QUEUED)
+        download.retry_count = (download.retry_count or 0) + 1
+    else:
+        session.add(download)
+    move_wanted(missing, WantedStatus.GRABBED)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise Conflict(
+            f"Wanted book {wanted_id} or torrent {info_hash} was grabbed by another run just now.",
+            code="DOWNLOAD_ALREADY_EXISTS",
+            details={"kind": "book"},
+        ) from exc
+    return GrabRecord(download.id, download.info_hash or info_hash, reuse)
+
+
+def _refuse_duplicates(session: Session, wanted_id: int, info_hash: str) -> None:
+    live = active_download(session, wanted_id)
+    if live is not None:
+        raise Conflict(
+            f"Wanted book {wanted_id} is already being downloaded (download {live.id}).",
+            code="DOWNLOAD_ALREADY_EXISTS",
+            details={"download_id": live.id, "kind": "book"},
+        )
+    holder = hash_holder(session, info_hash)
+    if holder is not None and not (holder.missing_book_id == wanted_id and holder.status == DownloadStatus.FAILED):
+        raise Conflict(
+            f"Torrent {info_hash} is already recorded as download {holder.id} ({holder.status}).",
+            code="DOWNLOAD_ALREADY_EXISTS",
+            details={"download_id": holder.id, "kind": "torrent"},
+        )
+
+
+def _fill_release(download: Download, ranked: RankedRelease, info_hash: str, now: datetime) -> None:
+    release = ranked.release
+    kept = dict(download.release or {})
+    history = list(kept.get("previous") or [])
+    if download.id is not None and download.info_hash:
+        history.append({"title": download.release_title, "info_hash": download.info_hash, "result": download.result})
+    download.indexer = release.indexer[:200]
+    download.release_title = release.title[:1000]
+    download.guid = release.guid[:1000]
+    download.info_hash = info_hash
+    download.download_url = release.download_url or release.magnet_url
+    download.size_bytes = release.size_bytes
+    download.format = ranked.parsed.format
+    download.flags = release_flags(ranked)
+    download.release = {
+        **ranked_json(ranked),
+        "queued_at": now.isoformat(),
+        "failures": list(kept.get("failures") or []),
+        "previous": history,
+    }
+    download.status = download.status or str(DownloadStatus.QUEUED)
+    for name in ("client_state", "eta_seconds", "download_speed", "save_path", "content_path", "result"):
+        setattr(download, name, None)
+    download.progress = 0.0
+    download.next_retry_at = download.last_progress_at = download.started_at = download.completed_at = None
+
+
+def mark_added(session: Session, download_id: int, now: datetime, save_path: str | None) -> None:
+    """The client accepted the torrent: queued -> downloading (a row moved on meanwhile is left alone)."""
+    download = session.get(Download, download_id)
+    if download is None or download.status != DownloadStatus.QUEUED:
+        return
+    download.status = str(DownloadStatus.DOWNLOADING)
+    download.started_at = download.last_progress_at = now
+    download.save_path = save_path
+
+
+def write_failed_attempt(
+    session: Session, download: Download, reason: str, evidence: dict[str, Any], task_id: int | None
+) -> None:
+    session.add(
+        FailedAttempt(
+            kind=str(FailureKind.DOWNLOAD),
+            subject=f"Download {download.id}: {download.release_title}"[:1000],
+            reason=reason,
+            evidence=evidence,
+            book_id=download.book_id,
+            missing_book_id=download.missing_book_id,
+            download_id=download.id,
+            task_id=task_id,
+        )
+    )
+
+
+def fail_queued(
+    session: Session,
+    download_id: int,
+    reason: str,
+    *,
+    blame_release: bool,
+    now: datetime,
+    max_attempts: int,
+    retry_base_minutes: int,
+    task_id: int | None = None,
+) -> None:
+    """A download that never reached the client fails; the wanted book waits and is grabbed again.
+
+    When the release is to blame (the client refused the torrent, the indexer no longer has it) this is a
+    failed attempt like a stall: blocklisted and counted. Otherwise (the client was unreachable) the release
+    is kept and no attempt is used: the row is simply tried again after the first retry delay.
+    """
+    download = session.get(Download, download_id)
+    if download is None or download.status != DownloadStatus.QUEUED:
+        return
+    if blame_release:
+        evidence = {"info_hash": download.info_hash}
+        fail_attempt(session, download, reason, evidence, now=now, max_attempts=max_attempts,
+                     retry_base_minutes=retry_base_minutes, task_id=task_id)  # fmt: skip
+        return
+    download.status = str(DownloadStatus.FAILED)
+    download.result = reason
+    download.next_retry_at = now + timedelta(minutes=retry_base_minutes)
+    write_failed_attempt(session, download, reason, {"info_hash": download.info_hash}, task_id)
+    missing = session.get(MissingBook, download.missing_book_id) if download.missing_book_id else None
+    if missing is not None and missing.status == WantedStatus.GRABBED:
+        move_wanted(missing, WantedStatus.WANTED)
+
+
+def fail_attempt(
+    session: Session,
+    download: Download,
+    reason: str,
+    evidence: dict[str, Any],
+    *,
+    now: datetime,
+    max_attempts: int,
+    retry_base_minutes: int,
+    task_id: int | None = None,
+) -> Retry:
+    """A torrent that failed: blocklisted, a FailedAttempt written, and a retry scheduled while attempts remain."""
+    failures = [*list((download.release or {}).get("failures") or []), {"at": now.isoformat(), "reason": reason}]
+    attempt = len(failures)
+    retry_at = now + timedelta(minutes=retry_base_minutes * 2 ** (attempt - 1)) if attempt < max_attempts else None
+    move_download(download, DownloadStatus.FAILED)
+    download.release = {**(download.release or {}), "failures": failures}
+    download.result = reason
+    download.next_retry_at = retry_at
+    block_release(session, download, reason)
+    shown = {**evidence, "attempt": attempt, "max_attempts": max_attempts}
+    shown["next_retry_at"] = retry_at.isoformat() if retry_at else None
+    write_failed_attempt(session, download, reason, shown, task_id)
+    missing = session.get(MissingBook, download.missing_book_id) if download.missing_book_id else None
+    if missing is not None and missing.status in (WantedStatus.GRABBED, WantedStatus.DOWNLOADED):
+        move_wanted(missing, WantedStatus.WANTED if retry_at else WantedStatus.FAILED)
+        if retry_at is None:
+            missing.evidence = {
+                **(missing.evidence or {}),
+                "acquisition_failure": {"download_id": download.id, **shown},
+            }
+    return Retry(attempt, max_attempts, retry_at)
+
+
+def block_release(session: Session, download: Download, reason: str) -> None:
+    """Blocklist a download's release by its info hash and by its normalised title at its indexer."""
+    add_entry(
+        session,
+        info_hash=download.info_hash,
+        title=download.release_title,
+        indexer=download.indexer,
+        reason=reason,
+        missing_book_id=download.missing_book_id,
+        download_id=download.id,
+    )
+
+
+def due_retries(session: Session, now: datetime) -> list[int]:
+    """Wanted books whose failed attempt's retry time has come."""
+    query = (
+        select(Download.missing_book_id)
+        .join(MissingBook, MissingBook.id == Download.missing_book_id)
+        .where(
+            Download.status == DownloadStatus.FAILED,
+            Download.next_retry_at <= now,
+            MissingBook.status == WantedStatus.WANTED,
+        )
+    )
+    return sorted({wanted_id for wanted_id in session.scalars(query) if wanted_id is not None})
+
+
+def set_priority(session: Session, download_id: int, priority: int) -> Download:
+    download = get_download(session, download_id)
+    if download.status not in ACTIVE:
+        raise Conflict(
+            f"Download {download_id} is {download.status}: only a live download has a priority.",
+            code="DOWNLOAD_STATE_CONFLICT",
+        )
+    download.priority = priority
+    return download
+
+
+def download_stats(session: Session) -> dict[str, Any]:
+    """Counts by status, sizes, the live queue's speed and what is left to fetch, and the blocklist's size."""
+    rows = session.execute(
+        select(Download.status, func.count(), func.coalesce(func.sum(Download.size_bytes), 0)).group_by(Download.status)
+    ).all()
+    by_status = {str(status): int(count) for status, count, _ in rows}
+    active = session.execute(
+        select(Download.size_bytes, Download.progress, Download.download_speed, Download.status).where(
+            Download.status.in_(ACTIVE)
+        )
+    ).all()
+    return {
+        "by_status": by_status,
+        "total": sum(by_status.values()),
+        "total_size_bytes": sum(int(size or 0) for _, _, size in rows),
+        "active": len(active),
+        "active_size_bytes": sum(size or 0 for size, _, _, _ in active),
+        "remaining_bytes": sum(round((size or 0) * (1 - (progress or 0))) for size, progress, _, _ in active),
+        "download_speed": sum(speed or 0 for _, _, speed, status in active if status == DownloadStatus.DOWNLOADING),
+        "blocklisted": session.scalar(select(func.count()).select_from(BlocklistEntry)) or 0,
+    }
