@@ -1,19 +1,56 @@
-"""Download endpoints: the queue and one download."""
+"""Download endpoints: the queue, enqueue, priority, cancel, retry, pause/resume, manual search, stats, blocklist.
+
+Routes that reach qBittorrent or an indexer are async and open no request transaction: the automation
+functions they call keep every network call outside the database's transactions.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from shelfkeeper.api.deps import PageDep, SessionDep
+from shelfkeeper.api.deps import ContextDep, PageDep, SessionDep
 from shelfkeeper.api.envelope import Envelope, Page, error_responses, ok
+from shelfkeeper.api.schemas.common import Deleted
+from shelfkeeper.api.schemas.downloads import (
+    BlocklistRead,
+    DownloadCreate,
+    DownloadStats,
+    DownloadUpdate,
+    ReleaseSearchRead,
+    ReleaseSearchRequest,
+)
 from shelfkeeper.api.schemas.records import DownloadRead
+from shelfkeeper.automation import acquisition, download_monitor
+from shelfkeeper.automation.release_search import find_releases
+from shelfkeeper.automation.run_context import RunContext
+from shelfkeeper.context import AppContext
 from shelfkeeper.domain.lifecycle import DownloadStatus
+from shelfkeeper.services import blocklist, downloads
+from shelfkeeper.services.paging import PageResult
 from shelfkeeper.services.records import DOWNLOADS, get_record, list_records
 
 router = APIRouter(prefix="/api/downloads", tags=["downloads"])
 NOT_FOUND = {404: ("DOWNLOAD_NOT_FOUND", "Download 42 not found.")}
+STATE = {409: ("DOWNLOAD_STATE_CONFLICT", "Download 42 is imported; it cannot become paused.")}
+SERVICES = (502, 503)
+SortQuery = Annotated[
+    str | None, Query(description="created, updated, priority, progress, id; '-' for descending (default -created).")
+]
+
+
+def _run(context: AppContext) -> RunContext:
+    return RunContext(app=context, trigger="manual")
+
+
+def _page(result: PageResult[Any]) -> Page[DownloadRead]:
+    return Page(
+        items=[DownloadRead.model_validate(d) for d in result.items],
+        total=result.total,
+        limit=result.limit,
+        offset=result.offset,
+    )
 
 
 @router.get("", response_model=Envelope[Page[DownloadRead]], responses=error_responses())
@@ -24,25 +61,143 @@ def list_downloads(
     indexer: Annotated[str | None, Query(max_length=200)] = None,
     missing_book_id: int | None = None,
     book_id: int | None = None,
-    sort: Annotated[
-        str | None,
-        Query(description="created, updated, priority, progress, id; '-' for descending (default -created)."),
-    ] = None,
+    sort: SortQuery = None,
 ) -> dict[str, object]:
     """The download queue and its history."""
     filters = {"status": status, "indexer": indexer, "missing_book_id": missing_book_id, "book_id": book_id}
-    result = list_records(session, DOWNLOADS, filters, page, sort)
-    return ok(
-        Page(
-            items=[DownloadRead.model_validate(d) for d in result.items],
-            total=result.total,
-            limit=result.limit,
-            offset=result.offset,
-        )
-    )
+    return ok(_page(list_records(session, DOWNLOADS, filters, page, sort)))
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=Envelope[DownloadRead],
+    responses=error_responses(
+        404,
+        409,
+        *SERVICES,
+        codes={
+            404: ("WANTED_NOT_FOUND", "Wanted book 12 not found."),
+            409: ("DOWNLOAD_ALREADY_EXISTS", "Wanted book 12 is already being downloaded (download 7)."),
+            422: ("RELEASE_REJECTED", "The release is rejected for this book: another author: Stephen King"),
+        },
+    ),
+)
+async def create_download(context: ContextDep, body: DownloadCreate) -> dict[str, object]:
+    """Grab a wanted book: the best release found now, or the release chosen from a manual search.
+
+    404 WANTED_NOT_FOUND or NO_RELEASE_FOUND; 409 DOWNLOAD_ALREADY_EXISTS (the book or the torrent is taken)
+    or WANTED_STATE_CONFLICT (ignored or imported); 422 RELEASE_REJECTED with the rejecting reasons.
+    """
+    release = body.release.to_release() if body.release else None
+    download = await acquisition.request_download(_run(context), body.missing_book_id, release)
+    return ok(DownloadRead.model_validate(download))
+
+
+@router.get("/failed", response_model=Envelope[Page[DownloadRead]], responses=error_responses())
+def failed_downloads(session: SessionDep, page: PageDep, sort: SortQuery = None) -> dict[str, object]:
+    """Failed downloads, newest first; each one's ``result`` says why and ``next_retry_at`` when it is retried."""
+    return ok(_page(list_records(session, DOWNLOADS, {"status": DownloadStatus.FAILED}, page, sort)))
+
+
+@router.get("/stats", response_model=Envelope[DownloadStats], responses=error_responses())
+def queue_stats(session: SessionDep) -> dict[str, object]:
+    """Counts by status, sizes, the live queue's speed and bytes left, and the blocklist's size."""
+    return ok(downloads.download_stats(session))
+
+
+@router.post("/search", response_model=Envelope[ReleaseSearchRead], responses=error_responses(404, *SERVICES))
+async def manual_search(context: ContextDep, body: ReleaseSearchRequest) -> dict[str, object]:
+    """Search Prowlarr and MyAnonamouse now: every release ranked, with its score, verdict and reasons."""
+    run = _run(context)
+    if body.missing_book_id is not None:
+        wanted_id = body.missing_book_id
+        wanted = await run.transaction(lambda s: downloads.wanted_book_of(downloads.get_wanted(s, wanted_id)))
+    else:
+        wanted = body.wanted()
+    return ok(ReleaseSearchRead.of(await find_releases(run, wanted)))
+
+
+@router.get("/blocklist", response_model=Envelope[Page[BlocklistRead]], responses=error_responses())
+def list_blocklist(
+    session: SessionDep,
+    page: PageDep,
+    missing_book_id: int | None = None,
+    sort: Annotated[str | None, Query(description="created or id; '-' for descending (default -created).")] = None,
+) -> dict[str, object]:
+    """Releases that are never grabbed again (by info hash, and by title at their indexer)."""
+    result = blocklist.list_entries(session, page, sort, missing_book_id=missing_book_id)
+    items = [BlocklistRead.model_validate(entry) for entry in result.items]
+    return ok(Page(items=items, total=result.total, limit=result.limit, offset=result.offset))
+
+
+@router.delete(
+    "/blocklist/{entry_id}",
+    response_model=Envelope[Deleted],
+    responses=error_responses(404, codes={404: ("BLOCKLIST_NOT_FOUND", "Blocklist entry 3 not found.")}),
+)
+def delete_blocklist_entry(session: SessionDep, entry_id: int) -> dict[str, object]:
+    """Take a release off the blocklist: it may be grabbed again."""
+    blocklist.delete_entry(session, entry_id)
+    return ok(Deleted(id=entry_id))
 
 
 @router.get("/{download_id}", response_model=Envelope[DownloadRead], responses=error_responses(404, codes=NOT_FOUND))
 def get_download(session: SessionDep, download_id: int) -> dict[str, object]:
     """One download with its release, client state and result."""
     return ok(DownloadRead.model_validate(get_record(session, DOWNLOADS, download_id)))
+
+
+@router.put(
+    "/{download_id}",
+    response_model=Envelope[DownloadRead],
+    responses=error_responses(404, 409, codes={**NOT_FOUND, **STATE}),
+)
+def update_download(session: SessionDep, download_id: int, body: DownloadUpdate) -> dict[str, object]:
+    """Change a live download's priority (409 for a finished, failed or cancelled one)."""
+    return ok(DownloadRead.model_validate(downloads.set_priority(session, download_id, body.priority)))
+
+
+@router.delete(
+    "/{download_id}",
+    response_model=Envelope[DownloadRead],
+    responses=error_responses(404, 409, *SERVICES, codes={**NOT_FOUND, **STATE}),
+)
+async def cancel_download(
+    context: ContextDep,
+    download_id: int,
+    delete_files: Annotated[bool, Query(description="Delete the downloaded files too.")] = False,
+) -> dict[str, object]:
+    """Cancel: remove the torrent from qBittorrent; the wanted book is wanted again (this torrent never is)."""
+    download = await download_monitor.cancel_download(_run(context), download_id, delete_files=delete_files)
+    return ok(DownloadRead.model_validate(download))
+
+
+@router.post(
+    "/{download_id}/retry",
+    response_model=Envelope[DownloadRead],
+    responses=error_responses(404, 409, *SERVICES, codes={**NOT_FOUND, **STATE}),
+)
+async def retry_download(context: ContextDep, download_id: int) -> dict[str, object]:
+    """Queue a failed download again with the next-best release (404 NO_RELEASE_FOUND when there is none)."""
+    return ok(DownloadRead.model_validate(await acquisition.retry_download(_run(context), download_id)))
+
+
+@router.post(
+    "/{download_id}/pause",
+    response_model=Envelope[DownloadRead],
+    responses=error_responses(404, 409, *SERVICES, codes={**NOT_FOUND, **STATE}),
+)
+async def pause_download(context: ContextDep, download_id: int) -> dict[str, object]:
+    """Pause the torrent in qBittorrent and the row."""
+    return ok(DownloadRead.model_validate(await download_monitor.pause_download(_run(context), download_id)))
+
+
+@router.post(
+    "/{download_id}/resume",
+    response_model=Envelope[DownloadRead],
+    responses=error_responses(404, 409, *SERVICES, codes={**NOT_FOUND, **STATE}),
+)
+async def resume_download(context: ContextDep, download_id: int) -> dict[str, object]:
+    """Resume a paused download in qBittorrent and the row."""
+    return ok(DownloadRead.model_validate(await download_monitor.resume_download(_run(context), download_id)))
