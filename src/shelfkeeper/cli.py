@@ -195,7 +195,7 @@ def _openapi() -> dict[str, object]:
 
     from shelfkeeper.api.app import create_app
 
-    settings = Settings(data_dir=Path(mkdtemp()), api_key="docs", run_scheduler=False, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(data_dir=Path(mkdtemp()), api_key="docs", run_scheduler=False, _env_file=None)
     return create_app(settings).openapi()
 
 

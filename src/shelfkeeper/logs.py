@@ -60,3 +60,15 @@ def configure_logging(level: str = "INFO", *, json_lines: bool = False, stream: 
     handler._shelfkeeper = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level.upper())
+
+
+def configure_error_reporting(dsn: str | None) -> str | None:
+    """Send unhandled errors to Sentry when a DSN is set; returns a note when it cannot (package missing)."""
+    if not dsn:
+        return None
+    try:
+        import sentry_sdk
+    except ImportError:
+        return "SENTRY_DSN is set but sentry-sdk is not installed: pip install 'shelfkeeper[sentry]'"
+    sentry_sdk.init(dsn=dsn, send_default_pii=False, traces_sample_rate=0.0)
+    return None
