@@ -9,6 +9,7 @@ from shelfkeeper.automation.author_completion import author_completion_task
 from shelfkeeper.automation.cleanup import cleanup_old_tasks
 from shelfkeeper.automation.download_monitor import download_monitor_task
 from shelfkeeper.automation.library_sync import library_sync_task
+from shelfkeeper.automation.mam_crawler import mam_scraping_task
 from shelfkeeper.automation.metadata_refresh import metadata_full_refresh_task, metadata_new_books_task
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.automation.series_completion import series_completion_task
@@ -33,6 +34,13 @@ def default_jobs() -> dict[str, JobSpec]:
             "cleanup_old_tasks",
             "Delete Task and MetadataCorrection rows past the retention period (FailedAttempt rows are kept forever).",
             cleanup_old_tasks,
+        ),
+        JobSpec(
+            "mam_scraping_task",
+            "Search MyAnonamouse politely for the wanted list (oldest search first, within the daily request cap), "
+            "keep each book's ranked candidates, refresh the account's ratio, bonus points and wedges "
+            "(parameter: limit).",
+            mam_scraping_task,
         ),
         JobSpec(
             "library_sync_task",
