@@ -207,7 +207,9 @@ FOLDERS = [
 
 
 @pytest.mark.parametrize(("book", "relative", "read_back"), FOLDERS)
-def test_book_folder_in_audiobookshelf_layout(book: tuple, relative: str, read_back: tuple) -> None:
+def test_book_folder_in_audiobookshelf_layout(
+    book: tuple[str, list[str], str | None, str | None], relative: str, read_back: tuple[str, str | None, str | None]
+) -> None:
     title, authors, series, position = book
     folder = book_folder(title, authors, series, position)
     assert folder.relative_path == relative
