@@ -26,7 +26,7 @@ _now = func.now()
 
 class Timestamps:
     created_at: Mapped[datetime] = mapped_column(server_default=_now, index=True)
-    updated_at: Mapped[datetime] = mapped_column(server_default=_now, onupdate=_now)
+    updated_at: Mapped[datetime] = mapped_column(server_default=_now, onupdate=_now, index=True)
 
 
 class BookAuthor(Base):
@@ -174,7 +174,7 @@ class Download(Timestamps, Base):
     release: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the ranked release with its reasons
     status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
     client_state: Mapped[str | None] = mapped_column(String(40))
-    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    progress: Mapped[float] = mapped_column(Float, default=0.0, index=True)
     eta_seconds: Mapped[int | None] = mapped_column(Integer)
     download_speed: Mapped[int | None] = mapped_column(BigInteger)
     save_path: Mapped[str | None] = mapped_column(String(1000))
@@ -211,7 +211,7 @@ class Task(Base):
     parameters: Mapped[dict[str, Any]] = mapped_column(default=dict)
     started_at: Mapped[datetime | None] = mapped_column(index=True)
     finished_at: Mapped[datetime | None] = mapped_column()
-    duration_seconds: Mapped[float | None] = mapped_column(Float)
+    duration_seconds: Mapped[float | None] = mapped_column(Float, index=True)
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error: Mapped[str | None] = mapped_column(Text)
@@ -242,7 +242,7 @@ class MetadataCorrection(Base):
     old_value: Mapped[Any] = mapped_column(JSONType, nullable=True)
     new_value: Mapped[Any] = mapped_column(JSONType, nullable=True)
     source: Mapped[str] = mapped_column(String(50), index=True)
-    confidence: Mapped[float] = mapped_column(Float)
+    confidence: Mapped[float] = mapped_column(Float, index=True)
     status: Mapped[str] = mapped_column(String(20), index=True)
     reasons: Mapped[list[Any]] = mapped_column(default=list)
     task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id", ondelete="SET NULL"), index=True)

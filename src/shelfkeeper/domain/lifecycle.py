@@ -72,17 +72,25 @@ class FailureKind(enum.StrEnum):
 
 
 ACTIVE_DOWNLOAD_STATES = frozenset(
-    {DownloadStatus.QUEUED, DownloadStatus.DOWNLOADING, DownloadStatus.PAUSED, DownloadStatus.COMPLETED,
-     DownloadStatus.IMPORTING}
+    {
+        DownloadStatus.QUEUED,
+        DownloadStatus.DOWNLOADING,
+        DownloadStatus.PAUSED,
+        DownloadStatus.COMPLETED,
+        DownloadStatus.IMPORTING,
+    }
 )
 
 _WANTED_MOVES: dict[WantedStatus, frozenset[WantedStatus]] = {
-    WantedStatus.WANTED: frozenset({WantedStatus.SEARCHING, WantedStatus.GRABBED, WantedStatus.IGNORED,
-                                    WantedStatus.FAILED, WantedStatus.IMPORTED}),
-    WantedStatus.SEARCHING: frozenset({WantedStatus.WANTED, WantedStatus.GRABBED, WantedStatus.FAILED,
-                                       WantedStatus.IGNORED}),
-    WantedStatus.GRABBED: frozenset({WantedStatus.DOWNLOADED, WantedStatus.WANTED, WantedStatus.FAILED,
-                                     WantedStatus.IGNORED}),
+    WantedStatus.WANTED: frozenset(
+        {WantedStatus.SEARCHING, WantedStatus.GRABBED, WantedStatus.IGNORED, WantedStatus.FAILED, WantedStatus.IMPORTED}
+    ),
+    WantedStatus.SEARCHING: frozenset(
+        {WantedStatus.WANTED, WantedStatus.GRABBED, WantedStatus.FAILED, WantedStatus.IGNORED}
+    ),
+    WantedStatus.GRABBED: frozenset(
+        {WantedStatus.DOWNLOADED, WantedStatus.WANTED, WantedStatus.FAILED, WantedStatus.IGNORED}
+    ),
     WantedStatus.DOWNLOADED: frozenset({WantedStatus.IMPORTED, WantedStatus.FAILED, WantedStatus.WANTED}),
     WantedStatus.IMPORTED: frozenset(),
     WantedStatus.IGNORED: frozenset({WantedStatus.WANTED}),
@@ -90,14 +98,24 @@ _WANTED_MOVES: dict[WantedStatus, frozenset[WantedStatus]] = {
 }
 
 _DOWNLOAD_MOVES: dict[DownloadStatus, frozenset[DownloadStatus]] = {
-    DownloadStatus.QUEUED: frozenset({DownloadStatus.DOWNLOADING, DownloadStatus.PAUSED, DownloadStatus.COMPLETED,
-                                      DownloadStatus.FAILED, DownloadStatus.CANCELLED}),
-    DownloadStatus.DOWNLOADING: frozenset({DownloadStatus.PAUSED, DownloadStatus.COMPLETED, DownloadStatus.FAILED,
-                                           DownloadStatus.CANCELLED}),
-    DownloadStatus.PAUSED: frozenset({DownloadStatus.DOWNLOADING, DownloadStatus.COMPLETED, DownloadStatus.FAILED,
-                                      DownloadStatus.CANCELLED}),
-    DownloadStatus.COMPLETED: frozenset({DownloadStatus.IMPORTING, DownloadStatus.IMPORTED, DownloadStatus.FAILED,
-                                         DownloadStatus.CANCELLED}),
+    DownloadStatus.QUEUED: frozenset(
+        {
+            DownloadStatus.DOWNLOADING,
+            DownloadStatus.PAUSED,
+            DownloadStatus.COMPLETED,
+            DownloadStatus.FAILED,
+            DownloadStatus.CANCELLED,
+        }
+    ),
+    DownloadStatus.DOWNLOADING: frozenset(
+        {DownloadStatus.PAUSED, DownloadStatus.COMPLETED, DownloadStatus.FAILED, DownloadStatus.CANCELLED}
+    ),
+    DownloadStatus.PAUSED: frozenset(
+        {DownloadStatus.DOWNLOADING, DownloadStatus.COMPLETED, DownloadStatus.FAILED, DownloadStatus.CANCELLED}
+    ),
+    DownloadStatus.COMPLETED: frozenset(
+        {DownloadStatus.IMPORTING, DownloadStatus.IMPORTED, DownloadStatus.FAILED, DownloadStatus.CANCELLED}
+    ),
     DownloadStatus.IMPORTING: frozenset({DownloadStatus.IMPORTED, DownloadStatus.FAILED, DownloadStatus.COMPLETED}),
     DownloadStatus.IMPORTED: frozenset(),
     DownloadStatus.FAILED: frozenset({DownloadStatus.QUEUED}),
