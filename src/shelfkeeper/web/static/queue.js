@@ -1,0 +1,219 @@
+// Queue: downloads with their progress and state, why each release was picked, and pause/resume/cancel/retry.
+
+import { api } from "./api.js";
+import { h, fill } from "./dom.js";
+import { EMPTY, bytes, hoursMinutes, label, speed } from "./format.js";
+import {
+  actionButton,
+  badge,
+  dataTable,
+  disclosure,
+  errorNotice,
+  filterBar,
+  liveRegion,
+  loader,
+  pager,
+  progressBar,
+  selectField,
+  statCards,
+  timeAgo,
+  viewHeader,
+} from "./widgets.js";
+
+const STATUSES = ["queued", "downloading", "paused", "completed", "importing", "imported", "failed", "cancelled"];
+const LIVE = ["queued", "downloading", "paused", "completed", "importing"];
+const REFRESH_SECONDS = 5;
+
+function readState(params) {
+  return {
+    status: params.get("status") || "",
+    sort: params.get("sort") || "-created",
+    limit: Number(params.get("limit")) || 25,
+    offset: Number(params.get("offset")) || 0,
+  };
+}
+
+/** Why this release was chosen: the ranking's sentences (or its named reasons). */
+function releaseReasons(download) {
+  const release = download.release || {};
+  const lines = Array.isArray(release.summary) && release.summary.length
+    ? release.summary
+    : (release.reasons || []).map((reason) => (typeof reason === "string" ? reason : reason.text || reason.code));
+  if (!lines.length) return null;
+  const title = release.score !== undefined ? `Why this release (score ${release.score})` : "Why this release";
+  return disclosure(title, h("ul", { class: "reasons" }, lines.map((line) => h("li", { text: line }))));
+}
+
+function releaseCell(download) {
+  const facts = [download.indexer, bytes(download.size_bytes), download.format].filter((fact) => fact && fact !== EMPTY);
+  return [
+    h("strong", { class: "break", text: download.release_title }),
+    h("span", { class: "block small", text: facts.join(" · ") }),
+    download.flags.length ? h("span", { class: "block small", text: download.flags.join(", ") }) : null,
+    releaseReasons(download),
+  ];
+}
+
+function progressCell(download) {
+  const extra = [];
+  if (download.status === "downloading") {
+    if (download.eta_seconds) extra.push(`${hoursMinutes(download.eta_seconds)} left`);
+    if (download.download_speed) extra.push(speed(download.download_speed));
+  }
+  return [
+    progressBar(download.progress, `${download.release_title} progress`),
+    extra.length ? h("span", { class: "block small", text: extra.join(" · ") }) : null,
+  ];
+}
+
+function stateCell(download) {
+  return [
+    badge(download.status),
+    download.client_state ? h("span", { class: "block small", text: `qBittorrent: ${download.client_state}` }) : null,
+    download.retry_count ? h("span", { class: "block small", text: `Retried ${download.retry_count}×` }) : null,
+    download.next_retry_at ? h("span", { class: "block small" }, "Next try ", timeAgo(download.next_retry_at)) : null,
+  ];
+}
+
+function resultCell(download) {
+  return [
+    download.result ? h("p", { class: "why", text: download.result }) : h("span", { class: "muted", text: EMPTY }),
+    h("span", { class: "block small" }, "Added ", timeAgo(download.created_at)),
+  ];
+}
+
+function actionsCell(download, act) {
+  const live = ["queued", "downloading", "paused", "completed"].includes(download.status);
+  const buttons = [
+    ["queued", "downloading"].includes(download.status) ? act("Pause", download, "pause") : null,
+    download.status === "paused" ? act("Resume", download, "resume") : null,
+    download.status === "failed" ? act("Retry", download, "retry", "primary") : null,
+    live ? act("Cancel", download, "cancel", "danger") : null,
+  ].filter(Boolean);
+  return buttons.length ? h("div", { class: "row-actions" }, buttons) : null;
+}
+
+function blocklistSection(page, { onRemove, onOffset }) {
+  const columns = [
+    { label: "Release", class: "col-title", cell: (entry) => [h("strong", { class: "break", text: entry.release_title }), h("span", { class: "block small", text: entry.indexer })] },
+    { label: "Why", cell: (entry) => h("p", { class: "why", text: entry.reason }) },
+    { label: "When", cell: (entry) => timeAgo(entry.created_at) },
+    { label: "Actions", class: "col-actions", cell: (entry, row) => actionButton("Remove", () => onRemove(entry), { onError: (error) => row.showError(error) }) },
+  ];
+  return [
+    dataTable({ caption: "Blocklist", columns, rows: page.items, empty: "Nothing is blocklisted." }),
+    page.total > page.limit ? pager(page, { noun: "entries", onOffset }) : null,
+  ];
+}
+
+export function render(root, { params, setParams, notify }) {
+  const state = readState(params);
+  let blockOffset = 0;
+  const stats = h("div", { class: "stats" });
+  const feedback = h("div", { class: "feedback" });
+  const results = liveRegion();
+  const blocklist = liveRegion();
+  const autoRefresh = h("input", { type: "checkbox", checked: true });
+  const update = (change) => {
+    Object.assign(state, change);
+    if (!("offset" in change)) state.offset = 0;
+    setParams(state);
+    load();
+  };
+  const act = (text, download, verb, tone = "") =>
+    actionButton(
+      text,
+      async () => {
+        if (verb === "cancel" && !window.confirm(`Cancel “${download.release_title}”? The torrent is removed from qBittorrent and the book is wanted again.`)) return;
+        fill(feedback);
+        if (verb === "cancel") await api.delete(`/api/downloads/${download.id}`);
+        else await api.post(`/api/downloads/${download.id}/${verb}`);
+        notify(`${text}: “${download.release_title}”.`);
+        refresh();
+      },
+      { tone, onError: (error) => fill(feedback, errorNotice(error, `${text} “${download.release_title}”`)) },
+    );
+  const columns = [
+    { label: "Release", class: "col-title", cell: releaseCell },
+    { label: "State", cell: stateCell },
+    { label: "Progress", class: "col-progress", cell: progressCell },
+    { label: "Result", class: "col-why", cell: resultCell },
+    { label: "Actions", class: "col-actions", cell: (download) => actionsCell(download, act) },
+  ];
+  let live = false;
+  const load = loader(
+    results,
+    () => api.get("/api/downloads", state),
+    (page) => {
+      live = page.items.some((download) => LIVE.includes(download.status));
+      return [
+        dataTable({ caption: "Downloads", columns, rows: page.items, empty: "No downloads match this filter." }),
+        pager(page, { noun: "downloads", onOffset: (offset) => update({ offset }), onLimit: (limit) => update({ limit }) }),
+      ];
+    },
+  );
+  const loadStats = loader(
+    stats,
+    () => api.get("/api/downloads/stats"),
+    (figures) => [
+      statCards([
+        ["Active", figures.active],
+        ["Speed", speed(figures.download_speed)],
+        ["Left to fetch", bytes(figures.remaining_bytes)],
+        ["All downloads", figures.total],
+        ["Blocklisted", figures.blocklisted],
+      ]),
+      h("ul", { class: "chips" }, Object.entries(figures.by_status).map(([status, count]) => h("li", {}, `${label(status)}: ${count}`))),
+    ],
+  );
+  const loadBlocklist = loader(
+    blocklist,
+    () => api.get("/api/downloads/blocklist", { limit: 25, offset: blockOffset }),
+    (page) =>
+      blocklistSection(page, {
+        onRemove: async (entry) => {
+          await api.delete(`/api/downloads/blocklist/${entry.id}`);
+          notify(`“${entry.release_title}” may be grabbed again.`);
+          loadBlocklist({ quiet: true });
+        },
+        onOffset: (offset) => {
+          blockOffset = offset;
+          loadBlocklist();
+        },
+      }),
+  );
+  const refresh = () => {
+    load({ quiet: true });
+    loadStats({ quiet: true });
+  };
+  root.append(
+    viewHeader("Queue", "Downloads in qBittorrent and their history: progress, state, and why each release was chosen."),
+    stats,
+    filterBar(
+      selectField({ label: "Status", name: "status", value: state.status, options: [["", "Any"], ...STATUSES.map((s) => [s, label(s)])], onChange: (status) => update({ status }) }),
+      selectField({
+        label: "Sort",
+        name: "sort",
+        value: state.sort,
+        options: [["-created", "Newest first"], ["-priority", "Priority"], ["-progress", "Progress"], ["-updated", "Recently changed"]],
+        onChange: (sort) => update({ sort }),
+      }),
+      h("label", { class: "field field-check" }, autoRefresh, h("span", { text: `Refresh every ${REFRESH_SECONDS} s` })),
+    ),
+    feedback,
+    results,
+    h("h2", { text: "Blocklist" }),
+    h("p", { class: "intro", text: "Releases that are never grabbed again, and why." }),
+    blocklist,
+  );
+  load();
+  loadStats();
+  loadBlocklist();
+  const timer = setInterval(() => {
+    // Only while something moves and someone looks; an open "why" stays open because rows are not re-rendered
+    // while the pointer or focus is inside the table.
+    const busy = results.matches(":hover") || results.contains(document.activeElement) || results.querySelector("details[open]");
+    if (autoRefresh.checked && live && !document.hidden && !busy) refresh();
+  }, REFRESH_SECONDS * 1000);
+  return () => clearInterval(timer);
+}

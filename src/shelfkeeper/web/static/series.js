@@ -1,0 +1,166 @@
+// Series: owned against known positions for every series, the missing ones, and "complete now".
+
+import { api } from "./api.js";
+import { h, fill } from "./dom.js";
+import { label, percent, positionRanges } from "./format.js";
+import { actionButton, badge, errorNotice, filterBar, liveRegion, loader, notice, pager, progressBar, searchField, selectField, viewHeader } from "./widgets.js";
+
+function readState(params) {
+  return {
+    q: params.get("q") || "",
+    complete: params.get("complete") || "",
+    monitored: params.get("monitored") || "",
+    limit: Number(params.get("limit")) || 25,
+    offset: Number(params.get("offset")) || 0,
+  };
+}
+
+function positionChips(positions, tone) {
+  if (!positions.length) return h("span", { class: "muted", text: "none" });
+  return h("ul", { class: `chips chips-${tone}` }, positionRanges(positions).map((range) => h("li", { text: range })));
+}
+
+function completionText(entry) {
+  if (entry.completion === null || entry.completion === undefined) return "Known positions not found yet";
+  const known = entry.known_total ?? entry.known_positions.length;
+  return `${entry.owned_count} of ${known} owned (${percent(entry.completion)})`;
+}
+
+/** What a gap search found: the wanted books with their reasons, what was skipped, which providers failed. */
+function foundReport(found) {
+  const counts = found.counts || {};
+  const created = counts.wanted_created ?? 0;
+  const parts = [
+    h("p", {}, h("strong", { text: `${found.missing.length} missing book${found.missing.length === 1 ? "" : "s"} on the wanted list` }), ` (${created} new).`),
+  ];
+  if (found.missing.length) {
+    parts.push(
+      h(
+        "ul",
+        { class: "found-list" },
+        found.missing.map((book) =>
+          h(
+            "li",
+            {},
+            h("strong", { text: book.series_position ? `#${book.series_position} ${book.title}` : book.title }),
+            book.explanation ? h("span", { class: "why", text: ` — ${book.explanation}` }) : null,
+          ),
+        ),
+      ),
+    );
+  }
+  for (const failure of found.provider_failures) {
+    parts.push(errorNotice({ message: `${label(failure.provider)} failed for ${failure.subject}: ${failure.message}`, code: failure.error_code }));
+  }
+  if (found.excluded && found.excluded.length) {
+    parts.push(
+      h(
+        "details",
+        {},
+        h("summary", { text: `${found.excluded.length} left out, and why` }),
+        h("ul", {}, found.excluded.map((item) => h("li", { text: `${item.title}: ${item.reason} (${item.detail})` }))),
+      ),
+    );
+  }
+  return h("div", { class: "found-report" }, parts);
+}
+
+function seriesCard(entry, { notify }) {
+  const feedback = h("div", { class: "card-feedback", "aria-live": "polite" });
+  const card = h("article", { class: "card series-card", dataset: { id: entry.id } });
+  const complete = actionButton(
+    "Complete now",
+    async () => {
+      fill(feedback, h("p", { class: "loading", text: "Searching the providers for this series' gaps…" }));
+      const found = await api.post(`/api/series/${entry.id}/complete`);
+      fill(feedback, foundReport(found));
+      notify(`Checked ${entry.name}: ${found.missing.length} missing.`);
+    },
+    { tone: "primary", onError: (error) => fill(feedback, errorNotice(error, `Complete ${entry.name}`)) },
+  );
+  const monitorAction = entry.monitored ? "unmonitor" : "monitor";
+  const monitor = actionButton(
+    entry.monitored ? "Stop monitoring" : "Monitor",
+    async () => {
+      const updated = await api.post(`/api/series/${entry.id}/${monitorAction}`);
+      card.replaceWith(seriesCard({ ...entry, monitored: updated.monitored }, { notify }));
+      notify(updated.monitored ? `Monitoring ${entry.name}.` : `Stopped monitoring ${entry.name}.`);
+    },
+    { onError: (error) => fill(feedback, errorNotice(error)) },
+  );
+  fill(
+    card,
+    h(
+      "header",
+      { class: "card-header" },
+      h("h2", { text: entry.name }),
+      entry.monitored ? badge("scheduled", "Monitored") : badge("paused", "Not monitored"),
+    ),
+    h("p", { class: "completion" }, progressBar(entry.completion ?? 0, `${entry.name} completion`), h("span", { text: completionText(entry) })),
+    h(
+      "dl",
+      { class: "positions" },
+      h("dt", { text: "Owned" }),
+      h("dd", {}, positionChips(entry.owned_positions, "owned")),
+      h("dt", { text: "Known" }),
+      h("dd", {}, positionChips(entry.known_positions, "known")),
+      h("dt", { text: "Missing" }),
+      h("dd", {}, positionChips(entry.missing_positions, "missing")),
+    ),
+    h(
+      "div",
+      { class: "card-actions" },
+      complete,
+      monitor,
+      h("a", { class: "button button-link", href: `#/wanted?series_id=${entry.id}`, text: "Wanted books of this series" }),
+    ),
+    feedback,
+  );
+  return card;
+}
+
+export function render(root, { params, setParams, notify }) {
+  const state = readState(params);
+  const totals = h("p", { class: "summary", text: " " });
+  const results = liveRegion();
+  const update = (change) => {
+    Object.assign(state, change);
+    if (!("offset" in change)) state.offset = 0;
+    setParams(state);
+    load();
+  };
+  root.append(
+    viewHeader("Series", "How complete each series is: the positions you own, the ones the providers know, the gaps."),
+    totals,
+    filterBar(
+      searchField({ label: "Search", value: state.q, placeholder: "Series name", onSearch: (q) => update({ q }) }),
+      selectField({
+        label: "Completion",
+        name: "complete",
+        value: state.complete,
+        options: [["", "Any"], ["false", "Incomplete"], ["true", "Complete"]],
+        onChange: (complete) => update({ complete }),
+      }),
+      selectField({
+        label: "Monitored",
+        name: "monitored",
+        value: state.monitored,
+        options: [["", "Any"], ["true", "Monitored"], ["false", "Not monitored"]],
+        onChange: (monitored) => update({ monitored }),
+      }),
+    ),
+    results,
+  );
+  const load = loader(
+    results,
+    () => api.get("/api/series/completion-summary", state),
+    (summary) => {
+      totals.textContent = `${summary.complete_series} complete of ${summary.series_with_known_positions} series with known positions (${summary.total} shown by these filters).`;
+      return [
+        summary.items.length ? h("div", { class: "cards" }, summary.items.map((entry) => seriesCard(entry, { notify }))) : notice("No series match these filters."),
+        pager(summary, { noun: "series", onOffset: (offset) => update({ offset }), onLimit: (limit) => update({ limit }) }),
+      ];
+    },
+  );
+  load();
+}

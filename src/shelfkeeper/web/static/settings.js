@@ -1,0 +1,112 @@
+// Settings: the system's state, each outside service with a Test button, and the configuration (read-only).
+
+import { api, apiKey } from "./api.js";
+import { h, fill } from "./dom.js";
+import { EMPTY, elapsed, label, plainValue } from "./format.js";
+import { actionButton, badge, dataTable, errorNotice, keyValues, liveRegion, loader, notice, timeAgo, viewHeader } from "./widgets.js";
+
+function yesNo(value, yes, no, unknown = "Not checked") {
+  if (value === true) return badge("yes", yes);
+  if (value === false) return badge("no", no);
+  return badge("unknown", unknown);
+}
+
+function systemPanel(status) {
+  const database = status.database || {};
+  const scheduler = status.scheduler || {};
+  const revision = database.revision === database.head ? database.revision : `${database.revision} (newest is ${database.head}: run shelfkeeper db upgrade)`;
+  return [
+    keyValues([
+      ["Version", status.version],
+      ["Python", status.python],
+      ["Up for", elapsed(status.uptime_seconds)],
+      ["Database", `${database.backend} · ${database.reachable ? "reachable" : `unreachable: ${database.error}`}`],
+      ["Database address", database.url],
+      ["Schema revision", revision || EMPTY],
+      ["Scheduler", scheduler.is_leader ? "runs in this process" : scheduler.leader ? `runs in ${scheduler.leader}` : "not running here"],
+    ]),
+    status.configuration_notes && status.configuration_notes.length
+      ? h("div", { class: "notice notice-warn" }, h("p", { text: "Configuration notes:" }), h("ul", {}, status.configuration_notes.map((text) => h("li", { text }))))
+      : null,
+  ];
+}
+
+function integrationColumns(notify) {
+  return [
+    { label: "Service", cell: (service) => h("strong", { text: label(service.name) }) },
+    { label: "Configured", cell: (service) => (service.configured ? badge("yes", "Configured") : badge("no", "Not configured")) },
+    { label: "Reachable", cell: (service) => (service.configured ? yesNo(service.checked ? service.reachable : null, "Reachable", "Unreachable") : h("span", { class: "muted", text: EMPTY })) },
+    { label: "Credentials", cell: (service) => (service.auth_ok === null ? h("span", { class: "muted", text: EMPTY }) : yesNo(service.auth_ok, "Accepted", "Refused")) },
+    { label: "Version", cell: (service) => service.version || EMPTY },
+    { label: "Checked", cell: (service) => (service.checked_at ? timeAgo(service.checked_at) : h("span", { class: "muted", text: "Never" })) },
+    {
+      label: "Last error",
+      class: "col-why",
+      cell: (service) =>
+        service.last_error
+          ? [h("p", { class: "why error-text", text: service.last_error }), service.last_error_code ? h("code", { class: "small", text: service.last_error_code }) : null, service.last_error_at ? h("span", { class: "block small" }, timeAgo(service.last_error_at)) : null]
+          : h("span", { class: "muted", text: EMPTY }),
+    },
+    { label: "Budget today", cell: (service) => (service.budget_limit ? `${service.budget_left} of ${service.budget_limit} left` : EMPTY) },
+    {
+      label: "Actions",
+      class: "col-actions",
+      cell: (service, row) =>
+        actionButton(
+          "Test",
+          async () => {
+            const checked = await api.post(`/api/system/integrations/${service.name}/test`);
+            row.replace(checked);
+            notify(`${label(service.name)}: ${checked.reachable ? "reachable" : "not reachable"}${checked.auth_ok === false ? ", credentials refused" : ""}.`, checked.reachable ? "good" : "warn");
+          },
+          { onError: (error) => row.showError(error), title: `Test ${label(service.name)} now` },
+        ),
+    },
+  ];
+}
+
+function configurationList(config) {
+  const entries = Object.entries(config).sort(([a], [b]) => a.localeCompare(b));
+  return h(
+    "dl",
+    { class: "key-values config" },
+    entries.map(([name, value]) => [h("dt", {}, h("code", { text: name })), h("dd", { text: plainValue(value) })]),
+  );
+}
+
+export function render(root, { notify }) {
+  const system = liveRegion();
+  const services = liveRegion();
+  const config = liveRegion();
+  const columns = integrationColumns(notify);
+  const renderServices = (list) => dataTable({ caption: "Integrations", columns, rows: list.map((s) => ({ ...s, id: s.name })) });
+  const loadServices = loader(services, () => api.get("/api/system/integrations"), renderServices);
+  const testAll = actionButton(
+    "Test all",
+    async () => {
+      const list = await api.get("/api/system/integrations", { check: true });
+      fill(services, renderServices(list));
+      notify(`Tested ${list.filter((s) => s.configured).length} configured services.`);
+    },
+    { onError: (error) => fill(services, errorNotice(error, "Test all")) },
+  );
+  const forget = h("button", { type: "button", class: "button", text: "Forget the key in this browser" });
+  forget.addEventListener("click", () => document.getElementById("forget-key").click());
+  root.append(
+    viewHeader("Settings", "The system's state, the outside services Shelfkeeper talks to, and the configuration in force."),
+    h("h2", { text: "System" }),
+    system,
+    h("div", { class: "section-header" }, h("h2", { text: "Integrations" }), testAll),
+    h("p", { class: "intro", text: "Test asks the service now; the table otherwise shows the last result Shelfkeeper saw." }),
+    services,
+    h("h2", { text: "Configuration" }),
+    notice("Read-only. Secrets show as ********. Change settings in the environment or the .env file, then restart Shelfkeeper."),
+    config,
+    h("h2", { text: "API key" }),
+    h("p", { text: `This browser keeps the key${apiKey.get() ? "" : " (none yet)"}; the server keeps it in its data directory or API_KEY.` }),
+    forget,
+  );
+  loader(system, () => api.get("/api/system/status"), systemPanel)();
+  loadServices();
+  loader(config, () => api.get("/api/system/config"), configurationList)();
+}

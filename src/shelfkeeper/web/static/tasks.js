@@ -1,0 +1,115 @@
+// Tasks: the scheduled jobs with their schedules, next and last runs; run one now, pause, resume, reschedule.
+
+import { api } from "./api.js";
+import { h, fill } from "./dom.js";
+import { EMPTY, elapsed, label } from "./format.js";
+import { actionButton, badge, dataTable, errorNotice, liveRegion, loader, timeAgo, viewHeader } from "./widgets.js";
+
+const REFRESH_SECONDS = 3;
+const RUN_KINDS = { schedule: "Scheduled run", manual: "Run by hand", retry: "Retry of a failed run" };
+
+function schedulerLine(status) {
+  if (status.is_leader) return `The scheduler runs in this process (${status.this_process}); times are in ${status.timezone}.`;
+  if (status.leader) return `The scheduler runs in another process (${status.leader}); times are in ${status.timezone}.`;
+  return "No process runs the scheduler now (RUN_SCHEDULER is off, or it is starting): jobs run only when triggered here.";
+}
+
+function jobCell(job) {
+  return [h("code", { class: "job-name", text: job.name }), h("p", { class: "small", text: job.description })];
+}
+
+function scheduleCell(job) {
+  return [
+    h("code", { text: job.schedule }),
+    job.overridden ? h("span", { class: "block small", text: `Changed here; default ${job.default_schedule}` }) : null,
+    job.enabled ? badge("scheduled", "Scheduled") : badge("paused", "Paused"),
+  ];
+}
+
+function nextCell(job) {
+  if (!job.enabled) return h("span", { class: "muted", text: "Paused" });
+  return job.next_run_at ? timeAgo(job.next_run_at) : h("span", { class: "muted", text: EMPTY });
+}
+
+function lastCell(job) {
+  if (job.running) return [badge("running"), h("a", { class: "block small", href: `#/history?name=${job.name}`, text: `Run #${job.running_task_id}` })];
+  const run = job.last_run;
+  if (!run) return h("span", { class: "muted", text: "Never ran" });
+  return [
+    badge(run.status),
+    h("span", { class: "block small" }, RUN_KINDS[run.trigger] || label(run.trigger), ", ", timeAgo(run.finished_at || run.started_at), `, took ${elapsed(run.duration_seconds)}`),
+    run.error ? h("p", { class: "why error-text", text: run.error }) : null,
+    h("a", { class: "block small", href: `#/history?name=${job.name}`, text: "History" }),
+  ];
+}
+
+/** Change the cron schedule, or go back to the default. */
+function scheduleEditor(job, row) {
+  const input = h("input", { type: "text", name: "schedule", value: job.schedule, "aria-label": `Schedule of ${job.name} (cron)`, spellcheck: "false", class: "cron" });
+  const save = actionButton("Save", async () => row.replace(await api.put(`/api/scheduler/jobs/${job.name}`, { schedule: input.value.trim() })), {
+    onError: (error) => row.showError(error),
+  });
+  const reset = job.overridden
+    ? actionButton("Back to default", async () => row.replace(await api.put(`/api/scheduler/jobs/${job.name}`, { reset_schedule: true })), {
+        onError: (error) => row.showError(error),
+      })
+    : null;
+  return h(
+    "details",
+    { class: "schedule-editor" },
+    h("summary", { text: "Change schedule" }),
+    h("p", { class: "small", text: "Five cron fields: minute hour day-of-month month day-of-week, e.g. 30 2 * * *." }),
+    h("div", { class: "inline-form" }, input, save, reset),
+  );
+}
+
+export function render(root, { notify }) {
+  const status = h("p", { class: "summary", text: " " });
+  const results = liveRegion();
+  let running = false;
+  const actionsCell = (job, row) => {
+    const onError = (error) => row.showError(error);
+    const trigger = actionButton(
+      "Run now",
+      async () => {
+        const answer = await api.post(`/api/scheduler/trigger/${job.name}`);
+        notify(`Started ${answer.name} (run #${answer.task_id}); follow it in History.`);
+        row.replace(await api.get(`/api/scheduler/jobs/${job.name}`));
+        running = true;
+      },
+      { tone: "primary", onError },
+    );
+    const toggle = job.enabled
+      ? actionButton("Pause", async () => row.replace(await api.post(`/api/scheduler/jobs/${job.name}/pause`)), { onError })
+      : actionButton("Resume", async () => row.replace(await api.post(`/api/scheduler/jobs/${job.name}/resume`)), { onError });
+    return [h("div", { class: "row-actions" }, trigger, toggle), scheduleEditor(job, row)];
+  };
+  const columns = [
+    { label: "Job", class: "col-title", cell: jobCell },
+    { label: "Schedule", cell: scheduleCell },
+    { label: "Next run", cell: nextCell },
+    { label: "Last run", class: "col-why", cell: lastCell },
+    { label: "Actions", class: "col-actions", cell: actionsCell },
+  ];
+  const load = loader(
+    results,
+    () => api.get("/api/scheduler/jobs"),
+    (jobs) => {
+      running = jobs.some((job) => job.running);
+      return dataTable({ caption: "Jobs", columns, rows: jobs, empty: "No jobs are registered." });
+    },
+  );
+  root.append(viewHeader("Tasks", "The jobs that keep the library complete and correct, and when they run."), status, results);
+  api
+    .get("/api/scheduler/status")
+    .then((answer) => {
+      status.textContent = schedulerLine(answer);
+    })
+    .catch((error) => fill(status, errorNotice(error, "Scheduler status")));
+  load();
+  const timer = setInterval(() => {
+    const busy = results.contains(document.activeElement) || results.querySelector("details[open]");
+    if (running && !document.hidden && !busy) load({ quiet: true });
+  }, REFRESH_SECONDS * 1000);
+  return () => clearInterval(timer);
+}
