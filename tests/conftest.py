@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, Integer, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -59,14 +59,21 @@ def migrated_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.Tem
 
 
 def _wipe(engine: Engine) -> None:
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    """Empty every table and restart the ids (DELETE + setval: far faster than TRUNCATE on small tables)."""
+    tables = list(reversed(Base.metadata.sorted_tables))
     with engine.begin() as connection:
+        for table in tables:
+            connection.execute(text(f'DELETE FROM "{table.name}"'))
+        if _has_table(connection, "apscheduler_jobs"):  # APScheduler's own table, made when a scheduler ran
+            connection.execute(text("DELETE FROM apscheduler_jobs"))
         if engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{t}"' for t in tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
             for table in tables:
-                connection.execute(text(f'DELETE FROM "{table}"'))
+                if "id" in table.c and table.c.id.primary_key and isinstance(table.c.id.type, Integer):
+                    connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), 1, false)"))
+
+
+def _has_table(connection: Connection, name: str) -> bool:
+    return inspect(connection).has_table(name)
 
 
 @pytest.fixture
@@ -90,8 +97,7 @@ def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", api_key=TEST_API_KEY, run_scheduler=False,
-                    _env_file=None)  # type: ignore[call-arg]
+    return Settings(data_dir=tmp_path / "data", api_key=TEST_API_KEY, run_scheduler=False, _env_file=None)  # type: ignore[call-arg]
 
 
 @pytest.fixture

@@ -90,8 +90,7 @@ def job_views(
             select(Task.name, func.max(Task.id))
             .where(Task.status.in_([TaskStatus.SUCCESS, TaskStatus.FAILED, TaskStatus.RUNNING]))
             .group_by(Task.name)
-        )
-        .all()
+        ).all()
     )
     last = {t.name: t for t in session.scalars(select(Task).where(Task.id.in_(list(last_ids.values()))))}
     locks = {
