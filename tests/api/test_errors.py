@@ -135,7 +135,8 @@ def test_an_unreachable_database_is_reported_not_fatal(tmp_path):
     context = _context(tmp_path, engine)
     with TestClient(create_app(context=context), raise_server_exceptions=False) as client:
         health = client.get("/health")
-        assert health.status_code == 200
+        assert health.status_code == 503
+        assert health.json()["success"] is False and health.json()["error_code"] == "DATABASE_UNAVAILABLE"
         data = health.json()["data"]
         assert data["status"] == "degraded" and data["database"]["reachable"] is False
         assert data["database"]["error"] == "OperationalError"

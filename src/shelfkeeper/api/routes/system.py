@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 from shelfkeeper.api.deps import ContextDep, PageDep, RunnerDep, SessionDep
 from shelfkeeper.api.envelope import Envelope, Page, error_responses, ok
@@ -44,9 +44,18 @@ NOT_FOUND = {404: ("FAILED_ATTEMPT_NOT_FOUND", "Failed attempt 42 not found.")}
         }
     },
 )
-def health(context: ContextDep) -> dict[str, object]:
-    """Public: is the service up and its database reachable. Needs no API key."""
-    return ok(system.health(context))
+def health(context: ContextDep) -> Any:
+    """Public: is the service up and its database reachable (503 when it is not, for container checks)."""
+    report = system.health(context)
+    if not report["database"]["reachable"]:
+        body = {
+            **ok(report),
+            "success": False,
+            "error": "The database cannot be reached.",
+            "error_code": "DATABASE_UNAVAILABLE",
+        }
+        return JSONResponse(body, status_code=503)
+    return ok(report)
 
 
 @metrics_router.get(
