@@ -75,11 +75,42 @@ const FAILURE_COLUMNS = [
   },
 ];
 
+/** Fill the job filter with the registered jobs (the list works without them: the runs table shows any error). */
+function addJobNames(field, chosen) {
+  api
+    .get("/api/scheduler/jobs")
+    .then((jobs) => {
+      const select = field.querySelector("select");
+      for (const job of jobs) if (job.name !== chosen) select.append(h("option", { value: job.name, text: job.name }));
+    })
+    .catch(() => {});
+}
+
+function runFilters(state, update) {
+  const jobs = selectField({ label: "Job", name: "name", value: state.name, options: [["", "Any"]], onChange: (name) => update({ name }) });
+  addJobNames(jobs, state.name);
+  return filterBar(
+    jobs,
+    selectField({ label: "Status", name: "status", value: state.status, options: [["", "Any"], ...TASK_STATUSES.map((s) => [s, label(s)])], onChange: (status) => update({ status }) }),
+    selectField({ label: "Trigger", name: "trigger", value: state.trigger, options: [["", "Any"], ...TRIGGERS.map((t) => [t, label(t)])], onChange: (trigger) => update({ trigger }) }),
+  );
+}
+
+function failuresLoader(region, state, update) {
+  return loader(
+    region,
+    () => api.get("/api/system/failed-attempts", { kind: state.kind, limit: 25, offset: state.failed_offset }),
+    (page) => [
+      dataTable({ caption: "Failed attempts", columns: FAILURE_COLUMNS, rows: page.items, empty: "Nothing has failed." }),
+      pager(page, { noun: "failures", onOffset: (failed_offset) => update({ failed_offset }) }),
+    ],
+  );
+}
+
 export function render(root, { params, setParams }) {
   const state = readState(params);
   const runs = liveRegion();
   const failures = liveRegion();
-  const jobNames = selectField({ label: "Job", name: "name", value: state.name, options: [["", "Any"]], onChange: (name) => update({ name }) });
   let running = false;
   const update = (change) => {
     Object.assign(state, change);
@@ -100,21 +131,10 @@ export function render(root, { params, setParams }) {
       ];
     },
   );
-  const loadFailures = loader(
-    failures,
-    () => api.get("/api/system/failed-attempts", { kind: state.kind, limit: 25, offset: state.failed_offset }),
-    (page) => [
-      dataTable({ caption: "Failed attempts", columns: FAILURE_COLUMNS, rows: page.items, empty: "Nothing has failed." }),
-      pager(page, { noun: "failures", onOffset: (failed_offset) => update({ failed_offset }) }),
-    ],
-  );
+  const loadFailures = failuresLoader(failures, state, update);
   root.append(
     viewHeader("History", "What each job did and when: its counts, and its error when it failed."),
-    filterBar(
-      jobNames,
-      selectField({ label: "Status", name: "status", value: state.status, options: [["", "Any"], ...TASK_STATUSES.map((s) => [s, label(s)])], onChange: (status) => update({ status }) }),
-      selectField({ label: "Trigger", name: "trigger", value: state.trigger, options: [["", "Any"], ...TRIGGERS.map((t) => [t, label(t)])], onChange: (trigger) => update({ trigger }) }),
-    ),
+    runFilters(state, update),
     runs,
     h("h2", { text: "Failed attempts" }),
     h("p", { class: "intro", text: "Every failure of a download, import, search, sync or metadata check, with its evidence. Kept forever." }),
@@ -123,13 +143,6 @@ export function render(root, { params, setParams }) {
     ),
     failures,
   );
-  api
-    .get("/api/scheduler/jobs")
-    .then((jobs) => {
-      const select = jobNames.querySelector("select");
-      for (const job of jobs) if (job.name !== state.name) select.append(h("option", { value: job.name, text: job.name }));
-    })
-    .catch(() => {}); // the list still works without the job names; the runs table shows any error
   loadRuns();
   loadFailures();
   const timer = setInterval(() => {

@@ -66,6 +66,42 @@ function summary(stats) {
   return `${stats.in_library.toLocaleString()} books in the library · ${hours} hours · ${stats.with_asin.toLocaleString()} with an ASIN · ${stats.authors.toLocaleString()} authors · ${stats.series.toLocaleString()} series`;
 }
 
+/** The library's totals in one line, and its languages (with their counts) into the language filter. */
+function showTotals(statsLine, languages, chosen) {
+  api
+    .get("/api/books/stats")
+    .then((stats) => {
+      statsLine.textContent = summary(stats);
+      const select = languages.querySelector("select");
+      for (const [language, count] of Object.entries(stats.by_language)) {
+        if (language !== chosen) select.append(h("option", { value: language, text: `${language} (${count})` }));
+      }
+    })
+    .catch((error) => fill(statsLine, errorNotice(error, "Library totals")));
+}
+
+function libraryFilters(state, update, languages) {
+  return filterBar(
+    searchField({ label: "Search", value: state.q, placeholder: "Title, author, narrator, series", onSearch: (q) => update({ q }) }),
+    languages,
+    selectField({
+      label: "ASIN",
+      name: "has_asin",
+      value: state.has_asin,
+      options: [["", "Any"], ["true", "Has an ASIN"], ["false", "No ASIN"]],
+      onChange: (has_asin) => update({ has_asin }),
+    }),
+    selectField({
+      label: "Metadata",
+      name: "metadata_status",
+      value: state.metadata_status,
+      options: [["", "Any"], ...METADATA_STATUSES.map((status) => [status, label(status)])],
+      onChange: (metadata_status) => update({ metadata_status }),
+    }),
+    selectField({ label: "Sort", name: "sort", value: state.sort, options: SORTS, onChange: (sort) => update({ sort }) }),
+  );
+}
+
 export function render(root, { params, setParams }) {
   const state = readState(params);
   const statsLine = h("p", { class: "summary", text: " " });
@@ -77,30 +113,7 @@ export function render(root, { params, setParams }) {
     load();
   };
   const languages = selectField({ label: "Language", name: "language", value: state.language, options: [["", "Any"]], onChange: (language) => update({ language }) });
-  root.append(
-    viewHeader("Library", "Every book Shelfkeeper knows from Audiobookshelf."),
-    statsLine,
-    filterBar(
-      searchField({ label: "Search", value: state.q, placeholder: "Title, author, narrator, series", onSearch: (q) => update({ q }) }),
-      languages,
-      selectField({
-        label: "ASIN",
-        name: "has_asin",
-        value: state.has_asin,
-        options: [["", "Any"], ["true", "Has an ASIN"], ["false", "No ASIN"]],
-        onChange: (has_asin) => update({ has_asin }),
-      }),
-      selectField({
-        label: "Metadata",
-        name: "metadata_status",
-        value: state.metadata_status,
-        options: [["", "Any"], ...METADATA_STATUSES.map((status) => [status, label(status)])],
-        onChange: (metadata_status) => update({ metadata_status }),
-      }),
-      selectField({ label: "Sort", name: "sort", value: state.sort, options: SORTS, onChange: (sort) => update({ sort }) }),
-    ),
-    results,
-  );
+  root.append(viewHeader("Library", "Every book Shelfkeeper knows from Audiobookshelf."), statsLine, libraryFilters(state, update, languages), results);
   const load = loader(
     results,
     () => api.get("/api/books", state),
@@ -109,15 +122,6 @@ export function render(root, { params, setParams }) {
       pager(page, { noun: "books", onOffset: (offset) => update({ offset }), onLimit: (limit) => update({ limit }) }),
     ],
   );
-  api
-    .get("/api/books/stats")
-    .then((stats) => {
-      statsLine.textContent = summary(stats);
-      const select = languages.querySelector("select");
-      for (const [language, count] of Object.entries(stats.by_language)) {
-        if (language !== state.language) select.append(h("option", { value: language, text: `${language} (${count})` }));
-      }
-    })
-    .catch((error) => fill(statsLine, errorNotice(error, "Library totals")));
+  showTotals(statsLine, languages, state.language);
   load();
 }

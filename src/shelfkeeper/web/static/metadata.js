@@ -2,7 +2,7 @@
 // with the person's say: approve or reject a pending one, revert an applied one.
 
 import { api } from "./api.js";
-import { h, fill } from "./dom.js";
+import { h } from "./dom.js";
 import { EMPTY, fieldValue, label, percent } from "./format.js";
 import {
   actionButton,
@@ -111,6 +111,41 @@ async function withTitles(corrections, titles) {
   return corrections.map((c) => ({ ...c, book_title: titles.get(c.book_id) }));
 }
 
+function correctionColumns(notify) {
+  return [
+    { label: "Book", class: "col-title", cell: (c) => [h("strong", { text: c.book_title }), h("a", { class: "block small", href: `#/metadata?book_id=${c.book_id}&status=all`, text: "All its corrections" })] },
+    { label: "Field", cell: (c) => label(c.field) },
+    { label: "Change", class: "col-change", cell: changeCell },
+    { label: "Source", cell: (c) => label(c.source) },
+    { label: "Confidence", cell: (c) => progressBar(c.confidence, `Confidence of the ${c.field} change`) },
+    { label: "Why", class: "col-why", cell: (c) => (c.reasons.length ? h("ul", { class: "reasons" }, c.reasons.map((reason) => h("li", { text: typeof reason === "string" ? reason : JSON.stringify(reason) }))) : EMPTY) },
+    { label: "Status", cell: statusCell },
+    { label: "Actions", class: "col-actions", cell: (c, row) => actionsCell(c, row, notify) },
+  ];
+}
+
+function correctionFilters(state, update) {
+  return filterBar(
+    selectField({ label: "Status", name: "status", value: state.status, options: [...STATUSES.map((s) => [s, label(s)]), ["all", "Any"]], onChange: (status) => update({ status }) }),
+    selectField({ label: "Field", name: "field", value: state.field, options: [["", "Any"], ...FIELDS.map((f) => [f, label(f)])], onChange: (field) => update({ field }) }),
+    selectField({ label: "Source", name: "source", value: state.source, options: [["", "Any"], ...SOURCES.map((s) => [s, label(s)])], onChange: (source) => update({ source }) }),
+    selectField({ label: "Sort", name: "sort", value: state.sort, options: [["-created", "Newest first"], ["-confidence", "Most confident first"], ["confidence", "Least confident first"]], onChange: (sort) => update({ sort }) }),
+  );
+}
+
+/** "Only the corrections of book #7" with a way back to every book. */
+function bookScope(state, update) {
+  if (!state.book_id) return null;
+  const note = h("p", { class: "scope" }, `Only the corrections of book #${state.book_id}. `);
+  const clear = h("button", { type: "button", class: "button button-quiet", text: "Show every book" });
+  clear.addEventListener("click", () => {
+    note.remove();
+    update({ book_id: "" });
+  });
+  note.append(clear);
+  return note;
+}
+
 export function render(root, { params, setParams, notify }) {
   const state = readState(params);
   const titles = new Map();
@@ -122,35 +157,12 @@ export function render(root, { params, setParams, notify }) {
     setParams(state);
     load();
   };
-  const columns = [
-    { label: "Book", class: "col-title", cell: (c) => [h("strong", { text: c.book_title }), h("a", { class: "block small", href: `#/metadata?book_id=${c.book_id}&status=all`, text: "All its corrections" })] },
-    { label: "Field", cell: (c) => label(c.field) },
-    { label: "Change", class: "col-change", cell: changeCell },
-    { label: "Source", cell: (c) => label(c.source) },
-    { label: "Confidence", cell: (c) => progressBar(c.confidence, `Confidence of the ${c.field} change`) },
-    { label: "Why", class: "col-why", cell: (c) => (c.reasons.length ? h("ul", { class: "reasons" }, c.reasons.map((reason) => h("li", { text: typeof reason === "string" ? reason : JSON.stringify(reason) }))) : EMPTY) },
-    { label: "Status", cell: statusCell },
-    { label: "Actions", class: "col-actions", cell: (c, row) => actionsCell(c, row, notify) },
-  ];
-  const bookNote = h("div");
-  if (state.book_id) {
-    const clear = h("button", { type: "button", class: "button button-quiet", text: "Show every book" });
-    clear.addEventListener("click", () => {
-      fill(bookNote);
-      update({ book_id: "" });
-    });
-    fill(bookNote, h("p", { class: "scope" }, `Only the corrections of book #${state.book_id}. `, clear));
-  }
+  const columns = correctionColumns(notify);
   root.append(
     viewHeader("Metadata", "Corrections from the metadata providers: what would change, from where, how sure, and why."),
     quality,
-    filterBar(
-      selectField({ label: "Status", name: "status", value: state.status, options: [...STATUSES.map((s) => [s, label(s)]), ["all", "Any"]], onChange: (status) => update({ status }) }),
-      selectField({ label: "Field", name: "field", value: state.field, options: [["", "Any"], ...FIELDS.map((f) => [f, label(f)])], onChange: (field) => update({ field }) }),
-      selectField({ label: "Source", name: "source", value: state.source, options: [["", "Any"], ...SOURCES.map((s) => [s, label(s)])], onChange: (source) => update({ source }) }),
-      selectField({ label: "Sort", name: "sort", value: state.sort, options: [["-created", "Newest first"], ["-confidence", "Most confident first"], ["confidence", "Least confident first"]], onChange: (sort) => update({ sort }) }),
-    ),
-    bookNote,
+    correctionFilters(state, update),
+    bookScope(state, update) || "",
     results,
   );
   loader(quality, () => api.get("/api/metadata/quality"), qualityCards)();

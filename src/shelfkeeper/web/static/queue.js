@@ -106,54 +106,31 @@ function blocklistSection(page, { onRemove, onOffset }) {
   ];
 }
 
-export function render(root, { params, setParams, notify }) {
-  const state = readState(params);
-  let blockOffset = 0;
-  const stats = h("div", { class: "stats" });
-  const feedback = h("div", { class: "feedback" });
-  const results = liveRegion();
-  const blocklist = liveRegion();
-  const autoRefresh = h("input", { type: "checkbox", checked: true });
-  const update = (change) => {
-    Object.assign(state, change);
-    if (!("offset" in change)) state.offset = 0;
-    setParams(state);
-    load();
-  };
-  const act = (text, download, verb, tone = "") =>
-    actionButton(
-      text,
-      async () => {
-        if (verb === "cancel" && !window.confirm(`Cancel “${download.release_title}”? The torrent is removed from qBittorrent and the book is wanted again.`)) return;
-        fill(feedback);
-        if (verb === "cancel") await api.delete(`/api/downloads/${download.id}`);
-        else await api.post(`/api/downloads/${download.id}/${verb}`);
-        notify(`${text}: “${download.release_title}”.`);
-        refresh();
-      },
-      { tone, onError: (error) => fill(feedback, errorNotice(error, `${text} “${download.release_title}”`)) },
-    );
-  const columns = [
-    { label: "Release", class: "col-title", cell: releaseCell },
-    { label: "State", cell: stateCell },
-    { label: "Progress", class: "col-progress", cell: progressCell },
-    { label: "Result", class: "col-why", cell: resultCell },
-    { label: "Actions", class: "col-actions", cell: (download) => actionsCell(download, act) },
-  ];
-  let live = false;
+/** The blocklist, paged on its own; removing an entry reloads it. */
+function blocklistLoader(region, notify) {
+  let offset = 0;
   const load = loader(
-    results,
-    () => api.get("/api/downloads", state),
-    (page) => {
-      live = page.items.some((download) => LIVE.includes(download.status));
-      return [
-        dataTable({ caption: "Downloads", columns, rows: page.items, empty: "No downloads match this filter." }),
-        pager(page, { noun: "downloads", onOffset: (offset) => update({ offset }), onLimit: (limit) => update({ limit }) }),
-      ];
-    },
+    region,
+    () => api.get("/api/downloads/blocklist", { limit: 25, offset }),
+    (page) =>
+      blocklistSection(page, {
+        onRemove: async (entry) => {
+          await api.delete(`/api/downloads/blocklist/${entry.id}`);
+          notify(`“${entry.release_title}” may be grabbed again.`);
+          load({ quiet: true });
+        },
+        onOffset: (next) => {
+          offset = next;
+          load();
+        },
+      }),
   );
-  const loadStats = loader(
-    stats,
+  return load;
+}
+
+function statsLoader(region) {
+  return loader(
+    region,
     () => api.get("/api/downloads/stats"),
     (figures) => [
       statCards([
@@ -166,40 +143,82 @@ export function render(root, { params, setParams, notify }) {
       h("ul", { class: "chips" }, Object.entries(figures.by_status).map(([status, count]) => h("li", {}, `${label(status)}: ${count}`))),
     ],
   );
-  const loadBlocklist = loader(
-    blocklist,
-    () => api.get("/api/downloads/blocklist", { limit: 25, offset: blockOffset }),
-    (page) =>
-      blocklistSection(page, {
-        onRemove: async (entry) => {
-          await api.delete(`/api/downloads/blocklist/${entry.id}`);
-          notify(`“${entry.release_title}” may be grabbed again.`);
-          loadBlocklist({ quiet: true });
-        },
-        onOffset: (offset) => {
-          blockOffset = offset;
-          loadBlocklist();
-        },
-      }),
+}
+
+/** The columns of the downloads table; ``act`` makes a button that acts on one download. */
+function downloadColumns(act) {
+  return [
+    { label: "Release", class: "col-title", cell: releaseCell },
+    { label: "State", cell: stateCell },
+    { label: "Progress", class: "col-progress", cell: progressCell },
+    { label: "Result", class: "col-why", cell: resultCell },
+    { label: "Actions", class: "col-actions", cell: (download) => actionsCell(download, act) },
+  ];
+}
+
+/** A button acting on a download; a refusal is shown above the table (the rows are refreshed under it). */
+function downloadAction(feedback, notify, done) {
+  return (text, download, verb, tone = "") =>
+    actionButton(
+      text,
+      async () => {
+        if (verb === "cancel" && !window.confirm(`Cancel “${download.release_title}”? The torrent is removed from qBittorrent and the book is wanted again.`)) return;
+        fill(feedback);
+        if (verb === "cancel") await api.delete(`/api/downloads/${download.id}`);
+        else await api.post(`/api/downloads/${download.id}/${verb}`);
+        notify(`${text}: “${download.release_title}”.`);
+        done();
+      },
+      { tone, onError: (error) => fill(feedback, errorNotice(error, `${text} “${download.release_title}”`)) },
+    );
+}
+
+function queueFilters(state, update, autoRefresh) {
+  return filterBar(
+    selectField({ label: "Status", name: "status", value: state.status, options: [["", "Any"], ...STATUSES.map((s) => [s, label(s)])], onChange: (status) => update({ status }) }),
+    selectField({
+      label: "Sort",
+      name: "sort",
+      value: state.sort,
+      options: [["-created", "Newest first"], ["-priority", "Priority"], ["-progress", "Progress"], ["-updated", "Recently changed"]],
+      onChange: (sort) => update({ sort }),
+    }),
+    h("label", { class: "field field-check" }, autoRefresh, h("span", { text: `Refresh every ${REFRESH_SECONDS} s` })),
   );
+}
+
+export function render(root, { params, setParams, notify }) {
+  const state = readState(params);
+  const [stats, feedback, results, blocklist] = [h("div", { class: "stats" }), h("div", { class: "feedback" }), liveRegion(), liveRegion()];
+  const autoRefresh = h("input", { type: "checkbox", checked: true });
+  const update = (change) => {
+    Object.assign(state, change);
+    if (!("offset" in change)) state.offset = 0;
+    setParams(state);
+    load();
+  };
+  const loadStats = statsLoader(stats);
   const refresh = () => {
     load({ quiet: true });
     loadStats({ quiet: true });
   };
+  const columns = downloadColumns(downloadAction(feedback, notify, refresh));
+  let live = false;
+  const load = loader(
+    results,
+    () => api.get("/api/downloads", state),
+    (page) => {
+      live = page.items.some((download) => LIVE.includes(download.status));
+      return [
+        dataTable({ caption: "Downloads", columns, rows: page.items, empty: "No downloads match this filter." }),
+        pager(page, { noun: "downloads", onOffset: (offset) => update({ offset }), onLimit: (limit) => update({ limit }) }),
+      ];
+    },
+  );
   root.append(
     viewHeader("Queue", "Downloads in qBittorrent and their history: progress, state, and why each release was chosen."),
     stats,
-    filterBar(
-      selectField({ label: "Status", name: "status", value: state.status, options: [["", "Any"], ...STATUSES.map((s) => [s, label(s)])], onChange: (status) => update({ status }) }),
-      selectField({
-        label: "Sort",
-        name: "sort",
-        value: state.sort,
-        options: [["-created", "Newest first"], ["-priority", "Priority"], ["-progress", "Progress"], ["-updated", "Recently changed"]],
-        onChange: (sort) => update({ sort }),
-      }),
-      h("label", { class: "field field-check" }, autoRefresh, h("span", { text: `Refresh every ${REFRESH_SECONDS} s` })),
-    ),
+    queueFilters(state, update, autoRefresh),
     feedback,
     results,
     h("h2", { text: "Blocklist" }),
@@ -208,7 +227,7 @@ export function render(root, { params, setParams, notify }) {
   );
   load();
   loadStats();
-  loadBlocklist();
+  blocklistLoader(blocklist, notify)();
   const timer = setInterval(() => {
     // Only while something moves and someone looks; an open "why" stays open because rows are not re-rendered
     // while the pointer or focus is inside the table.

@@ -88,8 +88,14 @@ function seriesCard(entry, { notify }) {
     },
     { onError: (error) => fill(feedback, errorNotice(error)) },
   );
-  fill(
-    card,
+  const wantedLink = h("a", { class: "button button-link", href: `#/wanted?series_id=${entry.id}`, text: "Wanted books of this series" });
+  fill(card, seriesFacts(entry), h("div", { class: "card-actions" }, complete, monitor, wantedLink), feedback);
+  return card;
+}
+
+/** A series' name, completion, and its owned, known and missing positions. */
+function seriesFacts(entry) {
+  return [
     h(
       "header",
       { class: "card-header" },
@@ -100,23 +106,13 @@ function seriesCard(entry, { notify }) {
     h(
       "dl",
       { class: "positions" },
-      h("dt", { text: "Owned" }),
-      h("dd", {}, positionChips(entry.owned_positions, "owned")),
-      h("dt", { text: "Known" }),
-      h("dd", {}, positionChips(entry.known_positions, "known")),
-      h("dt", { text: "Missing" }),
-      h("dd", {}, positionChips(entry.missing_positions, "missing")),
+      [
+        ["Owned", entry.owned_positions, "owned"],
+        ["Known", entry.known_positions, "known"],
+        ["Missing", entry.missing_positions, "missing"],
+      ].map(([name, positions, tone]) => [h("dt", { text: name }), h("dd", {}, positionChips(positions, tone))]),
     ),
-    h(
-      "div",
-      { class: "card-actions" },
-      complete,
-      monitor,
-      h("a", { class: "button button-link", href: `#/wanted?series_id=${entry.id}`, text: "Wanted books of this series" }),
-    ),
-    feedback,
-  );
-  return card;
+  ];
 }
 
 export function render(root, { params, setParams, notify }) {

@@ -63,33 +63,46 @@ function scheduleEditor(job, row) {
   );
 }
 
+/** Run now, pause or resume, and the schedule editor of one job; ``onStarted`` hears of a run started. */
+function jobActions(job, row, { notify, onStarted }) {
+  const onError = (error) => row.showError(error);
+  const trigger = actionButton(
+    "Run now",
+    async () => {
+      const answer = await api.post(`/api/scheduler/trigger/${job.name}`);
+      notify(`Started ${answer.name} (run #${answer.task_id}); follow it in History.`);
+      row.replace(await api.get(`/api/scheduler/jobs/${job.name}`));
+      onStarted();
+    },
+    { tone: "primary", onError },
+  );
+  const verb = job.enabled ? "pause" : "resume";
+  const toggle = actionButton(job.enabled ? "Pause" : "Resume", async () => row.replace(await api.post(`/api/scheduler/jobs/${job.name}/${verb}`)), { onError });
+  return [h("div", { class: "row-actions" }, trigger, toggle), scheduleEditor(job, row)];
+}
+
+function showSchedulerStatus(status) {
+  api
+    .get("/api/scheduler/status")
+    .then((answer) => {
+      status.textContent = schedulerLine(answer);
+    })
+    .catch((error) => fill(status, errorNotice(error, "Scheduler status")));
+}
+
 export function render(root, { notify }) {
   const status = h("p", { class: "summary", text: " " });
   const results = liveRegion();
   let running = false;
-  const actionsCell = (job, row) => {
-    const onError = (error) => row.showError(error);
-    const trigger = actionButton(
-      "Run now",
-      async () => {
-        const answer = await api.post(`/api/scheduler/trigger/${job.name}`);
-        notify(`Started ${answer.name} (run #${answer.task_id}); follow it in History.`);
-        row.replace(await api.get(`/api/scheduler/jobs/${job.name}`));
-        running = true;
-      },
-      { tone: "primary", onError },
-    );
-    const toggle = job.enabled
-      ? actionButton("Pause", async () => row.replace(await api.post(`/api/scheduler/jobs/${job.name}/pause`)), { onError })
-      : actionButton("Resume", async () => row.replace(await api.post(`/api/scheduler/jobs/${job.name}/resume`)), { onError });
-    return [h("div", { class: "row-actions" }, trigger, toggle), scheduleEditor(job, row)];
+  const onStarted = () => {
+    running = true;
   };
   const columns = [
     { label: "Job", class: "col-title", cell: jobCell },
     { label: "Schedule", cell: scheduleCell },
     { label: "Next run", cell: nextCell },
     { label: "Last run", class: "col-why", cell: lastCell },
-    { label: "Actions", class: "col-actions", cell: actionsCell },
+    { label: "Actions", class: "col-actions", cell: (job, row) => jobActions(job, row, { notify, onStarted }) },
   ];
   const load = loader(
     results,
@@ -100,12 +113,7 @@ export function render(root, { notify }) {
     },
   );
   root.append(viewHeader("Tasks", "The jobs that keep the library complete and correct, and when they run."), status, results);
-  api
-    .get("/api/scheduler/status")
-    .then((answer) => {
-      status.textContent = schedulerLine(answer);
-    })
-    .catch((error) => fill(status, errorNotice(error, "Scheduler status")));
+  showSchedulerStatus(status);
   load();
   const timer = setInterval(() => {
     const busy = results.contains(document.activeElement) || results.querySelector("details[open]");
