@@ -45,4 +45,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+    # Fetch database-set values (updated_at...) with RETURNING at flush, so rows stay readable after
+    # their session closes (automation returns rows out of short transactions).
+    __mapper_args__ = {"eager_defaults": True}
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSONType, list[Any]: JSONType}
