@@ -81,3 +81,20 @@ def test_a_missing_or_empty_key_file_is_a_configuration_error(tmp_path):
         store.current()
     with pytest.raises(ConfigurationError, match="empty"):
         store.ensure()
+
+
+def test_an_app_started_without_serve_makes_its_key_and_says_where(tmp_path, caplog):
+    from fastapi.testclient import TestClient
+
+    from shelfkeeper.api.app import create_app
+    from shelfkeeper.db.migrate import upgrade
+    from shelfkeeper.settings import Settings
+
+    settings = Settings(data_dir=tmp_path, run_scheduler=False, _env_file=None)
+    app = create_app(settings)
+    upgrade(app.state.context.engine)
+    with caplog.at_level("WARNING", logger="shelfkeeper"), TestClient(app) as client:
+        key = (tmp_path / "api_key").read_text().strip()
+        assert client.get("/api/books", headers={"X-Api-Key": key}).status_code == 200
+    assert str(tmp_path / "api_key") in caplog.text
+    assert key not in caplog.text

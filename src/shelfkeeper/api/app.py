@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,7 +17,7 @@ from shelfkeeper.integrations import Integrations
 from shelfkeeper.jobs.registry import default_jobs
 from shelfkeeper.jobs.runner import JobRunner
 from shelfkeeper.jobs.scheduler import SchedulerService
-from shelfkeeper.logs import configure_logging
+from shelfkeeper.logs import configure_error_reporting, configure_logging
 from shelfkeeper.metrics import Metrics, MetricsMiddleware
 from shelfkeeper.settings import Settings, load_settings
 
@@ -53,6 +54,11 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        _key, generated = context.api_keys.ensure()
+        if generated:  # started without `shelfkeeper serve` (e.g. plain uvicorn): say where the key is, not the key
+            logging.getLogger("shelfkeeper").warning(
+                "generated an API key in %s; `shelfkeeper api-key show` prints it", context.api_keys.path
+            )
         if context.settings.run_scheduler:
             await scheduler.start()
         try:
@@ -90,4 +96,7 @@ def app_factory() -> FastAPI:
     """Entry point for ``uvicorn --factory`` (one per worker): settings from the environment, logging set up."""
     settings = load_settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
+    note = configure_error_reporting(settings.sentry_dsn.get_secret_value() if settings.sentry_dsn else None)
+    if note:
+        logging.getLogger("shelfkeeper").warning(note)
     return create_app(settings)
