@@ -18,10 +18,10 @@ from shelfkeeper.adapters.audible import (
     AudibleCatalogClient,
     ladder_names,
     language_code,
-    plain_text,
     product_to_candidate,
     regional_base_url,
 )
+from shelfkeeper.adapters.payload import plain_text
 from shelfkeeper.errors import ConfigurationError, ServiceError, ServiceUnreachable
 from shelfkeeper.ports import BookQuery
 from shelfkeeper.testing.fakes.audible import FakeAudible, create_fake

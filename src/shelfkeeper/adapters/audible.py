@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import logging
 import re
 from dataclasses import fields
@@ -12,6 +11,7 @@ from typing import Any
 import httpx
 
 from shelfkeeper.adapters.http import BudgetStore, ServiceClient, ServicePolicy
+from shelfkeeper.adapters.payload import as_list, plain_text
 from shelfkeeper.domain.catalog import AuthorProfile, BookCandidate
 from shelfkeeper.domain.library import SeriesRef
 from shelfkeeper.domain.text import normalize_author
@@ -75,18 +75,11 @@ LANGUAGE_CODES = {
     "arabic": "ar",
     "catalan": "ca",
 }
-_TAG = re.compile(r"<[^>]+>")
-_BREAK = re.compile(r"<\s*(br|/p|/div|/li)\s*/?>", re.IGNORECASE)
 
 log = logging.getLogger(__name__)
 
 
 # ---- mapping Audible's vocabulary ---------------------------------------------------------------------------
-
-
-def as_list(value: object) -> list[Any]:
-    """``value`` when it is a JSON array, else an empty list (a provider may send null or leave a key out)."""
-    return value if isinstance(value, list) else []
 
 
 def language_code(name: object) -> str | None:
@@ -95,15 +88,6 @@ def language_code(name: object) -> str | None:
         return None
     lowered = name.strip().lower().replace(" ", "_")
     return LANGUAGE_CODES.get(lowered, lowered)
-
-
-def plain_text(markup: object) -> str | None:
-    """HTML (Audible and Google summaries) as plain text: tags dropped, entities decoded, paragraphs kept."""
-    if not isinstance(markup, str) or not markup.strip():
-        return None
-    text = html.unescape(_TAG.sub("", _BREAK.sub("\n", markup)))
-    lines = [" ".join(line.split()) for line in text.splitlines()]
-    return "\n".join(line for line in lines if line) or None
 
 
 def parse_day(raw: object) -> date | None:

@@ -12,15 +12,14 @@ import httpx
 from shelfkeeper.adapters.audible import (
     AUDIBLE_TLDS,
     AudibleCatalogClient,
-    as_list,
     connection_report,
     language_code,
     names,
     parse_day,
-    plain_text,
     split_options,
 )
 from shelfkeeper.adapters.http import BudgetStore, ServiceClient, ServicePolicy
+from shelfkeeper.adapters.payload import as_list, plain_text
 from shelfkeeper.domain.catalog import AuthorProfile, BookCandidate
 from shelfkeeper.domain.library import SeriesRef
 from shelfkeeper.domain.text import normalize_author

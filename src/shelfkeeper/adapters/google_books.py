@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import fields
 from datetime import date
@@ -11,6 +10,7 @@ from typing import Any
 import httpx
 
 from shelfkeeper.adapters.http import BudgetStore, ServiceClient, ServicePolicy
+from shelfkeeper.adapters.payload import as_list, plain_text
 from shelfkeeper.domain.catalog import AuthorProfile, BookCandidate
 from shelfkeeper.domain.text import normalize_author
 from shelfkeeper.errors import (
@@ -33,13 +33,6 @@ IMAGE_PREFERENCE = ("extraLarge", "large", "medium", "small", "thumbnail", "smal
 _PUBLISHED = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 _ISBN = re.compile(r"^(\d{9}[\dX]|\d{13})$")
 _OPERATOR_NOISE = re.compile(r'[:"]')  # a colon or quote inside a title would read as query syntax
-_TAG = re.compile(r"<[^>]+>")
-_BREAK = re.compile(r"<\s*(br|/p|/div|/li)\s*/?>", re.IGNORECASE)
-
-
-def as_list(value: object) -> list[Any]:
-    """``value`` when it is a JSON array, else an empty list."""
-    return value if isinstance(value, list) else []
 
 
 def google_error(response: httpx.Response) -> dict[str, Any] | None:
@@ -86,15 +79,6 @@ def classify(response: httpx.Response) -> ServiceError | None:
     if reasons & AUTH_REASONS:
         return ServiceAuthFailed(SERVICE, f"API key refused: {message}", details=details)
     return None
-
-
-def plain_text(markup: object) -> str | None:
-    """A description (HTML in the full projection) as plain text."""
-    if not isinstance(markup, str) or not markup.strip():
-        return None
-    text = html.unescape(_TAG.sub("", _BREAK.sub("\n", markup)))
-    lines = [" ".join(line.split()) for line in text.splitlines()]
-    return "\n".join(line for line in lines if line) or None
 
 
 def published(raw: object) -> tuple[int | None, date | None]:
