@@ -10,12 +10,13 @@ from typing import Any
 
 import httpx
 
+from shelfkeeper.adapters.connection_report import connection_report
 from shelfkeeper.adapters.http import BudgetStore, ServiceClient, ServicePolicy
 from shelfkeeper.adapters.payload import as_list, plain_text
 from shelfkeeper.domain.catalog import AuthorProfile, BookCandidate
 from shelfkeeper.domain.library import SeriesRef
 from shelfkeeper.domain.text import normalize_author
-from shelfkeeper.errors import ConfigurationError, ServiceBadResponse, ServiceError, ServiceUnreachable
+from shelfkeeper.errors import ConfigurationError, ServiceBadResponse, ServiceError
 from shelfkeeper.ports import BookQuery, ConnectionReport
 
 SERVICE = "audible"
@@ -183,15 +184,6 @@ def wrote(candidate: BookCandidate, author: str, author_id: str | None = None) -
     if author_id and isinstance(ids, tuple) and author_id in ids:
         return True
     return any(normalize_author(name) == wanted for name in candidate.authors)
-
-
-def connection_report(service: str, error: ServiceError | None, *, auth_ok: bool | None = None) -> ConnectionReport:
-    """A test-connection answer from the probe's outcome (``error`` None = it answered fine)."""
-    if error is None:
-        return ConnectionReport(service, configured=True, reachable=True, auth_ok=auth_ok)
-    reachable = not isinstance(error, ServiceUnreachable)
-    auth = False if error.code == "SERVICE_AUTH_FAILED" else (auth_ok if reachable else None)
-    return ConnectionReport(service, True, reachable, auth, error=error.message, error_code=error.code)
 
 
 # ---- the client -----------------------------------------------------------------------------------------------

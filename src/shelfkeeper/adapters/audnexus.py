@@ -12,12 +12,12 @@ import httpx
 from shelfkeeper.adapters.audible import (
     AUDIBLE_TLDS,
     AudibleCatalogClient,
-    connection_report,
     language_code,
     names,
     parse_day,
     split_options,
 )
+from shelfkeeper.adapters.connection_report import connection_report
 from shelfkeeper.adapters.http import BudgetStore, ServiceClient, ServicePolicy
 from shelfkeeper.adapters.payload import as_list, plain_text
 from shelfkeeper.domain.catalog import AuthorProfile, BookCandidate

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from shelfkeeper.adapters.connection_report import connection_report
 from shelfkeeper.adapters.http import BudgetStore, ServiceClient, ServicePolicy
 from shelfkeeper.adapters.payload import as_list, plain_text
 from shelfkeeper.domain.catalog import AuthorProfile, BookCandidate
@@ -19,7 +20,6 @@ from shelfkeeper.errors import (
     ServiceBadResponse,
     ServiceError,
     ServiceRateLimited,
-    ServiceUnreachable,
 )
 from shelfkeeper.ports import BookQuery, ConnectionReport
 
@@ -264,13 +264,9 @@ class GoogleBooksClient:
         auth_ok = True if self.api_key else None
         try:
             await self._volumes("isbn:9780306406157", size=1)
-        except ServiceAuthFailed as exc:
-            return ConnectionReport(SERVICE, True, True, False, error=exc.message, error_code=exc.code)
-        except ServiceUnreachable as exc:
-            return ConnectionReport(SERVICE, True, False, None, error=exc.message, error_code=exc.code)
         except ServiceError as exc:
-            return ConnectionReport(SERVICE, True, True, auth_ok, error=exc.message, error_code=exc.code)
-        return ConnectionReport(SERVICE, True, True, auth_ok)
+            return connection_report(SERVICE, exc, auth_ok=auth_ok)
+        return connection_report(SERVICE, None, auth_ok=auth_ok)
 
 
 def build(

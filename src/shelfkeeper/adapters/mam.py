@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from shelfkeeper.adapters.budget import BudgetStore
+from shelfkeeper.adapters.connection_report import connection_report
 from shelfkeeper.adapters.http import ServiceClient, ServicePolicy
 from shelfkeeper.adapters.mam_items import (
     lenient_float,
@@ -30,7 +31,6 @@ from shelfkeeper.errors import (
     ServiceBadResponse,
     ServiceError,
     ServiceNotConfigured,
-    ServiceUnreachable,
 )
 from shelfkeeper.ports import BookQuery, ConnectionReport
 
@@ -287,13 +287,9 @@ class MamClient:
             return ConnectionReport(SERVICE, configured=False, reachable=False, auth_ok=None)
         try:
             await self.user_stats()
-        except ServiceAuthFailed as exc:
-            return ConnectionReport(SERVICE, True, True, False, error=exc.message, error_code=exc.code)
-        except ServiceUnreachable as exc:
-            return ConnectionReport(SERVICE, True, False, None, error=exc.message, error_code=exc.code)
         except ServiceError as exc:
-            return ConnectionReport(SERVICE, True, True, None, error=exc.message, error_code=exc.code)
-        return ConnectionReport(SERVICE, True, True, True)
+            return connection_report(SERVICE, exc)
+        return connection_report(SERVICE, None, auth_ok=True)
 
 
 def classify(response: httpx.Response) -> ServiceError | None:

@@ -14,15 +14,14 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 
 from shelfkeeper.adapters.budget import BudgetStore
+from shelfkeeper.adapters.connection_report import connection_report
 from shelfkeeper.adapters.http import ServiceClient, ServicePolicy
 from shelfkeeper.domain.releases import Release
 from shelfkeeper.domain.torrents import AddTorrent
 from shelfkeeper.errors import (
-    ServiceAuthFailed,
     ServiceBadResponse,
     ServiceError,
     ServiceNotConfigured,
-    ServiceUnreachable,
 )
 from shelfkeeper.ports import BookQuery, ConnectionReport
 
@@ -265,14 +264,10 @@ class ProwlarrClient:
             return ConnectionReport(SERVICE, configured=False, reachable=False, auth_ok=None)
         try:
             status = await self.system_status()
-        except ServiceAuthFailed as exc:
-            return ConnectionReport(SERVICE, True, True, False, error=exc.message, error_code=exc.code)
-        except ServiceUnreachable as exc:
-            return ConnectionReport(SERVICE, True, False, None, error=exc.message, error_code=exc.code)
         except ServiceError as exc:
-            return ConnectionReport(SERVICE, True, True, None, error=exc.message, error_code=exc.code)
+            return connection_report(SERVICE, exc)
         version = status.get("version")
-        return ConnectionReport(SERVICE, True, True, True, version=str(version) if version else None)
+        return connection_report(SERVICE, None, auth_ok=True, version=str(version) if version else None)
 
     async def fetch_download(self, release: Release) -> AddTorrent:
         """What to give the download client: the .torrent bytes, or the magnet Prowlarr redirects to."""

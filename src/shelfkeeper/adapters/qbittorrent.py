@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import qbittorrentapi
 import requests
 
+from shelfkeeper.adapters.connection_report import connection_report
 from shelfkeeper.domain.torrent_files import BencodeError, info_hash, is_magnet, magnet_info_hash
 from shelfkeeper.domain.torrent_states import fold_state
 from shelfkeeper.domain.torrents import AddTorrent, TorrentInfo
@@ -212,13 +213,9 @@ class QbittorrentClient:
         try:
             await self._call(self._api.auth_log_in)
             version = await self.version()
-        except ServiceAuthFailed as exc:
-            return ConnectionReport(SERVICE, True, True, False, error=exc.message, error_code=exc.code)
-        except ServiceUnreachable as exc:
-            return ConnectionReport(SERVICE, True, False, None, error=exc.message, error_code=exc.code)
         except ServiceError as exc:
-            return ConnectionReport(SERVICE, True, True, None, error=exc.message, error_code=exc.code)
-        return ConnectionReport(SERVICE, True, True, True, version=version)
+            return connection_report(SERVICE, exc)
+        return connection_report(SERVICE, None, auth_ok=True, version=version)
 
     async def add(self, torrent: AddTorrent, *, download_limit: int | None = None) -> str:
         """Add a .torrent or a URL/magnet; returns the info hash. Adding a torrent already there returns its hash."""
