@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import fields
 from datetime import date
 from typing import Any
 
 import httpx
 
 from shelfkeeper.adapters.connection_report import connection_report
-from shelfkeeper.adapters.http import BudgetStore, ServiceClient, ServicePolicy
+from shelfkeeper.adapters.http import BudgetStore, ServiceClient, ServicePolicy, split_options
 from shelfkeeper.adapters.payload import as_list, plain_text
 from shelfkeeper.domain.catalog import AuthorProfile, BookCandidate
 from shelfkeeper.domain.library import SeriesRef
@@ -301,14 +300,6 @@ class AudibleCatalogClient:
         except ServiceError as exc:
             return connection_report(SERVICE, exc)
         return connection_report(SERVICE, None)
-
-
-def split_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Split ``build`` keyword options into ServicePolicy fields and ServiceClient extras (sleep, clock, rng...)."""
-    policy_names = {f.name for f in fields(ServicePolicy)}
-    policy = {k: v for k, v in options.items() if k in policy_names}
-    client = {k: v for k, v in options.items() if k not in policy_names}
-    return policy, client
 
 
 def regional_base_url(base_url: str, region: str) -> str:

@@ -15,10 +15,9 @@ from shelfkeeper.adapters.audible import (
     language_code,
     names,
     parse_day,
-    split_options,
 )
 from shelfkeeper.adapters.connection_report import connection_report
-from shelfkeeper.adapters.http import BudgetStore, ServiceClient, ServicePolicy
+from shelfkeeper.adapters.http import BudgetStore, ServiceClient, ServicePolicy, split_options
 from shelfkeeper.adapters.payload import as_list, plain_text
 from shelfkeeper.domain.catalog import AuthorProfile, BookCandidate
 from shelfkeeper.domain.library import SeriesRef

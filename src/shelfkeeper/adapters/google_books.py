@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import fields
 from datetime import date
 from typing import Any
 
 import httpx
 
 from shelfkeeper.adapters.connection_report import connection_report
-from shelfkeeper.adapters.http import BudgetStore, ServiceClient, ServicePolicy
+from shelfkeeper.adapters.http import BudgetStore, ServiceClient, ServicePolicy, split_options
 from shelfkeeper.adapters.payload import as_list, plain_text
 from shelfkeeper.domain.catalog import AuthorProfile, BookCandidate
 from shelfkeeper.domain.text import normalize_author
@@ -278,9 +277,7 @@ def build(
     **options: Any,
 ) -> GoogleBooksClient:
     """A Google Books client; ``options`` are ServicePolicy fields or ServiceClient extras (sleep, clock, rng)."""
-    policy_names = {f.name for f in fields(ServicePolicy)}
-    policy_options = {k: v for k, v in options.items() if k in policy_names}
-    client_options = {k: v for k, v in options.items() if k not in policy_names}
+    policy_options, client_options = split_options(options)
     defaults: dict[str, Any] = {"timeout": 15.0, "max_concurrency": 4, "daily_budget": DEFAULT_DAILY_BUDGET}
     secrets = tuple(policy_options.pop("secrets", ())) + ((api_key,) if api_key else ())
     policy = ServicePolicy(name=SERVICE, base_url=base_url, secrets=secrets, **{**defaults, **policy_options})

@@ -7,7 +7,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from types import TracebackType
 from typing import Any
@@ -47,6 +47,7 @@ __all__ = [
     "guard_library_loggers",
     "join_url",
     "parse_retry_after",
+    "split_options",
 ]
 
 logger = logging.getLogger("shelfkeeper.http")
@@ -127,6 +128,14 @@ def join_url(base_url: str, path: str) -> str:
     if not path:
         return base_url
     return base_url.rstrip("/") + "/" + path.lstrip("/")
+
+
+def split_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split ``build`` keyword options into ServicePolicy fields and ServiceClient extras (sleep, clock, rng...)."""
+    policy_names = {f.name for f in fields(ServicePolicy)}
+    policy = {k: v for k, v in options.items() if k in policy_names}
+    client = {k: v for k, v in options.items() if k not in policy_names}
+    return policy, client
 
 
 def _utc_now() -> datetime:
