@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shelfkeeper.adapters.mam import AUDIOBOOK_CATEGORIES
 from shelfkeeper.automation.provider_calls import ProviderCalls
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.automation.series_completion import acquire_found, listed_rows
@@ -32,15 +33,6 @@ from shelfkeeper.services.wanted import (
 
 TOP_N = 10
 FETCHED = 30  # more than ten: owned, ignored and duplicate torrents make room for the next ones
-# MAM's audiobook sub-categories (main_cat 13), as Prowlarr's MyAnonamouse indexer defines them.
-MAM_AUDIOBOOK_CATEGORIES: dict[int, str] = {
-    39: "Action/Adventure", 49: "Art", 50: "Biographical", 83: "Business", 51: "Computer/Internet", 97: "Crafts",
-    40: "Crime/Thriller", 41: "Fantasy", 106: "Food", 42: "General Fiction", 52: "General Non-Fic",
-    98: "Historical Fiction", 54: "History", 55: "Home/Garden", 43: "Horror", 99: "Humor", 84: "Instructional",
-    44: "Juvenile", 56: "Language", 45: "Literary Classics", 57: "Math/Science/Tech", 85: "Medical", 87: "Mystery",
-    119: "Nature", 88: "Philosophy", 58: "Pol/Soc/Relig", 59: "Recreation", 46: "Romance", 47: "Science Fiction",
-    53: "Self-Help", 89: "Travel/Adventure", 100: "True Crime", 108: "Urban Fantasy", 48: "Western", 111: "Young Adult",
-}  # fmt: skip
 # Everyday genre names that are not MAM's own category names (folded: lower case, punctuation as spaces).
 GENRE_ALIASES: dict[str, int] = {
     "sci fi": 47, "scifi": 47, "sf": 47, "thriller": 40, "thrillers": 40, "crime": 40, "suspense": 40,
@@ -55,14 +47,14 @@ def genre_category(genre: str) -> int | None:
     """The MAM audiobook category of a followed genre: its id, its MAM name, one half of it, or an alias."""
     text = genre.strip()
     if text.isdigit():
-        return int(text) if int(text) in MAM_AUDIOBOOK_CATEGORIES else None
+        return int(text) if int(text) in AUDIOBOOK_CATEGORIES else None
     wanted = fold(text)
-    for category_id, name in MAM_AUDIOBOOK_CATEGORIES.items():
+    for category_id, name in AUDIOBOOK_CATEGORIES.items():
         if fold(name) == wanted:
             return category_id
     if wanted in GENRE_ALIASES:
         return GENRE_ALIASES[wanted]
-    for category_id, name in MAM_AUDIOBOOK_CATEGORIES.items():
+    for category_id, name in AUDIOBOOK_CATEGORIES.items():
         if wanted in (fold(part) for part in name.split("/")):
             return category_id  # "Crime" is half of "Crime/Thriller"
     return None
@@ -83,7 +75,7 @@ def release_candidate(
     """The wanted-list entry of one top-10 torrent, with its ranking as evidence."""
     asin, isbn = release.extra.get("asin"), release.extra.get("isbn")
     series = release.series[0] if release.series else None
-    category = MAM_AUDIOBOOK_CATEGORIES[top.category_id]
+    category = AUDIOBOOK_CATEGORIES[top.category_id]
     days = (window[1] - window[0]).days - 1
     ranking = {
         "rank": rank,

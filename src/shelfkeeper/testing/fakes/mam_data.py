@@ -11,19 +11,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from shelfkeeper.adapters.mam import AUDIOBOOK_CATEGORIES
 from shelfkeeper.domain.text import fold
 from shelfkeeper.domain.torrent_files import BencodeError, info_hash
 from shelfkeeper.testing.fakes.prowlarr_data import synthetic_torrent
 
-# Audiobook sub-categories (Prowlarr MyAnonamouse.SetCapabilities); main_cat 13.
-AUDIOBOOK_CATEGORIES = {
-    39: "Action/Adventure", 49: "Art", 50: "Biographical", 83: "Business", 51: "Computer/Internet", 97: "Crafts",
-    40: "Crime/Thriller", 41: "Fantasy", 106: "Food", 42: "General Fiction", 52: "General Non-Fic",
-    98: "Historical Fiction", 54: "History", 55: "Home/Garden", 43: "Horror", 99: "Humor", 84: "Instructional",
-    44: "Juvenile", 56: "Language", 45: "Literary Classics", 57: "Math/Science/Tech", 85: "Medical", 87: "Mystery",
-    119: "Nature", 88: "Philosophy", 58: "Pol/Soc/Relig", 59: "Recreation", 46: "Romance", 47: "Science Fiction",
-    53: "Self-Help", 89: "Travel/Adventure", 100: "True Crime", 108: "Urban Fantasy", 48: "Western", 111: "Young Adult",
-}  # fmt: skip
 _NUMERIC_FIELDS = ("id", "seeders", "leechers", "times_completed", "numfiles", "comments", "category", "main_cat")
 _FLAG_FIELDS = ("free", "vip", "fl_vip", "personal_freeleech", "my_snatched")
 _KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
