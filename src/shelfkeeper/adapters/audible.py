@@ -20,7 +20,8 @@ from shelfkeeper.ports import BookQuery, ConnectionReport
 
 SERVICE = "audible"
 DEFAULT_URL = "https://api.audible.com"
-# Marketplace of each region code (Audnexus's list): api.audible.<tld>.
+# Marketplace of each region code: api.audible.<tld>. Audnexus's `src/static/regions.ts`, in its key order
+# (the order of its "Invalid region" message, which the fake Audnexus repeats).
 AUDIBLE_TLDS = {
     "au": "com.au",
     "ca": "ca",

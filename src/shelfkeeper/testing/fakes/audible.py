@@ -11,7 +11,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from shelfkeeper.testing.fakes.audible_data import AUDIBLE_REGIONS, AudibleCatalog, CatalogBook
+from shelfkeeper.adapters.audible import AUDIBLE_TLDS
+from shelfkeeper.testing.fakes.audible_data import AudibleCatalog, CatalogBook
 from shelfkeeper.testing.faults import FaultInjector
 
 # The response groups Audible knows for catalog products; any other name is refused with a 400.
@@ -153,7 +154,7 @@ class FakeAudible:
     """An in-memory Audible catalog API for one marketplace (``region``); serve ``.app``."""
 
     def __init__(self, catalog: AudibleCatalog | None = None, *, region: str = "us") -> None:
-        if region not in AUDIBLE_REGIONS:
+        if region not in AUDIBLE_TLDS:
             raise ValueError(f"unknown Audible region {region!r}")
         self.catalog = catalog or AudibleCatalog()
         self.region = region

@@ -8,20 +8,8 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
-# Audnexus `src/static/regions.ts`, in its key order (the order of its "Invalid region" message).
-AUDIBLE_REGIONS: dict[str, str] = {
-    "au": "com.au",
-    "ca": "ca",
-    "de": "de",
-    "es": "es",
-    "fr": "fr",
-    "in": "in",
-    "it": "it",
-    "jp": "co.jp",
-    "us": "com",
-    "uk": "co.uk",
-}
-ASIN_PATTERN = re.compile(r"^(B[0-9A-Z]{9}|\d{9}(X|\d))$")
+from shelfkeeper.adapters.audible import AUDIBLE_TLDS
+
 BOOK_DELIVERY_TYPES = ("MultiPartBook", "SinglePartBook")
 _WORD = re.compile(r"\w+")
 
@@ -86,7 +74,7 @@ class CatalogBook:
     language: str = "english"
     format_type: str = "unabridged"
     content_delivery_type: str | None = "SinglePartBook"
-    regions: list[str] = field(default_factory=lambda: list(AUDIBLE_REGIONS))
+    regions: list[str] = field(default_factory=lambda: list(AUDIBLE_TLDS))
     category_ladders: list[dict[str, Any]] = field(default_factory=list)
     publisher_summary: str | None = None
     merchandising_summary: str | None = None
@@ -166,7 +154,7 @@ class CatalogAuthor:
     image: str | None = None
     genres: list[dict[str, str]] = field(default_factory=list)  # [{"asin", "name", "type": "genre"}]
     similar: list[dict[str, str]] = field(default_factory=list)
-    regions: list[str] = field(default_factory=lambda: list(AUDIBLE_REGIONS))
+    regions: list[str] = field(default_factory=lambda: list(AUDIBLE_TLDS))
 
     @classmethod
     def from_seed(cls, data: dict[str, Any]) -> CatalogAuthor:

@@ -15,9 +15,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from shelfkeeper.adapters.audible import ASIN, AUDIBLE_TLDS
 from shelfkeeper.testing.fakes.audible_data import (
-    ASIN_PATTERN,
-    AUDIBLE_REGIONS,
     AudibleCatalog,
     CatalogAuthor,
     CatalogBook,
@@ -25,7 +24,7 @@ from shelfkeeper.testing.fakes.audible_data import (
 from shelfkeeper.testing.faults import FaultInjector
 
 Handler = Callable[[Request], Awaitable[Response]]
-BAD_REGION = f"Invalid region. Valid regions are: {', '.join(AUDIBLE_REGIONS)}"
+BAD_REGION = f"Invalid region. Valid regions are: {', '.join(AUDIBLE_TLDS)}"
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -260,11 +259,11 @@ class FakeAudnexus:
 
     @staticmethod
     def _region(request: Request, asin: str | None = None) -> str:
-        if asin is not None and not ASIN_PATTERN.match(asin.strip()):
+        if asin is not None and not ASIN.match(asin.strip()):
             raise AudnexusError(400, "Bad ASIN", "BAD_REQUEST")
         query = request.query_params
         region = query.get("region", "us")
-        if region not in AUDIBLE_REGIONS:
+        if region not in AUDIBLE_TLDS:
             raise AudnexusError(400, BAD_REGION, "BAD_REQUEST")
         for flag in ("update", "seedAuthors"):
             if flag in query and query[flag] not in ("0", "1"):
@@ -337,7 +336,7 @@ class FakeAudnexus:
         region = request.query_params.get("region", "us")
         if not q:
             return JSONResponse({"error": "Bad Request", "message": "q is required"}, status_code=400)
-        if region not in AUDIBLE_REGIONS:
+        if region not in AUDIBLE_TLDS:
             return JSONResponse({"error": "Bad Request", "message": f"Unknown region: {region}"}, status_code=400)
         found = [b for b in self.catalog.search(region, keywords=q) if b.is_book()][:10]
         return JSONResponse([api_book(book, region) for book in found])
