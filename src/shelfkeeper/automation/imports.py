@@ -26,7 +26,7 @@ from shelfkeeper.automation.import_library import (
     wait_for_item,
 )
 from shelfkeeper.automation.run_context import RunContext
-from shelfkeeper.db.tables import Download, FailedAttempt, MissingBook
+from shelfkeeper.db.tables import Download, MissingBook
 from shelfkeeper.domain.library import LibraryItem
 from shelfkeeper.domain.lifecycle import DownloadStatus, FailureKind, WantedStatus, can_move_download, can_move_wanted
 from shelfkeeper.domain.naming import BookFolder, book_folder, map_remote_path
@@ -35,6 +35,7 @@ from shelfkeeper.domain.releases import Release
 from shelfkeeper.domain.text import split_names
 from shelfkeeper.errors import ServiceError, ServiceNotConfigured
 from shelfkeeper.services.blocklist import add_entry
+from shelfkeeper.services.downloads import write_failed_attempt
 
 # About a minute of polling after a scan: Audiobookshelf answers the scan request at once and scans afterwards.
 POLL_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 15.0, 15.0)
@@ -313,7 +314,8 @@ def _record_import(session: Session, job: _Job, result: _Result, now: datetime, 
         missing.book_id = book.id if book else missing.book_id
         missing.evidence = {**(missing.evidence or {}), "import": {"download_id": download.id, **note}}
     if result.warning:
-        _write_failure(session, download, result.warning, {"code": "not_listed", **note}, task_id)
+        evidence = {"code": "not_listed", **note}
+        write_failed_attempt(session, download, result.warning, evidence, task_id, kind=FailureKind.IMPORT)
     return book.id if book else None
 
 
@@ -365,26 +367,9 @@ def _record_failure(
     download.result = f"import failed: {problem.reason}"
     note = {**_import_note(download), **evidence}
     download.release = {**(download.release or {}), "failures": failures, "import": note}
-    _write_failure(session, download, problem.reason, evidence, task_id)
+    write_failed_attempt(session, download, problem.reason, evidence, task_id, kind=FailureKind.IMPORT)
     missing = session.get(MissingBook, job.missing_book_id) if job.missing_book_id else None
     if missing is not None:
         retried = problem.release_fault and download.next_retry_at is not None
         _move_wanted(missing, WantedStatus.WANTED if retried else WantedStatus.FAILED)
         missing.evidence = {**(missing.evidence or {}), "import_failure": {"download_id": download.id, **evidence}}
-
-
-def _write_failure(
-    session: Session, download: Download, reason: str, evidence: dict[str, Any], task_id: int | None
-) -> None:
-    session.add(
-        FailedAttempt(
-            kind=str(FailureKind.IMPORT),
-            subject=f"Import of download {download.id}: {download.release_title}"[:1000],
-            reason=reason,
-            evidence=evidence,
-            book_id=download.book_id,
-            missing_book_id=download.missing_book_id,
-            download_id=download.id,
-            task_id=task_id,
-        )
-    )

@@ -262,12 +262,20 @@ def mark_added(session: Session, download_id: int, now: datetime, save_path: str
 
 
 def write_failed_attempt(
-    session: Session, download: Download, reason: str, evidence: dict[str, Any], task_id: int | None
+    session: Session,
+    download: Download,
+    reason: str,
+    evidence: dict[str, Any],
+    task_id: int | None,
+    *,
+    kind: FailureKind = FailureKind.DOWNLOAD,
 ) -> None:
+    """Record a failure of ``download`` (its download, or with ``kind`` IMPORT its import) for the history."""
+    what = "Import of download" if kind == FailureKind.IMPORT else "Download"
     session.add(
         FailedAttempt(
-            kind=str(FailureKind.DOWNLOAD),
-            subject=f"Download {download.id}: {download.release_title}"[:1000],
+            kind=str(kind),
+            subject=f"{what} {download.id}: {download.release_title}"[:1000],
             reason=reason,
             evidence=evidence,
             book_id=download.book_id,
