@@ -22,7 +22,7 @@ from shelfkeeper.adapters.audiobookshelf import AudiobookshelfClient
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.db.repositories import series_key
 from shelfkeeper.db.service_state import ServiceStateStore
-from shelfkeeper.domain.library import Library, LibraryItem, SeriesRef
+from shelfkeeper.domain.library import Library, LibraryItem, LibraryPage, SeriesRef
 from shelfkeeper.domain.library_sync import (
     ModeDecision,
     SyncMode,
@@ -118,6 +118,8 @@ class SeriesResolver:
         resolution = Resolution()
         if not items:
             return resolution
+        while len(self.listings) > LISTING_CACHE:  # trimmed before the page: its own listings all stay for it
+            self.listings.popitem(last=False)
         keys = {item.id: _series_keys(item) for item in items}
         members: defaultdict[str, list[str]] = defaultdict(list)
         for item in items:
@@ -128,10 +130,9 @@ class SeriesResolver:
         plan = plan_series_sources(members, known, listed)
         by_id = {item.id: item for item in items}
         await self._expand([by_id[item_id] for item_id in plan.learn_from], resolution)
-        for key in plan.listings:
-            series_id = self.learned.get(key) or hints.get(key)
-            if series_id and series_id not in self.listings:
-                await self._list(series_id)
+        wanted = (self.learned.get(key) or hints.get(key) for key in plan.listings)
+        to_list = [series_id for series_id in dict.fromkeys(wanted) if series_id and series_id not in self.listings]
+        await asyncio.gather(*(self._list(series_id) for series_id in to_list))
         rest: list[LibraryItem] = []
         for item in items:
             if item.id in resolution.expanded or item.id in resolution.failures:
@@ -165,8 +166,6 @@ class SeriesResolver:
                 found[row.id] = exact
                 self.learned.setdefault(series_key(exact.name), series_id)
         self.listings[series_id] = found
-        while len(self.listings) > LISTING_CACHE:
-            self.listings.popitem(last=False)
 
     async def _expand(self, items: Sequence[LibraryItem], resolution: Resolution) -> None:
         """Fetch items expanded (the client bounds the concurrency); a bad answer fails that item alone."""
@@ -269,20 +268,28 @@ async def _sync_one_library(
     seen: set[str] | None = set() if report.decision.mode is SyncMode.FULL else None
     resolver = SeriesResolver(client, library.id, report.requests)
     page = 0
-    while True:
-        batch = await client.items_page(library.id, page, page_size)
-        report.requests["pages"] += 1
-        report.saw(batch.items)
-        if seen is not None:
-            seen.update(item.id for item in batch.items)
-        # Audiobookshelf cannot filter by updatedAt: every page is read, only the changed items are looked at.
-        changed = [i for i in batch.items if since is None or i.updated_at is None or i.updated_at >= since]
-        report.counts["unchanged"] += len(batch.items) - len(changed)
-        if changed:
-            await _sync_page(run, resolver, library.id, changed, report)
-        page += 1
-        if not batch.items or page * page_size >= batch.total:
-            break
+    # The next page is read while this one is written: two pages at most in memory.
+    fetch: asyncio.Future[LibraryPage] | None = asyncio.ensure_future(client.items_page(library.id, 0, page_size))
+    try:
+        while fetch is not None:
+            batch = await fetch
+            report.requests["pages"] += 1
+            page += 1
+            more = bool(batch.items) and page * page_size < batch.total
+            fetch = asyncio.ensure_future(client.items_page(library.id, page, page_size)) if more else None
+            report.saw(batch.items)
+            if seen is not None:
+                seen.update(item.id for item in batch.items)
+            # Audiobookshelf cannot filter by updatedAt: every page is read, only the changed items are looked at.
+            changed = [i for i in batch.items if since is None or i.updated_at is None or i.updated_at >= since]
+            report.counts["unchanged"] += len(batch.items) - len(changed)
+            if changed:
+                await _sync_page(run, resolver, library.id, changed, report)
+    finally:
+        if fetch is not None and not fetch.done():
+            fetch.cancel()
+        elif fetch is not None and not fetch.cancelled():
+            fetch.exception()  # read, so that a failed prefetch behind another failure is not reported twice
     if seen is not None:
         await _mark_absent(run, client, library.id, seen, report)
 

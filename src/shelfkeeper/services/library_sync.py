@@ -14,8 +14,16 @@ from typing import Any
 from sqlalchemy import String, select
 from sqlalchemy.orm import Session
 
-from shelfkeeper.db.repositories import refresh_search_fields, refresh_series_stats, series_key, set_book_people
-from shelfkeeper.db.tables import Book, FailedAttempt, Series
+from shelfkeeper.db.repositories import (
+    author_key,
+    get_or_create_author,
+    get_or_create_series,
+    refresh_search_fields,
+    refresh_series_stats,
+    series_key,
+    set_book_people,
+)
+from shelfkeeper.db.tables import Author, Book, FailedAttempt, Series
 from shelfkeeper.domain.library import LibraryItem, SeriesRef
 from shelfkeeper.domain.library_sync import book_values, item_source, item_title, series_text, unique_names
 
@@ -90,8 +98,9 @@ def write_items(
     books = {b.abs_id: b for b in session.scalars(select(Book).where(Book.abs_id.in_(ids)))} if ids else {}
     returning = _removed_books_by_path(session, library_id, [w.item for w in writes if w.item.id not in books])
     touched: set[int] = set()
-    for write in writes:
-        book = books.get(write.item.id) or returning.get(_stored_path(write.item))
+    targets = [(write, books.get(write.item.id) or returning.get(_stored_path(write.item))) for write in writes]
+    _create_people(session, [write for write, book in targets if book is None or _source_changed(write, book)])
+    for write, book in targets:
         counts[_write_item(session, write, book, now, touched)] += 1
     session.flush()
     for failure in failures:
@@ -99,6 +108,20 @@ def write_items(
         counts["errors"] += 1
     refresh_series_stats(session, touched)
     return counts
+
+
+def _create_people(session: Session, writes: Sequence[ItemWrite]) -> None:
+    """Create the page's new authors and series first, each once: no flush of half-written books per new name."""
+    authors = {author_key(name): name for write in writes for name in _authors(write)}
+    series = {series_key(name): name for write in writes for name, _ in _series_pairs(write.series)}
+    if authors:
+        known = set(session.scalars(select(Author.name_key).where(Author.name_key.in_(list(authors)))))
+        for key in authors.keys() - known:
+            get_or_create_author(session, authors[key])
+    if series:
+        known = set(session.scalars(select(Series.name_key).where(Series.name_key.in_(list(series)))))
+        for key in series.keys() - known:
+            get_or_create_series(session, series[key])
 
 
 def _removed_books_by_path(session: Session, library_id: str, items: Sequence[LibraryItem]) -> dict[str, Book]:
@@ -175,6 +198,10 @@ def _series_change(write: ItemWrite, remembered: dict[str, Any]) -> tuple[Series
     if write.series is not None and series_text(write.item) != remembered.get("series"):
         return write.series
     return None
+
+
+def _source_changed(write: ItemWrite, book: Book) -> bool:
+    return bool(_remembered(book) != _clean(item_source(write.item)))
 
 
 def _remembered(book: Book) -> dict[str, Any]:
