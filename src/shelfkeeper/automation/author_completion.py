@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from shelfkeeper.automation.provider_calls import ProviderCalls
 from shelfkeeper.automation.run_context import JobResult, RunContext
-from shelfkeeper.automation.series_completion import CompletionOutcome, acquire_found, listed_rows
+from shelfkeeper.automation.series_completion import CompletionOutcome, CompletionTally, listed_rows
 from shelfkeeper.db.repositories import series_key
-from shelfkeeper.db.tables import Author, MissingBook, Series
+from shelfkeeper.db.tables import Author, Series
 from shelfkeeper.domain.catalog import AuthorProfile, BookCandidate
 from shelfkeeper.domain.catalogue import CatalogueBook, Exclusion, merge_catalogue
 from shelfkeeper.domain.lifecycle import WantedReason
@@ -201,20 +201,12 @@ async def author_completion_task(run: RunContext) -> JobResult:
     ids = await run.transaction(
         lambda session: _authors_to_check(session, int(wanted_id) if wanted_id else None, int(limit) if limit else None)
     )
-    calls, result = ProviderCalls(run), JobResult()
-    found: dict[int, MissingBook] = {}
+    calls, tally = ProviderCalls(run), CompletionTally()
     for author_id in ids:
         try:
             outcome = await discover_author(run, author_id, calls)
         except NotFound:
-            result.add("authors_gone")
+            tally.result.add("authors_gone")
             continue
-        result.add("authors_checked")
-        for name, value in outcome.counts.items():
-            result.add(name, value)
-        found.update((row.id, row) for row in outcome.missing)
-    for name, value in {**calls.counts(), **await acquire_found(run, list(found.values()))}.items():
-        result.add(name, value)
-    result.metrics.update(calls.metrics())
-    run.log.info("author completion: %s", result.counts)
-    return result
+        tally.add(outcome, "authors_checked")
+    return await tally.finish(run, calls, "author completion")

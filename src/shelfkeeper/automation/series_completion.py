@@ -261,25 +261,40 @@ async def acquire_found(run: RunContext, rows: Sequence[MissingBook]) -> dict[st
     return {f"acquire_{name}": value for name, value in result.counts.items()}
 
 
+@dataclass
+class CompletionTally:
+    """A completion job's run so far: counts over the subjects checked and every wanted row found, once."""
+
+    result: JobResult = field(default_factory=JobResult)
+    found: dict[int, MissingBook] = field(default_factory=dict)
+
+    def add(self, outcome: CompletionOutcome, checked: str) -> None:
+        """Count one subject checked (under ``checked``) and what recording its books did."""
+        self.result.add(checked)
+        for name, value in outcome.counts.items():
+            self.result.add(name, value)
+        self.found.update((row.id, row) for row in outcome.missing)
+
+    async def finish(self, run: RunContext, calls: ProviderCalls, job: str) -> JobResult:
+        """Go on to acquire what was found; the run's result with the provider calls' counts and metrics."""
+        for name, value in {**calls.counts(), **await acquire_found(run, list(self.found.values()))}.items():
+            self.result.add(name, value)
+        self.result.metrics.update(calls.metrics())
+        run.log.info("%s: %s", job, self.result.counts)
+        return self.result
+
+
 async def series_completion_task(run: RunContext) -> JobResult:
     """The series completion job: every monitored series (or ``series_id``) checked, its gaps wanted, then grabbed."""
     wanted_id = run.parameters.get("series_id")
     ids = await run.transaction(lambda session: _series_to_check(session, int(wanted_id) if wanted_id else None))
-    calls, result = ProviderCalls(run), JobResult()
-    found: dict[int, MissingBook] = {}
+    calls, tally = ProviderCalls(run), CompletionTally()
     mam_lookups = int(run.parameters.get("mam_series_lookups", MAM_SERIES_LOOKUPS))
     for index, series_id in enumerate(ids):
         try:
             outcome = await complete_series(run, series_id, calls, ask_mam=index < mam_lookups)
         except NotFound:
-            result.add("series_gone")  # deleted while the run went on
+            tally.result.add("series_gone")  # deleted while the run went on
             continue
-        result.add("series_checked")
-        for name, value in outcome.counts.items():
-            result.add(name, value)
-        found.update((row.id, row) for row in outcome.missing)
-    for name, value in {**calls.counts(), **await acquire_found(run, list(found.values()))}.items():
-        result.add(name, value)
-    result.metrics.update(calls.metrics())
-    run.log.info("series completion: %s", result.counts)
-    return result
+        tally.add(outcome, "series_checked")
+    return await tally.finish(run, calls, "series completion")
