@@ -17,6 +17,7 @@ from shelfkeeper.domain.ownership import (
     OwnedMatch,
     author_keys,
     book_key,
+    identifier_keys,
     label_positions,
     source_rank,
     title_keys,
@@ -210,8 +211,7 @@ def _identity_keys(edition: _Edition, *, main_title: bool) -> list[str]:
         keys = []
     else:
         titles = [full]
-        identifiers = {"asin": normalize_asin(candidate.asin), "isbn": normalize_isbn(candidate.isbn)}
-        keys = [f"{kind}:{value}" for kind, value in identifiers.items() if value]
+        keys = identifier_keys(candidate.asin, candidate.isbn)
     kind = "set" if edition.collection else "single"
     keys += [f"{kind}:{title}|{author}" for title in titles for author in author_keys(candidate.authors)]
     return keys

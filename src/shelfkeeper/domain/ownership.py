@@ -53,6 +53,12 @@ def title_keys(title: str) -> tuple[str, str]:
     return full, main
 
 
+def identifier_keys(asin: str | None, isbn: str | None) -> list[str]:
+    """The identity keys of a book's identifiers, normalised: ``["asin:B0036UC2LO", "isbn:9780765326355"]``."""
+    identifiers = {"asin": normalize_asin(asin), "isbn": normalize_isbn(isbn)}
+    return [f"{kind}:{value}" for kind, value in identifiers.items() if value]
+
+
 def author_keys(names: Iterable[str]) -> frozenset[str]:
     """Each name normalised, plus the name without lone initials ("Ursula K. Le Guin" ~ "Ursula Le Guin")."""
     keys: set[str] = set()

@@ -16,6 +16,7 @@ from shelfkeeper.domain.ownership import (
     OwnedBy,
     OwnedIndex,
     book_key,
+    identifier_keys,
     label_positions,
     source_rank,
     title_keys,
@@ -201,8 +202,7 @@ class _Listing:
         # Within one series a title names one book, but a box set never shares a title identity with a single.
         kind = "set" if len(self.positions) > 1 else "single"
         found = {f"{kind}:{title_keys(self.entry.title)[0]}"} if self.entry.title else set()
-        asin, isbn = normalize_asin(self.entry.asin), normalize_isbn(self.entry.isbn)
-        return found | ({f"asin:{asin}"} if asin else set()) | ({f"isbn:{isbn}"} if isbn else set())
+        return found | set(identifier_keys(self.entry.asin, self.entry.isbn))
 
 
 @dataclass
