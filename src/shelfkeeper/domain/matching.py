@@ -42,9 +42,11 @@ __all__ = [
     "choose",
     "decide",
     "field_changes",
+    "item_key",
     "rank",
     "same_work",
     "score",
+    "text_key",
 ]
 
 
@@ -248,7 +250,7 @@ def _is_empty(value: FieldValue) -> bool:
     )
 
 
-def _text_key(text: str) -> str:
+def text_key(text: str) -> str:
     """Case, punctuation and spacing dropped, accents kept: "leviathan wakes" ~ "Leviathan Wakes!"."""
     return "".join(ch for ch in unicodedata.normalize("NFKC", text).casefold() if ch.isalnum())
 
@@ -259,9 +261,9 @@ def _equivalent(name: str, old: FieldValue, new: FieldValue) -> bool:
     if name == "language" and isinstance(old, str) and isinstance(new, str):
         return normalize_language(old) == normalize_language(new)
     if isinstance(old, str) and isinstance(new, str):
-        return _text_key(old) == _text_key(new)
+        return text_key(old) == text_key(new)
     if isinstance(old, tuple) and isinstance(new, tuple):
-        return sorted(map(_item_key, old)) == sorted(map(_item_key, new))
+        return sorted(map(item_key, old)) == sorted(map(item_key, new))
     return old == new
 
 
@@ -269,15 +271,16 @@ def _loses_names(old: FieldValue, new: FieldValue) -> bool:
     """A name list that only drops some of ours ("King" for "King, Straub") is less, not a correction."""
     if not isinstance(old, tuple) or not isinstance(new, tuple):
         return False
-    ours, theirs = set(map(_item_key, old)), set(map(_item_key, new))
+    ours, theirs = set(map(item_key, old)), set(map(item_key, new))
     return theirs < ours
 
 
-def _item_key(item: str | SeriesRef) -> str:
+def item_key(item: str | SeriesRef) -> str:
+    """A list item as compared: its ``text_key``; a series ``text_key`` joined to its parsed position."""
     if isinstance(item, SeriesRef):
         position = parse_position(item.sequence)
-        return f"{_text_key(item.name)}#{position}"
-    return _text_key(item)
+        return f"{text_key(item.name)}#{position}"
+    return text_key(item)
 
 
 def as_metadata_update(changes: Sequence[FieldChange]) -> MetadataUpdate:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,8 +15,7 @@ from shelfkeeper.db.tables import Book, BookNarrator, BookSeries, FailedAttempt,
 from shelfkeeper.domain.distance import BookFacts, Decision
 from shelfkeeper.domain.library import SeriesRef
 from shelfkeeper.domain.lifecycle import CorrectionStatus, FailureKind, MetadataStatus
-from shelfkeeper.domain.matching import FieldValue
-from shelfkeeper.domain.text import parse_position
+from shelfkeeper.domain.matching import FieldValue, item_key, text_key
 from shelfkeeper.errors import Conflict
 from shelfkeeper.services.records import CORRECTIONS, get_record
 
@@ -129,20 +127,14 @@ def comparable(field: str, value: FieldValue) -> Any:
     if is_empty(value):
         return ""
     if field == "series" and isinstance(value, tuple):
-        return sorted(
-            f"{_text_key(ref.name)}#{parse_position(ref.sequence)}" for ref in value if isinstance(ref, SeriesRef)
-        )
+        return sorted(item_key(ref) for ref in value if isinstance(ref, SeriesRef))
     if isinstance(value, tuple):
-        return sorted(_text_key(str(item)) for item in value)
-    return _text_key(str(value))
+        return sorted(text_key(str(item)) for item in value)
+    return text_key(str(value))
 
 
 def same_value(field: str, left: FieldValue, right: FieldValue) -> bool:
     return bool(comparable(field, left) == comparable(field, right))
-
-
-def _text_key(text: str) -> str:
-    return "".join(ch for ch in unicodedata.normalize("NFKC", text).casefold() if ch.isalnum())
 
 
 def fits(field: str, value: FieldValue) -> bool:
