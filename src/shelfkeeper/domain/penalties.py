@@ -21,6 +21,7 @@ from shelfkeeper.domain.editions import Edition, edition_label, edition_of
 from shelfkeeper.domain.library import SeriesRef
 from shelfkeeper.domain.text import (
     fold,
+    format_position_range,
     normalize_asin,
     normalize_author,
     normalize_isbn,
@@ -236,7 +237,7 @@ def _position_penalty(
     theirs = _positions(candidate.title, candidate.subtitle, candidate.series, book.series)
     if ours is None or theirs is None:
         return None, _part_vetoes(book.title, candidate.title)
-    shown = (_show_position(ours), _show_position(theirs))
+    shown = (format_position_range(ours), format_position_range(theirs))
     if ours == theirs:
         return Penalty("position", 1.0, weights.position, describe("series position", *shown, 1.0)), []
     penalty = Penalty("position", 0.0, weights.position, describe("series position", *shown, 0.0))
@@ -253,11 +254,6 @@ def _part_vetoes(ours: str, theirs: str) -> list[Veto]:
 
 
 _PART = re.compile(r"\b(part|pt|vol|volume|episode)\.?\s*#?\s*(\d|[ivx]+\b|one|two|three|four|five)", re.IGNORECASE)
-
-
-def _show_position(position: Position) -> str:
-    low, high = (format(v.normalize(), "f") for v in position)
-    return low if low == high else f"{low}-{high}"
 
 
 def _edition_penalty(

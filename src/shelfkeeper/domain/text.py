@@ -281,3 +281,9 @@ def format_position(value: Decimal) -> str:
     normalized = value.normalize()
     text = format(normalized, "f")
     return text
+
+
+def format_position_range(position: tuple[Decimal, Decimal]) -> str:
+    """A position range as ``parse_position`` reads it: (2, 2) -> "2", (1, 3) -> "1-3", (1.50, 1.50) -> "1.5"."""
+    low, high = (format_position(value) for value in position)
+    return low if low == high else f"{low}-{high}"

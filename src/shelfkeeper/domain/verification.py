@@ -19,6 +19,7 @@ from shelfkeeper.domain.release_parsing import (
 from shelfkeeper.domain.text import (
     fold,
     format_position,
+    format_position_range,
     normalize_author,
     normalize_language,
     normalize_title,
@@ -237,7 +238,7 @@ def _check_series_as_title(wanted: WantedBook, parsed: ParsedRelease, required: 
     positions = [m.position for m in mentions if m.position]
     if wanted_position is not None and positions and all(p == wanted_position for p in positions):
         return []
-    shown = ", ".join(_show_position(p) for p in positions) or "unknown"
+    shown = ", ".join(format_position_range(p) for p in positions) or "unknown"
     return [Reason("title_as_series", f"title only as a series name, volume {shown}", rejects=True)]
 
 
@@ -292,15 +293,10 @@ def _check_volume(wanted: WantedBook, parsed: ParsedRelease) -> list[Reason]:
     release_position = _release_position(wanted, parsed)
     if wanted_position is None or release_position is None:
         return []
-    shown, wanted_shown = _show_position(release_position), _show_position(wanted_position)
+    shown, wanted_shown = format_position_range(release_position), format_position_range(wanted_position)
     if release_position != wanted_position:
         return [Reason("wrong_volume", f"volume {shown} (wanted {wanted_shown})", rejects=True)]
     return [Reason("volume_match", f"volume {shown}")]
-
-
-def _show_position(position: Position) -> str:
-    low, high = (format_position(value) for value in position)
-    return low if low == high else f"{low}-{high}"
 
 
 def _check_edition(wanted: WantedBook, parsed: ParsedRelease) -> list[Reason]:
