@@ -11,6 +11,7 @@ import httpx
 
 from shelfkeeper.adapters.connection_report import connection_report
 from shelfkeeper.adapters.http import BudgetStore, ServiceClient, ServicePolicy, split_options
+from shelfkeeper.adapters.http_failures import answered_not_found
 from shelfkeeper.adapters.payload import as_list, plain_text
 from shelfkeeper.domain.catalog import AuthorProfile, BookCandidate
 from shelfkeeper.domain.library import SeriesRef
@@ -251,7 +252,7 @@ class AudibleCatalogClient:
         try:
             body = await self._client.get_json(f"/1.0/catalog/products/{asin}", params=params)
         except ServiceBadResponse as exc:
-            if isinstance(exc.details, dict) and exc.details.get("status") == 404:
+            if answered_not_found(exc):
                 return None
             raise
         product = body.get("product") if isinstance(body, dict) else None

@@ -10,6 +10,7 @@ import httpx
 
 from shelfkeeper.adapters.connection_report import connection_report
 from shelfkeeper.adapters.http import BudgetStore, ServiceClient, ServicePolicy, split_options
+from shelfkeeper.adapters.http_failures import answered_not_found
 from shelfkeeper.adapters.payload import as_list, plain_text
 from shelfkeeper.domain.catalog import AuthorProfile, BookCandidate
 from shelfkeeper.domain.text import normalize_author
@@ -237,7 +238,7 @@ class GoogleBooksClient:
         try:
             volume = await self._client.get_json(f"/volumes/{identifier.strip()}", params=params)
         except ServiceBadResponse as exc:
-            if isinstance(exc.details, dict) and exc.details.get("status") == 404:
+            if answered_not_found(exc):
                 return None
             raise
         return volume_to_candidate(volume)

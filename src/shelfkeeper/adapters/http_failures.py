@@ -72,6 +72,11 @@ def counts_against_breaker(error: ServiceError) -> bool:
     return isinstance(error, ServiceUnreachable | ServiceRateLimited) or error.code == "SERVICE_ERROR"
 
 
+def answered_not_found(error: ServiceError) -> bool:
+    """Whether the service answered 404: for a lookup by id that means "no such item", not a failure."""
+    return isinstance(error.details, dict) and error.details.get("status") == 404
+
+
 def body_excerpt(response: httpx.Response, secrets: Iterable[str]) -> str:
     """The start of a response body on one line, secrets removed, for messages and logs."""
     try:
