@@ -306,15 +306,7 @@ async def request_download(run: RunContext, wanted_id: int, release: Release | N
     """
     wanted = await run.transaction(lambda s: _wanted_for_request(s, wanted_id))
     if release is None:
-        found = await find_releases(run, wanted)
-        candidates = grab_candidates(found)
-        if not candidates:
-            raise NotFound(
-                f"No acceptable release found for wanted book {wanted_id}.",
-                code="NO_RELEASE_FOUND",
-                details=_search_summary(found, candidates),
-            )
-        chosen = candidates[0]
+        chosen = await _best_release(run, wanted, f"No acceptable release found for wanted book {wanted_id}.")
     else:
         chosen = await rank_chosen(run, wanted, release)
         if not chosen.accepted:
@@ -324,6 +316,19 @@ async def request_download(run: RunContext, wanted_id: int, release: Release | N
                 code="RELEASE_REJECTED",
                 details={"reasons": texts, "score": chosen.score},
             )
+    return await _grab_requested(run, wanted_id, chosen)
+
+
+async def _best_release(run: RunContext, wanted: WantedBook, none_found: str) -> RankedRelease:
+    """The best acceptable release found now; NotFound (``none_found``, with the search summary) when none is."""
+    found = await find_releases(run, wanted)
+    candidates = grab_candidates(found)
+    if not candidates:
+        raise NotFound(none_found, code="NO_RELEASE_FOUND", details=_search_summary(found, candidates))
+    return candidates[0]
+
+
+async def _grab_requested(run: RunContext, wanted_id: int, chosen: RankedRelease) -> Download:
     outcome = await grab(run, wanted_id, chosen, allowed=downloads.MANUAL_GRAB_STATES)
     return await run.transaction(lambda s: downloads.get_download(s, outcome.download_id))
 
@@ -346,16 +351,8 @@ async def retry_download(run: RunContext, download_id: int) -> Download:
     """A failed download is queued again with the next-best release (the failed one is blocklisted)."""
     wanted_id = await run.transaction(lambda s: _retryable(s, download_id))
     wanted = await run.transaction(lambda s: _wanted_for_request(s, wanted_id))
-    found = await find_releases(run, wanted)
-    candidates = grab_candidates(found)
-    if not candidates:
-        raise NotFound(
-            f"No other acceptable release found for download {download_id}.",
-            code="NO_RELEASE_FOUND",
-            details=_search_summary(found, candidates),
-        )
-    outcome = await grab(run, wanted_id, candidates[0], allowed=downloads.MANUAL_GRAB_STATES)
-    return await run.transaction(lambda s: downloads.get_download(s, outcome.download_id))
+    chosen = await _best_release(run, wanted, f"No other acceptable release found for download {download_id}.")
+    return await _grab_requested(run, wanted_id, chosen)
 
 
 def _retryable(session: Session, download_id: int) -> int:
