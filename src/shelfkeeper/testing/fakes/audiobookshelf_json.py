@@ -27,16 +27,9 @@ def series_name(data: AbsData, item: ItemRecord) -> str:
     return ", ".join(parts)
 
 
-def minified_metadata(data: AbsData, item: ItemRecord) -> dict[str, Any]:
-    names = author_names(data, item)
+def _book_facts(item: ItemRecord) -> dict[str, Any]:
+    # The fields the minified and the old (expanded) metadata shapes write alike.
     return {
-        "title": item.title,
-        "titleIgnorePrefix": ignore_prefix(item.title),
-        "subtitle": item.subtitle,
-        "authorName": ", ".join(names),
-        "authorNameLF": ", ".join(last_first(n) for n in names),
-        "narratorName": ", ".join(item.narrators),
-        "seriesName": series_name(data, item),
         "genres": list(item.genres),
         "publishedYear": item.published_year,
         "publishedDate": item.published_date,
@@ -47,6 +40,20 @@ def minified_metadata(data: AbsData, item: ItemRecord) -> dict[str, Any]:
         "language": item.language,
         "explicit": item.explicit,
         "abridged": item.abridged,
+    }
+
+
+def minified_metadata(data: AbsData, item: ItemRecord) -> dict[str, Any]:
+    names = author_names(data, item)
+    return {
+        "title": item.title,
+        "titleIgnorePrefix": ignore_prefix(item.title),
+        "subtitle": item.subtitle,
+        "authorName": ", ".join(names),
+        "authorNameLF": ", ".join(last_first(n) for n in names),
+        "narratorName": ", ".join(item.narrators),
+        "seriesName": series_name(data, item),
+        **_book_facts(item),
     }
 
 
@@ -131,16 +138,7 @@ def _old_metadata(data: AbsData, item: ItemRecord) -> dict[str, Any]:
             for sid, seq in item.series
             if sid in data.series
         ],
-        "genres": list(item.genres),
-        "publishedYear": item.published_year,
-        "publishedDate": item.published_date,
-        "publisher": item.publisher,
-        "description": item.description,
-        "isbn": item.isbn,
-        "asin": item.asin,
-        "language": item.language,
-        "explicit": item.explicit,
-        "abridged": item.abridged,
+        **_book_facts(item),
     }
 
 
