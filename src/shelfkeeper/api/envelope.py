@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+
+from shelfkeeper.services.paging import PageResult
 
 T = TypeVar("T")
 
@@ -33,6 +36,13 @@ class Page(BaseModel, Generic[T]):
     total: int = Field(description="How many items match the filters, across all pages.")
     limit: int
     offset: int
+
+    @classmethod
+    def of(cls, result: PageResult[Any], read: Callable[[Any], T]) -> Page[T]:
+        """A service's page of rows as the API's page, each row read into its schema by ``read``."""
+        return cls(
+            items=[read(row) for row in result.items], total=result.total, limit=result.limit, offset=result.offset
+        )
 
 
 def ok(data: Any) -> dict[str, Any]:

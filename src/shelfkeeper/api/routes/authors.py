@@ -45,14 +45,7 @@ def list_authors(
         session, service.AuthorFilters(q=q, monitored=monitored, has_asin=has_asin), page, sort
     )
     counts = service.book_counts(session, [a.id for a in result.items])
-    return ok(
-        Page(
-            items=[_read(a, counts.get(a.id, 0)) for a in result.items],
-            total=result.total,
-            limit=result.limit,
-            offset=result.offset,
-        )
-    )
+    return ok(Page.of(result, lambda a: _read(a, counts.get(a.id, 0))))
 
 
 @router.post(
@@ -111,9 +104,7 @@ def author_books(
 ) -> dict[str, object]:
     """An author's books (by year by default)."""
     result = service.author_books(session, author_id, page, sort)
-    return ok(
-        Page(items=[BookRead.of(b) for b in result.items], total=result.total, limit=result.limit, offset=result.offset)
-    )
+    return ok(Page.of(result, BookRead.of))
 
 
 @router.get(

@@ -70,9 +70,7 @@ def list_books(
         library_id=library_id,
     )
     result = books.list_books(session, filters, page, sort)
-    return ok(
-        Page(items=[BookRead.of(b) for b in result.items], total=result.total, limit=result.limit, offset=result.offset)
-    )
+    return ok(Page.of(result, BookRead.of))
 
 
 @router.post(
@@ -118,9 +116,7 @@ def book_stats(session: SessionDep) -> dict[str, object]:
 def incomplete_books(session: SessionDep, page: PageDep) -> dict[str, object]:
     """Books lacking an ASIN, series, narrator, description or cover."""
     result = books.incomplete_books(session, page)
-    return ok(
-        Page(items=[BookRead.of(b) for b in result.items], total=result.total, limit=result.limit, offset=result.offset)
-    )
+    return ok(Page.of(result, BookRead.of))
 
 
 @router.get("/{book_id}", response_model=Envelope[BookRead], responses=error_responses(404, codes=NOT_FOUND))
@@ -152,14 +148,7 @@ def delete_book(session: SessionDep, book_id: int) -> dict[str, object]:
 def book_corrections(session: SessionDep, book_id: int, page: PageDep) -> dict[str, object]:
     """A book's metadata correction history, newest first."""
     result = books.book_corrections(session, book_id, page)
-    return ok(
-        Page(
-            items=[CorrectionRead.model_validate(c) for c in result.items],
-            total=result.total,
-            limit=result.limit,
-            offset=result.offset,
-        )
-    )
+    return ok(Page.of(result, CorrectionRead.model_validate))
 
 
 @router.post(

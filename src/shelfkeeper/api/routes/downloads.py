@@ -45,12 +45,7 @@ def _run(context: AppContext) -> RunContext:
 
 
 def _page(result: PageResult[Any]) -> Page[DownloadRead]:
-    return Page(
-        items=[DownloadRead.model_validate(d) for d in result.items],
-        total=result.total,
-        limit=result.limit,
-        offset=result.offset,
-    )
+    return Page.of(result, DownloadRead.model_validate)
 
 
 @router.get("", response_model=Envelope[Page[DownloadRead]], responses=error_responses())
@@ -127,8 +122,7 @@ def list_blocklist(
 ) -> dict[str, object]:
     """Releases that are never grabbed again (by info hash, and by title at their indexer)."""
     result = blocklist.list_entries(session, page, sort, missing_book_id=missing_book_id)
-    items = [BlocklistRead.model_validate(entry) for entry in result.items]
-    return ok(Page(items=items, total=result.total, limit=result.limit, offset=result.offset))
+    return ok(Page.of(result, BlocklistRead.model_validate))
 
 
 @router.delete(

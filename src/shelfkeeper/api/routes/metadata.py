@@ -59,14 +59,7 @@ def list_corrections(
     """Every metadata change proposed or made, newest first."""
     filters = {"status": status, "field": field, "source": source, "book_id": book_id, "task_id": task_id}
     result = list_records(session, CORRECTIONS, filters, page, sort)
-    return ok(
-        Page(
-            items=[CorrectionRead.model_validate(c) for c in result.items],
-            total=result.total,
-            limit=result.limit,
-            offset=result.offset,
-        )
-    )
+    return ok(Page.of(result, CorrectionRead.model_validate))
 
 
 @router.get(

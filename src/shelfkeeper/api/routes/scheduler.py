@@ -110,14 +110,7 @@ def history(
 ) -> dict[str, object]:
     """Every job run, newest first."""
     result = list_records(session, TASKS, {"name": name, "status": status, "trigger": trigger}, page, sort)
-    return ok(
-        Page(
-            items=[TaskRead.model_validate(t) for t in result.items],
-            total=result.total,
-            limit=result.limit,
-            offset=result.offset,
-        )
-    )
+    return ok(Page.of(result, TaskRead.model_validate))
 
 
 @router.get("/history/{task_id}", response_model=Envelope[TaskRead], responses=error_responses(404, codes=NOT_FOUND))

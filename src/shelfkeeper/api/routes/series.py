@@ -38,14 +38,7 @@ def list_series(
     result = service.list_series(
         session, service.SeriesFilters(q=q, monitored=monitored, complete=complete), page, sort
     )
-    return ok(
-        Page(
-            items=[SeriesRead.model_validate(s) for s in result.items],
-            total=result.total,
-            limit=result.limit,
-            offset=result.offset,
-        )
-    )
+    return ok(Page.of(result, SeriesRead.model_validate))
 
 
 @router.post(
@@ -101,9 +94,7 @@ def delete_series(session: SessionDep, series_id: int) -> dict[str, object]:
 def series_books(session: SessionDep, series_id: int, page: PageDep) -> dict[str, object]:
     """A series' books in reading order."""
     result = service.series_books(session, series_id, page)
-    return ok(
-        Page(items=[BookRead.of(b) for b in result.items], total=result.total, limit=result.limit, offset=result.offset)
-    )
+    return ok(Page.of(result, BookRead.of))
 
 
 # ---- the wanted list of a series (series completion) ----

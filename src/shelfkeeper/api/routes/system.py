@@ -109,14 +109,7 @@ def failed_attempts(
         "task_id": task_id,
     }
     result = list_records(session, FAILED_ATTEMPTS, filters, page, sort)
-    return ok(
-        Page(
-            items=[FailedAttemptRead.model_validate(f) for f in result.items],
-            total=result.total,
-            limit=result.limit,
-            offset=result.offset,
-        )
-    )
+    return ok(Page.of(result, FailedAttemptRead.model_validate))
 
 
 @router.get(

@@ -40,12 +40,7 @@ def found_read(outcome: Any) -> WantedFound:
 
 
 def page_read(result: Any) -> Page[WantedRead]:
-    return Page(
-        items=[WantedRead.of(row) for row in result.items],
-        total=result.total,
-        limit=result.limit,
-        offset=result.offset,
-    )
+    return Page.of(result, WantedRead.of)
 
 
 @router.get("", response_model=Envelope[Page[WantedRead]], responses=error_responses())
