@@ -34,8 +34,7 @@ from shelfkeeper.domain.release_parsing import parse_release
 from shelfkeeper.domain.releases import Release
 from shelfkeeper.domain.text import split_names
 from shelfkeeper.errors import ServiceError, ServiceNotConfigured
-from shelfkeeper.services.blocklist import add_entry
-from shelfkeeper.services.downloads import write_failed_attempt
+from shelfkeeper.services.downloads import block_release, write_failed_attempt
 
 # About a minute of polling after a scan: Audiobookshelf answers the scan request at once and scans afterwards.
 POLL_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 15.0, 15.0)
@@ -354,15 +353,7 @@ def _record_failure(
         attempt = len(failures)
         if attempt < max_attempts:
             download.next_retry_at = now + timedelta(minutes=base_minutes * 2 ** (attempt - 1))
-        add_entry(
-            session,
-            info_hash=download.info_hash,
-            title=download.release_title,
-            indexer=download.indexer,
-            reason=f"import failed: {problem.reason}",
-            missing_book_id=download.missing_book_id,
-            download_id=download.id,
-        )
+        block_release(session, download, f"import failed: {problem.reason}")
     download.status = str(DownloadStatus.FAILED)
     download.result = f"import failed: {problem.reason}"
     note = {**_import_note(download), **evidence}
