@@ -11,7 +11,7 @@ import asyncio
 import enum
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
@@ -34,7 +34,7 @@ from shelfkeeper.domain.release_parsing import parse_release
 from shelfkeeper.domain.releases import Release
 from shelfkeeper.domain.text import split_names
 from shelfkeeper.errors import ServiceError, ServiceNotConfigured
-from shelfkeeper.services.downloads import block_release, write_failed_attempt
+from shelfkeeper.services.downloads import block_release, retry_time, write_failed_attempt
 
 # About a minute of polling after a scan: Audiobookshelf answers the scan request at once and scans afterwards.
 POLL_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 15.0, 15.0)
@@ -350,9 +350,7 @@ def _record_failure(
         # The release is at fault (no audio in it): counted as an attempt, blocklisted, the next-best one follows.
         failures.append({"at": now.isoformat(), "reason": f"import: {problem.reason}"})
         max_attempts, base_minutes = retry
-        attempt = len(failures)
-        if attempt < max_attempts:
-            download.next_retry_at = now + timedelta(minutes=base_minutes * 2 ** (attempt - 1))
+        download.next_retry_at = retry_time(now, len(failures), max_attempts, base_minutes)
         block_release(session, download, f"import failed: {problem.reason}")
     download.status = str(DownloadStatus.FAILED)
     download.result = f"import failed: {problem.reason}"

@@ -320,6 +320,13 @@ def fail_queued(
         move_wanted(missing, WantedStatus.WANTED)
 
 
+def retry_time(now: datetime, attempt: int, max_attempts: int, retry_base_minutes: int) -> datetime | None:
+    """When a release that failed its ``attempt``-th time is tried again (the wait doubles); None when none is left."""
+    if attempt >= max_attempts:
+        return None
+    return now + timedelta(minutes=retry_base_minutes * 2 ** (attempt - 1))
+
+
 def fail_attempt(
     session: Session,
     download: Download,
@@ -334,7 +341,7 @@ def fail_attempt(
     """A torrent that failed: blocklisted, a FailedAttempt written, and a retry scheduled while attempts remain."""
     failures = [*list((download.release or {}).get("failures") or []), {"at": now.isoformat(), "reason": reason}]
     attempt = len(failures)
-    retry_at = now + timedelta(minutes=retry_base_minutes * 2 ** (attempt - 1)) if attempt < max_attempts else None
+    retry_at = retry_time(now, attempt, max_attempts, retry_base_minutes)
     move_download(download, DownloadStatus.FAILED)
     download.release = {**(download.release or {}), "failures": failures}
     download.result = reason
