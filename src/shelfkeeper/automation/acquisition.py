@@ -34,6 +34,7 @@ from shelfkeeper.errors import (
 )
 from shelfkeeper.services import downloads
 from shelfkeeper.services.release_records import release_from_json
+from shelfkeeper.services.wanted_list import get_wanted
 
 TAG = "shelfkeeper"
 CANDIDATES_PER_BOOK = 3  # accepted releases tried in turn when one cannot be fetched or is taken already
@@ -207,7 +208,7 @@ def _search_summary(found: SearchResult, candidates: Sequence[RankedRelease]) ->
 
 async def _acquire_one(run: RunContext, wanted_id: int, stats: MamStatsCache, result: JobResult) -> None:
     try:
-        wanted = await run.transaction(lambda s: downloads.wanted_book_of(downloads.get_wanted(s, wanted_id)))
+        wanted = await run.transaction(lambda s: downloads.wanted_book_of(get_wanted(s, wanted_id)))
     except NotFound:
         return
     found = await find_releases(run, wanted, stats=stats)
@@ -334,7 +335,7 @@ async def _grab_requested(run: RunContext, wanted_id: int, chosen: RankedRelease
 
 
 def _wanted_for_request(session: Session, wanted_id: int) -> WantedBook:
-    missing = downloads.get_wanted(session, wanted_id)
+    missing = get_wanted(session, wanted_id)
     live = downloads.active_download(session, wanted_id)
     if live is not None:
         raise Conflict(

@@ -26,6 +26,7 @@ from shelfkeeper.domain.verification import WantedBook
 from shelfkeeper.errors import Conflict, NotFound
 from shelfkeeper.services.blocklist import add_entry
 from shelfkeeper.services.release_records import ranked_json, release_flags
+from shelfkeeper.services.wanted_list import get_wanted
 
 # A wanted book in one of these may be grabbed; "failed" only when a person asks (the API), never automatically.
 AUTOMATIC_GRAB_STATES = frozenset({WantedStatus.WANTED, WantedStatus.SEARCHING})
@@ -70,13 +71,6 @@ def wanted_book_of(missing: MissingBook) -> WantedBook:
         abridged_ok="abridged" in flags,
         subtitle=missing.subtitle,
     )
-
-
-def get_wanted(session: Session, wanted_id: int) -> MissingBook:
-    missing = session.get(MissingBook, wanted_id)
-    if missing is None:
-        raise NotFound(f"Wanted book {wanted_id} not found.", code="WANTED_NOT_FOUND")
-    return missing
 
 
 def get_download(session: Session, download_id: int) -> Download:

@@ -30,6 +30,7 @@ from shelfkeeper.domain.lifecycle import DownloadStatus
 from shelfkeeper.services import blocklist, downloads
 from shelfkeeper.services.paging import PageResult
 from shelfkeeper.services.records import DOWNLOADS, get_record, list_records
+from shelfkeeper.services.wanted_list import get_wanted
 
 router = APIRouter(prefix="/api/downloads", tags=["downloads"])
 NOT_FOUND = {404: ("DOWNLOAD_NOT_FOUND", "Download 42 not found.")}
@@ -107,7 +108,7 @@ async def manual_search(context: ContextDep, body: ReleaseSearchRequest) -> dict
     run = _run(context)
     if body.missing_book_id is not None:
         wanted_id = body.missing_book_id
-        wanted = await run.transaction(lambda s: downloads.wanted_book_of(downloads.get_wanted(s, wanted_id)))
+        wanted = await run.transaction(lambda s: downloads.wanted_book_of(get_wanted(s, wanted_id)))
     else:
         wanted = body.wanted()
     return ok(ReleaseSearchRead.of(await find_releases(run, wanted)))
