@@ -16,7 +16,7 @@ import httpx
 from shelfkeeper.adapters.budget import BudgetStore
 from shelfkeeper.adapters.connection_report import connection_report
 from shelfkeeper.adapters.http import ServiceClient, ServicePolicy
-from shelfkeeper.domain.releases import Release
+from shelfkeeper.domain.releases import NEWZNAB_AUDIOBOOK, Release
 from shelfkeeper.domain.torrents import AddTorrent
 from shelfkeeper.errors import (
     ServiceBadResponse,
@@ -28,8 +28,6 @@ from shelfkeeper.ports import BookQuery, ConnectionReport
 logger = logging.getLogger(__name__)
 
 SERVICE = "prowlarr"
-AUDIOBOOK_CATEGORY = 3030  # Newznab Audio/Audiobook
-EBOOK_CATEGORY = 7020
 _MAX_REDIRECTS = 3
 _TOKEN_BREAKERS = re.compile(r"[{}]")  # a brace would end Prowlarr's {author:...} token early
 _SPACES = re.compile(r"\s+")
@@ -187,7 +185,7 @@ class ProwlarrClient:
         api_key: str,
         *,
         indexer_ids: Sequence[int] = (),
-        categories: Sequence[int] = (AUDIOBOOK_CATEGORY,),
+        categories: Sequence[int] = (NEWZNAB_AUDIOBOOK,),
     ) -> None:
         self._client = client
         self._api_key = api_key
@@ -317,7 +315,7 @@ def build(
     api_key: str,
     *,
     indexer_ids: Sequence[int] = (),
-    categories: Sequence[int] = (AUDIOBOOK_CATEGORY,),
+    categories: Sequence[int] = (NEWZNAB_AUDIOBOOK,),
     budget: BudgetStore | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     sleep: Callable[[float], Awaitable[None]] | None = None,

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from shelfkeeper.domain.releases import Release
+from shelfkeeper.domain.releases import NEWZNAB_AUDIOBOOK, NEWZNAB_EBOOK, Release
 from shelfkeeper.domain.text import fold, normalize_language, parse_position, split_names
 
 AUDIO_FORMATS = frozenset({"m4b", "m4a", "mp3", "flac", "opus", "ogg", "aac", "wma", "wav", "aax", "aaxc"})
@@ -17,8 +17,8 @@ _ALL_FORMATS = AUDIO_FORMATS | EBOOK_FORMATS
 _AUDIO_PREFERENCE = ("m4b", "m4a", "aax", "aaxc", "mp3", "flac", "opus", "ogg", "aac", "wma", "wav")
 # Outside brackets "opus" is more often a word of a title ("Magnum Opus") than a codec.
 _LOOSE_FORMATS = _ALL_FORMATS - {"opus"}
-_EBOOK_CATEGORIES = frozenset({7020})  # Newznab Books/EBook
-_AUDIO_CATEGORIES = frozenset({3030})  # Newznab Audio/Audiobook
+_EBOOK_CATEGORIES = frozenset({NEWZNAB_EBOOK})
+_AUDIO_CATEGORIES = frozenset({NEWZNAB_AUDIOBOOK})
 _MAM_EBOOK_MAIN_CATEGORY = 14
 _MAM_EBOOK_CATEGORIES = frozenset(
     [*range(60, 83), *range(90, 97), *range(101, 105), 107, 109, 112, 115, 118, 120]

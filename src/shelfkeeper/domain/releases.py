@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+# Newznab standard categories (Release.categories of Prowlarr results) that say what a release is.
+NEWZNAB_AUDIOBOOK = 3030  # Audio/Audiobook
+NEWZNAB_EBOOK = 7020  # Books/EBook
+
 
 @dataclass(frozen=True)
 class Release:
