@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from shelfkeeper.adapters.mam import COOKIE, NOTHING_RETURNED, SEARCH_PATH, STATS_PATH
 from shelfkeeper.domain.text import fold
 from shelfkeeper.testing.fakes.mam_data import (
     MamTorrent,
@@ -126,10 +127,10 @@ class FakeMam:
     def _build_app(self) -> Starlette:
         return Starlette(
             routes=[
-                Route("/tor/js/loadSearchJSONbasic.php", self._search, methods=["GET", "POST"]),
+                Route(SEARCH_PATH, self._search, methods=["GET", "POST"]),
                 Route("/tor/download.php", self._download_by_id),
                 Route("/tor/download.php/{dl}", self._download_by_hash),
-                Route("/jsonLoad.php", self._user),
+                Route(STATS_PATH, self._user),
                 Route("/__fake__/seed", self._seed_endpoint, methods=["POST"]),
                 Route("/__fake__/state", self._state_endpoint),
             ]
@@ -138,7 +139,7 @@ class FakeMam:
     async def _enter(self, request: Request) -> None:
         with self._lock:
             self.requests.append((request.method, request.url.path, list(request.query_params.multi_items())))
-            self.cookies_seen.append(request.cookies.get("mam_id"))
+            self.cookies_seen.append(request.cookies.get(COOKIE))
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
         if self.response_delay:
@@ -149,7 +150,7 @@ class FakeMam:
             self.in_flight -= 1
 
     def _signed_in(self, request: Request) -> bool:
-        return request.cookies.get("mam_id") in self.sessions
+        return request.cookies.get(COOKIE) in self.sessions
 
     def _answer(self, response: Response) -> Response:
         """A signed-in answer; some of them hand the client a new mam_id."""
@@ -165,7 +166,7 @@ class FakeMam:
             self.rotations.append(new_value)
         expires = format_datetime(datetime.now(UTC) + timedelta(days=30), usegmt=True)
         response.headers.append(
-            "set-cookie", f"mam_id={new_value}; expires={expires}; Max-Age=2592000; path=/; HttpOnly"
+            "set-cookie", f"{COOKIE}={new_value}; expires={expires}; Max-Age=2592000; path=/; HttpOnly"
         )
         return response
 
@@ -217,7 +218,7 @@ class FakeMam:
             size, start = 25, 0
         page = hits[start : start + size]
         if not page:
-            return {"error": f"Nothing returned, out of {len(hits)}"}
+            return {"error": f"{NOTHING_RETURNED} {len(hits)}"}
         data = [torrent_resource(t, flags, weights[t.id]) for t in page]
         return {"perpage": size, "start": start, "data": data, "total": len(hits), "found": len(hits)}
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from shelfkeeper.adapters.mam import AUDIOBOOK_CATEGORIES
+from shelfkeeper.adapters.mam import AUDIOBOOK_CATEGORIES, AUDIOBOOKS
 from shelfkeeper.domain.text import fold
 from shelfkeeper.domain.torrent_files import BencodeError, info_hash
 from shelfkeeper.testing.fakes.prowlarr_data import synthetic_torrent
@@ -52,7 +52,7 @@ class MamTorrent:
     numfiles: int = 1
     comments: int = 0
     category: int = 41
-    main_cat: int = 13
+    main_cat: int = AUDIOBOOKS
     filetype: str = "m4b"
     lang_code: str = "ENG"
     language: int = 1
