@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
+from sqlalchemy.orm import Session
 
 from shelfkeeper.api.deps import ContextDep, PageDep, SessionDep
 from shelfkeeper.api.envelope import Envelope, Page, error_responses, ok
@@ -27,6 +28,10 @@ EXISTS = {409: ("AUTHOR_ALREADY_EXISTS", "Author 3 is already called 'Brandon Sa
 
 def _read(author: Author, count: int = 0) -> AuthorRead:
     return AuthorRead.model_validate(author).model_copy(update={"book_count": count})
+
+
+def _read_counted(session: Session, author: Author) -> AuthorRead:
+    return _read(author, service.book_counts(session, [author.id]).get(author.id, 0))
 
 
 @router.get("", response_model=Envelope[Page[AuthorRead]], responses=error_responses())
@@ -75,7 +80,7 @@ def completion_summary(
 def get_author(session: SessionDep, author_id: int) -> dict[str, object]:
     """One author."""
     author = service.get_author(session, author_id)
-    return ok(_read(author, service.book_counts(session, [author_id]).get(author_id, 0)))
+    return ok(_read_counted(session, author))
 
 
 @router.put(
@@ -86,7 +91,7 @@ def get_author(session: SessionDep, author_id: int) -> dict[str, object]:
 def update_author(session: SessionDep, author_id: int, body: AuthorUpdate) -> dict[str, object]:
     """Replace an author's fields."""
     author = service.update_author(session, author_id, body.model_dump())
-    return ok(_read(author, service.book_counts(session, [author_id]).get(author_id, 0)))
+    return ok(_read_counted(session, author))
 
 
 @router.delete("/{author_id}", response_model=Envelope[Deleted], responses=error_responses(404, codes=NOT_FOUND))
@@ -160,7 +165,7 @@ async def discover_author(context: ContextDep, author_id: int) -> dict[str, obje
 def monitor_author(session: SessionDep, author_id: int) -> dict[str, object]:
     """Monitor an author: author completion reads their catalogue."""
     author = wanted_list.set_author_monitored(session, author_id, True)
-    return ok(_read(author, service.book_counts(session, [author_id]).get(author_id, 0)))
+    return ok(_read_counted(session, author))
 
 
 @router.post(
@@ -169,4 +174,4 @@ def monitor_author(session: SessionDep, author_id: int) -> dict[str, object]:
 def unmonitor_author(session: SessionDep, author_id: int) -> dict[str, object]:
     """Stop monitoring an author: author completion leaves them alone (their wanted books stay)."""
     author = wanted_list.set_author_monitored(session, author_id, False)
-    return ok(_read(author, service.book_counts(session, [author_id]).get(author_id, 0)))
+    return ok(_read_counted(session, author))
