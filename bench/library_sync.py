@@ -38,8 +38,8 @@ START_MS = 1_600_000_000_000
 class SyncShape:
     items: int = 50_000
     authors: int = 6_000
-    share_standalone: float = 0.4  # books in no series
-    share_continued: float = 0.15  # series runs that add books to an older series later
+    share_standalone: float = 0.4  # draws that add one book in no series (other draws add 1-8 books of a series)
+    share_continued: float = 0.15  # draws that add 1-2 books to an older series
     seed: int = 2026
 
 
@@ -177,7 +177,8 @@ def serve_fake(connection: Connection, shape: SyncShape) -> None:
     fake = FakeAudiobookshelf(TOKEN)
     _index_series_filter(seed_fake(fake, shape))
     server = LiveServer(fake.app).start()
-    connection.send((server.url, len(fake.data.items), len(fake.data.series)))
+    in_series = sum(1 for item in fake.data.items.values() if item.series)
+    connection.send((server.url, len(fake.data.items), len(fake.data.series), in_series))
     connection.recv()
     server.stop()
 
@@ -200,7 +201,7 @@ def run(shape: SyncShape = SyncShape()) -> tuple[dict[str, int], list[SyncTiming
     process.start()
     child.close()  # so that a child that dies ends the wait below with EOFError instead of a hang
     try:
-        url, items, series = parent.recv()
+        url, items, series, in_series = parent.recv()
         # tracemalloc slows Python down about five times: the times come from a pass without it.
         timed = _pass(url, traced=False)
         traced = _pass(url, traced=True)
@@ -210,7 +211,7 @@ def run(shape: SyncShape = SyncShape()) -> tuple[dict[str, int], list[SyncTiming
     timings = [
         SyncTiming(t.name, t.seconds, m.peak_mib, t.counts, t.requests) for t, m in zip(timed, traced, strict=True)
     ]
-    return {"items": items, "series": series}, timings
+    return {"items": items, "series": series, "in_series": in_series}, timings
 
 
 def _pass(url: str, *, traced: bool) -> list[SyncTiming]:
@@ -250,7 +251,8 @@ def markdown(sizes: dict[str, int], timings: list[SyncTiming]) -> str:
         f"## Library sync of {sizes['items']:,} items ({sizes['series']:,} series)",
         "",
         "bench/library_sync.py: the Audiobookshelf fake, in its own process on 127.0.0.1, serves a generated "
-        "library (60% of the books in series, a series' books mostly added together); Shelfkeeper syncs it into "
+        f"library ({sizes['in_series']:,} books in series, a series' books mostly added together); Shelfkeeper "
+        "syncs it into "
         "a fresh SQLite database with 500-item pages (docs/library-sync.md). Times come from one pass; the peak "
         "memory (Shelfkeeper's process only, tracemalloc) from a second pass into another fresh database, since "
         "tracemalloc slows Python down about five times.",

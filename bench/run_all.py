@@ -8,7 +8,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import api_queries
+from bench import api_queries, library_sync
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "performance.md"
 
@@ -29,6 +29,8 @@ def main() -> None:
     pg_url = os.environ.get("BENCH_PG_URL")
     if pg_url:
         sections.append(api_queries.markdown("PostgreSQL 15", api_queries.run(pg_url)))
+    sync_items = int(os.environ.get("BENCH_SYNC_ITEMS", "50000"))  # smaller for a quick look
+    sections += ["", library_sync.markdown(*library_sync.run(library_sync.SyncShape(items=sync_items)))]
     extra = Path(__file__).with_name("extra_sections.md")
     if extra.exists():
         sections.append(extra.read_text(encoding="utf-8"))
