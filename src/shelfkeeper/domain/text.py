@@ -85,7 +85,8 @@ def fold(text: str) -> str:
 
     Other scripts are kept as they are ("刘慈欣" stays "刘慈欣"), since their marks distinguish letters.
     """
-    decomposed = unicodedata.normalize("NFKD", text.translate(_TRANSLITERATION))
+    # Transliterate after the decomposition too: compatibility forms decompose into letters like "œ" ("ꟹ").
+    decomposed = unicodedata.normalize("NFKD", text.translate(_TRANSLITERATION)).translate(_TRANSLITERATION)
     kept: list[str] = []
     base = ""
     for ch in decomposed:
@@ -97,7 +98,7 @@ def fold(text: str) -> str:
         kept.append(ch)
     no_marks = unicodedata.normalize("NFC", "".join(kept))
     no_marks = no_marks.replace("&", " and ").replace("'", "").replace("’", "")
-    cleaned = _NON_WORD.sub(" ", no_marks.lower()).replace("_", " ")
+    cleaned = _NON_WORD.sub(" ", no_marks.lower().translate(_TRANSLITERATION)).replace("_", " ")
     return _SPACES.sub(" ", cleaned).strip()
 
 
