@@ -9,8 +9,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from hypothesis import settings as hypothesis_settings
 from fastapi.testclient import TestClient
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Connection, Engine, Integer, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
