@@ -8,8 +8,7 @@ import logging
 from datetime import UTC, datetime
 from typing import IO
 
-from shelfkeeper.adapters.http import guard_library_loggers
-from shelfkeeper.adapters.redaction import SecretFilter
+from shelfkeeper.adapters.redaction import SecretFilter, guard_library_loggers
 
 current_task_id: contextvars.ContextVar[int | None] = contextvars.ContextVar("current_task_id", default=None)
 

@@ -12,8 +12,14 @@ from pathlib import Path
 import pytest
 
 from shelfkeeper.adapters import mam
-from shelfkeeper.adapters.http import LIBRARY_LOGGERS, QUIET_LIBRARY_LOGGERS, guard_library_loggers
-from shelfkeeper.adapters.redaction import REDACTED, SecretFilter, register_secret
+from shelfkeeper.adapters.redaction import (
+    LIBRARY_LOGGERS,
+    QUIET_LIBRARY_LOGGERS,
+    REDACTED,
+    SecretFilter,
+    guard_library_loggers,
+    register_secret,
+)
 from shelfkeeper.api.app import app_factory
 from shelfkeeper.logs import JsonFormatter, configure_logging
 from shelfkeeper.ports import BookQuery

@@ -245,3 +245,31 @@ def redact_mapping(values: Mapping[str, Any], secrets: Iterable[str] = ()) -> di
         else:
             result[key] = value
     return result
+
+
+# A logger's filters see only the records it creates, not its children's: httpcore.http11 logs raw
+# "Set-Cookie: mam_id=..." headers at DEBUG that a filter on "httpcore" alone lets through to any bare handler.
+LIBRARY_LOGGERS = (
+    "httpx",
+    "httpcore",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+    "urllib3.connectionpool",  # under qbittorrent-api
+)
+# Their DEBUG/INFO lines repeat what shelfkeeper.http logs already (redacted, with the service's name).
+QUIET_LIBRARY_LOGGERS = ("httpx", "httpcore", "urllib3")
+
+
+def guard_library_loggers() -> None:
+    """Put a SecretFilter on each library logger, and quiet their chatter to WARNING unless a level was set."""
+    for name in LIBRARY_LOGGERS:
+        library_logger = logging.getLogger(name)
+        if not any(isinstance(existing, SecretFilter) for existing in library_logger.filters):
+            library_logger.addFilter(SecretFilter(registered_secrets))
+    for name in QUIET_LIBRARY_LOGGERS:
+        library_logger = logging.getLogger(name)
+        if library_logger.level == logging.NOTSET:
+            library_logger.setLevel(logging.WARNING)
