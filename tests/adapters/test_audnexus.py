@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -22,36 +22,14 @@ from shelfkeeper.errors import (
     ServiceUnreachable,
 )
 from shelfkeeper.ports import BookQuery
+from shelfkeeper.testing.clock import FakeTime
 from shelfkeeper.testing.fakes.audible import FakeAudible
 from shelfkeeper.testing.fakes.audible_data import AudibleCatalog
 from shelfkeeper.testing.fakes.audnexus import FakeAudnexus, create_fake
-from shelfkeeper.testing.server import LiveServer, free_port, serve
+from shelfkeeper.testing.server import LiveServer, Switchboard, free_port, serve
 
 KINGS = "B003P2WO5E"
 SANDERSON = "B001IGFHW6"
-
-
-@dataclass
-class FakeTime:
-    now: float = 1000.0
-    sleeps: list[float] = field(default_factory=list)
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-class Switchboard:
-    """One live server per fake kind for the module; each test plugs its own fresh fake in."""
-
-    def __init__(self) -> None:
-        self.target: Any = None
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await self.target(scope, receive, send)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Iterator
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -24,34 +23,12 @@ from shelfkeeper.errors import (
     ServiceUnreachable,
 )
 from shelfkeeper.ports import BookQuery
+from shelfkeeper.testing.clock import FakeTime
 from shelfkeeper.testing.fakes.google_books import FakeGoogleBooks, create_fake
 from shelfkeeper.testing.fakes.google_books_data import daily_limit_403, parse_q, quota_exhausted_429
-from shelfkeeper.testing.server import LiveServer, free_port, serve
+from shelfkeeper.testing.server import LiveServer, Switchboard, free_port, serve
 
 API_KEY = "AIzaSy-test-key-0123456789"
-
-
-@dataclass
-class FakeTime:
-    now: float = 1000.0
-    sleeps: list[float] = field(default_factory=list)
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-class Switchboard:
-    """One live server for the module; each test plugs its own fresh fake in."""
-
-    def __init__(self) -> None:
-        self.target: Any = None
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await self.target(scope, receive, send)
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,7 @@ from shelfkeeper.testing.fakes.audiobookshelf import FakeAudiobookshelf
 from shelfkeeper.testing.fakes.audnexus import FakeAudnexus
 from shelfkeeper.testing.fakes.google_books import FakeGoogleBooks
 from shelfkeeper.testing.fakes.openlibrary import FakeOpenLibrary
-from shelfkeeper.testing.server import LiveServer, serve
+from shelfkeeper.testing.server import LiveServer, Switchboard, serve
 
 T = TypeVar("T")
 API_KEY = "metadata-api-key-0123456789abcdef"
@@ -44,16 +44,6 @@ OMENS_ASIN = "B0036H7MXM"
 KINGS_ASIN = "B003P2WO5E"
 WRONG_KINGS_ASIN = "B00WRONG01"  # a region's edition Audnexus does not know here
 FELLOWSHIP_ASIN = "B007978NPG"
-
-
-class Switchboard:
-    """One live server per service for the module; each test plugs fresh fakes in."""
-
-    def __init__(self) -> None:
-        self.target: Any = None
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await self.target(scope, receive, send)
 
 
 class FakeSleep:

@@ -22,27 +22,13 @@ from shelfkeeper.errors import ServiceAuthFailed
 from shelfkeeper.integrations import Integrations
 from shelfkeeper.jobs.registry import default_jobs
 from shelfkeeper.settings import Settings
+from shelfkeeper.testing.clock import FakeTime
 from shelfkeeper.testing.fakes.mam import FakeMam
 from shelfkeeper.testing.server import LiveServer, serve
 
 COOKIE = "mam-crawler-cookie-0"
 PAUSE = 3.0
 NOW = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
-
-
-class FakeTime:
-    """A monotonic clock that only the sleeps move: the adapter's pauses are seen, never waited."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @dataclass

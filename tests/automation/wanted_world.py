@@ -31,7 +31,7 @@ from shelfkeeper.testing.fakes.audnexus import FakeAudnexus
 from shelfkeeper.testing.fakes.google_books import FakeGoogleBooks
 from shelfkeeper.testing.fakes.mam import FakeMam
 from shelfkeeper.testing.fakes.openlibrary import FakeOpenLibrary
-from shelfkeeper.testing.server import LiveServer, serve
+from shelfkeeper.testing.server import LiveServer, Switchboard, serve
 
 API_KEY = "wanted-test-api-key-0123456789"
 MAM_COOKIE = "mam-wanted-session-0123456789"
@@ -41,16 +41,6 @@ SANDERSON_ASIN = "B001IGFHW6"
 STORMLIGHT = "The Stormlight Archive"
 KINGS, RADIANCE, EDGEDANCER, OATHBRINGER = "B003P2WO5E", "B00DA6YEKS", "B0753HTTVX", "B075Y6JSDM"
 RHYTHM, WIND = "B08F5JH8ZZ", "B0CPWQBHWB"
-
-
-class Switchboard:
-    """An ASGI app that forwards to whichever fake the current test plugged in."""
-
-    def __init__(self) -> None:
-        self.target: Any = None
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await self.target(scope, receive, send)
 
 
 KINDS = ("audible", "audnexus", "google_books", "openlibrary", "mam")

@@ -54,3 +54,13 @@ def serve(app: Any, port: int | None = None) -> Iterator[LiveServer]:
         yield server
     finally:
         server.stop()
+
+
+class Switchboard:
+    """An ASGI app forwarding to whichever fake a test plugged in: one live server serves a fresh fake per test."""
+
+    def __init__(self) -> None:
+        self.target: Any = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.target(scope, receive, send)
