@@ -34,30 +34,13 @@ from shelfkeeper.errors import (
     ServiceUnreachable,
 )
 from shelfkeeper.ports import BookQuery
+from shelfkeeper.testing.clock import RecordingSleep
 from shelfkeeper.testing.fakes.mam import FakeMam
+from shelfkeeper.testing.log_capture import RawLines
 from shelfkeeper.testing.server import LiveServer, free_port, serve
 
 T = TypeVar("T")
 COOKIE = "mam-initial-session-value-0123456789"
-
-
-class RawLines(logging.Handler):
-    """Formatted messages exactly as our loggers produce them, with no redacting filter in between."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
-
-
-class RecordingSleep:
-    def __init__(self) -> None:
-        self.calls: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
 
 
 @pytest.fixture

@@ -34,31 +34,14 @@ from shelfkeeper.errors import (
     ServiceUnreachable,
 )
 from shelfkeeper.ports import BookQuery
+from shelfkeeper.testing.clock import RecordingSleep
 from shelfkeeper.testing.fakes.prowlarr import FakeProwlarr, create_fake
+from shelfkeeper.testing.log_capture import RawLines
 from shelfkeeper.testing.server import LiveServer, free_port, serve
 
 T = TypeVar("T")
 KEY = "0123456789abcdef0123456789abcdef"
 MAGNET = "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=Dune"
-
-
-class RawLines(logging.Handler):
-    """Formatted messages exactly as our loggers produce them, with no redacting filter in between."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
-
-
-class RecordingSleep:
-    def __init__(self) -> None:
-        self.calls: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from shelfkeeper.api.app import create_app
 from shelfkeeper.context import AppContext
 from shelfkeeper.integrations import SERVICES, Integrations
 from shelfkeeper.settings import Settings, load_settings
+from shelfkeeper.testing.clock import RecordingSleep
 from shelfkeeper.testing.fakes.audible import FakeAudible
 from shelfkeeper.testing.fakes.audiobookshelf import VERSION as ABS_VERSION
 from shelfkeeper.testing.fakes.audiobookshelf import FakeAudiobookshelf
@@ -42,16 +43,6 @@ WRONG = {
     "google_books_api_key": "google-key-wrong-000000000",
 }
 KEYLESS = ("audnexus", "audible", "openlibrary")  # no credentials: a blocking proxy's 403 is their auth failure
-
-
-class FakeSleep:
-    """Retries and MAM's pause between requests wait on this instead of the clock."""
-
-    def __init__(self) -> None:
-        self.calls: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
 
 
 @dataclass
@@ -108,15 +99,15 @@ def fakes() -> Iterator[Fakes]:
 
 
 @pytest.fixture
-def fake_sleep() -> FakeSleep:
-    return FakeSleep()
+def fake_sleep() -> RecordingSleep:
+    return RecordingSleep()
 
 
 Connect = Callable[..., Any]
 
 
 @pytest.fixture
-def connect(engine: Engine, tmp_path: Path, fake_sleep: FakeSleep) -> Iterator[Connect]:
+def connect(engine: Engine, tmp_path: Path, fake_sleep: RecordingSleep) -> Iterator[Connect]:
     """``connect(settings_values, check_timeout=10.0)``: a context manager giving an API client for those settings."""
 
     @contextmanager
@@ -127,7 +118,9 @@ def connect(engine: Engine, tmp_path: Path, fake_sleep: FakeSleep) -> Iterator[C
     yield open_client
 
 
-def _client_for(settings: Settings, engine: Engine, sleep: FakeSleep, check_timeout: float) -> Iterator[TestClient]:
+def _client_for(
+    settings: Settings, engine: Engine, sleep: RecordingSleep, check_timeout: float
+) -> Iterator[TestClient]:
     context = AppContext.from_settings(settings, engine=engine)
     context.extras["integrations"] = Integrations(context, check_timeout=check_timeout, sleep=sleep)
     with TestClient(create_app(context=context), headers={"X-Api-Key": API_KEY}) as client:
@@ -192,7 +185,7 @@ def qbittorrent_app(
     }.items():
         monkeypatch.setenv(name, value)
     settings = load_settings(data_dir=tmp_path / "data", api_key=API_KEY, run_scheduler=False, _env_file=None)
-    yield from _client_for(settings, engine, FakeSleep(), 10.0)
+    yield from _client_for(settings, engine, RecordingSleep(), 10.0)
 
 
 @pytest.mark.qbittorrent
@@ -258,7 +251,7 @@ def test_keyless_service_blocked_is_an_authentication_failure(fakes: Fakes, conn
     assert (row["reachable"], row["auth_ok"], row["last_error_code"]) == (True, False, "SERVICE_AUTH_FAILED"), row
 
 
-def test_stopped_fakes_are_unreachable(fakes: Fakes, connect: Connect, fake_sleep: FakeSleep) -> None:
+def test_stopped_fakes_are_unreachable(fakes: Fakes, connect: Connect, fake_sleep: RecordingSleep) -> None:
     fakes.stop()
     with connect(fakes.settings()) as client:
         found = rows(client, check=True, secrets=secrets_of(fakes))

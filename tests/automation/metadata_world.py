@@ -24,6 +24,7 @@ from shelfkeeper.db.tables import Book
 from shelfkeeper.integrations import Integrations
 from shelfkeeper.services.books import create_book
 from shelfkeeper.settings import Settings
+from shelfkeeper.testing.clock import RecordingSleep
 from shelfkeeper.testing.fakes.audible import FakeAudible
 from shelfkeeper.testing.fakes.audible_data import AudibleCatalog
 from shelfkeeper.testing.fakes.audiobookshelf import FakeAudiobookshelf
@@ -46,16 +47,6 @@ WRONG_KINGS_ASIN = "B00WRONG01"  # a region's edition Audnexus does not know her
 FELLOWSHIP_ASIN = "B007978NPG"
 
 
-class FakeSleep:
-    """Retries and pacing wait on this instead of the clock."""
-
-    def __init__(self) -> None:
-        self.calls: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
-
-
 @dataclass
 class World:
     """The fakes, their servers, the database and the app context pointed at them."""
@@ -71,7 +62,7 @@ class World:
     library_id: str
     books: dict[str, int] = field(default_factory=dict)  # story -> Book id
     items: dict[str, str] = field(default_factory=dict)  # story -> Audiobookshelf item id
-    sleep: FakeSleep = field(default_factory=FakeSleep)
+    sleep: RecordingSleep = field(default_factory=RecordingSleep)
     context: AppContext | None = None
 
     def settings(self, **overrides: Any) -> Settings:

@@ -28,6 +28,7 @@ from shelfkeeper.jobs.leases import LeaseManager
 from shelfkeeper.jobs.registry import default_jobs
 from shelfkeeper.jobs.runner import JobRunner, job_lock
 from shelfkeeper.settings import Settings
+from shelfkeeper.testing.clock import RecordingSleep
 from shelfkeeper.testing.fakes.audiobookshelf import FakeAudiobookshelf
 from shelfkeeper.testing.server import LiveServer, serve
 
@@ -51,11 +52,6 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
-
-
-class FakeSleep:
-    async def __call__(self, seconds: float) -> None:
-        return None
 
 
 class ItemFault:
@@ -150,7 +146,7 @@ def abs_context(engine: Engine, tmp_path: Path, abs_server: LiveServer) -> AppCo
         _env_file=None,
     )
     context = AppContext.from_settings(settings, engine=engine)
-    context.extras["integrations"] = Integrations(context, sleep=FakeSleep())
+    context.extras["integrations"] = Integrations(context, sleep=RecordingSleep())
     return context
 
 
