@@ -14,29 +14,9 @@ from shelfkeeper.context import AppContext
 from shelfkeeper.db.migrate import upgrade
 from shelfkeeper.db.tables import Book, MetadataCorrection
 from shelfkeeper.settings import Settings
+from tests.api.envelope_checks import failed, ok
 
 VALIDATION_KEY = "validation-key-0123456789"
-
-
-def _body(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert {"success", "data", "error", "error_code", "timestamp"} <= set(body)
-    assert datetime.fromisoformat(body["timestamp"]).utcoffset() == timedelta(0)
-    return body
-
-
-def ok(response: Any, status: int = 200) -> Any:
-    body = _body(response, status)
-    assert body["success"] is True and body["error"] is None and body["error_code"] is None
-    return body["data"]
-
-
-def failed(response: Any, status: int, code: str) -> dict[str, Any]:
-    body = _body(response, status)
-    assert body["success"] is False and body["data"] is None
-    assert body["error_code"] == code and body["error"]
-    return body
 
 
 def titles(page: dict[str, Any]) -> list[str]:

@@ -13,27 +13,7 @@ from typing import Any
 import pytest
 
 from shelfkeeper.db.tables import Book, Download, FailedAttempt, MetadataCorrection, MissingBook, Task
-
-
-def _body(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert {"success", "data", "error", "error_code", "timestamp"} <= set(body)
-    assert datetime.fromisoformat(body["timestamp"]).utcoffset() == timedelta(0)
-    return body
-
-
-def ok(response: Any, status: int = 200) -> Any:
-    body = _body(response, status)
-    assert body["success"] is True and body["error"] is None and body["error_code"] is None
-    return body["data"]
-
-
-def failed(response: Any, status: int, code: str) -> dict[str, Any]:
-    body = _body(response, status)
-    assert body["success"] is False and body["data"] is None
-    assert body["error_code"] == code and body["error"]
-    return body
+from tests.api.envelope_checks import failed, ok
 
 
 @dataclass(frozen=True)
