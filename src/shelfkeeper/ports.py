@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from shelfkeeper.domain.catalog import AuthorProfile, BookCandidate
-from shelfkeeper.domain.library import Library, LibraryItem, LibraryPage, MetadataUpdate
-from shelfkeeper.domain.releases import Release
-from shelfkeeper.domain.torrents import AddTorrent, TorrentInfo
-from shelfkeeper.domain.tracker import TrackerStats
+from shelfkeeper.domain.library.items import Library, LibraryItem, LibraryPage, MetadataUpdate
+from shelfkeeper.domain.metadata.candidates import AuthorProfile, BookCandidate
+from shelfkeeper.domain.releases.release import Release
+from shelfkeeper.domain.releases.tracker import TrackerStats
+from shelfkeeper.domain.torrents.status import AddTorrent, TorrentInfo
 
 
 @dataclass(frozen=True)

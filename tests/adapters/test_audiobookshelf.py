@@ -15,7 +15,7 @@ import pytest
 from shelfkeeper.adapters.audiobookshelf import AudiobookshelfClient, build
 from shelfkeeper.adapters.audiobookshelf_items import media_patch, parse_minified_item, parse_ms, parse_series_name
 from shelfkeeper.adapters.redaction import REDACTED
-from shelfkeeper.domain.library import MetadataUpdate, SeriesRef
+from shelfkeeper.domain.library.items import MetadataUpdate, SeriesRef
 from shelfkeeper.errors import ServiceAuthFailed, ServiceBadResponse, ServiceError, ServiceUnreachable
 from shelfkeeper.testing.fakes.audiobookshelf import FakeAudiobookshelf
 from shelfkeeper.testing.server import LiveServer, free_port, serve

@@ -24,7 +24,7 @@ from shelfkeeper.adapters.mam_items import (
     series_from_info,
 )
 from shelfkeeper.adapters.redaction import REDACTED, SecretFilter
-from shelfkeeper.domain.releases import Release
+from shelfkeeper.domain.releases.release import Release
 from shelfkeeper.errors import (
     QuotaExhausted,
     ServiceAuthFailed,

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from shelfkeeper.adapters.openlibrary import OpenLibraryClient, build, doc_to_candidate
-from shelfkeeper.domain.catalog import AuthorProfile
+from shelfkeeper.domain.metadata.candidates import AuthorProfile
 from shelfkeeper.errors import ServiceAuthFailed, ServiceBadResponse, ServiceError, ServiceUnreachable
 from shelfkeeper.ports import BookQuery
 from shelfkeeper.testing.fakes.openlibrary import FakeOpenLibrary, create_fake

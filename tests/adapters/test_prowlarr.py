@@ -23,8 +23,8 @@ from shelfkeeper.adapters.prowlarr import (
     strip_api_key,
 )
 from shelfkeeper.adapters.redaction import REDACTED, SecretFilter
-from shelfkeeper.domain.releases import Release
-from shelfkeeper.domain.torrent_files import info_hash
+from shelfkeeper.domain.releases.release import Release
+from shelfkeeper.domain.torrents.files import info_hash
 from shelfkeeper.errors import (
     ServiceAuthFailed,
     ServiceBadResponse,

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from shelfkeeper.db.repositories import get_or_create_author, get_or_create_series
 from shelfkeeper.db.tables import MissingBook
+from shelfkeeper.domain.discovery.ownership import book_key
 from shelfkeeper.domain.lifecycle import WantedReason
-from shelfkeeper.domain.ownership import book_key
 from shelfkeeper.services.wanted import WantedCandidate, record_wanted
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

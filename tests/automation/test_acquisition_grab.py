@@ -16,9 +16,9 @@ from shelfkeeper.automation.download_monitor import download_monitor_task
 from shelfkeeper.automation.release_search import search_releases
 from shelfkeeper.db.session import unit_of_work
 from shelfkeeper.db.tables import BlocklistEntry, Download, FailedAttempt, MissingBook
-from shelfkeeper.domain.quality import QualityProfile, rank
-from shelfkeeper.domain.releases import Release
-from shelfkeeper.domain.verification import WantedBook
+from shelfkeeper.domain.releases.ranking import QualityProfile, rank
+from shelfkeeper.domain.releases.release import Release
+from shelfkeeper.domain.releases.verification import WantedBook
 from shelfkeeper.errors import Conflict
 from shelfkeeper.services.downloads import GrabRecord, record_grab
 from shelfkeeper.testing.torrents import bencode

@@ -16,8 +16,8 @@ from shelfkeeper.automation.release_search import (
 )
 from shelfkeeper.db.session import unit_of_work
 from shelfkeeper.db.tables import MissingBook
-from shelfkeeper.domain.releases import Release
-from shelfkeeper.domain.verification import WantedBook
+from shelfkeeper.domain.releases.release import Release
+from shelfkeeper.domain.releases.verification import WantedBook
 from shelfkeeper.services.blocklist import add_entry
 from shelfkeeper.services.downloads import wanted_book_of
 from shelfkeeper.settings import Settings

@@ -12,8 +12,8 @@ from shelfkeeper.adapters import qbittorrent
 from shelfkeeper.automation.acquisition import acquire_wanted
 from shelfkeeper.automation.download_monitor import Watched, download_monitor_task, judge
 from shelfkeeper.db.tables import BlocklistEntry, Download, FailedAttempt, MissingBook
-from shelfkeeper.domain.quality import release_title_key
-from shelfkeeper.domain.torrents import TorrentInfo, TorrentState
+from shelfkeeper.domain.releases.ranking import release_title_key
+from shelfkeeper.domain.torrents.status import TorrentInfo, TorrentState
 from tests.automation.acquisition_support import build_stack, unique_size, wait_until
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)

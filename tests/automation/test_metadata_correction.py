@@ -14,10 +14,10 @@ from shelfkeeper.automation.metadata_correction import ProviderMatch, correct_bo
 from shelfkeeper.automation.metadata_refresh import metadata_full_refresh_task, metadata_new_books_task
 from shelfkeeper.automation.metadata_review import approve_correction, reject_correction, revert_correction
 from shelfkeeper.db.tables import Book, FailedAttempt, MetadataCorrection, ProviderCache, ServiceState
-from shelfkeeper.domain.catalog import BookCandidate
-from shelfkeeper.domain.distance import BookFacts, Decision, MatchScore, Penalty
-from shelfkeeper.domain.library import SeriesRef
-from shelfkeeper.domain.matching import MatchResult
+from shelfkeeper.domain.library.items import SeriesRef
+from shelfkeeper.domain.metadata.candidates import BookCandidate
+from shelfkeeper.domain.metadata.distance import BookFacts, Decision, MatchScore, Penalty
+from shelfkeeper.domain.metadata.matching import MatchResult
 from shelfkeeper.errors import Conflict, QuotaExhausted, ServiceUnreachable
 from shelfkeeper.services.metadata import book_facts, from_json, quality_score, to_json
 from tests.automation.metadata_world import (

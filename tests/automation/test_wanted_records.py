@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from shelfkeeper.db.tables import MissingBook, Series
+from shelfkeeper.domain.discovery.ownership import book_key
 from shelfkeeper.domain.lifecycle import WantedReason
-from shelfkeeper.domain.ownership import book_key
 from shelfkeeper.services import wanted
 from shelfkeeper.services.books import create_book
 from shelfkeeper.services.owned_books import find_owner

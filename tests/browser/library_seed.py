@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from shelfkeeper.db.tables import Download, FailedAttempt, MetadataCorrection, Task
+from shelfkeeper.domain.discovery.ownership import book_key
 from shelfkeeper.domain.lifecycle import WantedReason
-from shelfkeeper.domain.ownership import book_key
 from shelfkeeper.services import books, series
 from shelfkeeper.services.wanted import WantedCandidate, record_wanted
 

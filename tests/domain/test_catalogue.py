@@ -6,16 +6,16 @@ from datetime import date
 
 import pytest
 
-from shelfkeeper.domain.catalog import BookCandidate
-from shelfkeeper.domain.catalogue import (
+from shelfkeeper.domain.discovery.author_catalogue import (
     CatalogueResult,
     ExclusionReason,
     OwnedBook,
     merge_catalogue,
     wanted_key,
 )
-from shelfkeeper.domain.library import SeriesRef
-from shelfkeeper.domain.series_gaps import SeriesEntry, find_series_gaps
+from shelfkeeper.domain.discovery.series_gaps import SeriesEntry, find_series_gaps
+from shelfkeeper.domain.library.items import SeriesRef
+from shelfkeeper.domain.metadata.candidates import BookCandidate
 
 SANDERSON = "Brandon Sanderson"
 TODAY = date(2025, 6, 1)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from shelfkeeper.domain.editions import Edition, edition_label, edition_of
-from shelfkeeper.domain.library import SeriesRef
+from shelfkeeper.domain.library.items import SeriesRef
+from shelfkeeper.domain.metadata.editions import Edition, edition_label, edition_of
 
 ABR, DRA, OMNI = Edition.ABRIDGED, Edition.DRAMATIZED, Edition.OMNIBUS
 

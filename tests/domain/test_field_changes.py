@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from shelfkeeper.domain.catalog import BookCandidate
-from shelfkeeper.domain.library import MetadataUpdate, SeriesRef
-from shelfkeeper.domain.matching import BookFacts, FieldChange, FieldPolicy, as_metadata_update, field_changes
+from shelfkeeper.domain.library.items import MetadataUpdate, SeriesRef
+from shelfkeeper.domain.metadata.candidates import BookCandidate
+from shelfkeeper.domain.metadata.matching import BookFacts, FieldChange, FieldPolicy, as_metadata_update, field_changes
 
 Change = tuple[str, object, object]
 

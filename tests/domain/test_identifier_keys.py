@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shelfkeeper.domain.ownership import identifier_keys
+from shelfkeeper.domain.discovery.ownership import identifier_keys
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shelfkeeper.domain.library import LibraryItem, SeriesRef
-from shelfkeeper.domain.library_sync import (
+from shelfkeeper.domain.library.items import LibraryItem, SeriesRef
+from shelfkeeper.domain.library.sync import (
     SeriesSourcePlan,
     SyncMode,
     book_values,

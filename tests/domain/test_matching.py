@@ -14,9 +14,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shelfkeeper.domain.catalog import BookCandidate
-from shelfkeeper.domain.library import LibraryItem, SeriesRef
-from shelfkeeper.domain.matching import BookFacts, Decision, MatchWeights, choose, decide, rank, same_work, score
+from shelfkeeper.domain.library.items import LibraryItem, SeriesRef
+from shelfkeeper.domain.metadata.candidates import BookCandidate
+from shelfkeeper.domain.metadata.matching import (
+    BookFacts,
+    Decision,
+    MatchWeights,
+    choose,
+    decide,
+    rank,
+    same_work,
+    score,
+)
 
 APPLY, REVIEW, REJECT = Decision.APPLY, Decision.REVIEW, Decision.REJECT
 WEIGHTS = MatchWeights()

@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from shelfkeeper.domain.naming import (
+from shelfkeeper.domain.library.naming import (
     DEFAULT_MAX_BYTES,
     book_folder,
     disc_number,

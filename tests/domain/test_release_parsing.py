@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from shelfkeeper.domain.release_parsing import (
+from shelfkeeper.domain.releases.parsing import (
     SegmentKind,
     SeriesMention,
     is_quality_word,
     parse_release,
     title_language,
 )
-from shelfkeeper.domain.releases import Release
+from shelfkeeper.domain.releases.release import Release
 
 
 def _position(value: str) -> tuple[Decimal, Decimal]:

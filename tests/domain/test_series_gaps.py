@@ -8,11 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from shelfkeeper.domain.catalog import BookCandidate
-from shelfkeeper.domain.library import LibraryItem, SeriesRef
-from shelfkeeper.domain.ownership import OwnedIndex, label_positions
-from shelfkeeper.domain.releases import Release
-from shelfkeeper.domain.series_gaps import (
+from shelfkeeper.domain.discovery.ownership import OwnedIndex, label_positions
+from shelfkeeper.domain.discovery.series_gaps import (
     Gap,
     GapReason,
     OwnedBook,
@@ -23,6 +20,9 @@ from shelfkeeper.domain.series_gaps import (
     find_series_gaps,
     wanted_key,
 )
+from shelfkeeper.domain.library.items import LibraryItem, SeriesRef
+from shelfkeeper.domain.metadata.candidates import BookCandidate
+from shelfkeeper.domain.releases.release import Release
 
 SERIES = "The Expanse"
 AUTHOR = "James S. A. Corey"

@@ -1,4 +1,4 @@
-"""Bencode, info hashes and magnet links (shelfkeeper.domain.torrent_files)."""
+"""Bencode, info hashes and magnet links (shelfkeeper.domain.torrents.files)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import hashlib
 
 import pytest
 
-from shelfkeeper.domain.torrent_files import (
+from shelfkeeper.domain.torrents.files import (
     BencodeError,
     bdecode,
     bencode,

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shelfkeeper.domain.release_parsing import parse_release
-from shelfkeeper.domain.releases import Release
-from shelfkeeper.domain.verification import (
+from shelfkeeper.domain.releases.parsing import parse_release
+from shelfkeeper.domain.releases.release import Release
+from shelfkeeper.domain.releases.verification import (
     Reason,
     WantedBook,
     names_match,

@@ -10,10 +10,10 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shelfkeeper.domain.catalog import BookCandidate
-from shelfkeeper.domain.catalogue import OwnedBook, merge_catalogue, wanted_key
-from shelfkeeper.domain.library import SeriesRef
-from shelfkeeper.domain.series_gaps import Gap, SeriesEntry, find_series_gaps
+from shelfkeeper.domain.discovery.author_catalogue import OwnedBook, merge_catalogue, wanted_key
+from shelfkeeper.domain.discovery.series_gaps import Gap, SeriesEntry, find_series_gaps
+from shelfkeeper.domain.library.items import SeriesRef
+from shelfkeeper.domain.metadata.candidates import BookCandidate
 from shelfkeeper.domain.text import normalize_asin, normalize_author, normalize_isbn, normalize_title
 
 TODAY = date(2025, 6, 1)

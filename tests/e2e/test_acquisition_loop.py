@@ -34,7 +34,7 @@ from shelfkeeper.automation.download_monitor import download_monitor_task
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.context import AppContext
 from shelfkeeper.db.tables import BlocklistEntry, Book, Download, FailedAttempt, MissingBook
-from shelfkeeper.domain.torrents import AddTorrent, TorrentInfo, TorrentState
+from shelfkeeper.domain.torrents.status import AddTorrent, TorrentInfo, TorrentState
 from shelfkeeper.integrations import Integrations
 from shelfkeeper.settings import Settings
 from shelfkeeper.testing.fakes.audiobookshelf import FakeAudiobookshelf

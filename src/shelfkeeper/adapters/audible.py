@@ -13,8 +13,8 @@ from shelfkeeper.adapters.connection_report import connection_report
 from shelfkeeper.adapters.http import BudgetStore, ServiceClient, ServicePolicy, split_options
 from shelfkeeper.adapters.http_failures import answered_not_found
 from shelfkeeper.adapters.payload import as_list, plain_text
-from shelfkeeper.domain.catalog import AuthorProfile, BookCandidate
-from shelfkeeper.domain.library import SeriesRef
+from shelfkeeper.domain.library.items import SeriesRef
+from shelfkeeper.domain.metadata.candidates import AuthorProfile, BookCandidate
 from shelfkeeper.domain.text import normalize_author
 from shelfkeeper.errors import ConfigurationError, ServiceBadResponse, ServiceError
 from shelfkeeper.ports import BookQuery, ConnectionReport

@@ -25,7 +25,7 @@ from shelfkeeper.adapters.audiobookshelf_items import (
 )
 from shelfkeeper.adapters.http import BudgetStore, ServiceClient, ServicePolicy
 from shelfkeeper.adapters.redaction import redact_text
-from shelfkeeper.domain.library import Library, LibraryItem, LibraryPage, MetadataUpdate
+from shelfkeeper.domain.library.items import Library, LibraryItem, LibraryPage, MetadataUpdate
 from shelfkeeper.errors import ServiceAuthFailed, ServiceBadResponse, ServiceError, ServiceNotConfigured
 from shelfkeeper.ports import ConnectionReport
 

@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from shelfkeeper.domain.library import LibraryItem, MetadataUpdate, SeriesRef
+from shelfkeeper.domain.library.items import LibraryItem, MetadataUpdate, SeriesRef
 from shelfkeeper.domain.text import split_names
 from shelfkeeper.errors import ServiceBadResponse
 

@@ -24,8 +24,8 @@ from shelfkeeper.adapters.mam_items import (
     release_from_item,
 )
 from shelfkeeper.adapters.prowlarr import lenient_int
-from shelfkeeper.domain.releases import Release
-from shelfkeeper.domain.tracker import TrackerStats
+from shelfkeeper.domain.releases.release import Release
+from shelfkeeper.domain.releases.tracker import TrackerStats
 from shelfkeeper.errors import (
     ServiceAuthFailed,
     ServiceBadResponse,

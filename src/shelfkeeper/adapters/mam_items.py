@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shelfkeeper.adapters.prowlarr import lenient_int
-from shelfkeeper.domain.releases import Release
+from shelfkeeper.domain.releases.release import Release
 
 _SIZE = re.compile(r"^\s*([\d,]*\.?\d+)\s*([kmgtp]?i?b|bytes?)?\s*$", re.IGNORECASE)
 _UNIT_POWER = {"": 0, "b": 0, "byte": 0, "bytes": 0, "k": 1, "m": 2, "g": 3, "t": 4, "p": 5}

@@ -16,8 +16,8 @@ import httpx
 from shelfkeeper.adapters.budget import BudgetStore
 from shelfkeeper.adapters.connection_report import connection_report
 from shelfkeeper.adapters.http import ServiceClient, ServicePolicy
-from shelfkeeper.domain.releases import NEWZNAB_AUDIOBOOK, Release
-from shelfkeeper.domain.torrents import AddTorrent
+from shelfkeeper.domain.releases.release import NEWZNAB_AUDIOBOOK, Release
+from shelfkeeper.domain.torrents.status import AddTorrent
 from shelfkeeper.errors import (
     ServiceBadResponse,
     ServiceError,

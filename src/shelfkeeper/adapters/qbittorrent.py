@@ -15,9 +15,9 @@ import qbittorrentapi
 import requests
 
 from shelfkeeper.adapters.connection_report import connection_report
-from shelfkeeper.domain.torrent_files import BencodeError, info_hash, is_magnet, magnet_info_hash
-from shelfkeeper.domain.torrent_states import fold_state
-from shelfkeeper.domain.torrents import AddTorrent, TorrentInfo
+from shelfkeeper.adapters.qbittorrent_states import fold_state
+from shelfkeeper.domain.torrents.files import BencodeError, info_hash, is_magnet, magnet_info_hash
+from shelfkeeper.domain.torrents.status import AddTorrent, TorrentInfo
 from shelfkeeper.errors import (
     ServiceAuthFailed,
     ServiceBadResponse,

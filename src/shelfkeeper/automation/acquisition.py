@@ -16,11 +16,11 @@ from shelfkeeper.automation.release_search import MamStatsCache, SearchResult, f
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.db.tables import Download
 from shelfkeeper.domain.lifecycle import DownloadStatus, WantedStatus
-from shelfkeeper.domain.quality import RankedRelease
-from shelfkeeper.domain.releases import Release
-from shelfkeeper.domain.torrent_files import BencodeError, info_hash, magnet_info_hash
-from shelfkeeper.domain.torrents import AddTorrent
-from shelfkeeper.domain.verification import WantedBook
+from shelfkeeper.domain.releases.ranking import RankedRelease
+from shelfkeeper.domain.releases.release import Release
+from shelfkeeper.domain.releases.verification import WantedBook
+from shelfkeeper.domain.torrents.files import BencodeError, info_hash, magnet_info_hash
+from shelfkeeper.domain.torrents.status import AddTorrent
 from shelfkeeper.errors import (
     Conflict,
     InvalidInput,

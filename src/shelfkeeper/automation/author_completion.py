@@ -16,9 +16,9 @@ from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.automation.series_completion import CompletionOutcome, CompletionTally, listed_rows
 from shelfkeeper.db.repositories import series_key
 from shelfkeeper.db.tables import Author, Series
-from shelfkeeper.domain.catalog import AuthorProfile, BookCandidate
-from shelfkeeper.domain.catalogue import CatalogueBook, Exclusion, merge_catalogue
+from shelfkeeper.domain.discovery.author_catalogue import CatalogueBook, Exclusion, merge_catalogue
 from shelfkeeper.domain.lifecycle import WantedReason
+from shelfkeeper.domain.metadata.candidates import AuthorProfile, BookCandidate
 from shelfkeeper.errors import NotFound
 from shelfkeeper.services.owned_books import author_books, candidate_books, owned_book
 from shelfkeeper.services.wanted import (

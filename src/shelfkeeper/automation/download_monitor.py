@@ -15,7 +15,7 @@ from shelfkeeper.automation.acquisition import acquire_wanted, resume_stranded
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.db.tables import Download, MissingBook
 from shelfkeeper.domain.lifecycle import DownloadStatus, WantedStatus, can_move_download, can_move_wanted
-from shelfkeeper.domain.torrents import TorrentInfo, TorrentState
+from shelfkeeper.domain.torrents.status import TorrentInfo, TorrentState
 from shelfkeeper.errors import ServiceError
 from shelfkeeper.services import downloads
 

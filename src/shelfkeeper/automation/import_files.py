@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shelfkeeper.domain.naming import AUDIO_EXTENSIONS, FilePlan, plan_book_files
+from shelfkeeper.domain.library.naming import AUDIO_EXTENSIONS, FilePlan, plan_book_files
 
 Linker = Callable[[Path, Path], None]
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from shelfkeeper.adapters.audiobookshelf import AudiobookshelfClient
 from shelfkeeper.db.tables import Book
-from shelfkeeper.domain.library import Library, LibraryItem
+from shelfkeeper.domain.library.items import Library, LibraryItem
 from shelfkeeper.services.library_sync import ItemWrite, write_items
 
 TAIL_PAGE = 50  # new items sort last by addedAt: the last pages hold them

@@ -27,11 +27,11 @@ from shelfkeeper.automation.import_library import (
 )
 from shelfkeeper.automation.run_context import RunContext
 from shelfkeeper.db.tables import Download, MissingBook
-from shelfkeeper.domain.library import LibraryItem
+from shelfkeeper.domain.library.items import LibraryItem
+from shelfkeeper.domain.library.naming import BookFolder, book_folder, map_remote_path
 from shelfkeeper.domain.lifecycle import DownloadStatus, FailureKind, WantedStatus, can_move_download, can_move_wanted
-from shelfkeeper.domain.naming import BookFolder, book_folder, map_remote_path
-from shelfkeeper.domain.release_parsing import parse_release
-from shelfkeeper.domain.releases import Release
+from shelfkeeper.domain.releases.parsing import parse_release
+from shelfkeeper.domain.releases.release import Release
 from shelfkeeper.domain.text import split_names
 from shelfkeeper.errors import ServiceError, ServiceNotConfigured
 from shelfkeeper.services.downloads import block_release, retry_time, write_failed_attempt

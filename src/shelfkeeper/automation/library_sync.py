@@ -22,8 +22,8 @@ from shelfkeeper.adapters.audiobookshelf import AudiobookshelfClient
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.db.repositories import series_key
 from shelfkeeper.db.service_state import ServiceStateStore
-from shelfkeeper.domain.library import Library, LibraryItem, LibraryPage, SeriesRef
-from shelfkeeper.domain.library_sync import (
+from shelfkeeper.domain.library.items import Library, LibraryItem, LibraryPage, SeriesRef
+from shelfkeeper.domain.library.sync import (
     ModeDecision,
     SyncMode,
     choose_mode,

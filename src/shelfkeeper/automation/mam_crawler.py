@@ -21,9 +21,9 @@ from shelfkeeper.automation.release_search import quality_profile, search_query,
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.db.tables import MissingBook
 from shelfkeeper.domain.lifecycle import WantedStatus
-from shelfkeeper.domain.quality import BlocklistKey, QualityProfile, RankedRelease, rank
-from shelfkeeper.domain.tracker import TrackerStats
-from shelfkeeper.domain.verification import WantedBook
+from shelfkeeper.domain.releases.ranking import BlocklistKey, QualityProfile, RankedRelease, rank
+from shelfkeeper.domain.releases.tracker import TrackerStats
+from shelfkeeper.domain.releases.verification import WantedBook
 from shelfkeeper.errors import (
     CircuitOpen,
     QuotaExhausted,

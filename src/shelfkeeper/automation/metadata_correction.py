@@ -18,9 +18,9 @@ from shelfkeeper.automation.metadata_providers import ProviderAnswer, ProviderLo
 from shelfkeeper.automation.metadata_writeback import write_back
 from shelfkeeper.automation.run_context import RunContext
 from shelfkeeper.db.tables import MetadataCorrection
-from shelfkeeper.domain.distance import BookFacts, Decision, MatchWeights
 from shelfkeeper.domain.lifecycle import CorrectionStatus, MetadataStatus
-from shelfkeeper.domain.matching import FieldPolicy, FieldValue, MatchResult, choose, field_changes, rank
+from shelfkeeper.domain.metadata.distance import BookFacts, Decision, MatchWeights
+from shelfkeeper.domain.metadata.matching import FieldPolicy, FieldValue, MatchResult, choose, field_changes, rank
 from shelfkeeper.domain.text import normalize_author
 from shelfkeeper.errors import ServiceError, ServiceUnreachable
 from shelfkeeper.services.books import get_book

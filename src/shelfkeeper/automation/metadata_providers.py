@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from shelfkeeper.automation.run_context import RunContext
-from shelfkeeper.domain.catalog import BookCandidate
-from shelfkeeper.domain.distance import BookFacts, MatchWeights
+from shelfkeeper.domain.metadata.candidates import BookCandidate
+from shelfkeeper.domain.metadata.distance import BookFacts, MatchWeights
 from shelfkeeper.domain.text import normalize_asin, strip_title_noise
 from shelfkeeper.errors import QuotaExhausted, ServiceError
 from shelfkeeper.ports import BookQuery

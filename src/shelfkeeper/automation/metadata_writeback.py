@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from shelfkeeper.automation.run_context import RunContext
-from shelfkeeper.domain.distance import BookFacts
-from shelfkeeper.domain.matching import FieldChange, FieldValue, as_metadata_update
+from shelfkeeper.domain.metadata.distance import BookFacts
+from shelfkeeper.domain.metadata.matching import FieldChange, FieldValue, as_metadata_update
 from shelfkeeper.services.metadata import LIST_FIELDS, is_empty
 
 # The PATCH body's names of the fields (see reference/audiobookshelf.md: publishedYear is a string or null).

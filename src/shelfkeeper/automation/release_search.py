@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shelfkeeper.automation.run_context import RunContext
-from shelfkeeper.domain.quality import (
+from shelfkeeper.domain.releases.ranking import (
     MamPolicy,
     QualityProfile,
     RankedRelease,
@@ -18,9 +18,9 @@ from shelfkeeper.domain.quality import (
     mam_torrent_id,
     rank,
 )
-from shelfkeeper.domain.releases import Release
-from shelfkeeper.domain.tracker import TrackerStats
-from shelfkeeper.domain.verification import WantedBook
+from shelfkeeper.domain.releases.release import Release
+from shelfkeeper.domain.releases.tracker import TrackerStats
+from shelfkeeper.domain.releases.verification import WantedBook
 from shelfkeeper.errors import ServiceError, ServiceNotConfigured
 from shelfkeeper.ports import BookQuery
 from shelfkeeper.services.blocklist import blocklist_keys

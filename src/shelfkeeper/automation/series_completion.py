@@ -17,18 +17,18 @@ from shelfkeeper.automation.provider_calls import ProviderCalls, ProviderFailure
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.db.repositories import refresh_series_stats
 from shelfkeeper.db.tables import MissingBook, Series
-from shelfkeeper.domain.catalog import BookCandidate
-from shelfkeeper.domain.lifecycle import WantedReason, WantedStatus
-from shelfkeeper.domain.penalties import series_key
-from shelfkeeper.domain.positions import covered_positions
-from shelfkeeper.domain.releases import Release
-from shelfkeeper.domain.series_gaps import (
+from shelfkeeper.domain.discovery.positions import covered_positions
+from shelfkeeper.domain.discovery.series_gaps import (
     Gap,
     SeriesEntry,
     entries_from_candidates,
     entries_from_releases,
     find_series_gaps,
 )
+from shelfkeeper.domain.lifecycle import WantedReason, WantedStatus
+from shelfkeeper.domain.metadata.candidates import BookCandidate
+from shelfkeeper.domain.metadata.penalties import series_key
+from shelfkeeper.domain.releases.release import Release
 from shelfkeeper.domain.text import format_position, normalize_language, parse_position
 from shelfkeeper.errors import NotFound, ServiceError
 from shelfkeeper.ports import BookQuery

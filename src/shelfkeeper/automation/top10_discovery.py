@@ -17,9 +17,9 @@ from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.automation.series_completion import acquire_found, listed_rows
 from shelfkeeper.db.repositories import series_key
 from shelfkeeper.db.tables import MissingBook, Series
+from shelfkeeper.domain.discovery.ownership import book_key
 from shelfkeeper.domain.lifecycle import WantedReason
-from shelfkeeper.domain.ownership import book_key
-from shelfkeeper.domain.releases import Release
+from shelfkeeper.domain.releases.release import Release
 from shelfkeeper.domain.text import fold, normalize_language
 from shelfkeeper.services.wanted import (
     Recorded,

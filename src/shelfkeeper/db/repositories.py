@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shelfkeeper.db.tables import Author, Book, BookAuthor, BookNarrator, BookSeries, Series
-from shelfkeeper.domain.positions import covered_positions
+from shelfkeeper.domain.discovery.positions import covered_positions
 from shelfkeeper.domain.text import fold, normalize_author, normalize_title, parse_position, strip_leading_article
 
 

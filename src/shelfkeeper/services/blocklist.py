@@ -8,7 +8,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from shelfkeeper.db.tables import BlocklistEntry
-from shelfkeeper.domain.quality import BlocklistKey, release_title_key
+from shelfkeeper.domain.releases.ranking import BlocklistKey, release_title_key
 from shelfkeeper.errors import NotFound
 from shelfkeeper.services.paging import PageRequest, PageResult, SortColumn, order_by, paginate
 

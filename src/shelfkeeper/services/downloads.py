@@ -20,9 +20,9 @@ from shelfkeeper.domain.lifecycle import (
     can_move_download,
     can_move_wanted,
 )
-from shelfkeeper.domain.quality import RankedRelease
+from shelfkeeper.domain.releases.ranking import RankedRelease
+from shelfkeeper.domain.releases.verification import WantedBook
 from shelfkeeper.domain.text import split_names
-from shelfkeeper.domain.verification import WantedBook
 from shelfkeeper.errors import Conflict, NotFound
 from shelfkeeper.services.blocklist import add_entry
 from shelfkeeper.services.release_records import ranked_json, release_flags

@@ -24,8 +24,8 @@ from shelfkeeper.db.repositories import (
     set_book_people,
 )
 from shelfkeeper.db.tables import Author, Book, FailedAttempt, Series
-from shelfkeeper.domain.library import LibraryItem, SeriesRef
-from shelfkeeper.domain.library_sync import book_values, item_source, item_title, series_text, unique_names
+from shelfkeeper.domain.library.items import LibraryItem, SeriesRef
+from shelfkeeper.domain.library.sync import book_values, item_source, item_title, series_text, unique_names
 
 SOURCE_KEY = "audiobookshelf"  # Book.extra[SOURCE_KEY]: what the book remembers of its item
 _NAME_LENGTH = 300

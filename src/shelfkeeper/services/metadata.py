@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from shelfkeeper.db.repositories import refresh_search_fields, refresh_series_stats, set_book_people
 from shelfkeeper.db.tables import Book, BookNarrator, BookSeries, FailedAttempt, MetadataCorrection
-from shelfkeeper.domain.distance import BookFacts, Decision
-from shelfkeeper.domain.library import SeriesRef
+from shelfkeeper.domain.library.items import SeriesRef
 from shelfkeeper.domain.lifecycle import CorrectionStatus, FailureKind, MetadataStatus
-from shelfkeeper.domain.matching import FieldValue, item_key, text_key
+from shelfkeeper.domain.metadata.distance import BookFacts, Decision
+from shelfkeeper.domain.metadata.matching import FieldValue, item_key, text_key
 from shelfkeeper.errors import Conflict
 from shelfkeeper.services.records import CORRECTIONS, get_record
 

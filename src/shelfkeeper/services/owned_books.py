@@ -9,9 +9,9 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from shelfkeeper.db.tables import Book, BookAuthor, BookSeries, Series
-from shelfkeeper.domain.library import SeriesRef
-from shelfkeeper.domain.ownership import OwnedBook, OwnedIndex, title_keys
-from shelfkeeper.domain.positions import covered_positions
+from shelfkeeper.domain.discovery.ownership import OwnedBook, OwnedIndex, title_keys
+from shelfkeeper.domain.discovery.positions import covered_positions
+from shelfkeeper.domain.library.items import SeriesRef
 from shelfkeeper.domain.text import format_position, normalize_asin, normalize_isbn, parse_position
 
 # Titles per query: each one adds a LIKE, so long lists are asked in chunks.

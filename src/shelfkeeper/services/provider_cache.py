@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shelfkeeper.db.tables import ProviderCache, ServiceBudget, ServiceState
-from shelfkeeper.domain.catalog import BookCandidate
-from shelfkeeper.domain.library import SeriesRef
+from shelfkeeper.domain.library.items import SeriesRef
+from shelfkeeper.domain.metadata.candidates import BookCandidate
 from shelfkeeper.settings import Settings
 
 

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from shelfkeeper.domain.quality import RankedRelease, WedgeDecision
-from shelfkeeper.domain.releases import Release
+from shelfkeeper.domain.releases.ranking import RankedRelease, WedgeDecision
+from shelfkeeper.domain.releases.release import Release
 
 WEDGE_NOT_AUTOMATED = (
     "buying a freeleech wedge is not automated yet (the MAM adapter has no purchase call): "

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from shelfkeeper.db.repositories import author_key
 from shelfkeeper.db.tables import Author, MissingBook
-from shelfkeeper.domain.editions import Edition, edition_of
 from shelfkeeper.domain.lifecycle import WantedReason, WantedStatus, can_move_wanted
+from shelfkeeper.domain.metadata.editions import Edition, edition_of
 from shelfkeeper.domain.text import parse_position
 from shelfkeeper.services.owned_books import Owner, find_owner
 

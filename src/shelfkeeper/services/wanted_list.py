@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from shelfkeeper.db.repositories import series_key
 from shelfkeeper.db.tables import Author, MissingBook, Series
+from shelfkeeper.domain.discovery.ownership import book_key
 from shelfkeeper.domain.lifecycle import WantedReason, WantedStatus, can_move_wanted
-from shelfkeeper.domain.ownership import book_key
 from shelfkeeper.domain.text import fold, parse_position
 from shelfkeeper.errors import Conflict, NotFound
 from shelfkeeper.services.authors import AuthorFilters, book_counts, get_author, list_authors

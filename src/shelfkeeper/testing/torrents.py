@@ -8,7 +8,7 @@ import struct
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from shelfkeeper.domain.torrent_files import BencodeInput, bdecode, bencode, info_hash
+from shelfkeeper.domain.torrents.files import BencodeInput, bdecode, bencode, info_hash
 
 __all__ = ["bdecode", "bencode", "info_hash", "make_audio_book", "make_torrent"]
 

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from shelfkeeper.adapters.qbittorrent import QbittorrentClient, build
-from shelfkeeper.domain.torrents import AddTorrent, TorrentInfo, TorrentState
+from shelfkeeper.domain.torrents.status import AddTorrent, TorrentInfo, TorrentState
 from shelfkeeper.errors import ServiceAuthFailed, ServiceBadResponse, ServiceUnreachable
 from shelfkeeper.testing.server import free_port, serve
 from shelfkeeper.testing.torrents import info_hash, make_torrent

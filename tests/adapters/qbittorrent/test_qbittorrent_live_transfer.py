@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from shelfkeeper.domain.torrents import AddTorrent, TorrentInfo, TorrentState
+from shelfkeeper.domain.torrents.status import AddTorrent, TorrentInfo, TorrentState
 from shelfkeeper.testing.qbittorrent import QbittorrentProcess
 
 pytestmark = pytest.mark.qbittorrent

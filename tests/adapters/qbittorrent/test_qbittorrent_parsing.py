@@ -16,7 +16,7 @@ from shelfkeeper.adapters.qbittorrent import (
     split_tags,
     translate_error,
 )
-from shelfkeeper.domain.torrents import AddTorrent, TorrentState
+from shelfkeeper.domain.torrents.status import AddTorrent, TorrentState
 from shelfkeeper.errors import (
     ServiceAuthFailed,
     ServiceBadResponse,

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from shelfkeeper.adapters.qbittorrent import QbittorrentClient, build
-from shelfkeeper.domain.torrents import AddTorrent, TorrentState
+from shelfkeeper.domain.torrents.status import AddTorrent, TorrentState
 from shelfkeeper.errors import ServiceAuthFailed, ServiceBadResponse
 from shelfkeeper.testing.server import serve
 from shelfkeeper.testing.torrents import bencode, info_hash

@@ -24,8 +24,8 @@ from shelfkeeper.api.schemas.metadata import (
 from shelfkeeper.automation.metadata_correction import correct_book, search_preview
 from shelfkeeper.automation.metadata_review import approve_correction, reject_correction, revert_correction
 from shelfkeeper.automation.run_context import RunContext, utc_now
-from shelfkeeper.domain.distance import BookFacts
 from shelfkeeper.domain.lifecycle import CorrectionStatus
+from shelfkeeper.domain.metadata.distance import BookFacts
 from shelfkeeper.services.metadata import quality_report
 from shelfkeeper.services.provider_cache import provider_overview
 from shelfkeeper.services.records import CORRECTIONS, get_record, list_records

@@ -9,9 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shelfkeeper.api.schemas.common import Name, Position, StrictModel, Title
 from shelfkeeper.automation.release_search import SearchResult
-from shelfkeeper.domain.quality import RankedRelease
-from shelfkeeper.domain.releases import Release
-from shelfkeeper.domain.verification import WantedBook
+from shelfkeeper.domain.releases.ranking import RankedRelease
+from shelfkeeper.domain.releases.release import Release
+from shelfkeeper.domain.releases.verification import WantedBook
 from shelfkeeper.services.release_records import ranked_json, release_from_json
 
 _RELEASE_EXAMPLE: dict[str, Any] = {

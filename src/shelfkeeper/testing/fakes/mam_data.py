@@ -13,7 +13,7 @@ from typing import Any
 
 from shelfkeeper.adapters.mam import AUDIOBOOK_CATEGORIES, AUDIOBOOKS
 from shelfkeeper.domain.text import fold
-from shelfkeeper.domain.torrent_files import BencodeError, info_hash
+from shelfkeeper.domain.torrents.files import BencodeError, info_hash
 from shelfkeeper.testing.fakes.prowlarr_data import synthetic_torrent
 
 _NUMERIC_FIELDS = ("id", "seeders", "leechers", "times_completed", "numfiles", "comments", "category", "main_cat")

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from xml.sax.saxutils import escape, quoteattr
 
 from shelfkeeper.domain.text import fold
-from shelfkeeper.domain.torrent_files import BencodeError, BencodeInput, bencode, info_hash
+from shelfkeeper.domain.torrents.files import BencodeError, BencodeInput, bencode, info_hash
 
 # Newznab standard categories Prowlarr knows (src/NzbDrone.Core/Indexers/NewznabStandardCategory.cs), the book part.
 STANDARD_CATEGORIES = {

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from rapidfuzz import fuzz
 
-from shelfkeeper.domain.library import LibraryItem, SeriesRef
+from shelfkeeper.domain.library.items import LibraryItem, SeriesRef
 
 
 class Decision(StrEnum):

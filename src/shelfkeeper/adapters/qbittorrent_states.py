@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shelfkeeper.domain.torrents import TorrentState
+from shelfkeeper.domain.torrents.status import TorrentState
 
 # States that say the data cannot be trusted as finished right now, whatever the progress says.
 _BLOCKING = {

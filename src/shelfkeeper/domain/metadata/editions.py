@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from enum import StrEnum
 
-from shelfkeeper.domain.library import SeriesRef
+from shelfkeeper.domain.library.items import SeriesRef
 from shelfkeeper.domain.text import parse_position, title_position
 
 

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from shelfkeeper.domain.releases import NEWZNAB_AUDIOBOOK, NEWZNAB_EBOOK, Release
+from shelfkeeper.domain.releases.release import NEWZNAB_AUDIOBOOK, NEWZNAB_EBOOK, Release
 from shelfkeeper.domain.text import fold, normalize_language, parse_position, split_names
 
 AUDIO_FORMATS = frozenset({"m4b", "m4a", "mp3", "flac", "opus", "ogg", "aac", "wma", "wav", "aax", "aaxc"})

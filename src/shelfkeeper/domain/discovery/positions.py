@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from shelfkeeper.domain.ownership import label_positions
+from shelfkeeper.domain.discovery.ownership import label_positions
 
 
 def covered_positions(labels: Iterable[str | None]) -> set[Decimal]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from shelfkeeper.domain.library import LibraryItem
+from shelfkeeper.domain.library.items import LibraryItem
 
 FULL_SYNC_EVERY = timedelta(days=1)
 # Items edited while a sync pages through the library, and clocks that differ a little between the two machines.

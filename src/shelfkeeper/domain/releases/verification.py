@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from shelfkeeper.domain.release_parsing import (
+from shelfkeeper.domain.releases.parsing import (
     PART_PATTERN,
     ParsedRelease,
     Segment,

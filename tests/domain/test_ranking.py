@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from shelfkeeper.domain.quality import (
+from shelfkeeper.domain.releases.ranking import (
     BlocklistKey,
     MamPolicy,
     QualityProfile,
@@ -19,9 +19,9 @@ from shelfkeeper.domain.quality import (
     rank,
     release_title_key,
 )
-from shelfkeeper.domain.releases import Release
-from shelfkeeper.domain.tracker import TrackerStats
-from shelfkeeper.domain.verification import WantedBook
+from shelfkeeper.domain.releases.release import Release
+from shelfkeeper.domain.releases.tracker import TrackerStats
+from shelfkeeper.domain.releases.verification import WantedBook
 
 MB = 1024 * 1024
 GB = 1024 * MB

@@ -6,8 +6,9 @@ import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
-from shelfkeeper.domain.catalog import BookCandidate
-from shelfkeeper.domain.distance import (
+from shelfkeeper.domain.library.items import SeriesRef
+from shelfkeeper.domain.metadata.candidates import BookCandidate
+from shelfkeeper.domain.metadata.distance import (
     BookFacts,
     Decision,
     MatchScore,
@@ -17,8 +18,7 @@ from shelfkeeper.domain.distance import (
     describe,
     similarity,
 )
-from shelfkeeper.domain.editions import Edition, edition_label, edition_of
-from shelfkeeper.domain.library import SeriesRef
+from shelfkeeper.domain.metadata.editions import Edition, edition_label, edition_of
 from shelfkeeper.domain.text import (
     fold,
     format_position_range,

@@ -7,10 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from shelfkeeper.domain.catalog import BookCandidate
-from shelfkeeper.domain.editions import Edition, edition_of
-from shelfkeeper.domain.library import SeriesRef
-from shelfkeeper.domain.ownership import (
+from shelfkeeper.domain.discovery.ownership import (
     OwnedBook,
     OwnedBy,
     OwnedIndex,
@@ -23,7 +20,10 @@ from shelfkeeper.domain.ownership import (
     title_keys,
     wanted_key,
 )
-from shelfkeeper.domain.penalties import series_key
+from shelfkeeper.domain.library.items import SeriesRef
+from shelfkeeper.domain.metadata.candidates import BookCandidate
+from shelfkeeper.domain.metadata.editions import Edition, edition_of
+from shelfkeeper.domain.metadata.penalties import series_key
 from shelfkeeper.domain.text import normalize_asin, normalize_isbn, normalize_language, normalize_title
 
 __all__ = [

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from shelfkeeper.domain.library import LibraryItem, SeriesRef
-from shelfkeeper.domain.penalties import series_key
+from shelfkeeper.domain.library.items import LibraryItem, SeriesRef
+from shelfkeeper.domain.metadata.penalties import series_key
 from shelfkeeper.domain.text import (
     fold,
     normalize_asin,

@@ -1,11 +1,11 @@
-"""Every qBittorrent 4.5 and 5.x state name folded into TorrentState (shelfkeeper.domain.torrent_states)."""
+"""Every qBittorrent 4.5 and 5.x state name folded into TorrentState (shelfkeeper.adapters.qbittorrent_states)."""
 
 from __future__ import annotations
 
 import pytest
 
-from shelfkeeper.domain.torrent_states import RAW_STATES_4X, RAW_STATES_5X, fold_state, is_data_complete
-from shelfkeeper.domain.torrents import TorrentState as S
+from shelfkeeper.adapters.qbittorrent_states import RAW_STATES_4X, RAW_STATES_5X, fold_state, is_data_complete
+from shelfkeeper.domain.torrents.status import TorrentState as S
 
 # raw state -> (folded at progress 0, folded at progress 0.5, folded at progress 1)
 TABLE = {

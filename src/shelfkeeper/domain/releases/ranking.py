@@ -6,11 +6,11 @@ import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from shelfkeeper.domain.release_parsing import EBOOK_FORMATS, ParsedRelease, parse_release
-from shelfkeeper.domain.releases import Release
+from shelfkeeper.domain.releases.parsing import EBOOK_FORMATS, ParsedRelease, parse_release
+from shelfkeeper.domain.releases.release import Release
+from shelfkeeper.domain.releases.tracker import TrackerStats
+from shelfkeeper.domain.releases.verification import Reason, Verification, WantedBook, names_match, verify
 from shelfkeeper.domain.text import fold, normalize_language
-from shelfkeeper.domain.tracker import TrackerStats
-from shelfkeeper.domain.verification import Reason, Verification, WantedBook, names_match, verify
 
 _MIB = 1024 * 1024
 _FORMAT_POINTS = 30

@@ -9,9 +9,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from shelfkeeper.domain.catalog import BookCandidate
-from shelfkeeper.domain.editions import Edition, edition_of
-from shelfkeeper.domain.ownership import (
+from shelfkeeper.domain.discovery.ownership import (
     OwnedBook,
     OwnedBy,
     OwnedIndex,
@@ -22,8 +20,10 @@ from shelfkeeper.domain.ownership import (
     title_keys,
     wanted_key,
 )
-from shelfkeeper.domain.penalties import series_key
-from shelfkeeper.domain.releases import Release
+from shelfkeeper.domain.metadata.candidates import BookCandidate
+from shelfkeeper.domain.metadata.editions import Edition, edition_of
+from shelfkeeper.domain.metadata.penalties import series_key
+from shelfkeeper.domain.releases.release import Release
 from shelfkeeper.domain.text import format_position, normalize_asin, normalize_isbn, parse_position
 
 __all__ = [

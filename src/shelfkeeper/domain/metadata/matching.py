@@ -7,8 +7,9 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
-from shelfkeeper.domain.catalog import BookCandidate
-from shelfkeeper.domain.distance import (
+from shelfkeeper.domain.library.items import MetadataUpdate, SeriesRef
+from shelfkeeper.domain.metadata.candidates import BookCandidate
+from shelfkeeper.domain.metadata.distance import (
     BookFacts,
     Decision,
     MatchScore,
@@ -16,9 +17,8 @@ from shelfkeeper.domain.distance import (
     Penalty,
     Veto,
 )
-from shelfkeeper.domain.editions import edition_of
-from shelfkeeper.domain.library import MetadataUpdate, SeriesRef
-from shelfkeeper.domain.penalties import score, series_key
+from shelfkeeper.domain.metadata.editions import edition_of
+from shelfkeeper.domain.metadata.penalties import score, series_key
 from shelfkeeper.domain.text import (
     normalize_asin,
     normalize_author,

@@ -1,0 +1,1 @@
+"""Discovery: what the library lacks — series gaps, author catalogues, ownership and series positions."""

@@ -1,0 +1,1 @@
+"""Metadata matching: provider candidates, named penalties, distance, editions, the apply/review/reject decision."""
