@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shelfkeeper.context import AppContext
-from shelfkeeper.db.tables import Book, Download, FailedAttempt, MissingBook, Task
+from shelfkeeper.db.tables import Book, Download, FailedAttempt, Task, WantedBook
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -32,7 +32,7 @@ class DatabaseCollector(Collector):
                 books.add_metric([str(bool(present)).lower()], count)
             yield books
             for name, column, doc in (
-                ("shelfkeeper_wanted", MissingBook.status, "Wanted books by status"),
+                ("shelfkeeper_wanted", WantedBook.status, "Wanted books by status"),
                 ("shelfkeeper_downloads", Download.status, "Downloads by status"),
                 ("shelfkeeper_tasks", Task.status, "Job runs by status (within retention)"),
             ):

@@ -80,30 +80,30 @@ def test_enqueue_a_wanted_book_grabs_its_best_release_once(api):
     seed(stack, "Andy Weir - Project Hail Mary [MP3]", seeders=90)
     best = seed(stack)
     wanted_id = stack.wanted("Project Hail Mary", "Andy Weir")
-    created = data(client.post("/api/downloads", json={"missing_book_id": wanted_id}), 201)
-    assert (created["info_hash"], created["status"], created["missing_book_id"]) == (
+    created = data(client.post("/api/downloads", json={"wanted_book_id": wanted_id}), 201)
+    assert (created["info_hash"], created["status"], created["wanted_book_id"]) == (
         best.info_hash,
         "downloading",
         wanted_id,
     )
     assert created["release"]["accepted"] and created["release"]["reasons"][0]["code"]
     assert data(client.get(f"/api/downloads/{created['id']}"))["info_hash"] == best.info_hash
-    assert data(client.get("/api/downloads", params={"missing_book_id": wanted_id}))["total"] == 1
-    again = error(client.post("/api/downloads", json={"missing_book_id": wanted_id}), 409, "DOWNLOAD_ALREADY_EXISTS")
+    assert data(client.get("/api/downloads", params={"wanted_book_id": wanted_id}))["total"] == 1
+    again = error(client.post("/api/downloads", json={"wanted_book_id": wanted_id}), 409, "DOWNLOAD_ALREADY_EXISTS")
     assert again["details"]["download_id"] == created["id"]
     assert client_state(stack, best.info_hash).category == "sk-tests"
 
 
 def test_enqueue_errors(offline_api):
     stack, client = offline_api
-    error(client.post("/api/downloads", json={"missing_book_id": 999}), 404, "WANTED_NOT_FOUND")
+    error(client.post("/api/downloads", json={"wanted_book_id": 999}), 404, "WANTED_NOT_FOUND")
     lonely = stack.wanted("A Book Nobody Has", "Nobody")
-    nothing = error(client.post("/api/downloads", json={"missing_book_id": lonely}), 404, "NO_RELEASE_FOUND")
+    nothing = error(client.post("/api/downloads", json={"wanted_book_id": lonely}), 404, "NO_RELEASE_FOUND")
     assert nothing["details"]["found"] == 0
     ignored = stack.wanted("Project Hail Mary", "Andy Weir", status="ignored")
-    error(client.post("/api/downloads", json={"missing_book_id": ignored}), 409, "WANTED_STATE_CONFLICT")
+    error(client.post("/api/downloads", json={"wanted_book_id": ignored}), 409, "WANTED_STATE_CONFLICT")
     error(client.post("/api/downloads", json={}), 422, "VALIDATION_ERROR")
-    error(client.post("/api/downloads", json={"missing_book_id": lonely, "surprise": 1}), 422, "VALIDATION_ERROR")
+    error(client.post("/api/downloads", json={"wanted_book_id": lonely, "surprise": 1}), 422, "VALIDATION_ERROR")
     error(client.get("/api/downloads/999"), 404, "DOWNLOAD_NOT_FOUND")
 
 
@@ -120,9 +120,9 @@ def test_manual_search_ranks_every_release_with_reasons(offline_api):
     assert first["parsed"]["format"] == "m4b"
     assert {s["name"]: s["ok"] for s in found["sources"]} == {"prowlarr": True, "mam": True}
     wanted_id = stack.wanted("Project Hail Mary", "Andy Weir")
-    by_id = data(client.post("/api/downloads/search", json={"missing_book_id": wanted_id}))
+    by_id = data(client.post("/api/downloads/search", json={"wanted_book_id": wanted_id}))
     assert [r["release"]["title"] for r in by_id["releases"]] == [r["release"]["title"] for r in found["releases"]]
-    error(client.post("/api/downloads/search", json={"missing_book_id": 999}), 404, "WANTED_NOT_FOUND")
+    error(client.post("/api/downloads/search", json={"wanted_book_id": 999}), 404, "WANTED_NOT_FOUND")
     error(client.post("/api/downloads/search", json={"title": "Project Hail Mary"}), 422, "VALIDATION_ERROR")
 
 
@@ -133,18 +133,18 @@ def test_enqueue_a_chosen_release_after_verification(api):
     chosen = seed(stack, "Andy Weir - Project Hail Mary [MP3]")
     seed(stack, "Stephen King - It [M4B]")
     wanted_id = stack.wanted("Project Hail Mary", "Andy Weir")
-    found = data(client.post("/api/downloads/search", json={"missing_book_id": wanted_id}))["releases"]
+    found = data(client.post("/api/downloads/search", json={"wanted_book_id": wanted_id}))["releases"]
     picked = next(r["release"] for r in found if r["release"]["title"] == chosen.title)
     wrong = {**picked, "title": "Stephen King - It [M4B]", "guid": "elsewhere"}
     rejected = error(
-        client.post("/api/downloads", json={"missing_book_id": wanted_id, "release": wrong}), 422, "RELEASE_REJECTED"
+        client.post("/api/downloads", json={"wanted_book_id": wanted_id, "release": wrong}), 422, "RELEASE_REJECTED"
     )
     assert any("title" in reason for reason in rejected["details"]["reasons"])
     foreign = {**picked, "download_url": "http://127.0.0.1:1/steal"}
     error(
-        client.post("/api/downloads", json={"missing_book_id": wanted_id, "release": foreign}), 422, "RELEASE_REJECTED"
+        client.post("/api/downloads", json={"wanted_book_id": wanted_id, "release": foreign}), 422, "RELEASE_REJECTED"
     )
-    created = data(client.post("/api/downloads", json={"missing_book_id": wanted_id, "release": picked}), 201)
+    created = data(client.post("/api/downloads", json={"wanted_book_id": wanted_id, "release": picked}), 201)
     assert created["info_hash"] == chosen.info_hash  # the chosen one, though another ranks higher
 
 
@@ -153,7 +153,7 @@ def test_pause_resume_and_cancel_reach_qbittorrent(api):
     stack, client = api
     release = seed(stack)
     wanted_id = stack.wanted("Project Hail Mary", "Andy Weir")
-    download_id = data(client.post("/api/downloads", json={"missing_book_id": wanted_id}), 201)["id"]
+    download_id = data(client.post("/api/downloads", json={"wanted_book_id": wanted_id}), 201)["id"]
     assert data(client.post(f"/api/downloads/{download_id}/pause"))["status"] == "paused"
     wait_until(lambda: client_state(stack, release.info_hash).state, lambda state: state is TorrentState.PAUSED)
     assert data(client.post(f"/api/downloads/{download_id}/pause"))["status"] == "paused"  # already: no change
@@ -167,7 +167,7 @@ def test_pause_resume_and_cancel_reach_qbittorrent(api):
     error(client.post(f"/api/downloads/{download_id}/resume"), 409, "DOWNLOAD_STATE_CONFLICT")
     assert data(client.get("/api/downloads", params={"status": "cancelled"}))["total"] == 1
     # the wanted book is wanted again, and the cancelled torrent is never grabbed again
-    error(client.post("/api/downloads", json={"missing_book_id": wanted_id}), 409, "DOWNLOAD_ALREADY_EXISTS")
+    error(client.post("/api/downloads", json={"wanted_book_id": wanted_id}), 409, "DOWNLOAD_ALREADY_EXISTS")
     imported = arrange_download(stack, "imported")
     error(client.delete(f"/api/downloads/{imported}"), 409, "DOWNLOAD_STATE_CONFLICT")
     for path in ("/api/downloads/999", "/api/downloads/999/pause", "/api/downloads/999/resume"):
@@ -199,7 +199,7 @@ def test_retry_queues_a_failed_download_with_the_next_best_release(api):
     dead = seed(stack)
     second = seed(stack, "Andy Weir - Project Hail Mary [MP3]")
     wanted_id = stack.wanted("Project Hail Mary", "Andy Weir")
-    download_id = data(client.post("/api/downloads", json={"missing_book_id": wanted_id}), 201)["id"]
+    download_id = data(client.post("/api/downloads", json={"wanted_book_id": wanted_id}), 201)["id"]
     error(client.post(f"/api/downloads/{download_id}/retry"), 409, "DOWNLOAD_STATE_CONFLICT")
     fail_it(stack, download_id)
     assert [d["id"] for d in data(client.get("/api/downloads/failed"))["items"]] == [download_id]

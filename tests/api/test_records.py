@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from shelfkeeper.db.tables import Book, Download, FailedAttempt, MetadataCorrection, MissingBook, Task
+from shelfkeeper.db.tables import Book, Download, FailedAttempt, MetadataCorrection, Task, WantedBook
 from tests.api.envelope_checks import failed, ok
 
 
@@ -56,7 +56,7 @@ KINDS = {
                 "status": "failed",
                 "priority": 0,
                 "progress": 0.1,
-                "missing_book_id": "@wanted",
+                "wanted_book_id": "@wanted",
                 "created_at": 1,
                 "updated_at": 3,
                 "result": "stalled for 2 hours",
@@ -80,7 +80,7 @@ KINDS = {
             {"indexer": "MyAnonamouse"},
             {"indexer": "Nope"},
             {"book_id": "@book"},
-            {"missing_book_id": "@wanted"},
+            {"wanted_book_id": "@wanted"},
             {"book_id": "@book", "status": "imported"},
         ],
         sorts={
@@ -211,7 +211,7 @@ KINDS = {
                 "download_id": 21,
                 "created_at": 2,
             },
-            {"kind": "import", "subject": "Dune", "reason": "no audio files", "missing_book_id": 31, "created_at": 3},
+            {"kind": "import", "subject": "Dune", "reason": "no audio files", "wanted_book_id": 31, "created_at": 3},
             {
                 "kind": "download",
                 "subject": "Emma from Prowlarr",
@@ -225,7 +225,7 @@ KINDS = {
             {"kind": "download"},
             {"kind": "search"},
             {"book_id": 11},
-            {"missing_book_id": 31},
+            {"wanted_book_id": 31},
             {"download_id": 22},
             {"task_id": 41},
             {"kind": "download", "download_id": 21},
@@ -244,7 +244,7 @@ def _references(session: Any, kind: Kind) -> dict[str, int]:
         if name in ("@book", "@other_book"):
             made[name] = Book(title=name[1:], title_sort=name[1:])
         elif name == "@wanted":
-            made[name] = MissingBook(title="Wanted", reason="manual", source="manual", dedupe_key="wanted|author")
+            made[name] = WantedBook(title="Wanted", reason="manual", source="manual", dedupe_key="wanted|author")
         elif name == "@task":
             made[name] = Task(name="metadata_new_books_task", trigger="schedule", status="success")
     session.add_all(made.values())

@@ -12,7 +12,7 @@ from shelfkeeper import __version__
 from shelfkeeper.api.app import create_app
 from shelfkeeper.context import AppContext
 from shelfkeeper.db.migrate import head_revision
-from shelfkeeper.db.tables import Book, Download, FailedAttempt, MetadataCorrection, MissingBook, Task
+from shelfkeeper.db.tables import Book, Download, FailedAttempt, MetadataCorrection, Task, WantedBook
 from shelfkeeper.settings import Settings
 
 SECRETS = {  # setting -> a value that must never be shown
@@ -89,14 +89,14 @@ def test_statistics_count_every_table_by_status(client, session):
     session.add(book)
     session.flush()
     wanted = [
-        MissingBook(title=f"W{i}", reason="series_gap", source="audnexus", dedupe_key=f"w{i}", status=status)
+        WantedBook(title=f"W{i}", reason="series_gap", source="audnexus", dedupe_key=f"w{i}", status=status)
         for i, status in enumerate(("wanted", "wanted", "ignored"))
     ]
     session.add_all(wanted)
     session.flush()
     session.add_all(
         [
-            Download(indexer="MAM", release_title="r1", guid="g1", status="downloading", missing_book_id=wanted[0].id),
+            Download(indexer="MAM", release_title="r1", guid="g1", status="downloading", wanted_book_id=wanted[0].id),
             Download(indexer="MAM", release_title="r2", guid="g2", status="failed"),
             Download(indexer="MAM", release_title="r3", guid="g3", status="failed"),
             Task(name="library_sync_task", trigger="schedule", status="success"),

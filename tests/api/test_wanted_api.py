@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from shelfkeeper.db.repositories import get_or_create_author, get_or_create_series
-from shelfkeeper.db.tables import MissingBook
+from shelfkeeper.db.tables import WantedBook
 from shelfkeeper.domain.discovery.ownership import book_key
 from shelfkeeper.domain.lifecycle import WantedReason
 from shelfkeeper.services.wanted import WantedCandidate, record_wanted
@@ -205,7 +205,7 @@ def test_delete(client, session, stormlight):
     error(client.delete(f"/api/wanted/{grabbed}"), 409, "WANTED_STATE_CONFLICT")
     error(client.delete("/api/wanted/999999"), 404, "WANTED_NOT_FOUND")
     session.expire_all()
-    assert session.get(MissingBook, grabbed) is not None
+    assert session.get(WantedBook, grabbed) is not None
 
 
 # ---- series additions ----

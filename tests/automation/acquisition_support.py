@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from shelfkeeper.automation.run_context import RunContext
 from shelfkeeper.context import AppContext
 from shelfkeeper.db.session import unit_of_work
-from shelfkeeper.db.tables import MissingBook
+from shelfkeeper.db.tables import WantedBook
 from shelfkeeper.integrations import Integrations
 from shelfkeeper.settings import Settings
 from shelfkeeper.testing.fakes.mam import FakeMam
@@ -146,7 +146,7 @@ class Stack:
             "dedupe_key": f"{title}|{author}|{next(_unique)}",
         }
         with unit_of_work(self.context.sessions) as session:
-            row = MissingBook(title=title, author_name=author, **{**values, **fields})
+            row = WantedBook(title=title, author_name=author, **{**values, **fields})
             session.add(row)
             session.flush()
             return row.id

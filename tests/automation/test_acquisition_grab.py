@@ -15,16 +15,16 @@ from shelfkeeper.automation.acquisition import GrabOutcome, acquire_wanted, grab
 from shelfkeeper.automation.download_monitor import download_monitor_task
 from shelfkeeper.automation.release_search import search_releases
 from shelfkeeper.db.session import unit_of_work
-from shelfkeeper.db.tables import BlocklistEntry, Download, FailedAttempt, MissingBook
+from shelfkeeper.db.tables import BlocklistEntry, Download, FailedAttempt, WantedBook
 from shelfkeeper.domain.releases.ranking import QualityProfile, rank
 from shelfkeeper.domain.releases.release import Release
-from shelfkeeper.domain.releases.verification import WantedBook
+from shelfkeeper.domain.releases.verification import WantedEdition
 from shelfkeeper.errors import Conflict
 from shelfkeeper.services.downloads import GrabRecord, record_grab
 from shelfkeeper.testing.torrents import bencode
 from tests.automation.acquisition_support import build_stack, unique_size
 
-HAIL_MARY = WantedBook(title="Project Hail Mary", authors=("Andy Weir",))
+HAIL_MARY = WantedEdition(title="Project Hail Mary", authors=("Andy Weir",))
 
 
 @pytest.fixture
@@ -48,9 +48,9 @@ def downloads_of(stack) -> list[Download]:
         return list(session.scalars(select(Download).order_by(Download.id)))
 
 
-def wanted_row(stack, wanted_id: int) -> MissingBook:
+def wanted_row(stack, wanted_id: int) -> WantedBook:
     with stack.context.sessions() as session:
-        row = session.get(MissingBook, wanted_id)
+        row = session.get(WantedBook, wanted_id)
         assert row is not None
         return row
 
@@ -69,7 +69,7 @@ def test_grab_adds_the_torrent_with_category_tags_and_save_path(stack):
     result = stack.go(acquire_wanted)
     assert result.counts == {"considered": 1, "searched": 1, "grabbed": 1}
     (row,) = downloads_of(stack)
-    assert (row.missing_book_id, row.info_hash, row.status) == (wanted_id, release.info_hash, "downloading")
+    assert (row.wanted_book_id, row.info_hash, row.status) == (wanted_id, release.info_hash, "downloading")
     assert row.release["accepted"] is True and row.release["score"] > 0
     assert "format m4b (+30)" in row.release["summary"]
     assert row.release["release"]["title"] == release.title
@@ -164,7 +164,7 @@ def test_when_the_client_cannot_be_reached_the_row_fails_and_the_book_waits(offl
     assert wanted_row(offline, other_id).search_count == 0
     with offline.context.sessions() as session:
         (failure,) = session.scalars(select(FailedAttempt))
-    assert (failure.kind, failure.download_id, failure.missing_book_id) == ("download", row.id, wanted_id)
+    assert (failure.kind, failure.download_id, failure.wanted_book_id) == ("download", row.id, wanted_id)
     assert offline.go(lambda run: acquire_wanted(run, [wanted_id])).counts == {"considered": 0}  # retry not due
     offline.clock.advance(minutes=16)
     offline.go(lambda run: acquire_wanted(run, [wanted_id]))

@@ -15,15 +15,15 @@ from shelfkeeper.automation.release_search import (
     stats_from_json,
 )
 from shelfkeeper.db.session import unit_of_work
-from shelfkeeper.db.tables import MissingBook
+from shelfkeeper.db.tables import WantedBook
 from shelfkeeper.domain.releases.release import Release
-from shelfkeeper.domain.releases.verification import WantedBook
+from shelfkeeper.domain.releases.verification import WantedEdition
 from shelfkeeper.services.blocklist import add_entry
 from shelfkeeper.services.downloads import wanted_book_of
 from shelfkeeper.settings import Settings
 from tests.automation.acquisition_support import build_stack, unique_size
 
-DARKER = WantedBook(title="You Like It Darker", authors=("Stephen King",))
+DARKER = WantedEdition(title="You Like It Darker", authors=("Stephen King",))
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ def test_search_merges_both_indexers_and_ranks_with_reasons(stack):
 def test_search_asks_prowlarr_for_audiobooks_with_book_tokens_and_mam_in_its_fields(stack):
     seed_darker(stack)
     stack.go(
-        lambda run: search_releases(run, WantedBook(title="You Like It Darker: Stories", authors=("Stephen King",)))
+        lambda run: search_releases(run, WantedEdition(title="You Like It Darker: Stories", authors=("Stephen King",)))
     )
     (_, _, query) = next(r for r in stack.prowlarr.requests if r[1] == "/api/v1/search")
     params = dict(query)
@@ -215,12 +215,14 @@ def test_quality_profile_from_settings(tmp_path, overrides, attribute, expected)
 
 
 def test_search_query_drops_the_subtitle_and_keeps_the_first_author():
-    query = search_query(WantedBook(title="Dune: Book One", authors=("Frank Herbert", "Someone Else"), series="Dune"))
+    query = search_query(
+        WantedEdition(title="Dune: Book One", authors=("Frank Herbert", "Someone Else"), series="Dune")
+    )
     assert (query.title, query.author, query.series, query.narrator) == ("Dune", "Frank Herbert", None, None)
 
 
 def test_wanted_book_of_a_missing_book_row():
-    row = MissingBook(
+    row = WantedBook(
         title="Leviathan Wakes",
         subtitle="The Expanse, Book 1",
         author_name="James S. A. Corey",
@@ -232,7 +234,7 @@ def test_wanted_book_of_a_missing_book_row():
         evidence={"narrators": ["Jefferson Mays"], "duration_minutes": 1200},
     )
     wanted = wanted_book_of(row)
-    assert wanted == WantedBook(
+    assert wanted == WantedEdition(
         title="Leviathan Wakes",
         authors=("James S. A. Corey",),
         series="The Expanse",

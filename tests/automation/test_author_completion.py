@@ -13,7 +13,7 @@ from shelfkeeper.api.app import create_app
 from shelfkeeper.automation.author_completion import author_completion_task
 from shelfkeeper.context import AppContext
 from shelfkeeper.db.session import unit_of_work
-from shelfkeeper.db.tables import Author, MissingBook
+from shelfkeeper.db.tables import Author, WantedBook
 from tests.automation.wanted_world import (  # noqa: F401  (the fixtures boards and world)
     API_KEY,
     SANDERSON,
@@ -45,7 +45,7 @@ def author(context: AppContext, name: str) -> Author:
 
 def catalogue_rows(context: AppContext) -> dict[str, tuple[bool, list[str], str]]:
     with unit_of_work(context.sessions) as session:
-        rows = session.scalars(select(MissingBook).where(MissingBook.reason == "author_catalogue"))
+        rows = session.scalars(select(WantedBook).where(WantedBook.reason == "author_catalogue"))
         return {row.title: (row.approved, row.flags, row.source) for row in rows}
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from shelfkeeper.adapters import qbittorrent
 from shelfkeeper.automation.acquisition import acquire_wanted
 from shelfkeeper.automation.download_monitor import Watched, download_monitor_task, judge
-from shelfkeeper.db.tables import BlocklistEntry, Download, FailedAttempt, MissingBook
+from shelfkeeper.db.tables import BlocklistEntry, Download, FailedAttempt, WantedBook
 from shelfkeeper.domain.releases.ranking import release_title_key
 from shelfkeeper.domain.torrents.status import TorrentInfo, TorrentState
 from tests.automation.acquisition_support import build_stack, unique_size, wait_until
@@ -93,8 +93,8 @@ def the_download(stack) -> Download:
     return row
 
 
-def the_wanted(stack) -> MissingBook:
-    (row,) = rows(stack, MissingBook)
+def the_wanted(stack) -> WantedBook:
+    (row,) = rows(stack, WantedBook)
     return row
 
 
@@ -145,7 +145,7 @@ def test_progress_completion_and_a_stall_of_real_torrents(stack):
     assert (growing.client_state, growing.last_progress_at) == ("stalledDL", stack.clock.now)
     assert growing.content_path and growing.save_path == str(stack.save_path)
     assert (done.status, done.progress, done.completed_at) == ("completed", 1.0, stack.clock.now)
-    assert {w.title: w.status for w in rows(stack, MissingBook)} == {
+    assert {w.title: w.status for w in rows(stack, WantedBook)} == {
         "Project Hail Mary": "grabbed",
         "The Martian": "downloaded",
     }

@@ -23,7 +23,7 @@ from shelfkeeper.automation.imports import ImportOptions, ImportOutcome, ImportS
 from shelfkeeper.automation.library_sync import library_sync_task
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.context import AppContext
-from shelfkeeper.db.tables import BlocklistEntry, Book, Download, FailedAttempt, MissingBook
+from shelfkeeper.db.tables import BlocklistEntry, Book, Download, FailedAttempt, WantedBook
 from shelfkeeper.integrations import Integrations
 from shelfkeeper.settings import Settings
 from shelfkeeper.testing.fakes.audiobookshelf import FakeAudiobookshelf
@@ -105,14 +105,14 @@ def arrange(
 ) -> tuple[int, int]:
     """A wanted book and its completed download; returns (wanted id, download id)."""
     with world.sessions() as session:
-        missing = MissingBook(
+        missing = WantedBook(
             title=title, author_name=author, series_name=series, series_position=position, reason="series_gap",
             source="test", dedupe_key=f"{title}|{author}", status=wanted_status,
         )  # fmt: skip
         session.add(missing)
         session.flush()
         download = Download(
-            missing_book_id=missing.id, indexer="MyAnonamouse", release_title=f"{author} - {title} [m4b]",
+            wanted_book_id=missing.id, indexer="MyAnonamouse", release_title=f"{author} - {title} [m4b]",
             guid=f"guid-{missing.id}", info_hash=f"{missing.id:040x}", status=status, content_path=content,
             release={"score": 50}, progress=1.0,
         )  # fmt: skip
@@ -162,7 +162,7 @@ def test_a_completed_download_is_hardlinked_into_the_series_folder_scanned_and_l
         assert (book.abs_id, book.title, book.path, book.format) == (item.id, "The Way of Kings", str(book_dir), "mp3")
         assert [link.author.name for link in book.author_links] == ["Brandon Sanderson"]
         assert [(link.series.name, link.position) for link in book.series_links] == [("The Stormlight Archive", "1")]
-        download, wanted = session.get(Download, download_id), session.get(MissingBook, wanted_id)
+        download, wanted = session.get(Download, download_id), session.get(WantedBook, wanted_id)
         assert download is not None and wanted is not None
         assert (download.status, download.book_id) == ("imported", book.id)
         assert download.imported_at is not None
@@ -266,7 +266,7 @@ def test_a_download_without_audio_fails_and_the_next_release_gets_its_turn(world
 
     assert outcome.status is ImportStatus.FAILED
     assert "no audio files" in outcome.reason
-    download, wanted = row(world, Download, download_id), row(world, MissingBook, wanted_id)
+    download, wanted = row(world, Download, download_id), row(world, WantedBook, wanted_id)
     assert download.status == "failed" and download.result.startswith("import failed")
     assert download.next_retry_at is not None, "a retry with the next-best release is scheduled"
     assert wanted.status == "wanted"
@@ -274,7 +274,7 @@ def test_a_download_without_audio_fails_and_the_next_release_gets_its_turn(world
     assert count(world, BlocklistEntry, BlocklistEntry.info_hash == download.info_hash) == 1
     with world.sessions() as session:
         failure = session.scalars(select(FailedAttempt)).one()
-        assert (failure.kind, failure.download_id, failure.missing_book_id, failure.task_id) == (
+        assert (failure.kind, failure.download_id, failure.wanted_book_id, failure.task_id) == (
             "import", download_id, wanted_id, 7)  # fmt: skip
         assert failure.evidence["files"] == ["book.epub", "cover.jpg"]
     assert not (world.library / "Brandon Sanderson").exists()
@@ -292,7 +292,7 @@ def test_the_last_attempt_without_audio_fails_the_wanted_book(world: World) -> N
 
     assert world.run(download_id).status is ImportStatus.FAILED
     assert row(world, Download, download_id).next_retry_at is None
-    assert row(world, MissingBook, wanted_id).status == "failed"
+    assert row(world, WantedBook, wanted_id).status == "failed"
 
 
 def test_content_that_cannot_be_found_fails_with_the_mapped_path_as_evidence(world: World) -> None:
@@ -302,7 +302,7 @@ def test_content_that_cannot_be_found_fails_with_the_mapped_path_as_evidence(wor
 
     assert outcome.status is ImportStatus.FAILED
     assert "REMOTE_PATH_MAPPINGS" in outcome.reason
-    wanted = row(world, MissingBook, wanted_id)
+    wanted = row(world, WantedBook, wanted_id)
     assert wanted.status == "failed", "the configuration is at fault: no other release is grabbed for it"
     assert wanted.evidence["import_failure"]["content_path"] == "/elsewhere/Way of Kings"
     assert count(world, BlocklistEntry) == 0
@@ -322,7 +322,7 @@ def test_a_different_file_in_the_library_is_never_overwritten(world: World) -> N
     assert "nothing was overwritten" in outcome.reason
     assert (book_dir / sources[0].name).read_bytes() == b"another edition"
     assert sorted(p.name for p in book_dir.iterdir()) == [sources[0].name], "nothing placed beside it either"
-    assert row(world, MissingBook, wanted_id).evidence["import_failure"]["different"] == [sources[0].name]
+    assert row(world, WantedBook, wanted_id).evidence["import_failure"]["different"] == [sources[0].name]
 
 
 def test_a_library_that_cannot_be_written_fails_with_the_reason(world: World) -> None:
@@ -336,7 +336,7 @@ def test_a_library_that_cannot_be_written_fails_with_the_reason(world: World) ->
 
     assert outcome.status is ImportStatus.FAILED
     assert "Permission denied" in outcome.reason
-    assert row(world, MissingBook, wanted_id).evidence["import_failure"]["code"] == "permission"
+    assert row(world, WantedBook, wanted_id).evidence["import_failure"]["code"] == "permission"
 
 
 # ---- when Audiobookshelf does not play along --------------------------------------------------------------
@@ -350,12 +350,12 @@ def test_audiobookshelf_down_leaves_the_download_waiting_then_imported_after_the
     first = world.run(download_id, max_waits=2)
     assert first.status is ImportStatus.WAITING
     assert (first.linked, row(world, Download, download_id).status) == (3, "completed")
-    assert row(world, MissingBook, wanted_id).status == "downloaded"
+    assert row(world, WantedBook, wanted_id).status == "downloaded"
 
     second = world.run(download_id, max_waits=2)
     assert (second.status, second.present, second.book_id) == (ImportStatus.IMPORTED, 3, None)
     assert "Audiobookshelf" in second.reason
-    assert row(world, MissingBook, wanted_id).status == "imported"
+    assert row(world, WantedBook, wanted_id).status == "imported"
     assert count(world, FailedAttempt, FailedAttempt.kind == "import") == 1
 
 
@@ -406,7 +406,7 @@ def test_when_no_library_can_be_told_to_hold_the_folder_the_files_are_imported_w
     assert (outcome.status, outcome.linked, outcome.book_id) == (ImportStatus.IMPORTED, 3, None)
     assert "ABS_LIBRARY_IDS" in outcome.reason
     assert world.fake.scans == []
-    assert row(world, MissingBook, wanted_id).status == "imported"
+    assert row(world, WantedBook, wanted_id).status == "imported"
     assert count(world, FailedAttempt, FailedAttempt.kind == "import") == 1
 
 

@@ -17,7 +17,7 @@ from shelfkeeper.automation.mam_crawler import CANDIDATES_KEPT, mam_scraping_tas
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.context import AppContext
 from shelfkeeper.db.service_state import ServiceStateStore
-from shelfkeeper.db.tables import MissingBook, ServiceBudget
+from shelfkeeper.db.tables import ServiceBudget, WantedBook
 from shelfkeeper.errors import ServiceAuthFailed
 from shelfkeeper.integrations import Integrations
 from shelfkeeper.jobs.registry import default_jobs
@@ -52,9 +52,9 @@ class World:
 
         return asyncio.run(go())
 
-    def wanted(self, wanted_id: int) -> MissingBook:
+    def wanted(self, wanted_id: int) -> WantedBook:
         with self.sessions() as session:
-            row = session.get(MissingBook, wanted_id)
+            row = session.get(WantedBook, wanted_id)
             assert row is not None
             return row
 
@@ -94,7 +94,7 @@ def world(fake: FakeMam, engine: Engine, sessions: sessionmaker[Session], tmp_pa
 def add_wanted(world: World, title: str, author: str, **fields: Any) -> int:
     values: dict[str, Any] = {"reason": "manual", "source": "test", "dedupe_key": f"{title}|{author}", **fields}
     with world.sessions() as session:
-        row = MissingBook(title=title, author_name=author, **values)
+        row = WantedBook(title=title, author_name=author, **values)
         session.add(row)
         session.commit()
         return row.id

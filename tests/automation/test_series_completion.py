@@ -13,7 +13,7 @@ from shelfkeeper.api.app import create_app
 from shelfkeeper.automation.series_completion import acquisition_function, series_completion_task
 from shelfkeeper.context import AppContext
 from shelfkeeper.db.session import unit_of_work
-from shelfkeeper.db.tables import MissingBook, Series
+from shelfkeeper.db.tables import Series, WantedBook
 from tests.automation.wanted_world import (  # noqa: F401  (the fixtures boards and world)
     API_KEY,
     KINGS,
@@ -45,7 +45,7 @@ def own_stormlight(context: AppContext, radiance_position: str | None = "2") -> 
 
 def series_rows(context: AppContext) -> dict[str, tuple[str, str, list[str]]]:
     with unit_of_work(context.sessions) as session:
-        found = session.scalars(select(MissingBook).where(MissingBook.reason == "series_gap"))
+        found = session.scalars(select(WantedBook).where(WantedBook.reason == "series_gap"))
         return {row.series_position: (row.title, row.source, row.flags) for row in found}
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 from shelfkeeper.automation.top10_discovery import genre_category, top10_discovery_task
 from shelfkeeper.context import AppContext
 from shelfkeeper.db.session import unit_of_work
-from shelfkeeper.db.tables import MissingBook
+from shelfkeeper.db.tables import WantedBook
 from tests.automation.wanted_world import (  # noqa: F401  (the fixtures boards and world)
     World,
     add_book,
@@ -85,7 +85,7 @@ def context_with(engine: Engine, world: World, tmp_path: Path, **settings: objec
 
 def listed(context: AppContext) -> list[tuple[str, bool, int]]:
     with unit_of_work(context.sessions) as session:
-        rows = session.scalars(select(MissingBook).where(MissingBook.status == "wanted").order_by(MissingBook.id))
+        rows = session.scalars(select(WantedBook).where(WantedBook.status == "wanted").order_by(WantedBook.id))
         return [(row.title, row.approved, row.evidence["rankings"]["Fantasy"]["rank"]) for row in rows]
 
 
@@ -101,7 +101,7 @@ def test_the_top_ten_not_owned_wait_for_approval_and_skipped_books_make_room(eng
     run_job(context, top10_discovery_task, NOW)
     ignored = [row for row in listed(context) if row[0] == "The Ember Crown"]
     with unit_of_work(context.sessions) as session:
-        session.scalar(select(MissingBook).where(MissingBook.title == "The Ember Crown")).status = "ignored"
+        session.scalar(select(WantedBook).where(WantedBook.title == "The Ember Crown")).status = "ignored"
 
     result = run_job(context, top10_discovery_task, NOW)
     rows = listed(context)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from shelfkeeper.db.tables import MissingBook, Series
+from shelfkeeper.db.tables import Series, WantedBook
 from shelfkeeper.domain.discovery.ownership import book_key
 from shelfkeeper.domain.lifecycle import WantedReason
 from shelfkeeper.services import wanted
@@ -51,8 +51,8 @@ def book(session, title: str, authors=(AUTHOR,), series=(), **fields: Any) -> in
     return row.id
 
 
-def rows(session) -> list[MissingBook]:
-    return list(session.scalars(select(MissingBook).order_by(MissingBook.id)))
+def rows(session) -> list[WantedBook]:
+    return list(session.scalars(select(WantedBook).order_by(WantedBook.id)))
 
 
 def test_the_same_book_twice_is_one_row_refreshed(session):
@@ -190,7 +190,7 @@ def test_a_racing_insert_of_the_same_book_refreshes_the_winner(sessions):
         row = wanted._insert(second, replace(candidate("Oathbringer"), evidence={"explanation": "second"}), NOW)
         second.commit()
         assert row.id == winner.id and row.evidence["explanation"] == "second"
-        assert second.scalar(select(func.count(MissingBook.id))) == 1
+        assert second.scalar(select(func.count(WantedBook.id))) == 1
 
 
 @pytest.mark.parametrize(

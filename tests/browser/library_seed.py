@@ -174,7 +174,7 @@ def _seed_downloads(session: Session, seeded: SeededLibrary) -> None:
     }
     rows = {
         "downloading": Download(
-            missing_book_id=seeded.wanted["Abaddon's Gate"],
+            wanted_book_id=seeded.wanted["Abaddon's Gate"],
             indexer="MyAnonamouse",
             release_title="James S. A. Corey - Abaddon's Gate [m4b]",
             guid="https://mam.example/t/1",
@@ -190,7 +190,7 @@ def _seed_downloads(session: Session, seeded: SeededLibrary) -> None:
             started_at=NOW - timedelta(minutes=20),
         ),
         "failed": Download(
-            missing_book_id=seeded.wanted["Nemesis Games"],
+            wanted_book_id=seeded.wanted["Nemesis Games"],
             indexer="Prowlarr: AudioBookBay",
             release_title="Nemesis Games (Unabridged) MP3",
             guid="https://prowlarr.example/g/2",
@@ -252,7 +252,7 @@ def _seed_runs(session: Session, seeded: SeededLibrary) -> None:
             subject="Nemesis Games (Unabridged) MP3",
             reason="stalled: no progress for 6 hours with 0 seeders",
             evidence={"seeders": 0, "progress": 0.07, "indexer": "Prowlarr: AudioBookBay"},
-            missing_book_id=seeded.wanted["Nemesis Games"],
+            wanted_book_id=seeded.wanted["Nemesis Games"],
             download_id=seeded.downloads["failed"],
             task_id=broken.id,
         )

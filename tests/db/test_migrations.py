@@ -169,7 +169,7 @@ def _listed_columns() -> set[tuple[str, str]]:
         or attribute.class_ in (tables.Download, tables.MetadataCorrection, tables.Task, tables.FailedAttempt)
         for attribute in attributes
     )
-    return {(attribute.expression.table.name, attribute.key) for attribute in attributes}
+    return {(attribute.expression.table.name, attribute.expression.name) for attribute in attributes}
 
 
 # Sorted on by a list endpoint but without an index yet: adding them needs tables.py and a new migration.

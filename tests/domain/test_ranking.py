@@ -21,21 +21,21 @@ from shelfkeeper.domain.releases.ranking import (
 )
 from shelfkeeper.domain.releases.release import Release
 from shelfkeeper.domain.releases.tracker import TrackerStats
-from shelfkeeper.domain.releases.verification import WantedBook
+from shelfkeeper.domain.releases.verification import WantedEdition
 
 MB = 1024 * 1024
 GB = 1024 * MB
 
 # Wanted books (runtimes make size-per-hour checks apply)
-IT = WantedBook("It", ("Stephen King",), duration_minutes=2700)
-DARKER = WantedBook("You Like It Darker", ("Stephen King",), narrator="Will Patton", duration_minutes=1200)
-FINAL_EMPIRE = WantedBook("The Final Empire", ("Brandon Sanderson",), series="Mistborn", position="1")
-LEVIATHAN = WantedBook("Leviathan Wakes", ("James S. A. Corey",), series="The Expanse", position="1")
-RED_RISING = WantedBook("Red Rising", ("Pierce Brown",), series="Red Rising", position="1")
-THE_STAND = WantedBook("The Stand", ("Stephen King",), duration_minutes=2880)
-DUNE = WantedBook("Dune", ("Frank Herbert",), language="english")
-DUNE_ANY_LENGTH = WantedBook("Dune", ("Frank Herbert",))
-MISTBORN = WantedBook("Mistborn", ("Brandon Sanderson",), series="Mistborn", position="1")
+IT = WantedEdition("It", ("Stephen King",), duration_minutes=2700)
+DARKER = WantedEdition("You Like It Darker", ("Stephen King",), narrator="Will Patton", duration_minutes=1200)
+FINAL_EMPIRE = WantedEdition("The Final Empire", ("Brandon Sanderson",), series="Mistborn", position="1")
+LEVIATHAN = WantedEdition("Leviathan Wakes", ("James S. A. Corey",), series="The Expanse", position="1")
+RED_RISING = WantedEdition("Red Rising", ("Pierce Brown",), series="Red Rising", position="1")
+THE_STAND = WantedEdition("The Stand", ("Stephen King",), duration_minutes=2880)
+DUNE = WantedEdition("Dune", ("Frank Herbert",), language="english")
+DUNE_ANY_LENGTH = WantedEdition("Dune", ("Frank Herbert",))
+MISTBORN = WantedEdition("Mistborn", ("Brandon Sanderson",), series="Mistborn", position="1")
 
 
 def web(guid: str, title: str, *, size_mb: float = 600, seeders: int | None = 10, **fields: Any) -> Release:
@@ -62,7 +62,7 @@ def mam(
 
 @dataclass(frozen=True)
 class Case:
-    wanted: WantedBook
+    wanted: WantedEdition
     releases: list[Release]
     chosen: str | None  # guid of the release to grab, or None when every release must be rejected
     profile: QualityProfile = field(default_factory=QualityProfile)
@@ -195,7 +195,7 @@ CASES = {
         THE_STAND, [web("wrong-abridged", "Stephen King - The Stand (Abridged) [M4B]", size_mb=900)], None
     ),
     "abridged-when-wanted": Case(
-        WantedBook("The Stand", ("Stephen King",), abridged_ok=True),
+        WantedEdition("The Stand", ("Stephen King",), abridged_ok=True),
         [web("abridged", "Stephen King - The Stand (Abridged) [M4B]", size_mb=900)],
         "abridged",
     ),
@@ -264,7 +264,7 @@ CASES = {
     ),
     "unknown-language-accepted": Case(DUNE, [web("plain", "Frank Herbert - Dune [M4B]")], "plain"),
     "profile-wants-german": Case(
-        WantedBook("Dune", ("Frank Herbert",), language="german"),
+        WantedEdition("Dune", ("Frank Herbert",), language="german"),
         [
             mam("english", "Dune", ("Frank Herbert",), seeders=99),
             mam("german", "Dune", ("Frank Herbert",), language="GER"),
@@ -454,7 +454,7 @@ CASES = {
     "ratio-above-floor": Case(DUNE, [mam("paid", "Dune", ("Frank Herbert",))], "paid", stats=stats(2.5)),
     # --- messy real-world titles ---------------------------------------------------------------------------
     "scene-style-dotted-title": Case(
-        WantedBook("Project Hail Mary", ("Andy Weir",)),
+        WantedEdition("Project Hail Mary", ("Andy Weir",)),
         [
             web("dots", "Andy.Weir.Project.Hail.Mary.2021.Audiobook.M4B"),
             web("wrong-artemis", "Andy Weir - Artemis [M4B]"),
@@ -462,7 +462,7 @@ CASES = {
         "dots",
     ),
     "expanse-book-3": Case(
-        WantedBook("Abaddon's Gate", ("James S. A. Corey",), series="The Expanse", position="3"),
+        WantedEdition("Abaddon's Gate", ("James S. A. Corey",), series="The Expanse", position="3"),
         [
             web("book3", "The Expanse Book 3 - Abaddon's Gate - James S.A. Corey.m4b"),
             web("wrong-book1", "The Expanse Book 1 - Leviathan Wakes - James S.A. Corey.m4b", seeders=99),

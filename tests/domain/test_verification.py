@@ -12,7 +12,7 @@ from shelfkeeper.domain.releases.parsing import parse_release
 from shelfkeeper.domain.releases.release import Release
 from shelfkeeper.domain.releases.verification import (
     Reason,
-    WantedBook,
+    WantedEdition,
     names_match,
     release_asin,
     series_names_match,
@@ -20,16 +20,16 @@ from shelfkeeper.domain.releases.verification import (
     words,
 )
 
-KING_IT = WantedBook("It", ("Stephen King",))
-DARKER = WantedBook("You Like It Darker", ("Stephen King",))
-FINAL_EMPIRE = WantedBook("The Final Empire", ("Brandon Sanderson",), series="Mistborn", position="1")
-WELL = WantedBook("The Well of Ascension", ("Brandon Sanderson",), series="Mistborn", position="2")
-ABADDON = WantedBook("Abaddon's Gate", ("James S. A. Corey",), series="The Expanse", position="3")
-RED_RISING = WantedBook("Red Rising", ("Pierce Brown",), series="Red Rising", position="1")
-DUNE = WantedBook("Dune", ("Frank Herbert",), language="en")
-HAIL_MARY = WantedBook("Project Hail Mary", ("Andy Weir",))
-STAND = WantedBook("The Stand", ("Stephen King",))
-BEAUTIES = WantedBook("Sleeping Beauties", ("Stephen King",))
+KING_IT = WantedEdition("It", ("Stephen King",))
+DARKER = WantedEdition("You Like It Darker", ("Stephen King",))
+FINAL_EMPIRE = WantedEdition("The Final Empire", ("Brandon Sanderson",), series="Mistborn", position="1")
+WELL = WantedEdition("The Well of Ascension", ("Brandon Sanderson",), series="Mistborn", position="2")
+ABADDON = WantedEdition("Abaddon's Gate", ("James S. A. Corey",), series="The Expanse", position="3")
+RED_RISING = WantedEdition("Red Rising", ("Pierce Brown",), series="Red Rising", position="1")
+DUNE = WantedEdition("Dune", ("Frank Herbert",), language="en")
+HAIL_MARY = WantedEdition("Project Hail Mary", ("Andy Weir",))
+STAND = WantedEdition("The Stand", ("Stephen King",))
+BEAUTIES = WantedEdition("Sleeping Beauties", ("Stephen King",))
 
 
 def _release(title: str, **fields: Any) -> Release:
@@ -37,7 +37,7 @@ def _release(title: str, **fields: Any) -> Release:
 
 
 # (wanted, release title, structured fields, accepted, the codes of the rejecting reasons)
-CASES: list[tuple[WantedBook, str, dict[str, Any], bool, set[str]]] = [
+CASES: list[tuple[WantedEdition, str, dict[str, Any], bool, set[str]]] = [
     (KING_IT, "Stephen King - It (1986) [M4B] 64kbps", {}, True, set()),
     (KING_IT, "Stephen King - You Like It Darker (2024) [M4B] 64kbps", {}, False, {"title_extra_words"}),
     (KING_IT, "You Like It Darker", {"source": "mam", "authors": ("Stephen King",)}, False, {"title_extra_words"}),
@@ -108,14 +108,14 @@ CASES: list[tuple[WantedBook, str, dict[str, Any], bool, set[str]]] = [
     (HAIL_MARY, "Andy Weir - Project Hail Mary - Part 2", {}, False, {"partial"}),
     (HAIL_MARY, "Andy Weir - Project Hail Mary (Part 1 of 2) [MP3]", {}, False, {"partial"}),
     (
-        WantedBook("Harry Potter and the Deathly Hallows, Part 1", ("J.K. Rowling",)),
+        WantedEdition("Harry Potter and the Deathly Hallows, Part 1", ("J.K. Rowling",)),
         "J.K. Rowling - Harry Potter and the Deathly Hallows Part 1",
         {},
         True,
         set(),
     ),
     (
-        WantedBook("Harry Potter and the Deathly Hallows, Part 1", ("J.K. Rowling",)),
+        WantedEdition("Harry Potter and the Deathly Hallows, Part 1", ("J.K. Rowling",)),
         "J.K. Rowling - Harry Potter and the Deathly Hallows Part 2",
         {},
         False,
@@ -123,57 +123,57 @@ CASES: list[tuple[WantedBook, str, dict[str, Any], bool, set[str]]] = [
     ),
     (STAND, "Stephen King - The Stand (Abridged) [MP3]", {}, False, {"abridged"}),
     (
-        WantedBook("The Stand", ("Stephen King",), abridged_ok=True),
+        WantedEdition("The Stand", ("Stephen King",), abridged_ok=True),
         "Stephen King - The Stand (Abridged)",
         {},
         True,
         set(),
     ),
     (STAND, "Stephen King - The Stand [Unabridged]", {}, True, set()),
-    (WantedBook("Stand by Me", ("Stephen King",)), "Stand by Me - Stephen King", {}, True, set()),
+    (WantedEdition("Stand by Me", ("Stephen King",)), "Stand by Me - Stephen King", {}, True, set()),
     (BEAUTIES, "Stephen King & Owen King - Sleeping Beauties", {}, True, set()),
     (BEAUTIES, "Owen King - Sleeping Beauties", {}, False, {"author_mismatch", "title_extra_words"}),
     (
-        WantedBook("Le Petit Prince", ("Antoine de Saint-Exupéry",)),
+        WantedEdition("Le Petit Prince", ("Antoine de Saint-Exupéry",)),
         "Le Petit Prince - Antoine de Saint-Exupery [MP3]",
         {},
         True,
         set(),
     ),
     (
-        WantedBook("Sapiens: A Brief History of Humankind", ("Yuval Noah Harari",)),
+        WantedEdition("Sapiens: A Brief History of Humankind", ("Yuval Noah Harari",)),
         "Yuval Noah Harari - Sapiens [m4b]",
         {},
         True,
         set(),
     ),
     (
-        WantedBook("Leviathan Wakes", ("James S. A. Corey",), subtitle="The Expanse, Book 1"),
+        WantedEdition("Leviathan Wakes", ("James S. A. Corey",), subtitle="The Expanse, Book 1"),
         "Leviathan Wakes: The Expanse Book 1 - James S. A. Corey",
         {},
         True,
         set(),
     ),
-    (WantedBook("It", ()), "Stephen King - It", {}, False, {"author_missing", "title_extra_words"}),
-    (WantedBook("1984", ("George Orwell",)), "George Orwell - 1984 (1949) [M4B]", {}, True, set()),
-    (WantedBook("Fahrenheit 451", ("Ray Bradbury",)), "Fahrenheit 451 - Ray Bradbury [M4B]", {}, True, set()),
+    (WantedEdition("It", ()), "Stephen King - It", {}, False, {"author_missing", "title_extra_words"}),
+    (WantedEdition("1984", ("George Orwell",)), "George Orwell - 1984 (1949) [M4B]", {}, True, set()),
+    (WantedEdition("Fahrenheit 451", ("Ray Bradbury",)), "Fahrenheit 451 - Ray Bradbury [M4B]", {}, True, set()),
     (
-        WantedBook("Fahrenheit 451", ("Ray Bradbury",)),
+        WantedEdition("Fahrenheit 451", ("Ray Bradbury",)),
         "Ray Bradbury - Fahrenheit [M4B]",
         {},
         False,
         {"title_missing_words"},
     ),
-    (WantedBook("Catch-22", ("Joseph Heller",)), "Joseph Heller - Catch 22", {}, True, set()),
+    (WantedEdition("Catch-22", ("Joseph Heller",)), "Joseph Heller - Catch 22", {}, True, set()),
     (
-        WantedBook("Mistborn: The Final Empire", ("Brandon Sanderson",)),
+        WantedEdition("Mistborn: The Final Empire", ("Brandon Sanderson",)),
         "Brandon Sanderson - Mistborn 01 - The Final Empire",
         {},
         True,
         set(),
     ),
     (
-        WantedBook("Mistborn: The Final Empire", ("Brandon Sanderson",), series="Mistborn", position="1"),
+        WantedEdition("Mistborn: The Final Empire", ("Brandon Sanderson",), series="Mistborn", position="1"),
         "Brandon Sanderson - Mistborn 02 - The Well of Ascension",
         {},
         False,
@@ -181,14 +181,14 @@ CASES: list[tuple[WantedBook, str, dict[str, Any], bool, set[str]]] = [
     ),
     (RED_RISING, "Pierce Brown - Red Rising 03 - Book", {}, False, {"title_as_series", "wrong_volume"}),
     (
-        WantedBook("Red Rising", ("Pierce Brown",)),
+        WantedEdition("Red Rising", ("Pierce Brown",)),
         "Pierce Brown - Red Rising 03 - Book",
         {},
         False,
         {"title_as_series"},
     ),
     (
-        WantedBook("Dune", ("Frank Herbert",)),
+        WantedEdition("Dune", ("Frank Herbert",)),
         "Frank Herbert - Dune - Dune Messiah - Children of Dune",
         {},
         False,
@@ -220,7 +220,9 @@ CASES: list[tuple[WantedBook, str, dict[str, Any], bool, set[str]]] = [
     CASES,
     ids=[f"{case[0].title}<-{case[1][:40]}" for case in CASES],
 )
-def test_verify(wanted: WantedBook, title: str, fields: dict[str, Any], accepted: bool, rejections: set[str]) -> None:
+def test_verify(
+    wanted: WantedEdition, title: str, fields: dict[str, Any], accepted: bool, rejections: set[str]
+) -> None:
     verification = verify(wanted, parse_release(_release(title, **fields)))
     assert verification.accepted is accepted
     assert {reason.code for reason in verification.rejections} == rejections
@@ -240,7 +242,7 @@ def test_reason_text_shows_sign_or_rejection() -> None:
 
 
 def test_asin_match_is_evidence() -> None:
-    wanted = WantedBook("Dune", ("Frank Herbert",), asin="B002V1OF70")
+    wanted = WantedEdition("Dune", ("Frank Herbert",), asin="B002V1OF70")
     parsed = parse_release(
         _release("Dune", source="mam", authors=("Frank Herbert",), extra={"isbn": "ASIN:B002V1OF70"})
     )
@@ -304,7 +306,7 @@ EXTRA_WORDS = ["Darker", "Messiah", "Returns", "Companion", "Summary", "Rising",
 def test_a_title_with_one_more_word_is_never_accepted(
     title: str, author: str, extra: str, before: bool, author_first: bool
 ) -> None:
-    wanted = WantedBook(title, (author,))
+    wanted = WantedEdition(title, (author,))
     decoy_title = f"{extra} {title}" if before else f"{title} {extra}"
     pieces = [author, decoy_title] if author_first else [decoy_title, author]
     decoy = parse_release(_release(" - ".join(pieces) + " [M4B]"))

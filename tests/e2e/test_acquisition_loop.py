@@ -33,7 +33,7 @@ from shelfkeeper.automation.acquisition import acquire_wanted
 from shelfkeeper.automation.download_monitor import download_monitor_task
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.context import AppContext
-from shelfkeeper.db.tables import BlocklistEntry, Book, Download, FailedAttempt, MissingBook
+from shelfkeeper.db.tables import BlocklistEntry, Book, Download, FailedAttempt, WantedBook
 from shelfkeeper.domain.torrents.status import AddTorrent, TorrentInfo, TorrentState
 from shelfkeeper.integrations import Integrations
 from shelfkeeper.settings import Settings
@@ -167,9 +167,9 @@ class Loop:
         with self.sessions() as session:
             return session.scalars(select(Download)).one()
 
-    def wanted(self, wanted_id: int) -> MissingBook:
+    def wanted(self, wanted_id: int) -> WantedBook:
         with self.sessions() as session:
-            found = session.get(MissingBook, wanted_id)
+            found = session.get(WantedBook, wanted_id)
             assert found is not None
             return found
 
@@ -249,7 +249,7 @@ def loop(
 
 def add_wanted(loop: Loop) -> int:
     with loop.sessions() as session:
-        row = MissingBook(
+        row = WantedBook(
             title=TITLE, author_name=AUTHOR, series_name=SERIES, series_position="1", reason="series_gap",
             source="e2e", dedupe_key="the way of kings|brandon sanderson", status="wanted", approved=True,
         )  # fmt: skip
@@ -273,7 +273,7 @@ def assert_imported(loop: Loop, wanted_id: int, data: Data) -> None:
     assert [sequence for _, sequence in items[0].series] == ["1"], "the scanner read the volume from the folder"
     with loop.sessions() as session:
         book = session.scalars(select(Book)).one()
-        wanted = session.get(MissingBook, wanted_id)
+        wanted = session.get(WantedBook, wanted_id)
         assert wanted is not None
         assert (book.abs_id, book.title, book.path) == (items[0].id, TITLE, str(book_dir))
         assert [(link.series.name, link.position) for link in book.series_links] == [(SERIES, "1")]

@@ -18,7 +18,7 @@ from shelfkeeper.db.tables import Download
 from shelfkeeper.domain.lifecycle import DownloadStatus, WantedStatus
 from shelfkeeper.domain.releases.ranking import RankedRelease
 from shelfkeeper.domain.releases.release import Release
-from shelfkeeper.domain.releases.verification import WantedBook
+from shelfkeeper.domain.releases.verification import WantedEdition
 from shelfkeeper.domain.torrents.files import BencodeError, info_hash, magnet_info_hash
 from shelfkeeper.domain.torrents.status import AddTorrent
 from shelfkeeper.errors import (
@@ -320,7 +320,7 @@ async def request_download(run: RunContext, wanted_id: int, release: Release | N
     return await _grab_requested(run, wanted_id, chosen)
 
 
-async def _best_release(run: RunContext, wanted: WantedBook, none_found: str) -> RankedRelease:
+async def _best_release(run: RunContext, wanted: WantedEdition, none_found: str) -> RankedRelease:
     """The best acceptable release found now; NotFound (``none_found``, with the search summary) when none is."""
     found = await find_releases(run, wanted)
     candidates = grab_candidates(found)
@@ -334,7 +334,7 @@ async def _grab_requested(run: RunContext, wanted_id: int, chosen: RankedRelease
     return await run.transaction(lambda s: downloads.get_download(s, outcome.download_id))
 
 
-def _wanted_for_request(session: Session, wanted_id: int) -> WantedBook:
+def _wanted_for_request(session: Session, wanted_id: int) -> WantedEdition:
     missing = get_wanted(session, wanted_id)
     live = downloads.active_download(session, wanted_id)
     if live is not None:
@@ -361,13 +361,13 @@ def _retryable(session: Session, download_id: int) -> int:
     conflict = None
     if download.status != DownloadStatus.FAILED:
         conflict = f"Download {download_id} is {download.status}; only a failed download is retried."
-    elif download.missing_book_id is None:
+    elif download.wanted_book_id is None:
         conflict = f"Download {download_id} belongs to no wanted book any more."
     else:
-        latest = downloads.latest_download(session, download.missing_book_id)
+        latest = downloads.latest_download(session, download.wanted_book_id)
         if latest is not None and latest.id != download.id:
             conflict = f"Download {latest.id} is newer for the same book; retry that one."
     if conflict:
         raise Conflict(conflict, code="DOWNLOAD_STATE_CONFLICT")
-    assert download.missing_book_id is not None
-    return download.missing_book_id
+    assert download.wanted_book_id is not None
+    return download.wanted_book_id

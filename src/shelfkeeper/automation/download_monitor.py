@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from shelfkeeper.automation.acquisition import acquire_wanted, resume_stranded
 from shelfkeeper.automation.run_context import JobResult, RunContext
-from shelfkeeper.db.tables import Download, MissingBook
+from shelfkeeper.db.tables import Download, WantedBook
 from shelfkeeper.domain.lifecycle import DownloadStatus, WantedStatus, can_move_download, can_move_wanted
 from shelfkeeper.domain.torrents.status import TorrentInfo, TorrentState
 from shelfkeeper.errors import ServiceError
@@ -143,7 +143,7 @@ def apply_client_state(session: Session, download_id: int, torrent: TorrentInfo,
     if target is not DownloadStatus.COMPLETED:
         return False
     row.completed_at, row.progress = now, 1.0
-    missing = session.get(MissingBook, row.missing_book_id) if row.missing_book_id else None
+    missing = session.get(WantedBook, row.wanted_book_id) if row.wanted_book_id else None
     if missing is not None and can_move_wanted(WantedStatus(missing.status), WantedStatus.DOWNLOADED):
         missing.status = str(WantedStatus.DOWNLOADED)
     return True
@@ -265,8 +265,8 @@ def _move(session: Session, download_id: int, target: DownloadStatus, changes: d
         downloads.move_download(download, target)
         for name, value in changes.items():
             setattr(download, name, value)
-    if target is DownloadStatus.CANCELLED and download.missing_book_id is not None:
-        missing = session.get(MissingBook, download.missing_book_id)
+    if target is DownloadStatus.CANCELLED and download.wanted_book_id is not None:
+        missing = session.get(WantedBook, download.wanted_book_id)
         if missing is not None and missing.status in (WantedStatus.GRABBED, WantedStatus.DOWNLOADED):
             downloads.move_wanted(missing, WantedStatus.WANTED)
     return downloads.refreshed(session, download)

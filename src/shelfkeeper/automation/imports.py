@@ -26,7 +26,7 @@ from shelfkeeper.automation.import_library import (
     wait_for_item,
 )
 from shelfkeeper.automation.run_context import RunContext
-from shelfkeeper.db.tables import Download, MissingBook
+from shelfkeeper.db.tables import Download, WantedBook
 from shelfkeeper.domain.library.items import LibraryItem
 from shelfkeeper.domain.library.naming import BookFolder, book_folder, map_remote_path
 from shelfkeeper.domain.lifecycle import DownloadStatus, FailureKind, WantedStatus, can_move_download, can_move_wanted
@@ -80,7 +80,7 @@ class _Job:
     """The download being imported, as read in the claiming transaction."""
 
     download_id: int
-    missing_book_id: int | None
+    wanted_book_id: int | None
     info_hash: str | None
     content_path: str | None
     release_title: str
@@ -142,10 +142,10 @@ def _claim(session: Session, download_id: int, now: str) -> _Job | ImportOutcome
         return ImportOutcome(download_id, ImportStatus.SKIPPED, f"download {download_id} is {download.status}")
     # Not moved to "importing": a crash must leave it "completed", which the monitor imports again.
     download.release = {**(download.release or {}), "import": {**_import_note(download), "started_at": now}}
-    missing = session.get(MissingBook, download.missing_book_id) if download.missing_book_id else None
+    missing = session.get(WantedBook, download.wanted_book_id) if download.wanted_book_id else None
     return _Job(
         download_id=download.id,
-        missing_book_id=download.missing_book_id,
+        wanted_book_id=download.wanted_book_id,
         info_hash=download.info_hash,
         content_path=download.content_path,
         release_title=download.release_title,
@@ -154,7 +154,7 @@ def _claim(session: Session, download_id: int, now: str) -> _Job | ImportOutcome
     )
 
 
-def _folder_for(missing: MissingBook | None, download: Download) -> BookFolder:
+def _folder_for(missing: WantedBook | None, download: Download) -> BookFolder:
     """The wanted book's folder; a download for no wanted book is named from its release title."""
     if missing is not None:
         authors = split_names(missing.author_name) or [missing.author_name]
@@ -307,7 +307,7 @@ def _record_import(session: Session, job: _Job, result: _Result, now: datetime, 
     download.book_id = book.id if book else download.book_id
     download.result = result.warning or f"imported into {result.placement.book_dir}"
     download.release = {**(download.release or {}), "import": {**_import_note(download), **note}}
-    missing = session.get(MissingBook, job.missing_book_id) if job.missing_book_id else None
+    missing = session.get(WantedBook, job.wanted_book_id) if job.wanted_book_id else None
     if missing is not None:
         _move_wanted(missing, WantedStatus.IMPORTED)
         missing.book_id = book.id if book else missing.book_id
@@ -318,7 +318,7 @@ def _record_import(session: Session, job: _Job, result: _Result, now: datetime, 
     return book.id if book else None
 
 
-def _move_wanted(missing: MissingBook, target: WantedStatus) -> bool:
+def _move_wanted(missing: WantedBook, target: WantedStatus) -> bool:
     """Move a wanted book, stepping through "downloaded" on the way to "imported"; False when not allowed."""
     current = WantedStatus(missing.status)
     if target == WantedStatus.IMPORTED and current == WantedStatus.GRABBED:
@@ -357,7 +357,7 @@ def _record_failure(
     note = {**_import_note(download), **evidence}
     download.release = {**(download.release or {}), "failures": failures, "import": note}
     write_failed_attempt(session, download, problem.reason, evidence, task_id, kind=FailureKind.IMPORT)
-    missing = session.get(MissingBook, job.missing_book_id) if job.missing_book_id else None
+    missing = session.get(WantedBook, job.wanted_book_id) if job.wanted_book_id else None
     if missing is not None:
         retried = problem.release_fault and download.next_retry_at is not None
         _move_wanted(missing, WantedStatus.WANTED if retried else WantedStatus.FAILED)

@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 from shelfkeeper.adapters.mam import MamClient
 from shelfkeeper.automation.release_search import quality_profile, search_query, stats_from_json
 from shelfkeeper.automation.run_context import JobResult, RunContext
-from shelfkeeper.db.tables import MissingBook
+from shelfkeeper.db.tables import WantedBook
 from shelfkeeper.domain.lifecycle import WantedStatus
 from shelfkeeper.domain.releases.ranking import BlocklistKey, QualityProfile, RankedRelease, rank
 from shelfkeeper.domain.releases.tracker import TrackerStats
-from shelfkeeper.domain.releases.verification import WantedBook
+from shelfkeeper.domain.releases.verification import WantedEdition
 from shelfkeeper.errors import (
     CircuitOpen,
     QuotaExhausted,
@@ -92,13 +92,13 @@ def _stop(run: RunContext, result: JobResult, count: str, why: str) -> None:
 def wanted_to_crawl(session: Session, limit: int | None = None) -> list[int]:
     """Approved, released wanted books (wanted or searching): never searched first, then the longest unsearched."""
     query = (
-        select(MissingBook.id)
+        select(WantedBook.id)
         .where(
-            MissingBook.status.in_([str(status) for status in CRAWLED_STATES]),
-            MissingBook.approved.is_(True),
-            MissingBook.upcoming.is_(False),
+            WantedBook.status.in_([str(status) for status in CRAWLED_STATES]),
+            WantedBook.approved.is_(True),
+            WantedBook.upcoming.is_(False),
         )
-        .order_by(MissingBook.last_searched_at.asc().nulls_first(), MissingBook.priority.desc(), MissingBook.id)
+        .order_by(WantedBook.last_searched_at.asc().nulls_first(), WantedBook.priority.desc(), WantedBook.id)
     )
     return list(session.scalars(query.limit(limit) if limit is not None else query))
 
@@ -148,8 +148,8 @@ async def _crawl_one(run: RunContext, crawl: _Crawl, wanted_id: int, result: Job
         result.add("with_candidates")
 
 
-def _wanted_book(session: Session, wanted_id: int) -> WantedBook | None:
-    missing = session.get(MissingBook, wanted_id)
+def _wanted_book(session: Session, wanted_id: int) -> WantedEdition | None:
+    missing = session.get(WantedBook, wanted_id)
     return wanted_book_of(missing) if missing is not None else None
 
 
@@ -168,7 +168,7 @@ def record_candidates(
     session: Session, wanted_id: int, ranked: list[RankedRelease], query: dict[str, Any], now: datetime
 ) -> None:
     """Keep the best candidates in ``evidence["mam_candidates"]`` and note the search on the wanted book."""
-    missing = session.get(MissingBook, wanted_id)
+    missing = session.get(WantedBook, wanted_id)
     if missing is None:
         return
     missing.search_count = (missing.search_count or 0) + 1

@@ -20,7 +20,7 @@ from shelfkeeper.domain.releases.ranking import (
 )
 from shelfkeeper.domain.releases.release import Release
 from shelfkeeper.domain.releases.tracker import TrackerStats
-from shelfkeeper.domain.releases.verification import WantedBook
+from shelfkeeper.domain.releases.verification import WantedEdition
 from shelfkeeper.errors import ServiceError, ServiceNotConfigured
 from shelfkeeper.ports import BookQuery
 from shelfkeeper.services.blocklist import blocklist_keys
@@ -72,7 +72,7 @@ class SourceReport:
 class SearchResult:
     """Every release found for a wanted book, ranked best first, and how each source answered."""
 
-    wanted: WantedBook
+    wanted: WantedEdition
     ranked: list[RankedRelease]
     sources: list[SourceReport]
     mam_stats: TrackerStats | None = None
@@ -82,7 +82,7 @@ class SearchResult:
         return [item for item in self.ranked if item.accepted]
 
 
-def search_query(wanted: WantedBook) -> BookQuery:
+def search_query(wanted: WantedEdition) -> BookQuery:
     """Title (without a subtitle after a colon) and the first author: narrow enough, never too narrow.
 
     Series and narrator are left out of the query: a release that does not state them must still be found;
@@ -202,7 +202,7 @@ async def _search_source(run: RunContext, name: str, query: BookQuery) -> tuple[
     return releases, SourceReport(name, True, count=len(releases))
 
 
-async def find_releases(run: RunContext, wanted: WantedBook, *, stats: MamStatsCache | None = None) -> SearchResult:
+async def find_releases(run: RunContext, wanted: WantedEdition, *, stats: MamStatsCache | None = None) -> SearchResult:
     """Search every configured indexer, merge the answers, rank them against the profile and the blocklist."""
     query = search_query(wanted)
     answers = await asyncio.gather(*(_search_source(run, name, query) for name in SOURCES))
@@ -216,12 +216,12 @@ async def find_releases(run: RunContext, wanted: WantedBook, *, stats: MamStatsC
     return SearchResult(wanted, ranked, [report for _, report in answers], mam_stats)
 
 
-async def search_releases(run: RunContext, wanted: WantedBook) -> list[RankedRelease]:
+async def search_releases(run: RunContext, wanted: WantedEdition) -> list[RankedRelease]:
     """Every release for ``wanted`` from Prowlarr and MAM, ranked best first, each with its score and reasons."""
     return (await find_releases(run, wanted)).ranked
 
 
-async def rank_chosen(run: RunContext, wanted: WantedBook, release: Release) -> RankedRelease:
+async def rank_chosen(run: RunContext, wanted: WantedEdition, release: Release) -> RankedRelease:
     """One release a person picked, ranked by the same rules as a search result (profile, blocklist, MAM stats)."""
     blocklist = await run.transaction(blocklist_keys)
     mam_stats = await MamStatsCache().get(run) if is_mam_release(release) else None

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from shelfkeeper.automation.provider_calls import ProviderCalls, ProviderFailure
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.db.repositories import refresh_series_stats
-from shelfkeeper.db.tables import MissingBook, Series
+from shelfkeeper.db.tables import Series, WantedBook
 from shelfkeeper.domain.discovery.positions import covered_positions
 from shelfkeeper.domain.discovery.series_gaps import (
     Gap,
@@ -69,7 +69,7 @@ class CompletionOutcome:
 
     subject_id: int
     name: str
-    missing: list[MissingBook] = field(default_factory=list)
+    missing: list[WantedBook] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     failures: list[ProviderFailure] = field(default_factory=list)
     excluded: list[dict[str, Any]] = field(default_factory=list)
@@ -202,7 +202,7 @@ def record_series_gaps(
     return outcomes
 
 
-def listed_rows(outcomes: Sequence[RecordOutcome]) -> list[MissingBook]:
+def listed_rows(outcomes: Sequence[RecordOutcome]) -> list[WantedBook]:
     """The rows on the wanted list after recording (created or refreshed)."""
     return [o.row for o in outcomes if o.row is not None and o.result in (Recorded.CREATED, Recorded.UPDATED)]
 
@@ -244,7 +244,7 @@ def acquisition_function() -> Acquire | None:
     return found
 
 
-async def acquire_found(run: RunContext, rows: Sequence[MissingBook]) -> dict[str, int]:
+async def acquire_found(run: RunContext, rows: Sequence[WantedBook]) -> dict[str, int]:
     """Go on to search and grab what a run found (approved, wanted, not upcoming), unless ``acquire`` is false."""
     ids = [r.id for r in rows if r.approved and r.status == WantedStatus.WANTED and not r.upcoming]
     if not ids or run.parameters.get("acquire") is False:
@@ -266,7 +266,7 @@ class CompletionTally:
     """A completion job's run so far: counts over the subjects checked and every wanted row found, once."""
 
     result: JobResult = field(default_factory=JobResult)
-    found: dict[int, MissingBook] = field(default_factory=dict)
+    found: dict[int, WantedBook] = field(default_factory=dict)
 
     def add(self, outcome: CompletionOutcome, checked: str) -> None:
         """Count one subject checked (under ``checked``) and what recording its books did."""

@@ -16,7 +16,7 @@ from shelfkeeper.automation.provider_calls import ProviderCalls
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.automation.series_completion import acquire_found, listed_rows
 from shelfkeeper.db.repositories import series_key
-from shelfkeeper.db.tables import MissingBook, Series
+from shelfkeeper.db.tables import Series, WantedBook
 from shelfkeeper.domain.discovery.ownership import book_key
 from shelfkeeper.domain.lifecycle import WantedReason
 from shelfkeeper.domain.releases.release import Release
@@ -186,7 +186,7 @@ async def top10_discovery_task(run: RunContext) -> JobResult:
         "genres_unknown": unknown,
         **calls.counts(),
     }
-    rows: list[MissingBook] = listed_rows(outcomes)
+    rows: list[WantedBook] = listed_rows(outcomes)
     counts.update(await acquire_found(run, rows) if settings.auto_grab else {})
     for name, value in counts.items():
         result.add(name, int(value))

@@ -130,7 +130,7 @@ class Author(Timestamps, Base):
     book_links: Mapped[list[BookAuthor]] = relationship(back_populates="author", viewonly=True)
 
 
-class MissingBook(Timestamps, Base):
+class WantedBook(Timestamps, Base):
     __tablename__ = "missing_books"
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(500))
@@ -161,7 +161,9 @@ class MissingBook(Timestamps, Base):
 class Download(Timestamps, Base):
     __tablename__ = "downloads"
     id: Mapped[int] = mapped_column(primary_key=True)
-    missing_book_id: Mapped[int | None] = mapped_column(ForeignKey("missing_books.id", ondelete="SET NULL"), index=True)
+    wanted_book_id: Mapped[int | None] = mapped_column(
+        "missing_book_id", ForeignKey("missing_books.id", ondelete="SET NULL"), index=True
+    )
     book_id: Mapped[int | None] = mapped_column(ForeignKey("books.id", ondelete="SET NULL"), index=True)
     indexer: Mapped[str] = mapped_column(String(200), index=True)
     release_title: Mapped[str] = mapped_column(String(1000))
@@ -228,7 +230,7 @@ class FailedAttempt(Base):
     evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # Plain ids, not foreign keys: the audit trail outlives the rows it mentions.
     book_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    missing_book_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    wanted_book_id: Mapped[int | None] = mapped_column("missing_book_id", Integer, index=True)
     download_id: Mapped[int | None] = mapped_column(Integer, index=True)
     task_id: Mapped[int | None] = mapped_column(Integer, index=True)
     created_at: Mapped[datetime] = mapped_column(server_default=_now, index=True)
@@ -314,6 +316,6 @@ class BlocklistEntry(Base):
     release_title: Mapped[str] = mapped_column(String(1000))
     indexer: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(Text)
-    missing_book_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    wanted_book_id: Mapped[int | None] = mapped_column("missing_book_id", Integer, index=True)
     download_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(server_default=_now, index=True)

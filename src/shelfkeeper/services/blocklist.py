@@ -34,7 +34,7 @@ def add_entry(
     title: str,
     indexer: str,
     reason: str,
-    missing_book_id: int | None = None,
+    wanted_book_id: int | None = None,
     download_id: int | None = None,
 ) -> BlocklistEntry:
     """Block a release; blocking the same torrent (or the same title at the same indexer) again keeps one entry."""
@@ -55,7 +55,7 @@ def add_entry(
         release_title=title[:1000],
         indexer=indexer[:200],
         reason=reason,
-        missing_book_id=missing_book_id,
+        wanted_book_id=wanted_book_id,
         download_id=download_id,
     )
     session.add(entry)
@@ -64,11 +64,11 @@ def add_entry(
 
 
 def list_entries(
-    session: Session, page: PageRequest, sort: str | None, *, missing_book_id: int | None = None
+    session: Session, page: PageRequest, sort: str | None, *, wanted_book_id: int | None = None
 ) -> PageResult[Any]:
     query = select(BlocklistEntry)
-    if missing_book_id is not None:
-        query = query.where(BlocklistEntry.missing_book_id == missing_book_id)
+    if wanted_book_id is not None:
+        query = query.where(BlocklistEntry.wanted_book_id == wanted_book_id)
     return paginate(session, query, page, order_by(sort, SORTS, "-created"), BlocklistEntry.id.desc())
 
 

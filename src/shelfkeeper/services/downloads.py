@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from shelfkeeper.db.tables import BlocklistEntry, Download, FailedAttempt, MissingBook
+from shelfkeeper.db.tables import BlocklistEntry, Download, FailedAttempt, WantedBook
 from shelfkeeper.domain.lifecycle import (
     ACTIVE_DOWNLOAD_STATES,
     DownloadStatus,
@@ -21,7 +21,7 @@ from shelfkeeper.domain.lifecycle import (
     can_move_wanted,
 )
 from shelfkeeper.domain.releases.ranking import RankedRelease
-from shelfkeeper.domain.releases.verification import WantedBook
+from shelfkeeper.domain.releases.verification import WantedEdition
 from shelfkeeper.domain.text import split_names
 from shelfkeeper.errors import Conflict, NotFound
 from shelfkeeper.services.blocklist import add_entry
@@ -52,13 +52,13 @@ class Retry:
     next_retry_at: datetime | None
 
 
-def wanted_book_of(missing: MissingBook) -> WantedBook:
-    """The wanted book as the verification sees it: the MissingBook row and what its evidence knows."""
+def wanted_book_of(missing: WantedBook) -> WantedEdition:
+    """The wanted book as the verification sees it: the WantedBook row and what its evidence knows."""
     evidence: Mapping[str, Any] = missing.evidence or {}
     flags = {str(flag).lower() for flag in missing.flags or []}
     narrator = evidence.get("narrator") or next(iter(evidence.get("narrators") or []), None)
     minutes = evidence.get("duration_minutes") or evidence.get("runtime_minutes")
-    return WantedBook(
+    return WantedEdition(
         title=missing.title,
         authors=tuple(split_names(missing.author_name)),
         series=missing.series_name,
@@ -89,40 +89,38 @@ def refreshed(session: Session, download: Download) -> Download:
 
 def latest_download(session: Session, wanted_id: int) -> Download | None:
     return session.scalars(
-        select(Download).where(Download.missing_book_id == wanted_id).order_by(Download.id.desc()).limit(1)
+        select(Download).where(Download.wanted_book_id == wanted_id).order_by(Download.id.desc()).limit(1)
     ).first()
 
 
 def active_download(session: Session, wanted_id: int) -> Download | None:
     return session.scalars(
-        select(Download).where(Download.missing_book_id == wanted_id, Download.status.in_(ACTIVE))
+        select(Download).where(Download.wanted_book_id == wanted_id, Download.status.in_(ACTIVE))
     ).first()
 
 
 def eligible_wanted(session: Session, now: datetime, wanted_ids: Sequence[int] | None, limit: int | None) -> list[int]:
     """Approved, released, not-ignored wanted books with no live download and no retry still waiting, first first."""
-    live = select(Download.missing_book_id).where(Download.status.in_(ACTIVE), Download.missing_book_id.isnot(None))
-    waiting = select(Download.missing_book_id).where(
-        Download.status == DownloadStatus.FAILED, Download.next_retry_at > now, Download.missing_book_id.isnot(None)
+    live = select(Download.wanted_book_id).where(Download.status.in_(ACTIVE), Download.wanted_book_id.isnot(None))
+    waiting = select(Download.wanted_book_id).where(
+        Download.status == DownloadStatus.FAILED, Download.next_retry_at > now, Download.wanted_book_id.isnot(None)
     )
-    query = select(MissingBook.id).where(
-        MissingBook.status.in_([str(s) for s in AUTOMATIC_GRAB_STATES]),
-        MissingBook.approved.is_(True),
-        MissingBook.upcoming.is_(False),
-        MissingBook.id.not_in(live),
-        MissingBook.id.not_in(waiting),
+    query = select(WantedBook.id).where(
+        WantedBook.status.in_([str(s) for s in AUTOMATIC_GRAB_STATES]),
+        WantedBook.approved.is_(True),
+        WantedBook.upcoming.is_(False),
+        WantedBook.id.not_in(live),
+        WantedBook.id.not_in(waiting),
     )
     if wanted_ids is not None:
-        query = query.where(MissingBook.id.in_(list(wanted_ids)))
-    query = query.order_by(
-        MissingBook.priority.desc(), MissingBook.last_searched_at.asc().nulls_first(), MissingBook.id
-    )
+        query = query.where(WantedBook.id.in_(list(wanted_ids)))
+    query = query.order_by(WantedBook.priority.desc(), WantedBook.last_searched_at.asc().nulls_first(), WantedBook.id)
     return list(session.scalars(query.limit(limit) if limit is not None else query))
 
 
 def note_search(session: Session, wanted_id: int, now: datetime, summary: dict[str, Any]) -> None:
     """Remember when the book was searched and what was found (``evidence["last_search"]``)."""
-    missing = session.get(MissingBook, wanted_id)
+    missing = session.get(WantedBook, wanted_id)
     if missing is None:
         return
     missing.search_count = (missing.search_count or 0) + 1
@@ -135,7 +133,7 @@ def hash_holder(session: Session, info_hash: str) -> Download | None:
     return session.scalars(select(Download).where(Download.info_hash == info_hash.lower())).first()
 
 
-def move_wanted(missing: MissingBook, target: WantedStatus) -> None:
+def move_wanted(missing: WantedBook, target: WantedStatus) -> None:
     """Move a wanted book, through "wanted" when the direct move is not allowed (failed -> wanted -> grabbed)."""
     current = WantedStatus(missing.status)
     if not can_move_wanted(current, target) and can_move_wanted(current, WantedStatus.WANTED):
@@ -182,7 +180,7 @@ def record_grab(
         raise Conflict(f"Wanted book {wanted_id} is {missing.status}.", code="WANTED_STATE_CONFLICT")
     previous = latest_download(session, wanted_id)
     reuse = previous is not None and previous.status == DownloadStatus.FAILED
-    download = previous if reuse and previous is not None else Download(missing_book_id=wanted_id)
+    download = previous if reuse and previous is not None else Download(wanted_book_id=wanted_id)
     _fill_release(download, ranked, info_hash.lower(), now)
     if reuse:
         move_download(download, DownloadStatus.QUEUED)
@@ -210,7 +208,7 @@ def _refuse_duplicates(session: Session, wanted_id: int, info_hash: str) -> None
             details={"download_id": live.id, "kind": "book"},
         )
     holder = hash_holder(session, info_hash)
-    if holder is not None and not (holder.missing_book_id == wanted_id and holder.status == DownloadStatus.FAILED):
+    if holder is not None and not (holder.wanted_book_id == wanted_id and holder.status == DownloadStatus.FAILED):
         raise Conflict(
             f"Torrent {info_hash} is already recorded as download {holder.id} ({holder.status}).",
             code="DOWNLOAD_ALREADY_EXISTS",
@@ -273,7 +271,7 @@ def write_failed_attempt(
             reason=reason,
             evidence=evidence,
             book_id=download.book_id,
-            missing_book_id=download.missing_book_id,
+            wanted_book_id=download.wanted_book_id,
             download_id=download.id,
             task_id=task_id,
         )
@@ -309,7 +307,7 @@ def fail_queued(
     download.result = reason
     download.next_retry_at = now + timedelta(minutes=retry_base_minutes)
     write_failed_attempt(session, download, reason, {"info_hash": download.info_hash}, task_id)
-    missing = session.get(MissingBook, download.missing_book_id) if download.missing_book_id else None
+    missing = session.get(WantedBook, download.wanted_book_id) if download.wanted_book_id else None
     if missing is not None and missing.status == WantedStatus.GRABBED:
         move_wanted(missing, WantedStatus.WANTED)
 
@@ -344,7 +342,7 @@ def fail_attempt(
     shown = {**evidence, "attempt": attempt, "max_attempts": max_attempts}
     shown["next_retry_at"] = retry_at.isoformat() if retry_at else None
     write_failed_attempt(session, download, reason, shown, task_id)
-    missing = session.get(MissingBook, download.missing_book_id) if download.missing_book_id else None
+    missing = session.get(WantedBook, download.wanted_book_id) if download.wanted_book_id else None
     if missing is not None and missing.status in (WantedStatus.GRABBED, WantedStatus.DOWNLOADED):
         move_wanted(missing, WantedStatus.WANTED if retry_at else WantedStatus.FAILED)
         if retry_at is None:
@@ -363,7 +361,7 @@ def block_release(session: Session, download: Download, reason: str) -> None:
         title=download.release_title,
         indexer=download.indexer,
         reason=reason,
-        missing_book_id=download.missing_book_id,
+        wanted_book_id=download.wanted_book_id,
         download_id=download.id,
     )
 
@@ -371,12 +369,12 @@ def block_release(session: Session, download: Download, reason: str) -> None:
 def due_retries(session: Session, now: datetime) -> list[int]:
     """Wanted books whose failed attempt's retry time has come."""
     query = (
-        select(Download.missing_book_id)
-        .join(MissingBook, MissingBook.id == Download.missing_book_id)
+        select(Download.wanted_book_id)
+        .join(WantedBook, WantedBook.id == Download.wanted_book_id)
         .where(
             Download.status == DownloadStatus.FAILED,
             Download.next_retry_at <= now,
-            MissingBook.status == WantedStatus.WANTED,
+            WantedBook.status == WantedStatus.WANTED,
         )
     )
     return sorted({wanted_id for wanted_id in session.scalars(query) if wanted_id is not None})

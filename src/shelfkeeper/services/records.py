@@ -32,7 +32,7 @@ DOWNLOADS = RecordKind(
     Download,
     "DOWNLOAD_NOT_FOUND",
     "Download",
-    ("status", "indexer", "missing_book_id", "book_id", "info_hash"),
+    ("status", "indexer", "wanted_book_id", "book_id", "info_hash"),
     {
         "created": Download.created_at,
         "updated": Download.updated_at,
@@ -66,7 +66,7 @@ FAILED_ATTEMPTS = RecordKind(
     FailedAttempt,
     "FAILED_ATTEMPT_NOT_FOUND",
     "Failed attempt",
-    ("kind", "book_id", "missing_book_id", "download_id", "task_id"),
+    ("kind", "book_id", "wanted_book_id", "download_id", "task_id"),
     {"created": FailedAttempt.created_at, "id": FailedAttempt.id},
     "-created",
 )

@@ -15,7 +15,7 @@ from shelfkeeper import __version__
 from shelfkeeper.context import AppContext
 from shelfkeeper.db.migrate import current_revision, head_revision
 from shelfkeeper.db.session import database_reachable
-from shelfkeeper.db.tables import Author, Book, Download, FailedAttempt, MetadataCorrection, MissingBook, Series, Task
+from shelfkeeper.db.tables import Author, Book, Download, FailedAttempt, MetadataCorrection, Series, Task, WantedBook
 
 REDACTED = "********"
 
@@ -91,7 +91,7 @@ def statistics(session: Session) -> dict[str, Any]:
         "books": count(Book),
         "series": count(Series),
         "authors": count(Author),
-        "wanted": by_status(MissingBook.status),
+        "wanted": by_status(WantedBook.status),
         "downloads": by_status(Download.status),
         "tasks": by_status(Task.status),
         "corrections": by_status(MetadataCorrection.status),

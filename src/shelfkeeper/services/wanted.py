@@ -1,4 +1,4 @@
-"""The wanted list in the database: MissingBook rows recorded once per book, never for an owned one, with reasons."""
+"""The wanted list in the database: WantedBook rows recorded once per book, never for an owned one, with reasons."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shelfkeeper.db.repositories import author_key
-from shelfkeeper.db.tables import Author, MissingBook
+from shelfkeeper.db.tables import Author, WantedBook
 from shelfkeeper.domain.lifecycle import WantedReason, WantedStatus, can_move_wanted
 from shelfkeeper.domain.metadata.editions import Edition, edition_of
 from shelfkeeper.domain.text import parse_position
@@ -44,7 +44,7 @@ def edition_flags(
 
 @dataclass(frozen=True)
 class WantedCandidate:
-    """A book some job wants on the list, with everything its MissingBook row holds."""
+    """A book some job wants on the list, with everything its WantedBook row holds."""
 
     title: str
     authors: tuple[str, ...]
@@ -85,7 +85,7 @@ class Recorded(StrEnum):
 class RecordOutcome:
     candidate: WantedCandidate
     result: Recorded
-    row: MissingBook | None
+    row: WantedBook | None
     owner: Owner | None = None
 
 
@@ -115,19 +115,19 @@ def record_wanted(session: Session, candidate: WantedCandidate, now: datetime) -
     return RecordOutcome(candidate, Recorded.UPDATED, existing)
 
 
-def _existing_row(session: Session, candidate: WantedCandidate) -> MissingBook | None:
-    row = session.scalar(select(MissingBook).where(MissingBook.dedupe_key == candidate.key[:_KEY_LENGTH]))
+def _existing_row(session: Session, candidate: WantedCandidate) -> WantedBook | None:
+    row = session.scalar(select(WantedBook).where(WantedBook.dedupe_key == candidate.key[:_KEY_LENGTH]))
     if row is not None or candidate.series_id is None or parse_position(candidate.series_position) is None:
         return row
     # The same series slot under another title: a hole a provider has named since, or a placeholder renamed.
     return session.scalar(
-        select(MissingBook)
+        select(WantedBook)
         .where(
-            MissingBook.series_id == candidate.series_id,
-            MissingBook.series_position == candidate.series_position,
-            MissingBook.reason == WantedReason.SERIES_GAP,
+            WantedBook.series_id == candidate.series_id,
+            WantedBook.series_position == candidate.series_position,
+            WantedBook.reason == WantedReason.SERIES_GAP,
         )
-        .order_by(MissingBook.id)
+        .order_by(WantedBook.id)
         .limit(1)
     )
 
@@ -145,8 +145,8 @@ def _release_datetime(value: date | None) -> datetime | None:
     return datetime(value.year, value.month, value.day) if value else None
 
 
-def _insert(session: Session, candidate: WantedCandidate, now: datetime) -> MissingBook:
-    row = MissingBook(
+def _insert(session: Session, candidate: WantedCandidate, now: datetime) -> WantedBook:
+    row = WantedBook(
         title=candidate.title[:500],
         subtitle=candidate.subtitle[:500] if candidate.subtitle else None,
         author_name=", ".join(candidate.authors)[:300],
@@ -173,7 +173,7 @@ def _insert(session: Session, candidate: WantedCandidate, now: datetime) -> Miss
             session.add(row)
     except IntegrityError:
         # Another run recorded the same book a moment ago: refresh that row instead.
-        winner = session.scalar(select(MissingBook).where(MissingBook.dedupe_key == row.dedupe_key))
+        winner = session.scalar(select(WantedBook).where(WantedBook.dedupe_key == row.dedupe_key))
         if winner is None:
             raise
         _refresh(session, winner, candidate, now)
@@ -195,7 +195,7 @@ def _merged(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _refresh(session: Session, row: MissingBook, candidate: WantedCandidate, now: datetime) -> None:
+def _refresh(session: Session, row: WantedBook, candidate: WantedCandidate, now: datetime) -> None:
     new_rank, old_rank = _rank(candidate.reason.value), _rank(row.reason)
     if new_rank > old_rank:
         # A weaker reason only notes that it found the book too, and fills what the row lacks.
@@ -226,7 +226,7 @@ def _summary(evidence: Mapping[str, Any]) -> dict[str, Any]:
     return {name: evidence[name] for name in ("explanation", "listed_by", "sources") if name in evidence}
 
 
-def _fill_missing(row: MissingBook, candidate: WantedCandidate) -> None:
+def _fill_missing(row: WantedBook, candidate: WantedCandidate) -> None:
     for name in ("asin", "isbn", "language", "series_id", "series_name", "series_position"):
         if getattr(row, name) is None and getattr(candidate, name) is not None:
             setattr(row, name, getattr(candidate, name))
@@ -234,12 +234,12 @@ def _fill_missing(row: MissingBook, candidate: WantedCandidate) -> None:
         row.release_date = _release_datetime(candidate.release_date)
 
 
-def _retitle(session: Session, row: MissingBook, candidate: WantedCandidate) -> bool:
+def _retitle(session: Session, row: WantedBook, candidate: WantedCandidate) -> bool:
     """A named book takes over an untitled hole (or a renamed placeholder) unless acquisition holds the row."""
     key = candidate.key[:_KEY_LENGTH]
     if row.dedupe_key == key or candidate.untitled or row.status in _IN_FLIGHT:
         return False
-    if session.scalar(select(MissingBook.id).where(MissingBook.dedupe_key == key)) is not None:
+    if session.scalar(select(WantedBook.id).where(WantedBook.dedupe_key == key)) is not None:
         return False
     row.title = candidate.title[:500]
     row.author_name = ", ".join(candidate.authors)[:300] or row.author_name
@@ -247,7 +247,7 @@ def _retitle(session: Session, row: MissingBook, candidate: WantedCandidate) -> 
     return True
 
 
-def close_as_owned(row: MissingBook, owner: Owner, now: datetime) -> bool:
+def close_as_owned(row: WantedBook, owner: Owner, now: datetime) -> bool:
     """Mark an open wanted row imported because the library has the book now; False when it is not open."""
     status = WantedStatus(row.status)
     if status == WantedStatus.FAILED:
@@ -270,15 +270,15 @@ def close_owned_wanted(
     reason: WantedReason | None = None,
 ) -> int:
     """Close every open (wanted or failed) row whose book the library has now; how many were closed."""
-    query = select(MissingBook).where(MissingBook.status.in_([WantedStatus.WANTED, WantedStatus.FAILED]))
+    query = select(WantedBook).where(WantedBook.status.in_([WantedStatus.WANTED, WantedStatus.FAILED]))
     if reason is not None:
-        query = query.where(MissingBook.reason == reason.value)
+        query = query.where(WantedBook.reason == reason.value)
     if series_id is not None:
-        query = query.where(MissingBook.series_id == series_id)
+        query = query.where(WantedBook.series_id == series_id)
     if author_id is not None:
-        query = query.where(MissingBook.author_id == author_id)
+        query = query.where(WantedBook.author_id == author_id)
     closed = 0
-    for row in session.scalars(query.order_by(MissingBook.id)):
+    for row in session.scalars(query.order_by(WantedBook.id)):
         owner = find_owner(
             session,
             None if UNTITLED in (row.flags or []) else row.title,

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from shelfkeeper.db.repositories import series_key
-from shelfkeeper.db.tables import Author, MissingBook, Series
+from shelfkeeper.db.tables import Author, Series, WantedBook
 from shelfkeeper.domain.discovery.ownership import book_key
 from shelfkeeper.domain.lifecycle import WantedReason, WantedStatus, can_move_wanted
 from shelfkeeper.domain.text import fold, parse_position
@@ -23,16 +23,16 @@ from shelfkeeper.services.series import get_series
 from shelfkeeper.services.wanted import Recorded, WantedCandidate, edition_flags, record_wanted
 
 SORTS: dict[str, SortColumn] = {
-    "created": MissingBook.created_at,
-    "updated": MissingBook.updated_at,
-    "title": MissingBook.dedupe_key,  # the normalised title comes first in the key
-    "author": MissingBook.author_name,
-    "release_date": MissingBook.release_date,
-    "priority": MissingBook.priority,
-    "reason": MissingBook.reason,
-    "status": MissingBook.status,
-    "last_searched": MissingBook.last_searched_at,
-    "id": MissingBook.id,
+    "created": WantedBook.created_at,
+    "updated": WantedBook.updated_at,
+    "title": WantedBook.dedupe_key,  # the normalised title comes first in the key
+    "author": WantedBook.author_name,
+    "release_date": WantedBook.release_date,
+    "priority": WantedBook.priority,
+    "reason": WantedBook.reason,
+    "status": WantedBook.status,
+    "last_searched": WantedBook.last_searched_at,
+    "id": WantedBook.id,
 }
 # No longer missing: the library has these.
 _DONE = (WantedStatus.IMPORTED.value,)
@@ -56,28 +56,28 @@ def _conditions(filters: WantedFilters) -> list[ColumnElement[bool]]:
     for name in ("reason", "status", "series_id", "author_id"):
         value = getattr(filters, name)
         if value is not None:
-            conditions.append(getattr(MissingBook, name) == value)
+            conditions.append(getattr(WantedBook, name) == value)
     if filters.approved is not None:
-        conditions.append(MissingBook.approved.is_(filters.approved))
+        conditions.append(WantedBook.approved.is_(filters.approved))
     if filters.upcoming is not None:
-        conditions.append(MissingBook.upcoming.is_(filters.upcoming))
+        conditions.append(WantedBook.upcoming.is_(filters.upcoming))
     if filters.q and fold(filters.q):
-        conditions.append(MissingBook.dedupe_key.contains(fold(filters.q), autoescape=True))
+        conditions.append(WantedBook.dedupe_key.contains(fold(filters.q), autoescape=True))
     return conditions
 
 
 def list_wanted(
     session: Session, filters: WantedFilters, page: PageRequest, sort: str | None
-) -> PageResult[MissingBook]:
+) -> PageResult[WantedBook]:
     """One page of the wanted list, filtered and sorted (newest first by default)."""
-    query: Select[Any] = select(MissingBook).where(*_conditions(filters))
+    query: Select[Any] = select(WantedBook).where(*_conditions(filters))
     # Rows made in the same second tie on their time: the id breaks the tie in the same direction.
-    tiebreak = MissingBook.id.desc() if (sort or "-created").strip().startswith("-") else MissingBook.id.asc()
+    tiebreak = WantedBook.id.desc() if (sort or "-created").strip().startswith("-") else WantedBook.id.asc()
     return paginate(session, query, page, order_by(sort, SORTS, "-created"), tiebreak)
 
 
-def get_wanted(session: Session, wanted_id: int) -> MissingBook:
-    row = session.get(MissingBook, wanted_id)
+def get_wanted(session: Session, wanted_id: int) -> WantedBook:
+    row = session.get(WantedBook, wanted_id)
     if row is None:
         raise NotFound(f"Wanted book {wanted_id} not found.", code="WANTED_NOT_FOUND")
     return row
@@ -111,11 +111,11 @@ def _manual_candidate(session: Session, fields: Mapping[str, Any], now: datetime
     )
 
 
-def add_manual(session: Session, fields: Mapping[str, Any], now: datetime) -> MissingBook:
+def add_manual(session: Session, fields: Mapping[str, Any], now: datetime) -> WantedBook:
     """A book the user wants (reason manual); 409 when it is listed already or the library has it."""
     candidate = _manual_candidate(session, fields, now)
     title = candidate.title
-    existing = session.scalar(select(MissingBook).where(MissingBook.dedupe_key == candidate.key))
+    existing = session.scalar(select(WantedBook).where(WantedBook.dedupe_key == candidate.key))
     if existing is not None:
         raise _already_listed(title, existing)
     # Raising rolls the request's transaction back, so whatever recording touched is undone.
@@ -133,7 +133,7 @@ def add_manual(session: Session, fields: Mapping[str, Any], now: datetime) -> Mi
     return outcome.row
 
 
-def _already_listed(title: str, existing: MissingBook) -> Conflict:
+def _already_listed(title: str, existing: WantedBook) -> Conflict:
     return Conflict(
         f"{title!r} is already on the wanted list as {existing.id} ({existing.title!r}, {existing.status}).",
         code="WANTED_ALREADY_EXISTS",
@@ -141,7 +141,7 @@ def _already_listed(title: str, existing: MissingBook) -> Conflict:
     )
 
 
-def _move(row: MissingBook, target: WantedStatus, action: str) -> None:
+def _move(row: WantedBook, target: WantedStatus, action: str) -> None:
     current = WantedStatus(row.status)
     if not can_move_wanted(current, target):
         raise Conflict(
@@ -152,7 +152,7 @@ def _move(row: MissingBook, target: WantedStatus, action: str) -> None:
     row.status = target.value
 
 
-def approve_wanted(session: Session, wanted_id: int) -> MissingBook:
+def approve_wanted(session: Session, wanted_id: int) -> WantedBook:
     """Approve a book for grabbing; an ignored or failed one is wanted again; 409 once imported."""
     row = get_wanted(session, wanted_id)
     if row.status in (WantedStatus.IGNORED, WantedStatus.FAILED):
@@ -164,7 +164,7 @@ def approve_wanted(session: Session, wanted_id: int) -> MissingBook:
     return row
 
 
-def ignore_wanted(session: Session, wanted_id: int) -> MissingBook:
+def ignore_wanted(session: Session, wanted_id: int) -> WantedBook:
     """Put a book on the ignore list: later runs leave it alone; 409 when it is downloaded or imported."""
     row = get_wanted(session, wanted_id)
     _move(row, WantedStatus.IGNORED, "ignored")
@@ -185,34 +185,34 @@ def delete_wanted(session: Session, wanted_id: int) -> None:
     session.flush()
 
 
-def _position_order(row: MissingBook) -> tuple[bool, Decimal, int]:
+def _position_order(row: WantedBook) -> tuple[bool, Decimal, int]:
     parsed = parse_position(row.series_position)
     return parsed is None, parsed[0] if parsed else Decimal(0), row.id
 
 
-def series_missing(session: Session, series_id: int, status: str | None = None) -> list[MissingBook]:
+def series_missing(session: Session, series_id: int, status: str | None = None) -> list[WantedBook]:
     """A series' wanted books in reading order; imported ones (owned now) only when asked by status."""
     get_series(session, series_id)
-    query = select(MissingBook).where(MissingBook.series_id == series_id)
-    query = query.where(MissingBook.status == status) if status else query.where(MissingBook.status.not_in(_DONE))
+    query = select(WantedBook).where(WantedBook.series_id == series_id)
+    query = query.where(WantedBook.status == status) if status else query.where(WantedBook.status.not_in(_DONE))
     return sorted(session.scalars(query), key=_position_order)
 
 
 def author_missing(
     session: Session, author_id: int, page: PageRequest, status: str | None = None, sort: str | None = None
-) -> PageResult[MissingBook]:
+) -> PageResult[WantedBook]:
     """An author's wanted books (by release date by default); imported ones only when asked by status."""
     get_author(session, author_id)
-    query: Select[Any] = select(MissingBook).where(MissingBook.author_id == author_id)
-    query = query.where(MissingBook.status == status) if status else query.where(MissingBook.status.not_in(_DONE))
-    return paginate(session, query, page, order_by(sort, SORTS, "release_date"), MissingBook.id)
+    query: Select[Any] = select(WantedBook).where(WantedBook.author_id == author_id)
+    query = query.where(WantedBook.status == status) if status else query.where(WantedBook.status.not_in(_DONE))
+    return paginate(session, query, page, order_by(sort, SORTS, "release_date"), WantedBook.id)
 
 
 def _missing_counts(session: Session, author_ids: list[int]) -> dict[int, dict[str, int]]:
     rows = session.execute(
-        select(MissingBook.author_id, MissingBook.status, MissingBook.upcoming, func.count(MissingBook.id))
-        .where(MissingBook.author_id.in_(author_ids))
-        .group_by(MissingBook.author_id, MissingBook.status, MissingBook.upcoming)
+        select(WantedBook.author_id, WantedBook.status, WantedBook.upcoming, func.count(WantedBook.id))
+        .where(WantedBook.author_id.in_(author_ids))
+        .group_by(WantedBook.author_id, WantedBook.status, WantedBook.upcoming)
     ).all()
     counts: dict[int, dict[str, int]] = {i: {"missing": 0, "ignored": 0, "upcoming": 0, "known": 0} for i in author_ids}
     for author_id, status, upcoming, count in rows:

@@ -55,12 +55,12 @@ def list_downloads(
     page: PageDep,
     status: DownloadStatus | None = None,
     indexer: Annotated[str | None, Query(max_length=200)] = None,
-    missing_book_id: int | None = None,
+    wanted_book_id: int | None = None,
     book_id: int | None = None,
     sort: SortQuery = None,
 ) -> dict[str, object]:
     """The download queue and its history."""
-    filters = {"status": status, "indexer": indexer, "missing_book_id": missing_book_id, "book_id": book_id}
+    filters = {"status": status, "indexer": indexer, "wanted_book_id": wanted_book_id, "book_id": book_id}
     return ok(_page(list_records(session, DOWNLOADS, filters, page, sort)))
 
 
@@ -86,7 +86,7 @@ async def create_download(context: ContextDep, body: DownloadCreate) -> dict[str
     or WANTED_STATE_CONFLICT (ignored or imported); 422 RELEASE_REJECTED with the rejecting reasons.
     """
     release = body.release.to_release() if body.release else None
-    download = await acquisition.request_download(_run(context), body.missing_book_id, release)
+    download = await acquisition.request_download(_run(context), body.wanted_book_id, release)
     return ok(DownloadRead.model_validate(download))
 
 
@@ -106,8 +106,8 @@ def queue_stats(session: SessionDep) -> dict[str, object]:
 async def manual_search(context: ContextDep, body: ReleaseSearchRequest) -> dict[str, object]:
     """Search Prowlarr and MyAnonamouse now: every release ranked, with its score, verdict and reasons."""
     run = _run(context)
-    if body.missing_book_id is not None:
-        wanted_id = body.missing_book_id
+    if body.wanted_book_id is not None:
+        wanted_id = body.wanted_book_id
         wanted = await run.transaction(lambda s: downloads.wanted_book_of(get_wanted(s, wanted_id)))
     else:
         wanted = body.wanted()
@@ -118,11 +118,11 @@ async def manual_search(context: ContextDep, body: ReleaseSearchRequest) -> dict
 def list_blocklist(
     session: SessionDep,
     page: PageDep,
-    missing_book_id: int | None = None,
+    wanted_book_id: int | None = None,
     sort: Annotated[str | None, Query(description="created or id; '-' for descending (default -created).")] = None,
 ) -> dict[str, object]:
     """Releases that are never grabbed again (by info hash, and by title at their indexer)."""
-    result = blocklist.list_entries(session, page, sort, missing_book_id=missing_book_id)
+    result = blocklist.list_entries(session, page, sort, wanted_book_id=wanted_book_id)
     return ok(Page.of(result, BlocklistRead.model_validate))
 
 

@@ -95,7 +95,7 @@ def failed_attempts(
     page: PageDep,
     kind: FailureKind | None = None,
     book_id: int | None = None,
-    missing_book_id: int | None = None,
+    wanted_book_id: int | None = None,
     download_id: int | None = None,
     task_id: int | None = None,
     sort: Annotated[str | None, Query(description="created, id; '-' for descending.")] = None,
@@ -104,7 +104,7 @@ def failed_attempts(
     filters = {
         "kind": kind,
         "book_id": book_id,
-        "missing_book_id": missing_book_id,
+        "wanted_book_id": wanted_book_id,
         "download_id": download_id,
         "task_id": task_id,
     }

@@ -11,7 +11,7 @@ from shelfkeeper.api.schemas.common import Name, Position, StrictModel, Title
 from shelfkeeper.automation.release_search import SearchResult
 from shelfkeeper.domain.releases.ranking import RankedRelease
 from shelfkeeper.domain.releases.release import Release
-from shelfkeeper.domain.releases.verification import WantedBook
+from shelfkeeper.domain.releases.verification import WantedEdition
 from shelfkeeper.services.release_records import ranked_json, release_from_json
 
 _RELEASE_EXAMPLE: dict[str, Any] = {
@@ -74,9 +74,9 @@ class ReleaseData(StrictModel):
 class DownloadCreate(StrictModel):
     """Grab for a wanted book: the best release found now, or the ``release`` chosen from a manual search."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {"missing_book_id": 12}})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {"wanted_book_id": 12}})
 
-    missing_book_id: int = Field(ge=1)
+    wanted_book_id: int = Field(ge=1)
     release: ReleaseData | None = None
 
 
@@ -94,7 +94,7 @@ class ReleaseSearchRequest(StrictModel):
         json_schema_extra={"example": {"title": "Project Hail Mary", "author": "Andy Weir"}},
     )
 
-    missing_book_id: int | None = Field(None, ge=1)
+    wanted_book_id: int | None = Field(None, ge=1)
     title: Title | None = None
     author: Name | None = None
     series: Title | None = None
@@ -105,15 +105,15 @@ class ReleaseSearchRequest(StrictModel):
 
     @model_validator(mode="after")
     def _one_way(self) -> ReleaseSearchRequest:
-        if self.missing_book_id is None and not (self.title and self.author):
-            raise ValueError("give missing_book_id, or title and author")
-        if self.missing_book_id is not None and self.title:
-            raise ValueError("give missing_book_id or a title, not both")
+        if self.wanted_book_id is None and not (self.title and self.author):
+            raise ValueError("give wanted_book_id, or title and author")
+        if self.wanted_book_id is not None and self.title:
+            raise ValueError("give wanted_book_id or a title, not both")
         return self
 
-    def wanted(self) -> WantedBook:
+    def wanted(self) -> WantedEdition:
         assert self.title is not None and self.author is not None
-        return WantedBook(
+        return WantedEdition(
             title=self.title,
             authors=(self.author,),
             series=self.series,
@@ -156,7 +156,9 @@ class SourceRead(BaseModel):
     error_code: str | None
 
 
-class WantedRead(BaseModel):
+class WantedEditionRead(BaseModel):
+    """What a release search looked for: the wanted book's title, people, series and language."""
+
     title: str
     authors: list[str]
     series: str | None
@@ -166,7 +168,7 @@ class WantedRead(BaseModel):
 
 
 class ReleaseSearchRead(BaseModel):
-    wanted: WantedRead
+    wanted: WantedEditionRead
     releases: list[RankedReleaseRead]
     accepted: int = Field(description="How many releases pass every check.")
     sources: list[SourceRead]
@@ -175,7 +177,7 @@ class ReleaseSearchRead(BaseModel):
     def of(cls, result: SearchResult) -> ReleaseSearchRead:
         wanted = result.wanted
         return cls(
-            wanted=WantedRead(
+            wanted=WantedEditionRead(
                 title=wanted.title,
                 authors=list(wanted.authors),
                 series=wanted.series,
@@ -209,6 +211,6 @@ class BlocklistRead(BaseModel):
     release_title: str
     indexer: str
     reason: str
-    missing_book_id: int | None
+    wanted_book_id: int | None
     download_id: int | None
     created_at: datetime

@@ -12,7 +12,7 @@ class DownloadRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    missing_book_id: int | None
+    wanted_book_id: int | None
     book_id: int | None
     indexer: str
     release_title: str
@@ -69,7 +69,7 @@ class FailedAttemptRead(BaseModel):
     reason: str
     evidence: dict[str, Any]
     book_id: int | None
-    missing_book_id: int | None
+    wanted_book_id: int | None
     download_id: int | None
     task_id: int | None
     created_at: datetime

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from shelfkeeper.domain.releases.parsing import EBOOK_FORMATS, ParsedRelease, parse_release
 from shelfkeeper.domain.releases.release import Release
 from shelfkeeper.domain.releases.tracker import TrackerStats
-from shelfkeeper.domain.releases.verification import Reason, Verification, WantedBook, names_match, verify
+from shelfkeeper.domain.releases.verification import Reason, Verification, WantedEdition, names_match, verify
 from shelfkeeper.domain.text import fold, normalize_language
 
 _MIB = 1024 * 1024
@@ -190,7 +190,7 @@ def _already_free(release: Release, stats: TrackerStats | None) -> str | None:
 
 
 def rank(
-    wanted: WantedBook,
+    wanted: WantedEdition,
     releases: Iterable[Release],
     profile: QualityProfile,
     *,
@@ -215,7 +215,7 @@ def _order_key(item: RankedRelease) -> tuple[bool, int, bool, int, str]:
 
 
 def _rank_one(
-    wanted: WantedBook,
+    wanted: WantedEdition,
     release: Release,
     profile: QualityProfile,
     mam_stats: TrackerStats | None,
@@ -286,7 +286,7 @@ def _bitrate_reasons(parsed: ParsedRelease, profile: QualityProfile) -> list[Rea
     return [Reason("bitrate", f"bitrate {bitrate} kbps")]
 
 
-def _size_reasons(parsed: ParsedRelease, wanted: WantedBook, profile: QualityProfile) -> list[Reason]:
+def _size_reasons(parsed: ParsedRelease, wanted: WantedEdition, profile: QualityProfile) -> list[Reason]:
     """Size per hour of runtime when the runtime is known, else absolute bounds: both catch samples and junk."""
     if parsed.size_bytes is None:
         return [Reason("size", "size unknown")]
@@ -329,7 +329,7 @@ def _word_reasons(release: Release, profile: QualityProfile) -> list[Reason]:
     return reasons
 
 
-def _narrator_reasons(parsed: ParsedRelease, wanted: WantedBook, profile: QualityProfile) -> list[Reason]:
+def _narrator_reasons(parsed: ParsedRelease, wanted: WantedEdition, profile: QualityProfile) -> list[Reason]:
     if not parsed.narrators:
         return []
     reasons: list[Reason] = []
@@ -357,7 +357,9 @@ def _seeder_reasons(release: Release, profile: QualityProfile) -> list[Reason]:
     return [Reason("seeders", f"seeders {seeders}", points)]
 
 
-def _flag_reasons(parsed: ParsedRelease, wanted: WantedBook, profile: QualityProfile, free: str | None) -> list[Reason]:
+def _flag_reasons(
+    parsed: ParsedRelease, wanted: WantedEdition, profile: QualityProfile, free: str | None
+) -> list[Reason]:
     reasons: list[Reason] = []
     if parsed.abridged is False:
         reasons.append(Reason("unabridged", "unabridged", _UNABRIDGED_POINTS))

@@ -52,7 +52,7 @@ class Reason:
 
 
 @dataclass(frozen=True)
-class WantedBook:
+class WantedEdition:
     """The book the user wants, as much as is known of it."""
 
     title: str
@@ -81,7 +81,7 @@ class Verification:
         return tuple(reason for reason in self.reasons if reason.rejects)
 
 
-def verify(wanted: WantedBook, parsed: ParsedRelease) -> Verification:
+def verify(wanted: WantedEdition, parsed: ParsedRelease) -> Verification:
     """Check that a parsed release is the wanted book; every failed check is a named rejecting reason."""
     author_segments, author_reason = _check_author(wanted, parsed)
     reasons = [
@@ -128,7 +128,7 @@ def series_names_match(first: str, second: str) -> bool:
     return bool(a and b) and (a <= b or b <= a)
 
 
-def _check_author(wanted: WantedBook, parsed: ParsedRelease) -> tuple[set[int], Reason]:
+def _check_author(wanted: WantedEdition, parsed: ParsedRelease) -> tuple[set[int], Reason]:
     """Find the wanted author among stated authors, name segments, or inside the title text."""
     wanted_names = ", ".join(wanted.authors) or "none"
     if not wanted.authors:
@@ -177,7 +177,7 @@ def _find_run(haystack: Sequence[str], needle: Sequence[str]) -> int:
     return -1
 
 
-def _title_pool(wanted: WantedBook, parsed: ParsedRelease, author_segments: set[int]) -> list[str]:
+def _title_pool(wanted: WantedEdition, parsed: ParsedRelease, author_segments: set[int]) -> list[str]:
     """The words of the release that may carry the title: plain segments, without the wanted author's name."""
     author_runs = [words(normalize_author(author)) for author in wanted.authors]
     pool: list[str] = []
@@ -196,7 +196,7 @@ def _without_runs(tokens: list[str], runs: Iterable[list[str]]) -> list[str]:
     return tokens
 
 
-def _check_title(wanted: WantedBook, parsed: ParsedRelease, author_segments: set[int]) -> list[Reason]:
+def _check_title(wanted: WantedEdition, parsed: ParsedRelease, author_segments: set[int]) -> list[Reason]:
     """Every title word must be present as a whole word, and no unexplained word may be added."""
     main, _, after_colon = wanted.title.partition(":")
     required = {w for w in words(normalize_title(main)) if w not in _GLUE_WORDS}
@@ -229,7 +229,7 @@ def _repeated_title_words(title_words: list[str], pool: list[str], allowed: froz
     ]
 
 
-def _check_series_as_title(wanted: WantedBook, parsed: ParsedRelease, required: set[str]) -> list[Reason]:
+def _check_series_as_title(wanted: WantedEdition, parsed: ParsedRelease, required: set[str]) -> list[Reason]:
     """A release named only "Red Rising 03" holds the wanted "Red Rising" only when its volume is the wanted one."""
     wanted_position = parse_position(wanted.position)
     mentions = [m for m in parsed.series if m.position and required & set(words(m.name or ""))]
@@ -248,7 +248,7 @@ def _mention_words(mention: SeriesMention) -> list[str]:
     return [*words(mention.name or ""), *shown]
 
 
-def _allowed_extra_words(wanted: WantedBook, parsed: ParsedRelease, after_colon: str) -> frozenset[str]:
+def _allowed_extra_words(wanted: WantedEdition, parsed: ParsedRelease, after_colon: str) -> frozenset[str]:
     sources = [after_colon, wanted.subtitle or "", wanted.series or "", wanted.narrator or "", *wanted.authors]
     sources += [*parsed.narrators]
     if parsed.authors_stated:
@@ -278,7 +278,7 @@ def _decimal(text: str) -> Decimal | None:
         return None
 
 
-def _release_position(wanted: WantedBook, parsed: ParsedRelease) -> Position | None:
+def _release_position(wanted: WantedEdition, parsed: ParsedRelease) -> Position | None:
     mentions = [m for m in parsed.series if m.position is not None]
     if wanted.series:
         named = [m for m in mentions if m.name and series_names_match(m.name, wanted.series)]
@@ -288,7 +288,7 @@ def _release_position(wanted: WantedBook, parsed: ParsedRelease) -> Position | N
     return mentions[0].position if len(mentions) == 1 else None
 
 
-def _check_volume(wanted: WantedBook, parsed: ParsedRelease) -> list[Reason]:
+def _check_volume(wanted: WantedEdition, parsed: ParsedRelease) -> list[Reason]:
     wanted_position = parse_position(wanted.position)
     release_position = _release_position(wanted, parsed)
     if wanted_position is None or release_position is None:
@@ -299,7 +299,7 @@ def _check_volume(wanted: WantedBook, parsed: ParsedRelease) -> list[Reason]:
     return [Reason("volume_match", f"volume {shown}")]
 
 
-def _check_edition(wanted: WantedBook, parsed: ParsedRelease) -> list[Reason]:
+def _check_edition(wanted: WantedEdition, parsed: ParsedRelease) -> list[Reason]:
     reasons: list[Reason] = []
     wanted_part = PART_PATTERN.search(wanted.title)
     if parsed.part is not None and (wanted_part is None or int(wanted_part.group(1)) != parsed.part):
@@ -328,7 +328,7 @@ def release_asin(parsed: ParsedRelease) -> str | None:
     return in_title.group(1) if in_title else None
 
 
-def _check_identifiers(wanted: WantedBook, parsed: ParsedRelease) -> list[Reason]:
+def _check_identifiers(wanted: WantedEdition, parsed: ParsedRelease) -> list[Reason]:
     asin = release_asin(parsed)
     if wanted.asin and asin and asin == wanted.asin.upper():
         return [Reason("asin_match", f"asin {asin} matches", points=10)]

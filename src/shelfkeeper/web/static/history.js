@@ -67,7 +67,7 @@ const FAILURE_COLUMNS = [
       Object.keys(failure.evidence || {}).length
         ? disclosure("Evidence", keyValues(Object.entries(failure.evidence).map(([name, value]) => [label(name), plainValue(value)])))
         : null,
-      failure.missing_book_id ? note(`Wanted book #${failure.missing_book_id}`) : null,
+      failure.wanted_book_id ? note(`Wanted book #${failure.wanted_book_id}`) : null,
       failure.download_id ? note(`Download #${failure.download_id}`) : null,
       failure.book_id ? note(`Book #${failure.book_id}`) : null,
       failure.task_id ? note(`Run #${failure.task_id}`) : null,

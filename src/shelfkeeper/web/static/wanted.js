@@ -105,7 +105,7 @@ function releasesPanel(book, result, { notify, refreshRow }) {
           ? actionButton(
               "Grab this release",
               async () => {
-                const download = await api.post("/api/downloads", { missing_book_id: book.id, release });
+                const download = await api.post("/api/downloads", { wanted_book_id: book.id, release });
                 notify(`Sent “${download.release_title}” to qBittorrent.`);
                 await refreshRow();
               },
@@ -138,7 +138,7 @@ function actionsCell(book, row, { notify }) {
     async () => {
       fill(panel, h("p", { class: "loading", text: "Asking the indexers…" }));
       try {
-        const result = await api.post("/api/downloads/search", { missing_book_id: book.id });
+        const result = await api.post("/api/downloads/search", { wanted_book_id: book.id });
         fill(panel, releasesPanel(book, result, { notify, refreshRow }));
       } catch (error) {
         fill(panel, errorNotice(error, "Search"));
