@@ -34,3 +34,14 @@ def test_no_page_module_writes_its_own_list_of_status_names():
         assert '["queued", "downloading"' not in text and '["wanted", "searching"' not in text, name
         assert '["pending", "running"' not in text and "_task" not in text, name
         assert 'from "./vocabulary.js"' in text, name
+
+
+def test_the_api_s_status_names_are_the_lifecycle_s():
+    from typing import get_args
+
+    from shelfkeeper.api.schemas.books import MetadataStatusName
+    from shelfkeeper.api.schemas.wanted import WantedStatusName
+    from shelfkeeper.domain.lifecycle import MetadataStatus, WantedStatus
+
+    assert list(get_args(WantedStatusName)) == [str(status) for status in WantedStatus]
+    assert list(get_args(MetadataStatusName)) == [str(status) for status in MetadataStatus]

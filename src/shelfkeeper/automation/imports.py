@@ -308,9 +308,8 @@ def _record_import(session: Session, job: _Job, result: _Result, now: datetime, 
     download.release = {**(download.release or {}), "import": {**_import_note(download), **note}}
     missing = session.get(WantedBook, job.wanted_book_id) if job.wanted_book_id else None
     if missing is not None:
-        try_move_wanted(
-            missing, WantedStatus.IMPORTED, via=WantedStatus.DOWNLOADED
-        )  # grabbed -> downloaded -> imported
+        # A book still "grabbed" (the monitor never saw it complete) steps through "downloaded".
+        try_move_wanted(missing, WantedStatus.IMPORTED, via=WantedStatus.DOWNLOADED)
         missing.book_id = book.id if book else missing.book_id
         missing.evidence = {**(missing.evidence or {}), "import": {"download_id": download.id, **note}}
     if result.warning:
