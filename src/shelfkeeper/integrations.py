@@ -115,6 +115,13 @@ class Integrations:
         self.check_timeout = check_timeout
         self.build_options = build_options  # tests pass sleep/clock to the clients
         self._clients: dict[str, Any] = {}
+        self._retired: list[Any] = []  # adapters built from settings since replaced; closed with the rest
+
+    def reset(self) -> None:
+        """Forget the built adapters: the next use builds each from the settings in force (changed settings)."""
+        self._retired.extend(self._clients.values())
+        self._clients.clear()
+        self._retired.clear()
 
     # ---- the adapters ----
 
@@ -201,9 +208,10 @@ class Integrations:
 
     # ---- checks ----
 
-    async def test(self, name: str) -> ConnectionReport:
+    async def test(self, name: str, *, remember: bool = True) -> ConnectionReport:
         """Check one service now (reachability, version, credentials) within ``check_timeout``; never raises for
-        a service failure. The result is remembered for ``status`` without ``check``."""
+        a service failure. The result is remembered for ``status`` without ``check`` (unless ``remember`` is
+        false: a test of settings not saved yet)."""
         if name not in SERVICES:
             raise unknown_integration(name)
         if not self.configured(name):
@@ -220,8 +228,9 @@ class Integrations:
                 error_code="SERVICE_UNREACHABLE",
             )
         report = replace(report, error=redact_text(report.error, registered_secrets()) if report.error else None)
-        result = CheckResult(report, datetime.now(UTC))
-        await asyncio.to_thread(self.state.update, check_key(name), **result.to_json())
+        if remember:
+            result = CheckResult(report, datetime.now(UTC))
+            await asyncio.to_thread(self.state.update, check_key(name), **result.to_json())
         return report
 
     async def _probe(self, name: str) -> ConnectionReport:
@@ -321,7 +330,7 @@ class Integrations:
         return http.health if isinstance(http, ServiceClient) else None
 
     async def aclose(self) -> None:
-        for client in self._clients.values():
+        for client in [*self._clients.values(), *self._retired]:
             closer = getattr(client, "aclose", None)
             if closer is not None:
                 try:
@@ -329,3 +338,4 @@ class Integrations:
                 except Exception:  # closing is best effort at shutdown
                     logger.debug("closing %s failed", type(client).__name__, exc_info=True)
         self._clients.clear()
+        self._retired.clear()

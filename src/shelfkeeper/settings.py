@@ -271,16 +271,22 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        lines = []
-        for error in exc.errors():
-            field = ".".join(str(part) for part in error["loc"])
-            message = _hide_url_passwords(error["msg"])
-            if not field:
-                lines.append(message)
-                continue
-            shown = "<redacted>" if _is_secret(field) else _hide_url_passwords(repr(error.get("input")))
-            lines.append(f"{field.upper()}: {message} (got {shown})")
+        lines = [line for _field, line in validation_problems(exc)]
         raise ConfigurationError("Invalid configuration:\n  " + "\n  ".join(lines)) from None
+
+
+def validation_problems(exc: ValidationError) -> list[tuple[str, str]]:
+    """Each error as (setting name, the line start-up prints); the name is "" for a check across settings."""
+    problems = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"])
+        message = _hide_url_passwords(error["msg"])
+        if not field:
+            problems.append(("", message))
+            continue
+        shown = "<redacted>" if _is_secret(field) else _hide_url_passwords(repr(error.get("input")))
+        problems.append((field, f"{field.upper()}: {message} (got {shown})"))
+    return problems
 
 
 def _is_secret(field: str) -> bool:
@@ -357,6 +363,11 @@ _HELP = {
 }
 
 
+def setting_help(name: str) -> str:
+    """The one-line meaning of a setting, as the configuration reference gives it."""
+    return Settings.model_fields[name].description or _HELP.get(name, "")
+
+
 def configuration_reference() -> str:
     """The configuration reference as Markdown (docs/configuration.md is this text)."""
     lines = [
@@ -376,7 +387,33 @@ def configuration_reference() -> str:
         default = field.get_default(call_default_factory=True)
         shown = ", ".join(map(str, default)) if isinstance(default, list) else default
         shown = "—" if shown in (None, "", []) else f"`{shown}`"
-        lines.append(f"| `{name.upper()}` | {shown} | {field.description or _HELP.get(name, '')} |")
+        lines.append(f"| `{name.upper()}` | {shown} | {setting_help(name)} |")
     lines += ["", "## Job schedules", "", "| variable | default |", "|---|---|"]
     lines += [f"| `SCHEDULE_{job.upper()}` | `{cron}` |" for job, cron in DEFAULT_SCHEDULES.items()]
+    lines += _STORED_SETTINGS_SECTION
     return "\n".join(lines) + "\n"
+
+
+_STORED_SETTINGS_SECTION = [
+    "",
+    "## Settings in the database (the web page and `/api/settings`)",
+    "",
+    "Every setting above can also be changed in the web page's Settings view or with `PATCH /api/settings`, whose",
+    "keys are the lower-case variable names (`qb_host`, `quality_min_seeders`, ...). Such a value is validated",
+    "with the same rules and messages as at start-up (a bad one is refused with 422 naming the setting), stored",
+    "in the database and applied at once, without a restart: the process that saved it rebuilds its settings",
+    "and the service clients, and every other process (another worker, the scheduler) does the same on its next",
+    "request or scheduler tick, when it sees the stored version moved.",
+    "",
+    "Precedence, highest first: **the environment** (and `.env`), **the database**, **the defaults**. A value the",
+    "environment sets cannot be changed from the page; `GET /api/settings` lists such values under",
+    "`environment` and the page shows them read-only. Remove the variable to manage the value from the page.",
+    "`DATA_DIR`, `DATABASE_URL`, `API_KEY`, `HOST`, `PORT`, `LOG_LEVEL`, `LOG_JSON`, `RUN_SCHEDULER`,",
+    "`SENTRY_DSN` and `RUNNER_LEASE_SECONDS` are read at start-up only and come from the environment alone.",
+    "",
+    "Secrets (tokens, passwords, API keys, the MAM cookie) are write-only: the API answers only whether each is",
+    "set. They are stored encrypted (Fernet) with a key kept in `DATA_DIR/secret.key` (mode 0600, made on the",
+    "first save), so a copy of the database or a backup alone does not reveal them. Keep the key file with the",
+    "data directory; without it the stored secrets must be entered again (the others still apply).",
+    "`POST /api/system/integrations/{name}/test` with a body of setting values tests them before they are saved.",
+]

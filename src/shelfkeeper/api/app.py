@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,6 +13,7 @@ from shelfkeeper import __version__
 from shelfkeeper.api import exception_handlers
 from shelfkeeper.api.auth import authorization_header, require_api_key, x_api_key_header
 from shelfkeeper.api.routes import authors, books, downloads, metadata, scheduler, series, system, wanted, web
+from shelfkeeper.api.routes import settings as settings_routes
 from shelfkeeper.context import AppContext
 from shelfkeeper.integrations import Integrations
 from shelfkeeper.jobs.registry import default_jobs
@@ -20,6 +22,7 @@ from shelfkeeper.jobs.scheduler import SchedulerService
 from shelfkeeper.logs import configure_error_reporting, configure_logging
 from shelfkeeper.metrics import Metrics, MetricsMiddleware
 from shelfkeeper.settings import Settings, load_settings
+from shelfkeeper.stored_settings import SettingsStore
 
 DESCRIPTION = """
 Shelfkeeper keeps an Audiobookshelf library complete and correct.
@@ -39,6 +42,7 @@ PROTECTED_ROUTERS = (
     system.router,
     system.metrics_router,
     wanted.router,
+    settings_routes.router,
 )
 
 
@@ -47,6 +51,7 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     context = context or AppContext.from_settings(settings or load_settings())
 
     integrations = context.extras.setdefault("integrations", Integrations(context))
+    store = context.extras.setdefault("settings_store", SettingsStore(context))
     runner = JobRunner(context, default_jobs())
     scheduler = SchedulerService(runner)
     context.extras["runner"] = runner
@@ -59,6 +64,7 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
             logging.getLogger("shelfkeeper").warning(
                 "generated an API key in %s; `shelfkeeper api-key show` prints it", context.api_keys.path
             )
+        await asyncio.to_thread(store.refresh)  # settings saved through the API, before the scheduler plans jobs
         if context.settings.run_scheduler:
             await scheduler.start()
         try:
@@ -75,7 +81,17 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
         lifespan=lifespan,
         openapi_tags=[
             {"name": name}
-            for name in ("books", "series", "authors", "wanted", "downloads", "metadata", "scheduler", "system")
+            for name in (
+                "books",
+                "series",
+                "authors",
+                "wanted",
+                "downloads",
+                "metadata",
+                "scheduler",
+                "system",
+                "settings",
+            )
         ],
     )
     app.state.context = context
@@ -86,7 +102,12 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.include_router(system.public_router)
     web.install(app)  # the page and its assets: public, they hold no data
-    guard = [Depends(require_api_key), Depends(authorization_header), Depends(x_api_key_header)]
+    guard = [
+        Depends(require_api_key),
+        Depends(authorization_header),
+        Depends(x_api_key_header),
+        Depends(settings_routes.fresh_settings),
+    ]
     for router in PROTECTED_ROUTERS:
         app.include_router(router, dependencies=guard)
     return app

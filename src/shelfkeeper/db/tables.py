@@ -270,6 +270,16 @@ class JobSetting(Base):
     updated_at: Mapped[datetime] = mapped_column(server_default=_now, onupdate=_now)
 
 
+class StoredSetting(Base):
+    """A setting changed through the API or the page (secrets sealed); the environment still wins over it."""
+
+    __tablename__ = "stored_settings"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSONType, nullable=True)  # None: back to the default
+    version: Mapped[int] = mapped_column(Integer, default=0, index=True)  # bumped on each change, read per request
+    updated_at: Mapped[datetime] = mapped_column(server_default=_now, onupdate=_now)
+
+
 class Lease(Base):
     """A named lease held by one process until ``expires_at``: the scheduler's single runner, and job locks."""
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, Query
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from shelfkeeper.api.deps import ContextDep, PageDep, RunnerDep, SessionDep
 from shelfkeeper.api.envelope import Envelope, Page, error_responses, ok
+from shelfkeeper.api.routes.settings import settings_store
 from shelfkeeper.api.schemas.records import BackupRead, FailedAttemptRead, TaskRead
 from shelfkeeper.api.schemas.system import IntegrationRead
 from shelfkeeper.context import AppContext
@@ -18,6 +20,7 @@ from shelfkeeper.integrations import Integrations
 from shelfkeeper.metrics import CONTENT_TYPE
 from shelfkeeper.services import backup, system
 from shelfkeeper.services.records import FAILED_ATTEMPTS, TASKS, get_record, list_records
+from shelfkeeper.stored_settings import test_unsaved
 
 public_router = APIRouter(tags=["system"])
 router = APIRouter(prefix="/api/system", tags=["system"])
@@ -159,9 +162,26 @@ async def integrations(
     response_model=Envelope[IntegrationRead],
     responses=error_responses(404, codes={404: ("INTEGRATION_NOT_FOUND", "No integration named 'sonarr'.")}),
 )
-async def check_integration(context: ContextDep, name: str) -> dict[str, object]:
-    """Test one service now; a failing service is a result (reachable or auth_ok false), not an error."""
-    return ok(IntegrationRead.model_validate(await _integrations(context).status(name, check=True)))
+async def check_integration(
+    context: ContextDep,
+    name: str,
+    values: Annotated[
+        dict[str, Any] | None,
+        Body(
+            description="Settings to test before saving them (as for PATCH /api/settings); the others in force.",
+            examples=[{"qb_host": "qbittorrent", "qb_port": 8080, "qb_username": "admin", "qb_password": "s3cret"}],
+        ),
+    ] = None,
+) -> dict[str, object]:
+    """Test one service now; a failing service is a result (reachable or auth_ok false), not an error.
+
+    With a body the given values are tested (validated as for ``PATCH /api/settings``), nothing is saved or
+    remembered."""
+    registry = _integrations(context)
+    if values:
+        candidate = await asyncio.to_thread(settings_store(context).candidate, values)
+        return ok(IntegrationRead.model_validate(await test_unsaved(registry, candidate, name)))
+    return ok(IntegrationRead.model_validate(await registry.status(name, check=True)))
 
 
 @router.post("/backup", status_code=201, response_model=Envelope[BackupRead], responses=error_responses())
