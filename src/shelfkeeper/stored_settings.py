@@ -17,6 +17,7 @@ from typing import Any, get_args
 
 from pydantic import SecretStr, ValidationError
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from shelfkeeper.adapters.redaction import register_secret
@@ -101,7 +102,11 @@ class SettingsStore:
     def refresh(self) -> bool:
         """Apply the stored settings when their version moved since this process last applied them (one query)."""
         with self.app.sessions() as session:
-            version = session.scalar(select(func.max(StoredSetting.version)))
+            try:
+                version = session.scalar(select(func.max(StoredSetting.version)))
+            except (OperationalError, ProgrammingError):  # not migrated yet, or the database is down:
+                logger.debug("stored settings not readable", exc_info=True)  # the request meets it on its own
+                return False
             if version == self.applied_version:
                 return False
             stored = self._stored(session)

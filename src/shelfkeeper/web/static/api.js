@@ -106,5 +106,6 @@ export const api = {
   get: (path, query) => request("GET", path, { query }),
   post: (path, body) => request("POST", path, { body }),
   put: (path, body) => request("PUT", path, { body }),
+  patch: (path, body) => request("PATCH", path, { body }),
   delete: (path, query) => request("DELETE", path, { query }),
 };

@@ -1,9 +1,10 @@
-// Settings: the system's state, each outside service with a Test button, and the configuration (read-only).
+// Settings: the system's state, each outside service with a Test button, and the settings, editable by group.
 
 import { api, apiKey } from "./api.js";
 import { h, fill } from "./dom.js";
-import { EMPTY, elapsed, label, plainValue } from "./format.js";
-import { actionButton, badge, dataTable, errorNotice, keyValues, liveRegion, loader, notice, timeAgo, viewHeader } from "./widgets.js";
+import { EMPTY, elapsed, label } from "./format.js";
+import { settingsGroups } from "./settings_form.js";
+import { actionButton, badge, dataTable, errorNotice, keyValues, liveRegion, loader, timeAgo, viewHeader } from "./widgets.js";
 
 function yesNo(value, yes, no, unknown = "Not checked") {
   if (value === true) return badge("yes", yes);
@@ -65,15 +66,6 @@ function integrationColumns(notify) {
   ];
 }
 
-function configurationList(config) {
-  const entries = Object.entries(config).sort(([a], [b]) => a.localeCompare(b));
-  return h(
-    "dl",
-    { class: "key-values config" },
-    entries.map(([name, value]) => [h("dt", {}, h("code", { text: name })), h("dd", { text: plainValue(value) })]),
-  );
-}
-
 export function render(root, { notify }) {
   const system = liveRegion();
   const services = liveRegion();
@@ -93,14 +85,14 @@ export function render(root, { notify }) {
   const forget = h("button", { type: "button", class: "button", text: "Forget the key in this browser" });
   forget.addEventListener("click", () => document.getElementById("forget-key").click());
   root.append(
-    viewHeader("Settings", "The system's state, the outside services Shelfkeeper talks to, and the configuration in force."),
+    viewHeader("Settings", "The system's state, the outside services Shelfkeeper talks to, and every setting, changed here without a restart."),
     h("h2", { text: "System" }),
     system,
     h("div", { class: "section-header" }, h("h2", { text: "Integrations" }), testAll),
     h("p", { class: "intro", text: "Test asks the service now; the table otherwise shows the last result Shelfkeeper saw." }),
     services,
     h("h2", { text: "Configuration" }),
-    notice("Read-only. Secrets show as ********. Change settings in the environment or the .env file, then restart Shelfkeeper."),
+    h("p", { class: "intro", text: "Each group is saved on its own and applied at once. Test checks a service with the values in its group, saved or not." }),
     config,
     h("h2", { text: "API key" }),
     h("p", { text: `This browser keeps the key${apiKey.get() ? "" : " (none yet)"}; the server keeps it in its data directory or API_KEY.` }),
@@ -108,5 +100,14 @@ export function render(root, { notify }) {
   );
   loader(system, () => api.get("/api/system/status"), systemPanel)();
   loadServices();
-  loader(config, () => api.get("/api/system/config"), configurationList)();
+  const refresh = async () => {
+    const settings = await api.get("/api/settings");
+    settingsGroups(config, settings, {
+      notify: (message, tone) => {
+        notify(message, tone);
+        loadServices({ quiet: true }); // a saved service shows as configured at once
+      },
+    });
+  };
+  refresh().catch((error) => fill(config, errorNotice(error)));
 }
