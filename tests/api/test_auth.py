@@ -158,3 +158,15 @@ def test_the_key_never_appears_in_any_answer(app_client):
         if method == "get" and "{" not in path:
             response = app_client.get(path, headers=headers)
             assert KEY not in response.text, path
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc"])
+def test_the_documentation_pages_need_no_internet(app_client, path):
+    """Every script, style, font and icon the page loads is served by Shelfkeeper itself."""
+    page = app_client.get(path).text
+    assert re.findall(r"https?://[^\s\"'<>)]+", page) == []  # no CDN, no Google Fonts, no remote favicon
+    loaded = re.findall(r"""(?:src|href)=["']([^"']+)["']""", page)
+    assert any(url.endswith(".js") for url in loaded)
+    for url in loaded:
+        answer = app_client.get(url)
+        assert answer.status_code == 200 and answer.content, url

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from shelfkeeper import __version__
-from shelfkeeper.api import exception_handlers
+from shelfkeeper.api import docs_pages, exception_handlers
 from shelfkeeper.api.auth import authorization_header, require_api_key, x_api_key_header
 from shelfkeeper.api.routes import authors, books, downloads, metadata, scheduler, series, system, wanted, web
 from shelfkeeper.api.routes import settings as settings_routes
@@ -79,6 +79,8 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served by docs_pages with local assets instead of a CDN's
+        redoc_url=None,
         openapi_tags=[
             {"name": name}
             for name in (
@@ -101,6 +103,7 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     context.extras["metrics"] = metrics
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.include_router(system.public_router)
+    docs_pages.install(app)
     web.install(app)  # the page and its assets: public, they hold no data
     guard = [
         Depends(require_api_key),

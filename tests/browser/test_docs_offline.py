@@ -1,0 +1,30 @@
+"""/docs and /redoc render in a browser with every request to Shelfkeeper itself (no CDN, no font service)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import LiveApp
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.mark.parametrize(("path", "rendered"), [("/docs", ".swagger-ui .info .title"), ("/redoc", "h1")])
+def test_the_documentation_renders_offline(web_page: Any, live_app: LiveApp, path: str, rendered: str) -> None:
+    hosts: list[str] = []
+
+    def only_local(route: Any) -> None:
+        hosts.append(urlsplit(route.request.url).hostname or "")
+        if hosts[-1] == "127.0.0.1":
+            route.continue_()
+        else:
+            route.abort()  # the network is cut: anything else would fail
+
+    web_page.route("**/*", only_local)
+    web_page.goto(path)
+    expect(web_page.locator(rendered).first).to_contain_text("Shelfkeeper", timeout=30_000)  # a large schema
+    assert set(hosts) == {"127.0.0.1"}, hosts
