@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shelfkeeper.db.tables import BlocklistEntry, Download, FailedAttempt, WantedBook
+from shelfkeeper.domain.events import EventType
 from shelfkeeper.domain.lifecycle import (
     ACTIVE_DOWNLOAD_STATES,
     DownloadStatus,
@@ -24,6 +25,7 @@ from shelfkeeper.domain.releases.ranking import RankedRelease
 from shelfkeeper.domain.releases.verification import WantedEdition
 from shelfkeeper.domain.text import split_names
 from shelfkeeper.errors import Conflict, NotFound
+from shelfkeeper.services import events
 from shelfkeeper.services.blocklist import add_entry
 from shelfkeeper.services.release_records import ranked_json, release_flags
 from shelfkeeper.services.wanted_list import get_wanted
@@ -251,6 +253,8 @@ def mark_added(session: Session, download_id: int, now: datetime, save_path: str
     download.status = str(DownloadStatus.DOWNLOADING)
     download.started_at = download.last_progress_at = now
     download.save_path = save_path
+    message = f"{download.release_title} sent to the download client from {download.indexer}."
+    events.record_download_event(session, download, EventType.GRABBED, message, now)
 
 
 def write_failed_attempt(
@@ -264,6 +268,7 @@ def write_failed_attempt(
 ) -> None:
     """Record a failure of ``download`` (its download, or with ``kind`` IMPORT its import) for the history."""
     what = "Import of download" if kind == FailureKind.IMPORT else "Download"
+    _record_failure_event(session, download, reason, evidence, kind)
     session.add(
         FailedAttempt(
             kind=str(kind),
@@ -276,6 +281,23 @@ def write_failed_attempt(
             task_id=task_id,
         )
     )
+
+
+def _record_failure_event(
+    session: Session, download: Download, reason: str, evidence: dict[str, Any], kind: FailureKind
+) -> None:
+    stalled = kind == FailureKind.DOWNLOAD and "stall" in str(evidence.get("code") or reason).lower()
+    retry_at = evidence.get("next_retry_at")
+    if retry_at:
+        next_step = f"the next-best release is tried after {retry_at}"
+    elif "attempt" in evidence and evidence.get("attempt") == evidence.get("max_attempts"):
+        next_step = "no attempt is left: the book is marked failed"
+    else:
+        next_step = "the book stays on the wanted list"
+    what = "Import" if kind == FailureKind.IMPORT else "Download"
+    event_type = EventType.DOWNLOAD_STALLED if stalled else EventType.DOWNLOAD_FAILED
+    message = f"{what} of {download.release_title} failed: {reason}; {next_step}."
+    events.record_download_event(session, download, event_type, message, None, reason=reason, next=next_step)
 
 
 def fail_queued(
