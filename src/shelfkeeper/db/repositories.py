@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shelfkeeper.db.tables import Author, Book, BookAuthor, BookNarrator, BookSeries, Series
@@ -15,6 +15,14 @@ from shelfkeeper.domain.text import fold, normalize_author, normalize_title, par
 
 def author_key(name: str) -> str:
     return normalize_author(name)
+
+
+def start_following(followed: Series | Author) -> None:
+    """A series or author switched to "future books only" remembers since when (the database's clock)."""
+    if followed.future_only and followed.monitored_since is None:
+        followed.monitored_since = func.now()
+    elif not followed.future_only:
+        followed.monitored_since = None
 
 
 def series_key(name: str) -> str:
