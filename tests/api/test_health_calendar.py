@@ -214,3 +214,17 @@ def test_event_rows_are_listed_by_the_history_endpoint(client, sessions):
     assert page["total"] == 2 and [item["message"] for item in page["items"]] == ["m2", "m1"]
     assert page["items"][1]["title"] == "Grabbed: A"
     assert client.get("/api/events", params={"type": "nonsense"}).status_code == 422
+
+
+def test_every_health_problem_links_to_a_section_of_troubleshooting():
+    import re
+
+    from shelfkeeper.automation import health
+
+    text = Path(__file__).resolve().parents[2].joinpath("docs", "troubleshooting.md").read_text(encoding="utf-8")
+    anchors = {re.sub(r"[^a-z0-9 -]", "", line[4:].strip().lower()).replace(" ", "-") for line in text.splitlines()
+               if line.startswith("### ")}  # fmt: skip
+    source = Path(health.__file__).read_text(encoding="utf-8")
+    used = set(re.findall(r'Level\.(?:WARNING|ERROR), (?:message|f"[^"]*"), "([a-z0-9-]+)"\)', source))
+    assert len(used) >= 10
+    assert used <= anchors, used - anchors
