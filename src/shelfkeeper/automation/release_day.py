@@ -27,7 +27,7 @@ async def release_day_task(run: RunContext) -> JobResult:
     window = timedelta(days=settings.release_day_search_days)
     pause = timedelta(hours=settings.release_day_search_hours)
     due = await run.transaction(lambda s: due_for_search(s, now, window, pause))
-    result = JobResult(counts={"released": len(released), "searched": len(due)})
+    result = JobResult(counts={"released": len(released), "due": len(due)})
     if due:
         acquired = await acquire_wanted(run, due)
         for name, count in acquired.counts.items():
