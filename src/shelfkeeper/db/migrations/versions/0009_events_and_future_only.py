@@ -1,7 +1,7 @@
 """The events table (history and notifications) and "future books only" for followed series and authors.
 
 Revision ID: 0009
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-07
 """
 
@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 import shelfkeeper.db.base
 
 revision = "0009"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
