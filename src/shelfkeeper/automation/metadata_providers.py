@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from shelfkeeper.automation.run_context import RunContext
 from shelfkeeper.domain.metadata.candidates import BookCandidate
 from shelfkeeper.domain.metadata.distance import BookFacts, MatchWeights
-from shelfkeeper.domain.text import normalize_asin, strip_title_noise
+from shelfkeeper.domain.text import display_name, normalize_asin, strip_title_noise
 from shelfkeeper.errors import QuotaExhausted, ServiceError
 from shelfkeeper.ports import BookQuery
 from shelfkeeper.services.provider_cache import (
@@ -41,14 +41,6 @@ log = logging.getLogger("shelfkeeper.automation.metadata")
 def match_weights(settings: Settings) -> MatchWeights:
     """The matching weights with the thresholds the settings give."""
     return MatchWeights(apply_at=settings.metadata_apply_threshold, review_at=settings.metadata_review_threshold)
-
-
-def display_name(name: str) -> str:
-    """ "Sanderson, Brandon" -> "Brandon Sanderson", for a search box."""
-    parts = [part.strip() for part in name.split(",")]
-    if len(parts) == 2 and all(parts) and " " not in parts[0]:
-        return f"{parts[1]} {parts[0]}"
-    return name.strip()
 
 
 def book_query(facts: BookFacts) -> BookQuery:

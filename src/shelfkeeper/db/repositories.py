@@ -10,15 +10,11 @@ from sqlalchemy.orm import Session
 
 from shelfkeeper.db.tables import Author, Book, BookAuthor, BookNarrator, BookSeries, Series
 from shelfkeeper.domain.discovery.positions import covered_positions
-from shelfkeeper.domain.text import fold, normalize_author, normalize_title, parse_position, strip_leading_article
+from shelfkeeper.domain.text import fold, normalize_author, normalize_title, parse_position, series_key
 
 
 def author_key(name: str) -> str:
     return normalize_author(name)
-
-
-def series_key(name: str) -> str:
-    return strip_leading_article(fold(name))
 
 
 def sort_name(name: str) -> str:

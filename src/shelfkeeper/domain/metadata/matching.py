@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from shelfkeeper.domain.library.items import MetadataUpdate, SeriesRef
 from shelfkeeper.domain.metadata.candidates import BookCandidate
@@ -18,7 +18,8 @@ from shelfkeeper.domain.metadata.distance import (
     Veto,
 )
 from shelfkeeper.domain.metadata.editions import edition_of
-from shelfkeeper.domain.metadata.penalties import score, series_key
+from shelfkeeper.domain.metadata.fields import CORRECTABLE_FIELDS, IDENTIFIER_FIELDS
+from shelfkeeper.domain.metadata.penalties import score
 from shelfkeeper.domain.text import (
     normalize_asin,
     normalize_author,
@@ -26,6 +27,7 @@ from shelfkeeper.domain.text import (
     normalize_language,
     normalize_title,
     parse_position,
+    series_key,
 )
 
 __all__ = [
@@ -150,18 +152,7 @@ def _edition(candidate: BookCandidate) -> object:
 FieldValue = str | int | tuple[str, ...] | tuple[SeriesRef, ...] | None
 _REPLACEABLE = frozenset({"title", "subtitle", "authors", "narrators", "series"})
 _FILLABLE = frozenset({"publisher", "published_year", "language", "genres", "description"})
-_FIELD_ORDER = (
-    "title",
-    "subtitle",
-    "authors",
-    "narrators",
-    "series",
-    "publisher",
-    "published_year",
-    "language",
-    "genres",
-    "description",
-)
+_FIELD_ORDER = tuple(name for name in CORRECTABLE_FIELDS if name not in IDENTIFIER_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -289,4 +280,4 @@ def as_metadata_update(changes: Sequence[FieldChange]) -> MetadataUpdate:
     return MetadataUpdate(**values)  # type: ignore[arg-type]
 
 
-_UPDATE_FIELDS = frozenset(f.name for f in fields(MetadataUpdate))
+_UPDATE_FIELDS = frozenset(CORRECTABLE_FIELDS)

@@ -20,6 +20,7 @@ from shelfkeeper.domain.metadata.distance import (
 )
 from shelfkeeper.domain.metadata.editions import Edition, edition_label, edition_of
 from shelfkeeper.domain.text import (
+    NAME_SUFFIXES,
     fold,
     format_position_range,
     normalize_asin,
@@ -28,7 +29,7 @@ from shelfkeeper.domain.text import (
     normalize_language,
     normalize_title,
     parse_position,
-    strip_leading_article,
+    series_key,
     title_position,
 )
 
@@ -139,11 +140,10 @@ def name_similarity(left: str, right: str) -> float:
 
 
 _UNRELATED_NAMES = 0.4
-_NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv", "phd", "md"})
 
 
 def _shares_surname(ours: list[str], theirs: list[str]) -> bool:
-    words = [w for w in ours if w not in _NAME_SUFFIXES] or ours
+    words = [w for w in ours if w not in NAME_SUFFIXES] or ours
     return any(similarity(words[-1], word) >= 0.85 for word in theirs)
 
 
@@ -195,14 +195,6 @@ def _year_penalty(left: int | None, right: int | None, weight: float) -> Penalty
     # Audio editions often come out a year or more after print, so small gaps cost little.
     value = {0: 1.0, 1: 0.8, 2: 0.6}.get(gap, 0.3 if gap <= 5 else 0.0)
     return Penalty("year", value, weight, describe("year", left, right, value))
-
-
-def series_key(name: str) -> str:
-    """A series name compared loosely: "The Expanse Series" and "Expanse" give "expanse"."""
-    words = strip_leading_article(fold(name)).split()
-    while len(words) > 1 and words[-1] in {"series", "saga", "cycle", "sequence", "chronicles", "trilogy", "books"}:
-        words.pop()
-    return " ".join(words)
 
 
 def _best_series_pair(left: Sequence[SeriesRef], right: Sequence[SeriesRef]) -> tuple[float, SeriesRef, SeriesRef]:
