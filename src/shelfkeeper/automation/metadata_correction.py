@@ -19,8 +19,9 @@ from shelfkeeper.automation.metadata_writeback import write_back
 from shelfkeeper.automation.run_context import RunContext
 from shelfkeeper.db.tables import MetadataCorrection
 from shelfkeeper.domain.lifecycle import CorrectionStatus, MetadataStatus
+from shelfkeeper.domain.metadata.corrections import SOURCE_POLICIES, CorrectionPlan, plan_corrections
 from shelfkeeper.domain.metadata.distance import BookFacts, Decision, MatchWeights
-from shelfkeeper.domain.metadata.matching import FieldPolicy, FieldValue, MatchResult, choose, field_changes, rank
+from shelfkeeper.domain.metadata.matching import FieldValue, MatchResult, choose, rank
 from shelfkeeper.domain.text import normalize_author
 from shelfkeeper.errors import ServiceError, ServiceUnreachable
 from shelfkeeper.services.books import get_book
@@ -37,14 +38,7 @@ from shelfkeeper.services.metadata import (
     settle_status,
 )
 
-# Open Library works gather every edition: their ISBN is one arbitrary edition's and their titles are the print
-# ones, so they only fill empty publisher and year.
-PROVIDER_POLICIES = {
-    "google_books": FieldPolicy(),
-    "audnexus": FieldPolicy(),
-    "openlibrary": FieldPolicy(replace=frozenset(), fill=frozenset({"publisher", "published_year"}), identifiers=False),
-}
-PROVIDER_ORDER = {name: index for index, name in enumerate(PROVIDER_POLICIES)}
+PROVIDER_ORDER = {name: index for index, name in enumerate(SOURCE_POLICIES)}
 
 
 @dataclass(frozen=True)
@@ -56,6 +50,7 @@ class ProviderMatch:
     result: MatchResult | None = None
     error: str | None = None
     error_code: str | None = None
+    plan: CorrectionPlan | None = None  # what the chosen match may write, and the edition fields it may not
 
     def summary(self) -> dict[str, Any]:
         """The JSON kept on the book (extra.metadata_match) and returned by the API."""
@@ -72,6 +67,8 @@ class ProviderMatch:
                 decision=str(self.result.decision),
                 reasons=list(self.result.reasons),
             )
+        if self.plan is not None:
+            found.update(self.plan.as_json())
         return found
 
 
@@ -113,13 +110,17 @@ def match_answers(facts: BookFacts, answers: Sequence[ProviderAnswer], weights: 
             matches.append(ProviderMatch(answer.provider, 0, error=answer.error.message, error_code=answer.error.code))
             continue
         result = choose(facts, answer.candidates, weights)
-        matches.append(ProviderMatch(answer.provider, len(answer.candidates), result))
+        plan = None
+        if result is not None and result.decision is not Decision.REJECT:
+            plan = plan_corrections(facts, result, SOURCE_POLICIES.get(answer.provider))
+        matches.append(ProviderMatch(answer.provider, len(answer.candidates), result, plan=plan))
     return matches
 
 
 def proposals_for(facts: BookFacts, matches: Sequence[ProviderMatch]) -> list[Proposal]:
     """One proposal per field: the most trusted match's (APPLY before REVIEW), then Google Books, Audnexus, Open
-    Library; rejected matches propose nothing. Values that would not fit the database are left out."""
+    Library; rejected matches propose nothing, and edition-level fields come only from a candidate that is the
+    item's own edition (``plan_corrections``). Values that would not fit the database are left out."""
     offers: dict[str, list[tuple[int, int, Proposal]]] = {}
     for match in matches:
         result = match.result
@@ -127,7 +128,8 @@ def proposals_for(facts: BookFacts, matches: Sequence[ProviderMatch]) -> list[Pr
             continue
         candidate = result.candidate
         header = f"matched {candidate.source} {candidate.source_id}: {candidate.title!r}"
-        for change in field_changes(facts, candidate, PROVIDER_POLICIES.get(match.provider)):
+        plan = match.plan or plan_corrections(facts, result, SOURCE_POLICIES.get(match.provider))
+        for change in plan.changes:
             if not fits(change.field, change.new) or _only_name_form(change.field, change.old, change.new):
                 continue
             proposal = Proposal(

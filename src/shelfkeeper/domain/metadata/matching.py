@@ -18,6 +18,7 @@ from shelfkeeper.domain.metadata.distance import (
     Veto,
 )
 from shelfkeeper.domain.metadata.editions import edition_of
+from shelfkeeper.domain.metadata.evidence import edition_evidence
 from shelfkeeper.domain.metadata.fields import CORRECTABLE_FIELDS, IDENTIFIER_FIELDS
 from shelfkeeper.domain.metadata.penalties import score
 from shelfkeeper.domain.text import (
@@ -93,7 +94,9 @@ def rank(book: BookFacts, candidates: Sequence[BookCandidate], weights: MatchWei
         match_score = score(book, candidate, weights)
         decision, reasons = decide(match_score, weights)
         results.append(MatchResult(candidate, match_score, decision, reasons))
-    return sorted(results, key=lambda r: (-r.decision.rank, -r.score.cap.rank, -r.score.total))
+    # Among equally trusted matches the item's own edition comes first: it is the one whose edition fields may be used.
+    same = {id(r): edition_evidence(book, r.candidate).same for r in results}
+    return sorted(results, key=lambda r: (-r.decision.rank, -r.score.cap.rank, -same[id(r)], -r.score.total))
 
 
 def choose(book: BookFacts, candidates: Sequence[BookCandidate], weights: MatchWeights) -> MatchResult | None:
@@ -107,6 +110,10 @@ def choose(book: BookFacts, candidates: Sequence[BookCandidate], weights: MatchW
     for rival in ranked[1:]:
         if rival.score.cap is not Decision.APPLY or same_work(best.candidate, rival.candidate):
             continue
+        if _same_title_and_authors(best.candidate, rival.candidate) and not (
+            edition_evidence(book, best.candidate).same and edition_evidence(book, rival.candidate).same
+        ):
+            continue  # another edition of the same work: its edition fields are never taken (see corrections.py)
         if rival.score.total >= best.score.total - weights.ambiguity_margin:
             why = (
                 f"ambiguous: {rival.candidate.title!r} from {rival.candidate.source} "
@@ -130,6 +137,14 @@ def same_work(left: BookCandidate, right: BookCandidate) -> bool:
         and _compatible(_first_position(left), _first_position(right))
         and _compatible(normalize_language(left.language), normalize_language(right.language))
         and _edition(left) == _edition(right)
+    )
+
+
+def _same_title_and_authors(left: BookCandidate, right: BookCandidate) -> bool:
+    return (
+        normalize_title(left.title) == normalize_title(right.title)
+        and bool({normalize_author(a) for a in left.authors} & {normalize_author(a) for a in right.authors})
+        and _compatible(_first_position(left), _first_position(right))
     )
 
 
