@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shelfkeeper.domain.metadata.distance import BookFacts, Reason
+from shelfkeeper.domain.metadata.editions import special_edition_words
 from shelfkeeper.domain.metadata.evidence import EditionEvidence, edition_evidence
 from shelfkeeper.domain.metadata.fields import EDITION_FIELDS
 from shelfkeeper.domain.metadata.matching import FieldChange, FieldPolicy, MatchResult, field_changes
-from shelfkeeper.domain.text import normalize_language
+from shelfkeeper.domain.text import normalize_language, strip_title_noise
 
 # Open Library works gather every edition: they show no edition at all, so they only fill the work's description and
 # genres. Google Books volumes are mostly print editions with no narrator or runtime: their edition fields pass only
@@ -50,6 +51,10 @@ class CorrectionPlan:
         }
 
 
+def _edition_words(title: str) -> bool:
+    return bool(special_edition_words(title, None)) or strip_title_noise(title) != title.strip()
+
+
 def plan_corrections(book: BookFacts, result: MatchResult, policy: FieldPolicy | None = None) -> CorrectionPlan:
     """The field changes of one match, with the edition-level ones kept only when the candidate is the same edition."""
     candidate = result.candidate
@@ -68,6 +73,8 @@ def plan_corrections(book: BookFacts, result: MatchResult, policy: FieldPolicy |
         if change.field in _LANGUAGE_BOUND and other_language:
             withheld.append(change.field)
             continue
+        if change.field == "title" and isinstance(change.new, str) and _edition_words(change.new):
+            continue  # "Dune (Deluxe Edition)", "Dune (Unabridged)": the item keeps its own title
         if change.field in ("title", "authors") and repairs:
             codes = ", ".join(r.code for r in repairs)
             change = FieldChange(change.field, change.old, change.new, f"{change.reason} (repair: {codes})")

@@ -32,6 +32,7 @@ from shelfkeeper.domain.text import (
     normalize_title,
     parse_position,
     series_key,
+    strip_leading_article,
     strip_title_noise,
     title_position,
 )
@@ -126,7 +127,8 @@ def _title_variants(title: str, subtitle: str | None, series_names: Iterable[str
     variants = {normalize_title(title): False}
     if subtitle:
         variants.setdefault(normalize_title(f"{title}: {subtitle}"), False)
-    for name in {series_key(n) for n in series_names} - {""}:
+    names = {key for n in series_names for key in (series_key(n), strip_leading_article(fold(n)))}
+    for name in sorted(names - {""}, key=len, reverse=True):
         for variant in list(variants):
             cut = _trim_joiners(f" {variant} ".replace(f" {name} ", " ", 1))
             if cut:
