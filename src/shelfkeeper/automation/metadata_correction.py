@@ -21,8 +21,7 @@ from shelfkeeper.db.tables import MetadataCorrection
 from shelfkeeper.domain.lifecycle import CorrectionStatus, MetadataStatus
 from shelfkeeper.domain.metadata.corrections import SOURCE_POLICIES, CorrectionPlan, plan_corrections
 from shelfkeeper.domain.metadata.distance import BookFacts, Decision, MatchWeights
-from shelfkeeper.domain.metadata.matching import FieldValue, MatchResult, choose, rank
-from shelfkeeper.domain.text import normalize_author
+from shelfkeeper.domain.metadata.matching import MatchResult, choose, rank
 from shelfkeeper.errors import ServiceError, ServiceUnreachable
 from shelfkeeper.services.books import get_book
 from shelfkeeper.services.metadata import (
@@ -130,7 +129,7 @@ def proposals_for(facts: BookFacts, matches: Sequence[ProviderMatch]) -> list[Pr
         header = f"matched {candidate.source} {candidate.source_id}: {candidate.title!r}"
         plan = match.plan or plan_corrections(facts, result, SOURCE_POLICIES.get(match.provider))
         for change in plan.changes:
-            if not fits(change.field, change.new) or _only_name_form(change.field, change.old, change.new):
+            if not fits(change.field, change.new):
                 continue
             proposal = Proposal(
                 field=change.field,
@@ -144,14 +143,6 @@ def proposals_for(facts: BookFacts, matches: Sequence[ProviderMatch]) -> list[Pr
             rank = (-result.decision.rank, PROVIDER_ORDER.get(match.provider, 99))
             offers.setdefault(change.field, []).append((*rank, proposal))
     return [min(found, key=lambda offer: offer[:2])[2] for found in offers.values()]
-
-
-def _only_name_form(field: str, old: FieldValue, new: FieldValue) -> bool:
-    """ "Corey, James S. A." -> "James S. A. Corey": the same people. Authors are keyed by their normalised name,
-    so such a change could not be kept (nor reverted) in the database; it is not proposed."""
-    if field not in ("authors", "narrators") or not isinstance(old, tuple) or not isinstance(new, tuple):
-        return False
-    return sorted(normalize_author(str(name)) for name in old) == sorted(normalize_author(str(name)) for name in new)
 
 
 def _would_be_status(matches: Sequence[ProviderMatch], proposals: Sequence[Proposal]) -> MetadataStatus:

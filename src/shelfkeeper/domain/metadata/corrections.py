@@ -13,8 +13,8 @@ from shelfkeeper.domain.metadata.distance import BookFacts, Reason
 from shelfkeeper.domain.metadata.editions import special_edition_words
 from shelfkeeper.domain.metadata.evidence import EditionEvidence, edition_evidence
 from shelfkeeper.domain.metadata.fields import EDITION_FIELDS
-from shelfkeeper.domain.metadata.matching import FieldChange, FieldPolicy, MatchResult, field_changes
-from shelfkeeper.domain.text import normalize_language, strip_title_noise
+from shelfkeeper.domain.metadata.matching import FieldChange, FieldPolicy, FieldValue, MatchResult, field_changes
+from shelfkeeper.domain.text import normalize_author, normalize_language, strip_title_noise
 
 # Open Library works gather every edition: they show no edition at all, so they only fill the work's description and
 # genres. Google Books volumes are mostly print editions with no narrator or runtime: their edition fields pass only
@@ -51,6 +51,14 @@ class CorrectionPlan:
         }
 
 
+def _only_name_form(field: str, old: FieldValue, new: FieldValue) -> bool:
+    """ "Corey, James S. A." -> "James S. A. Corey": the same people. Authors are keyed by their normalised name,
+    so such a change could not be kept (nor reverted) in the database; it is not proposed."""
+    if field not in ("authors", "narrators") or not isinstance(old, tuple) or not isinstance(new, tuple):
+        return False
+    return sorted(normalize_author(str(name)) for name in old) == sorted(normalize_author(str(name)) for name in new)
+
+
 def _edition_words(title: str) -> bool:
     return bool(special_edition_words(title, None)) or strip_title_noise(title) != title.strip()
 
@@ -72,6 +80,8 @@ def plan_corrections(book: BookFacts, result: MatchResult, policy: FieldPolicy |
             continue
         if change.field in _LANGUAGE_BOUND and other_language:
             withheld.append(change.field)
+            continue
+        if _only_name_form(change.field, change.old, change.new):
             continue
         if change.field == "title" and isinstance(change.new, str) and _edition_words(change.new):
             continue  # "Dune (Deluxe Edition)", "Dune (Unabridged)": the item keeps its own title

@@ -57,7 +57,9 @@ PUBLISHERS: tuple[str, ...] = (
 _PUBLISHER_KEYS = frozenset(fold(name).replace(" ", "") for name in PUBLISHERS)
 _COMPANY_SUFFIX = re.compile(r"\s*,?\s*\b(inc|llc|ltd|limited|media|publishing|audio|studios?)\.?\s*$", re.IGNORECASE)
 _EDITION_NOTE = re.compile(r"[\(\[][^\)\]]*\b(un)?abridged\b[^\)\]]*[\)\]]|\b(un)?abridged\b", re.IGNORECASE)
-_BOOK_NUMBER = re.compile(r"\b(book|bk|vol|volume|part|#)\.?\s*#?\s*(\d+|[ivx]+|one|two|three|four|five)\b", re.I)
+_BOOK_NUMBER = re.compile(
+    r"(?:\b(?:book|bk|vol|volume|part)\.?\s*#?|#)\s*(\d+|[ivx]+|one|two|three|four|five)\b", re.IGNORECASE
+)
 _A_NOVEL = re.compile(r"[:\-–—]\s*an?\s+(?:[\w'’\-]+\s+){0,3}novel(la)?\s*$", re.IGNORECASE)
 _TRAILING_ARTICLE = re.compile(r",\s*(the|a|an)\s*$", re.IGNORECASE)
 
