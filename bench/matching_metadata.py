@@ -62,132 +62,27 @@ MESSES = (
     "trailing_article",
     "existing_asin",
 )
-_ADJECTIVES = [
-    "Silent",
-    "Hidden",
-    "Broken",
-    "Crimson",
-    "Hollow",
-    "Last",
-    "Burning",
-    "Frozen",
-    "Golden",
-    "Shattered",
-    "Distant",
-    "Wild",
-    "Iron",
-    "Pale",
-    "Sunken",
-    "Quiet",
-    "Bitter",
-    "Endless",
-    "Lost",
-    "Secret",
-    "Ember",
-    "Glass",
-    "Winter",
-    "Salt",
-    "Black",
-]
-_NOUNS = [
-    "Harbor",
-    "Crown",
-    "Empire",
-    "Garden",
-    "Mirror",
-    "River",
-    "Tower",
-    "Orchard",
-    "Lantern",
-    "Compass",
-    "Throne",
-    "Forest",
-    "Kingdom",
-    "Voyage",
-    "Storm",
-    "City",
-    "Archive",
-    "Mountain",
-    "Bridge",
-    "Signal",
-    "Covenant",
-    "Circus",
-    "Library",
-    "Machine",
-    "Station",
-]
-_FIRST = [
-    "Anna",
-    "Brandon",
-    "Chidi",
-    "Dorothy",
-    "Farah",
-    "Gustav",
-    "Hiroko",
-    "Ivan",
-    "Lena",
-    "Mateo",
-    "Nadia",
-    "Oskar",
-    "Priya",
-    "Rosa",
-    "Tomasz",
-    "Uma",
-]
-_LAST = [
-    "Abernathy",
-    "Blackwood",
-    "Castellano",
-    "Dimitrov",
-    "Eriksen",
-    "Fairweather",
-    "Grantham",
-    "Holloway",
-    "Ishikawa",
-    "Jankowski",
-]
-_LAST += [
-    "Kowalczyk",
-    "Lindqvist",
-    "Montgomery",
-    "Nakamura",
-    "Okonkwo",
-    "Pemberton",
-    "Quintero",
-    "Rasmussen",
-    "Sutherland",
-    "Thornton",
-]
-_NARRATOR_FIRST = [
-    "Michael",
-    "Kate",
-    "Scott",
-    "Simon",
-    "Julia",
-    "Ray",
-    "Emily",
-    "Steven",
-    "Rosalyn",
-    "Luke",
-    "January",
-    "Travis",
-    "Kristen",
-]
-_NARRATOR_LAST = [
-    "Kramer",
-    "Reading",
-    "Brick",
-    "Vance",
-    "Whelan",
-    "Porter",
-    "Woodward",
-    "Pacey",
-    "Landor",
-    "Daniels",
-    "LaVoy",
-    "Baldree",
-    "Potter",
-]
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+_ADJECTIVES = _words(
+    "Silent Hidden Broken Crimson Hollow Last Burning Frozen Golden Shattered Distant Wild Iron Pale "
+    "Sunken Quiet Bitter Endless Lost Secret Ember Glass Winter Salt Black"
+)
+_NOUNS = _words(
+    "Harbor Crown Empire Garden Mirror River Tower Orchard Lantern Compass Throne Forest Kingdom Voyage "
+    "Storm City Archive Mountain Bridge Signal Covenant Circus Library Machine Station"
+)
+_FIRST = _words("Anna Brandon Chidi Dorothy Farah Gustav Hiroko Ivan Lena Mateo Nadia Oskar Priya Rosa Tomasz Uma")
+_LAST = _words(
+    "Abernathy Blackwood Castellano Dimitrov Eriksen Fairweather Grantham Holloway Ishikawa Jankowski "
+    "Kowalczyk Lindqvist Montgomery Nakamura Okonkwo Pemberton Quintero Rasmussen Sutherland Thornton"
+)
+_NARRATOR_FIRST = _words("Michael Kate Scott Simon Julia Ray Emily Steven Rosalyn Luke January Travis Kristen")
+_NARRATOR_LAST = _words("Kramer Reading Brick Vance Whelan Porter Woodward Pacey Landor Daniels LaVoy Baldree Potter")
 # Names a library often holds without accents or in another order: (as the provider spells it, as the item does).
 _ACCENTED = (
     ("Gabriel García Márquez", "Gabriel Garcia Marquez"),
