@@ -14,12 +14,12 @@ from sqlalchemy.orm import Session
 from shelfkeeper.automation.provider_calls import ProviderCalls
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.automation.series_completion import CompletionOutcome, CompletionTally, listed_rows
-from shelfkeeper.db.repositories import series_key
 from shelfkeeper.db.tables import Author, Series
 from shelfkeeper.domain.discovery.author_catalogue import CatalogueBook, Exclusion, merge_catalogue
 from shelfkeeper.domain.discovery.following import wanted_while_following
 from shelfkeeper.domain.lifecycle import WantedReason
 from shelfkeeper.domain.metadata.candidates import AuthorProfile, BookCandidate
+from shelfkeeper.domain.text import series_key
 from shelfkeeper.errors import NotFound
 from shelfkeeper.services.owned_books import author_books, candidate_books, owned_book
 from shelfkeeper.services.wanted import (

@@ -28,9 +28,8 @@ from shelfkeeper.domain.discovery.series_gaps import (
 )
 from shelfkeeper.domain.lifecycle import WantedReason, WantedStatus
 from shelfkeeper.domain.metadata.candidates import BookCandidate
-from shelfkeeper.domain.metadata.penalties import series_key
 from shelfkeeper.domain.releases.release import Release
-from shelfkeeper.domain.text import format_position, normalize_language, parse_position
+from shelfkeeper.domain.text import format_position, normalize_language, parse_position, series_key
 from shelfkeeper.errors import NotFound, ServiceError
 from shelfkeeper.ports import BookQuery
 from shelfkeeper.services.owned_books import candidate_books, owned_book, series_books

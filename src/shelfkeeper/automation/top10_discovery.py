@@ -15,13 +15,12 @@ from shelfkeeper.adapters.mam import AUDIOBOOK_CATEGORIES
 from shelfkeeper.automation.provider_calls import ProviderCalls
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.automation.series_completion import acquire_found, listed_rows
-from shelfkeeper.db.repositories import series_key
 from shelfkeeper.db.tables import Series, WantedBook
 from shelfkeeper.domain.discovery.ownership import book_key
 from shelfkeeper.domain.events import Event, EventType
 from shelfkeeper.domain.lifecycle import WantedReason
 from shelfkeeper.domain.releases.release import Release
-from shelfkeeper.domain.text import fold, normalize_language
+from shelfkeeper.domain.text import fold, normalize_language, series_key
 from shelfkeeper.services import events
 from shelfkeeper.services.wanted import (
     Recorded,

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from shelfkeeper.db.tables import Author, Book, BookAuthor, BookNarrator, BookSeries, Series
 from shelfkeeper.domain.discovery.positions import covered_positions
-from shelfkeeper.domain.text import fold, normalize_author, normalize_title, parse_position, strip_leading_article
+from shelfkeeper.domain.text import fold, normalize_author, normalize_title, parse_position, series_key
 
 
 def author_key(name: str) -> str:
@@ -23,10 +23,6 @@ def start_following(followed: Series | Author) -> None:
         followed.monitored_since = func.now()
     elif not followed.future_only:
         followed.monitored_since = None
-
-
-def series_key(name: str) -> str:
-    return strip_leading_article(fold(name))
 
 
 def sort_name(name: str) -> str:

@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
-from shelfkeeper.db.repositories import refresh_books_naming, refresh_series_stats, series_key, start_following
+from shelfkeeper.db.repositories import refresh_books_naming, refresh_series_stats, start_following
 from shelfkeeper.db.tables import Book, BookSeries, Series
 from shelfkeeper.domain.discovery.positions import covered_positions
-from shelfkeeper.domain.text import format_position, parse_position
+from shelfkeeper.domain.text import format_position, parse_position, series_key
 from shelfkeeper.errors import Conflict, NotFound
 from shelfkeeper.services.paging import PageRequest, PageResult, SortColumn, order_by, paginate
 
