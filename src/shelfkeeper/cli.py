@@ -205,7 +205,8 @@ def key_show() -> None:
 @key_app.command("rotate")
 def key_rotate() -> None:
     """Replace the stored API key with a new one; running servers pick it up at once."""
-    problem = missing_data_dir(_settings())
+    settings = _settings()
+    problem = None if settings.api_key else missing_data_dir(settings)  # with API_KEY set: refused below
     if problem:
         errors.print(f"[red]{problem}[/red]", highlight=False)
         raise typer.Exit(1)
