@@ -9,8 +9,15 @@ from dataclasses import dataclass, field
 from shelfkeeper.domain.releases.parsing import EBOOK_FORMATS, ParsedRelease, parse_release
 from shelfkeeper.domain.releases.release import Release
 from shelfkeeper.domain.releases.tracker import TrackerStats
-from shelfkeeper.domain.releases.verification import Reason, Verification, WantedEdition, names_match, verify
-from shelfkeeper.domain.text import fold, normalize_language
+from shelfkeeper.domain.releases.verification import (
+    Reason,
+    Verification,
+    WantedEdition,
+    group_narrators,
+    names_match,
+    verify,
+)
+from shelfkeeper.domain.text import fold, normalize_language, split_names
 
 _MIB = 1024 * 1024
 _FORMAT_POINTS = 30
@@ -330,17 +337,18 @@ def _word_reasons(release: Release, profile: QualityProfile) -> list[Reason]:
 
 
 def _narrator_reasons(parsed: ParsedRelease, wanted: WantedEdition, profile: QualityProfile) -> list[Reason]:
-    if not parsed.narrators:
+    narrators = parsed.narrators or group_narrators(wanted, parsed)
+    if not narrators:
         return []
     reasons: list[Reason] = []
-    shown = ", ".join(parsed.narrators)
+    shown = ", ".join(narrators)
     if wanted.narrator:
-        if any(names_match(name, wanted.narrator) for name in parsed.narrators):
+        if any(names_match(name, wanted_one) for name in narrators for wanted_one in split_names(wanted.narrator)):
             reasons.append(Reason("narrator", f"narrator {wanted.narrator}", _WANTED_NARRATOR_POINTS))
         else:
             text = f"another narrator: {shown} (wanted {wanted.narrator})"
             reasons.append(Reason("narrator", text, -_WANTED_NARRATOR_POINTS))
-    preferred = [p for p in profile.preferred_narrators if any(names_match(n, p) for n in parsed.narrators)]
+    preferred = [p for p in profile.preferred_narrators if any(names_match(n, p) for n in narrators)]
     if preferred:
         reasons.append(Reason("preferred_narrator", f"preferred narrator {preferred[0]}", _PREFERRED_NARRATOR_POINTS))
     return reasons

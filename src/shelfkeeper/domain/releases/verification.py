@@ -15,7 +15,9 @@ from shelfkeeper.domain.releases.parsing import (
     SegmentKind,
     SeriesMention,
     is_quality_word,
+    part_number,
 )
+from shelfkeeper.domain.releases.subtitles import subtitle_problem
 from shelfkeeper.domain.text import (
     fold,
     format_position,
@@ -84,9 +86,11 @@ class Verification:
 def verify(wanted: WantedEdition, parsed: ParsedRelease) -> Verification:
     """Check that a parsed release is the wanted book; every failed check is a named rejecting reason."""
     author_segments, author_reason = _check_author(wanted, parsed)
+    people_segments, people_reasons = _check_people(wanted, parsed, author_segments)
     reasons = [
-        *_check_title(wanted, parsed, author_segments),
+        *_check_title(wanted, parsed, author_segments | people_segments),
         author_reason,
+        *people_reasons,
         *_check_volume(wanted, parsed),
         *_check_edition(wanted, parsed),
         *_check_identifiers(wanted, parsed),
@@ -163,6 +167,53 @@ def _segment_names_author(segment: Segment, authors: Sequence[str]) -> bool:
     return bool(matched) and all(name in matched or 2 <= len(name.split()) <= 3 for name in names)
 
 
+def _check_people(
+    wanted: WantedEdition, parsed: ParsedRelease, author_segments: set[int]
+) -> tuple[set[int], list[Reason]]:
+    """Bracket groups of names that are not the author: narrators when they can be, else a named rejection.
+
+    With the wanted narrator known, the group must name them; without, it must read unmistakably as people
+    (two or more names, or initials), since a lone "[Golden Son]" may be another book's title.
+    """
+    indexes: set[int] = set()
+    reasons: list[Reason] = []
+    for index, segment in enumerate(parsed.segments):
+        if segment.kind is not SegmentKind.PEOPLE or index in author_segments:
+            continue
+        indexes.add(index)
+        if _is_narrator_group(wanted, segment):
+            reasons.append(Reason("narrator_group", f"narrators in brackets: {segment.text}"))
+        elif wanted.narrator:
+            text = f"names in brackets are neither the author nor the narrator: {segment.text}"
+            reasons.append(Reason("other_names", f"{text} (wanted narrator {wanted.narrator})", rejects=True))
+        else:
+            text = f"names in brackets are not the author, and the wanted narrator is unknown: {segment.text}"
+            reasons.append(Reason("other_names", text, rejects=True))
+    return indexes, reasons
+
+
+def _is_narrator_group(wanted: WantedEdition, segment: Segment) -> bool:
+    names = split_names(segment.text)
+    if wanted.narrator:
+        return any(names_match(name, narrator) for name in names for narrator in split_names(wanted.narrator))
+    return len(names) >= 2 or any(re.search(r"\b[A-Z]\.", name) for name in names)
+
+
+def group_narrators(wanted: WantedEdition, parsed: ParsedRelease) -> tuple[str, ...]:
+    """The narrators a release names only in a bracket group ("[Michael Kramer, Kate Reading]")."""
+    author_segments = {
+        index
+        for index, segment in enumerate(parsed.segments)
+        if segment.kind is SegmentKind.PEOPLE and _segment_names_author(segment, wanted.authors)
+    }
+    return tuple(
+        name
+        for index, segment in enumerate(parsed.segments)
+        if segment.kind is SegmentKind.PEOPLE and index not in author_segments and _is_narrator_group(wanted, segment)
+        for name in split_names(segment.text)
+    )
+
+
 def _author_inside_text(parsed: ParsedRelease, authors: Sequence[str]) -> bool:
     text_words = [w for segment in parsed.segments for w in [*words(segment.text), "|"]]
     return any(_find_run(text_words, words(normalize_author(author))) >= 0 for author in authors)
@@ -177,13 +228,21 @@ def _find_run(haystack: Sequence[str], needle: Sequence[str]) -> int:
     return -1
 
 
-def _title_pool(wanted: WantedEdition, parsed: ParsedRelease, author_segments: set[int]) -> list[str]:
+def _title_segments(parsed: ParsedRelease, skipped: set[int]) -> list[Segment]:
+    """The segments that may carry the title: not the author's, a series mention or a group of names."""
+    return [
+        segment
+        for index, segment in enumerate(parsed.segments)
+        if index not in skipped and segment.kind is not SegmentKind.SERIES
+    ]
+
+
+def _title_pool(wanted: WantedEdition, parsed: ParsedRelease, skipped: set[int]) -> list[str]:
     """The words of the release that may carry the title: plain segments, without the wanted author's name."""
     author_runs = [words(normalize_author(author)) for author in wanted.authors]
     pool: list[str] = []
-    for index, segment in enumerate(parsed.segments):
-        if index not in author_segments and segment.kind is not SegmentKind.SERIES:
-            pool.extend(_without_runs(words(segment.text), author_runs))
+    for segment in _title_segments(parsed, skipped):
+        pool.extend(_without_runs(words(segment.text), author_runs))
     return pool
 
 
@@ -196,19 +255,29 @@ def _without_runs(tokens: list[str], runs: Iterable[list[str]]) -> list[str]:
     return tokens
 
 
-def _check_title(wanted: WantedEdition, parsed: ParsedRelease, author_segments: set[int]) -> list[Reason]:
-    """Every title word must be present as a whole word, and no unexplained word may be added."""
+def _check_title(wanted: WantedEdition, parsed: ParsedRelease, skipped: set[int]) -> list[Reason]:
+    """Every title word must be present as a whole word, and no unexplained word may be added.
+
+    Words that are only a subtitle after a colon or dash, which the wanted record lacks, are allowed.
+    """
     main, _, after_colon = wanted.title.partition(":")
     required = {w for w in words(normalize_title(main)) if w not in _GLUE_WORDS}
     if not required:
         return [Reason("title_missing_words", "the wanted title has no words to check", rejects=True)]
-    pool = _title_pool(wanted, parsed, author_segments)
+    pool = _title_pool(wanted, parsed, skipped)
     series_words = {w for mention in parsed.series for w in _mention_words(mention)}
     allowed = _allowed_extra_words(wanted, parsed, after_colon)
     missing = sorted(required - set(pool) - series_words)
     extra = sorted({w for w in pool if w not in required and not _explained(w, allowed, wanted.position)})
     extra += _repeated_title_words(words(normalize_title(main)), pool, allowed)
     reasons: list[Reason] = []
+    if extra and not missing and not after_colon.strip() and not wanted.subtitle:
+        subtitle, problem = _subtitle_only(wanted, parsed, skipped, required, extra)
+        if subtitle is not None and problem is None:
+            extra = []
+            reasons.append(Reason("subtitle", f"subtitle '{subtitle}' (the wanted record has none)"))
+        elif subtitle is not None:
+            extra = [*extra, f"(not only a subtitle: {problem})"]
     if missing:
         reasons.append(Reason("title_missing_words", f"title words missing: {', '.join(missing)}", rejects=True))
     if extra:
@@ -216,7 +285,36 @@ def _check_title(wanted: WantedEdition, parsed: ParsedRelease, author_segments: 
     optional = {w for w in words(f"{after_colon} {wanted.subtitle or ''}") if w not in _GLUE_WORDS}
     if not missing and not extra and not set(pool) & (required | optional):
         reasons.extend(_check_series_as_title(wanted, parsed, required))
-    return reasons or [Reason("title_match", f"title words match '{wanted.title}'")]
+    if not any(reason.rejects for reason in reasons):
+        reasons.insert(0, Reason("title_match", f"title words match '{wanted.title}'"))
+    return reasons
+
+
+def _subtitle_only(
+    wanted: WantedEdition, parsed: ParsedRelease, skipped: set[int], required: set[str], extra: list[str]
+) -> tuple[str | None, str | None]:
+    """The release's subtitle when the extra words are all in it, and why it cannot be only a subtitle (or None).
+
+    "Title: Subtitle" in one segment, or "Title - Subtitle" as the only two title segments.
+    """
+    segments = [segment.text for segment in _title_segments(parsed, skipped)]
+    found = None
+    for text in segments:
+        head, colon, tail = text.partition(":")
+        if colon and tail.strip() and _title_words(head) == required:
+            found = tail.strip()
+    if found is None and len(segments) == 2 and _title_words(segments[0]) == required:
+        found = segments[1]
+    if found is None or not set(extra) <= set(words(found)):
+        return None, None
+    series_names = [wanted.series or "", *(mention.name or "" for mention in parsed.series)]
+    if any(required <= set(words(name)) for name in series_names):
+        return found, "the title is the series' name, the rest may be a volume's title"
+    return found, subtitle_problem(found)
+
+
+def _title_words(text: str) -> set[str]:
+    return {w for w in words(normalize_title(text)) if w not in _GLUE_WORDS}
 
 
 def _repeated_title_words(title_words: list[str], pool: list[str], allowed: frozenset[str]) -> list[str]:
@@ -302,7 +400,7 @@ def _check_volume(wanted: WantedEdition, parsed: ParsedRelease) -> list[Reason]:
 def _check_edition(wanted: WantedEdition, parsed: ParsedRelease) -> list[Reason]:
     reasons: list[Reason] = []
     wanted_part = PART_PATTERN.search(wanted.title)
-    if parsed.part is not None and (wanted_part is None or int(wanted_part.group(1)) != parsed.part):
+    if parsed.part is not None and (wanted_part is None or part_number(wanted_part.group(1)) != parsed.part):
         reasons.append(Reason("partial", f"only part {parsed.part} of the book", rejects=True))
     if parsed.is_ebook:
         shown = ", ".join(parsed.formats) or "e-book category"
