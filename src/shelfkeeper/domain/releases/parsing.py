@@ -36,6 +36,7 @@ _BITRATE_JOIN = re.compile(r"\b(\d{2,3})\s+(kbps|kb/s|kbit/s|kbit|k)\b", re.IGNO
 _BITRATE = re.compile(r"^@?(\d{2,3})(?:kbps|kb/s|kbit/s|kbit|k)$")
 _LOOSE_BITRATE = re.compile(r"@?\b(\d{2,3})\s?(?:kbps|kb/s|kbit/s|kbit|k)\b", re.IGNORECASE)
 _LOOSE_FORMAT = re.compile(r"\b(" + "|".join(sorted(_LOOSE_FORMATS)) + r")\b", re.IGNORECASE)
+_LOOSE_ENCODING = re.compile(r"\b(?:vbr|cbr)\b", re.IGNORECASE)
 _LOOSE_ABRIDGED = re.compile(r"\b(un)?abridged\b", re.IGNORECASE)
 _NARRATOR_PHRASE = re.compile(
     r"(?:^|[,;]\s*|\s)(?:narrated|read|performed)\s+by\s*:?\s*(?P<names>[^\-–—|\[\]{}()]+)|"
@@ -317,7 +318,7 @@ def _record_fact(kind: str, token: str, found: _Findings) -> None:
     elif kind == "bitrate":
         found.bitrate = int(re.sub(r"\D", "", token))
     elif kind in ("unabridged", "abridged"):
-        found.abridged = kind == "abridged"
+        found.abridged = found.abridged or kind == "abridged"  # "abridged" anywhere wins: it is the safe reading
     elif kind == "year":
         found.year = int(token)
     elif kind == "language":
@@ -343,8 +344,8 @@ def _take_loose_tokens(text: str, found: _Findings) -> str:
         found.add_format(fmt.group(1).lower())
     text = _LOOSE_FORMAT.sub(" ", text)
     for abridged in _LOOSE_ABRIDGED.finditer(text):
-        found.abridged = abridged.group(1) is None
-    text = _LOOSE_ABRIDGED.sub(" ", text)
+        found.abridged = found.abridged or abridged.group(1) is None
+    text = _LOOSE_ABRIDGED.sub(" ", _LOOSE_ENCODING.sub(" ", text))
     return re.sub(r"\s+", " ", text).strip()
 
 

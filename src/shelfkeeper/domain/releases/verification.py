@@ -388,13 +388,31 @@ def _release_position(wanted: WantedEdition, parsed: ParsedRelease) -> Position 
 
 def _check_volume(wanted: WantedEdition, parsed: ParsedRelease) -> list[Reason]:
     wanted_position = parse_position(wanted.position)
+    if wanted_position is None:
+        return _check_title_words_as_series(wanted, parsed)
     release_position = _release_position(wanted, parsed)
-    if wanted_position is None or release_position is None:
+    if release_position is None:
         return []
     shown, wanted_shown = format_position_range(release_position), format_position_range(wanted_position)
     if release_position != wanted_position:
         return [Reason("wrong_volume", f"volume {shown} (wanted {wanted_shown})", rejects=True)]
     return [Reason("volume_match", f"volume {shown}")]
+
+
+def _check_title_words_as_series(wanted: WantedEdition, parsed: ParsedRelease) -> list[Reason]:
+    """ "Lantern: Obsidian Café Book Two" for the wanted "Lantern: Obsidian Café": a later volume of a series named
+    by words of the wanted title (not its main title, which may be the series' name: "Mistborn 01")."""
+    main, _, after_colon = wanted.title.partition(":")
+    title_words = {w for w in words(wanted.title) if w not in _GLUE_WORDS}
+    main_words = {w for w in words(normalize_title(main)) if w not in _GLUE_WORDS}
+    for mention in parsed.series:
+        name_words = {w for w in words(mention.name or "") if w not in _GLUE_WORDS}
+        later = mention.position is not None and mention.position != (1, 1)
+        if later and name_words and name_words <= title_words and not main_words <= name_words:
+            shown = format_position_range(mention.position) if mention.position else "?"
+            text = f"volume {shown} of '{mention.name}', a series named by the title's words"
+            return [Reason("title_as_series", text, rejects=True)]
+    return []
 
 
 def _check_edition(wanted: WantedEdition, parsed: ParsedRelease) -> list[Reason]:
