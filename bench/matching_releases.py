@@ -63,7 +63,11 @@ def score(cases: list[Case]) -> dict[str, Any]:
         if case.has_right and outcome in ("no_answer", "acceptable"):
             rights = [item for item in ranked if _label(case, item.release) == "right"]
             missed.append(
-                {"wanted": case.wanted, "outcome": outcome, "right": [(r.release.title, r.reason_texts) for r in rights]}
+                {
+                    "wanted": case.wanted,
+                    "outcome": outcome,
+                    "right": [(r.release.title, r.reason_texts) for r in rights],
+                }
             )
     answered = totals["right"] / totals["with_right"] if totals["with_right"] else 1.0
     return {

@@ -19,31 +19,41 @@ from shelfkeeper.domain.releases.release import Release
 from shelfkeeper.domain.releases.verification import WantedEdition
 from shelfkeeper.testing.fakes.mam_data import MamTorrent, torrent_resource
 
-FIRST = (
-    "Anna Brandon Chidi Dorothy Émile Farah Gustav Hiroko Ivan Jia Kofi Lena Mateo Nadia Oskar Priya Quentin Rosa "
-    "Søren Tomasz Uma Viktor Wen Xavier Yara Zoë Aoife Bjørn Célia Dmitri Eun-ji Francesca Graham Hélène Ines Jonah "
-    "Kwame Leilani Malik Noor Siobhan Ngozi Rafael Ingrid"
-).split()
-LAST = (
-    *"Abernathy Brennan Castellanos Dubois Eriksen Fitzgerald Gallagher Haddad Ishikawa Jovanović Kowalski Lindqvist "
-    "Mbeki Nakamura O'Connell Petrov Quintero Rasmussen Søndergaard Tanaka Underwood Valdés Whitfield Xu Yilmaz "
-    "Zielinski Okonkwo Holdbrook-Smith Achterberg Ferreira Mäkinen".split(),
-    "Ó Súilleabháin",
-    "Nguyễn",
-)
+_FIRST_WORDS = """Anna Brandon Chidi Dorothy Émile Farah Gustav Hiroko Ivan Jia Kofi Lena Mateo Nadia Oskar Priya
+Quentin Rosa Søren Tomasz Uma Viktor Wen Xavier Yara Zoë Aoife Bjørn Célia Dmitri Eun-ji Francesca
+Graham Hélène Ines Jonah Kwame Leilani Malik Noor Siobhan Ngozi Rafael Ingrid"""
+FIRST = tuple(_FIRST_WORDS.split())
+_LAST_PLAIN_WORDS = """Abernathy Brennan Castellanos Dubois Eriksen Fitzgerald Gallagher Haddad Ishikawa
+Jovanović Kowalski
+Lindqvist Mbeki Nakamura O'Connell Petrov Quintero Rasmussen Søndergaard Tanaka Underwood Valdés
+Whitfield Xu Yilmaz Zielinski Okonkwo Holdbrook-Smith Achterberg Ferreira Mäkinen"""
+LAST_PLAIN = tuple(_LAST_PLAIN_WORDS.split())
+LAST = (*LAST_PLAIN, "Ó Súilleabháin", "Nguyễn")
 PARTICLES = ("de la", "van der", "von", "di", "Mac")
-ADJ = (
-    "Silent Crimson Hollow Burning Gilded Broken Hidden Shattered Wandering Forgotten Iron Glass Winter Midnight "
-    "Scarlet Quiet Drowned Sunless Bitter Wild Pale Electric Ninth Distant Velvet Amber Obsidian Cold Clockwork "
-    "Sleeping Hungry Tender Luminous Wicked Salt"
-).split()
-NOUN = (
-    "Crown Harbor Orchard Lantern Kingdom Engine Garden River Tower Empire Cartographer Witch Fox Machine Mirror "
-    "Station Covenant Heir Labyrinth Compass Orchestra Sparrow Atlas Wolf Citadel Meridian Chorus Saint Tide Forge "
-    "Ember Harvest Oracle Mountain Serpent Lighthouse Cathedral Inheritance Café Señora Fjord Alchemist Hourglass "
-    "Cipher Dynasty Gambit Reckoning Requiem Pilgrim Vessel Glacier Monsoon Carnival Assassin"
-).split()
-PLACES = "Vesper Oberon Kaltstadt Marrowgate Ankhara Lisbon Kyoto Reykjavík Zanzibar Saint-Malo Ōsaka Tromsø".split()
+_ADJ_WORDS = """Silent Crimson Hollow Burning Gilded Broken Hidden Shattered Wandering Forgotten Iron Glass Winter
+Midnight Scarlet Quiet Drowned Sunless Bitter Wild Pale Electric Ninth Distant Velvet Amber Obsidian
+Cold Clockwork Sleeping Hungry Tender Luminous Wicked Salt"""
+ADJ = tuple(_ADJ_WORDS.split())
+_NOUN_WORDS = """Crown Harbor Orchard Lantern Kingdom Engine Garden River Tower Empire Cartographer Witch Fox Machine
+Mirror Station Covenant Heir Labyrinth Compass Orchestra Sparrow Atlas Wolf Citadel Meridian Chorus
+Saint Tide Forge Ember Harvest Oracle Mountain Serpent Lighthouse Cathedral Inheritance Café Señora
+Fjord Alchemist Hourglass Cipher Dynasty Gambit Reckoning Requiem Pilgrim Vessel Glacier Monsoon
+Carnival Assassin"""
+NOUN = tuple(_NOUN_WORDS.split())
+PLACES = [
+    "Vesper",
+    "Oberon",
+    "Kaltstadt",
+    "Marrowgate",
+    "Ankhara",
+    "Lisbon",
+    "Kyoto",
+    "Reykjavík",
+    "Zanzibar",
+    "Saint-Malo",
+    "Ōsaka",
+    "Tromsø",
+]
 SHORT_TITLES = ("It", "Us", "Go", "Her", "Rue", "Cujo", "Wool", "Dune", "Emma", "Ash")
 SUBTITLES = (
     "A Brief History of {n}s",
@@ -145,7 +155,11 @@ class Generator:
     def series_name(self) -> str:
         rng = self.rng
         return rng.choice(
-            [f"The {rng.choice(NOUN)} {rng.choice(SERIES_WORDS)}", rng.choice(PLACES), f"{rng.choice(ADJ)} {rng.choice(NOUN)}"]
+            [
+                f"The {rng.choice(NOUN)} {rng.choice(SERIES_WORDS)}",
+                rng.choice(PLACES),
+                f"{rng.choice(ADJ)} {rng.choice(NOUN)}",
+            ]
         )
 
     def book(self) -> Book:
@@ -171,7 +185,15 @@ class Generator:
                 a, n, p = rng.choice(ADJ), rng.choice(NOUN), rng.choice(PLACES)
                 subtitle = rng.choice(SUBTITLES).format(a=a, n=n, p=p)
         return Book(
-            title, authors, narrators, series, position, subtitle, rng.randint(1995, 2025), rng.randint(180, 2400), siblings
+            title,
+            authors,
+            narrators,
+            series,
+            position,
+            subtitle,
+            rng.randint(1995, 2025),
+            rng.randint(180, 2400),
+            siblings,
         )
 
     def wanted(self, book: Book) -> WantedEdition:

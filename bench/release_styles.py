@@ -6,13 +6,13 @@ import unicodedata
 from collections.abc import Callable
 
 from bench.release_corpus import (
+    ADJ,
     FOREIGN_SUBTITLE,
     GERMAN,
     GUIDE_AUTHORS,
     NOUN,
     NUMBER_WORDS,
     PLACES,
-    ADJ,
     Book,
     Case,
     Generator,
@@ -46,9 +46,15 @@ def _fmt(gen: Generator) -> str:
 def _position(gen: Generator, series: str, position: int) -> str:
     word = NUMBER_WORDS[position - 1] if position <= len(NUMBER_WORDS) else str(position)
     return gen.rng.choice(
-        [f"{series} {position:02d}", f"{series}, Book {position}", f"{series} Vol. {position}", f"{series} #{position}",
-         f"{series} Book {word}", f"[{series} {position}]"]
-    )  # fmt: skip
+        [
+            f"{series} {position:02d}",
+            f"{series}, Book {position}",
+            f"{series} Vol. {position}",
+            f"{series} #{position}",
+            f"{series} Book {word}",
+            f"[{series} {position}]",
+        ]
+    )
 
 
 def _scene(text: str) -> str:
@@ -86,9 +92,11 @@ _RIGHT: dict[str, Callable[[Generator, Book], str]] = {
     "scene": lambda g, b: _scene(f"{_plain(b.authors[0])} {b.title} {b.year} Audiobook {g.rng.choice(['M4B', 'MP3'])}"),
     "narrated_by": lambda g, b: f"{b.title} - {_author(g, b)} (Narrated by {b.narrators[0]}) [Unabridged]",
     "series_first": lambda g, b: g.rng.choice(
-        [f"{_position(g, b.series or '', b.position or 1)} - {b.title} - {_author(g, b)}.m4b",
-         f"{b.title}: {b.series}, Book {b.position} - {_author(g, b)}"]
-    ),  # fmt: skip
+        [
+            f"{_position(g, b.series or '', b.position or 1)} - {b.title} - {_author(g, b)}.m4b",
+            f"{b.title}: {b.series}, Book {b.position} - {_author(g, b)}",
+        ]
+    ),
     "subtitle": lambda g, b: g.rng.choice(
         [f"{_author(g, b)} - {b.title}: {b.subtitle} {_fmt(g)}", f"{_author(g, b)} - {b.title} - {b.subtitle}"]
     ),
@@ -126,8 +134,13 @@ def _sequel(gen: Generator, book: Book) -> list[tuple[str, object]]:
         other = book.siblings[nxt - 1]
         return [
             ("wrong", gen.mam(other, book, decoy=True, series=[[book.series, str(nxt)]])),
-            ("wrong", gen.web(f"{book.authors[0]} - {_position(gen, book.series, nxt)} - {other} {_fmt(gen)}", book, decoy=True)),
-        ]  # fmt: skip
+            (
+                "wrong",
+                gen.web(
+                    f"{book.authors[0]} - {_position(gen, book.series, nxt)} - {other} {_fmt(gen)}", book, decoy=True
+                ),
+            ),
+        ]
     suffix = gen.rng.choice(["Returns", "2", "II", "Reborn", "Book Two"])
     return _other_book(gen, book, f"{book.title} {suffix}", series=[])
 
@@ -145,15 +158,29 @@ def _other_volume(gen: Generator, book: Book) -> list[tuple[str, object]]:
     n = gen.rng.randint(2, 9)
     word = NUMBER_WORDS[n - 1]
     name = book.series or book.title
-    styles = [f"{name} {n:02d}", f"{name}, Book {n}", f"{name} Vol. {n}", f"{name} #{n}", f"{name}, Part {word}",
-              f"{name} Book {word}", f"{book.title} {n}"]  # fmt: skip
+    styles = [
+        f"{name} {n:02d}",
+        f"{name}, Book {n}",
+        f"{name} Vol. {n}",
+        f"{name} #{n}",
+        f"{name}, Part {word}",
+        f"{name} Book {word}",
+        f"{book.title} {n}",
+    ]
     return [("wrong", gen.web(f"{book.authors[0]} - {gen.rng.choice(styles)} {_fmt(gen)}", book, decoy=True))]
 
 
 def _omnibus(gen: Generator, book: Book) -> list[tuple[str, object]]:
     name = book.series or book.title
-    title = gen.rng.choice([f"{name} Books 1-3", f"{name} Box Set", f"The Complete {name}", f"{name} Omnibus",
-                            f"{book.title} / {gen.title()} / {gen.title()}"])  # fmt: skip
+    title = gen.rng.choice(
+        [
+            f"{name} Books 1-3",
+            f"{name} Box Set",
+            f"The Complete {name}",
+            f"{name} Omnibus",
+            f"{book.title} / {gen.title()} / {gen.title()}",
+        ]
+    )
     return _other_book(gen, book, title, series=[[name, "1-3"]] if book.series else [])
 
 
@@ -172,7 +199,14 @@ def _translation(gen: Generator, book: Book) -> list[tuple[str, object]]:
     if shape < 0.3:
         return [("wrong", gen.mam(book.title, book, decoy=True, lang_code=rng.choice(["GER", "FRE", "SPA"])))]
     if shape < 0.55:
-        return [("wrong", gen.web(f"{book.authors[0]} - {book.title} [{rng.choice(['GER', 'FRE', 'ITA'])}] M4B", book, decoy=True))]
+        return [
+            (
+                "wrong",
+                gen.web(
+                    f"{book.authors[0]} - {book.title} [{rng.choice(['GER', 'FRE', 'ITA'])}] M4B", book, decoy=True
+                ),
+            )
+        ]
     if shape < 0.8:
         foreign = rng.choice(FOREIGN_SUBTITLE).format(n=n)
         return [("wrong", gen.web(f"{book.authors[0]} - {book.title}: {foreign}", book, decoy=True))]
@@ -182,8 +216,16 @@ def _translation(gen: Generator, book: Book) -> list[tuple[str, object]]:
 def _study_guide(gen: Generator, book: Book) -> list[tuple[str, object]]:
     rng, guide = gen.rng, gen.rng.choice(GUIDE_AUTHORS)
     full = f"{book.title}: {book.subtitle}" if book.subtitle else book.title
-    title = rng.choice([f"Summary of {full}", f"{full}: Summary & Analysis", f"Study Guide: {full}",
-                        f"{full} - A Study Guide", f"Summary: {book.authors[0]}'s {full}", f"{full} (Key Takeaways)"])  # fmt: skip
+    title = rng.choice(
+        [
+            f"Summary of {full}",
+            f"{full}: Summary & Analysis",
+            f"Study Guide: {full}",
+            f"{full} - A Study Guide",
+            f"Summary: {book.authors[0]}'s {full}",
+            f"{full} (Key Takeaways)",
+        ]
+    )
     if rng.random() < 0.5:
         return [("wrong", gen.mam(title, book, decoy=True, authors=[guide], narrators=[gen.person()], series=[]))]
     return [("wrong", gen.web(f"{title} by {guide} {_fmt(gen)}", book, decoy=True))]
@@ -230,17 +272,26 @@ _TRAPS: dict[str, tuple[Callable[[Book], bool], Callable[[Generator, Book], list
     "same_title_other_author": (_ANY, _same_title_other_author),
     "sequel": (_ANY, _sequel),
     "first_volume": (lambda b: bool(b.series and b.position and b.position > 1), _first_volume),
-    "other_volume": (lambda b: bool(b.series and b.position == 1 and b.title == b.series.removeprefix("The ")), _other_volume),
+    "other_volume": (
+        lambda b: bool(b.series and b.position == 1 and b.title == b.series.removeprefix("The ")),
+        _other_volume,
+    ),
     "omnibus_box_set": (_ANY, _omnibus),
     "abridged": (_ANY, _edition(("Abridged", "Abridged Edition", "abridged"))),
     "translation": (_ANY, _translation),
-    "dramatized": (_ANY, _edition(("Dramatized", "Full Cast", "A BBC Radio Full-Cast Dramatisation", "Dramatized Adaptation"))),
+    "dramatized": (
+        _ANY,
+        _edition(("Dramatized", "Full Cast", "A BBC Radio Full-Cast Dramatisation", "Dramatized Adaptation")),
+    ),
     "graphic_novel": (_ANY, _edition(("The Graphic Novel", "Graphic Novel", "Graphic Audio Comic"))),
     "study_guide": (_ANY, _study_guide),
     "other_narrator": (_ANY, lambda gen, book: []),  # made by trap_releases, which knows the wanted record
     "regional_edition": (_ANY, _edition(("UK Edition", "US Version", "British English Edition", "Australian Edition"))),
-    "deluxe_edition": (_ANY, _edition(("Deluxe Edition", "10th Anniversary Edition", "Collector's Edition", "Deluxe Illustrated Edition"))),
+    "deluxe_edition": (
+        _ANY,
+        _edition(("Deluxe Edition", "10th Anniversary Edition", "Collector's Edition", "Deluxe Illustrated Edition")),
+    ),
     "longer_title": (_ANY, _longer_title),
     "ebook": (_ANY, _ebook),
     "other_book_same_author": (_ANY, _other_book_same_author),
-}  # fmt: skip
+}

@@ -23,6 +23,9 @@ _MIB = 1024 * 1024
 _FORMAT_POINTS = 30
 _MAX_SEEDER_POINTS = 10
 _WANTED_NARRATOR_POINTS = 20
+# Another narrator's reading is another edition: still the book, but any release that may be the wanted
+# edition (no narrator stated) outranks it whatever its format, seeders or freeleech.
+_OTHER_NARRATOR_POINTS = -70
 _PREFERRED_NARRATOR_POINTS = 10
 _PREFERRED_WORD_POINTS = 10
 _FREELEECH_POINTS = 15
@@ -347,7 +350,7 @@ def _narrator_reasons(parsed: ParsedRelease, wanted: WantedEdition, profile: Qua
             reasons.append(Reason("narrator", f"narrator {wanted.narrator}", _WANTED_NARRATOR_POINTS))
         else:
             text = f"another narrator: {shown} (wanted {wanted.narrator})"
-            reasons.append(Reason("narrator", text, -_WANTED_NARRATOR_POINTS))
+            reasons.append(Reason("narrator", text, _OTHER_NARRATOR_POINTS))
     preferred = [p for p in profile.preferred_narrators if any(names_match(n, p) for n in narrators)]
     if preferred:
         reasons.append(Reason("preferred_narrator", f"preferred narrator {preferred[0]}", _PREFERRED_NARRATOR_POINTS))

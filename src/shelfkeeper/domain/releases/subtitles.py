@@ -21,8 +21,11 @@ _DECOY_LIST = """summary summaries study guide guides analysis workbook companio
     omnibus collection collected complete trilogy duology series saga books deluxe anniversary edition special
     collector collectors expanded extended uncut revised updated uk british american australian canadian young
     readers children kids sequel prequel volume vol book part parts movie tie screenplay script lecture lectures
-    course podcast episode translated translation retold parody tribute spanish german french italian"""
+    course podcast episode translated translation retold parody tribute spanish german french italian cut drama
+    broadcast preview sample excerpt print"""
 DECOY_WORDS = frozenset(_DECOY_LIST.split())
+# In a bracket group that looks like names, these words make it an edition note: "(US Version)".
+GROUP_DECOY_WORDS = DECOY_WORDS | frozenset({"us", "version", "original", "remastered", "bonus", "exclusive", "new"})
 # Function words of other languages: a subtitle holding them is a translation's ("Eine kurze Geschichte").
 _FOREIGN_LIST = """der die das und eine einer eines ein von vom zum zur des dem den mit auf fur les une et du au
     aux le la

@@ -17,7 +17,7 @@ from shelfkeeper.domain.releases.parsing import (
     is_quality_word,
     part_number,
 )
-from shelfkeeper.domain.releases.subtitles import subtitle_problem
+from shelfkeeper.domain.releases.subtitles import GROUP_DECOY_WORDS, subtitle_problem
 from shelfkeeper.domain.text import (
     fold,
     format_position,
@@ -173,7 +173,7 @@ def _check_people(
     """Bracket groups of names that are not the author: narrators when they can be, else a named rejection.
 
     With the wanted narrator known, the group must name them; without, it must read unmistakably as people
-    (two or more names, or initials), since a lone "[Golden Son]" may be another book's title.
+    (two or more names, or initials) and hold no edition word: a lone "[Golden Son]" may be another book's title.
     """
     indexes: set[int] = set()
     reasons: list[Reason] = []
@@ -187,15 +187,18 @@ def _check_people(
             text = f"names in brackets are neither the author nor the narrator: {segment.text}"
             reasons.append(Reason("other_names", f"{text} (wanted narrator {wanted.narrator})", rejects=True))
         else:
-            text = f"names in brackets are not the author, and the wanted narrator is unknown: {segment.text}"
+            text = f"names in brackets are not the author, and no wanted narrator to match them: {segment.text}"
             reasons.append(Reason("other_names", text, rejects=True))
     return indexes, reasons
 
 
 def _is_narrator_group(wanted: WantedEdition, segment: Segment) -> bool:
+    """Narrators: the wanted narrator when known; else names that are unmistakably people, no edition words."""
     names = split_names(segment.text)
     if wanted.narrator:
         return any(names_match(name, narrator) for name in names for narrator in split_names(wanted.narrator))
+    if GROUP_DECOY_WORDS & set(words(segment.text)):
+        return False  # "[Full Cast]", "(US Version)", "[Deluxe Edition]" look like names and are editions
     return len(names) >= 2 or any(re.search(r"\b[A-Z]\.", name) for name in names)
 
 
@@ -334,7 +337,10 @@ def _check_series_as_title(wanted: WantedEdition, parsed: ParsedRelease, require
     if any(m.position and len(set(m.position)) == 1 and format_position(m.position[0]) in required for m in mentions):
         return []  # the number belongs to the title: "Catch 22"
     positions = [m.position for m in mentions if m.position]
-    if wanted_position is not None and positions and all(p == wanted_position for p in positions):
+    # "Red Rising 01" is the wanted "Red Rising" only as that volume of the wanted series: "Burning Compass 2"
+    # for the wanted "Burning Compass" (volume 2 of another series) is its sequel
+    in_series = bool(wanted.series) and all(series_names_match(m.name or "", wanted.series or "") for m in mentions)
+    if wanted_position is not None and positions and in_series and all(p == wanted_position for p in positions):
         return []
     shown = ", ".join(format_position_range(p) for p in positions) or "unknown"
     return [Reason("title_as_series", f"title only as a series name, volume {shown}", rejects=True)]
@@ -402,14 +408,15 @@ def _check_volume(wanted: WantedEdition, parsed: ParsedRelease) -> list[Reason]:
 def _check_title_words_as_series(wanted: WantedEdition, parsed: ParsedRelease) -> list[Reason]:
     """ "Lantern: Obsidian Café Book Two" for the wanted "Lantern: Obsidian Café": a later volume of a series named
     by words of the wanted title (not its main title, which may be the series' name: "Mistborn 01")."""
-    main, _, after_colon = wanted.title.partition(":")
+    main = wanted.title.partition(":")[0]
     title_words = {w for w in words(wanted.title) if w not in _GLUE_WORDS}
     main_words = {w for w in words(normalize_title(main)) if w not in _GLUE_WORDS}
     for mention in parsed.series:
         name_words = {w for w in words(mention.name or "") if w not in _GLUE_WORDS}
-        later = mention.position is not None and mention.position != (1, 1)
+        position = mention.position
+        later = position is not None and position != (1, 1) and format_position(position[0]) not in title_words
         if later and name_words and name_words <= title_words and not main_words <= name_words:
-            shown = format_position_range(mention.position) if mention.position else "?"
+            shown = format_position_range(position) if position else "?"
             text = f"volume {shown} of '{mention.name}', a series named by the title's words"
             return [Reason("title_as_series", text, rejects=True)]
     return []
