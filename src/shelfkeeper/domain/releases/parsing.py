@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from shelfkeeper.domain.releases.release import NEWZNAB_AUDIOBOOK, NEWZNAB_EBOOK, Release
+from shelfkeeper.domain.releases.subtitles import GROUP_DECOY_WORDS, NUMBER_WORDS
 from shelfkeeper.domain.text import fold, normalize_language, parse_position, split_names
 
 AUDIO_FORMATS = frozenset({"m4b", "m4a", "mp3", "flac", "opus", "ogg", "aac", "wma", "wav", "aax", "aaxc"})
@@ -45,10 +46,6 @@ _NARRATOR_PHRASE = re.compile(
 )
 _SEPARATOR = re.compile(r"\s+[-–—]+\s+|\s*\|\s*|\s+[-–—](?=[^\W\d_])|(?<=[^\W\d_])[-–—]\s+")
 _BY_AUTHOR = re.compile(r"^(?P<title>.+)\s+by\s+(?P<names>[^\s].*)$")
-NUMBER_WORDS = (
-    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen",
-    "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
-)  # fmt: skip
 _NUMBER_WORD = "|".join(NUMBER_WORDS)
 # digits or a range of them; or, after a keyword, a number word or roman numeral: "Book Three", "Vol. IV"
 _POSITION = (
@@ -273,8 +270,8 @@ def _take_group(content: str, found: _Findings) -> None:
     mention = _series_in(content)
     if mention is not None:
         found.segments.append(Segment(content, SegmentKind.SERIES, mention))
-    elif _looks_like_names(content):
-        found.segments.append(Segment(content, SegmentKind.PEOPLE))
+    elif _looks_like_names(content) and not GROUP_DECOY_WORDS & set(fold(content).split()):
+        found.segments.append(Segment(content, SegmentKind.PEOPLE))  # "(Deluxe Edition)" looks like a name
     else:
         found.segments.append(Segment(content))
 

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import re
 
-from shelfkeeper.domain.releases.parsing import NUMBER_WORDS
 from shelfkeeper.domain.text import fold
+
+NUMBER_WORDS = (
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen",
+    "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
+)  # fmt: skip
 
 # Words that make a "subtitle" another book or another edition: guides, adaptations, collections, editions.
 _DECOY_LIST = """summary summaries study guide guides analysis workbook companion notes sparknotes cliffsnotes

@@ -17,7 +17,7 @@ from shelfkeeper.domain.releases.parsing import (
     is_quality_word,
     part_number,
 )
-from shelfkeeper.domain.releases.subtitles import GROUP_DECOY_WORDS, subtitle_problem
+from shelfkeeper.domain.releases.subtitles import subtitle_problem
 from shelfkeeper.domain.text import (
     fold,
     format_position,
@@ -193,12 +193,10 @@ def _check_people(
 
 
 def _is_narrator_group(wanted: WantedEdition, segment: Segment) -> bool:
-    """Narrators: the wanted narrator when known; else names that are unmistakably people, no edition words."""
+    """Narrators: the wanted narrator when known; else names that are unmistakably people."""
     names = split_names(segment.text)
     if wanted.narrator:
         return any(names_match(name, narrator) for name in names for narrator in split_names(wanted.narrator))
-    if GROUP_DECOY_WORDS & set(words(segment.text)):
-        return False  # "[Full Cast]", "(US Version)", "[Deluxe Edition]" look like names and are editions
     return len(names) >= 2 or any(re.search(r"\b[A-Z]\.", name) for name in names)
 
 
