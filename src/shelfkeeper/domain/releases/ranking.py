@@ -7,16 +7,10 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from shelfkeeper.domain.releases.parsing import EBOOK_FORMATS, ParsedRelease, parse_release
+from shelfkeeper.domain.releases.people import group_narrators, names_match
 from shelfkeeper.domain.releases.release import Release
 from shelfkeeper.domain.releases.tracker import TrackerStats
-from shelfkeeper.domain.releases.verification import (
-    Reason,
-    Verification,
-    WantedEdition,
-    group_narrators,
-    names_match,
-    verify,
-)
+from shelfkeeper.domain.releases.verification import Reason, Verification, WantedEdition, verify
 from shelfkeeper.domain.text import fold, normalize_language, split_names
 
 _MIB = 1024 * 1024
@@ -340,7 +334,7 @@ def _word_reasons(release: Release, profile: QualityProfile) -> list[Reason]:
 
 
 def _narrator_reasons(parsed: ParsedRelease, wanted: WantedEdition, profile: QualityProfile) -> list[Reason]:
-    narrators = parsed.narrators or group_narrators(wanted, parsed)
+    narrators = parsed.narrators or group_narrators(parsed, wanted.authors, wanted.narrator)
     if not narrators:
         return []
     reasons: list[Reason] = []

@@ -17,16 +17,15 @@ from shelfkeeper.domain.releases.parsing import (
     is_quality_word,
     part_number,
 )
+from shelfkeeper.domain.releases.people import is_narrator_group, names_match, segment_names_author, words
 from shelfkeeper.domain.releases.subtitles import subtitle_problem
 from shelfkeeper.domain.text import (
-    fold,
     format_position,
     format_position_range,
     normalize_author,
     normalize_language,
     normalize_title,
     parse_position,
-    split_names,
 )
 
 # Small words a title may gain or lose between editions without becoming another book.
@@ -98,33 +97,6 @@ def verify(wanted: WantedEdition, parsed: ParsedRelease) -> Verification:
     return Verification(accepted=not any(r.rejects for r in reasons), reasons=tuple(reasons))
 
 
-def words(text: str) -> list[str]:
-    """Folded words, with runs of single letters joined so "S. A. Corey" and "SA Corey" give the same words."""
-    merged: list[str] = []
-    previous_single = False
-    for token in fold(text).split():
-        single = len(token) == 1 and token.isalpha()
-        if single and previous_single:
-            merged[-1] += token
-        else:
-            merged.append(token)
-        previous_single = single
-    return merged
-
-
-def names_match(first: str, second: str) -> bool:
-    """True when two author names are the same person: equal when normalised, or same surname and first initial."""
-    a, b = words(normalize_author(first)), words(normalize_author(second))
-    if not a or not b:
-        return False
-    if a == b:
-        return True
-    if len(a) < 2 or len(b) < 2 or a[-1] != b[-1]:
-        return False
-    short, long = sorted((a[0], b[0]), key=len)
-    return short == long or (len(short) <= 2 and long.startswith(short[0]))
-
-
 def series_names_match(first: str, second: str) -> bool:
     """ "The Expanse" ~ "Expanse", "Mistborn" ~ "Mistborn Saga": one name's words hold all of the other's."""
     a = {w for w in words(first) if w not in _SERIES_NOISE}
@@ -140,7 +112,7 @@ def _check_author(wanted: WantedEdition, parsed: ParsedRelease) -> tuple[set[int
     author_segments = {
         index
         for index, segment in enumerate(parsed.segments)
-        if segment.kind is not SegmentKind.SERIES and _segment_names_author(segment, wanted.authors)
+        if segment.kind is not SegmentKind.SERIES and segment_names_author(segment, wanted.authors)
     }
     if parsed.authors_stated:
         matched = [name for name in parsed.authors if any(names_match(name, w) for w in wanted.authors)]
@@ -160,13 +132,6 @@ def _check_author(wanted: WantedEdition, parsed: ParsedRelease) -> tuple[set[int
     return author_segments, Reason("author_missing", f"author not named (wanted {wanted_names})", rejects=True)
 
 
-def _segment_names_author(segment: Segment, authors: Sequence[str]) -> bool:
-    """True when a segment names a wanted author, and anything else in it is short enough to be a co-author."""
-    names = split_names(segment.text)
-    matched = [name for name in names if any(names_match(name, wanted) for wanted in authors)]
-    return bool(matched) and all(name in matched or 2 <= len(name.split()) <= 3 for name in names)
-
-
 def _check_people(
     wanted: WantedEdition, parsed: ParsedRelease, author_segments: set[int]
 ) -> tuple[set[int], list[Reason]]:
@@ -181,7 +146,7 @@ def _check_people(
         if segment.kind is not SegmentKind.PEOPLE or index in author_segments:
             continue
         indexes.add(index)
-        if _is_narrator_group(wanted, segment):
+        if is_narrator_group(segment, wanted.narrator):
             reasons.append(Reason("narrator_group", f"narrators in brackets: {segment.text}"))
         elif wanted.narrator:
             text = f"names in brackets are neither the author nor the narrator: {segment.text}"
@@ -190,29 +155,6 @@ def _check_people(
             text = f"names in brackets are not the author, and no wanted narrator to match them: {segment.text}"
             reasons.append(Reason("other_names", text, rejects=True))
     return indexes, reasons
-
-
-def _is_narrator_group(wanted: WantedEdition, segment: Segment) -> bool:
-    """Narrators: the wanted narrator when known; else names that are unmistakably people."""
-    names = split_names(segment.text)
-    if wanted.narrator:
-        return any(names_match(name, narrator) for name in names for narrator in split_names(wanted.narrator))
-    return len(names) >= 2 or any(re.search(r"\b[A-Z]\.", name) for name in names)
-
-
-def group_narrators(wanted: WantedEdition, parsed: ParsedRelease) -> tuple[str, ...]:
-    """The narrators a release names only in a bracket group ("[Michael Kramer, Kate Reading]")."""
-    author_segments = {
-        index
-        for index, segment in enumerate(parsed.segments)
-        if segment.kind is SegmentKind.PEOPLE and _segment_names_author(segment, wanted.authors)
-    }
-    return tuple(
-        name
-        for index, segment in enumerate(parsed.segments)
-        if segment.kind is SegmentKind.PEOPLE and index not in author_segments and _is_narrator_group(wanted, segment)
-        for name in split_names(segment.text)
-    )
 
 
 def _author_inside_text(parsed: ParsedRelease, authors: Sequence[str]) -> bool:
@@ -357,7 +299,7 @@ def _allowed_extra_words(wanted: WantedEdition, parsed: ParsedRelease, after_col
         sources += [a for a in parsed.authors if any(names_match(a, w) for w in wanted.authors)]
     # a co-author named beside the wanted one
     sources += [
-        s.text for s in parsed.segments if s.kind is not SegmentKind.SERIES and _segment_names_author(s, wanted.authors)
+        s.text for s in parsed.segments if s.kind is not SegmentKind.SERIES and segment_names_author(s, wanted.authors)
     ]
     return frozenset(w for source in sources for w in words(source)) | _GLUE_WORDS | _TITLE_NOISE
 
@@ -412,7 +354,11 @@ def _check_title_words_as_series(wanted: WantedEdition, parsed: ParsedRelease) -
     for mention in parsed.series:
         name_words = {w for w in words(mention.name or "") if w not in _GLUE_WORDS}
         position = mention.position
-        later = position is not None and position != (1, 1) and format_position(position[0]) not in title_words
+        later = (
+            position is not None
+            and position != (Decimal(1), Decimal(1))
+            and format_position(position[0]) not in title_words
+        )
         if later and name_words and name_words <= title_words and not main_words <= name_words:
             shown = format_position_range(position) if position else "?"
             text = f"volume {shown} of '{mention.name}', a series named by the title's words"
