@@ -256,7 +256,23 @@ TRAP_CASES: list[tuple[str, WantedEdition, str, dict[str, Any], bool, set[str]]]
         False,
         {"other_names"},
     ),
-    ("narrator_group", KNIFE_NO_NARRATOR, "Brent Weeks - The Blinding Knife [Simon Vance]", {}, False, {"other_names"}),
+    ("narrator_group", KNIFE_NO_NARRATOR, "Brent Weeks - The Blinding Knife [Simon Vance]", {}, True, set()),
+    (
+        "narrator_group",
+        replace(KING_IT, narrator="Steven Weber"),
+        "Stephen King - It (Steven Weber) [M4B]",
+        {},
+        True,
+        set(),
+    ),
+    (
+        "narrator_group",
+        replace(RED_RISING, narrator=None),
+        "Pierce Brown - Red Rising [Golden Son, Morning Star]",
+        {},
+        True,  # two names: narrators, even where the title is the series' name
+        set(),
+    ),
     ("narrator_group", RED_RISING, "Pierce Brown - Red Rising [Golden Son]", {}, False, {"other_names"}),
     (
         "regional_edition",

@@ -43,16 +43,17 @@ def segment_names_author(segment: Segment, authors: Sequence[str]) -> bool:
     return bool(matched) and all(name in matched or 2 <= len(name.split()) <= 3 for name in names)
 
 
-def is_narrator_group(segment: Segment, wanted_narrator: str | None) -> bool:
+def is_narrator_group(segment: Segment, wanted_narrator: str | None, *, lone_name_ok: bool = True) -> bool:
     """Whether a bracket group of names (not the author) is read as the narrators.
 
     With the wanted narrator known, the group must name them: "[Golden Son]" may be another book's title.
-    Without, it must read unmistakably as people: two or more names, or initials ("[R. C. Bray]").
+    Without, any group of names is, unless ``lone_name_ok`` is False (the wanted title is its series' name, so
+    "Red Rising [Golden Son]" may be another volume): then only two or more names, or initials ("[R. C. Bray]").
     """
     names = split_names(segment.text)
     if wanted_narrator:
         return any(names_match(name, narrator) for name in names for narrator in split_names(wanted_narrator))
-    return len(names) >= 2 or any(re.search(r"\b[A-Z]\.", name) for name in names)
+    return lone_name_ok or len(names) >= 2 or any(re.search(r"\b[A-Z]\.", name) for name in names)
 
 
 def group_narrators(parsed: ParsedRelease, authors: Sequence[str], wanted_narrator: str | None) -> tuple[str, ...]:

@@ -38,6 +38,7 @@ FOREIGN_WORDS = frozenset(_FOREIGN_LIST.split())
 # A short subtitle is taken only when it opens like a description ("A Brief History…"), not like a title.
 _OPENERS = frozenset({"a", "an", "how", "why", "what", "when", "where", "who", "on", "from", "inside"})
 _ROMAN = re.compile(r"^(?:x{0,2}(?:ix|iv|v?i{1,3}|v)|x{1,2})$")
+_KIND_OF_BOOK = re.compile(r"^an? (?:\w+ ){0,3}(?:novel|novella|thriller|memoir|mystery|romance|story|fable)$")
 MIN_WORDS = 4  # a subtitle of fewer words must open like a description
 
 
@@ -53,6 +54,8 @@ def subtitle_problem(subtitle: str) -> str | None:
         return f"it names another book or edition ({', '.join(decoys)})"
     if any(word in FOREIGN_WORDS for word in found):
         return "it reads as another language"
+    if _KIND_OF_BOOK.match(" ".join(found)):
+        return None  # "A Memoir", "A Gripping Psychological Thriller"
     if len(found) < MIN_WORDS and not (len(found) == 3 and found[0] in _OPENERS):
         return "too short to tell from a sequel's title"
     return None

@@ -137,8 +137,7 @@ def _check_people(
 ) -> tuple[set[int], list[Reason]]:
     """Bracket groups of names that are not the author: narrators when they can be, else a named rejection.
 
-    With the wanted narrator known, the group must name them; without, it must read unmistakably as people
-    (two or more names, or initials) and hold no edition word: a lone "[Golden Son]" may be another book's title.
+    With the wanted narrator known, the group must name them; see ``people.is_narrator_group``.
     """
     indexes: set[int] = set()
     reasons: list[Reason] = []
@@ -146,15 +145,20 @@ def _check_people(
         if segment.kind is not SegmentKind.PEOPLE or index in author_segments:
             continue
         indexes.add(index)
-        if is_narrator_group(segment, wanted.narrator):
+        if is_narrator_group(segment, wanted.narrator, lone_name_ok=not _title_is_series_name(wanted)):
             reasons.append(Reason("narrator_group", f"narrators in brackets: {segment.text}"))
         elif wanted.narrator:
             text = f"names in brackets are neither the author nor the narrator: {segment.text}"
             reasons.append(Reason("other_names", f"{text} (wanted narrator {wanted.narrator})", rejects=True))
         else:
-            text = f"names in brackets are not the author, and no wanted narrator to match them: {segment.text}"
+            text = f"names in brackets are not the author, and the title is its series' name: {segment.text}"
             reasons.append(Reason("other_names", text, rejects=True))
     return indexes, reasons
+
+
+def _title_is_series_name(wanted: WantedEdition) -> bool:
+    title_words = {w for w in words(normalize_title(wanted.title.partition(":")[0])) if w not in _GLUE_WORDS}
+    return bool(wanted.series) and title_words <= set(words(wanted.series or ""))
 
 
 def _author_inside_text(parsed: ParsedRelease, authors: Sequence[str]) -> bool:
@@ -248,11 +252,16 @@ def _subtitle_only(
             found = tail.strip()
     if found is None and len(segments) == 2 and _title_words(segments[0]) == required:
         found = segments[1]
-    if found is None or not set(extra) <= set(words(found)):
+    if found is None or not {word.removesuffix(" (again)") for word in extra} <= set(words(found)):
         return None, None
     series_names = [wanted.series or "", *(mention.name or "" for mention in parsed.series)]
     if any(required <= set(words(name)) for name in series_names):
         return found, "the title is the series' name, the rest may be a volume's title"
+    found_words = words(found)
+    if required <= set(found_words):
+        return found, "it holds the title again"  # "It - Stephen King, You Like It Darker"
+    if any(_find_run(found_words, words(normalize_author(author))) >= 0 for author in wanted.authors):
+        return found, "it names the author again"
     return found, subtitle_problem(found)
 
 
