@@ -176,6 +176,7 @@ class Generator:
             titles = [self.title() for _ in range(size)]
             if rng.random() < 0.15:
                 titles[0] = series.removeprefix("The ")  # the first book named as its series ("Red Rising")
+                position = 1 if rng.random() < 0.6 else position
             siblings = tuple(dict.fromkeys(titles))
             position = min(position, len(siblings))
             title = siblings[position - 1]

@@ -166,8 +166,15 @@ def _other_volume(gen: Generator, book: Book) -> list[tuple[str, object]]:
         f"{name}, Part {word}",
         f"{name} Book {word}",
         f"{book.title} {n}",
+        f"{name} [{_volume_title(gen, book, n)}]",  # another volume's title in brackets: "Red Rising [Golden Son]"
     ]
     return [("wrong", gen.web(f"{book.authors[0]} - {gen.rng.choice(styles)} {_fmt(gen)}", book, decoy=True))]
+
+
+def _volume_title(gen: Generator, book: Book, n: int) -> str:
+    if n <= len(book.siblings) and book.siblings[n - 1] != book.title:
+        return book.siblings[n - 1]
+    return f"{gen.rng.choice(ADJ)} {gen.rng.choice(NOUN)}"
 
 
 def _omnibus(gen: Generator, book: Book) -> list[tuple[str, object]]:
