@@ -336,6 +336,22 @@ TRAP_CASES: list[tuple[str, WantedEdition, str, dict[str, Any], bool, set[str]]]
         False,
         {"title_as_series"},
     ),
+    (
+        "sequel",
+        WantedEdition("The Tide of Marrowgate", ("Ann Lee",), series="Marrowgate", position="2"),
+        "The Tide of Marrowgate Book Two",
+        {"source": "mam", "authors": ("Ann Lee",)},
+        False,
+        {"title_as_series"},
+    ),
+    (
+        "first_volume",
+        WantedEdition("The Way of Kings", ("Brandon Sanderson",), series="The Stormlight Archive", position="1"),
+        "Brandon Sanderson - The Way of Kings Book One [M4B]",
+        {},
+        True,  # no sequel is numbered one
+        set(),
+    ),
     # a summary or study guide by another author carries every wanted word
     (
         "study_guide",

@@ -286,10 +286,15 @@ def _check_series_as_title(wanted: WantedEdition, parsed: ParsedRelease, require
     if any(m.position and len(set(m.position)) == 1 and format_position(m.position[0]) in required for m in mentions):
         return []  # the number belongs to the title: "Catch 22"
     positions = [m.position for m in mentions if m.position]
-    # "Red Rising 01" is the wanted "Red Rising" only as that volume of the wanted series: "Burning Compass 2"
-    # for the wanted "Burning Compass" (volume 2 of another series) is its sequel
-    in_series = bool(wanted.series) and all(series_names_match(m.name or "", wanted.series or "") for m in mentions)
-    if wanted_position is not None and positions and in_series and all(p == wanted_position for p in positions):
+    # "Red Rising 01" is the wanted "Red Rising" only as that volume of the series it names; "Burning Compass 2"
+    # for the wanted "Burning Compass" (volume 2 of a series with another name) reads as its sequel. "Title
+    # Book One" is the wanted first volume: no sequel is numbered one.
+    in_series = _title_is_series_name(wanted) and all(
+        series_names_match(m.name or "", wanted.series or "") for m in mentions
+    )
+    first = wanted_position == (Decimal(1), Decimal(1))
+    same = wanted_position is not None and bool(positions) and all(p == wanted_position for p in positions)
+    if same and (in_series or first):
         return []
     shown = ", ".join(format_position_range(p) for p in positions) or "unknown"
     return [Reason("title_as_series", f"title only as a series name, volume {shown}", rejects=True)]
