@@ -352,6 +352,14 @@ TRAP_CASES: list[tuple[str, WantedEdition, str, dict[str, Any], bool, set[str]]]
         True,  # no sequel is numbered one
         set(),
     ),
+    (
+        "sequel",
+        WantedEdition("Requiem: Obsidian Oracle", ("Jia Petrov",), position="2"),
+        "Jia Petrov - Requiem: Obsidian Oracle Book Two [M4B]",
+        {},
+        False,
+        {"title_as_series"},
+    ),
     # a summary or study guide by another author carries every wanted word
     (
         "study_guide",

@@ -347,9 +347,10 @@ def _release_position(wanted: WantedEdition, parsed: ParsedRelease) -> Position 
 
 
 def _check_volume(wanted: WantedEdition, parsed: ParsedRelease) -> list[Reason]:
+    named_by_title = _check_title_words_as_series(wanted, parsed)
     wanted_position = parse_position(wanted.position)
-    if wanted_position is None:
-        return _check_title_words_as_series(wanted, parsed)
+    if named_by_title or wanted_position is None:
+        return named_by_title
     release_position = _release_position(wanted, parsed)
     if release_position is None:
         return []
@@ -366,6 +367,8 @@ def _check_title_words_as_series(wanted: WantedEdition, parsed: ParsedRelease) -
     title_words = {w for w in words(wanted.title) if w not in _GLUE_WORDS}
     main_words = {w for w in words(normalize_title(main)) if w not in _GLUE_WORDS}
     for mention in parsed.series:
+        if wanted.series and mention.name and series_names_match(mention.name, wanted.series):
+            continue  # the wanted series: the volume check compares its position
         name_words = {w for w in words(mention.name or "") if w not in _GLUE_WORDS}
         position = mention.position
         later = (
