@@ -441,6 +441,22 @@ TRAP_CASES: list[tuple[str, WantedEdition, str, dict[str, Any], bool, set[str]]]
         False,
         {"title_extra_words"},
     ),
+    (
+        "longer_title",
+        WantedEdition("The Forge of Reykjavik", ("Ann Lee",), series="The Cafe Chronicles", position="2"),
+        "Ann Lee - The Forge of Reykjavik and the Cafe",
+        {},
+        False,  # a word of the series' name alone does not explain an extra word
+        {"title_extra_words"},
+    ),
+    (
+        "longer_title",
+        WantedEdition("The Forge of Reykjavik", ("Ann Lee",), series="The Cafe Chronicles", position="2"),
+        "Ann Lee - The Forge of Reykjavik (Cafe Chronicles) [M4B]",
+        {},
+        True,
+        set(),
+    ),
     # editions that are not the wanted one, in brackets or as a "subtitle"
     ("abridged", STAND, "Stephen King - The Stand (Abridged) [m4b][unabridged]", {}, False, {"abridged"}),
     (

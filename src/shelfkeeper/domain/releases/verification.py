@@ -307,7 +307,12 @@ def _mention_words(mention: SeriesMention) -> list[str]:
 
 
 def _allowed_extra_words(wanted: WantedEdition, parsed: ParsedRelease, after_colon: str) -> frozenset[str]:
-    sources = [after_colon, wanted.subtitle or "", wanted.series or "", wanted.narrator or "", *wanted.authors]
+    sources = [after_colon, wanted.subtitle or "", wanted.narrator or "", *wanted.authors]
+    # the series' words only as its whole name: "Café" alone is no part of "The Café Chronicles"
+    series = words(wanted.series or "")
+    series = series[1:] if series[:1] == ["the"] and len(series) > 1 else series
+    if series and _find_run([w for segment in parsed.segments for w in words(segment.text)], series) >= 0:
+        sources.append(wanted.series or "")
     sources += [*parsed.narrators]
     if parsed.authors_stated:
         sources += [a for a in parsed.authors if any(names_match(a, w) for w in wanted.authors)]
