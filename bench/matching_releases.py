@@ -97,8 +97,12 @@ def _outcome(case: Case, picked: Any) -> str:
     return str(picked.label)  # "right" or "acceptable" (another narrator's reading)
 
 
-def markdown(figures: dict[str, Any], books: int, seed: int) -> str:
-    """The "Releases" section of docs/matching.md."""
+def markdown(result: dict[str, Any]) -> str:
+    """The "Releases" section of docs/matching.md, from what ``run`` gives."""
+    return str(result["markdown"]) if "markdown" in result else _markdown(result, int(result.get("seed", SEED)))
+
+
+def _markdown(figures: dict[str, Any], seed: int) -> str:
     share = figures["answered_with_right_share"]
     lines = [
         "## Releases",
@@ -132,7 +136,8 @@ def run(sample: int | None = None, seed: int = SEED) -> dict[str, Any]:
     """Generate, rank and score ``sample`` books (default 600); the figures and their markdown section."""
     books = sample or BOOKS
     figures = score(corpus(books, seed))
-    figures["markdown"] = markdown(figures, books, seed)
+    figures["seed"] = seed
+    figures["markdown"] = _markdown(figures, seed)
     return figures
 
 
