@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from functools import cached_property
 from pathlib import Path
@@ -38,6 +39,13 @@ JOB_NAMES = tuple(DEFAULT_SCHEDULES)
 CommaList = Annotated[list[str], NoDecode]
 
 
+def default_data_dir() -> Path:
+    """``$XDG_DATA_HOME/shelfkeeper`` (else ``~/.local/share/shelfkeeper``): the same from whichever folder."""
+    base = os.environ.get("XDG_DATA_HOME", "").strip()
+    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".local" / "share"
+    return root / "shelfkeeper"
+
+
 def _split_commas(value: Any) -> Any:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
@@ -52,7 +60,11 @@ class Settings(BaseSettings):
     )
 
     # core
-    data_dir: Path = Field(Path("./data"), description="Where the SQLite file, the API key and backups live.")
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Where the SQLite file, the API key and backups live (default $XDG_DATA_HOME/shelfkeeper, "
+        "else ~/.local/share/shelfkeeper).",
+    )
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in DATA_DIR.")
     api_key: SecretStr | None = Field(None, description="API key; generated on first start when unset.")
     host: str = "127.0.0.1"
@@ -421,6 +433,8 @@ def configuration_reference() -> str:
         default = field.get_default(call_default_factory=True)
         shown = ", ".join(map(str, default)) if isinstance(default, list) else default
         shown = "—" if shown in (None, "", []) else f"`{shown}`"
+        if name == "data_dir":  # the default depends on the user: name the rule, not this machine's path
+            shown = "`$XDG_DATA_HOME/shelfkeeper`"
         lines.append(f"| `{name.upper()}` | {shown} | {field.description or _HELP.get(name, '')} |")
     lines += ["", "## Job schedules", "", "| variable | default |", "|---|---|"]
     lines += [f"| `SCHEDULE_{job.upper()}` | `{cron}` |" for job, cron in DEFAULT_SCHEDULES.items()]
