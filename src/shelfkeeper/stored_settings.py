@@ -45,7 +45,7 @@ GROUPS: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     ),
     (
         "Profiles",
-        ("quality_", "mam_ratio_floor", "mam_use_wedges", "mam_wedge_", "auto_grab", "followed_genres", "top10_"),
+        ("quality_", "mam_ratio_floor", "mam_use_wedges", "mam_wedge_", "auto_grab", "followed_genres", "wanted_"),
         (),
     ),
     ("Indexers", ("prowlarr_", "mam_"), ("prowlarr", "mam")),
@@ -55,7 +55,8 @@ GROUPS: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
         ("metadata_", "google_books_", "audnexus_", "audible_", "openlibrary_", "provider_cache_hours"),
         ("google_books", "audnexus", "audible", "openlibrary"),
     ),
-    ("Schedules", ("schedule_", "task_retention_days", "job_retry_"), ()),
+    ("Connect", ("notify_",), ()),
+    ("Schedules", ("schedule_", "task_retention_days", "job_retry_", "release_day_"), ()),
     ("General", ("",), ()),  # everything else
 ]
 

@@ -12,7 +12,20 @@ from fastapi import Depends, FastAPI
 from shelfkeeper import __version__
 from shelfkeeper.api import docs_pages, exception_handlers
 from shelfkeeper.api.auth import authorization_header, require_api_key, x_api_key_header
-from shelfkeeper.api.routes import authors, books, downloads, metadata, scheduler, series, system, wanted, web
+from shelfkeeper.api.routes import (
+    authors,
+    books,
+    calendar,
+    downloads,
+    events,
+    health,
+    metadata,
+    scheduler,
+    series,
+    system,
+    wanted,
+    web,
+)
 from shelfkeeper.api.routes import settings as settings_routes
 from shelfkeeper.context import AppContext
 from shelfkeeper.integrations import Integrations
@@ -42,6 +55,9 @@ PROTECTED_ROUTERS = (
     system.router,
     system.metrics_router,
     wanted.router,
+    health.router,
+    events.router,
+    calendar.router,
     settings_routes.router,
 )
 
@@ -103,6 +119,7 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     context.extras["metrics"] = metrics
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.include_router(system.public_router)
+    app.include_router(calendar.feed_router)  # checks the key itself: it also takes ?apikey= (calendar apps)
     docs_pages.install(app)
     web.install(app)  # the page and its assets: public, they hold no data
     guard = [

@@ -13,6 +13,7 @@ const GROUP_INTROS = {
   Indexers: "Where releases are searched: Prowlarr and MyAnonamouse.",
   "Download clients": "qBittorrent, and when a download is retried or given up.",
   Metadata: "The metadata sources and the confidence at which a correction applies by itself or waits for review.",
+  Connect: "Where notifications go (Apprise URLs, comma-separated; write-only: they often hold a token).",
   Schedules: "When each job runs (five-field cron in the time zone of General), and how long history is kept.",
   General: "Time zone, logging and what is read only when Shelfkeeper starts.",
 };
