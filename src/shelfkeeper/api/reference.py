@@ -21,6 +21,8 @@ def _operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]
 def _example_body(operation: dict[str, Any], schema: dict[str, Any]) -> Any:
     content = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
     ref = content.get("schema", {})
+    if ref.get("examples"):  # a body without a model of its own (a dict) carries its examples inline
+        return ref["examples"][0]
     if "$ref" not in ref and "anyOf" in ref:
         ref = next((option for option in ref["anyOf"] if "$ref" in option), {})
     if "$ref" in ref:
