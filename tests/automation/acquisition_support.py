@@ -129,13 +129,13 @@ class Stack:
             try:
                 return await work(self.run(**parameters))
             finally:
-                await self.context.extras["integrations"].aclose()
+                await self.context.integrations.aclose()
 
         return asyncio.run(main())
 
     def fresh_integrations(self) -> Integrations:
         integrations = Integrations(self.context, sleep=no_sleep)
-        self.context.extras["integrations"] = integrations
+        self.context.integrations = integrations
         return integrations
 
     def wanted(self, title: str, author: str, **fields: Any) -> int:

@@ -44,7 +44,7 @@ class World:
 
         async def go() -> JobResult:
             integrations = Integrations(self.context, sleep=self.time.sleep, clock=self.time.clock)
-            self.context.extras["integrations"] = integrations
+            self.context.integrations = integrations
             try:
                 return await mam_scraping_task(RunContext(app=self.context, parameters=parameters, clock=lambda: NOW))
             finally:

@@ -13,7 +13,6 @@ from shelfkeeper.api import exception_handlers
 from shelfkeeper.api.auth import authorization_header, require_api_key, x_api_key_header
 from shelfkeeper.api.routes import authors, books, downloads, metadata, scheduler, series, system, wanted, web
 from shelfkeeper.context import AppContext
-from shelfkeeper.integrations import Integrations
 from shelfkeeper.jobs.registry import default_jobs
 from shelfkeeper.jobs.runner import JobRunner
 from shelfkeeper.jobs.scheduler import SchedulerService
@@ -46,11 +45,11 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     """Build the app for ``settings`` (or an already built context, as the tests do)."""
     context = context or AppContext.from_settings(settings or load_settings())
 
-    integrations = context.extras.setdefault("integrations", Integrations(context))
+    integrations = context.integrations
     runner = JobRunner(context, default_jobs())
     scheduler = SchedulerService(runner)
-    context.extras["runner"] = runner
-    context.extras["scheduler"] = scheduler
+    context.runner = runner
+    context.scheduler = scheduler
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -82,7 +81,7 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     app.state.api_keys = context.api_keys
     exception_handlers.install(app)
     metrics = Metrics(context)
-    context.extras["metrics"] = metrics
+    context.metrics = metrics
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.include_router(system.public_router)
     web.install(app)  # the page and its assets: public, they hold no data
