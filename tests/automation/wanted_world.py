@@ -117,9 +117,17 @@ def make_context(settings: Settings, engine: Engine) -> AppContext:
     return context
 
 
-def run_job(context: AppContext, job: Any, now: datetime | None = None, **parameters: Any) -> Any:
-    """Run an automation function once, in its own event loop, with fresh service clients."""
-    context.integrations = Integrations(context, sleep=no_wait)
+def run_job(
+    context: AppContext,
+    job: Any,
+    now: datetime | None = None,
+    *,
+    adapters: dict[str, Any] | None = None,
+    **parameters: Any,
+) -> Any:
+    """Run an automation function once, in its own event loop, with fresh service clients (``adapters``: in-memory
+    doubles in place of some services)."""
+    context.integrations = Integrations(context, adapters=adapters, sleep=no_wait)
     clock = (lambda: now) if now else (lambda: datetime.now(UTC))
 
     async def go() -> Any:
