@@ -29,6 +29,7 @@ from shelfkeeper.adapters.audnexus import AudnexusClient
 from shelfkeeper.adapters.google_books import GoogleBooksClient
 from shelfkeeper.adapters.http import ServiceClient, ServiceHealth
 from shelfkeeper.adapters.mam import MamClient
+from shelfkeeper.adapters.notifier import AppriseNotifier
 from shelfkeeper.adapters.openlibrary import OpenLibraryClient
 from shelfkeeper.adapters.prowlarr import ProwlarrClient
 from shelfkeeper.adapters.qbittorrent import QbittorrentClient
@@ -43,6 +44,7 @@ from shelfkeeper.ports import (
     DownloadClient,
     Indexer,
     LibraryServer,
+    Notifier,
     PrivateTracker,
     Testable,
 )
@@ -219,6 +221,12 @@ class Integrations:
         if name not in catalogs:
             raise KeyError(name)
         return catalogs[name]()
+
+    def notifier(self) -> Notifier:
+        """Sends events to the notification targets (NOTIFY_URLS); needs no configuration of its own."""
+        if "notifier" not in self._clients:
+            self._clients["notifier"] = AppriseNotifier()
+        return cast(Notifier, self._clients["notifier"])  # built just above
 
     # ---- building the adapters ----
 

@@ -11,6 +11,7 @@ not test HTTP: ``Integrations(context, adapters={"mam": InMemoryTracker(...)})``
 | BookCatalog (MetadataSource, AuthorCatalogSource) | InMemoryBookCatalog |
 | AudiobookCatalog | InMemoryAudiobookCatalog |
 | AsinDirectory | InMemoryAsinDirectory |
+| Notifier | InMemoryNotifier |
 """
 
 from shelfkeeper import ports
@@ -18,6 +19,7 @@ from shelfkeeper.testing.doubles.downloads import InMemoryDownloadClient
 from shelfkeeper.testing.doubles.indexers import InMemoryIndexer, InMemoryTracker
 from shelfkeeper.testing.doubles.library import InMemoryLibraryServer
 from shelfkeeper.testing.doubles.metadata import InMemoryAsinDirectory, InMemoryAudiobookCatalog, InMemoryBookCatalog
+from shelfkeeper.testing.doubles.notifier import InMemoryNotifier
 
 __all__ = [
     "InMemoryAsinDirectory",
@@ -26,6 +28,7 @@ __all__ = [
     "InMemoryDownloadClient",
     "InMemoryIndexer",
     "InMemoryLibraryServer",
+    "InMemoryNotifier",
     "InMemoryTracker",
 ]
 
@@ -37,3 +40,4 @@ PRIVATE_TRACKER: type[ports.PrivateTracker] = InMemoryTracker
 BOOK_CATALOG: type[ports.BookCatalog] = InMemoryBookCatalog
 AUDIOBOOK_CATALOG: type[ports.AudiobookCatalog] = InMemoryAudiobookCatalog
 ASIN_DIRECTORY: type[ports.AsinDirectory] = InMemoryAsinDirectory
+NOTIFIER: type[ports.Notifier] = InMemoryNotifier

@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from shelfkeeper.domain.library.items import Library, LibraryItem, LibraryPage, MetadataUpdate
+from shelfkeeper.domain.library.items import Library, LibraryAccount, LibraryItem, LibraryPage, MetadataUpdate
 from shelfkeeper.errors import ServiceBadResponse
 from shelfkeeper.testing.doubles.recorder import Recorder
 
@@ -29,6 +29,7 @@ class InMemoryLibraryServer(Recorder):
         self.shelves: dict[str, Library] = {library.id: library for library in libraries}
         self.items: dict[str, LibraryItem] = {item.id: item for item in items}
         self.on_scan: dict[str, list[LibraryItem]] = {}  # library id -> items its next scan finds
+        self.user = LibraryAccount("shelfkeeper", "admin", can_update=True, can_scan=True)
 
     def add(self, *items: LibraryItem) -> None:
         self.items.update({item.id: item for item in items})
@@ -44,6 +45,10 @@ class InMemoryLibraryServer(Recorder):
     async def libraries(self) -> list[Library]:
         self._enter("libraries")
         return list(self.shelves.values())
+
+    async def account(self) -> LibraryAccount:
+        self._enter("account")
+        return self.user
 
     async def items_page(
         self, library_id: str, page: int, limit: int, *, updated_since: datetime | None = None
