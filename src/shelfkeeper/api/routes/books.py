@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Query, status
+from fastapi import APIRouter, Body, Query, Response, status
 
 from shelfkeeper.api.deps import ContextDep, PageDep, RunnerDep, SessionDep, SettingsDep
-from shelfkeeper.api.envelope import Envelope, Page, error_responses, ok
+from shelfkeeper.api.envelope import Envelope, Page, answer, error_responses, ok
 from shelfkeeper.api.schemas.books import (
     BookCreate,
     BookRead,
@@ -31,8 +31,8 @@ EXISTS = {409: ("BOOK_ALREADY_EXISTS", "Book 7 already has asin 'B002UZMLXM'.")}
 
 
 @router.get("", response_model=Envelope[Page[BookRead]], responses=error_responses())
-def list_books(
-    session: SessionDep,
+async def list_books(
+    context: ContextDep,
     page: PageDep,
     q: Annotated[
         str | None, Query(max_length=200, description="Words to find in title, subtitle, author, narrator and series.")
@@ -54,7 +54,7 @@ def list_books(
             "size, quality, id; prefix '-' for descending."
         ),
     ] = None,
-) -> dict[str, object]:
+) -> Response:
     """List, search and filter books, one page at a time."""
     filters = books.BookFilters(
         q=q,
@@ -69,8 +69,11 @@ def list_books(
         metadata_status=metadata_status,
         library_id=library_id,
     )
-    result = books.list_books(session, filters, page, sort)
-    return ok(Page.of(result, BookRead.of))
+    return await answer(
+        context.sessions,
+        lambda session: Page.of(books.list_books(session, filters, page, sort), BookRead.model_validate),
+        Envelope[Page[BookRead]],
+    )
 
 
 @router.post(
