@@ -11,28 +11,20 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shelfkeeper.adapters import (
-    audible,
-    audiobookshelf,
-    audnexus,
-    google_books,
-    mam,
-    openlibrary,
-    prowlarr,
-    qbittorrent,
-)
-from shelfkeeper.adapters.audiobookshelf import AudiobookshelfClient
-from shelfkeeper.adapters.http import ServiceClient, ServiceHealth
-from shelfkeeper.adapters.mam import MamClient
-from shelfkeeper.adapters.prowlarr import ProwlarrClient
-from shelfkeeper.adapters.qbittorrent import QbittorrentClient
 from shelfkeeper.adapters.redaction import redact_text, registered_secrets
 from shelfkeeper.context import AppContext
 from shelfkeeper.db.service_state import DatabaseBudgetStore, ServiceStateStore
 from shelfkeeper.errors import NotFound, ServiceError, ServiceNotConfigured
 from shelfkeeper.ports import ConnectionReport
+
+if TYPE_CHECKING:  # the adapters (httpx, qbittorrent-api...) load with the first client built, not at start-up
+    from shelfkeeper.adapters.audiobookshelf import AudiobookshelfClient
+    from shelfkeeper.adapters.http import ServiceHealth
+    from shelfkeeper.adapters.mam import MamClient
+    from shelfkeeper.adapters.prowlarr import ProwlarrClient
+    from shelfkeeper.adapters.qbittorrent import QbittorrentClient
 
 logger = logging.getLogger("shelfkeeper.integrations")
 
@@ -156,6 +148,16 @@ class Integrations:
         return value.get_secret_value() if value is not None else ""
 
     def _builders(self) -> dict[str, Callable[[], Any]]:
+        from shelfkeeper.adapters import (
+            audible,
+            audiobookshelf,
+            audnexus,
+            google_books,
+            openlibrary,
+            prowlarr,
+            qbittorrent,
+        )
+
         s, options = self.app.settings, self.build_options
         budget = self.budgets
         return {
@@ -182,6 +184,8 @@ class Integrations:
         }
 
     def _build_mam(self) -> MamClient:
+        from shelfkeeper.adapters import mam
+
         s = self.app.settings
         remembered = self.state.get("mam").get("cookie")
         cookie = remembered or self._secret("mam_id")
@@ -316,6 +320,10 @@ class Integrations:
 
     def _health(self, name: str) -> ServiceHealth | None:
         client = self._clients.get(name)
+        if client is None:
+            return None
+        from shelfkeeper.adapters.http import ServiceClient
+
         # Not every adapter exposes its ServiceClient as ``http``; the others keep it as ``_client``.
         http = getattr(client, "http", None) or getattr(client, "_client", None)
         return http.health if isinstance(http, ServiceClient) else None

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
-from shelfkeeper.automation.author_completion import author_completion_task
-from shelfkeeper.automation.cleanup import cleanup_old_tasks
-from shelfkeeper.automation.download_monitor import download_monitor_task
-from shelfkeeper.automation.library_sync import library_sync_task
-from shelfkeeper.automation.mam_crawler import mam_scraping_task
-from shelfkeeper.automation.metadata_refresh import metadata_full_refresh_task, metadata_new_books_task
 from shelfkeeper.automation.run_context import JobResult, RunContext
-from shelfkeeper.automation.series_completion import series_completion_task
-from shelfkeeper.automation.top10_discovery import top10_discovery_task
 
 JobFunction = Callable[[RunContext], Awaitable[JobResult]]
 
@@ -22,9 +15,20 @@ JobFunction = Callable[[RunContext], Awaitable[JobResult]]
 class JobSpec:
     name: str
     description: str
-    run: JobFunction
+    # The function, or "module:function" of shelfkeeper.automation, imported when the job first runs: the
+    # automation modules pull in every provider client and the domain rules, which would delay the first answer
+    # of `serve` for jobs that run minutes later (or never, in a process without the scheduler).
+    target: JobFunction | str
     # How long a run may take before its lock lapses if the process dies (it is renewed while it runs).
     lock_seconds: float = 120.0
+
+    @property
+    def run(self) -> JobFunction:
+        if not isinstance(self.target, str):
+            return self.target
+        module, _, attribute = self.target.partition(":")
+        function: JobFunction = getattr(importlib.import_module(f"shelfkeeper.automation.{module}"), attribute)
+        return function
 
 
 def default_jobs() -> dict[str, JobSpec]:
@@ -33,57 +37,57 @@ def default_jobs() -> dict[str, JobSpec]:
         JobSpec(
             "cleanup_old_tasks",
             "Delete Task and MetadataCorrection rows past the retention period (FailedAttempt rows are kept forever).",
-            cleanup_old_tasks,
+            "cleanup:cleanup_old_tasks",
         ),
         JobSpec(
             "mam_scraping_task",
             "Search MyAnonamouse politely for the wanted list (oldest search first, within the daily request cap), "
             "keep each book's ranked candidates, refresh the account's ratio, bonus points and wedges "
             "(parameter: limit).",
-            mam_scraping_task,
+            "mam_crawler:mam_scraping_task",
         ),
         JobSpec(
             "library_sync_task",
             "Bring Audiobookshelf's book items into the database: incremental (items updated since the last sync), "
             "full once a day or when asked (parameters: full, page_size); removed items are marked, never deleted.",
-            library_sync_task,
+            "library_sync:library_sync_task",
             lock_seconds=600.0,
         ),
         JobSpec(
             "metadata_full_refresh_task",
             "Check every book's metadata against Google Books, Audnexus and Open Library; apply confident "
             "corrections, queue the rest for review (parameters: dry_run, only_unchecked, limit).",
-            metadata_full_refresh_task,
+            "metadata_refresh:metadata_full_refresh_task",
         ),
         JobSpec(
             "metadata_new_books_task",
             "Check the metadata of books added in the last 7 days or never checked (parameters: dry_run, limit, days).",
-            metadata_new_books_task,
+            "metadata_refresh:metadata_new_books_task",
         ),
         JobSpec(
             "download_monitor_task",
             "Follow live downloads in qBittorrent: progress into the queue, stalled or broken torrents failed, "
             "blocklisted and retried on the next-best release, finished ones imported.",
-            download_monitor_task,
+            "download_monitor:download_monitor_task",
         ),
         JobSpec(
             "series_completion_task",
             "Find the books each monitored series lacks (Audible, Audnexus, MAM series lists), put them on the "
             "wanted list, then search and grab them (parameters: series_id, acquire, mam_series_lookups).",
-            series_completion_task,
+            "series_completion:series_completion_task",
         ),
         JobSpec(
             "author_completion_task",
             "Find the books of each monitored author's catalogue the library lacks (Audible, Google Books, Open "
             "Library), put them on the wanted list, then search and grab them (parameters: author_id, max_authors, "
             "acquire).",
-            author_completion_task,
+            "author_completion:author_completion_task",
         ),
         JobSpec(
             "top10_discovery_task",
             "Put MAM's ten most-snatched audiobooks of each followed genre that the library lacks on the wanted "
             "list, waiting for approval unless AUTO_GRAB is on (parameters: window_days).",
-            top10_discovery_task,
+            "top10_discovery:top10_discovery_task",
         ),
     ]
     return {spec.name: spec for spec in specs}

@@ -15,12 +15,13 @@ from shelfkeeper.api.schemas.books import BookRead
 from shelfkeeper.api.schemas.common import Deleted
 from shelfkeeper.api.schemas.series import SeriesRead
 from shelfkeeper.api.schemas.wanted import AuthorCompletionSummary, WantedFound, WantedRead, WantedStatusName
-from shelfkeeper.automation.author_completion import check_author
 from shelfkeeper.automation.run_context import RunContext
 from shelfkeeper.db.tables import Author
 from shelfkeeper.services import authors as service
 from shelfkeeper.services import wanted_list
 
+# Automation (providers, domain rules) is imported inside the routes that run it: loaded on first use, it stays
+# out of start-up (docs/performance.md).
 router = APIRouter(prefix="/api/authors", tags=["authors"])
 NOT_FOUND = {404: ("AUTHOR_NOT_FOUND", "Author 42 not found.")}
 EXISTS = {409: ("AUTHOR_ALREADY_EXISTS", "Author 3 is already called 'Brandon Sanderson'.")}
@@ -159,6 +160,8 @@ async def discover_author(context: ContextDep, author_id: int) -> dict[str, obje
     `excluded` says why each other book was left out (owned by ASIN or title, other language, another author).
     """
     run = RunContext(app=context, parameters={"author_id": author_id, "acquire": False})
+    from shelfkeeper.automation.author_completion import check_author
+
     return ok(found_read(await check_author(run, author_id)))
 
 

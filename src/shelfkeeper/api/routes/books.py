@@ -20,11 +20,12 @@ from shelfkeeper.api.schemas.common import Deleted
 from shelfkeeper.api.schemas.corrections import CorrectionRead
 from shelfkeeper.api.schemas.metadata import BookCorrectionRead, MetadataCorrectRequest, correction_answer
 from shelfkeeper.api.schemas.scheduler import TriggerAnswer
-from shelfkeeper.automation.metadata_correction import correct_book
 from shelfkeeper.automation.run_context import RunContext
 from shelfkeeper.errors import ServiceNotConfigured
 from shelfkeeper.services import books
 
+# Automation (providers, domain rules) is imported inside the routes that run it: loaded on first use, it stays
+# out of start-up (docs/performance.md).
 router = APIRouter(prefix="/api/books", tags=["books"])
 NOT_FOUND = {404: ("BOOK_NOT_FOUND", "Book 42 not found.")}
 EXISTS = {409: ("BOOK_ALREADY_EXISTS", "Book 7 already has asin 'B002UZMLXM'.")}
@@ -173,5 +174,7 @@ async def refresh_metadata(
     context: ContextDep, book_id: int, body: Annotated[MetadataCorrectRequest | None, Body()] = None
 ) -> dict[str, object]:
     """Check this book's metadata against the providers now; returns the corrections made and proposed."""
+    from shelfkeeper.automation.metadata_correction import correct_book
+
     outcome = await correct_book(RunContext(app=context), book_id, dry_run=body.dry_run if body else None)
     return ok(correction_answer(outcome))

@@ -15,10 +15,11 @@ from shelfkeeper.api.schemas.common import Deleted
 from shelfkeeper.api.schemas.series import CompletionSummary, SeriesCreate, SeriesRead, SeriesUpdate
 from shelfkeeper.api.schemas.wanted import WantedFound, WantedRead, WantedStatusName
 from shelfkeeper.automation.run_context import RunContext
-from shelfkeeper.automation.series_completion import check_series
 from shelfkeeper.services import series as service
 from shelfkeeper.services import wanted_list
 
+# Automation (providers, domain rules) is imported inside the routes that run it: loaded on first use, it stays
+# out of start-up (docs/performance.md).
 router = APIRouter(prefix="/api/series", tags=["series"])
 NOT_FOUND = {404: ("SERIES_NOT_FOUND", "Series 42 not found.")}
 EXISTS = {409: ("SERIES_ALREADY_EXISTS", "Series 3 is already called 'The Expanse'.")}
@@ -130,6 +131,8 @@ async def complete_series(context: ContextDep, series_id: int) -> dict[str, obje
     A failing provider is reported in `provider_failures`, never an error; grabbing is left to the scheduled job.
     """
     run = RunContext(app=context, parameters={"series_id": series_id, "acquire": False})
+    from shelfkeeper.automation.series_completion import check_series
+
     return ok(found_read(await check_series(run, series_id)))
 
 

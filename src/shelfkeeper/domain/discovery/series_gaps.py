@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 
 from shelfkeeper.domain.discovery.ownership import (
     OwnedBook,
@@ -197,7 +198,7 @@ class _Listing:
     entry: SeriesEntry
     positions: frozenset[Decimal]
 
-    @property
+    @cached_property  # asked for at every comparison of the listing
     def identity(self) -> set[str]:
         # Within one series a title names one book, but a box set never shares a title identity with a single.
         kind = "set" if len(self.positions) > 1 else "single"

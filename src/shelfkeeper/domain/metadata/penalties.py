@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from functools import lru_cache
 
 from shelfkeeper.domain.library.items import SeriesRef
 from shelfkeeper.domain.metadata.candidates import BookCandidate
@@ -197,6 +198,7 @@ def _year_penalty(left: int | None, right: int | None, weight: float) -> Penalty
     return Penalty("year", value, weight, describe("year", left, right, value))
 
 
+@lru_cache(maxsize=16384)  # one fold per name: gap analysis asks for the same few names over and over
 def series_key(name: str) -> str:
     """A series name compared loosely: "The Expanse Series" and "Expanse" give "expanse"."""
     words = strip_leading_article(fold(name)).split()
