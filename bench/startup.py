@@ -126,7 +126,8 @@ def markdown(result: StartupResult) -> str:
             "",
             "bench/startup.py: `shelfkeeper serve` restarted on a migrated data directory against a bare FastAPI "
             f"app with one route under the same uvicorn, {result.rounds} interleaved rounds, from spawning the "
-            "process to the first 200. Load average (1/5/15 min) {result.load_before} before, {result.load_after} after.",
+            f"process to the first 200. Load average (1/5/15 min) {result.load_before} before, "
+            f"{result.load_after} after.",
             "",
             "| start-up | median s | p99 s | floor (bare FastAPI) median s | floor p99 s | ratio | goal met |",
             "|---|---:|---:|---:|---:|---:|---|",
