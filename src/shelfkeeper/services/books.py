@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Connection,
     Integer,
@@ -161,7 +162,7 @@ def list_books(
 
 def _links_statement() -> Select[Any]:
     """The authors, narrators and series of the books ``:ids``, in stored order: built once, reused as is."""
-    ids = bindparam("ids", expanding=True)
+    ids: BindParameter[list[int]] = bindparam("ids", expanding=True)
     no_text, no_id = cast(null(), String), cast(null(), Integer)
     links = union_all(
         select(
