@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import os
 import sqlite3
 import tempfile
 import time
@@ -193,6 +194,25 @@ def run(database_url: str | None = None, *, rounds: int = 100, shape: LibrarySha
         return Result(engine.dialect.name, timings, rounds, load_before, load_after)
 
 
+def run_postgresql(admin_url: str, *, rounds: int = 100) -> Result | None:
+    """``run`` on a fresh database made through ``admin_url`` (dropped afterwards); None when unreachable."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = f"shelfkeeper_bench_{os.getpid()}"
+    try:
+        with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError:
+        return None
+    url = make_url(admin_url).set(drivername="postgresql+psycopg", database=name)
+    try:
+        return run(url.render_as_string(hide_password=False), rounds=rounds)
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
 def _verdict(t: Timing, goal: Goal) -> str:
     misses = []
     if t.median_ms >= goal.median_ms:
@@ -227,8 +247,9 @@ def markdown(title: str, result: Result) -> str:
     return "\n".join(lines) + "\n"
 
 
-if __name__ == "__main__":  # python -m bench.api_queries [postgresql-url]
+if __name__ == "__main__":  # python -m bench.api_queries [postgresql admin url]
     import sys
 
-    outcome = run(sys.argv[1] if len(sys.argv) > 1 else None)
-    sys.stdout.write(markdown(outcome.dialect, outcome))
+    outcome = run_postgresql(sys.argv[1]) if len(sys.argv) > 1 else run()
+    if outcome is not None:
+        sys.stdout.write(markdown(outcome.dialect, outcome))

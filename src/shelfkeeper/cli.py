@@ -15,7 +15,7 @@ from rich.console import Console
 
 from shelfkeeper import __version__
 from shelfkeeper.context import AppContext
-from shelfkeeper.db.migrate import current_revision, head_revision, upgrade
+from shelfkeeper.db.migrate import current_revision, head_revision, upgrade, upgrade_if_needed
 from shelfkeeper.errors import ConfigurationError, error_code_reference
 from shelfkeeper.logs import configure_logging
 from shelfkeeper.services.system import redacted_configuration
@@ -75,7 +75,7 @@ def serve(
     settings = _settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
     context = AppContext.from_settings(settings)
-    upgrade(context.engine)
+    upgrade_if_needed(context.engine)
     key, generated = context.api_keys.ensure()
     if generated:
         console.print(

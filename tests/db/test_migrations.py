@@ -19,7 +19,14 @@ from sqlalchemy.engine import make_url
 
 from shelfkeeper.db import tables
 from shelfkeeper.db.base import Base
-from shelfkeeper.db.migrate import MIGRATIONS_DIR, alembic_config, current_revision, head_revision, upgrade
+from shelfkeeper.db.migrate import (
+    MIGRATIONS_DIR,
+    alembic_config,
+    current_revision,
+    head_revision,
+    upgrade,
+    upgrade_if_needed,
+)
 from shelfkeeper.db.session import make_engine
 from shelfkeeper.services import authors, books, records, series
 
@@ -129,6 +136,16 @@ def test_the_revision_is_the_head(migrated):
     assert current_revision(migrated) == head_revision(migrated)
     upgrade(migrated)  # a second upgrade changes nothing
     assert current_revision(migrated) == head_revision(migrated)
+
+
+def test_upgrade_if_needed_runs_alembic_only_below_the_head(empty_engine):
+    assert upgrade_if_needed(empty_engine) is True  # empty: migrated
+    assert current_revision(empty_engine) == head_revision(empty_engine) is not None
+    assert upgrade_if_needed(empty_engine) is False  # at the head: alembic left alone
+    command.downgrade(alembic_config(empty_engine), "-1")
+    assert current_revision(empty_engine) != head_revision(empty_engine)
+    assert upgrade_if_needed(empty_engine) is True
+    assert current_revision(empty_engine) == head_revision(empty_engine)
 
 
 def test_downgrade_to_base_then_upgrade_again(empty_engine):
