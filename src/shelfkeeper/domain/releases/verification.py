@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from shelfkeeper.domain.releases.parsing import (
     PART_PATTERN,
@@ -96,6 +97,11 @@ def verify(wanted: WantedEdition, parsed: ParsedRelease) -> Verification:
 
 def words(text: str) -> list[str]:
     """Folded words, with runs of single letters joined so "S. A. Corey" and "SA Corey" give the same words."""
+    return list(_words(text))
+
+
+@lru_cache(maxsize=8192)  # ranking asks for the wanted book's words once per release: fold them once
+def _words(text: str) -> tuple[str, ...]:
     merged: list[str] = []
     previous_single = False
     for token in fold(text).split():
@@ -105,7 +111,7 @@ def words(text: str) -> list[str]:
         else:
             merged.append(token)
         previous_single = single
-    return merged
+    return tuple(merged)
 
 
 def names_match(first: str, second: str) -> bool:
