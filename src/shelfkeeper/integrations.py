@@ -17,7 +17,7 @@ from shelfkeeper.adapters.redaction import redact_text, registered_secrets
 from shelfkeeper.context import AppContext
 from shelfkeeper.db.service_state import DatabaseBudgetStore, ServiceStateStore
 from shelfkeeper.errors import NotFound, ServiceError, ServiceNotConfigured
-from shelfkeeper.ports import ConnectionReport
+from shelfkeeper.ports import ConnectionReport, Notifier
 
 if TYPE_CHECKING:  # the adapters (httpx, qbittorrent-api...) load with the first client built, not at start-up
     from shelfkeeper.adapters.audiobookshelf import AudiobookshelfClient
@@ -138,6 +138,15 @@ class Integrations:
     def mam(self) -> MamClient:
         client: MamClient = self.get("mam")
         return client
+
+    def notifier(self) -> Notifier:
+        """Sends events to the notification targets (NOTIFY_URLS); needs no configuration of its own."""
+        if "notifier" not in self._clients:
+            from shelfkeeper.adapters.notifier import AppriseNotifier
+
+            self._clients["notifier"] = AppriseNotifier()
+        found: Notifier = self._clients["notifier"]
+        return found
 
     def metadata_sources(self) -> dict[str, Any]:
         """Google Books, Audnexus (with the Audible catalog) and Open Library, in the order they are asked."""

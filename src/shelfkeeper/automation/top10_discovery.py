@@ -15,12 +15,13 @@ from shelfkeeper.adapters.mam import AUDIOBOOK_CATEGORIES
 from shelfkeeper.automation.provider_calls import ProviderCalls
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.automation.series_completion import acquire_found, listed_rows
-from shelfkeeper.db.repositories import series_key
 from shelfkeeper.db.tables import Series, WantedBook
 from shelfkeeper.domain.discovery.ownership import book_key
+from shelfkeeper.domain.events import Event, EventType
 from shelfkeeper.domain.lifecycle import WantedReason
 from shelfkeeper.domain.releases.release import Release
-from shelfkeeper.domain.text import fold, normalize_language
+from shelfkeeper.domain.text import fold, normalize_language, series_key
+from shelfkeeper.services import events
 from shelfkeeper.services.wanted import (
     Recorded,
     RecordOutcome,
@@ -188,6 +189,12 @@ async def top10_discovery_task(run: RunContext) -> JobResult:
     }
     rows: list[WantedBook] = listed_rows(outcomes)
     counts.update(await acquire_found(run, rows) if settings.auto_grab else {})
+    created = [o.row for o in outcomes if o.row is not None and o.result == Recorded.CREATED]
+    if created and not settings.auto_grab:
+        titles = ", ".join(row.title for row in created[:5]) + (" …" if len(created) > 5 else "")
+        message = f"{len(created)} top-10 book(s) await your approval (Wanted): {titles}"
+        event = Event(EventType.TOP10_APPROVAL, message, at=now, details={"count": len(created)})
+        await run.transaction(lambda session: events.record(session, event))
     for name, value in counts.items():
         result.add(name, int(value))
     result.metrics.update({**calls.metrics(), "window_days": days, "audible_best_sellers": "not offered"})

@@ -102,6 +102,29 @@ def default_jobs() -> dict[str, JobSpec]:
             "top10_discovery:top10_discovery_task",
             label="Top-10 discovery",
         ),
+        JobSpec(
+            "notifications_task",
+            "Send the new events (grabbed, imported, failed, health, released, ...) to the notification targets of "
+            "NOTIFY_URLS; a failing target is retried later and never fails another job.",
+            "notifications:notifications_task",
+            label="Notifications",
+            frequent=True,
+        ),
+        JobSpec(
+            "health_check_task",
+            "Check the outside services, the Audiobookshelf user's permissions, the library path, path mappings, "
+            "hardlinks, free space, request budgets, failing jobs and the scheduler; report what changed.",
+            "health:health_check_task",
+            label="Health checks",
+            frequent=True,
+        ),
+        JobSpec(
+            "release_day_task",
+            "Wanted books whose release date has come: tell their followers, search them at once and again every "
+            "few hours for their first days (RELEASE_DAY_SEARCH_DAYS, RELEASE_DAY_SEARCH_HOURS).",
+            "release_day:release_day_task",
+            label="Release day",
+        ),
     ]
     return {spec.name: spec for spec in specs}
 

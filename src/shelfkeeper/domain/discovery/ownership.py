@@ -12,7 +12,6 @@ from enum import StrEnum
 from functools import lru_cache
 
 from shelfkeeper.domain.library.items import LibraryItem, SeriesRef
-from shelfkeeper.domain.metadata.penalties import series_key
 from shelfkeeper.domain.text import (
     fold,
     normalize_asin,
@@ -20,6 +19,7 @@ from shelfkeeper.domain.text import (
     normalize_isbn,
     normalize_title,
     parse_position,
+    series_key,
     title_position,
 )
 
