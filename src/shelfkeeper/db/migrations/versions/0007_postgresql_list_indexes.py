@@ -14,7 +14,7 @@ NULLs last in a descending order by itself. Being PostgreSQL's only, they are no
 ``ix_pg_`` prefix is in env.py's UNMANAGED_PREFIXES, so the schema comparison leaves them out.
 
 Revision ID: 0007
-Revises: 0009
+Revises: 0011
 Create Date: 2026-12-07
 """
 
@@ -24,7 +24,7 @@ from alembic import op
 from sqlalchemy.exc import DBAPIError
 
 revision = "0007"
-down_revision = "0009"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
