@@ -228,7 +228,7 @@ def _pass(url: str, *, traced: bool) -> list[SyncTiming]:
 
 def _timed(context: AppContext, name: str, parameters: dict[str, Any], *, traced: bool) -> SyncTiming:
     async def sync() -> Any:
-        integrations = context.extras["integrations"] = Integrations(context)
+        integrations = context.integrations = Integrations(context)
         try:
             return await library_sync_task(RunContext(app=context, parameters=parameters))
         finally:

@@ -32,14 +32,14 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-async def get_runner(request: Request) -> JobRunner:
-    runner: JobRunner = request.app.state.context.extras["runner"]
-    return runner
+def get_runner(request: Request) -> JobRunner:
+    context: AppContext = request.app.state.context
+    return context.job_runner()
 
 
-async def get_scheduler(request: Request) -> SchedulerService:
-    scheduler: SchedulerService = request.app.state.context.extras["scheduler"]
-    return scheduler
+def get_scheduler(request: Request) -> SchedulerService:
+    context: AppContext = request.app.state.context
+    return context.job_scheduler()
 
 
 async def get_settings(request: Request) -> Settings:

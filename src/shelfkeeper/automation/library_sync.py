@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from shelfkeeper.adapters.audiobookshelf import AudiobookshelfClient
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.db.service_state import ServiceStateStore
 from shelfkeeper.domain.library.items import Library, LibraryItem, LibraryPage, MediaType, SeriesRef
@@ -32,6 +31,7 @@ from shelfkeeper.domain.library.sync import (
 )
 from shelfkeeper.domain.text import series_key
 from shelfkeeper.errors import ServiceBadResponse, ServiceError, ServiceNotConfigured
+from shelfkeeper.ports import LibraryServer
 from shelfkeeper.services.library_sync import (
     ItemFailure,
     ItemWrite,
@@ -107,7 +107,7 @@ class SeriesResolver:
     the database (a hint, checked by the listing) or are learnt from expanded items as the run goes.
     """
 
-    def __init__(self, client: AudiobookshelfClient, library_id: str, requests: Counter[str]) -> None:
+    def __init__(self, client: LibraryServer, library_id: str, requests: Counter[str]) -> None:
         self.client = client
         self.library_id = library_id
         self.requests = requests
@@ -212,7 +212,7 @@ def _page_size(value: object) -> int:
 
 
 async def sync_library(
-    run: RunContext, client: AudiobookshelfClient, *, full: bool = False, page_size: int = DEFAULT_PAGE_SIZE
+    run: RunContext, client: LibraryServer, *, full: bool = False, page_size: int = DEFAULT_PAGE_SIZE
 ) -> SyncReport:
     """One sync of every book library (or those in ``ABS_LIBRARY_IDS``); an outage raises a ``ServiceError``."""
     store = ServiceStateStore(run.app.sessions)
@@ -262,7 +262,7 @@ def _chosen_libraries(run: RunContext, everything: Sequence[Library], report: Sy
 
 
 async def _sync_one_library(
-    run: RunContext, client: AudiobookshelfClient, library: Library, report: SyncReport, page_size: int
+    run: RunContext, client: LibraryServer, library: Library, report: SyncReport, page_size: int
 ) -> None:
     since = report.decision.since
     seen: set[str] | None = set() if report.decision.mode is SyncMode.FULL else None
@@ -348,7 +348,7 @@ async def _write_one_by_one(
 
 async def _mark_absent(
     run: RunContext,
-    client: AudiobookshelfClient,
+    client: LibraryServer,
     library_id: str | None,
     seen: set[str],
     report: SyncReport,
@@ -369,7 +369,7 @@ async def _mark_absent(
             report.counts["removed"] += await run.transaction(partial(mark_removed, abs_ids=gone, now=run.now()))
 
 
-async def _confirm_gone(client: AudiobookshelfClient, candidates: list[str], report: SyncReport) -> list[str]:
+async def _confirm_gone(client: LibraryServer, candidates: list[str], report: SyncReport) -> list[str]:
     """Items that answer 404 (or are missing): an item merely shifted between pages while we read is kept."""
     if not candidates:
         return []
