@@ -22,7 +22,7 @@ from shelfkeeper.cli_api import missing_data_dir, server_url
 from shelfkeeper.cli_commands import register as register_work_commands
 from shelfkeeper.cli_demo import register as register_demo_command
 from shelfkeeper.context import AppContext
-from shelfkeeper.db.migrate import current_revision, head_revision, upgrade
+from shelfkeeper.db.migrate import current_revision, head_revision, upgrade, upgrade_if_needed
 from shelfkeeper.errors import ConfigurationError, error_code_reference
 from shelfkeeper.logs import configure_logging
 from shelfkeeper.services.system import redacted_configuration
@@ -115,7 +115,7 @@ def serve(
     settings = _settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
     context = AppContext.from_settings(settings)
-    upgrade(context.engine)
+    upgrade_if_needed(context.engine)
     key, generated = context.api_keys.ensure()
     if generated:
         console.print(

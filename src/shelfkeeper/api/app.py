@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -76,6 +77,10 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
             )
         if context.settings.run_scheduler:
             await scheduler.start()
+        # Everything alive now (modules, routes, schemas, mappers) lives as long as the process: moved out of the
+        # collector's reach, a full collection no longer walks it in the middle of a request.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:

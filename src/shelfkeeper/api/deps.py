@@ -1,4 +1,8 @@
-"""Request dependencies: the unit of work, the settings and the app context, as Annotated aliases."""
+"""Request dependencies: the unit of work, the settings and the app context, as Annotated aliases.
+
+The ones that do no I/O are ``async``: FastAPI runs a plain ``def`` dependency in a worker thread, a thread hop
+(and a wait for a core) per dependency per request.
+"""
 
 from __future__ import annotations
 
@@ -16,30 +20,34 @@ from shelfkeeper.services.paging import PageRequest
 from shelfkeeper.settings import Settings
 
 
-def get_context(request: Request) -> AppContext:
+async def get_context(request: Request) -> AppContext:
     context: AppContext = request.app.state.context
     return context
 
 
 def get_session(request: Request) -> Iterator[Session]:
     """The request's unit of work: committed before the response is sent, rolled back on error."""
-    with unit_of_work(get_context(request).sessions) as session:
+    context: AppContext = request.app.state.context
+    with unit_of_work(context.sessions) as session:
         yield session
 
 
 def get_runner(request: Request) -> JobRunner:
-    return get_context(request).job_runner()
+    context: AppContext = request.app.state.context
+    return context.job_runner()
 
 
 def get_scheduler(request: Request) -> SchedulerService:
-    return get_context(request).job_scheduler()
+    context: AppContext = request.app.state.context
+    return context.job_scheduler()
 
 
-def get_settings(request: Request) -> Settings:
-    return get_context(request).settings
+async def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.context.settings
+    return settings
 
 
-def get_page(
+async def get_page(
     limit: Annotated[int, Query(ge=1, le=500, description="Items per page (1-500).")] = 50,
     offset: Annotated[int, Query(ge=0, description="Items to skip.")] = 0,
 ) -> PageRequest:

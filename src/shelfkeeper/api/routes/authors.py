@@ -4,23 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 from sqlalchemy.orm import Session
 
 from shelfkeeper.api.deps import ContextDep, PageDep, SessionDep
-from shelfkeeper.api.envelope import Envelope, Page, error_responses, ok
+from shelfkeeper.api.envelope import Envelope, Page, answer, error_responses, ok
 from shelfkeeper.api.routes.wanted import found_read, page_read
 from shelfkeeper.api.schemas.authors import AuthorCreate, AuthorRead, AuthorSeriesRead, AuthorUpdate
 from shelfkeeper.api.schemas.books import BookRead
 from shelfkeeper.api.schemas.common import Deleted
 from shelfkeeper.api.schemas.series import SeriesRead
 from shelfkeeper.api.schemas.wanted import AuthorCompletionSummary, WantedFound, WantedRead, WantedStatusName
-from shelfkeeper.automation.author_completion import check_author
 from shelfkeeper.automation.run_context import RunContext
 from shelfkeeper.db.tables import Author
 from shelfkeeper.services import authors as service
 from shelfkeeper.services import wanted_list
 
+# Automation (providers, domain rules) is imported inside the routes that run it: loaded on first use, it stays
+# out of start-up (docs/performance.md).
 router = APIRouter(prefix="/api/authors", tags=["authors"])
 NOT_FOUND = {404: ("AUTHOR_NOT_FOUND", "Author 42 not found.")}
 EXISTS = {409: ("AUTHOR_ALREADY_EXISTS", "Author 3 is already called 'Brandon Sanderson'.")}
@@ -35,8 +36,8 @@ def _read_counted(session: Session, author: Author) -> AuthorRead:
 
 
 @router.get("", response_model=Envelope[Page[AuthorRead]], responses=error_responses())
-def list_authors(
-    session: SessionDep,
+async def list_authors(
+    context: ContextDep,
     page: PageDep,
     q: Annotated[str | None, Query(max_length=200, description="Words of the author's name.")] = None,
     monitored: bool | None = None,
@@ -44,13 +45,16 @@ def list_authors(
     sort: Annotated[
         str | None, Query(description="name, created, updated, last_check, id; '-' for descending.")
     ] = None,
-) -> dict[str, object]:
+) -> Response:
     """List authors with how many books of the library each has."""
-    result = service.list_authors(
-        session, service.AuthorFilters(q=q, monitored=monitored, has_asin=has_asin), page, sort
-    )
-    counts = service.book_counts(session, [a.id for a in result.items])
-    return ok(Page.of(result, lambda a: _read(a, counts.get(a.id, 0))))
+    filters = service.AuthorFilters(q=q, monitored=monitored, has_asin=has_asin)
+
+    def work(session: Session) -> Page[AuthorRead]:
+        result = service.list_authors(session, filters, page, sort)
+        counts = service.book_counts(session, [a.id for a in result.items])
+        return Page.of(result, lambda a: _read(a, counts.get(a.id, 0)))
+
+    return await answer(context.sessions, work, Envelope[Page[AuthorRead]])
 
 
 @router.post(
@@ -156,6 +160,8 @@ async def discover_author(context: ContextDep, author_id: int) -> dict[str, obje
     `excluded` says why each other book was left out (owned by ASIN or title, other language, another author).
     """
     run = RunContext(app=context, parameters={"author_id": author_id, "acquire": False})
+    from shelfkeeper.automation.author_completion import check_author
+
     return ok(found_read(await check_author(run, author_id)))
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Query, status
+from fastapi import APIRouter, Body, Query, Response, status
 
 from shelfkeeper.api.deps import ContextDep, PageDep, RunnerDep, SessionDep, SettingsDep
-from shelfkeeper.api.envelope import Envelope, Page, error_responses, ok
+from shelfkeeper.api.envelope import Envelope, Page, answer, error_responses, ok
 from shelfkeeper.api.schemas.books import (
     BookCreate,
     BookRead,
@@ -20,19 +20,20 @@ from shelfkeeper.api.schemas.common import Deleted
 from shelfkeeper.api.schemas.corrections import CorrectionRead
 from shelfkeeper.api.schemas.metadata import BookCorrectionRead, MetadataCorrectRequest, correction_answer
 from shelfkeeper.api.schemas.scheduler import TriggerAnswer
-from shelfkeeper.automation.metadata_correction import correct_book
 from shelfkeeper.automation.run_context import RunContext
 from shelfkeeper.errors import ServiceNotConfigured
 from shelfkeeper.services import books
 
+# Automation (providers, domain rules) is imported inside the routes that run it: loaded on first use, it stays
+# out of start-up (docs/performance.md).
 router = APIRouter(prefix="/api/books", tags=["books"])
 NOT_FOUND = {404: ("BOOK_NOT_FOUND", "Book 42 not found.")}
 EXISTS = {409: ("BOOK_ALREADY_EXISTS", "Book 7 already has asin 'B002UZMLXM'.")}
 
 
 @router.get("", response_model=Envelope[Page[BookRead]], responses=error_responses())
-def list_books(
-    session: SessionDep,
+async def list_books(
+    context: ContextDep,
     page: PageDep,
     q: Annotated[
         str | None, Query(max_length=200, description="Words to find in title, subtitle, author, narrator and series.")
@@ -54,7 +55,7 @@ def list_books(
             "size, quality, id; prefix '-' for descending."
         ),
     ] = None,
-) -> dict[str, object]:
+) -> Response:
     """List, search and filter books, one page at a time."""
     filters = books.BookFilters(
         q=q,
@@ -69,8 +70,11 @@ def list_books(
         metadata_status=metadata_status,
         library_id=library_id,
     )
-    result = books.list_books(session, filters, page, sort)
-    return ok(Page.of(result, BookRead.of))
+    return await answer(
+        context.sessions,
+        lambda session: Page.of(books.list_books(session, filters, page, sort), BookRead.model_validate),
+        Envelope[Page[BookRead]],
+    )
 
 
 @router.post(
@@ -170,5 +174,7 @@ async def refresh_metadata(
     context: ContextDep, book_id: int, body: Annotated[MetadataCorrectRequest | None, Body()] = None
 ) -> dict[str, object]:
     """Check this book's metadata against the providers now; returns the corrections made and proposed."""
+    from shelfkeeper.automation.metadata_correction import correct_book
+
     outcome = await correct_book(RunContext(app=context), book_id, dry_run=body.dry_run if body else None)
     return ok(correction_answer(outcome))

@@ -22,8 +22,6 @@ from shelfkeeper.api.schemas.downloads import (
     ReleaseSearchRequest,
 )
 from shelfkeeper.api.schemas.records import DownloadRead
-from shelfkeeper.automation import acquisition, download_monitor
-from shelfkeeper.automation.release_search import find_releases
 from shelfkeeper.automation.run_context import RunContext
 from shelfkeeper.context import AppContext
 from shelfkeeper.domain.lifecycle import DownloadStatus
@@ -32,6 +30,8 @@ from shelfkeeper.services.paging import PageResult
 from shelfkeeper.services.records import DOWNLOADS, get_record, list_records
 from shelfkeeper.services.wanted_list import get_wanted
 
+# Automation (providers, domain rules) is imported inside the routes that run it: loaded on first use, it stays
+# out of start-up (docs/performance.md).
 router = APIRouter(prefix="/api/downloads", tags=["downloads"])
 NOT_FOUND = {404: ("DOWNLOAD_NOT_FOUND", "Download 42 not found.")}
 STATE = {409: ("DOWNLOAD_STATE_CONFLICT", "Download 42 is imported; it cannot become paused.")}
@@ -86,6 +86,8 @@ async def create_download(context: ContextDep, body: DownloadCreate) -> dict[str
     or WANTED_STATE_CONFLICT (ignored or imported); 422 RELEASE_REJECTED with the rejecting reasons.
     """
     release = body.release.to_release() if body.release else None
+    from shelfkeeper.automation import acquisition
+
     download = await acquisition.request_download(_run(context), body.wanted_book_id, release)
     return ok(DownloadRead.model_validate(download))
 
@@ -111,6 +113,8 @@ async def manual_search(context: ContextDep, body: ReleaseSearchRequest) -> dict
         wanted = await run.transaction(lambda s: downloads.wanted_book_of(get_wanted(s, wanted_id)))
     else:
         wanted = body.wanted()
+    from shelfkeeper.automation.release_search import find_releases
+
     return ok(ReleaseSearchRead.of(await find_releases(run, wanted)))
 
 
@@ -164,6 +168,8 @@ async def cancel_download(
     delete_files: Annotated[bool, Query(description="Delete the downloaded files too.")] = False,
 ) -> dict[str, object]:
     """Cancel: remove the torrent from qBittorrent; the wanted book is wanted again (this torrent never is)."""
+    from shelfkeeper.automation import download_monitor
+
     download = await download_monitor.cancel_download(_run(context), download_id, delete_files=delete_files)
     return ok(DownloadRead.model_validate(download))
 
@@ -175,6 +181,8 @@ async def cancel_download(
 )
 async def retry_download(context: ContextDep, download_id: int) -> dict[str, object]:
     """Queue a failed download again with the next-best release (404 NO_RELEASE_FOUND when there is none)."""
+    from shelfkeeper.automation import acquisition
+
     return ok(DownloadRead.model_validate(await acquisition.retry_download(_run(context), download_id)))
 
 
@@ -185,6 +193,8 @@ async def retry_download(context: ContextDep, download_id: int) -> dict[str, obj
 )
 async def pause_download(context: ContextDep, download_id: int) -> dict[str, object]:
     """Pause the torrent in qBittorrent and the row."""
+    from shelfkeeper.automation import download_monitor
+
     return ok(DownloadRead.model_validate(await download_monitor.pause_download(_run(context), download_id)))
 
 
@@ -195,4 +205,6 @@ async def pause_download(context: ContextDep, download_id: int) -> dict[str, obj
 )
 async def resume_download(context: ContextDep, download_id: int) -> dict[str, object]:
     """Resume a paused download in qBittorrent and the row."""
+    from shelfkeeper.automation import download_monitor
+
     return ok(DownloadRead.model_validate(await download_monitor.resume_download(_run(context), download_id)))

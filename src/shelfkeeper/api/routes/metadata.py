@@ -21,8 +21,6 @@ from shelfkeeper.api.schemas.metadata import (
     correction_answer,
     search_answer,
 )
-from shelfkeeper.automation.metadata_correction import correct_book, search_preview
-from shelfkeeper.automation.metadata_review import approve_correction, reject_correction, revert_correction
 from shelfkeeper.automation.run_context import RunContext, utc_now
 from shelfkeeper.domain.lifecycle import CorrectionStatus
 from shelfkeeper.domain.metadata.distance import BookFacts
@@ -30,6 +28,8 @@ from shelfkeeper.services.metadata import quality_report
 from shelfkeeper.services.provider_cache import provider_overview
 from shelfkeeper.services.records import CORRECTIONS, get_record, list_records
 
+# Automation (providers, domain rules) is imported inside the routes that run it: loaded on first use, it stays
+# out of start-up (docs/performance.md).
 router = APIRouter(prefix="/api/metadata", tags=["metadata"])
 NOT_FOUND = {404: ("CORRECTION_NOT_FOUND", "Correction 42 not found.")}
 BOOK_NOT_FOUND = {404: ("BOOK_NOT_FOUND", "Book 42 not found.")}
@@ -82,6 +82,8 @@ async def correct_one(
 ) -> dict[str, object]:
     """Check one book against the providers now: confident changes are applied (database and Audiobookshelf),
     the others wait for review; with ``dry_run`` they are only recorded."""
+    from shelfkeeper.automation.metadata_correction import correct_book
+
     outcome = await correct_book(RunContext(app=context), book_id, dry_run=body.dry_run if body else None)
     return ok(correction_answer(outcome))
 
@@ -114,6 +116,8 @@ async def correct_all(
 )
 async def approve(context: ContextDep, correction_id: int) -> dict[str, object]:
     """Apply a pending correction: the new value goes to the database and to Audiobookshelf."""
+    from shelfkeeper.automation.metadata_review import approve_correction
+
     return ok(CorrectionRead.model_validate(await approve_correction(RunContext(app=context), correction_id)))
 
 
@@ -125,6 +129,8 @@ async def approve(context: ContextDep, correction_id: int) -> dict[str, object]:
 async def revert(context: ContextDep, correction_id: int) -> dict[str, object]:
     """Undo an applied correction: the old value is restored in the database and in Audiobookshelf; refused (409)
     when the field was changed again since."""
+    from shelfkeeper.automation.metadata_review import revert_correction
+
     return ok(CorrectionRead.model_validate(await revert_correction(RunContext(app=context), correction_id)))
 
 
@@ -135,6 +141,8 @@ async def revert(context: ContextDep, correction_id: int) -> dict[str, object]:
 )
 async def reject(context: ContextDep, correction_id: int) -> dict[str, object]:
     """Turn down a pending correction; the book is not changed."""
+    from shelfkeeper.automation.metadata_review import reject_correction
+
     return ok(CorrectionRead.model_validate(await reject_correction(RunContext(app=context), correction_id)))
 
 
@@ -166,6 +174,8 @@ async def search(
         asin=asin,
         isbn=isbn,
     )
+    from shelfkeeper.automation.metadata_correction import search_preview
+
     return ok(search_answer(await search_preview(RunContext(app=context), facts)))
 
 

@@ -4,28 +4,30 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
+from sqlalchemy.orm import Session
 
 from shelfkeeper.api.deps import ContextDep, PageDep, SessionDep
-from shelfkeeper.api.envelope import Envelope, Page, error_responses, ok
+from shelfkeeper.api.envelope import Envelope, Page, answer, error_responses, ok
 from shelfkeeper.api.routes.wanted import found_read
 from shelfkeeper.api.schemas.books import BookRead
 from shelfkeeper.api.schemas.common import Deleted
 from shelfkeeper.api.schemas.series import CompletionSummary, SeriesCreate, SeriesRead, SeriesUpdate
 from shelfkeeper.api.schemas.wanted import WantedFound, WantedRead, WantedStatusName
 from shelfkeeper.automation.run_context import RunContext
-from shelfkeeper.automation.series_completion import check_series
 from shelfkeeper.services import series as service
 from shelfkeeper.services import wanted_list
 
+# Automation (providers, domain rules) is imported inside the routes that run it: loaded on first use, it stays
+# out of start-up (docs/performance.md).
 router = APIRouter(prefix="/api/series", tags=["series"])
 NOT_FOUND = {404: ("SERIES_NOT_FOUND", "Series 42 not found.")}
 EXISTS = {409: ("SERIES_ALREADY_EXISTS", "Series 3 is already called 'The Expanse'.")}
 
 
 @router.get("", response_model=Envelope[Page[SeriesRead]], responses=error_responses())
-def list_series(
-    session: SessionDep,
+async def list_series(
+    context: ContextDep,
     page: PageDep,
     q: Annotated[str | None, Query(max_length=200, description="Words of the series name.")] = None,
     monitored: bool | None = None,
@@ -33,12 +35,14 @@ def list_series(
     sort: Annotated[
         str | None, Query(description="name, completion, owned, created, updated, id; '-' for descending.")
     ] = None,
-) -> dict[str, object]:
+) -> Response:
     """List series with their completion."""
-    result = service.list_series(
-        session, service.SeriesFilters(q=q, monitored=monitored, complete=complete), page, sort
-    )
-    return ok(Page.of(result, SeriesRead.model_validate))
+    filters = service.SeriesFilters(q=q, monitored=monitored, complete=complete)
+
+    def work(session: Session) -> Page[SeriesRead]:
+        return Page.of(service.list_series(session, filters, page, sort), SeriesRead.model_validate)
+
+    return await answer(context.sessions, work, Envelope[Page[SeriesRead]])
 
 
 @router.post(
@@ -53,16 +57,20 @@ def create_series(session: SessionDep, body: SeriesCreate) -> dict[str, object]:
 
 
 @router.get("/completion-summary", response_model=Envelope[CompletionSummary], responses=error_responses())
-def completion_summary(
-    session: SessionDep,
+async def completion_summary(
+    context: ContextDep,
     page: PageDep,
     q: Annotated[str | None, Query(max_length=200)] = None,
     monitored: bool | None = None,
     complete: bool | None = None,
-) -> dict[str, object]:
+) -> Response:
     """Owned against known positions for every series, with the missing positions."""
     filters = service.SeriesFilters(q=q, monitored=monitored, complete=complete)
-    return ok(service.completion_summary(session, filters, page))
+    return await answer(
+        context.sessions,
+        lambda session: service.completion_summary(session, filters, page),
+        Envelope[CompletionSummary],
+    )
 
 
 @router.get("/{series_id}", response_model=Envelope[SeriesRead], responses=error_responses(404, codes=NOT_FOUND))
@@ -123,6 +131,8 @@ async def complete_series(context: ContextDep, series_id: int) -> dict[str, obje
     A failing provider is reported in `provider_failures`, never an error; grabbing is left to the scheduled job.
     """
     run = RunContext(app=context, parameters={"series_id": series_id, "acquire": False})
+    from shelfkeeper.automation.series_completion import check_series
+
     return ok(found_read(await check_series(run, series_id)))
 
 

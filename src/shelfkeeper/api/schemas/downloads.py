@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shelfkeeper.api.schemas.common import Name, Position, StrictModel, Title
-from shelfkeeper.automation.release_search import SearchResult
 from shelfkeeper.domain.releases.ranking import RankedRelease
 from shelfkeeper.domain.releases.release import Release
 from shelfkeeper.domain.releases.verification import WantedEdition
 from shelfkeeper.services.release_records import ranked_json, release_from_json
+
+if TYPE_CHECKING:  # only annotations: the automation stays out of start-up
+    from shelfkeeper.automation.release_search import SearchResult
 
 _RELEASE_EXAMPLE: dict[str, Any] = {
     "indexer": "MyAnonamouse",

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
 from shelfkeeper.api.schemas.common import StrictModel
 from shelfkeeper.api.schemas.corrections import CorrectionRead
-from shelfkeeper.automation.metadata_correction import CorrectionOutcome, SearchPreview
+
+if TYPE_CHECKING:  # only annotations: the automation stays out of start-up
+    from shelfkeeper.automation.metadata_correction import CorrectionOutcome, SearchPreview
 
 
 class MetadataCorrectRequest(StrictModel):
