@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from shelfkeeper.api.deps import ContextDep, PageDep, SessionDep
+from shelfkeeper.api.deps import ContextDep, IdPath, IdQuery, PageDep, SessionDep
 from shelfkeeper.api.envelope import Envelope, Page, error_responses, ok
 from shelfkeeper.api.schemas.common import Deleted
 from shelfkeeper.api.schemas.downloads import (
@@ -55,8 +55,8 @@ def list_downloads(
     page: PageDep,
     status: DownloadStatus | None = None,
     indexer: Annotated[str | None, Query(max_length=200)] = None,
-    wanted_book_id: int | None = None,
-    book_id: int | None = None,
+    wanted_book_id: IdQuery = None,
+    book_id: IdQuery = None,
     sort: SortQuery = None,
 ) -> dict[str, object]:
     """The download queue and its history."""
@@ -118,7 +118,7 @@ async def manual_search(context: ContextDep, body: ReleaseSearchRequest) -> dict
 def list_blocklist(
     session: SessionDep,
     page: PageDep,
-    wanted_book_id: int | None = None,
+    wanted_book_id: IdQuery = None,
     sort: Annotated[str | None, Query(description="created or id; '-' for descending (default -created).")] = None,
 ) -> dict[str, object]:
     """Releases that are never grabbed again (by info hash, and by title at their indexer)."""
@@ -131,14 +131,14 @@ def list_blocklist(
     response_model=Envelope[Deleted],
     responses=error_responses(404, codes={404: ("BLOCKLIST_NOT_FOUND", "Blocklist entry 3 not found.")}),
 )
-def delete_blocklist_entry(session: SessionDep, entry_id: int) -> dict[str, object]:
+def delete_blocklist_entry(session: SessionDep, entry_id: IdPath) -> dict[str, object]:
     """Take a release off the blocklist: it may be grabbed again."""
     blocklist.delete_entry(session, entry_id)
     return ok(Deleted(id=entry_id))
 
 
 @router.get("/{download_id}", response_model=Envelope[DownloadRead], responses=error_responses(404, codes=NOT_FOUND))
-def get_download(session: SessionDep, download_id: int) -> dict[str, object]:
+def get_download(session: SessionDep, download_id: IdPath) -> dict[str, object]:
     """One download with its release, client state and result."""
     return ok(DownloadRead.model_validate(get_record(session, DOWNLOADS, download_id)))
 
@@ -148,7 +148,7 @@ def get_download(session: SessionDep, download_id: int) -> dict[str, object]:
     response_model=Envelope[DownloadRead],
     responses=error_responses(404, 409, codes={**NOT_FOUND, **STATE}),
 )
-def update_download(session: SessionDep, download_id: int, body: DownloadUpdate) -> dict[str, object]:
+def update_download(session: SessionDep, download_id: IdPath, body: DownloadUpdate) -> dict[str, object]:
     """Change a live download's priority (409 for a finished, failed or cancelled one)."""
     return ok(DownloadRead.model_validate(downloads.set_priority(session, download_id, body.priority)))
 
@@ -160,7 +160,7 @@ def update_download(session: SessionDep, download_id: int, body: DownloadUpdate)
 )
 async def cancel_download(
     context: ContextDep,
-    download_id: int,
+    download_id: IdPath,
     delete_files: Annotated[bool, Query(description="Delete the downloaded files too.")] = False,
 ) -> dict[str, object]:
     """Cancel: remove the torrent from qBittorrent; the wanted book is wanted again (this torrent never is)."""
@@ -173,7 +173,7 @@ async def cancel_download(
     response_model=Envelope[DownloadRead],
     responses=error_responses(404, 409, *SERVICES, codes={**NOT_FOUND, **STATE}),
 )
-async def retry_download(context: ContextDep, download_id: int) -> dict[str, object]:
+async def retry_download(context: ContextDep, download_id: IdPath) -> dict[str, object]:
     """Queue a failed download again with the next-best release (404 NO_RELEASE_FOUND when there is none)."""
     return ok(DownloadRead.model_validate(await acquisition.retry_download(_run(context), download_id)))
 
@@ -183,7 +183,7 @@ async def retry_download(context: ContextDep, download_id: int) -> dict[str, obj
     response_model=Envelope[DownloadRead],
     responses=error_responses(404, 409, *SERVICES, codes={**NOT_FOUND, **STATE}),
 )
-async def pause_download(context: ContextDep, download_id: int) -> dict[str, object]:
+async def pause_download(context: ContextDep, download_id: IdPath) -> dict[str, object]:
     """Pause the torrent in qBittorrent and the row."""
     return ok(DownloadRead.model_validate(await download_monitor.pause_download(_run(context), download_id)))
 
@@ -193,6 +193,6 @@ async def pause_download(context: ContextDep, download_id: int) -> dict[str, obj
     response_model=Envelope[DownloadRead],
     responses=error_responses(404, 409, *SERVICES, codes={**NOT_FOUND, **STATE}),
 )
-async def resume_download(context: ContextDep, download_id: int) -> dict[str, object]:
+async def resume_download(context: ContextDep, download_id: IdPath) -> dict[str, object]:
     """Resume a paused download in qBittorrent and the row."""
     return ok(DownloadRead.model_validate(await download_monitor.resume_download(_run(context), download_id)))

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, status
 
-from shelfkeeper.api.deps import ContextDep, PageDep, RunnerDep, SessionDep, SettingsDep
+from shelfkeeper.api.deps import ContextDep, IdPath, IdQuery, PageDep, RunnerDep, SessionDep, SettingsDep
 from shelfkeeper.api.envelope import Envelope, Page, error_responses, ok
 from shelfkeeper.api.schemas.corrections import CorrectionRead
 from shelfkeeper.api.schemas.metadata import (
@@ -52,8 +52,8 @@ def list_corrections(
     status: CorrectionStatus | None = None,
     field: Annotated[str | None, Query(max_length=50)] = None,
     source: Annotated[str | None, Query(max_length=50)] = None,
-    book_id: int | None = None,
-    task_id: int | None = None,
+    book_id: IdQuery = None,
+    task_id: IdQuery = None,
     sort: Annotated[str | None, Query(description="created, confidence, id; '-' for descending.")] = None,
 ) -> dict[str, object]:
     """Every metadata change proposed or made, newest first."""
@@ -67,7 +67,7 @@ def list_corrections(
     response_model=Envelope[CorrectionRead],
     responses=error_responses(404, codes=NOT_FOUND),
 )
-def get_correction(session: SessionDep, correction_id: int) -> dict[str, object]:
+def get_correction(session: SessionDep, correction_id: IdPath) -> dict[str, object]:
     """One correction: field, old and new value, source, confidence and reasons."""
     return ok(CorrectionRead.model_validate(get_record(session, CORRECTIONS, correction_id)))
 
@@ -78,7 +78,7 @@ def get_correction(session: SessionDep, correction_id: int) -> dict[str, object]
     responses=error_responses(404, 429, 502, 503, codes={**BOOK_NOT_FOUND, **QUOTA, **ALL_FAILED}),
 )
 async def correct_one(
-    context: ContextDep, book_id: int, body: Annotated[MetadataCorrectRequest | None, Body()] = None
+    context: ContextDep, book_id: IdPath, body: Annotated[MetadataCorrectRequest | None, Body()] = None
 ) -> dict[str, object]:
     """Check one book against the providers now: confident changes are applied (database and Audiobookshelf),
     the others wait for review; with ``dry_run`` they are only recorded."""
@@ -112,7 +112,7 @@ async def correct_all(
     response_model=Envelope[CorrectionRead],
     responses=error_responses(404, 409, 502, 503, codes={**NOT_FOUND, **STATE}),
 )
-async def approve(context: ContextDep, correction_id: int) -> dict[str, object]:
+async def approve(context: ContextDep, correction_id: IdPath) -> dict[str, object]:
     """Apply a pending correction: the new value goes to the database and to Audiobookshelf."""
     return ok(CorrectionRead.model_validate(await approve_correction(RunContext(app=context), correction_id)))
 
@@ -122,7 +122,7 @@ async def approve(context: ContextDep, correction_id: int) -> dict[str, object]:
     response_model=Envelope[CorrectionRead],
     responses=error_responses(404, 409, 502, 503, codes={**NOT_FOUND, **STATE}),
 )
-async def revert(context: ContextDep, correction_id: int) -> dict[str, object]:
+async def revert(context: ContextDep, correction_id: IdPath) -> dict[str, object]:
     """Undo an applied correction: the old value is restored in the database and in Audiobookshelf; refused (409)
     when the field was changed again since."""
     return ok(CorrectionRead.model_validate(await revert_correction(RunContext(app=context), correction_id)))
@@ -133,7 +133,7 @@ async def revert(context: ContextDep, correction_id: int) -> dict[str, object]:
     response_model=Envelope[CorrectionRead],
     responses=error_responses(404, 409, codes={**NOT_FOUND, **STATE}),
 )
-async def reject(context: ContextDep, correction_id: int) -> dict[str, object]:
+async def reject(context: ContextDep, correction_id: IdPath) -> dict[str, object]:
     """Turn down a pending correction; the book is not changed."""
     return ok(CorrectionRead.model_validate(await reject_correction(RunContext(app=context), correction_id)))
 
