@@ -279,3 +279,10 @@ def test_a_half_configured_service_is_not_configured(monkeypatch):
     assert services["audiobookshelf"] is False and services["prowlarr"] is False
     monkeypatch.setenv("ABS_TOKEN", "t")
     assert load_settings().configured_services()["audiobookshelf"] is True
+
+
+def test_a_schedule_setting_that_never_fires_is_refused(monkeypatch):
+    monkeypatch.setenv("SCHEDULE_CLEANUP_OLD_TASKS", "0 0 31 2 *")
+    with pytest.raises(ConfigurationError) as raised:
+        load_settings()
+    assert "SCHEDULE_CLEANUP_OLD_TASKS" in raised.value.message and "never fires" in raised.value.message

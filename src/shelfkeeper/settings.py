@@ -282,10 +282,14 @@ class Settings(BaseSettings):
 def _check_cron(name: str, expression: str) -> None:
     from apscheduler.triggers.cron import CronTrigger
 
+    from datetime import UTC, datetime
+
     try:
-        CronTrigger.from_crontab(expression)
+        trigger = CronTrigger.from_crontab(expression)
     except ValueError as exc:
         raise ValueError(f"{name}: not a valid cron expression {expression!r} ({exc})") from exc
+    if trigger.get_next_fire_time(None, datetime.now(UTC)) is None:
+        raise ValueError(f"{name}: {expression!r} never fires (no date matches its day and month fields)")
 
 
 def load_settings(**overrides: Any) -> Settings:

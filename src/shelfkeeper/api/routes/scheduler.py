@@ -57,6 +57,7 @@ def change_job(
         schedule=body.schedule,
         enabled=body.enabled,
         reset_schedule=body.reset_schedule,
+        now=runner.clock(),
     )
     return ok(service.job_view(session, settings, runner.registry, name, runner.clock()))
 
