@@ -280,9 +280,9 @@ class Settings(BaseSettings):
 
 
 def _check_cron(name: str, expression: str) -> None:
-    from apscheduler.triggers.cron import CronTrigger
-
     from datetime import UTC, datetime
+
+    from apscheduler.triggers.cron import CronTrigger
 
     try:
         trigger = CronTrigger.from_crontab(expression)

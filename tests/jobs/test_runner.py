@@ -148,5 +148,5 @@ def test_a_run_whose_process_died_is_failed_and_retried(context, sessions, sessi
     clock.advance(minutes=10)
     assert runner.recover_interrupted() == 1
     rows = tasks(sessions)
-    assert rows[0].status == "failed" and "stopped before it finished" in rows[0].error
+    assert rows[0].status == "interrupted" and "stopped before it finished" in rows[0].error
     assert rows[1].status == "pending" and rows[1].trigger == "retry" and rows[1].attempt == 2

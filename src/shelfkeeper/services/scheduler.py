@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shelfkeeper.db.tables import JobSetting, Lease, Task
-from shelfkeeper.domain.lifecycle import TaskStatus
+from shelfkeeper.domain.lifecycle import FINISHED_TASK_STATUSES, TaskStatus
 from shelfkeeper.errors import InvalidInput, NotFound
 from shelfkeeper.settings import DEFAULT_SCHEDULES, Settings
 
@@ -110,7 +110,7 @@ def job_views(
     last_ids = dict(
         session.execute(
             select(Task.name, func.max(Task.id))
-            .where(Task.status.in_([TaskStatus.SUCCESS, TaskStatus.FAILED, TaskStatus.RUNNING]))
+            .where(Task.status.in_([*FINISHED_TASK_STATUSES - {TaskStatus.CANCELLED}, TaskStatus.RUNNING]))
             .group_by(Task.name)
         ).all()
     )
