@@ -63,7 +63,7 @@ def make_runner(context):
 
 
 def test_the_new_leader_marks_it_interrupted_and_retries_it_at_once(context, sessions, killed_run):
-    runner, clock = make_runner(context)
+    runner, _clock = make_runner(context)
     assert runner.leases.current(job_lock("demo")) is not None  # the dead process's lock is still "live"
     scheduler = SchedulerService(runner, lease_seconds=30)
 

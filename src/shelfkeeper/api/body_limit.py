@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shelfkeeper.api.envelope import error_response
@@ -43,10 +45,8 @@ class BodyLimitMiddleware:
             if not exceeded:  # the app's own answer to the cut-off body (FastAPI makes it a 400) is replaced
                 await send(message)
 
-        try:
+        with contextlib.suppress(BodyTooLarge):
             await self.app(scope, counting_receive, guarded_send)
-        except BodyTooLarge:
-            pass
         if exceeded:
             await self._refuse(scope, receive, send)
 
