@@ -213,8 +213,18 @@ def test_one_bad_answer_is_skipped_and_the_crawl_goes_on(world: World) -> None:
     result = world.crawl()
 
     assert (result.counts["stats_failed"], result.counts["errors"], result.counts["searched"]) == (1, 1, 1)
+    assert result.status == "partial" and "2 MAM requests failed" in (result.error or "")
     assert world.wanted(first).last_searched_at is None
     assert world.wanted(second).evidence["mam_candidates"][0]["release"]["mam_id"] == 3
+
+
+def test_mam_answering_500_ends_the_run_failed_with_the_error(world: World) -> None:
+    wanted_id = add_wanted(world, "Dune", "Frank Herbert")
+    world.fake.faults.set("server_error", status=500)
+    result = world.crawl()
+    assert result.status == "failed" and result.counts.get("searched", 0) == 0
+    assert result.error is not None and "MAM requests failed" in result.error and "HTTP 500" in result.error
+    assert world.wanted(wanted_id).last_searched_at is None
 
 
 def test_only_the_best_candidates_are_kept(world: World) -> None:

@@ -144,7 +144,10 @@ class JobRunner:
             )
             result = await spec.run(context)
             await asyncio.to_thread(self._finish, task_id, started, result, None)
-            logger.info("job %s finished: %s", spec.name, result.counts)
+            logger.info("job %s finished (%s): %s", spec.name, result.status, result.counts)
+            if result.status == TaskStatus.FAILED:  # its services failed: try again later, as for an error
+                error = RuntimeError(result.error or "its services failed")
+                await asyncio.to_thread(self._schedule_retry, spec, attempt, parameters, error)
         except Exception as exc:  # a job's failure is recorded and retried, never crashes the scheduler
             logger.exception("job %s failed: %s", spec.name, exc)
             await asyncio.to_thread(self._finish, task_id, started, None, exc)
@@ -168,8 +171,9 @@ class JobRunner:
             task.finished_at = finished
             task.duration_seconds = round((finished - started).total_seconds(), 3)
             if error is None and result is not None:
-                task.status = TaskStatus.SUCCESS
+                task.status = TaskStatus(result.status)
                 task.counts, task.metrics = dict(result.counts), dict(result.metrics)
+                task.error = result.error
             else:
                 task.status = TaskStatus.FAILED
                 task.error = f"{type(error).__name__}: {error}"

@@ -5,7 +5,7 @@ import { h } from "./dom.js";
 import { EMPTY, elapsed, label, plainValue } from "./format.js";
 import { badge, dataTable, disclosure, filterBar, keyValues, liveRegion, loader, pager, selectField, timeAgo, viewHeader } from "./widgets.js";
 
-const TASK_STATUSES = ["pending", "running", "success", "failed", "cancelled"];
+const TASK_STATUSES = ["pending", "running", "success", "partial", "failed", "interrupted", "cancelled"];
 const TRIGGERS = ["schedule", "manual", "retry"];
 const FAILURE_KINDS = ["download", "import", "metadata", "search", "sync"];
 const REFRESH_SECONDS = 3;
