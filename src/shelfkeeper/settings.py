@@ -65,6 +65,13 @@ class Settings(BaseSettings):
     max_request_body_bytes: int = Field(
         1_048_576, ge=1024, description="Largest request body the API reads (1 MiB); a larger one is a 413."
     )
+    outside_wait_seconds: float = Field(
+        15.0,
+        gt=0,
+        le=300,
+        description="Longest an API request (manual release search, metadata search) waits on outside services; "
+        "it answers with what arrived in time and names the sources that timed out.",
+    )
     run_scheduler: bool = Field(True, description="Start the scheduler in this process (one runner is elected).")
     sentry_dsn: SecretStr | None = None
 

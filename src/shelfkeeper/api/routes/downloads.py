@@ -111,7 +111,8 @@ async def manual_search(context: ContextDep, body: ReleaseSearchRequest) -> dict
         wanted = await run.transaction(lambda s: downloads.wanted_book_of(get_wanted(s, wanted_id)))
     else:
         wanted = body.wanted()
-    return ok(ReleaseSearchRead.of(await find_releases(run, wanted)))
+    within = context.settings.outside_wait_seconds
+    return ok(ReleaseSearchRead.of(await find_releases(run, wanted, within=within)))
 
 
 @router.get("/blocklist", response_model=Envelope[Page[BlocklistRead]], responses=error_responses())

@@ -166,7 +166,8 @@ async def search(
         asin=asin,
         isbn=isbn,
     )
-    return ok(search_answer(await search_preview(RunContext(app=context), facts)))
+    within = context.settings.outside_wait_seconds
+    return ok(search_answer(await search_preview(RunContext(app=context), facts, within=within)))
 
 
 @router.get("/providers", response_model=Envelope[list[ProviderRead]], responses=error_responses())
