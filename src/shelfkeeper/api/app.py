@@ -13,7 +13,7 @@ from shelfkeeper.api import exception_handlers
 from shelfkeeper.api.auth import authorization_header, require_api_key, x_api_key_header
 from shelfkeeper.api.body_limit import BodyLimitMiddleware
 from shelfkeeper.api.deps import refuse_control_characters
-from shelfkeeper.api.envelope import declare_body_errors
+from shelfkeeper.api.envelope import declare_body_errors, declare_links
 from shelfkeeper.api.routes import authors, books, downloads, metadata, scheduler, series, system, wanted, web
 from shelfkeeper.context import AppContext
 from shelfkeeper.integrations import Integrations
@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     app.state.context = context
     app.state.api_keys = context.api_keys
     build_openapi = app.openapi
-    app.openapi = lambda: declare_body_errors(build_openapi())  # type: ignore[method-assign]
+    app.openapi = lambda: declare_links(declare_body_errors(build_openapi()))  # type: ignore[method-assign]
     exception_handlers.install(app)
     metrics = Metrics(context)
     context.extras["metrics"] = metrics

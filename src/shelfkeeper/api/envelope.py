@@ -104,3 +104,25 @@ def declare_body_errors(schema: dict[str, Any]) -> dict[str, Any]:
             for status, entry in error_responses(400, 413).items():
                 responses.setdefault(str(status), entry)
     return schema
+
+
+def declare_links(schema: dict[str, Any]) -> dict[str, Any]:
+    """OpenAPI links from each create (201 on ``/api/x``) to the operations on ``/api/x/{x_id}``: the new id."""
+    paths = schema.get("paths", {})
+    for path, item in paths.items():
+        created = item.get("post", {}).get("responses", {}).get("201")
+        if created is None:
+            continue
+        links = created.setdefault("links", {})
+        for sub_path, sub_item in paths.items():
+            prefix, _, rest = sub_path.partition("/{")
+            if prefix != path or not rest:
+                continue
+            parameter = rest.split("}", 1)[0]
+            for method, operation in sub_item.items():
+                if isinstance(operation, dict) and "operationId" in operation:
+                    links[f"{method}_{operation['operationId']}"] = {
+                        "operationId": operation["operationId"],
+                        "parameters": {parameter: "$response.body#/data/id"},
+                    }
+    return schema
