@@ -104,7 +104,9 @@ def queue_stats(session: SessionDep) -> dict[str, object]:
 
 @router.post("/search", response_model=Envelope[ReleaseSearchRead], responses=error_responses(404, *SERVICES))
 async def manual_search(context: ContextDep, body: ReleaseSearchRequest) -> dict[str, object]:
-    """Search Prowlarr and MyAnonamouse now: every release ranked, with its score, verdict and reasons."""
+    """Search Prowlarr and MyAnonamouse now: every release ranked, with its score, verdict and reasons.
+    Answers within OUTSIDE_WAIT_SECONDS (15 s): ``sources`` gives each indexer's ``status`` (ok, failed or
+    timed_out) and the releases are those that arrived in time."""
     run = _run(context)
     if body.wanted_book_id is not None:
         wanted_id = body.wanted_book_id

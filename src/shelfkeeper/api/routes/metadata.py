@@ -158,7 +158,8 @@ async def search(
     isbn: Annotated[str | None, Query(max_length=20)] = None,
 ) -> dict[str, object]:
     """Provider preview: every candidate from every provider with its score, decision and reasons, best first.
-    Nothing is recorded; a provider that fails is listed under ``errors``."""
+    Nothing is recorded; a provider that fails is listed under ``errors``. Answers within OUTSIDE_WAIT_SECONDS
+    (15 s): ``sources`` gives each provider's ``status`` (ok, failed or timed_out)."""
     facts = BookFacts(
         title=title,
         authors=(author,) if author else (),
