@@ -74,3 +74,12 @@ def test_restoring_on_another_machine_says_which_secrets_to_enter_again(engine, 
     assert secrets_to_enter_again(engine, there) == [MAM_COOKIE_SECRET]
     backup_bytes = (here / "backups" / made.name).read_bytes()
     assert COOKIE.encode() not in backup_bytes
+
+
+def test_the_status_endpoint_names_the_secrets_to_enter_again(client, context, sessions, tmp_path):
+    assert client.get("/api/system/status").json()["data"]["secrets_to_enter_again"] == []
+    sealed_elsewhere = SecretBox(tmp_path / "another-machine").seal(COOKIE)
+    ServiceStateStore(sessions).update("mam", cookie=sealed_elsewhere)
+    status = client.get("/api/system/status").json()["data"]
+    assert status["secrets_to_enter_again"] == [MAM_COOKIE_SECRET]
+    assert Integrations(context).remembered_mam_cookie() is None  # falls back to MAM_ID, with a warning
