@@ -14,7 +14,20 @@ from shelfkeeper.api.auth import authorization_header, require_api_key, x_api_ke
 from shelfkeeper.api.body_limit import BodyLimitMiddleware
 from shelfkeeper.api.deps import refuse_control_characters
 from shelfkeeper.api.envelope import declare_body_errors, declare_links
-from shelfkeeper.api.routes import authors, books, downloads, metadata, scheduler, series, system, wanted, web
+from shelfkeeper.api.routes import (
+    authors,
+    books,
+    calendar,
+    downloads,
+    events,
+    health,
+    metadata,
+    scheduler,
+    series,
+    system,
+    wanted,
+    web,
+)
 from shelfkeeper.context import AppContext
 from shelfkeeper.integrations import Integrations
 from shelfkeeper.jobs.registry import default_jobs
@@ -42,6 +55,9 @@ PROTECTED_ROUTERS = (
     system.router,
     system.metrics_router,
     wanted.router,
+    health.router,
+    events.router,
+    calendar.router,
 )
 
 
@@ -91,6 +107,7 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(BodyLimitMiddleware, max_bytes=context.settings.max_request_body_bytes)
     app.include_router(system.public_router)
+    app.include_router(calendar.feed_router)  # checks the key itself: it also takes ?apikey= (calendar apps)
     web.install(app)  # the page and its assets: public, they hold no data
     guard = [
         Depends(require_api_key),

@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 
 from shelfkeeper.adapters.audiobookshelf import AudiobookshelfClient
 from shelfkeeper.automation.run_context import JobResult, RunContext
-from shelfkeeper.db.repositories import series_key
 from shelfkeeper.db.service_state import ServiceStateStore
 from shelfkeeper.domain.library.items import Library, LibraryItem, LibraryPage, MediaType, SeriesRef
 from shelfkeeper.domain.library.sync import (
@@ -31,6 +30,7 @@ from shelfkeeper.domain.library.sync import (
     next_watermark,
     plan_series_sources,
 )
+from shelfkeeper.domain.text import series_key
 from shelfkeeper.errors import ServiceBadResponse, ServiceError, ServiceNotConfigured
 from shelfkeeper.services.library_sync import (
     ItemFailure,

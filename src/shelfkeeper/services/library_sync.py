@@ -20,12 +20,12 @@ from shelfkeeper.db.repositories import (
     get_or_create_series,
     refresh_search_fields,
     refresh_series_stats,
-    series_key,
     set_book_people,
 )
 from shelfkeeper.db.tables import Author, Book, FailedAttempt, Series
 from shelfkeeper.domain.library.items import LibraryItem, SeriesRef
 from shelfkeeper.domain.library.sync import book_values, item_source, item_title, series_text, unique_names
+from shelfkeeper.domain.text import series_key
 
 SOURCE_KEY = "audiobookshelf"  # Book.extra[SOURCE_KEY]: what the book remembers of its item
 _NAME_LENGTH = 300
