@@ -21,6 +21,7 @@ from shelfkeeper.db.tables import ServiceBudget, WantedBook
 from shelfkeeper.errors import ServiceAuthFailed
 from shelfkeeper.integrations import Integrations
 from shelfkeeper.jobs.registry import default_jobs
+from shelfkeeper.secret_store import SecretBox
 from shelfkeeper.settings import Settings
 from shelfkeeper.testing.clock import FakeTime
 from shelfkeeper.testing.fakes.mam import FakeMam
@@ -186,14 +187,17 @@ def test_the_rotated_cookie_is_kept_and_used_by_the_next_run(world: World) -> No
 
     world.crawl()
 
-    remembered = ServiceStateStore(world.sessions).get("mam")["cookie"]
+    stored = ServiceStateStore(world.sessions).get("mam")["cookie"]
+    assert world.fake.current_cookie not in stored  # kept sealed, never in clear text
+    remembered = SecretBox(world.context.settings.data_dir).open(stored)
     assert remembered == world.fake.current_cookie != COOKIE
     assert len(world.fake.rotations) == 2
 
     # a restart: the configured MAM_ID is stale now, the remembered cookie carries on
     result = world.crawl()
     assert result.counts["searched"] == 1
-    assert ServiceStateStore(world.sessions).get("mam")["cookie"] == world.fake.current_cookie
+    box = SecretBox(world.context.settings.data_dir)
+    assert box.open(ServiceStateStore(world.sessions).get("mam")["cookie"]) == world.fake.current_cookie
     assert world.fake.cookies_seen[2] == remembered
 
 
