@@ -241,7 +241,7 @@ def restore(
 ) -> None:
     """Replace the database with a backup. Stop the service first."""
     from shelfkeeper.errors import ShelfkeeperError
-    from shelfkeeper.services.backup import restore_backup
+    from shelfkeeper.services.backup import restore_backup, secrets_to_enter_again
 
     if not yes:
         errors.print("restore replaces the current database; run again with --yes (service stopped)")
@@ -253,6 +253,12 @@ def restore(
         errors.print(f"[red]{exc.message}[/red]", highlight=False)
         raise typer.Exit(2) from None
     console.print(f"restored {restored.name}", highlight=False)
+    for secret in secrets_to_enter_again(context.engine, context.settings.data_dir):
+        errors.print(
+            f"[yellow]the {secret} in this backup was sealed with another machine's key "
+            f"({context.settings.data_dir}/secret.key): enter it again[/yellow]",
+            highlight=False,
+        )
 
 
 @app.command()

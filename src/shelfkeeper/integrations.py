@@ -48,6 +48,7 @@ from shelfkeeper.ports import (
     PrivateTracker,
     Testable,
 )
+from shelfkeeper.secret_store import MAM_COOKIE_SECRET, SecretBox, SecretUnreadable, is_sealed
 
 if TYPE_CHECKING:
     from shelfkeeper.context import AppContext
@@ -143,6 +144,7 @@ class Integrations:
         self.app = app
         self.budgets = DatabaseBudgetStore(app.sessions)
         self.state = ServiceStateStore(app.sessions)
+        self.secrets = SecretBox(app.settings.data_dir)
         self.check_timeout = check_timeout
         self.build_options = build_options  # tests pass sleep/clock to the clients
         unknown = sorted(set(adapters or {}) - set(SERVICES))
@@ -276,13 +278,25 @@ class Integrations:
     def _build_openlibrary(self) -> OpenLibraryClient:
         return openlibrary.build(self.app.settings.openlibrary_url, **self.build_options)
 
+    def remembered_mam_cookie(self) -> str | None:
+        """The rotated MAM cookie kept in service_state, opened; None (and a warning) when it cannot be."""
+        stored = self.state.get("mam").get("cookie")
+        if not stored:
+            return None
+        if not is_sealed(stored):  # written before cookies were sealed: used once, sealed at the next rotation
+            return str(stored)
+        try:
+            return self.secrets.open(stored, secret=MAM_COOKIE_SECRET)
+        except SecretUnreadable as exc:
+            logger.warning("%s Falling back to MAM_ID.", exc.message)
+            return None
+
     def _build_mam(self) -> MamClient:
         s = self.app.settings
-        remembered = self.state.get("mam").get("cookie")
-        cookie = remembered or self._secret("mam_id")
+        cookie = self.remembered_mam_cookie() or self._secret("mam_id")
 
-        async def remember(new_cookie: str) -> None:
-            await self.state.aupdate("mam", cookie=new_cookie)
+        async def remember(new_cookie: str) -> None:  # the live cookie is a secret: stored sealed, never clear
+            await self.state.aupdate("mam", cookie=self.secrets.seal(new_cookie))
 
         return mam.build(
             s.mam_url,

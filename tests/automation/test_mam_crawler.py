@@ -24,6 +24,7 @@ from shelfkeeper.domain.releases.tracker import TrackerStats
 from shelfkeeper.errors import ServiceAuthFailed, ServiceBadResponse
 from shelfkeeper.integrations import Integrations
 from shelfkeeper.jobs.registry import default_jobs
+from shelfkeeper.secret_store import SecretBox
 from shelfkeeper.settings import Settings
 from shelfkeeper.testing.clock import FakeTime
 from shelfkeeper.testing.doubles import InMemoryTracker
@@ -221,14 +222,17 @@ def test_the_rotated_cookie_is_kept_and_used_by_the_next_run(world: World) -> No
 
     world.crawl()
 
-    remembered = ServiceStateStore(world.sessions).get("mam")["cookie"]
+    stored = ServiceStateStore(world.sessions).get("mam")["cookie"]
+    assert world.fake.current_cookie not in stored  # kept sealed, never in clear text
+    remembered = SecretBox(world.context.settings.data_dir).open(stored)
     assert remembered == world.fake.current_cookie != COOKIE
     assert len(world.fake.rotations) == 2
 
     # a restart: the configured MAM_ID is stale now, the remembered cookie carries on
     result = world.crawl()
     assert result.counts["searched"] == 1
-    assert ServiceStateStore(world.sessions).get("mam")["cookie"] == world.fake.current_cookie
+    box = SecretBox(world.context.settings.data_dir)
+    assert box.open(ServiceStateStore(world.sessions).get("mam")["cookie"]) == world.fake.current_cookie
     assert world.fake.cookies_seen[2] == remembered
 
 
@@ -251,8 +255,18 @@ def test_one_bad_answer_is_skipped_and_the_crawl_goes_on(memory: World, tracker:
     result = world.crawl()
 
     assert (result.counts["stats_failed"], result.counts["errors"], result.counts["searched"]) == (1, 1, 1)
+    assert result.status == "partial" and "2 MAM requests failed" in (result.error or "")
     assert world.wanted(first).last_searched_at is None
     assert world.wanted(second).evidence["mam_candidates"][0]["release"]["mam_id"] == 3
+
+
+def test_mam_answering_500_ends_the_run_failed_with_the_error(world: World) -> None:
+    wanted_id = add_wanted(world, "Dune", "Frank Herbert")
+    world.fake.faults.set("server_error", status=500)
+    result = world.crawl()
+    assert result.status == "failed" and result.counts.get("searched", 0) == 0
+    assert result.error is not None and "MAM requests failed" in result.error and "HTTP 500" in result.error
+    assert world.wanted(wanted_id).last_searched_at is None
 
 
 def test_only_the_best_candidates_are_kept(memory: World, tracker: InMemoryTracker) -> None:

@@ -12,6 +12,9 @@ from fastapi import Depends, FastAPI
 from shelfkeeper import __version__
 from shelfkeeper.api import exception_handlers
 from shelfkeeper.api.auth import authorization_header, require_api_key, x_api_key_header
+from shelfkeeper.api.body_limit import BodyLimitMiddleware
+from shelfkeeper.api.deps import refuse_control_characters
+from shelfkeeper.api.envelope import declare_body_errors, declare_links
 from shelfkeeper.api.routes import (
     authors,
     books,
@@ -100,14 +103,22 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     )
     app.state.context = context
     app.state.api_keys = context.api_keys
+    build_openapi = app.openapi
+    app.openapi = lambda: declare_links(declare_body_errors(build_openapi()))  # type: ignore[method-assign]
     exception_handlers.install(app)
     metrics = Metrics(context)
     context.metrics = metrics
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=context.settings.max_request_body_bytes)
     app.include_router(system.public_router)
     app.include_router(calendar.feed_router)  # checks the key itself: it also takes ?apikey= (calendar apps)
     web.install(app)  # the page and its assets: public, they hold no data
-    guard = [Depends(require_api_key), Depends(authorization_header), Depends(x_api_key_header)]
+    guard = [
+        Depends(require_api_key),
+        Depends(authorization_header),
+        Depends(x_api_key_header),
+        Depends(refuse_control_characters),
+    ]
     for router in PROTECTED_ROUTERS:
         app.include_router(router, dependencies=guard)
     return app

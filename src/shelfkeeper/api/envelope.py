@@ -98,6 +98,7 @@ def error_example(code: str, message: str) -> dict[str, Any]:
 
 _STANDARD_ERRORS = {
     400: ("BAD_REQUEST", "The request body is not valid JSON."),
+    413: ("PAYLOAD_TOO_LARGE", "The request body is larger than MAX_REQUEST_BODY_BYTES (1048576 bytes)."),
     401: ("UNAUTHORIZED", "Missing API key: send it in the Authorization or X-Api-Key header."),
     404: ("NOT_FOUND", "Not found."),
     409: ("CONFLICT", "The request conflicts with the current state."),
@@ -117,3 +118,37 @@ def error_responses(*statuses: int, codes: dict[int, tuple[str, str]] | None = N
             "content": {"application/json": {"example": error_example(code, message)}},
         }
     return result
+
+
+def declare_body_errors(schema: dict[str, Any]) -> dict[str, Any]:
+    """Every operation that takes a body can also answer 400 (not JSON) and 413 (too large): say so."""
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict) or "requestBody" not in operation:
+                continue
+            responses = operation.setdefault("responses", {})
+            for status, entry in error_responses(400, 413).items():
+                responses.setdefault(str(status), entry)
+    return schema
+
+
+def declare_links(schema: dict[str, Any]) -> dict[str, Any]:
+    """OpenAPI links from each create (201 on ``/api/x``) to the operations on ``/api/x/{x_id}``: the new id."""
+    paths = schema.get("paths", {})
+    for path, item in paths.items():
+        created = item.get("post", {}).get("responses", {}).get("201")
+        if created is None:
+            continue
+        links = created.setdefault("links", {})
+        for sub_path, sub_item in paths.items():
+            prefix, _, rest = sub_path.partition("/{")
+            if prefix != path or not rest:
+                continue
+            parameter = rest.split("}", 1)[0]
+            for method, operation in sub_item.items():
+                if isinstance(operation, dict) and "operationId" in operation:
+                    links[f"{method}_{operation['operationId']}"] = {
+                        "operationId": operation["operationId"],
+                        "parameters": {parameter: "$response.body#/data/id"},
+                    }
+    return schema

@@ -80,6 +80,10 @@ async def mam_scraping_task(run: RunContext) -> JobResult:
     budget = await mam.budget_left()
     if budget is not None:
         result.metrics["requests_left_today"] = budget
+    failures = result.counts.get("errors", 0) + result.counts.get("stats_failed", 0)
+    if failures:
+        message = result.metrics.get("last_error", "MyAnonamouse failed")
+        result.services_failed(f"{failures} MAM requests failed: {message}", done=result.counts.get("searched", 0))
     return result
 
 
@@ -113,6 +117,7 @@ async def _refresh_stats(run: RunContext, mam: PrivateTracker, result: JobResult
     except ServiceError as exc:
         run.log.warning("mam crawler: user stats unavailable: %s", exc.message)
         result.add("stats_failed")
+        result.metrics["last_error"] = exc.message
         remembered = (await asyncio.to_thread(store.get, "mam")).get("stats")
         return stats_from_json(remembered) if isinstance(remembered, dict) else None
     await store.aupdate("mam", stats={**dataclasses.asdict(stats), "fetched_at": run.now().isoformat()})
@@ -137,6 +142,7 @@ async def _crawl_one(run: RunContext, crawl: _Crawl, wanted_id: int, result: Job
     except ServiceError as exc:
         run.log.warning("mam crawler: search for %r failed: %s", wanted.title, exc.message)
         result.add("errors")
+        result.metrics["last_error"] = exc.message
         return
     ranked = rank(wanted, releases, crawl.profile, mam_stats=crawl.stats, blocklist=crawl.blocklist)
     now = run.now()

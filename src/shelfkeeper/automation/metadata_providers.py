@@ -7,6 +7,7 @@ daily quota running out (``QuotaExhausted``) stops the lookup so that a batch ca
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from shelfkeeper.domain.metadata.candidates import BookCandidate
 from shelfkeeper.domain.metadata.distance import BookFacts, MatchWeights
 from shelfkeeper.domain.metadata.repair import search_author, search_title
 from shelfkeeper.domain.text import normalize_asin
-from shelfkeeper.errors import QuotaExhausted, ServiceError
+from shelfkeeper.errors import QuotaExhausted, ServiceError, ServiceUnreachable
 from shelfkeeper.ports import BookQuery
 from shelfkeeper.services.provider_cache import (
     cache_key,
@@ -62,6 +63,7 @@ class ProviderAnswer:
     candidates: tuple[BookCandidate, ...] = ()
     error: ServiceError | None = None
     requests: int = 0  # answers fetched from the provider (not the cache)
+    timed_out: bool = False  # no answer within the request's bound
 
     @property
     def failed(self) -> bool:
@@ -82,9 +84,16 @@ class ProviderLookup:
         # Every book asks every provider again: an error never drops one for the rest of the batch.
         self.calls = ProviderCalls(self.run, drop_failing=False)
 
-    async def ask_all(self, facts: BookFacts) -> list[ProviderAnswer]:
-        """Every provider in order; QuotaExhausted propagates when ``stop_on_quota``."""
-        answers = [await self.ask(provider, facts) for provider in PROVIDERS]
+    async def ask_all(self, facts: BookFacts, *, within: float | None = None) -> list[ProviderAnswer]:
+        """Every provider in order; QuotaExhausted propagates when ``stop_on_quota``.
+
+        With ``within`` (seconds, an API request's bound) the providers are asked at once and one still silent
+        then answers a ServiceUnreachable "no answer within" error (``timed_out``).
+        """
+        if within is None:
+            answers = [await self.ask(provider, facts) for provider in PROVIDERS]
+        else:
+            answers = list(await asyncio.gather(*(self._ask_within(p, facts, within) for p in PROVIDERS)))
         outcomes = {
             a.provider: ((a.error.message, a.error.code) if a.error else (None, None))
             for a in answers
@@ -94,6 +103,14 @@ class ProviderLookup:
             now = self.run.now()
             await self.run.transaction(lambda session: remember_outcomes(session, outcomes, now))
         return answers
+
+    async def _ask_within(self, provider: str, facts: BookFacts, within: float) -> ProviderAnswer:
+        try:
+            return await asyncio.wait_for(self.ask(provider, facts), within)
+        except TimeoutError:
+            log.warning("metadata provider %s gave no answer within %g s for %r", provider, within, facts.title)
+            error = ServiceUnreachable(provider, f"no answer within {within:g} s")
+            return ProviderAnswer(provider, error=error, timed_out=True)
 
     async def ask(self, provider: str, facts: BookFacts) -> ProviderAnswer:
         ask = {"google_books": self._google, "audnexus": self._audnexus, "openlibrary": self._openlibrary}[provider]

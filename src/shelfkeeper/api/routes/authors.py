@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 from sqlalchemy.orm import Session
 
-from shelfkeeper.api.deps import ContextDep, PageDep, SessionDep
+from shelfkeeper.api.deps import ContextDep, IdPath, PageDep, SessionDep
 from shelfkeeper.api.envelope import Envelope, Page, answer, error_responses, ok
 from shelfkeeper.api.routes.wanted import found_read, page_read
 from shelfkeeper.api.schemas.authors import AuthorCreate, AuthorRead, AuthorSeriesRead, AuthorUpdate
@@ -81,7 +81,7 @@ def completion_summary(
 
 
 @router.get("/{author_id}", response_model=Envelope[AuthorRead], responses=error_responses(404, codes=NOT_FOUND))
-def get_author(session: SessionDep, author_id: int) -> dict[str, object]:
+def get_author(session: SessionDep, author_id: IdPath) -> dict[str, object]:
     """One author."""
     author = service.get_author(session, author_id)
     return ok(_read_counted(session, author))
@@ -92,14 +92,14 @@ def get_author(session: SessionDep, author_id: int) -> dict[str, object]:
     response_model=Envelope[AuthorRead],
     responses=error_responses(404, 409, codes={**NOT_FOUND, **EXISTS}),
 )
-def update_author(session: SessionDep, author_id: int, body: AuthorUpdate) -> dict[str, object]:
+def update_author(session: SessionDep, author_id: IdPath, body: AuthorUpdate) -> dict[str, object]:
     """Replace an author's fields."""
     author = service.update_author(session, author_id, body.model_dump())
     return ok(_read_counted(session, author))
 
 
 @router.delete("/{author_id}", response_model=Envelope[Deleted], responses=error_responses(404, codes=NOT_FOUND))
-def delete_author(session: SessionDep, author_id: int) -> dict[str, object]:
+def delete_author(session: SessionDep, author_id: IdPath) -> dict[str, object]:
     """Forget an author (their books stay)."""
     service.delete_author(session, author_id)
     return ok(Deleted(id=author_id))
@@ -109,7 +109,7 @@ def delete_author(session: SessionDep, author_id: int) -> dict[str, object]:
     "/{author_id}/books", response_model=Envelope[Page[BookRead]], responses=error_responses(404, codes=NOT_FOUND)
 )
 def author_books(
-    session: SessionDep, author_id: int, page: PageDep, sort: Annotated[str | None, Query()] = None
+    session: SessionDep, author_id: IdPath, page: PageDep, sort: Annotated[str | None, Query()] = None
 ) -> dict[str, object]:
     """An author's books (by year by default)."""
     result = service.author_books(session, author_id, page, sort)
@@ -121,7 +121,7 @@ def author_books(
     response_model=Envelope[list[AuthorSeriesRead]],
     responses=error_responses(404, codes=NOT_FOUND),
 )
-def author_series(session: SessionDep, author_id: int) -> dict[str, object]:
+def author_series(session: SessionDep, author_id: IdPath) -> dict[str, object]:
     """The series an author's books belong to."""
     rows = service.author_series(session, author_id)
     return ok(
@@ -140,7 +140,7 @@ def author_series(session: SessionDep, author_id: int) -> dict[str, object]:
 )
 def author_missing(
     session: SessionDep,
-    author_id: int,
+    author_id: IdPath,
     page: PageDep,
     status_: Annotated[
         WantedStatusName | None, Query(alias="status", description="Only this status; imported ones need it.")
@@ -154,7 +154,7 @@ def author_missing(
 @router.post(
     "/{author_id}/discover", response_model=Envelope[WantedFound], responses=error_responses(404, codes=NOT_FOUND)
 )
-async def discover_author(context: ContextDep, author_id: int) -> dict[str, object]:
+async def discover_author(context: ContextDep, author_id: IdPath) -> dict[str, object]:
     """Read the author's catalogue now (Audible, Google Books, Open Library) and return the wanted books found.
 
     `excluded` says why each other book was left out (owned by ASIN or title, other language, another author).
@@ -168,7 +168,7 @@ async def discover_author(context: ContextDep, author_id: int) -> dict[str, obje
 @router.post(
     "/{author_id}/monitor", response_model=Envelope[AuthorRead], responses=error_responses(404, codes=NOT_FOUND)
 )
-def monitor_author(session: SessionDep, author_id: int) -> dict[str, object]:
+def monitor_author(session: SessionDep, author_id: IdPath) -> dict[str, object]:
     """Monitor an author: author completion reads their catalogue."""
     author = wanted_list.set_author_monitored(session, author_id, True)
     return ok(_read_counted(session, author))
@@ -177,7 +177,7 @@ def monitor_author(session: SessionDep, author_id: int) -> dict[str, object]:
 @router.post(
     "/{author_id}/unmonitor", response_model=Envelope[AuthorRead], responses=error_responses(404, codes=NOT_FOUND)
 )
-def unmonitor_author(session: SessionDep, author_id: int) -> dict[str, object]:
+def unmonitor_author(session: SessionDep, author_id: IdPath) -> dict[str, object]:
     """Stop monitoring an author: author completion leaves them alone (their wanted books stay)."""
     author = wanted_list.set_author_monitored(session, author_id, False)
     return ok(_read_counted(session, author))

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, Response, status
 
-from shelfkeeper.api.deps import ContextDep, PageDep, RunnerDep, SessionDep, SettingsDep
+from shelfkeeper.api.deps import ContextDep, IdPath, IdQuery, PageDep, RunnerDep, SessionDep, SettingsDep
 from shelfkeeper.api.envelope import Envelope, Page, answer, error_responses, ok
 from shelfkeeper.api.schemas.books import (
     BookCreate,
@@ -38,9 +38,9 @@ async def list_books(
     q: Annotated[
         str | None, Query(max_length=200, description="Words to find in title, subtitle, author, narrator and series.")
     ] = None,
-    author_id: int | None = None,
+    author_id: IdQuery = None,
     author: Annotated[str | None, Query(max_length=300)] = None,
-    series_id: int | None = None,
+    series_id: IdQuery = None,
     series: Annotated[str | None, Query(max_length=300)] = None,
     narrator: Annotated[str | None, Query(max_length=300)] = None,
     status_: Annotated[Literal["in_library", "removed"] | None, Query(alias="status")] = None,
@@ -124,7 +124,7 @@ def incomplete_books(session: SessionDep, page: PageDep) -> dict[str, object]:
 
 
 @router.get("/{book_id}", response_model=Envelope[BookRead], responses=error_responses(404, codes=NOT_FOUND))
-def get_book(session: SessionDep, book_id: int) -> dict[str, object]:
+def get_book(session: SessionDep, book_id: IdPath) -> dict[str, object]:
     """One book."""
     return ok(BookRead.of(books.get_book(session, book_id)))
 
@@ -132,13 +132,13 @@ def get_book(session: SessionDep, book_id: int) -> dict[str, object]:
 @router.put(
     "/{book_id}", response_model=Envelope[BookRead], responses=error_responses(404, 409, codes={**NOT_FOUND, **EXISTS})
 )
-def update_book(session: SessionDep, book_id: int, body: BookUpdate) -> dict[str, object]:
+def update_book(session: SessionDep, book_id: IdPath, body: BookUpdate) -> dict[str, object]:
     """Replace a book's fields."""
     return ok(BookRead.of(books.update_book(session, book_id, body.model_dump())))
 
 
 @router.delete("/{book_id}", response_model=Envelope[Deleted], responses=error_responses(404, codes=NOT_FOUND))
-def delete_book(session: SessionDep, book_id: int) -> dict[str, object]:
+def delete_book(session: SessionDep, book_id: IdPath) -> dict[str, object]:
     """Forget a book (the files in the library are not touched)."""
     books.delete_book(session, book_id)
     return ok(Deleted(id=book_id))
@@ -149,7 +149,7 @@ def delete_book(session: SessionDep, book_id: int) -> dict[str, object]:
     response_model=Envelope[Page[CorrectionRead]],
     responses=error_responses(404, codes=NOT_FOUND),
 )
-def book_corrections(session: SessionDep, book_id: int, page: PageDep) -> dict[str, object]:
+def book_corrections(session: SessionDep, book_id: IdPath, page: PageDep) -> dict[str, object]:
     """A book's metadata correction history, newest first."""
     result = books.book_corrections(session, book_id, page)
     return ok(Page.of(result, CorrectionRead.model_validate))
@@ -171,7 +171,7 @@ def book_corrections(session: SessionDep, book_id: int, page: PageDep) -> dict[s
     ),
 )
 async def refresh_metadata(
-    context: ContextDep, book_id: int, body: Annotated[MetadataCorrectRequest | None, Body()] = None
+    context: ContextDep, book_id: IdPath, body: Annotated[MetadataCorrectRequest | None, Body()] = None
 ) -> dict[str, object]:
     """Check this book's metadata against the providers now; returns the corrections made and proposed."""
     from shelfkeeper.automation.metadata_correction import correct_book

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from shelfkeeper.api.deps import ContextDep, PageDep, SessionDep
+from shelfkeeper.api.deps import ContextDep, IdPath, IdQuery, PageDep, SessionDep
 from shelfkeeper.api.envelope import Envelope, Page, error_responses, ok
 from shelfkeeper.api.schemas.common import Deleted
 from shelfkeeper.api.schemas.downloads import (
@@ -55,8 +55,8 @@ def list_downloads(
     page: PageDep,
     status: DownloadStatus | None = None,
     indexer: Annotated[str | None, Query(max_length=200)] = None,
-    wanted_book_id: int | None = None,
-    book_id: int | None = None,
+    wanted_book_id: IdQuery = None,
+    book_id: IdQuery = None,
     sort: SortQuery = None,
 ) -> dict[str, object]:
     """The download queue and its history."""
@@ -106,7 +106,9 @@ def queue_stats(session: SessionDep) -> dict[str, object]:
 
 @router.post("/search", response_model=Envelope[ReleaseSearchRead], responses=error_responses(404, *SERVICES))
 async def manual_search(context: ContextDep, body: ReleaseSearchRequest) -> dict[str, object]:
-    """Search Prowlarr and MyAnonamouse now: every release ranked, with its score, verdict and reasons."""
+    """Search Prowlarr and MyAnonamouse now: every release ranked, with its score, verdict and reasons.
+    Answers within OUTSIDE_WAIT_SECONDS (15 s): ``sources`` gives each indexer's ``status`` (ok, failed or
+    timed_out) and the releases are those that arrived in time."""
     run = _run(context)
     if body.wanted_book_id is not None:
         wanted_id = body.wanted_book_id
@@ -115,14 +117,15 @@ async def manual_search(context: ContextDep, body: ReleaseSearchRequest) -> dict
         wanted = body.wanted()
     from shelfkeeper.automation.release_search import find_releases
 
-    return ok(ReleaseSearchRead.of(await find_releases(run, wanted)))
+    within = context.settings.outside_wait_seconds
+    return ok(ReleaseSearchRead.of(await find_releases(run, wanted, within=within)))
 
 
 @router.get("/blocklist", response_model=Envelope[Page[BlocklistRead]], responses=error_responses())
 def list_blocklist(
     session: SessionDep,
     page: PageDep,
-    wanted_book_id: int | None = None,
+    wanted_book_id: IdQuery = None,
     sort: Annotated[str | None, Query(description="created or id; '-' for descending (default -created).")] = None,
 ) -> dict[str, object]:
     """Releases that are never grabbed again (by info hash, and by title at their indexer)."""
@@ -135,14 +138,14 @@ def list_blocklist(
     response_model=Envelope[Deleted],
     responses=error_responses(404, codes={404: ("BLOCKLIST_NOT_FOUND", "Blocklist entry 3 not found.")}),
 )
-def delete_blocklist_entry(session: SessionDep, entry_id: int) -> dict[str, object]:
+def delete_blocklist_entry(session: SessionDep, entry_id: IdPath) -> dict[str, object]:
     """Take a release off the blocklist: it may be grabbed again."""
     blocklist.delete_entry(session, entry_id)
     return ok(Deleted(id=entry_id))
 
 
 @router.get("/{download_id}", response_model=Envelope[DownloadRead], responses=error_responses(404, codes=NOT_FOUND))
-def get_download(session: SessionDep, download_id: int) -> dict[str, object]:
+def get_download(session: SessionDep, download_id: IdPath) -> dict[str, object]:
     """One download with its release, client state and result."""
     return ok(DownloadRead.model_validate(get_record(session, DOWNLOADS, download_id)))
 
@@ -152,7 +155,7 @@ def get_download(session: SessionDep, download_id: int) -> dict[str, object]:
     response_model=Envelope[DownloadRead],
     responses=error_responses(404, 409, codes={**NOT_FOUND, **STATE}),
 )
-def update_download(session: SessionDep, download_id: int, body: DownloadUpdate) -> dict[str, object]:
+def update_download(session: SessionDep, download_id: IdPath, body: DownloadUpdate) -> dict[str, object]:
     """Change a live download's priority (409 for a finished, failed or cancelled one)."""
     return ok(DownloadRead.model_validate(downloads.set_priority(session, download_id, body.priority)))
 
@@ -164,7 +167,7 @@ def update_download(session: SessionDep, download_id: int, body: DownloadUpdate)
 )
 async def cancel_download(
     context: ContextDep,
-    download_id: int,
+    download_id: IdPath,
     delete_files: Annotated[bool, Query(description="Delete the downloaded files too.")] = False,
 ) -> dict[str, object]:
     """Cancel: remove the torrent from qBittorrent; the wanted book is wanted again (this torrent never is)."""
@@ -179,7 +182,7 @@ async def cancel_download(
     response_model=Envelope[DownloadRead],
     responses=error_responses(404, 409, *SERVICES, codes={**NOT_FOUND, **STATE}),
 )
-async def retry_download(context: ContextDep, download_id: int) -> dict[str, object]:
+async def retry_download(context: ContextDep, download_id: IdPath) -> dict[str, object]:
     """Queue a failed download again with the next-best release (404 NO_RELEASE_FOUND when there is none)."""
     from shelfkeeper.automation import acquisition
 
@@ -191,7 +194,7 @@ async def retry_download(context: ContextDep, download_id: int) -> dict[str, obj
     response_model=Envelope[DownloadRead],
     responses=error_responses(404, 409, *SERVICES, codes={**NOT_FOUND, **STATE}),
 )
-async def pause_download(context: ContextDep, download_id: int) -> dict[str, object]:
+async def pause_download(context: ContextDep, download_id: IdPath) -> dict[str, object]:
     """Pause the torrent in qBittorrent and the row."""
     from shelfkeeper.automation import download_monitor
 
@@ -203,7 +206,7 @@ async def pause_download(context: ContextDep, download_id: int) -> dict[str, obj
     response_model=Envelope[DownloadRead],
     responses=error_responses(404, 409, *SERVICES, codes={**NOT_FOUND, **STATE}),
 )
-async def resume_download(context: ContextDep, download_id: int) -> dict[str, object]:
+async def resume_download(context: ContextDep, download_id: IdPath) -> dict[str, object]:
     """Resume a paused download in qBittorrent and the row."""
     from shelfkeeper.automation import download_monitor
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, status
 
-from shelfkeeper.api.deps import ContextDep, PageDep, RunnerDep, SessionDep, SettingsDep
+from shelfkeeper.api.deps import ContextDep, IdPath, IdQuery, PageDep, RunnerDep, SessionDep, SettingsDep
 from shelfkeeper.api.envelope import Envelope, Page, error_responses, ok
 from shelfkeeper.api.schemas.corrections import CorrectionRead
 from shelfkeeper.api.schemas.metadata import (
@@ -52,8 +52,8 @@ def list_corrections(
     status: CorrectionStatus | None = None,
     field: Annotated[str | None, Query(max_length=50)] = None,
     source: Annotated[str | None, Query(max_length=50)] = None,
-    book_id: int | None = None,
-    task_id: int | None = None,
+    book_id: IdQuery = None,
+    task_id: IdQuery = None,
     sort: Annotated[str | None, Query(description="created, confidence, id; '-' for descending.")] = None,
 ) -> dict[str, object]:
     """Every metadata change proposed or made, newest first."""
@@ -67,7 +67,7 @@ def list_corrections(
     response_model=Envelope[CorrectionRead],
     responses=error_responses(404, codes=NOT_FOUND),
 )
-def get_correction(session: SessionDep, correction_id: int) -> dict[str, object]:
+def get_correction(session: SessionDep, correction_id: IdPath) -> dict[str, object]:
     """One correction: field, old and new value, source, confidence and reasons."""
     return ok(CorrectionRead.model_validate(get_record(session, CORRECTIONS, correction_id)))
 
@@ -78,7 +78,7 @@ def get_correction(session: SessionDep, correction_id: int) -> dict[str, object]
     responses=error_responses(404, 429, 502, 503, codes={**BOOK_NOT_FOUND, **QUOTA, **ALL_FAILED}),
 )
 async def correct_one(
-    context: ContextDep, book_id: int, body: Annotated[MetadataCorrectRequest | None, Body()] = None
+    context: ContextDep, book_id: IdPath, body: Annotated[MetadataCorrectRequest | None, Body()] = None
 ) -> dict[str, object]:
     """Check one book against the providers now: confident changes are applied (database and Audiobookshelf),
     the others wait for review; with ``dry_run`` they are only recorded."""
@@ -114,7 +114,7 @@ async def correct_all(
     response_model=Envelope[CorrectionRead],
     responses=error_responses(404, 409, 502, 503, codes={**NOT_FOUND, **STATE}),
 )
-async def approve(context: ContextDep, correction_id: int) -> dict[str, object]:
+async def approve(context: ContextDep, correction_id: IdPath) -> dict[str, object]:
     """Apply a pending correction: the new value goes to the database and to Audiobookshelf."""
     from shelfkeeper.automation.metadata_review import approve_correction
 
@@ -126,7 +126,7 @@ async def approve(context: ContextDep, correction_id: int) -> dict[str, object]:
     response_model=Envelope[CorrectionRead],
     responses=error_responses(404, 409, 502, 503, codes={**NOT_FOUND, **STATE}),
 )
-async def revert(context: ContextDep, correction_id: int) -> dict[str, object]:
+async def revert(context: ContextDep, correction_id: IdPath) -> dict[str, object]:
     """Undo an applied correction: the old value is restored in the database and in Audiobookshelf; refused (409)
     when the field was changed again since."""
     from shelfkeeper.automation.metadata_review import revert_correction
@@ -139,7 +139,7 @@ async def revert(context: ContextDep, correction_id: int) -> dict[str, object]:
     response_model=Envelope[CorrectionRead],
     responses=error_responses(404, 409, codes={**NOT_FOUND, **STATE}),
 )
-async def reject(context: ContextDep, correction_id: int) -> dict[str, object]:
+async def reject(context: ContextDep, correction_id: IdPath) -> dict[str, object]:
     """Turn down a pending correction; the book is not changed."""
     from shelfkeeper.automation.metadata_review import reject_correction
 
@@ -166,7 +166,8 @@ async def search(
     isbn: Annotated[str | None, Query(max_length=20)] = None,
 ) -> dict[str, object]:
     """Provider preview: every candidate from every provider with its score, decision and reasons, best first.
-    Nothing is recorded; a provider that fails is listed under ``errors``."""
+    Nothing is recorded; a provider that fails is listed under ``errors``. Answers within OUTSIDE_WAIT_SECONDS
+    (15 s): ``sources`` gives each provider's ``status`` (ok, failed or timed_out)."""
     facts = BookFacts(
         title=title,
         authors=(author,) if author else (),
@@ -176,7 +177,8 @@ async def search(
     )
     from shelfkeeper.automation.metadata_correction import search_preview
 
-    return ok(search_answer(await search_preview(RunContext(app=context), facts)))
+    within = context.settings.outside_wait_seconds
+    return ok(search_answer(await search_preview(RunContext(app=context), facts, within=within)))
 
 
 @router.get("/providers", response_model=Envelope[list[ProviderRead]], responses=error_responses())

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 from sqlalchemy.orm import Session
 
-from shelfkeeper.api.deps import ContextDep, PageDep, SessionDep
+from shelfkeeper.api.deps import ContextDep, IdPath, PageDep, SessionDep
 from shelfkeeper.api.envelope import Envelope, Page, answer, error_responses, ok
 from shelfkeeper.api.routes.wanted import found_read
 from shelfkeeper.api.schemas.books import BookRead
@@ -74,7 +74,7 @@ async def completion_summary(
 
 
 @router.get("/{series_id}", response_model=Envelope[SeriesRead], responses=error_responses(404, codes=NOT_FOUND))
-def get_series(session: SessionDep, series_id: int) -> dict[str, object]:
+def get_series(session: SessionDep, series_id: IdPath) -> dict[str, object]:
     """One series."""
     return ok(SeriesRead.model_validate(service.get_series(session, series_id)))
 
@@ -84,13 +84,13 @@ def get_series(session: SessionDep, series_id: int) -> dict[str, object]:
     response_model=Envelope[SeriesRead],
     responses=error_responses(404, 409, codes={**NOT_FOUND, **EXISTS}),
 )
-def update_series(session: SessionDep, series_id: int, body: SeriesUpdate) -> dict[str, object]:
+def update_series(session: SessionDep, series_id: IdPath, body: SeriesUpdate) -> dict[str, object]:
     """Replace a series' fields (name, known positions, monitored…)."""
     return ok(SeriesRead.model_validate(service.update_series(session, series_id, body.model_dump())))
 
 
 @router.delete("/{series_id}", response_model=Envelope[Deleted], responses=error_responses(404, codes=NOT_FOUND))
-def delete_series(session: SessionDep, series_id: int) -> dict[str, object]:
+def delete_series(session: SessionDep, series_id: IdPath) -> dict[str, object]:
     """Forget a series (its books stay)."""
     service.delete_series(session, series_id)
     return ok(Deleted(id=series_id))
@@ -99,7 +99,7 @@ def delete_series(session: SessionDep, series_id: int) -> dict[str, object]:
 @router.get(
     "/{series_id}/books", response_model=Envelope[Page[BookRead]], responses=error_responses(404, codes=NOT_FOUND)
 )
-def series_books(session: SessionDep, series_id: int, page: PageDep) -> dict[str, object]:
+def series_books(session: SessionDep, series_id: IdPath, page: PageDep) -> dict[str, object]:
     """A series' books in reading order."""
     result = service.series_books(session, series_id, page)
     return ok(Page.of(result, BookRead.of))
@@ -113,7 +113,7 @@ def series_books(session: SessionDep, series_id: int, page: PageDep) -> dict[str
 )
 def series_missing(
     session: SessionDep,
-    series_id: int,
+    series_id: IdPath,
     status_: Annotated[
         WantedStatusName | None, Query(alias="status", description="Only this status; imported ones need it.")
     ] = None,
@@ -125,7 +125,7 @@ def series_missing(
 @router.post(
     "/{series_id}/complete", response_model=Envelope[WantedFound], responses=error_responses(404, codes=NOT_FOUND)
 )
-async def complete_series(context: ContextDep, series_id: int) -> dict[str, object]:
+async def complete_series(context: ContextDep, series_id: IdPath) -> dict[str, object]:
     """Search the gaps of this series now (Audible, Audnexus, MAM) and return the wanted books found.
 
     A failing provider is reported in `provider_failures`, never an error; grabbing is left to the scheduled job.
@@ -139,7 +139,7 @@ async def complete_series(context: ContextDep, series_id: int) -> dict[str, obje
 @router.post(
     "/{series_id}/monitor", response_model=Envelope[SeriesRead], responses=error_responses(404, codes=NOT_FOUND)
 )
-def monitor_series(session: SessionDep, series_id: int) -> dict[str, object]:
+def monitor_series(session: SessionDep, series_id: IdPath) -> dict[str, object]:
     """Monitor a series: series completion checks it."""
     return ok(SeriesRead.model_validate(wanted_list.set_series_monitored(session, series_id, True)))
 
@@ -147,6 +147,6 @@ def monitor_series(session: SessionDep, series_id: int) -> dict[str, object]:
 @router.post(
     "/{series_id}/unmonitor", response_model=Envelope[SeriesRead], responses=error_responses(404, codes=NOT_FOUND)
 )
-def unmonitor_series(session: SessionDep, series_id: int) -> dict[str, object]:
+def unmonitor_series(session: SessionDep, series_id: IdPath) -> dict[str, object]:
     """Stop monitoring a series: series completion leaves it alone (its wanted books stay)."""
     return ok(SeriesRead.model_validate(wanted_list.set_series_monitored(session, series_id, False)))

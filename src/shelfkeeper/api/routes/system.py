@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from shelfkeeper.api.deps import ContextDep, PageDep, RunnerDep, SessionDep
+from shelfkeeper.api.deps import ContextDep, IdPath, IdQuery, PageDep, RunnerDep, SessionDep
 from shelfkeeper.api.envelope import Envelope, Page, error_responses, ok
 from shelfkeeper.api.schemas.records import BackupRead, FailedAttemptRead, TaskRead
 from shelfkeeper.api.schemas.system import IntegrationRead
@@ -94,10 +94,10 @@ def failed_attempts(
     session: SessionDep,
     page: PageDep,
     kind: FailureKind | None = None,
-    book_id: int | None = None,
-    wanted_book_id: int | None = None,
-    download_id: int | None = None,
-    task_id: int | None = None,
+    book_id: IdQuery = None,
+    wanted_book_id: IdQuery = None,
+    download_id: IdQuery = None,
+    task_id: IdQuery = None,
     sort: Annotated[str | None, Query(description="created, id; '-' for descending.")] = None,
 ) -> dict[str, object]:
     """The permanent audit trail of failures, newest first."""
@@ -117,7 +117,7 @@ def failed_attempts(
     response_model=Envelope[FailedAttemptRead],
     responses=error_responses(404, codes=NOT_FOUND),
 )
-def failed_attempt(session: SessionDep, attempt_id: int) -> dict[str, object]:
+def failed_attempt(session: SessionDep, attempt_id: IdPath) -> dict[str, object]:
     """One failure with its evidence."""
     return ok(FailedAttemptRead.model_validate(get_record(session, FAILED_ATTEMPTS, attempt_id)))
 

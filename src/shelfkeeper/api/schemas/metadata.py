@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -112,11 +112,19 @@ class ProviderErrorRead(BaseModel):
     error_code: str
 
 
+class SourceStatusRead(BaseModel):
+    name: str
+    status: Literal["ok", "failed", "timed_out"] = Field(
+        description="timed_out: no answer within OUTSIDE_WAIT_SECONDS; the candidates are what arrived in time."
+    )
+
+
 class MetadataSearchRead(BaseModel):
     title: str
     author: str | None
     candidates: list[CandidateRead]
     errors: list[ProviderErrorRead]
+    sources: list[SourceStatusRead]
 
 
 class ProviderRead(BaseModel):
@@ -195,4 +203,7 @@ def search_answer(preview: SearchPreview) -> MetadataSearchRead:
         for name, (message, code) in preview.errors.items()
     ]
     author = preview.facts.authors[0] if preview.facts.authors else None
-    return MetadataSearchRead(title=preview.facts.title, author=author, candidates=candidates, errors=errors)
+    sources = [SourceStatusRead(name=name, status=status) for name, status in preview.statuses.items()]
+    return MetadataSearchRead(
+        title=preview.facts.title, author=author, candidates=candidates, errors=errors, sources=sources
+    )
