@@ -30,7 +30,8 @@ def main() -> None:
     if pg_url:
         sections.append(api_queries.markdown("PostgreSQL 15", api_queries.run(pg_url)))
     sync_items = int(os.environ.get("BENCH_SYNC_ITEMS", "50000"))  # smaller for a quick look
-    sections += ["", library_sync.markdown(*library_sync.run(library_sync.SyncShape(items=sync_items)))]
+    sync_rounds = int(os.environ.get("BENCH_SYNC_ROUNDS", "3"))
+    sections += ["", library_sync.section(sync_items, sync_rounds)]
     extra = Path(__file__).with_name("extra_sections.md")
     if extra.exists():
         sections.append(extra.read_text(encoding="utf-8"))
