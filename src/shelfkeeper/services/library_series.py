@@ -8,16 +8,20 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from shelfkeeper.db.repositories import author_key, refresh_books_naming, series_key, series_stats, sort_name
+from shelfkeeper.db import repositories
+from shelfkeeper.db.repositories import refresh_books_naming, series_stats, sort_name
 from shelfkeeper.db.tables import Author, Book, BookSeries, Series, WantedBook
 from shelfkeeper.domain.library.items import LibrarySeries
 
 CHUNK = 500  # ids per IN (...): well under SQLite's and PostgreSQL's parameter limits
 SERIES_NAME_LENGTH = 500
+
+series_key = lru_cache(maxsize=8192)(repositories.series_key)  # a page names the same series again and again
 
 
 def chunks(values: Sequence[object], size: int = CHUNK) -> Iterable[list[object]]:
@@ -176,11 +180,3 @@ def _fold_into(session: Session, source: int, target: int) -> set[int]:
     session.execute(update(WantedBook).where(WantedBook.series_id == source).values(series_id=target))
     session.execute(delete(Series).where(Series.id == source))
     return moving
-
-
-def author_keys(names: Iterable[str]) -> dict[str, str]:
-    """Author key -> the first name written for it."""
-    found: dict[str, str] = {}
-    for name in names:
-        found.setdefault(author_key(name), name)
-    return found

@@ -11,12 +11,14 @@ from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import String, delete, insert, select, update
+from sqlalchemy import String, delete, false, insert, select, update
 from sqlalchemy.orm import Session
 
-from shelfkeeper.db.repositories import author_key, position_sort, sort_name
+from shelfkeeper.db import repositories
+from shelfkeeper.db.repositories import position_sort, sort_name
 from shelfkeeper.db.tables import Author, Book, BookAuthor, BookNarrator, BookSeries, FailedAttempt, Series
 from shelfkeeper.domain.library.items import LibraryItem, SeriesRef
 from shelfkeeper.domain.library.sync import (
@@ -40,6 +42,10 @@ from shelfkeeper.services.library_series import (
 SOURCE_KEY = "audiobookshelf"  # Book.extra[SOURCE_KEY]: what the book remembers of its item
 _NAME_LENGTH = 300
 _POSITION_LENGTH = 40
+_LENGTHS = {c.name: c.type.length for c in Book.__table__.c if isinstance(c.type, String) and c.type.length}
+
+# A page names the same people again and again: their normalised keys are computed once (bounded memory).
+author_key = lru_cache(maxsize=8192)(repositories.author_key)
 
 
 @dataclass(frozen=True)
@@ -138,19 +144,20 @@ def _stored(session: Session, abs_ids: Sequence[str]) -> dict[str, _Stored]:
     return found
 
 
-def _removed_books_by_path(session: Session, library_id: str, items: Sequence[LibraryItem]) -> dict[str, _Stored]:
+def _removed_books_by_path(session: Session, lib_id: str, items: Sequence[LibraryItem]) -> dict[str, _Stored]:
     """Removed books at the paths of new items: an item deleted and added again gets its old book back."""
     paths = [_stored_path(item) for item in items if item.path]
     if not paths:
         return {}
-    columns = (Book.path, Book.id, Book.abs_updated_at, Book.in_library, Book.extra, Book.size_bytes)
+    columns = (Book.path, Book.id, Book.library_id, Book.extra, Book.size_bytes)
+    # Equality on in_library (indexed) first: a library holds few removed books, and the path has no index.
     rows = session.execute(
         select(*columns)
-        .where(Book.in_library.is_(False), Book.library_id == library_id, Book.path.in_(paths))
+        .where(Book.in_library == false(), Book.path.in_(paths))
         .order_by(Book.removed_at.asc(), Book.id.asc())
     )
     # The latest removal wins.
-    return {path: _Stored(id_, None, False, extra or {}, size) for path, id_, _, _, extra, size in rows if path}
+    return {path: _Stored(id_, None, False, extra or {}, size) for path, id_, lib, extra, size in rows if lib == lib_id}
 
 
 def _stored_path(item: LibraryItem) -> str:
@@ -356,10 +363,12 @@ def fit_columns(values: dict[str, object]) -> dict[str, object]:
     """Text without NUL characters, cut to its column's length: PostgreSQL refuses both, SQLite would not mind."""
     fitted: dict[str, object] = {}
     for name, value in values.items():
-        column_type = Book.__table__.c[name].type
-        length = getattr(column_type, "length", None) if isinstance(column_type, String) else None
-        value = _clean(value)
-        fitted[name] = value[:length] if isinstance(value, str) and length else value
+        if isinstance(value, str):
+            value = value.replace("\x00", "")
+            length = _LENGTHS.get(name)
+            fitted[name] = value[:length] if length else value
+        else:
+            fitted[name] = _clean(value) if isinstance(value, list | dict) else value
     return fitted
 
 
