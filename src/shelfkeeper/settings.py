@@ -13,18 +13,6 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shelfkeeper.errors import ConfigurationError
 
-JOB_NAMES = (
-    "mam_scraping_task",
-    "top10_discovery_task",
-    "metadata_full_refresh_task",
-    "metadata_new_books_task",
-    "series_completion_task",
-    "author_completion_task",
-    "cleanup_old_tasks",
-    "library_sync_task",
-    "download_monitor_task",
-)
-
 DEFAULT_SCHEDULES: dict[str, str] = {
     "mam_scraping_task": "0 2 * * *",
     "top10_discovery_task": "0 3 * * sun",
@@ -36,6 +24,10 @@ DEFAULT_SCHEDULES: dict[str, str] = {
     "library_sync_task": "*/15 * * * *",
     "download_monitor_task": "* * * * *",
 }
+# The jobs themselves are registered in jobs/registry.py (which imports automation, so this lowest layer cannot
+# import it); this table gives each registered job its default schedule and SCHEDULE_<JOB> variable, and a test
+# keeps the two, and the schedule_* fields below, naming the same jobs.
+JOB_NAMES = tuple(DEFAULT_SCHEDULES)
 
 CommaList = Annotated[list[str], NoDecode]
 

@@ -14,7 +14,7 @@ from shelfkeeper.db.session import unit_of_work
 from shelfkeeper.db.tables import BlocklistEntry, Download
 from shelfkeeper.domain.torrents.status import TorrentState
 from shelfkeeper.services.blocklist import add_entry
-from shelfkeeper.services.downloads import fail_attempt
+from shelfkeeper.services.status import fail_attempt
 from tests.automation.acquisition_support import API_KEY, build_stack, unique_size, wait_until
 
 QBITTORRENT = pytest.mark.qbittorrent

@@ -288,6 +288,7 @@ def test_the_last_attempt_without_audio_fails_the_wanted_book(world: World) -> N
         download = session.get(Download, download_id)
         assert download is not None
         download.release = {"failures": [{"reason": "stalled"}, {"reason": "stalled"}]}
+        download.attempt_count = 2
         session.commit()
 
     assert world.run(download_id).status is ImportStatus.FAILED

@@ -14,7 +14,8 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Column, Engine, Integer, MetaData, Table, inspect
+from alembic.script import ScriptDirectory
+from sqlalchemy import Column, Engine, Integer, MetaData, Table, inspect, text
 from sqlalchemy.engine import make_url
 
 from shelfkeeper.db import tables
@@ -175,3 +176,27 @@ def _listed_columns() -> set[tuple[str, str]]:
 # Sorted on by a list endpoint but without an index yet: adding them needs tables.py and a new migration.
 def test_sorted_and_filtered_columns_are_indexed(migrated):
     assert not _listed_columns() - _indexed_columns(migrated)
+
+
+def _attempt_count_revision(engine: Engine) -> Any:
+    """The migration that adds ``downloads.attempt_count`` (found by its file, whatever its number after a merge)."""
+    scripts = ScriptDirectory.from_config(alembic_config(engine))
+    (found,) = [s for s in scripts.walk_revisions() if s.path.endswith("_download_attempt_count.py")]
+    return found
+
+
+def test_the_attempt_count_is_filled_from_the_failures_already_recorded(empty_engine):
+    revision = _attempt_count_revision(empty_engine)
+    command.upgrade(alembic_config(empty_engine), revision.down_revision)
+    downloads = Table("downloads", MetaData(), autoload_with=empty_engine)
+    base = {"indexer": "MAM", "status": "failed", "progress": 0.0, "priority": 0, "retry_count": 0, "flags": []}
+    with empty_engine.begin() as connection:
+        for n, release in enumerate(({"failures": [{"reason": "a"}, {"reason": "b"}]}, {"score": 3}, {})):
+            connection.execute(downloads.insert().values(id=n + 1, release_title=f"r{n}", guid=f"g{n}",
+                                                         release=release, **base))  # fmt: skip
+    command.upgrade(alembic_config(empty_engine), revision.revision)
+    with empty_engine.connect() as connection:
+        counts = dict(connection.execute(text("SELECT id, attempt_count FROM downloads ORDER BY id")).all())
+    assert counts == {1: 2, 2: 0, 3: 0}
+    command.downgrade(alembic_config(empty_engine), revision.down_revision)
+    assert "attempt_count" not in {c["name"] for c in inspect(empty_engine).get_columns("downloads")}

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shelfkeeper.adapters.prowlarr import lenient_int
-from shelfkeeper.domain.releases.release import Release
+from shelfkeeper.domain.releases.release import Release, ReleaseSource
 
 _SIZE = re.compile(r"^\s*([\d,]*\.?\d+)\s*([kmgtp]?i?b|bytes?)?\s*$", re.IGNORECASE)
 _UNIT_POWER = {"": 0, "b": 0, "byte": 0, "bytes": 0, "k": 1, "m": 2, "g": 3, "t": 4, "p": 5}
@@ -105,7 +105,7 @@ def release_from_item(item: Mapping[str, Any], base_url: str) -> Release | None:
         indexer="MyAnonamouse",
         title=title,
         guid=page,
-        source="mam",
+        source=ReleaseSource.MAM,
         # The dl-hash link works without a cookie, so it can go to qBittorrent as it is.
         download_url=f"{base_url}/tor/download.php/{dl}" if dl else by_id,
         info_url=page,

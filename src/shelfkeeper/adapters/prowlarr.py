@@ -16,7 +16,7 @@ import httpx
 from shelfkeeper.adapters.budget import BudgetStore
 from shelfkeeper.adapters.connection_report import connection_report
 from shelfkeeper.adapters.http import ServiceClient, ServicePolicy
-from shelfkeeper.domain.releases.release import NEWZNAB_AUDIOBOOK, Release
+from shelfkeeper.domain.releases.release import NEWZNAB_AUDIOBOOK, Release, ReleaseSource
 from shelfkeeper.domain.torrents.status import AddTorrent
 from shelfkeeper.errors import (
     ServiceBadResponse,
@@ -121,7 +121,7 @@ def release_from_resource(item: Mapping[str, Any]) -> Release | None:
         indexer=str(item.get("indexer") or f"indexer {indexer_id}"),
         title=title,
         guid=guid,
-        source="prowlarr",
+        source=ReleaseSource.PROWLARR,
         indexer_id=indexer_id,
         download_url=download_url,
         magnet_url=strip_api_key(item.get("magnetUrl") or None),

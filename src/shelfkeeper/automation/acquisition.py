@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 from shelfkeeper.automation.release_search import MamStatsCache, SearchResult, find_releases, rank_chosen
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.db.tables import Download
-from shelfkeeper.domain.lifecycle import DownloadStatus, WantedStatus
+from shelfkeeper.domain.lifecycle import DownloadStatus, DuplicateKind, WantedStatus
 from shelfkeeper.domain.releases.ranking import RankedRelease
-from shelfkeeper.domain.releases.release import Release
-from shelfkeeper.domain.releases.verification import WantedEdition
+from shelfkeeper.domain.releases.release import Release, ReleaseSource
+from shelfkeeper.domain.releases.verification import ReasonCode, WantedEdition
 from shelfkeeper.domain.torrents.files import BencodeError, info_hash, magnet_info_hash
 from shelfkeeper.domain.torrents.status import AddTorrent
 from shelfkeeper.errors import (
@@ -59,7 +59,7 @@ def download_tags(download_id: int) -> tuple[str, ...]:
 
 def needs_unbought_wedge(ranked: RankedRelease) -> bool:
     """Accepted only because a freeleech wedge would make it free: buying wedges is not automated yet."""
-    return any(reason.code == "mam_ratio" and not reason.rejects for reason in ranked.reasons)
+    return any(reason.code == ReasonCode.MAM_RATIO and not reason.rejects for reason in ranked.reasons)
 
 
 def grab_candidates(result: SearchResult) -> list[RankedRelease]:
@@ -69,7 +69,7 @@ def grab_candidates(result: SearchResult) -> list[RankedRelease]:
 
 def _check_link(run: RunContext, release: Release) -> None:
     """A Prowlarr release downloads through Prowlarr itself (or is a magnet): no other host is ever fetched."""
-    if release.source != "prowlarr":
+    if release.source != ReleaseSource.PROWLARR:
         return  # the MAM adapter only ever fetches from MyAnonamouse
     own = urlsplit(run.app.settings.prowlarr_url or "")
     for link in (release.download_url, release.magnet_url):
@@ -85,7 +85,7 @@ def _check_link(run: RunContext, release: Release) -> None:
 async def fetch_torrent(run: RunContext, release: Release) -> tuple[AddTorrent, str]:
     """The .torrent bytes (or a magnet) from the release's indexer, and the info hash it will have in the client."""
     _check_link(run, release)
-    if release.source == "mam":
+    if release.source == ReleaseSource.MAM:
         add = AddTorrent(torrent_file=await run.integrations.mam().fetch_torrent(release))
     else:
         add = await run.integrations.prowlarr().fetch_download(release)
@@ -179,7 +179,7 @@ async def _grab_first(run: RunContext, wanted_id: int, candidates: Sequence[Rank
             await grab(run, wanted_id, ranked)
         except Conflict as exc:
             details = exc.details if isinstance(exc.details, dict) else {}
-            if exc.code == "DOWNLOAD_ALREADY_EXISTS" and details.get("kind") == "torrent":
+            if exc.code == "DOWNLOAD_ALREADY_EXISTS" and details.get("kind") == DuplicateKind.TORRENT:
                 continue  # this torrent belongs to another download: the next release may do
             result.add("already_grabbed")
             return
@@ -341,7 +341,7 @@ def _wanted_for_request(session: Session, wanted_id: int) -> WantedEdition:
         raise Conflict(
             f"Wanted book {wanted_id} is already being downloaded (download {live.id}).",
             code="DOWNLOAD_ALREADY_EXISTS",
-            details={"download_id": live.id, "kind": "book"},
+            details={"download_id": live.id, "kind": str(DuplicateKind.BOOK)},
         )
     if WantedStatus(missing.status) not in downloads.MANUAL_GRAB_STATES:
         raise Conflict(f"Wanted book {wanted_id} is {missing.status}.", code="WANTED_STATE_CONFLICT")

@@ -14,10 +14,18 @@ from sqlalchemy.orm import Session
 from shelfkeeper.automation.acquisition import acquire_wanted, resume_stranded
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.db.tables import Download, WantedBook
-from shelfkeeper.domain.lifecycle import DownloadStatus, WantedStatus, can_move_download, can_move_wanted
+from shelfkeeper.domain.lifecycle import HELD_BY_DOWNLOAD, DownloadStatus, WantedStatus
 from shelfkeeper.domain.torrents.status import TorrentInfo, TorrentState
 from shelfkeeper.errors import ServiceError
 from shelfkeeper.services import downloads
+from shelfkeeper.services.status import (
+    check_download_move,
+    fail_attempt,
+    move_download,
+    move_wanted,
+    try_move_download,
+    try_move_wanted,
+)
 
 IMPORTS_MODULE = "shelfkeeper.automation.imports"
 WATCHED = (DownloadStatus.QUEUED, DownloadStatus.DOWNLOADING, DownloadStatus.PAUSED)
@@ -137,15 +145,14 @@ def apply_client_state(session: Session, download_id: int, torrent: TorrentInfo,
     row.save_path, row.content_path = torrent.save_path or row.save_path, torrent.content_path or row.content_path
     row.size_bytes = row.size_bytes or (torrent.size_bytes or None)
     target = _target_status(row, torrent)
-    if not can_move_download(DownloadStatus(row.status), target):
+    if not try_move_download(row, target):
         return False
-    row.status = str(target)
     if target is not DownloadStatus.COMPLETED:
         return False
     row.completed_at, row.progress = now, 1.0
     missing = session.get(WantedBook, row.wanted_book_id) if row.wanted_book_id else None
-    if missing is not None and can_move_wanted(WantedStatus(missing.status), WantedStatus.DOWNLOADED):
-        missing.status = str(WantedStatus.DOWNLOADED)
+    if missing is not None:
+        try_move_wanted(missing, WantedStatus.DOWNLOADED)
     return True
 
 
@@ -155,7 +162,7 @@ def _record_failure(session: Session, run: RunContext, failure: Failure, now: da
     if row is None or row.status not in [str(s) for s in WATCHED]:
         return None
     settings = run.app.settings
-    retry = downloads.fail_attempt(
+    retry = fail_attempt(
         session,
         row,
         failure.reason,
@@ -165,7 +172,7 @@ def _record_failure(session: Session, run: RunContext, failure: Failure, now: da
         retry_base_minutes=settings.download_retry_base_minutes,
         task_id=run.task_id,
     )
-    return retry.next_retry_at is not None
+    return None if retry is None else retry.next_retry_at is not None
 
 
 async def _fail(run: RunContext, failure: Failure, result: JobResult) -> None:
@@ -255,20 +262,20 @@ async def download_monitor_task(run: RunContext) -> JobResult:
 def _client_id_for(session: Session, download_id: int, target: DownloadStatus) -> tuple[str | None, bool]:
     """The torrent to act on and whether the row is there already (409 DOWNLOAD_STATE_CONFLICT when not allowed)."""
     download = downloads.get_download(session, download_id)
-    downloads.check_move(download, target)  # the row itself moves after the client has acted
+    check_download_move(download, target)  # the row itself moves after the client has acted
     return download.info_hash, download.status == target
 
 
 def _move(session: Session, download_id: int, target: DownloadStatus, changes: dict[str, Any]) -> Download:
     download = downloads.get_download(session, download_id)
     if download.status != target:  # asking twice changes nothing
-        downloads.move_download(download, target)
+        move_download(download, target)
         for name, value in changes.items():
             setattr(download, name, value)
     if target is DownloadStatus.CANCELLED and download.wanted_book_id is not None:
         missing = session.get(WantedBook, download.wanted_book_id)
-        if missing is not None and missing.status in (WantedStatus.GRABBED, WantedStatus.DOWNLOADED):
-            downloads.move_wanted(missing, WantedStatus.WANTED)
+        if missing is not None and missing.status in HELD_BY_DOWNLOAD:
+            move_wanted(missing, WantedStatus.WANTED)
     return downloads.refreshed(session, download)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from shelfkeeper.adapters.audiobookshelf import AudiobookshelfClient
 from shelfkeeper.db.tables import Book
-from shelfkeeper.domain.library.items import Library, LibraryItem
+from shelfkeeper.domain.library.items import Library, LibraryItem, MediaType
 from shelfkeeper.services.library_sync import ItemWrite, write_items
 
 TAIL_PAGE = 50  # new items sort last by addedAt: the last pages hold them
@@ -35,7 +35,7 @@ async def find_import_library(
     Audiobookshelf may see the folder under another path (another container): then the one library
     named in ABS_LIBRARY_IDS, or the only book library, is taken; anything else is ambiguous.
     """
-    libraries = [library for library in await client.libraries() if library.media_type == "book"]
+    libraries = [library for library in await client.libraries() if library.media_type == MediaType.BOOK]
     target = _posix(library_path)
     for library in libraries:
         for folder in library.folders:

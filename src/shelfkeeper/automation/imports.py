@@ -29,12 +29,12 @@ from shelfkeeper.automation.run_context import RunContext
 from shelfkeeper.db.tables import Download, WantedBook
 from shelfkeeper.domain.library.items import LibraryItem
 from shelfkeeper.domain.library.naming import BookFolder, book_folder, map_remote_path
-from shelfkeeper.domain.lifecycle import DownloadStatus, FailureKind, WantedStatus, can_move_download, can_move_wanted
+from shelfkeeper.domain.lifecycle import DownloadStatus, FailureKind, WantedStatus
 from shelfkeeper.domain.releases.parsing import parse_release
 from shelfkeeper.domain.releases.release import Release
 from shelfkeeper.domain.text import split_names
 from shelfkeeper.errors import ServiceError, ServiceNotConfigured
-from shelfkeeper.services.downloads import block_release, retry_time, write_failed_attempt
+from shelfkeeper.services.status import fail_attempt, try_move_download, try_move_wanted, write_failed_attempt
 
 # About a minute of polling after a scan: Audiobookshelf answers the scan request at once and scans afterwards.
 POLL_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 15.0, 15.0)
@@ -256,7 +256,7 @@ def _mark_waiting(session: Session, download_id: int, waits: int, text: str) -> 
     download = session.get(Download, download_id)
     if download is None or download.status not in IMPORTABLE:
         return
-    download.status = str(DownloadStatus.COMPLETED)
+    try_move_download(download, DownloadStatus.COMPLETED)
     download.result = text
     download.release = {**(download.release or {}), "import": {**_import_note(download), "waits": waits}}
 
@@ -301,32 +301,21 @@ def _record_import(session: Session, job: _Job, result: _Result, now: datetime, 
         "abs_item_id": result.item.id if result.item else None,
         **result.extra,
     }
-    if can_move_download(DownloadStatus(download.status), DownloadStatus.IMPORTED):
-        download.status = str(DownloadStatus.IMPORTED)
+    try_move_download(download, DownloadStatus.IMPORTED)
     download.imported_at = now
     download.book_id = book.id if book else download.book_id
     download.result = result.warning or f"imported into {result.placement.book_dir}"
     download.release = {**(download.release or {}), "import": {**_import_note(download), **note}}
     missing = session.get(WantedBook, job.wanted_book_id) if job.wanted_book_id else None
     if missing is not None:
-        _move_wanted(missing, WantedStatus.IMPORTED)
+        # A book still "grabbed" (the monitor never saw it complete) steps through "downloaded".
+        try_move_wanted(missing, WantedStatus.IMPORTED, via=WantedStatus.DOWNLOADED)
         missing.book_id = book.id if book else missing.book_id
         missing.evidence = {**(missing.evidence or {}), "import": {"download_id": download.id, **note}}
     if result.warning:
         evidence = {"code": "not_listed", **note}
         write_failed_attempt(session, download, result.warning, evidence, task_id, kind=FailureKind.IMPORT)
     return book.id if book else None
-
-
-def _move_wanted(missing: WantedBook, target: WantedStatus) -> bool:
-    """Move a wanted book, stepping through "downloaded" on the way to "imported"; False when not allowed."""
-    current = WantedStatus(missing.status)
-    if target == WantedStatus.IMPORTED and current == WantedStatus.GRABBED:
-        current = WantedStatus.DOWNLOADED
-    if not can_move_wanted(current, target):
-        return False
-    missing.status = str(target)
-    return True
 
 
 async def _fail(run: RunContext, job: _Job, problem: ImportProblem) -> ImportOutcome:
@@ -340,25 +329,13 @@ async def _fail(run: RunContext, job: _Job, problem: ImportProblem) -> ImportOut
 def _record_failure(
     session: Session, job: _Job, problem: ImportProblem, now: datetime, retry: tuple[int, int], task_id: int | None
 ) -> None:
+    """The failed import as a failed attempt; with the release at fault (no audio in it) counted and blocklisted."""
     download = session.get(Download, job.download_id)
     if download is None:
         return
     evidence = {"code": problem.code, "book_folder": job.folder.relative_path, **problem.evidence}
-    failures = list((download.release or {}).get("failures") or [])
-    download.next_retry_at = None
-    if problem.release_fault:
-        # The release is at fault (no audio in it): counted as an attempt, blocklisted, the next-best one follows.
-        failures.append({"at": now.isoformat(), "reason": f"import: {problem.reason}"})
-        max_attempts, base_minutes = retry
-        download.next_retry_at = retry_time(now, len(failures), max_attempts, base_minutes)
-        block_release(session, download, f"import failed: {problem.reason}")
-    download.status = str(DownloadStatus.FAILED)
-    download.result = f"import failed: {problem.reason}"
-    note = {**_import_note(download), **evidence}
-    download.release = {**(download.release or {}), "failures": failures, "import": note}
-    write_failed_attempt(session, download, problem.reason, evidence, task_id, kind=FailureKind.IMPORT)
-    missing = session.get(WantedBook, job.wanted_book_id) if job.wanted_book_id else None
-    if missing is not None:
-        retried = problem.release_fault and download.next_retry_at is not None
-        _move_wanted(missing, WantedStatus.WANTED if retried else WantedStatus.FAILED)
-        missing.evidence = {**(missing.evidence or {}), "import_failure": {"download_id": download.id, **evidence}}
+    download.release = {**(download.release or {}), "import": {**_import_note(download), **evidence}}
+    max_attempts, base_minutes = retry
+    fail_attempt(session, download, problem.reason, evidence, now=now, max_attempts=max_attempts,
+                 retry_base_minutes=base_minutes, task_id=task_id, kind=FailureKind.IMPORT,
+                 blame_release=problem.release_fault)  # fmt: skip

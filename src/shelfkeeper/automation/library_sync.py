@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.db.service_state import ServiceStateStore
-from shelfkeeper.domain.library.items import Library, LibraryItem, LibraryPage, LibrarySeries, SeriesRef
+from shelfkeeper.domain.library.items import Library, LibraryItem, LibraryPage, LibrarySeries, MediaType, SeriesRef
 from shelfkeeper.domain.library.sync import (
     ModeDecision,
     SyncMode,
@@ -185,15 +185,15 @@ async def sync_library(
 def _chosen_libraries(run: RunContext, everything: Sequence[Library], report: SyncReport) -> list[Library]:
     wanted = run.app.settings.abs_library_ids
     if not wanted:
-        return [library for library in everything if library.media_type == "book"]
+        return [library for library in everything if library.media_type == MediaType.BOOK]
     known = {library.id for library in everything}
     for missing in sorted(set(wanted) - known):
         report.notes.append(f"ABS_LIBRARY_IDS names {missing!r}, which Audiobookshelf does not list")
     chosen = [library for library in everything if library.id in wanted]
     for library in chosen:
-        if library.media_type != "book":
+        if library.media_type != MediaType.BOOK:
             report.notes.append(f"library {library.id!r} holds {library.media_type}s, not books: skipped")
-    return [library for library in chosen if library.media_type == "book"]
+    return [library for library in chosen if library.media_type == MediaType.BOOK]
 
 
 async def _read_series(run: RunContext, client: LibraryServer, library_id: str, report: SyncReport) -> SeriesIndex:

@@ -18,7 +18,7 @@ from shelfkeeper.domain.releases.ranking import (
     mam_torrent_id,
     rank,
 )
-from shelfkeeper.domain.releases.release import Release
+from shelfkeeper.domain.releases.release import Release, ReleaseSource
 from shelfkeeper.domain.releases.tracker import TrackerStats
 from shelfkeeper.domain.releases.verification import WantedEdition
 from shelfkeeper.errors import ServiceError, ServiceNotConfigured
@@ -28,7 +28,7 @@ from shelfkeeper.settings import Settings
 
 _MIB = 1024 * 1024
 STATS_MAX_AGE = timedelta(hours=6)  # older remembered MAM stats are fetched again before they decide a grab
-SOURCES = ("prowlarr", "mam")
+SOURCES = tuple(ReleaseSource)
 
 
 def quality_profile(settings: Settings) -> QualityProfile:
@@ -126,7 +126,7 @@ def _identity_keys(release: Release) -> set[str]:
 
 
 def _merged(group: list[Release]) -> Release:
-    primary = min(group, key=lambda r: (r.source != "mam", -(r.seeders or 0), r.guid))
+    primary = min(group, key=lambda r: (r.source != ReleaseSource.MAM, -(r.seeders or 0), r.guid))
     info_hash = primary.info_hash or next((r.info_hash for r in group if r.info_hash), None)
     mam_id = (
         primary.mam_id

@@ -20,8 +20,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shelfkeeper.db.base import Base, JSONType
+from shelfkeeper.domain.lifecycle import ACTIVE_DOWNLOAD_STATES, DownloadStatus, WantedStatus
 
 _now = func.now()
+# The live download states as SQL, from the lifecycle's one list (in the enum's order, so the text is stable).
+_ACTIVE_WHERE = "status IN ({})".format(",".join(f"'{s}'" for s in DownloadStatus if s in ACTIVE_DOWNLOAD_STATES))
 
 
 class Timestamps:
@@ -149,7 +152,7 @@ class WantedBook(Timestamps, Base):
     source: Mapped[str] = mapped_column(String(50))
     evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
     flags: Mapped[list[Any]] = mapped_column(default=list)  # "box_set", "omnibus", ...
-    status: Mapped[str] = mapped_column(String(20), default="wanted", index=True)
+    status: Mapped[str] = mapped_column(String(20), default=WantedStatus.WANTED.value, index=True)
     approved: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     priority: Mapped[int] = mapped_column(Integer, default=0, index=True)
     dedupe_key: Mapped[str] = mapped_column(String(600), unique=True)  # normalised title + author
@@ -174,7 +177,7 @@ class Download(Timestamps, Base):
     format: Mapped[str | None] = mapped_column(String(20))
     flags: Mapped[list[Any]] = mapped_column(default=list)
     release: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the ranked release with its reasons
-    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    status: Mapped[str] = mapped_column(String(20), default=DownloadStatus.QUEUED.value, index=True)
     client_state: Mapped[str | None] = mapped_column(String(40))
     progress: Mapped[float] = mapped_column(Float, default=0.0, index=True)
     eta_seconds: Mapped[int | None] = mapped_column(Integer)
@@ -182,7 +185,8 @@ class Download(Timestamps, Base):
     save_path: Mapped[str | None] = mapped_column(String(1000))
     content_path: Mapped[str | None] = mapped_column(String(1000))
     priority: Mapped[int] = mapped_column(Integer, default=0, index=True)
-    retry_count: Mapped[int] = mapped_column(Integer, default=0)
+    retry_count: Mapped[int] = mapped_column(Integer, default=0)  # times re-queued with another release
+    attempt_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # failed attempts counted
     next_retry_at: Mapped[datetime | None] = mapped_column(index=True)
     last_progress_at: Mapped[datetime | None] = mapped_column()
     started_at: Mapped[datetime | None] = mapped_column()
@@ -196,8 +200,8 @@ class Download(Timestamps, Base):
             "uq_downloads_active_wanted",
             "missing_book_id",
             unique=True,
-            sqlite_where=text("status IN ('queued','downloading','paused','completed','importing')"),
-            postgresql_where=text("status IN ('queued','downloading','paused','completed','importing')"),
+            sqlite_where=text(_ACTIVE_WHERE),
+            postgresql_where=text(_ACTIVE_WHERE),
         ),
     )
 

@@ -71,6 +71,14 @@ class FailureKind(enum.StrEnum):
     SYNC = "sync"
 
 
+class DuplicateKind(enum.StrEnum):
+    """What a refused second grab collides with (``details.kind`` of 409 DOWNLOAD_ALREADY_EXISTS)."""
+
+    BOOK = "book"  # the wanted book has a live download already
+    TORRENT = "torrent"  # the torrent belongs to another download: another release may do
+
+
+# The one list of live download states: the partial unique index, the queries and the page derive from it.
 ACTIVE_DOWNLOAD_STATES = frozenset(
     {
         DownloadStatus.QUEUED,
@@ -80,6 +88,9 @@ ACTIVE_DOWNLOAD_STATES = frozenset(
         DownloadStatus.IMPORTING,
     }
 )
+
+# A wanted book in one of these is held by its download: the download's end (failed, cancelled) moves it on.
+HELD_BY_DOWNLOAD = frozenset({WantedStatus.GRABBED, WantedStatus.DOWNLOADED})
 
 _WANTED_MOVES: dict[WantedStatus, frozenset[WantedStatus]] = {
     WantedStatus.WANTED: frozenset(

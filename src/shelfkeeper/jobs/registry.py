@@ -25,6 +25,8 @@ class JobSpec:
     run: JobFunction
     # How long a run may take before its lock lapses if the process dies (it is renewed while it runs).
     lock_seconds: float = 120.0
+    label: str = ""  # what people read where jobs are listed ("Library sync"); the name otherwise
+    frequent: bool = False  # runs every few minutes: its runs are summarised rather than listed one by one
 
 
 def default_jobs() -> dict[str, JobSpec]:
@@ -34,6 +36,7 @@ def default_jobs() -> dict[str, JobSpec]:
             "cleanup_old_tasks",
             "Delete Task and MetadataCorrection rows past the retention period (FailedAttempt rows are kept forever).",
             cleanup_old_tasks,
+            label="Clean-up of old runs",
         ),
         JobSpec(
             "mam_scraping_task",
@@ -41,6 +44,7 @@ def default_jobs() -> dict[str, JobSpec]:
             "keep each book's ranked candidates, refresh the account's ratio, bonus points and wedges "
             "(parameter: limit).",
             mam_scraping_task,
+            label="MyAnonamouse search",
         ),
         JobSpec(
             "library_sync_task",
@@ -48,29 +52,36 @@ def default_jobs() -> dict[str, JobSpec]:
             "full once a day or when asked (parameters: full, page_size); removed items are marked, never deleted.",
             library_sync_task,
             lock_seconds=600.0,
+            label="Library sync",
+            frequent=True,
         ),
         JobSpec(
             "metadata_full_refresh_task",
             "Check every book's metadata against Google Books, Audnexus and Open Library; apply confident "
             "corrections, queue the rest for review (parameters: dry_run, only_unchecked, limit).",
             metadata_full_refresh_task,
+            label="Metadata check (all books)",
         ),
         JobSpec(
             "metadata_new_books_task",
             "Check the metadata of books added in the last 7 days or never checked (parameters: dry_run, limit, days).",
             metadata_new_books_task,
+            label="Metadata check (new books)",
         ),
         JobSpec(
             "download_monitor_task",
             "Follow live downloads in qBittorrent: progress into the queue, stalled or broken torrents failed, "
             "blocklisted and retried on the next-best release, finished ones imported.",
             download_monitor_task,
+            label="Download monitor",
+            frequent=True,
         ),
         JobSpec(
             "series_completion_task",
             "Find the books each monitored series lacks (Audible, Audnexus, MAM series lists), put them on the "
             "wanted list, then search and grab them (parameters: series_id, acquire, mam_series_lookups).",
             series_completion_task,
+            label="Series completion",
         ),
         JobSpec(
             "author_completion_task",
@@ -78,12 +89,14 @@ def default_jobs() -> dict[str, JobSpec]:
             "Library), put them on the wanted list, then search and grab them (parameters: author_id, max_authors, "
             "acquire).",
             author_completion_task,
+            label="Author completion",
         ),
         JobSpec(
             "top10_discovery_task",
             "Put MAM's ten most-snatched audiobooks of each followed genre that the library lacks on the wanted "
             "list, waiting for approval unless AUTO_GRAB is on (parameters: window_days).",
             top10_discovery_task,
+            label="Top-10 discovery",
         ),
     ]
     return {spec.name: spec for spec in specs}

@@ -4,28 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from shelfkeeper.db.tables import BlocklistEntry, Download, FailedAttempt, WantedBook
-from shelfkeeper.domain.lifecycle import (
-    ACTIVE_DOWNLOAD_STATES,
-    DownloadStatus,
-    FailureKind,
-    WantedStatus,
-    can_move_download,
-    can_move_wanted,
-)
+from shelfkeeper.db.tables import BlocklistEntry, Download, WantedBook
+from shelfkeeper.domain.lifecycle import ACTIVE_DOWNLOAD_STATES, DownloadStatus, DuplicateKind, WantedStatus
 from shelfkeeper.domain.releases.ranking import RankedRelease
 from shelfkeeper.domain.releases.verification import WantedEdition
 from shelfkeeper.domain.text import split_names
 from shelfkeeper.errors import Conflict, NotFound
-from shelfkeeper.services.blocklist import add_entry
 from shelfkeeper.services.release_records import ranked_json, release_flags
+from shelfkeeper.services.status import fail_attempt, move_download, move_wanted, new_download
 from shelfkeeper.services.wanted_list import get_wanted
 
 # A wanted book in one of these may be grabbed; "failed" only when a person asks (the API), never automatically.
@@ -41,15 +34,6 @@ class GrabRecord:
     download_id: int
     info_hash: str
     reused: bool  # a failed attempt of the same wanted book was re-queued with the new release
-
-
-@dataclass(frozen=True)
-class Retry:
-    """When a failed attempt is tried again (None: no attempts left and the wanted book failed)."""
-
-    attempt: int
-    max_attempts: int
-    next_retry_at: datetime | None
 
 
 def wanted_book_of(missing: WantedBook) -> WantedEdition:
@@ -133,32 +117,6 @@ def hash_holder(session: Session, info_hash: str) -> Download | None:
     return session.scalars(select(Download).where(Download.info_hash == info_hash.lower())).first()
 
 
-def move_wanted(missing: WantedBook, target: WantedStatus) -> None:
-    """Move a wanted book, through "wanted" when the direct move is not allowed (failed -> wanted -> grabbed)."""
-    current = WantedStatus(missing.status)
-    if not can_move_wanted(current, target) and can_move_wanted(current, WantedStatus.WANTED):
-        current = WantedStatus.WANTED
-    if not can_move_wanted(current, target):
-        raise Conflict(
-            f"Wanted book {missing.id} is {missing.status}; it cannot become {target}.", code="WANTED_STATE_CONFLICT"
-        )
-    missing.status = str(target)
-
-
-def check_move(download: Download, target: DownloadStatus) -> None:
-    """409 DOWNLOAD_STATE_CONFLICT unless the lifecycle allows the move."""
-    if not can_move_download(DownloadStatus(download.status), target):
-        raise Conflict(
-            f"Download {download.id} is {download.status}; it cannot become {target}.",
-            code="DOWNLOAD_STATE_CONFLICT",
-        )
-
-
-def move_download(download: Download, target: DownloadStatus) -> None:
-    check_move(download, target)
-    download.status = str(target)
-
-
 def record_grab(
     session: Session,
     wanted_id: int,
@@ -180,21 +138,21 @@ def record_grab(
         raise Conflict(f"Wanted book {wanted_id} is {missing.status}.", code="WANTED_STATE_CONFLICT")
     previous = latest_download(session, wanted_id)
     reuse = previous is not None and previous.status == DownloadStatus.FAILED
-    download = previous if reuse and previous is not None else Download(wanted_book_id=wanted_id)
+    download = previous if reuse and previous is not None else new_download(wanted_id)
     _fill_release(download, ranked, info_hash.lower(), now)
     if reuse:
         move_download(download, DownloadStatus.QUEUED)
         download.retry_count = (download.retry_count or 0) + 1
     else:
         session.add(download)
-    move_wanted(missing, WantedStatus.GRABBED)
+    move_wanted(missing, WantedStatus.GRABBED, via=WantedStatus.WANTED)
     try:
         session.flush()
     except IntegrityError as exc:
         raise Conflict(
             f"Wanted book {wanted_id} or torrent {info_hash} was grabbed by another run just now.",
             code="DOWNLOAD_ALREADY_EXISTS",
-            details={"kind": "book"},
+            details={"kind": str(DuplicateKind.BOOK)},
         ) from exc
     return GrabRecord(download.id, download.info_hash or info_hash, reuse)
 
@@ -205,14 +163,14 @@ def _refuse_duplicates(session: Session, wanted_id: int, info_hash: str) -> None
         raise Conflict(
             f"Wanted book {wanted_id} is already being downloaded (download {live.id}).",
             code="DOWNLOAD_ALREADY_EXISTS",
-            details={"download_id": live.id, "kind": "book"},
+            details={"download_id": live.id, "kind": str(DuplicateKind.BOOK)},
         )
     holder = hash_holder(session, info_hash)
     if holder is not None and not (holder.wanted_book_id == wanted_id and holder.status == DownloadStatus.FAILED):
         raise Conflict(
             f"Torrent {info_hash} is already recorded as download {holder.id} ({holder.status}).",
             code="DOWNLOAD_ALREADY_EXISTS",
-            details={"download_id": holder.id, "kind": "torrent"},
+            details={"download_id": holder.id, "kind": str(DuplicateKind.TORRENT)},
         )
 
 
@@ -236,7 +194,6 @@ def _fill_release(download: Download, ranked: RankedRelease, info_hash: str, now
         "failures": list(kept.get("failures") or []),
         "previous": history,
     }
-    download.status = download.status or str(DownloadStatus.QUEUED)
     for name in ("client_state", "eta_seconds", "download_speed", "save_path", "content_path", "result"):
         setattr(download, name, None)
     download.progress = 0.0
@@ -248,34 +205,9 @@ def mark_added(session: Session, download_id: int, now: datetime, save_path: str
     download = session.get(Download, download_id)
     if download is None or download.status != DownloadStatus.QUEUED:
         return
-    download.status = str(DownloadStatus.DOWNLOADING)
+    move_download(download, DownloadStatus.DOWNLOADING)
     download.started_at = download.last_progress_at = now
     download.save_path = save_path
-
-
-def write_failed_attempt(
-    session: Session,
-    download: Download,
-    reason: str,
-    evidence: dict[str, Any],
-    task_id: int | None,
-    *,
-    kind: FailureKind = FailureKind.DOWNLOAD,
-) -> None:
-    """Record a failure of ``download`` (its download, or with ``kind`` IMPORT its import) for the history."""
-    what = "Import of download" if kind == FailureKind.IMPORT else "Download"
-    session.add(
-        FailedAttempt(
-            kind=str(kind),
-            subject=f"{what} {download.id}: {download.release_title}"[:1000],
-            reason=reason,
-            evidence=evidence,
-            book_id=download.book_id,
-            wanted_book_id=download.wanted_book_id,
-            download_id=download.id,
-            task_id=task_id,
-        )
-    )
 
 
 def fail_queued(
@@ -298,72 +230,8 @@ def fail_queued(
     download = session.get(Download, download_id)
     if download is None or download.status != DownloadStatus.QUEUED:
         return
-    if blame_release:
-        evidence = {"info_hash": download.info_hash}
-        fail_attempt(session, download, reason, evidence, now=now, max_attempts=max_attempts,
-                     retry_base_minutes=retry_base_minutes, task_id=task_id)  # fmt: skip
-        return
-    download.status = str(DownloadStatus.FAILED)
-    download.result = reason
-    download.next_retry_at = now + timedelta(minutes=retry_base_minutes)
-    write_failed_attempt(session, download, reason, {"info_hash": download.info_hash}, task_id)
-    missing = session.get(WantedBook, download.wanted_book_id) if download.wanted_book_id else None
-    if missing is not None and missing.status == WantedStatus.GRABBED:
-        move_wanted(missing, WantedStatus.WANTED)
-
-
-def retry_time(now: datetime, attempt: int, max_attempts: int, retry_base_minutes: int) -> datetime | None:
-    """When a release that failed its ``attempt``-th time is tried again (the wait doubles); None when none is left."""
-    if attempt >= max_attempts:
-        return None
-    return now + timedelta(minutes=retry_base_minutes * 2 ** (attempt - 1))
-
-
-def fail_attempt(
-    session: Session,
-    download: Download,
-    reason: str,
-    evidence: dict[str, Any],
-    *,
-    now: datetime,
-    max_attempts: int,
-    retry_base_minutes: int,
-    task_id: int | None = None,
-) -> Retry:
-    """A torrent that failed: blocklisted, a FailedAttempt written, and a retry scheduled while attempts remain."""
-    failures = [*list((download.release or {}).get("failures") or []), {"at": now.isoformat(), "reason": reason}]
-    attempt = len(failures)
-    retry_at = retry_time(now, attempt, max_attempts, retry_base_minutes)
-    move_download(download, DownloadStatus.FAILED)
-    download.release = {**(download.release or {}), "failures": failures}
-    download.result = reason
-    download.next_retry_at = retry_at
-    block_release(session, download, reason)
-    shown = {**evidence, "attempt": attempt, "max_attempts": max_attempts}
-    shown["next_retry_at"] = retry_at.isoformat() if retry_at else None
-    write_failed_attempt(session, download, reason, shown, task_id)
-    missing = session.get(WantedBook, download.wanted_book_id) if download.wanted_book_id else None
-    if missing is not None and missing.status in (WantedStatus.GRABBED, WantedStatus.DOWNLOADED):
-        move_wanted(missing, WantedStatus.WANTED if retry_at else WantedStatus.FAILED)
-        if retry_at is None:
-            missing.evidence = {
-                **(missing.evidence or {}),
-                "acquisition_failure": {"download_id": download.id, **shown},
-            }
-    return Retry(attempt, max_attempts, retry_at)
-
-
-def block_release(session: Session, download: Download, reason: str) -> None:
-    """Blocklist a download's release by its info hash and by its normalised title at its indexer."""
-    add_entry(
-        session,
-        info_hash=download.info_hash,
-        title=download.release_title,
-        indexer=download.indexer,
-        reason=reason,
-        wanted_book_id=download.wanted_book_id,
-        download_id=download.id,
-    )
+    fail_attempt(session, download, reason, {"info_hash": download.info_hash}, now=now, max_attempts=max_attempts,
+                 retry_base_minutes=retry_base_minutes, task_id=task_id, blame_release=blame_release)  # fmt: skip
 
 
 def due_retries(session: Session, now: datetime) -> list[int]:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from shelfkeeper.domain.releases.ranking import RankedRelease, WedgeDecision
-from shelfkeeper.domain.releases.release import Release
+from shelfkeeper.domain.releases.release import Release, ReleaseSource
 
 WEDGE_NOT_AUTOMATED = (
     "buying a freeleech wedge is not automated yet (the MAM adapter has no purchase call): "
@@ -65,7 +65,7 @@ def release_from_json(data: Mapping[str, Any]) -> Release:
         indexer=str(data["indexer"]),
         title=str(data["title"]),
         guid=str(data["guid"]),
-        source=str(data.get("source") or "prowlarr"),
+        source=ReleaseSource(str(data.get("source") or ReleaseSource.PROWLARR)),
         indexer_id=data.get("indexer_id"),
         download_url=data.get("download_url"),
         magnet_url=data.get("magnet_url"),

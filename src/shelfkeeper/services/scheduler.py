@@ -15,12 +15,15 @@ from shelfkeeper.domain.lifecycle import TaskStatus
 from shelfkeeper.errors import InvalidInput, NotFound
 from shelfkeeper.settings import DEFAULT_SCHEDULES, Settings
 
-FREQUENT_JOBS = frozenset({"library_sync_task", "download_monitor_task"})
-
 
 class Described(Protocol):
+    """What the scheduler reads of a registered job (``jobs.registry.JobSpec``)."""
+
     @property
     def description(self) -> str: ...
+
+    @property
+    def frequent(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -31,10 +34,7 @@ class JobPlan:
     default_schedule: str
     enabled: bool
     overridden: bool
-
-    @property
-    def frequent(self) -> bool:
-        return self.name in FREQUENT_JOBS
+    frequent: bool = False  # as the registry says: missed runs get a shorter grace
 
 
 def job_plans(session: Session, settings: Settings, registry: Mapping[str, Described]) -> list[JobPlan]:
@@ -52,6 +52,7 @@ def job_plans(session: Session, settings: Settings, registry: Mapping[str, Descr
                 default_schedule=configured,
                 enabled=row.enabled if row else True,
                 overridden=bool(row and row.schedule),
+                frequent=registry[name].frequent,
             )
         )
     return plans

@@ -15,16 +15,19 @@ from sqlalchemy.orm import Session
 
 from shelfkeeper.db.repositories import author_key
 from shelfkeeper.db.tables import Author, WantedBook
-from shelfkeeper.domain.lifecycle import WantedReason, WantedStatus, can_move_wanted
+from shelfkeeper.domain.lifecycle import WantedReason, WantedStatus
 from shelfkeeper.domain.metadata.editions import Edition, edition_of
 from shelfkeeper.domain.text import parse_position
 from shelfkeeper.services.owned_books import Owner, find_owner
+from shelfkeeper.services.status import new_wanted_book, try_move_wanted
 
 # A stronger reason takes the row over: a monitored series wants a book the top-10 only suggested.
 REASON_PRECEDENCE = (WantedReason.MANUAL, WantedReason.SERIES_GAP, WantedReason.AUTHOR_CATALOGUE, WantedReason.TOP10)
 UNTITLED = "untitled"  # flag of a series hole no provider names: its title is "<series> #<position>"
 # Rows the acquisition pipeline holds: their title and key are not changed under it.
 _IN_FLIGHT = frozenset({WantedStatus.SEARCHING, WantedStatus.GRABBED, WantedStatus.DOWNLOADED})
+# Rows still open: the library may close them (imported) when it has the book now.
+_OPEN = (WantedStatus.WANTED, WantedStatus.FAILED)
 _KEY_LENGTH = 600
 _BOX_SET = re.compile(r"\bbox(ed)?[- ]?set\b", re.IGNORECASE)
 
@@ -146,7 +149,7 @@ def _release_datetime(value: date | None) -> datetime | None:
 
 
 def _insert(session: Session, candidate: WantedCandidate, now: datetime) -> WantedBook:
-    row = WantedBook(
+    row = new_wanted_book(
         title=candidate.title[:500],
         subtitle=candidate.subtitle[:500] if candidate.subtitle else None,
         author_name=", ".join(candidate.authors)[:300],
@@ -163,7 +166,6 @@ def _insert(session: Session, candidate: WantedCandidate, now: datetime) -> Want
         source=candidate.source[:50],
         evidence={**candidate.evidence, "found_at": now.isoformat()},
         flags=list(candidate.flags),
-        status=WantedStatus.WANTED.value,
         approved=candidate.approved,
         priority=candidate.priority,
         dedupe_key=candidate.key[:_KEY_LENGTH],
@@ -249,12 +251,10 @@ def _retitle(session: Session, row: WantedBook, candidate: WantedCandidate) -> b
 
 def close_as_owned(row: WantedBook, owner: Owner, now: datetime) -> bool:
     """Mark an open wanted row imported because the library has the book now; False when it is not open."""
-    status = WantedStatus(row.status)
-    if status == WantedStatus.FAILED:
-        status = WantedStatus.WANTED  # failed -> wanted -> imported: both moves are allowed ones
-    if status != WantedStatus.WANTED or not can_move_wanted(status, WantedStatus.IMPORTED):
+    if row.status not in _OPEN:
         return False
-    row.status = WantedStatus.IMPORTED.value
+    if not try_move_wanted(row, WantedStatus.IMPORTED, via=WantedStatus.WANTED):  # failed -> wanted -> imported
+        return False
     row.book_id = owner.book_id
     owned = {"book_id": owner.book_id, "by": owner.by, "detail": owner.detail, "at": now.isoformat()}
     row.evidence = {**(row.evidence or {}), "owned": owned}
@@ -270,7 +270,7 @@ def close_owned_wanted(
     reason: WantedReason | None = None,
 ) -> int:
     """Close every open (wanted or failed) row whose book the library has now; how many were closed."""
-    query = select(WantedBook).where(WantedBook.status.in_([WantedStatus.WANTED, WantedStatus.FAILED]))
+    query = select(WantedBook).where(WantedBook.status.in_(_OPEN))
     if reason is not None:
         query = query.where(WantedBook.reason == reason.value)
     if series_id is not None:

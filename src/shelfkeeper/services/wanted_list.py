@@ -14,12 +14,13 @@ from sqlalchemy.orm import Session
 from shelfkeeper.db.repositories import series_key
 from shelfkeeper.db.tables import Author, Series, WantedBook
 from shelfkeeper.domain.discovery.ownership import book_key
-from shelfkeeper.domain.lifecycle import WantedReason, WantedStatus, can_move_wanted
+from shelfkeeper.domain.lifecycle import HELD_BY_DOWNLOAD, WantedReason, WantedStatus
 from shelfkeeper.domain.text import fold, parse_position
 from shelfkeeper.errors import Conflict, NotFound
 from shelfkeeper.services.authors import AuthorFilters, book_counts, get_author, list_authors
 from shelfkeeper.services.paging import PageRequest, PageResult, SortColumn, order_by, paginate
 from shelfkeeper.services.series import get_series
+from shelfkeeper.services.status import move_wanted
 from shelfkeeper.services.wanted import Recorded, WantedCandidate, edition_flags, record_wanted
 
 SORTS: dict[str, SortColumn] = {
@@ -36,8 +37,6 @@ SORTS: dict[str, SortColumn] = {
 }
 # No longer missing: the library has these.
 _DONE = (WantedStatus.IMPORTED.value,)
-# Rows a download is attached to: deleting them would orphan it.
-_DOWNLOAD_HELD = frozenset({WantedStatus.GRABBED, WantedStatus.DOWNLOADED})
 
 
 @dataclass(frozen=True)
@@ -141,24 +140,13 @@ def _already_listed(title: str, existing: WantedBook) -> Conflict:
     )
 
 
-def _move(row: WantedBook, target: WantedStatus, action: str) -> None:
-    current = WantedStatus(row.status)
-    if not can_move_wanted(current, target):
-        raise Conflict(
-            f"Wanted book {row.id} is {current.value}; it cannot be {action}.",
-            code="WANTED_STATE_CONFLICT",
-            details={"status": current.value, "wanted_status": target.value},
-        )
-    row.status = target.value
-
-
 def approve_wanted(session: Session, wanted_id: int) -> WantedBook:
     """Approve a book for grabbing; an ignored or failed one is wanted again; 409 once imported."""
     row = get_wanted(session, wanted_id)
     if row.status in (WantedStatus.IGNORED, WantedStatus.FAILED):
-        _move(row, WantedStatus.WANTED, "approved")
+        move_wanted(row, WantedStatus.WANTED)
     elif row.status == WantedStatus.IMPORTED:
-        _move(row, WantedStatus.WANTED, "approved")  # raises: an imported book is owned
+        move_wanted(row, WantedStatus.WANTED)  # raises: an imported book is owned
     row.approved = True
     session.flush()
     return row
@@ -167,7 +155,7 @@ def approve_wanted(session: Session, wanted_id: int) -> WantedBook:
 def ignore_wanted(session: Session, wanted_id: int) -> WantedBook:
     """Put a book on the ignore list: later runs leave it alone; 409 when it is downloaded or imported."""
     row = get_wanted(session, wanted_id)
-    _move(row, WantedStatus.IGNORED, "ignored")
+    move_wanted(row, WantedStatus.IGNORED)
     session.flush()
     return row
 
@@ -175,7 +163,7 @@ def ignore_wanted(session: Session, wanted_id: int) -> WantedBook:
 def delete_wanted(session: Session, wanted_id: int) -> None:
     """Forget a wanted book (a later run may list it again; ignore it to keep it off); 409 while downloading."""
     row = get_wanted(session, wanted_id)
-    if row.status in _DOWNLOAD_HELD:
+    if row.status in HELD_BY_DOWNLOAD:
         raise Conflict(
             f"Wanted book {wanted_id} is {row.status}; cancel its download first.",
             code="WANTED_STATE_CONFLICT",

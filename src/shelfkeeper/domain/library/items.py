@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 
 @dataclass(frozen=True)
@@ -15,11 +16,18 @@ class SeriesRef:
     series_id: str | None = None
 
 
+class MediaType(StrEnum):
+    """What a library server's library holds; Shelfkeeper keeps only book libraries."""
+
+    BOOK = "book"
+    PODCAST = "podcast"
+
+
 @dataclass(frozen=True)
 class Library:
     id: str
     name: str
-    media_type: str  # "book" or "podcast"
+    media_type: str  # a MediaType value ("book", "podcast"), or whatever else the server says
     folders: tuple[str, ...] = ()
 
 

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from shelfkeeper.domain.text import fold, format_position, parse_position
 
@@ -54,13 +55,20 @@ class BookFolder:
         return "/".join(self.parts)
 
 
+class FileKind(StrEnum):
+    """What a placed file is to the library."""
+
+    AUDIO = "audio"
+    COVER = "cover"
+
+
 @dataclass(frozen=True)
 class PlannedFile:
     """One file to place: ``source`` relative to the download's content, ``target`` relative to the book folder."""
 
     source: str
     target: str
-    kind: str  # "audio" or "cover"
+    kind: FileKind
 
 
 @dataclass(frozen=True)
@@ -73,7 +81,7 @@ class FilePlan:
     @property
     def audio(self) -> tuple[PlannedFile, ...]:
         """The audio files only."""
-        return tuple(f for f in self.files if f.kind == "audio")
+        return tuple(f for f in self.files if f.kind == FileKind.AUDIO)
 
 
 def safe_name(text: str, *, fallback: str = "Unknown", max_bytes: int = DEFAULT_MAX_BYTES) -> str:
@@ -157,9 +165,9 @@ def plan_book_files(paths: Sequence[str], *, max_bytes: int = DEFAULT_MAX_BYTES)
     audio = sorted(real or audio, key=natural_key)
     covers = sorted((p for p in paths if p.rsplit("/", 1)[-1].lower() in COVER_NAMES), key=lambda p: (p.count("/"), p))
     targets = _audio_targets(_strip_common_folders(audio), max_bytes)
-    files = [PlannedFile(source, target, "audio") for source, target in zip(audio, targets, strict=True)]
+    files = [PlannedFile(source, target, FileKind.AUDIO) for source, target in zip(audio, targets, strict=True)]
     if covers:
-        files.append(PlannedFile(covers[0], "cover." + _extension(covers[0]), "cover"))
+        files.append(PlannedFile(covers[0], "cover." + _extension(covers[0]), FileKind.COVER))
     kept = {f.source for f in files}
     return FilePlan(files=tuple(files), ignored=tuple(sorted(p for p in paths if p not in kept)))
 

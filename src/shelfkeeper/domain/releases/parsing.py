@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from shelfkeeper.domain.releases.release import NEWZNAB_AUDIOBOOK, NEWZNAB_EBOOK, Release
+from shelfkeeper.domain.releases.release import NEWZNAB_AUDIOBOOK, NEWZNAB_EBOOK, Release, ReleaseSource
 from shelfkeeper.domain.text import fold, normalize_language, parse_position, split_names
 
 AUDIO_FORMATS = frozenset({"m4b", "m4a", "mp3", "flac", "opus", "ogg", "aac", "wma", "wav", "aax", "aaxc"})
@@ -204,7 +204,7 @@ def _in_ebook_category(release: Release) -> bool:
         return False
     if categories & _EBOOK_CATEGORIES or release.extra.get("main_cat") == _MAM_EBOOK_MAIN_CATEGORY:
         return True
-    mam_ids = categories if release.source == "mam" else {c - 100_000 for c in categories if c > 100_000}
+    mam_ids = categories if release.source == ReleaseSource.MAM else {c - 100_000 for c in categories if c > 100_000}
     return bool(mam_ids & _MAM_EBOOK_CATEGORIES)
 
 

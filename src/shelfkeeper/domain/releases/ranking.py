@@ -7,9 +7,16 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from shelfkeeper.domain.releases.parsing import EBOOK_FORMATS, ParsedRelease, parse_release
-from shelfkeeper.domain.releases.release import Release
+from shelfkeeper.domain.releases.release import Release, ReleaseSource
 from shelfkeeper.domain.releases.tracker import TrackerStats
-from shelfkeeper.domain.releases.verification import Reason, Verification, WantedEdition, names_match, verify
+from shelfkeeper.domain.releases.verification import (
+    Reason,
+    ReasonCode,
+    Verification,
+    WantedEdition,
+    names_match,
+    verify,
+)
 from shelfkeeper.domain.text import fold, normalize_language
 
 _MIB = 1024 * 1024
@@ -129,7 +136,7 @@ class RankedRelease:
 def is_mam_release(release: Release) -> bool:
     """True for a MyAnonamouse torrent, found directly or through Prowlarr."""
     return (
-        release.source == "mam"
+        release.source == ReleaseSource.MAM
         or release.mam_id is not None
         or "myanonamouse" in fold(release.indexer).replace(" ", "")
         or _MAM_GUID.search(release.guid) is not None
@@ -257,22 +264,22 @@ def _blocklist_reasons(release: Release, blocklist: Collection[BlocklistKey]) ->
     if not hits:
         return []
     how = "info hash" if any(key.info_hash for key in hits) else "title on this indexer"
-    return [Reason("blocklisted", f"blocklisted ({how})", rejects=True)]
+    return [Reason(ReasonCode.BLOCKLISTED, f"blocklisted ({how})", rejects=True)]
 
 
 def _format_reasons(parsed: ParsedRelease, profile: QualityProfile) -> list[Reason]:
     if not parsed.formats:
-        return [Reason("format", "format unknown")]
+        return [Reason(ReasonCode.FORMAT, "format unknown")]
     if parsed.is_ebook:
         return []  # verification already rejects it as an ebook
     order = [fmt.lower() for fmt in profile.format_order]
     ranked = sorted((order.index(fmt), fmt) for fmt in parsed.formats if fmt in order)
     if not ranked:
         shown = ", ".join(fmt for fmt in parsed.formats if fmt not in EBOOK_FORMATS)
-        return [Reason("format", f"format {shown} not in the profile", rejects=True)]
+        return [Reason(ReasonCode.FORMAT, f"format {shown} not in the profile", rejects=True)]
     index, fmt = ranked[0]
     points = round(_FORMAT_POINTS * (len(order) - index) / len(order))
-    return [Reason("format", f"format {fmt}", points)]
+    return [Reason(ReasonCode.FORMAT, f"format {fmt}", points)]
 
 
 def _bitrate_reasons(parsed: ParsedRelease, profile: QualityProfile) -> list[Reason]:
@@ -280,16 +287,20 @@ def _bitrate_reasons(parsed: ParsedRelease, profile: QualityProfile) -> list[Rea
     if bitrate is None:
         return []
     if bitrate < profile.min_bitrate_kbps:
-        return [Reason("bitrate", f"bitrate {bitrate} kbps < minimum {profile.min_bitrate_kbps}", rejects=True)]
+        return [
+            Reason(ReasonCode.BITRATE, f"bitrate {bitrate} kbps < minimum {profile.min_bitrate_kbps}", rejects=True)
+        ]
     if bitrate > profile.max_bitrate_kbps:
-        return [Reason("bitrate", f"bitrate {bitrate} kbps > maximum {profile.max_bitrate_kbps}", rejects=True)]
-    return [Reason("bitrate", f"bitrate {bitrate} kbps")]
+        return [
+            Reason(ReasonCode.BITRATE, f"bitrate {bitrate} kbps > maximum {profile.max_bitrate_kbps}", rejects=True)
+        ]
+    return [Reason(ReasonCode.BITRATE, f"bitrate {bitrate} kbps")]
 
 
 def _size_reasons(parsed: ParsedRelease, wanted: WantedEdition, profile: QualityProfile) -> list[Reason]:
     """Size per hour of runtime when the runtime is known, else absolute bounds: both catch samples and junk."""
     if parsed.size_bytes is None:
-        return [Reason("size", "size unknown")]
+        return [Reason(ReasonCode.SIZE, "size unknown")]
     size_mb = parsed.size_bytes / _MIB
     if wanted.duration_minutes:
         per_hour = size_mb / (wanted.duration_minutes / 60)
@@ -297,10 +308,10 @@ def _size_reasons(parsed: ParsedRelease, wanted: WantedEdition, profile: Quality
     else:
         low, high, shown, unit = profile.min_size_mb, profile.max_size_mb, size_mb, "MB"
     if shown < low:
-        return [Reason("size", f"size {shown:.1f} {unit} < minimum {low:g} {unit}", rejects=True)]
+        return [Reason(ReasonCode.SIZE, f"size {shown:.1f} {unit} < minimum {low:g} {unit}", rejects=True)]
     if shown > high:
-        return [Reason("size", f"size {shown:.1f} {unit} > maximum {high:g} {unit}", rejects=True)]
-    return [Reason("size", f"size {shown:.1f} {unit}")]
+        return [Reason(ReasonCode.SIZE, f"size {shown:.1f} {unit} > maximum {high:g} {unit}", rejects=True)]
+    return [Reason(ReasonCode.SIZE, f"size {shown:.1f} {unit}")]
 
 
 def _language_reasons(parsed: ParsedRelease, profile: QualityProfile) -> list[Reason]:
@@ -309,20 +320,20 @@ def _language_reasons(parsed: ParsedRelease, profile: QualityProfile) -> list[Re
         return []
     if parsed.language not in allowed:
         shown = ", ".join(sorted(a for a in allowed if a))
-        return [Reason("language", f"language {parsed.language} not in the profile ({shown})", rejects=True)]
-    return [Reason("language", f"language {parsed.language}")]
+        return [Reason(ReasonCode.LANGUAGE, f"language {parsed.language} not in the profile ({shown})", rejects=True)]
+    return [Reason(ReasonCode.LANGUAGE, f"language {parsed.language}")]
 
 
 def _word_reasons(release: Release, profile: QualityProfile) -> list[Reason]:
     """Preferred and forbidden words match whole words of the release title, case and accents ignored."""
     title = f" {fold(release.title)} "
     reasons = [
-        Reason("forbidden_word", f"forbidden word '{word}'", rejects=True)
+        Reason(ReasonCode.FORBIDDEN_WORD, f"forbidden word '{word}'", rejects=True)
         for word in profile.forbidden_words
         if fold(word) and f" {fold(word)} " in title
     ]
     reasons += [
-        Reason("preferred_word", f"preferred word '{word}'", _PREFERRED_WORD_POINTS)
+        Reason(ReasonCode.PREFERRED_WORD, f"preferred word '{word}'", _PREFERRED_WORD_POINTS)
         for word in profile.preferred_words
         if fold(word) and f" {fold(word)} " in title
     ]
@@ -336,25 +347,27 @@ def _narrator_reasons(parsed: ParsedRelease, wanted: WantedEdition, profile: Qua
     shown = ", ".join(parsed.narrators)
     if wanted.narrator:
         if any(names_match(name, wanted.narrator) for name in parsed.narrators):
-            reasons.append(Reason("narrator", f"narrator {wanted.narrator}", _WANTED_NARRATOR_POINTS))
+            reasons.append(Reason(ReasonCode.NARRATOR, f"narrator {wanted.narrator}", _WANTED_NARRATOR_POINTS))
         else:
             text = f"another narrator: {shown} (wanted {wanted.narrator})"
-            reasons.append(Reason("narrator", text, -_WANTED_NARRATOR_POINTS))
+            reasons.append(Reason(ReasonCode.NARRATOR, text, -_WANTED_NARRATOR_POINTS))
     preferred = [p for p in profile.preferred_narrators if any(names_match(n, p) for n in parsed.narrators)]
     if preferred:
-        reasons.append(Reason("preferred_narrator", f"preferred narrator {preferred[0]}", _PREFERRED_NARRATOR_POINTS))
+        reasons.append(
+            Reason(ReasonCode.PREFERRED_NARRATOR, f"preferred narrator {preferred[0]}", _PREFERRED_NARRATOR_POINTS)
+        )
     return reasons
 
 
 def _seeder_reasons(release: Release, profile: QualityProfile) -> list[Reason]:
     seeders = release.seeders
     if seeders is None:
-        return [Reason("seeders", "seeders unknown")]
+        return [Reason(ReasonCode.SEEDERS, "seeders unknown")]
     if seeders < profile.min_seeders:
-        return [Reason("seeders", f"seeders {seeders} < minimum {profile.min_seeders}", rejects=True)]
+        return [Reason(ReasonCode.SEEDERS, f"seeders {seeders} < minimum {profile.min_seeders}", rejects=True)]
     # grows with the doubling of seeders, so 200 versus 150 seeders does not outweigh a better format
     points = min(_MAX_SEEDER_POINTS, 2 * seeders.bit_length())
-    return [Reason("seeders", f"seeders {seeders}", points)]
+    return [Reason(ReasonCode.SEEDERS, f"seeders {seeders}", points)]
 
 
 def _flag_reasons(
@@ -362,13 +375,13 @@ def _flag_reasons(
 ) -> list[Reason]:
     reasons: list[Reason] = []
     if parsed.abridged is False:
-        reasons.append(Reason("unabridged", "unabridged", _UNABRIDGED_POINTS))
+        reasons.append(Reason(ReasonCode.UNABRIDGED, "unabridged", _UNABRIDGED_POINTS))
     elif parsed.abridged and wanted.abridged_ok:
-        reasons.append(Reason("abridged", "abridged (allowed)", _ABRIDGED_ALLOWED_POINTS))
+        reasons.append(Reason(ReasonCode.ABRIDGED, "abridged (allowed)", _ABRIDGED_ALLOWED_POINTS))
     if profile.prefer_freeleech and free:
-        reasons.append(Reason("freeleech", free, _FREELEECH_POINTS))
+        reasons.append(Reason(ReasonCode.FREELEECH, free, _FREELEECH_POINTS))
     if profile.prefer_vip and parsed.vip:
-        reasons.append(Reason("vip", "VIP", _VIP_POINTS))
+        reasons.append(Reason(ReasonCode.VIP, "VIP", _VIP_POINTS))
     return reasons
 
 
@@ -380,15 +393,15 @@ def _mam_reasons(
         return []
     reasons: list[Reason] = []
     if wedge.use_wedge:
-        reasons.append(Reason("wedge", f"freeleech wedge: {wedge.reason}"))
+        reasons.append(Reason(ReasonCode.WEDGE, f"freeleech wedge: {wedge.reason}"))
     ratio = stats.ratio if stats is not None else None
     if free or ratio is None or ratio >= policy.ratio_floor:
         return reasons
     text = f"ratio {ratio:.2f} < floor {policy.ratio_floor:.2f}"
     if wedge.use_wedge:
-        reasons.append(Reason("mam_ratio", f"{text}: allowed because a wedge makes it freeleech"))
+        reasons.append(Reason(ReasonCode.MAM_RATIO, f"{text}: allowed because a wedge makes it freeleech"))
     else:
-        reasons.append(Reason("mam_ratio", f"{text} and not freeleech ({wedge.reason})", rejects=True))
+        reasons.append(Reason(ReasonCode.MAM_RATIO, f"{text} and not freeleech ({wedge.reason})", rejects=True))
     return reasons
 
 

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 # Newznab standard categories (Release.categories of Prowlarr results) that say what a release is.
 NEWZNAB_AUDIOBOOK = 3030  # Audio/Audiobook
 NEWZNAB_EBOOK = 7020  # Books/EBook
+
+
+class ReleaseSource(StrEnum):
+    """Where a release was found: through Prowlarr, or on MyAnonamouse directly."""
+
+    PROWLARR = "prowlarr"
+    MAM = "mam"
 
 
 @dataclass(frozen=True)
@@ -17,7 +25,7 @@ class Release:
     indexer: str  # indexer name, e.g. "MyAnonamouse" or a Prowlarr indexer's name
     title: str
     guid: str
-    source: str = "prowlarr"  # "prowlarr" or "mam"
+    source: ReleaseSource = ReleaseSource.PROWLARR
     indexer_id: int | None = None
     download_url: str | None = None
     magnet_url: str | None = None

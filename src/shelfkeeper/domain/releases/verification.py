@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 
 from shelfkeeper.domain.releases.parsing import (
     PART_PATTERN,
@@ -38,11 +39,45 @@ _ASIN = re.compile(r"\b(B0[A-Z0-9]{8})\b")
 Position = tuple[Decimal, Decimal]
 
 
+class ReasonCode(StrEnum):
+    """The stable machine names of the reasons for and against a release (the API shows them as ``code``)."""
+
+    ABRIDGED = "abridged"
+    ASIN_MATCH = "asin_match"
+    AUTHOR_MATCH = "author_match"
+    AUTHOR_MISMATCH = "author_mismatch"
+    AUTHOR_MISSING = "author_missing"
+    BITRATE = "bitrate"
+    BLOCKLISTED = "blocklisted"
+    EBOOK = "ebook"
+    FORBIDDEN_WORD = "forbidden_word"
+    FORMAT = "format"
+    FREELEECH = "freeleech"
+    LANGUAGE = "language"
+    LANGUAGE_MISMATCH = "language_mismatch"
+    MAM_RATIO = "mam_ratio"
+    NARRATOR = "narrator"
+    PARTIAL = "partial"
+    PREFERRED_NARRATOR = "preferred_narrator"
+    PREFERRED_WORD = "preferred_word"
+    SEEDERS = "seeders"
+    SIZE = "size"
+    TITLE_AS_SERIES = "title_as_series"
+    TITLE_EXTRA_WORDS = "title_extra_words"
+    TITLE_MATCH = "title_match"
+    TITLE_MISSING_WORDS = "title_missing_words"
+    UNABRIDGED = "unabridged"
+    VIP = "vip"
+    VOLUME_MATCH = "volume_match"
+    WEDGE = "wedge"
+    WRONG_VOLUME = "wrong_volume"
+
+
 @dataclass(frozen=True)
 class Reason:
     """One named, signed contribution to a decision: "format m4b (+30)" or "seeders 0 < minimum 1 (rejected)"."""
 
-    code: str  # stable machine name, e.g. "format", "title_extra_words"
+    code: ReasonCode  # stable machine name, e.g. "format", "title_extra_words"
     text: str  # what a person reads
     points: int = 0
     rejects: bool = False
@@ -132,7 +167,7 @@ def _check_author(wanted: WantedEdition, parsed: ParsedRelease) -> tuple[set[int
     """Find the wanted author among stated authors, name segments, or inside the title text."""
     wanted_names = ", ".join(wanted.authors) or "none"
     if not wanted.authors:
-        return set(), Reason("author_missing", "the wanted book has no author to check", rejects=True)
+        return set(), Reason(ReasonCode.AUTHOR_MISSING, "the wanted book has no author to check", rejects=True)
     author_segments = {
         index
         for index, segment in enumerate(parsed.segments)
@@ -141,19 +176,19 @@ def _check_author(wanted: WantedEdition, parsed: ParsedRelease) -> tuple[set[int
     if parsed.authors_stated:
         matched = [name for name in parsed.authors if any(names_match(name, w) for w in wanted.authors)]
         if matched:
-            return author_segments, Reason("author_match", f"author {matched[0]}")
+            return author_segments, Reason(ReasonCode.AUTHOR_MATCH, f"author {matched[0]}")
         stated = ", ".join(parsed.authors)
         return author_segments, Reason(
-            "author_mismatch", f"another author: {stated} (wanted {wanted_names})", rejects=True
+            ReasonCode.AUTHOR_MISMATCH, f"another author: {stated} (wanted {wanted_names})", rejects=True
         )
     if author_segments or (not parsed.authors and _author_inside_text(parsed, wanted.authors)):
-        return author_segments, Reason("author_match", f"author {wanted.authors[0]} named in the title")
+        return author_segments, Reason(ReasonCode.AUTHOR_MATCH, f"author {wanted.authors[0]} named in the title")
     if parsed.authors:
         guessed = ", ".join(parsed.authors)
         return author_segments, Reason(
-            "author_mismatch", f"another author: {guessed} (wanted {wanted_names})", rejects=True
+            ReasonCode.AUTHOR_MISMATCH, f"another author: {guessed} (wanted {wanted_names})", rejects=True
         )
-    return author_segments, Reason("author_missing", f"author not named (wanted {wanted_names})", rejects=True)
+    return author_segments, Reason(ReasonCode.AUTHOR_MISSING, f"author not named (wanted {wanted_names})", rejects=True)
 
 
 def _segment_names_author(segment: Segment, authors: Sequence[str]) -> bool:
@@ -201,7 +236,7 @@ def _check_title(wanted: WantedEdition, parsed: ParsedRelease, author_segments: 
     main, _, after_colon = wanted.title.partition(":")
     required = {w for w in words(normalize_title(main)) if w not in _GLUE_WORDS}
     if not required:
-        return [Reason("title_missing_words", "the wanted title has no words to check", rejects=True)]
+        return [Reason(ReasonCode.TITLE_MISSING_WORDS, "the wanted title has no words to check", rejects=True)]
     pool = _title_pool(wanted, parsed, author_segments)
     series_words = {w for mention in parsed.series for w in _mention_words(mention)}
     allowed = _allowed_extra_words(wanted, parsed, after_colon)
@@ -210,13 +245,15 @@ def _check_title(wanted: WantedEdition, parsed: ParsedRelease, author_segments: 
     extra += _repeated_title_words(words(normalize_title(main)), pool, allowed)
     reasons: list[Reason] = []
     if missing:
-        reasons.append(Reason("title_missing_words", f"title words missing: {', '.join(missing)}", rejects=True))
+        reasons.append(
+            Reason(ReasonCode.TITLE_MISSING_WORDS, f"title words missing: {', '.join(missing)}", rejects=True)
+        )
     if extra:
-        reasons.append(Reason("title_extra_words", f"title has other words: {', '.join(extra)}", rejects=True))
+        reasons.append(Reason(ReasonCode.TITLE_EXTRA_WORDS, f"title has other words: {', '.join(extra)}", rejects=True))
     optional = {w for w in words(f"{after_colon} {wanted.subtitle or ''}") if w not in _GLUE_WORDS}
     if not missing and not extra and not set(pool) & (required | optional):
         reasons.extend(_check_series_as_title(wanted, parsed, required))
-    return reasons or [Reason("title_match", f"title words match '{wanted.title}'")]
+    return reasons or [Reason(ReasonCode.TITLE_MATCH, f"title words match '{wanted.title}'")]
 
 
 def _repeated_title_words(title_words: list[str], pool: list[str], allowed: frozenset[str]) -> list[str]:
@@ -239,7 +276,7 @@ def _check_series_as_title(wanted: WantedEdition, parsed: ParsedRelease, require
     if wanted_position is not None and positions and all(p == wanted_position for p in positions):
         return []
     shown = ", ".join(format_position_range(p) for p in positions) or "unknown"
-    return [Reason("title_as_series", f"title only as a series name, volume {shown}", rejects=True)]
+    return [Reason(ReasonCode.TITLE_AS_SERIES, f"title only as a series name, volume {shown}", rejects=True)]
 
 
 def _mention_words(mention: SeriesMention) -> list[str]:
@@ -295,24 +332,24 @@ def _check_volume(wanted: WantedEdition, parsed: ParsedRelease) -> list[Reason]:
         return []
     shown, wanted_shown = format_position_range(release_position), format_position_range(wanted_position)
     if release_position != wanted_position:
-        return [Reason("wrong_volume", f"volume {shown} (wanted {wanted_shown})", rejects=True)]
-    return [Reason("volume_match", f"volume {shown}")]
+        return [Reason(ReasonCode.WRONG_VOLUME, f"volume {shown} (wanted {wanted_shown})", rejects=True)]
+    return [Reason(ReasonCode.VOLUME_MATCH, f"volume {shown}")]
 
 
 def _check_edition(wanted: WantedEdition, parsed: ParsedRelease) -> list[Reason]:
     reasons: list[Reason] = []
     wanted_part = PART_PATTERN.search(wanted.title)
     if parsed.part is not None and (wanted_part is None or int(wanted_part.group(1)) != parsed.part):
-        reasons.append(Reason("partial", f"only part {parsed.part} of the book", rejects=True))
+        reasons.append(Reason(ReasonCode.PARTIAL, f"only part {parsed.part} of the book", rejects=True))
     if parsed.is_ebook:
         shown = ", ".join(parsed.formats) or "e-book category"
-        reasons.append(Reason("ebook", f"ebook ({shown})", rejects=True))
+        reasons.append(Reason(ReasonCode.EBOOK, f"ebook ({shown})", rejects=True))
     if parsed.abridged and not wanted.abridged_ok:
-        reasons.append(Reason("abridged", "abridged edition", rejects=True))
+        reasons.append(Reason(ReasonCode.ABRIDGED, "abridged edition", rejects=True))
     wanted_language = normalize_language(wanted.language)
     if wanted_language and parsed.language and parsed.language != wanted_language:
         text = f"language {parsed.language} (wanted {wanted_language})"
-        reasons.append(Reason("language_mismatch", text, rejects=True))
+        reasons.append(Reason(ReasonCode.LANGUAGE_MISMATCH, text, rejects=True))
     return reasons
 
 
@@ -331,5 +368,5 @@ def release_asin(parsed: ParsedRelease) -> str | None:
 def _check_identifiers(wanted: WantedEdition, parsed: ParsedRelease) -> list[Reason]:
     asin = release_asin(parsed)
     if wanted.asin and asin and asin == wanted.asin.upper():
-        return [Reason("asin_match", f"asin {asin} matches", points=10)]
+        return [Reason(ReasonCode.ASIN_MATCH, f"asin {asin} matches", points=10)]
     return []

@@ -1,5 +1,7 @@
 // Turning API values into words people read: dates, sizes, durations, shares, field values, labels.
 
+import { JOB_LABELS } from "./vocabulary.js";
+
 export const EMPTY = "—";
 
 const REASONS = {
@@ -30,6 +32,11 @@ export function label(name) {
   if (LABELS[name]) return LABELS[name];
   const words = String(name).replaceAll("_", " ");
   return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** A job's name in words, as the registry gives it: "library_sync_task" -> "Library sync". */
+export function jobLabel(name) {
+  return JOB_LABELS[name] || label(name);
 }
 
 /** Why a book is wanted, in words: "series_gap" -> "Series gap". */

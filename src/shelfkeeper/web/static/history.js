@@ -2,12 +2,9 @@
 
 import { api } from "./api.js";
 import { h } from "./dom.js";
-import { EMPTY, elapsed, label, plainValue } from "./format.js";
+import { EMPTY, elapsed, jobLabel, label, plainValue } from "./format.js";
 import { badge, dataTable, disclosure, filterBar, keyValues, liveRegion, loader, pager, selectField, timeAgo, viewHeader } from "./widgets.js";
-
-const TASK_STATUSES = ["pending", "running", "success", "failed", "cancelled"];
-const TRIGGERS = ["schedule", "manual", "retry"];
-const FAILURE_KINDS = ["download", "import", "metadata", "search", "sync"];
+import { FAILURE_KINDS, JOB_LABELS, TASK_STATUSES, TASK_TRIGGERS } from "./vocabulary.js";
 const REFRESH_SECONDS = 3;
 
 function readState(params) {
@@ -29,7 +26,7 @@ function countChips(values) {
 }
 
 const RUN_COLUMNS = [
-  { label: "Run", cell: (task) => [h("strong", { text: `#${task.id}` }), h("code", { class: "block", text: task.name })] },
+  { label: "Run", cell: (task) => [h("strong", { text: `#${task.id}` }), h("span", { class: "block", text: jobLabel(task.name) }), h("code", { class: "block small", text: task.name })] },
   { label: "Trigger", cell: (task) => [label(task.trigger), task.attempt > 1 ? h("span", { class: "block small", text: `Attempt ${task.attempt}` }) : null] },
   { label: "Status", cell: (task) => badge(task.status) },
   { label: "Started", cell: (task) => timeAgo(task.started_at || task.created_at) },
@@ -75,24 +72,13 @@ const FAILURE_COLUMNS = [
   },
 ];
 
-/** Fill the job filter with the registered jobs (the list works without them: the runs table shows any error). */
-function addJobNames(field, chosen) {
-  api
-    .get("/api/scheduler/jobs")
-    .then((jobs) => {
-      const select = field.querySelector("select");
-      for (const job of jobs) if (job.name !== chosen) select.append(h("option", { value: job.name, text: job.name }));
-    })
-    .catch(() => {});
-}
-
 function runFilters(state, update) {
-  const jobs = selectField({ label: "Job", name: "name", value: state.name, options: [["", "Any"]], onChange: (name) => update({ name }) });
-  addJobNames(jobs, state.name);
+  const options = [["", "Any"], ...Object.entries(JOB_LABELS)];
+  const jobs = selectField({ label: "Job", name: "name", value: state.name, options, onChange: (name) => update({ name }) });
   return filterBar(
     jobs,
     selectField({ label: "Status", name: "status", value: state.status, options: [["", "Any"], ...TASK_STATUSES.map((s) => [s, label(s)])], onChange: (status) => update({ status }) }),
-    selectField({ label: "Trigger", name: "trigger", value: state.trigger, options: [["", "Any"], ...TRIGGERS.map((t) => [t, label(t)])], onChange: (trigger) => update({ trigger }) }),
+    selectField({ label: "Trigger", name: "trigger", value: state.trigger, options: [["", "Any"], ...TASK_TRIGGERS.map((t) => [t, label(t)])], onChange: (trigger) => update({ trigger }) }),
   );
 }
 

@@ -19,9 +19,10 @@ import {
   timeAgo,
   viewHeader,
 } from "./widgets.js";
+import { ACTIVE_DOWNLOAD_STATUSES, DOWNLOAD_MOVES, DOWNLOAD_STATUSES } from "./vocabulary.js";
 
-const STATUSES = ["queued", "downloading", "paused", "completed", "importing", "imported", "failed", "cancelled"];
-const LIVE = ["queued", "downloading", "paused", "completed", "importing"];
+/** Whether the lifecycle lets a download in ``status`` move to ``target`` (the buttons follow it). */
+const canBecome = (status, target) => (DOWNLOAD_MOVES[status] || []).includes(target);
 const REFRESH_SECONDS = 5;
 
 function readState(params) {
@@ -83,12 +84,11 @@ function resultCell(download) {
 }
 
 function actionsCell(download, act) {
-  const live = ["queued", "downloading", "paused", "completed"].includes(download.status);
   const buttons = [
-    ["queued", "downloading"].includes(download.status) ? act("Pause", download, "pause") : null,
+    canBecome(download.status, "paused") ? act("Pause", download, "pause") : null,
     download.status === "paused" ? act("Resume", download, "resume") : null,
-    download.status === "failed" ? act("Retry", download, "retry", "primary") : null,
-    live ? act("Cancel", download, "cancel", "danger") : null,
+    canBecome(download.status, "queued") ? act("Retry", download, "retry", "primary") : null,
+    canBecome(download.status, "cancelled") ? act("Cancel", download, "cancel", "danger") : null,
   ].filter(Boolean);
   return buttons.length ? h("div", { class: "row-actions" }, buttons) : null;
 }
@@ -175,7 +175,7 @@ function downloadAction(feedback, notify, done) {
 
 function queueFilters(state, update, autoRefresh) {
   return filterBar(
-    selectField({ label: "Status", name: "status", value: state.status, options: [["", "Any"], ...STATUSES.map((s) => [s, label(s)])], onChange: (status) => update({ status }) }),
+    selectField({ label: "Status", name: "status", value: state.status, options: [["", "Any"], ...DOWNLOAD_STATUSES.map((s) => [s, label(s)])], onChange: (status) => update({ status }) }),
     selectField({
       label: "Sort",
       name: "sort",
@@ -208,7 +208,7 @@ export function render(root, { params, setParams, notify }) {
     results,
     () => api.get("/api/downloads", state),
     (page) => {
-      live = page.items.some((download) => LIVE.includes(download.status));
+      live = page.items.some((download) => ACTIVE_DOWNLOAD_STATUSES.includes(download.status));
       return [
         dataTable({ caption: "Downloads", columns, rows: page.items, empty: "No downloads match this filter." }),
         pager(page, { noun: "downloads", onOffset: (offset) => update({ offset }), onLimit: (limit) => update({ limit }) }),

@@ -2,7 +2,7 @@
 
 import { api } from "./api.js";
 import { h, fill } from "./dom.js";
-import { EMPTY, elapsed, label } from "./format.js";
+import { EMPTY, elapsed, jobLabel, label } from "./format.js";
 import { actionButton, badge, dataTable, errorNotice, liveRegion, loader, timeAgo, viewHeader } from "./widgets.js";
 
 const REFRESH_SECONDS = 3;
@@ -15,7 +15,7 @@ function schedulerLine(status) {
 }
 
 function jobCell(job) {
-  return [h("code", { class: "job-name", text: job.name }), h("p", { class: "small", text: job.description })];
+  return [h("strong", { class: "block", text: jobLabel(job.name) }), h("code", { class: "job-name", text: job.name }), h("p", { class: "small", text: job.description })];
 }
 
 function scheduleCell(job) {

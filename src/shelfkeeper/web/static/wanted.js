@@ -20,9 +20,8 @@ import {
   timeAgo,
   viewHeader,
 } from "./widgets.js";
+import { WANTED_REASONS, WANTED_STATUSES } from "./vocabulary.js";
 
-const REASONS = ["series_gap", "author_catalogue", "top10", "manual"];
-const STATUSES = ["wanted", "searching", "grabbed", "downloaded", "imported", "ignored", "failed"];
 const SORTS = [
   ["-created", "Newest first"],
   ["title", "Title"],
@@ -192,8 +191,8 @@ export function render(root, { params, setParams, notify }) {
     viewHeader("Wanted", "Books the library lacks, each with the reason it is wanted and who said so."),
     filterBar(
       searchField({ label: "Search", value: state.q, placeholder: "Title or author", onSearch: (q) => update({ q }) }),
-      selectField({ label: "Reason", name: "reason", value: state.reason, options: [["", "Any"], ...REASONS.map((r) => [r, reasonLabel(r)])], onChange: (reason) => update({ reason }) }),
-      selectField({ label: "Status", name: "status", value: state.status, options: [["", "Any"], ...STATUSES.map((s) => [s, label(s)])], onChange: (status) => update({ status }) }),
+      selectField({ label: "Reason", name: "reason", value: state.reason, options: [["", "Any"], ...WANTED_REASONS.map((r) => [r, reasonLabel(r)])], onChange: (reason) => update({ reason }) }),
+      selectField({ label: "Status", name: "status", value: state.status, options: [["", "Any"], ...WANTED_STATUSES.map((s) => [s, label(s)])], onChange: (status) => update({ status }) }),
       selectField({
         label: "Approval",
         name: "approved",
