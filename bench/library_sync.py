@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import shutil
 import statistics
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -199,9 +200,10 @@ def section(items: int = 50_000, rounds: int = 3) -> str:
         "syncs). Before the unchanged rounds every book's audio format is set, as the format pass leaves it "
         "after its runs (a full sync of 50,000 new items reads 1,000 formats; docs/library-sync.md).",
         "",
-        markdown(main, *run(main, rounds)),
-        markdown(SHORT_SERIES, *run(SHORT_SERIES, rounds)),
     ]
+    for shape in (main, SHORT_SERIES):
+        parts.append(markdown(shape, *run(shape, rounds)))
+        sys.stderr.write(parts[-1])  # each library's figures as soon as they are known (a long run may be cut)
     return "\n".join(parts)
 
 
