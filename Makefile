@@ -1,4 +1,5 @@
-# The README's commands. `make serve` runs the service; `make test` runs every check CI runs.
+# The README's commands. `make serve` runs the service (installing only what running needs), `make demo` runs the
+# whole loop on 127.0.0.1, `make test` installs the development tools and runs every check CI runs.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -6,18 +7,32 @@ SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 APT_PACKAGES := qbittorrent-nox chromium
 PYTEST_ARGS ?=
 
-.PHONY: serve test install system-deps lint typecheck unit bench fakes clean
+DEMO_ARGS ?=
 
-$(BIN)/shelfkeeper: pyproject.toml
+.PHONY: serve demo test install install-dev system-deps lint typecheck unit bench fakes clean
+
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+
+# What running needs (no test tools); `install-dev` adds the development extra.
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
 	touch $@
 
-install: $(BIN)/shelfkeeper
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed-run
+
+install: $(VENV)/.installed-run
+
+install-dev: $(VENV)/.installed-dev
 
 serve: install
 	$(BIN)/shelfkeeper serve
+
+demo: install
+	$(BIN)/shelfkeeper demo $(DEMO_ARGS)
 
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -27,19 +42,19 @@ system-deps:
 	@pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null || \
 		$(SUDO) pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start || true
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
-typecheck: install
+typecheck: install-dev
 	$(BIN)/mypy
 
-unit: install system-deps
+unit: install-dev system-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test: install system-deps lint typecheck unit
+test: install-dev system-deps lint typecheck unit
 
-bench: install
+bench: install-dev
 	$(BIN)/python -m bench.run_all
 
 fakes: install

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, insert
 
-from shelfkeeper.db.repositories import author_key, series_key, sort_name
+from shelfkeeper.db.repositories import author_key, sort_name
 from shelfkeeper.db.tables import Author, Book, BookAuthor, BookNarrator, BookSeries, Series
-from shelfkeeper.domain.text import fold, normalize_title
+from shelfkeeper.domain.text import fold, normalize_title, series_key
 
 FIRST = [
     "Anna",

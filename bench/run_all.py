@@ -8,9 +8,13 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import api_queries, library_sync
+from bench import api_queries, library_sync, matching
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "performance.md"
+MATCHING_LINK = (
+    "## Matching\n\nHow often matching writes or picks the wrong thing, and how many messy items it fixes: "
+    "[matching.md](matching.md) (bench/matching.py)."
+)
 
 
 def main() -> None:
@@ -32,6 +36,8 @@ def main() -> None:
     sync_items = int(os.environ.get("BENCH_SYNC_ITEMS", "50000"))  # smaller for a quick look
     sync_rounds = int(os.environ.get("BENCH_SYNC_ROUNDS", "3"))
     sections += ["", library_sync.section(sync_items, sync_rounds)]
+    matching.DOC.write_text(matching.markdown(matching.run()), encoding="utf-8")
+    sections += ["", MATCHING_LINK]
     extra = Path(__file__).with_name("extra_sections.md")
     if extra.exists():
         sections.append(extra.read_text(encoding="utf-8"))

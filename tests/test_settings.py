@@ -109,15 +109,18 @@ def test_the_environment_wins_over_the_dotenv_file(monkeypatch, clean_environmen
     assert (settings.qb_host, settings.qb_port) == ("from-environment", 1111)
 
 
-def test_the_defaults_are_the_public_services_and_the_documented_schedules():
+def test_the_defaults_are_the_public_services_and_the_documented_schedules(monkeypatch, clean_environment):
+    monkeypatch.setenv("HOME", str(clean_environment / "home"))
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
     settings = load_settings()
     assert settings.google_books_url == "https://www.googleapis.com/books/v1"
     assert settings.mam_url == "https://www.myanonamouse.net"
     assert settings.audnexus_url == "https://api.audnex.us"
     assert settings.audible_url == "https://api.audible.com"
     assert settings.openlibrary_url == "https://openlibrary.org"
-    assert settings.data_dir == Path("data") and settings.database_url is None
-    assert settings.resolved_database_url == f"sqlite:///{(Path('data') / 'shelfkeeper.db').resolve()}"
+    data_dir = clean_environment / "home" / ".local" / "share" / "shelfkeeper"  # the same from any folder
+    assert settings.data_dir == data_dir and settings.database_url is None
+    assert settings.resolved_database_url == f"sqlite:///{data_dir / 'shelfkeeper.db'}"
     assert settings.api_key is None and settings.remote_path_mappings == []
     spec_table = {  # SPEC §5
         "mam_scraping_task": "0 2 * * *",
@@ -257,3 +260,13 @@ def test_a_half_configured_service_is_not_configured(monkeypatch):
     assert services["audiobookshelf"] is False and services["prowlarr"] is False
     monkeypatch.setenv("ABS_TOKEN", "t")
     assert load_settings().configured_services()["audiobookshelf"] is True
+
+
+def test_the_default_data_dir_follows_xdg_data_home(monkeypatch, clean_environment):
+    monkeypatch.setenv("XDG_DATA_HOME", str(clean_environment / "xdg"))
+    assert load_settings().data_dir == clean_environment / "xdg" / "shelfkeeper"
+    monkeypatch.setenv("XDG_DATA_HOME", "relative/ignored")  # the XDG rule: only an absolute path counts
+    monkeypatch.setenv("HOME", str(clean_environment / "home"))
+    assert load_settings().data_dir == clean_environment / "home" / ".local" / "share" / "shelfkeeper"
+    monkeypatch.setenv("DATA_DIR", str(clean_environment / "chosen"))
+    assert load_settings().data_dir == clean_environment / "chosen"

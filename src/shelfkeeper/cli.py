@@ -1,12 +1,15 @@
-"""The command line: the same use cases as the API (serve, db, config, api-key, version) and the fakes."""
+"""The command line: serve, db, config, api-key, the work commands (cli_commands), the demo and the fakes."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
+import socket
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -14,6 +17,10 @@ import typer
 from rich.console import Console
 
 from shelfkeeper import __version__
+from shelfkeeper.apikeys import ApiKeyStore
+from shelfkeeper.cli_api import missing_data_dir, server_url
+from shelfkeeper.cli_commands import register as register_work_commands
+from shelfkeeper.cli_demo import register as register_demo_command
 from shelfkeeper.context import AppContext
 from shelfkeeper.db.migrate import current_revision, head_revision, upgrade
 from shelfkeeper.errors import ConfigurationError, error_code_reference
@@ -24,6 +31,16 @@ from shelfkeeper.settings import Settings, configuration_reference, load_setting
 if TYPE_CHECKING:
     from shelfkeeper.testing.fakes import RunningFake
     from shelfkeeper.testing.qbittorrent import QbittorrentProcess
+
+_option_type = typer.core.TyperOption.display_type_rich
+
+
+def _flag_type(self: typer.core.TyperOption, ctx: Any) -> str | None:
+    """A flag takes no value: its help shows `--full`, not `--full <bool>` (as typer's plain help does)."""
+    return None if self.is_flag else _option_type(self, ctx)
+
+
+typer.core.TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
 
 app = typer.Typer(
     help="Shelfkeeper: audiobook automation for Audiobookshelf.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -57,6 +74,29 @@ def _context() -> AppContext:
     return AppContext.from_settings(_settings())
 
 
+def _settings_and_key() -> tuple[Settings, str | None]:
+    """The settings and the API key the server uses (None when none exists yet); never creates anything."""
+    settings = _settings()
+    store = ApiKeyStore(settings.data_dir, settings.api_key.get_secret_value() if settings.api_key else None)
+    key = store.configured or (store.current() if store.path.is_file() else None)
+    return settings, key
+
+
+def _command_name() -> str:
+    """How this program is called from here: `shelfkeeper` when on PATH, else its path (.venv/bin/…)."""
+    program = Path(sys.argv[0])
+    if program.name == "shelfkeeper":
+        found = shutil.which("shelfkeeper")
+        if found and Path(found).resolve() == program.resolve():
+            return "shelfkeeper"
+        return str(program)
+    return f"{Path(sys.executable).name} -m shelfkeeper"
+
+
+register_work_commands(app, _settings_and_key)
+register_demo_command(app)
+
+
 @app.command()
 def version() -> None:
     """Print the version."""
@@ -79,14 +119,19 @@ def serve(
     key, generated = context.api_keys.ensure()
     if generated:
         console.print(
-            f"Generated an API key (stored in {context.api_keys.path}); shown once:\n  [bold]{key}[/bold]",
-            highlight=False,
+            f"API key: [bold]{key}[/bold] (generated now, stored in {context.api_keys.path})", highlight=False
         )
     for note in settings.configuration_notes():
         errors.print(f"note: {note}", highlight=False)
     context.engine.dispose()
     bind_host, bind_port = host or settings.host, port or settings.port
     console.print(f"Shelfkeeper {__version__} on http://{bind_host}:{bind_port} ({workers} worker(s))")
+    url = server_url(settings.model_copy(update={"host": bind_host, "port": bind_port}))
+    banner = (
+        f"Shelfkeeper is ready: open {url}/\n"
+        f"The API key: `{_command_name()} api-key show` (data directory {settings.data_dir.resolve()})"
+    )
+    threading.Thread(target=_announce_when_listening, args=(url, bind_port, banner), daemon=True).start()
     uvicorn.run(
         "shelfkeeper.api.app:app_factory",
         factory=True,
@@ -96,6 +141,23 @@ def serve(
         log_level=settings.log_level.lower(),
         access_log=False,
     )
+
+
+def _announce_when_listening(url: str, port: int, banner: str, timeout: float = 120.0) -> None:
+    """Print the banner once the server accepts connections: the last lines before its own log."""
+    host = url.split("//", 1)[1].rsplit(":", 1)[0].strip("[]")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=1.0):
+                break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        return
+    time.sleep(0.3)  # after uvicorn's "Application startup complete"
+    console.print(banner, highlight=False)
+    sys.stdout.flush()
 
 
 @db_app.command("upgrade")
@@ -117,20 +179,39 @@ def db_current() -> None:
 
 @config_app.command("show")
 def config_show() -> None:
-    """Print every setting in force, secrets redacted."""
-    console.print_json(json.dumps(redacted_configuration(_context()), default=str))
+    """Print every setting in force by its environment variable, secrets redacted; and which data directory."""
+    settings, key = _settings_and_key()
+    shown = redacted_configuration(_context())
+    fields = set(Settings.model_fields)
+    output = {(name.upper() if name in fields else name): value for name, value in shown.items()}
+    output["DATA_DIR"] = str(settings.data_dir.resolve())
+    output["API_KEY"] = "set" if key else None
+    source = "DATA_DIR" if "DATA_DIR" in os.environ else "the default"
+    errors.print(f"data directory: {settings.data_dir.resolve()} ({source})", highlight=False)
+    console.print_json(json.dumps(output, default=str))
 
 
 @key_app.command("show")
 def key_show() -> None:
-    """Print the API key (generating it when none exists yet)."""
-    key, _ = _context().api_keys.ensure()
+    """Print the API key the server uses (from API_KEY, else DATA_DIR/api_key)."""
+    settings, key = _settings_and_key()
+    if key is None:
+        problem = missing_data_dir(settings) or (
+            f"no API key in {settings.data_dir.resolve()}: start the service once (`shelfkeeper serve`) to make one"
+        )
+        errors.print(f"[red]{problem}[/red]", highlight=False)
+        raise typer.Exit(1)
     console.print(key, highlight=False)
 
 
 @key_app.command("rotate")
 def key_rotate() -> None:
     """Replace the stored API key with a new one; running servers pick it up at once."""
+    settings = _settings()
+    problem = None if settings.api_key else missing_data_dir(settings)  # with API_KEY set: refused below
+    if problem:
+        errors.print(f"[red]{problem}[/red]", highlight=False)
+        raise typer.Exit(1)
     try:
         key = _context().api_keys.rotate()
     except ConfigurationError as exc:

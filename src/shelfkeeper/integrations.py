@@ -26,13 +26,14 @@ from shelfkeeper.adapters import (
 from shelfkeeper.adapters.audiobookshelf import AudiobookshelfClient
 from shelfkeeper.adapters.http import ServiceClient, ServiceHealth
 from shelfkeeper.adapters.mam import MamClient
+from shelfkeeper.adapters.notifier import AppriseNotifier
 from shelfkeeper.adapters.prowlarr import ProwlarrClient
 from shelfkeeper.adapters.qbittorrent import QbittorrentClient
 from shelfkeeper.adapters.redaction import redact_text, registered_secrets
 from shelfkeeper.context import AppContext
 from shelfkeeper.db.service_state import DatabaseBudgetStore, ServiceStateStore
 from shelfkeeper.errors import NotFound, ServiceError, ServiceNotConfigured
-from shelfkeeper.ports import ConnectionReport
+from shelfkeeper.ports import ConnectionReport, Notifier
 
 logger = logging.getLogger("shelfkeeper.integrations")
 
@@ -146,6 +147,13 @@ class Integrations:
     def mam(self) -> MamClient:
         client: MamClient = self.get("mam")
         return client
+
+    def notifier(self) -> Notifier:
+        """Sends events to the notification targets (NOTIFY_URLS); needs no configuration of its own."""
+        if "notifier" not in self._clients:
+            self._clients["notifier"] = AppriseNotifier()
+        found: Notifier = self._clients["notifier"]
+        return found
 
     def metadata_sources(self) -> dict[str, Any]:
         """Google Books, Audnexus (with the Audible catalog) and Open Library, in the order they are asked."""

@@ -7,7 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from shelfkeeper.domain.library.items import Library, LibraryItem, LibraryPage, MetadataUpdate, SeriesPage
+from shelfkeeper.domain.events import Event, NotifyTarget
+from shelfkeeper.domain.library.items import (
+    Library,
+    LibraryAccount,
+    LibraryItem,
+    LibraryPage,
+    MetadataUpdate,
+    SeriesPage,
+)
 from shelfkeeper.domain.metadata.candidates import AuthorProfile, BookCandidate
 from shelfkeeper.domain.releases.release import Release
 from shelfkeeper.domain.releases.tracker import TrackerStats
@@ -51,6 +59,10 @@ class LibraryServer(Testable, Protocol):
     """Audiobookshelf."""
 
     async def libraries(self) -> list[Library]: ...
+
+    async def account(self) -> LibraryAccount:
+        """The user the token belongs to and its permissions."""
+        ...
 
     async def items_page(
         self, library_id: str, page: int, limit: int, *, updated_since: datetime | None = None
@@ -135,3 +147,11 @@ class TrackerAccount(Protocol):
     """MyAnonamouse's account side: stats used by the grab policy."""
 
     async def user_stats(self) -> TrackerStats: ...
+
+
+class Notifier(Protocol):
+    """Sends one event to one notification target (Apprise, or a plain JSON webhook)."""
+
+    async def send(self, target: NotifyTarget, event: Event) -> None:
+        """Deliver or raise a ``ServiceError`` saying why not; never retries by itself."""
+        ...

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import re
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shelfkeeper.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from shelfkeeper.domain.events import NotifyTarget
 
 DEFAULT_SCHEDULES: dict[str, str] = {
     "mam_scraping_task": "0 2 * * *",
@@ -23,6 +27,9 @@ DEFAULT_SCHEDULES: dict[str, str] = {
     "cleanup_old_tasks": "0 1 * * *",
     "library_sync_task": "*/15 * * * *",
     "download_monitor_task": "* * * * *",
+    "notifications_task": "* * * * *",
+    "health_check_task": "*/5 * * * *",
+    "release_day_task": "15 * * * *",
 }
 # The jobs themselves are registered in jobs/registry.py (which imports automation, so this lowest layer cannot
 # import it); this table gives each registered job its default schedule and SCHEDULE_<JOB> variable, and a test
@@ -30,6 +37,13 @@ DEFAULT_SCHEDULES: dict[str, str] = {
 JOB_NAMES = tuple(DEFAULT_SCHEDULES)
 
 CommaList = Annotated[list[str], NoDecode]
+
+
+def default_data_dir() -> Path:
+    """``$XDG_DATA_HOME/shelfkeeper`` (else ``~/.local/share/shelfkeeper``): the same from whichever folder."""
+    base = os.environ.get("XDG_DATA_HOME", "").strip()
+    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".local" / "share"
+    return root / "shelfkeeper"
 
 
 def _split_commas(value: Any) -> Any:
@@ -46,7 +60,11 @@ class Settings(BaseSettings):
     )
 
     # core
-    data_dir: Path = Field(Path("./data"), description="Where the SQLite file, the API key and backups live.")
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Where the SQLite file, the API key and backups live (default $XDG_DATA_HOME/shelfkeeper, "
+        "else ~/.local/share/shelfkeeper).",
+    )
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in DATA_DIR.")
     api_key: SecretStr | None = Field(None, description="API key; generated on first start when unset.")
     host: str = "127.0.0.1"
@@ -131,6 +149,20 @@ class Settings(BaseSettings):
     top10_window_days: int = Field(30, ge=1)
     wanted_languages: CommaList = Field(default_factory=lambda: ["english"])
 
+    # notifications, health checks, release day
+    notify_urls: SecretStr | None = Field(
+        None,
+        description="Notification targets, comma-separated: Apprise URLs (json://, discord://, ntfy://, mailto://, "
+        "...) or webhook:// / webhooks:// for the JSON payload of docs/notifications.md; prefix one with "
+        "'grabbed|imported::' to send it only those events.",
+    )
+    health_min_free_gb: float = Field(5.0, ge=0, description="Less free space than this in the library is a problem.")
+    health_failed_runs: int = Field(3, ge=1, le=100, description="A job whose last N runs failed is a problem.")
+    release_day_search_days: int = Field(
+        3, ge=0, le=60, description="Days after its release date that a wanted book is searched on the short schedule."
+    )
+    release_day_search_hours: int = Field(6, ge=1, le=168, description="Hours between two release-day searches.")
+
     # scheduler
     task_retention_days: int = Field(30, ge=1)
     job_retry_attempts: int = Field(3, ge=0, le=10)
@@ -146,6 +178,9 @@ class Settings(BaseSettings):
     schedule_cleanup_old_tasks: str | None = None
     schedule_library_sync_task: str | None = None
     schedule_download_monitor_task: str | None = None
+    schedule_notifications_task: str | None = None
+    schedule_health_check_task: str | None = None
+    schedule_release_day_task: str | None = None
 
     _split = field_validator(
         "abs_library_ids",
@@ -204,6 +239,20 @@ class Settings(BaseSettings):
                 raise ValueError(f"each mapping must be 'remote=local', got {pair!r}")
         return value
 
+    @field_validator("notify_urls")
+    @classmethod
+    def _check_notify_urls(cls, value: SecretStr | None) -> SecretStr | None:
+        from shelfkeeper.domain.events import TargetError, parse_target
+
+        if value is None or not value.get_secret_value().strip():
+            return None
+        for number, entry in enumerate(_split_commas(value.get_secret_value()), start=1):
+            try:
+                parse_target(entry)
+            except TargetError as exc:
+                raise ValueError(f"entry {number}: {exc}") from None
+        return value
+
     @model_validator(mode="after")
     def _check_thresholds(self) -> Settings:
         if self.metadata_review_threshold > self.metadata_apply_threshold:
@@ -227,7 +276,15 @@ class Settings(BaseSettings):
     def secret_values(self) -> list[str]:
         """Every secret setting's value, so the log filter can redact it wherever it appears."""
         values = [getattr(self, name) for name in type(self).model_fields]
-        return [v.get_secret_value() for v in values if isinstance(v, SecretStr) and v.get_secret_value()]
+        secrets = [v.get_secret_value() for v in values if isinstance(v, SecretStr) and v.get_secret_value()]
+        return secrets + [target.url for target in self.notify_targets()]  # a webhook URL often holds a token
+
+    def notify_targets(self) -> list[NotifyTarget]:
+        """The notification targets of NOTIFY_URLS (validated at start-up)."""
+        from shelfkeeper.domain.events import parse_target
+
+        raw = self.notify_urls.get_secret_value() if self.notify_urls else ""
+        return [parse_target(entry) for entry in _split_commas(raw)]
 
     def path_mappings(self) -> list[tuple[str, str]]:
         pairs = (pair.split("=", 1) for pair in self.remote_path_mappings)
@@ -284,7 +341,7 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 def _is_secret(field: str) -> bool:
-    return any(word in field.lower() for word in ("key", "token", "password", "mam_id", "dsn"))
+    return any(word in field.lower() for word in ("key", "token", "password", "mam_id", "dsn", "notify_urls"))
 
 
 def _hide_url_passwords(text: str) -> str:
@@ -376,6 +433,8 @@ def configuration_reference() -> str:
         default = field.get_default(call_default_factory=True)
         shown = ", ".join(map(str, default)) if isinstance(default, list) else default
         shown = "—" if shown in (None, "", []) else f"`{shown}`"
+        if name == "data_dir":  # the default depends on the user: name the rule, not this machine's path
+            shown = "`$XDG_DATA_HOME/shelfkeeper`"
         lines.append(f"| `{name.upper()}` | {shown} | {field.description or _HELP.get(name, '')} |")
     lines += ["", "## Job schedules", "", "| variable | default |", "|---|---|"]
     lines += [f"| `SCHEDULE_{job.upper()}` | `{cron}` |" for job, cron in DEFAULT_SCHEDULES.items()]

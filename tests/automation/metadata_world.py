@@ -281,7 +281,9 @@ def seed_providers(world: World) -> None:
         narrators=["Jonathan Oliver"],
         runtime_length_min=250,
     )
-    catalog.add_book("B0DECOY008", "The Outsider", authors=["Stephen King"], narrators=["Will Patton"])
+    catalog.add_book(
+        "B0DECOY008", "The Outsider", authors=["Stephen King"], narrators=["Will Patton"], runtime_length_min=1110
+    )
     google = world.google
     google.add_volume(
         "Leviathan Wakes",
@@ -323,16 +325,28 @@ DECOY_IDS = frozenset(
 
 LIBRARY: dict[str, dict[str, Any]] = {
     # story -> the book as Audiobookshelf (and, after a sync, the database) has it
-    "leviathan": {"title": "Leviathan Wakes (Unabridged)", "authors": ["Corey, James S. A."]},
+    # Durations are the recordings' own (Audible's runtime): the evidence that an item is that edition.
+    "leviathan": {
+        "title": "Leviathan Wakes (Unabridged)",
+        "authors": ["Corey, James S. A."],
+        "duration_seconds": 74_290,
+    },
     "dune": {"title": "Dune", "authors": ["Frank Herbert"], "duration_seconds": 75_600},
     "omens": {"title": "Good Omens", "authors": ["Terry Pratchett", "Neil Gaiman"], "narrators": ["Martin Jarvis"]},
-    "kings": {"title": "The Way of Kings", "authors": ["Sanderson, Brandon"], "asin": WRONG_KINGS_ASIN},
+    "kings": {
+        "title": "The Way of Kings",
+        "authors": ["Sanderson, Brandon"],
+        "asin": WRONG_KINGS_ASIN,
+        "duration_seconds": 164_400,
+    },
     "fellowship": {
         "title": "Fellowship of the Ring, The",
         "authors": ["Tolkien, J.R.R."],
         "series": [{"name": "The Lord of the Rings", "position": "1"}],
+        "duration_seconds": 69_650,
     },
-    "outsider": {"title": "The Outsider", "authors": []},
+    # No author and no narrator: the runtime alone makes King's recording its edition, but only a person may decide.
+    "outsider": {"title": "The Outsider", "authors": [], "duration_seconds": 66_600},
     "unknown": {"title": "Grandpa Reads Aloud", "authors": ["Walter Nobody"]},
 }
 

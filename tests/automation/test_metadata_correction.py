@@ -82,7 +82,10 @@ EXPECTED = [
         {"title": "The Fellowship of the Ring", "series": (SeriesRef("The Lord of the Rings", "1"),)},
         id="moved-the-omnibus-decoy",
     ),
-    pytest.param("kings", "corrected", WRONG_KINGS_ASIN, {"title": "The Way of Kings"}, id="asin-never-replaced"),
+    # Google's print ISBN is not the audiobook's, and Audible's other ASIN is another product: nothing to change.
+    pytest.param(
+        "kings", "ok", WRONG_KINGS_ASIN, {"title": "The Way of Kings", "isbn": None}, id="asin-never-replaced"
+    ),
     pytest.param("outsider", "needs_review", None, {"authors": ()}, id="no-author-same-title-decoys"),
     pytest.param("unknown", "no_match", None, {"title": "Grandpa Reads Aloud"}, id="nothing-found"),
 ]
@@ -378,48 +381,77 @@ def _match(provider: str, decision: Decision, **candidate: Any) -> ProviderMatch
     return ProviderMatch(provider, 1, MatchResult(found, score, decision, ("why",)))
 
 
-BOOK = BookFacts(title="Dune", authors=("Frank Herbert",))
+BOOK = BookFacts(title="Dune", authors=("Frank Herbert",), duration_seconds=75_600)
 
 
 @pytest.mark.parametrize(
     ("matches", "expected"),
     [
         pytest.param([], {}, id="nothing"),
+        pytest.param([_match("google_books", Decision.REJECT, description="D")], {}, id="rejected-proposes-nothing"),
         pytest.param(
-            [_match("google_books", Decision.REJECT, published_year=1965)], {}, id="rejected-proposes-nothing"
-        ),
-        pytest.param(
-            [_match("google_books", Decision.APPLY, published_year=1965)],
-            {"published_year": ("google_books", 1965)},
-            id="one",
+            [_match("google_books", Decision.APPLY, description="D")], {"description": ("google_books", "D")}, id="one"
         ),
         pytest.param(
             [
-                _match("google_books", Decision.APPLY, published_year=1965),
-                _match("audnexus", Decision.APPLY, published_year=2007),
+                _match("google_books", Decision.APPLY, description="Google's"),
+                _match("audnexus", Decision.APPLY, description="Audible's"),
             ],
-            {"published_year": ("google_books", 1965)},
+            {"description": ("google_books", "Google's")},
             id="google-first",
         ),
         pytest.param(
             [
-                _match("google_books", Decision.REVIEW, published_year=1965),
-                _match("audnexus", Decision.APPLY, published_year=2007),
+                _match("google_books", Decision.REVIEW, description="Google's"),
+                _match("audnexus", Decision.APPLY, description="Audible's"),
             ],
-            {"published_year": ("audnexus", 2007)},
+            {"description": ("audnexus", "Audible's")},
             id="apply-before-review",
         ),
         pytest.param(
-            [_match("openlibrary", Decision.APPLY, published_year=1965, isbn="9780441013593", language="en")],
-            {"published_year": ("openlibrary", 1965)},
-            id="openlibrary-fills-year-only",
+            [_match("openlibrary", Decision.APPLY, published_year=1965, isbn="9780441013593", description="D")],
+            {"description": ("openlibrary", "D")},
+            id="openlibrary-fills-the-works-fields-only",
+        ),
+        pytest.param(  # a print volume: no narrator, no runtime, so its ISBN and year are another edition's
+            [_match("google_books", Decision.APPLY, isbn="9780441013593", published_year=1965)],
+            {},
+            id="google-print-edition-fields-withheld",
         ),
         pytest.param(
-            [_match("audnexus", Decision.APPLY, narrators=("Scott Brick",), series=(SeriesRef("Dune", "1"),))],
-            {"narrators": ("audnexus", ("Scott Brick",)), "series": ("audnexus", (SeriesRef("Dune", "1"),))},
-            id="narrators-and-series",
+            [
+                _match(
+                    "audnexus",
+                    Decision.APPLY,
+                    narrators=("Scott Brick",),
+                    series=(SeriesRef("Dune", "1"),),
+                    duration_minutes=1260,
+                    published_year=2007,
+                )
+            ],
+            {
+                "narrators": ("audnexus", ("Scott Brick",)),
+                "series": ("audnexus", (SeriesRef("Dune", "1"),)),
+                "published_year": ("audnexus", 2007),
+            },
+            id="the-items-edition-narrators-year-and-series",
         ),
-        pytest.param([_match("google_books", Decision.APPLY, publisher="P" * 301)], {}, id="too-long-for-the-column"),
+        pytest.param(
+            [
+                _match(
+                    "audnexus",
+                    Decision.APPLY,
+                    narrators=("Simon Vance",),
+                    series=(SeriesRef("Dune", "1"),),
+                    duration_minutes=480,
+                    format_type="abridged",
+                    asin="B0ABRIDGED",
+                )
+            ],
+            {"series": ("audnexus", (SeriesRef("Dune", "1"),))},
+            id="abridged-edition-gives-the-work-only",
+        ),
+        pytest.param([_match("google_books", Decision.APPLY, subtitle="P" * 501)], {}, id="too-long-for-the-column"),
     ],
 )
 def test_one_proposal_per_field_from_the_most_trusted_match(

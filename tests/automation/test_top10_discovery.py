@@ -145,3 +145,32 @@ def test_a_top10_find_the_library_got_since_is_closed(engine, world, tmp_path):
     add_book(context, "The Name of the Wind", authors=["Patrick Rothfuss"])
     result = run_job(context, top10_discovery_task, NOW + timedelta(days=60))  # it has left the window too
     assert result.counts["wanted_closed_owned"] == 1 and listed(context) == []
+
+
+@pytest.mark.parametrize(
+    ("title", "filetype"),
+    [
+        ("The Glass Orchard", "epub"),
+        ("The Glass Orchard", "mobi azw3"),
+        ("The Glass Orchard", "pdf"),
+        ("The Glass Orchard [EPUB]", ""),
+        ("The Glass Orchard.azw3", ""),
+    ],
+)
+def test_an_ebook_filed_in_an_audiobook_category_is_not_wanted(engine, world, tmp_path, title, filetype):
+    context = context_with(engine, world, tmp_path)
+    world.mam.add_torrent(title, authors=["Ann Leckie"], filetype=filetype, times_completed=900, added=RECENT)
+    world.mam.add_torrent("The Tin Lantern", authors=["Ann Leckie"], times_completed=800, added=RECENT)
+    result = run_job(context, top10_discovery_task, NOW)
+    # the e-book is first on MAM's Fantasy audiobook list; the audiobook after it is still ranked second
+    assert listed(context) == [("The Tin Lantern", False, 2)]
+    assert result.counts["skipped_ebooks"] == 1
+
+
+def test_an_audiobook_with_an_ebook_beside_it_is_still_wanted(engine, world, tmp_path):
+    context = context_with(engine, world, tmp_path)
+    world.mam.add_torrent(
+        "The Glass Orchard", authors=["Ann Leckie"], filetype="m4b epub", times_completed=900, added=RECENT
+    )
+    run_job(context, top10_discovery_task, NOW)
+    assert [title for title, _, _ in listed(context)] == ["The Glass Orchard"]

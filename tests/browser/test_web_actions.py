@@ -176,3 +176,14 @@ def test_a_job_is_paused_rescheduled_and_resumed(web_page: Any, live_app: LiveAp
     row.get_by_label("Schedule of top10_discovery_task (cron)").fill("every day at two")
     row.get_by_role("button", name="Save").click()
     expect(row.locator(".row-feedback .error-code code")).to_have_text("VALIDATION_ERROR")
+
+
+def test_settings_shows_health_problems_and_checks_again(web_page: Any) -> None:
+    open_with_key(web_page, "#/settings")
+    problems = web_page.locator(".health-problems")
+    expect(problems.locator("[data-code=not_configured]").filter(has_text="qbittorrent")).to_be_visible(timeout=20_000)
+    expect(problems.locator("[data-code=library_path_unset]")).to_contain_text("LIBRARY_PATH is not set")
+    expect(problems).to_contain_text("docs/troubleshooting.md#library-path")
+    web_page.get_by_role("button", name="Check now").click()
+    expect(problems.locator("[data-code=library_path_unset]")).to_be_visible()
+    expect(web_page.locator("main")).to_contain_text("No notification target")

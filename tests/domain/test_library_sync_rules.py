@@ -12,13 +12,13 @@ from shelfkeeper.domain.library.sync import (
     SyncMode,
     book_values,
     choose_mode,
-    display_name,
     item_title,
     needs_exact_series,
     next_watermark,
     plan_series_sources,
     series_text,
 )
+from shelfkeeper.domain.text import display_name
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)

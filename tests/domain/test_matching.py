@@ -410,14 +410,24 @@ CASES = [
     ),
     # --- not enough to be sure: a person decides ---
     pytest.param(
-        book("Dune", "Frank Herbert"),
+        book("Dune", "Frank Herbert", narrators=("Scott Brick",)),
         [
-            cand("x-first", "Dune", "Frank Herbert", asin="B0FIRST001"),
-            cand("x-second", "Dune", "Frank Herbert", asin="B0SECOND01"),
+            cand("x-first", "Dune", "Frank Herbert", asin="B0FIRST001", narrators=("Scott Brick",)),
+            cand("x-second", "Dune", "Frank Herbert", asin="B0SECOND01", narrators=("Scott Brick",)),
         ],
         REVIEW,
         "x-first",
-        id="ambiguous-two-products",
+        id="ambiguous-two-products-both-the-items-edition",
+    ),
+    pytest.param(  # the other product is another edition of the same work: its edition fields are never used
+        book("Dune", "Frank Herbert", narrators=("Scott Brick",)),
+        [
+            cand("ok-first", "Dune", "Frank Herbert", asin="B0FIRST001", narrators=("Scott Brick",)),
+            cand("decoy-other-narrator", "Dune", "Frank Herbert", asin="B0SECOND01", narrators=("Simon Vance",)),
+        ],
+        APPLY,
+        "ok-first",
+        id="other-edition-is-no-rival",
     ),
     pytest.param(
         book("Dune"), [cand("x-no-author", "Dune", "Frank Herbert")], REVIEW, "x-no-author", id="book-without-author"
@@ -499,10 +509,10 @@ def test_reasons_name_the_penalties_and_the_vetoes() -> None:
 
 def test_ambiguity_is_explained() -> None:
     candidates = [
-        cand("a", "Dune", "Frank Herbert", asin="B0FIRST001"),
-        cand("b", "Dune", "Frank Herbert", asin="B0SECOND01"),
+        cand("a", "Dune", "Frank Herbert", asin="B0FIRST001", duration_minutes=1260),
+        cand("b", "Dune", "Frank Herbert", asin="B0SECOND01", duration_minutes=1262),
     ]
-    result = choose(book("Dune", "Frank Herbert"), candidates, WEIGHTS)
+    result = choose(book("Dune", "Frank Herbert", duration_seconds=75_600), candidates, WEIGHTS)
     assert result is not None
     assert result.reasons[0] == "ambiguous: 'Dune' from audible scores 1.00 against 1.00"
 
@@ -528,10 +538,10 @@ def test_weights_and_thresholds_come_from_the_caller(weights: MatchWeights, deci
 
 
 def test_ambiguity_margin_is_a_setting() -> None:
-    library_book = book("Dune", "Frank Herbert", published_year=2007)
+    library_book = book("Dune", "Frank Herbert", published_year=2007, duration_seconds=75_600)
     candidates = [
-        cand("near", "Dune", "Frank Herbert", asin="B0FIRST001", published_year=2007),
-        cand("far", "Dune", "Frank Herbert", asin="B0SECOND01", published_year=2006),
+        cand("near", "Dune", "Frank Herbert", asin="B0FIRST001", published_year=2007, duration_minutes=1260),
+        cand("far", "Dune", "Frank Herbert", asin="B0SECOND01", published_year=2006, duration_minutes=1260),
     ]
     strict = choose(library_book, candidates, MatchWeights(ambiguity_margin=0.05))
     loose = choose(library_book, candidates, MatchWeights(ambiguity_margin=0.01))

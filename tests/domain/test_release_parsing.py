@@ -222,6 +222,13 @@ TITLES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("Dune", {"source": "mam", "authors": ("Frank Herbert",), "categories": (47,)}, {"is_ebook": False}),
     ("Dune by Frank Herbert [ENG / EPUB]", {"categories": (100063,)}, {"is_ebook": True}),
     ("Dune by Frank Herbert [ENG / M4B]", {"categories": (100047,)}, {"is_ebook": False}),
+    # volume numbers as words and roman numerals after a keyword; "Part Three" is one piece of a book
+    ("Pierce Brown - Red Rising Book Three", {}, {"series": (SeriesMention("Red Rising", _position("3")),)}),
+    ("Pierce Brown - Red Rising, Vol. IV", {}, {"series": (SeriesMention("Red Rising", _position("4")),)}),
+    ("Pierce Brown - Red Rising, Part Three", {}, {"part": 3, "series": ()}),
+    ("Pierce Brown - Red Rising (Part Two of Three)", {}, {"part": 2}),
+    ("Stephen King - The Stand (Abridged) [unabridged]", {}, {"abridged": True}),
+    ("The Witch by Farah Whitfield MP3 VBR", {}, {"authors": ("Farah Whitfield",), "format": "mp3"}),
 ]
 
 
@@ -243,6 +250,30 @@ def test_segments_say_what_each_piece_seems_to_be() -> None:
         ("Mistborn 01", SegmentKind.SERIES),
         ("The Final Empire", SegmentKind.TEXT),
     ]
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        (
+            "Brent Weeks - Lightbringer 02 - The Blinding Knife [Simon Vance, Kate Reading] M4B",
+            [SegmentKind.AUTHOR_GUESS, SegmentKind.SERIES, SegmentKind.TEXT, SegmentKind.PEOPLE],
+        ),
+        (
+            "Andy Weir - Project Hail Mary (Ray Porter)",
+            [SegmentKind.AUTHOR_GUESS, SegmentKind.TEXT, SegmentKind.PEOPLE],
+        ),
+        # with no plain segment to be the author, the group of names is the author guess
+        ("Project Hail Mary (Andy Weir)", [SegmentKind.TEXT, SegmentKind.AUTHOR_GUESS]),
+        (
+            "Project Hail Mary [Andy Weir] [Ray Porter]",
+            [SegmentKind.TEXT, SegmentKind.AUTHOR_GUESS, SegmentKind.PEOPLE],
+        ),
+        ("Stephen King - It [Dramatized]", [SegmentKind.AUTHOR_GUESS, SegmentKind.TEXT, SegmentKind.TEXT]),
+    ],
+)
+def test_bracket_groups_of_names_are_people(title: str, expected: list[SegmentKind]) -> None:
+    assert [segment.kind for segment in parse_release(_release(title)).segments] == expected
 
 
 def test_title_language_words_are_not_taken_from_free_text() -> None:

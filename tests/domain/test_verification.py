@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -213,6 +214,318 @@ CASES: list[tuple[WantedEdition, str, dict[str, Any], bool, set[str]]] = [
         {"wrong_volume"},
     ),
 ]
+
+
+KNIFE = WantedEdition(
+    "The Blinding Knife", ("Brent Weeks",), series="Lightbringer", position="2", narrator="Simon Vance, Kate Reading"
+)
+KNIFE_NO_NARRATOR = WantedEdition("The Blinding Knife", ("Brent Weeks",), series="Lightbringer", position="2")
+HOMO_DEUS = WantedEdition("Homo Deus", ("Yuval Noah Harari",), language="en")
+FOWL = WantedEdition("Artemis Fowl", ("Eoin Colfer",), series="Artemis Fowl", position="1")
+HARARI = {"source": "mam", "authors": ("Yuval Noah Harari",)}
+
+# Issue 18's trap classes: (class, wanted, release title, structured fields, accepted, rejecting reason codes)
+TRAP_CASES: list[tuple[str, WantedEdition, str, dict[str, Any], bool, set[str]]] = [
+    # a bracket group of names after the title: the author, else the narrators (checked when known)
+    (
+        "narrator_group",
+        KNIFE,
+        "Brent Weeks - Lightbringer 02 - The Blinding Knife [Simon Vance, Kate Reading] M4B",
+        {},
+        True,
+        set(),
+    ),
+    ("narrator_group", KNIFE, "Brent Weeks - The Blinding Knife (Simon Vance) [MP3]", {}, True, set()),
+    ("narrator_group", KNIFE, "The Blinding Knife - Brent Weeks [Kate Reading]", {}, True, set()),
+    (
+        "narrator_group",
+        KNIFE_NO_NARRATOR,
+        "Brent Weeks - Lightbringer 02 - The Blinding Knife [Simon Vance, Kate Reading] M4B",
+        {},
+        True,
+        set(),
+    ),
+    ("narrator_group", KNIFE_NO_NARRATOR, "Brent Weeks - The Blinding Knife [R. C. Bray]", {}, True, set()),
+    ("narrator_group", HAIL_MARY, "Project Hail Mary (Andy Weir) [Ray Porter, Jane Doe]", {}, True, set()),
+    ("narrator_group", HAIL_MARY, "Project Hail Mary [Andy Weir]", {}, True, set()),
+    (
+        "narrator_group",
+        KNIFE,
+        "Brent Weeks - The Blinding Knife [Someone Else, Other Person]",
+        {},
+        False,
+        {"other_names"},
+    ),
+    ("narrator_group", KNIFE_NO_NARRATOR, "Brent Weeks - The Blinding Knife [Simon Vance]", {}, True, set()),
+    (
+        "narrator_group",
+        replace(KING_IT, narrator="Steven Weber"),
+        "Stephen King - It (Steven Weber) [M4B]",
+        {},
+        True,
+        set(),
+    ),
+    (
+        "narrator_group",
+        replace(RED_RISING, narrator=None),
+        "Pierce Brown - Red Rising [Golden Son, Morning Star]",
+        {},
+        True,  # two names: narrators, even where the title is the series' name
+        set(),
+    ),
+    ("narrator_group", RED_RISING, "Pierce Brown - Red Rising [Golden Son]", {}, False, {"other_names"}),
+    (
+        "regional_edition",
+        KNIFE_NO_NARRATOR,
+        "Brent Weeks - The Blinding Knife (US Version, UK Version)",
+        {},
+        False,
+        {"title_extra_words"},
+    ),
+    (
+        "dramatized",
+        KNIFE_NO_NARRATOR,
+        "Brent Weeks - The Blinding Knife [Full Cast, Radio Drama]",
+        {},
+        False,
+        {"title_extra_words"},
+    ),
+    # a subtitle the wanted record lacks
+    ("subtitle", HOMO_DEUS, "Homo Deus: A Brief History of Tomorrow", HARARI, True, set()),
+    ("subtitle", HOMO_DEUS, "Yuval Noah Harari - Homo Deus: A Brief History of Tomorrow (2017) [M4B]", {}, True, set()),
+    ("subtitle", HOMO_DEUS, "Yuval Noah Harari - Homo Deus - A Brief History of Tomorrow [M4B]", {}, True, set()),
+    ("subtitle", HOMO_DEUS, "Homo Deus: How Data Rules Us", HARARI, True, set()),
+    (
+        "subtitle",
+        replace(HOMO_DEUS, subtitle="A Brief History of Tomorrow"),
+        "Homo Deus: Something Else Entirely Here",
+        HARARI,
+        False,
+        {"title_extra_words"},
+    ),
+    ("sequel", FOWL, "Eoin Colfer - Artemis Fowl: The Arctic Incident", {}, False, {"title_extra_words"}),
+    (
+        "sequel",
+        replace(FOWL, series=None, position=None),
+        "Eoin Colfer - Artemis Fowl: The Arctic Incident",
+        {},
+        False,
+        {"title_extra_words"},
+    ),
+    (
+        "sequel",
+        FOWL,
+        "Artemis Fowl: The Return of the Eternity Code",
+        {"source": "mam", "authors": ("Eoin Colfer",)},
+        False,
+        {"title_extra_words"},
+    ),
+    (
+        "sequel",
+        WantedEdition("Burning Compass", ("Noor Rasmussen",), series="Other", position="2"),
+        "Noor Rasmussen - Burning Compass 2",
+        {},
+        False,
+        {"title_as_series"},
+    ),
+    (
+        "sequel",
+        WantedEdition("Lantern: Obsidian Cafe", ("Ann Lee",)),
+        "Lantern: Obsidian Cafe Book Two",
+        {"source": "mam", "authors": ("Ann Lee",)},
+        False,
+        {"title_as_series"},
+    ),
+    (
+        "sequel",
+        WantedEdition("The Tide of Marrowgate", ("Ann Lee",), series="Marrowgate", position="2"),
+        "The Tide of Marrowgate Book Two",
+        {"source": "mam", "authors": ("Ann Lee",)},
+        False,
+        {"title_as_series"},
+    ),
+    (
+        "first_volume",
+        WantedEdition("The Way of Kings", ("Brandon Sanderson",), series="The Stormlight Archive", position="1"),
+        "Brandon Sanderson - The Way of Kings Book One [M4B]",
+        {},
+        True,  # no sequel is numbered one
+        set(),
+    ),
+    (
+        "sequel",
+        WantedEdition("Requiem: Obsidian Oracle", ("Jia Petrov",), position="2"),
+        "Jia Petrov - Requiem: Obsidian Oracle Book Two [M4B]",
+        {},
+        False,
+        {"title_as_series"},
+    ),
+    # a summary or study guide by another author carries every wanted word
+    (
+        "study_guide",
+        HOMO_DEUS,
+        "Homo Deus: Summary and Analysis of Yuval Noah Harari's Book",
+        {"source": "mam", "authors": ("Quick Reads",)},
+        False,
+        {"title_extra_words", "author_mismatch"},
+    ),
+    (
+        "study_guide",
+        HOMO_DEUS,
+        "Homo Deus: A Brief History of Tomorrow - Summary & Analysis",
+        HARARI,
+        False,
+        {"title_extra_words"},
+    ),
+    ("study_guide", HOMO_DEUS, "Summary of Homo Deus by Yuval Noah Harari [MP3]", {}, False, {"title_extra_words"}),
+    (
+        "study_guide",
+        HOMO_DEUS,
+        "Homo Deus - A Study Guide by SuperSummary",
+        {},
+        False,
+        {"title_extra_words", "author_mismatch"},
+    ),
+    ("study_guide", HOMO_DEUS, "Yuval Noah Harari - Homo Deus (Key Takeaways)", {}, False, {"title_extra_words"}),
+    # a translation
+    ("translation", HOMO_DEUS, "Homo Deus: Eine kurze Geschichte von Morgen", HARARI, False, {"title_extra_words"}),
+    (
+        "translation",
+        HOMO_DEUS,
+        "Yuval Noah Harari - Homo Deus: Una breve historia del mañana",
+        {},
+        False,
+        {"title_extra_words"},
+    ),
+    ("translation", HOMO_DEUS, "Yuval Noah Harari - Homo Deus [GER] [M4B]", {}, False, {"language_mismatch"}),
+    ("translation", HOMO_DEUS, "Homo Deus", {**HARARI, "language": "FRE"}, False, {"language_mismatch"}),
+    ("translation", HOMO_DEUS, "Yuval Noah Harari - Homo Deus (Spanish Edition)", {}, False, {"title_extra_words"}),
+    # another volume number, in any style
+    *[
+        ("other_volume", RED_RISING, f"Pierce Brown - {volume} [M4B]", {}, False, {"title_as_series", "wrong_volume"})
+        for volume in (
+            "Red Rising 03",
+            "Red Rising, Book 3",
+            "Red Rising Vol. 3",
+            "Red Rising #3",
+            "Red Rising Book Three",
+            "Red Rising Vol. III",
+        )
+    ],
+    ("other_volume", RED_RISING, "Pierce Brown - Red Rising, Part Three", {}, False, {"partial"}),
+    (
+        "other_volume",
+        WELL,
+        "Brandon Sanderson - Mistborn Book Three - The Well of Ascension",
+        {},
+        False,
+        {"wrong_volume"},
+    ),
+    ("other_volume", WELL, "Brandon Sanderson - Mistborn Book Two - The Well of Ascension", {}, True, set()),
+    # "It" against "It Ends with Us", with or without a colon
+    (
+        "longer_title",
+        KING_IT,
+        "Colleen Hoover - It Ends with Us [M4B]",
+        {},
+        False,
+        {"title_extra_words", "author_mismatch"},
+    ),
+    ("longer_title", KING_IT, "Stephen King - It Ends with Us [M4B]", {}, False, {"title_extra_words"}),
+    ("longer_title", KING_IT, "Stephen King - It: Ends with Us [M4B]", {}, False, {"title_extra_words"}),
+    (
+        "longer_title",
+        KING_IT,
+        "It Ends with Us",
+        {"source": "mam", "authors": ("Stephen King",)},
+        False,
+        {"title_extra_words"},
+    ),
+    (
+        "longer_title",
+        WantedEdition("The Forge of Reykjavik", ("Ann Lee",), series="The Cafe Chronicles", position="2"),
+        "Ann Lee - The Forge of Reykjavik and the Cafe",
+        {},
+        False,  # a word of the series' name alone does not explain an extra word
+        {"title_extra_words"},
+    ),
+    (
+        "longer_title",
+        WantedEdition("The Forge of Reykjavik", ("Ann Lee",), series="The Cafe Chronicles", position="2"),
+        "Ann Lee - The Forge of Reykjavik (Cafe Chronicles) [M4B]",
+        {},
+        True,
+        set(),
+    ),
+    # editions that are not the wanted one, in brackets or as a "subtitle"
+    ("abridged", STAND, "Stephen King - The Stand (Abridged) [m4b][unabridged]", {}, False, {"abridged"}),
+    (
+        "dramatized",
+        STAND,
+        "Stephen King - The Stand: A BBC Radio Full-Cast Dramatisation",
+        {},
+        False,
+        {"title_extra_words"},
+    ),
+    ("dramatized", STAND, "Stephen King - The Stand [Full Cast]", {}, False, {"title_extra_words"}),
+    ("graphic_novel", STAND, "Stephen King - The Stand: The Graphic Novel", {}, False, {"title_extra_words"}),
+    (
+        "deluxe_edition",
+        STAND,
+        "Stephen King - The Stand: Complete and Uncut Anniversary Edition",
+        {},
+        False,
+        {"title_extra_words"},
+    ),
+    ("deluxe_edition", STAND, "Stephen King - The Stand (Deluxe Edition)", {}, False, {"title_extra_words"}),
+    ("regional_edition", STAND, "Stephen King - The Stand (US Version)", {}, False, {"title_extra_words"}),
+    ("regional_edition", STAND, "Stephen King - The Stand - British English Edition", {}, False, {"title_extra_words"}),
+    (
+        "omnibus_box_set",
+        RED_RISING,
+        "Pierce Brown - Red Rising Books 1-3",
+        {},
+        False,
+        {"title_as_series", "wrong_volume"},
+    ),
+    (
+        "omnibus_box_set",
+        STAND,
+        "Stephen King - The Stand: Box Set Collection of Three Novels",
+        {},
+        False,
+        {"title_extra_words"},
+    ),
+    (
+        "same_title_other_author",
+        STAND,
+        "The Stand",
+        {"source": "mam", "authors": ("Stephen Kingsley",)},
+        False,
+        {"author_mismatch"},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("trap", "wanted", "title", "fields", "accepted", "rejections"),
+    TRAP_CASES,
+    ids=[f"{case[0]}:{case[2][:50]}" for case in TRAP_CASES],
+)
+def test_trap_classes(
+    trap: str, wanted: WantedEdition, title: str, fields: dict[str, Any], accepted: bool, rejections: set[str]
+) -> None:
+    verification = verify(wanted, parse_release(_release(title, **fields)))
+    assert (verification.accepted, {reason.code for reason in verification.rejections}) == (accepted, rejections)
+
+
+def test_a_subtitle_and_a_narrator_group_are_named_reasons() -> None:
+    subtitle = verify(HOMO_DEUS, parse_release(_release("Homo Deus: A Brief History of Tomorrow", **HARARI)))
+    assert "subtitle 'A Brief History of Tomorrow' (the wanted record has none) (+0)" in map(str, subtitle.reasons)
+    group = verify(KNIFE, parse_release(_release("Brent Weeks - The Blinding Knife [Simon Vance, Kate Reading]")))
+    assert "narrators in brackets: Simon Vance, Kate Reading (+0)" in map(str, group.reasons)
+    refused = verify(FOWL, parse_release(_release("Eoin Colfer - Artemis Fowl: The Arctic Incident")))
+    assert any("not only a subtitle: the title is the series' name" in str(reason) for reason in refused.reasons)
 
 
 @pytest.mark.parametrize(

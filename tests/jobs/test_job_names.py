@@ -28,7 +28,8 @@ def test_every_registered_job_has_a_label_and_the_page_shows_it():
     jobs = default_jobs()
     assert all(spec.label and spec.label != name for name, spec in jobs.items())
     assert vocabulary()["JOB_LABELS"] == {name: spec.label for name, spec in jobs.items()}
-    assert {name for name, spec in jobs.items() if spec.frequent} == {"library_sync_task", "download_monitor_task"}
+    frequent = {"library_sync_task", "download_monitor_task", "notifications_task", "health_check_task"}
+    assert {name for name, spec in jobs.items() if spec.frequent} == frequent
 
 
 def test_a_job_named_anywhere_else_in_the_code_is_a_registered_one():

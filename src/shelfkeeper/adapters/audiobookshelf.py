@@ -26,7 +26,14 @@ from shelfkeeper.adapters.audiobookshelf_items import (
 )
 from shelfkeeper.adapters.http import BudgetStore, ServiceClient, ServicePolicy
 from shelfkeeper.adapters.redaction import redact_text
-from shelfkeeper.domain.library.items import Library, LibraryItem, LibraryPage, MetadataUpdate, SeriesPage
+from shelfkeeper.domain.library.items import (
+    Library,
+    LibraryAccount,
+    LibraryItem,
+    LibraryPage,
+    MetadataUpdate,
+    SeriesPage,
+)
 from shelfkeeper.errors import ServiceAuthFailed, ServiceBadResponse, ServiceError, ServiceNotConfigured
 from shelfkeeper.ports import ConnectionReport
 
@@ -88,6 +95,20 @@ class AudiobookshelfClient:
         except ServiceError as exc:
             return _report(reachable=isinstance(exc, ServiceBadResponse), auth_ok=None, version=version, error=exc)
         return _report(reachable=True, auth_ok=True, version=version)
+
+    async def account(self) -> LibraryAccount:
+        """``/api/me``: who the token belongs to and what it may do (scans need an administrator)."""
+        me = expect_object(await self.http.get_json("/api/me", retry=False), "user")
+        found = me.get("permissions")
+        permissions: dict[str, Any] = found if isinstance(found, dict) else {}
+        user_type = str(me.get("type") or "user")
+        admin = user_type in ("root", "admin")
+        return LibraryAccount(
+            username=str(me.get("username") or ""),
+            user_type=user_type,
+            can_update=admin or bool(permissions.get("update")),
+            can_scan=admin,
+        )
 
     async def libraries(self) -> list[Library]:
         payload = expect_object(await self.http.get_json("/api/libraries"), "libraries")

@@ -11,7 +11,20 @@ from fastapi import Depends, FastAPI
 from shelfkeeper import __version__
 from shelfkeeper.api import exception_handlers
 from shelfkeeper.api.auth import authorization_header, require_api_key, x_api_key_header
-from shelfkeeper.api.routes import authors, books, downloads, metadata, scheduler, series, system, wanted, web
+from shelfkeeper.api.routes import (
+    authors,
+    books,
+    calendar,
+    downloads,
+    events,
+    health,
+    metadata,
+    scheduler,
+    series,
+    system,
+    wanted,
+    web,
+)
 from shelfkeeper.context import AppContext
 from shelfkeeper.integrations import Integrations
 from shelfkeeper.jobs.registry import default_jobs
@@ -39,6 +52,9 @@ PROTECTED_ROUTERS = (
     system.router,
     system.metrics_router,
     wanted.router,
+    health.router,
+    events.router,
+    calendar.router,
 )
 
 
@@ -85,6 +101,7 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     context.extras["metrics"] = metrics
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.include_router(system.public_router)
+    app.include_router(calendar.feed_router)  # checks the key itself: it also takes ?apikey= (calendar apps)
     web.install(app)  # the page and its assets: public, they hold no data
     guard = [Depends(require_api_key), Depends(authorization_header), Depends(x_api_key_header)]
     for router in PROTECTED_ROUTERS:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 METHOD_ORDER = ("get", "post", "put", "patch", "delete")
 
@@ -24,9 +25,34 @@ def _example_body(operation: dict[str, Any], schema: dict[str, Any]) -> Any:
         ref = next((option for option in ref["anyOf"] if "$ref" in option), {})
     if "$ref" in ref:
         model = schema["components"]["schemas"][ref["$ref"].rsplit("/", 1)[1]]
-        examples = model.get("examples") or []
+        examples = model.get("examples") or ([model["example"]] if "example" in model else [])
         return examples[0] if examples else {}
     return None
+
+
+# Values for required query parameters without an example of their own (the docs' requests must be accepted).
+_QUERY_EXAMPLES: dict[str, str] = {"title": "Project Hail Mary", "author": "Andy Weir", "q": "mistborn"}
+
+
+def _query_example(parameter: dict[str, Any]) -> str:
+    schema = parameter.get("schema", {})
+    for source in (parameter, schema):
+        if "example" in source:
+            return str(source["example"])
+        if source.get("examples"):
+            return str(source["examples"][0])
+    if parameter["name"] in _QUERY_EXAMPLES:
+        return _QUERY_EXAMPLES[parameter["name"]]
+    return {"integer": "1", "boolean": "true", "number": "1"}.get(schema.get("type", ""), "example")
+
+
+def required_query(operation: dict[str, Any]) -> list[tuple[str, str]]:
+    """The required query parameters of an operation, each with an example value."""
+    return [
+        (p["name"], _query_example(p))
+        for p in operation.get("parameters", [])
+        if p.get("in") == "query" and p.get("required")
+    ]
 
 
 def api_reference(schema: dict[str, Any]) -> str:
@@ -54,6 +80,9 @@ def api_reference(schema: dict[str, Any]) -> str:
             if params:
                 lines += ["", "| parameter | in | required |", "|---|---|---|"]
                 lines += [f"| `{p['name']}` | {p['in']} | {'yes' if p.get('required') else 'no'} |" for p in params]
+            query = required_query(operation)
+            if query:
+                lines += ["", f"Example: `{method.upper()} {path}?{urlencode(query)}`"]
             body = _example_body(operation, schema)
             if body is not None:
                 lines += ["", "Example body:", "", "```json", json.dumps(body, indent=2), "```"]
@@ -72,14 +101,18 @@ def postman_collection(schema: dict[str, Any]) -> dict[str, Any]:
     folders: dict[str, list[dict[str, Any]]] = {}
     for path, method, operation in _operations(schema):
         raw_path = path.replace("{", ":").replace("}", "")
+        query = required_query(operation)
+        url: dict[str, Any] = {
+            "raw": "{{baseUrl}}" + raw_path + ("?" + urlencode(query) if query else ""),
+            "host": ["{{baseUrl}}"],
+            "path": [part for part in raw_path.split("/") if part],
+        }
+        if query:
+            url["query"] = [{"key": name, "value": value} for name, value in query]
         request: dict[str, Any] = {
             "method": method.upper(),
             "header": [{"key": "X-Api-Key", "value": "{{apiKey}}"}],
-            "url": {
-                "raw": "{{baseUrl}}" + raw_path,
-                "host": ["{{baseUrl}}"],
-                "path": [part for part in raw_path.split("/") if part],
-            },
+            "url": url,
             "description": operation.get("summary", ""),
         }
         body = _example_body(operation, schema)

@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session
 from shelfkeeper.automation.provider_calls import ProviderCalls
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.automation.series_completion import CompletionOutcome, CompletionTally, listed_rows
-from shelfkeeper.db.repositories import series_key
 from shelfkeeper.db.tables import Author, Series
 from shelfkeeper.domain.discovery.author_catalogue import CatalogueBook, Exclusion, merge_catalogue
+from shelfkeeper.domain.discovery.following import wanted_while_following
 from shelfkeeper.domain.lifecycle import WantedReason
 from shelfkeeper.domain.metadata.candidates import AuthorProfile, BookCandidate
+from shelfkeeper.domain.text import series_key
 from shelfkeeper.errors import NotFound
 from shelfkeeper.services.owned_books import author_books, candidate_books, owned_book
 from shelfkeeper.services.wanted import (
@@ -148,7 +149,8 @@ def record_catalogue(
     books.update((book.id, book) for book in extra)
     owned = [owned_book(book) for book in books.values()]
     result = merge_catalogue(candidates, owned, languages=languages, today=today, author_names=(author.name,))
-    wanted = [*result.books, *result.collections]
+    follows = partial(wanted_while_following, future_only=author.future_only, since=author.monitored_since)
+    wanted = [book for book in (*result.books, *result.collections) if follows(book.release_date)]
     names = {series_key(ref.name) for book in wanted for ref in book.series[:1]}
     rows = session.execute(select(Series.name_key, Series.id).where(Series.name_key.in_(names)))
     series_ids = {name_key: series_id for name_key, series_id in rows}

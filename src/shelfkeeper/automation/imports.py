@@ -27,6 +27,7 @@ from shelfkeeper.automation.import_library import (
 )
 from shelfkeeper.automation.run_context import RunContext
 from shelfkeeper.db.tables import Download, WantedBook
+from shelfkeeper.domain.events import EventType
 from shelfkeeper.domain.library.items import LibraryItem
 from shelfkeeper.domain.library.naming import BookFolder, book_folder, map_remote_path
 from shelfkeeper.domain.lifecycle import DownloadStatus, FailureKind, WantedStatus
@@ -34,6 +35,7 @@ from shelfkeeper.domain.releases.parsing import parse_release
 from shelfkeeper.domain.releases.release import Release
 from shelfkeeper.domain.text import split_names
 from shelfkeeper.errors import ServiceError, ServiceNotConfigured
+from shelfkeeper.services import events
 from shelfkeeper.services.status import fail_attempt, try_move_download, try_move_wanted, write_failed_attempt
 
 # About a minute of polling after a scan: Audiobookshelf answers the scan request at once and scans afterwards.
@@ -312,6 +314,10 @@ def _record_import(session: Session, job: _Job, result: _Result, now: datetime, 
         try_move_wanted(missing, WantedStatus.IMPORTED, via=WantedStatus.DOWNLOADED)
         missing.book_id = book.id if book else missing.book_id
         missing.evidence = {**(missing.evidence or {}), "import": {"download_id": download.id, **note}}
+    where = f"imported into {result.placement.book_dir}"
+    events.record_download_event(
+        session, download, EventType.IMPORTED, f"{download.release_title} {where}.", now, path=note["book_dir"]
+    )
     if result.warning:
         evidence = {"code": "not_listed", **note}
         write_failed_attempt(session, download, result.warning, evidence, task_id, kind=FailureKind.IMPORT)

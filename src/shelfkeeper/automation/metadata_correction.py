@@ -19,9 +19,9 @@ from shelfkeeper.automation.metadata_writeback import write_back
 from shelfkeeper.automation.run_context import RunContext
 from shelfkeeper.db.tables import MetadataCorrection
 from shelfkeeper.domain.lifecycle import CorrectionStatus, MetadataStatus
+from shelfkeeper.domain.metadata.corrections import SOURCE_POLICIES, CorrectionPlan, plan_corrections
 from shelfkeeper.domain.metadata.distance import BookFacts, Decision, MatchWeights
-from shelfkeeper.domain.metadata.matching import FieldPolicy, FieldValue, MatchResult, choose, field_changes, rank
-from shelfkeeper.domain.text import normalize_author
+from shelfkeeper.domain.metadata.matching import MatchResult, choose, rank
 from shelfkeeper.errors import ServiceError, ServiceUnreachable
 from shelfkeeper.services.books import get_book
 from shelfkeeper.services.metadata import (
@@ -37,14 +37,7 @@ from shelfkeeper.services.metadata import (
     settle_status,
 )
 
-# Open Library works gather every edition: their ISBN is one arbitrary edition's and their titles are the print
-# ones, so they only fill empty publisher and year.
-PROVIDER_POLICIES = {
-    "google_books": FieldPolicy(),
-    "audnexus": FieldPolicy(),
-    "openlibrary": FieldPolicy(replace=frozenset(), fill=frozenset({"publisher", "published_year"}), identifiers=False),
-}
-PROVIDER_ORDER = {name: index for index, name in enumerate(PROVIDER_POLICIES)}
+PROVIDER_ORDER = {name: index for index, name in enumerate(SOURCE_POLICIES)}
 
 
 @dataclass(frozen=True)
@@ -56,6 +49,7 @@ class ProviderMatch:
     result: MatchResult | None = None
     error: str | None = None
     error_code: str | None = None
+    plan: CorrectionPlan | None = None  # what the chosen match may write, and the edition fields it may not
 
     def summary(self) -> dict[str, Any]:
         """The JSON kept on the book (extra.metadata_match) and returned by the API."""
@@ -72,6 +66,8 @@ class ProviderMatch:
                 decision=str(self.result.decision),
                 reasons=list(self.result.reasons),
             )
+        if self.plan is not None:
+            found.update(self.plan.as_json())
         return found
 
 
@@ -113,13 +109,17 @@ def match_answers(facts: BookFacts, answers: Sequence[ProviderAnswer], weights: 
             matches.append(ProviderMatch(answer.provider, 0, error=answer.error.message, error_code=answer.error.code))
             continue
         result = choose(facts, answer.candidates, weights)
-        matches.append(ProviderMatch(answer.provider, len(answer.candidates), result))
+        plan = None
+        if result is not None and result.decision is not Decision.REJECT:
+            plan = plan_corrections(facts, result, SOURCE_POLICIES.get(answer.provider))
+        matches.append(ProviderMatch(answer.provider, len(answer.candidates), result, plan=plan))
     return matches
 
 
 def proposals_for(facts: BookFacts, matches: Sequence[ProviderMatch]) -> list[Proposal]:
     """One proposal per field: the most trusted match's (APPLY before REVIEW), then Google Books, Audnexus, Open
-    Library; rejected matches propose nothing. Values that would not fit the database are left out."""
+    Library; rejected matches propose nothing, and edition-level fields come only from a candidate that is the
+    item's own edition (``plan_corrections``). Values that would not fit the database are left out."""
     offers: dict[str, list[tuple[int, int, Proposal]]] = {}
     for match in matches:
         result = match.result
@@ -127,8 +127,9 @@ def proposals_for(facts: BookFacts, matches: Sequence[ProviderMatch]) -> list[Pr
             continue
         candidate = result.candidate
         header = f"matched {candidate.source} {candidate.source_id}: {candidate.title!r}"
-        for change in field_changes(facts, candidate, PROVIDER_POLICIES.get(match.provider)):
-            if not fits(change.field, change.new) or _only_name_form(change.field, change.old, change.new):
+        plan = match.plan or plan_corrections(facts, result, SOURCE_POLICIES.get(match.provider))
+        for change in plan.changes:
+            if not fits(change.field, change.new):
                 continue
             proposal = Proposal(
                 field=change.field,
@@ -142,14 +143,6 @@ def proposals_for(facts: BookFacts, matches: Sequence[ProviderMatch]) -> list[Pr
             rank = (-result.decision.rank, PROVIDER_ORDER.get(match.provider, 99))
             offers.setdefault(change.field, []).append((*rank, proposal))
     return [min(found, key=lambda offer: offer[:2])[2] for found in offers.values()]
-
-
-def _only_name_form(field: str, old: FieldValue, new: FieldValue) -> bool:
-    """ "Corey, James S. A." -> "James S. A. Corey": the same people. Authors are keyed by their normalised name,
-    so such a change could not be kept (nor reverted) in the database; it is not proposed."""
-    if field not in ("authors", "narrators") or not isinstance(old, tuple) or not isinstance(new, tuple):
-        return False
-    return sorted(normalize_author(str(name)) for name in old) == sorted(normalize_author(str(name)) for name in new)
 
 
 def _would_be_status(matches: Sequence[ProviderMatch], proposals: Sequence[Proposal]) -> MetadataStatus:

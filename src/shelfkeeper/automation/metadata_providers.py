@@ -17,7 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from shelfkeeper.automation.run_context import RunContext
 from shelfkeeper.domain.metadata.candidates import BookCandidate
 from shelfkeeper.domain.metadata.distance import BookFacts, MatchWeights
-from shelfkeeper.domain.text import normalize_asin, strip_title_noise
+from shelfkeeper.domain.metadata.repair import search_author, search_title
+from shelfkeeper.domain.text import normalize_asin
 from shelfkeeper.errors import QuotaExhausted, ServiceError
 from shelfkeeper.ports import BookQuery
 from shelfkeeper.services.provider_cache import (
@@ -43,18 +44,11 @@ def match_weights(settings: Settings) -> MatchWeights:
     return MatchWeights(apply_at=settings.metadata_apply_threshold, review_at=settings.metadata_review_threshold)
 
 
-def display_name(name: str) -> str:
-    """ "Sanderson, Brandon" -> "Brandon Sanderson", for a search box."""
-    parts = [part.strip() for part in name.split(",")]
-    if len(parts) == 2 and all(parts) and " " not in parts[0]:
-        return f"{parts[1]} {parts[0]}"
-    return name.strip()
-
-
 def book_query(facts: BookFacts) -> BookQuery:
-    """What to search for: the title without edition noise and book numbers, the first author as people write it."""
-    title = strip_title_noise(facts.title.replace("_", " ")) or facts.title
-    author = display_name(facts.authors[0]) if facts.authors else None
+    """What to search for: the title without edition noise and book numbers ("Mistborn Book 1 (Unabridged)" is
+    searched as "Mistborn"), the first author that is a person (not a publisher) as people write it."""
+    title = search_title(facts.title)
+    author = search_author(facts.authors)
     return BookQuery(title=title, author=author, isbn=facts.isbn, asin=normalize_asin(facts.asin))
 
 

@@ -14,7 +14,10 @@ from shelfkeeper.automation.metadata_correction import CorrectionOutcome, correc
 from shelfkeeper.automation.metadata_providers import ProviderLookup
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.db.tables import Task
+from shelfkeeper.domain.events import Event, EventType
+from shelfkeeper.domain.lifecycle import CorrectionStatus
 from shelfkeeper.errors import NotFound, QuotaExhausted, ServiceError
+from shelfkeeper.services import events
 from shelfkeeper.services.metadata import BookSelection, books_to_check, count_books_to_check
 
 BATCH_SIZE = 50
@@ -53,6 +56,7 @@ class _Tally:
 
     def finish(self, extra: dict[str, Any]) -> JobResult:
         key = "would_change" if self.dry_run else "changes"
+        self.result.metrics["review_waiting"] = self.result.counts.get(f"corrections_{CorrectionStatus.PENDING}", 0)
         self.result.metrics.update({"dry_run": self.dry_run, "fields": self.fields, key: self.sample, **extra})
         return self.result
 
@@ -111,7 +115,17 @@ async def correct_books(run: RunContext, selection: BookSelection) -> JobResult:
             except ServiceError as exc:
                 run.log.warning("metadata of book %s not checked: %s", book_id, exc.message)
                 tally.result.add("books_failed")
-    return tally.finish({**extra, **_lookup_metrics(lookup)})
+    result = tally.finish({**extra, **_lookup_metrics(lookup)})
+    await _tell_review(run, int(result.metrics["review_waiting"]))
+    return result
+
+
+async def _tell_review(run: RunContext, waiting: int) -> None:
+    """One "metadata waiting for review" event per run that left corrections to review."""
+    if waiting:
+        message = f"{waiting} metadata correction(s) wait for your review (Metadata > Review)."
+        event = Event(EventType.METADATA_REVIEW, message, at=run.now(), details={"waiting": waiting})
+        await run.transaction(lambda session: events.record(session, event))
 
 
 def _lookup_metrics(lookup: ProviderLookup) -> dict[str, Any]:

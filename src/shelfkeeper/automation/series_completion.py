@@ -17,6 +17,7 @@ from shelfkeeper.automation.provider_calls import ProviderCalls, ProviderFailure
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.db.repositories import refresh_series_stats
 from shelfkeeper.db.tables import Series, WantedBook
+from shelfkeeper.domain.discovery.following import wanted_while_following
 from shelfkeeper.domain.discovery.positions import covered_positions
 from shelfkeeper.domain.discovery.series_gaps import (
     Gap,
@@ -27,9 +28,8 @@ from shelfkeeper.domain.discovery.series_gaps import (
 )
 from shelfkeeper.domain.lifecycle import WantedReason, WantedStatus
 from shelfkeeper.domain.metadata.candidates import BookCandidate
-from shelfkeeper.domain.metadata.penalties import series_key
 from shelfkeeper.domain.releases.release import Release
-from shelfkeeper.domain.text import format_position, normalize_language, parse_position
+from shelfkeeper.domain.text import format_position, normalize_language, parse_position, series_key
 from shelfkeeper.errors import NotFound, ServiceError
 from shelfkeeper.ports import BookQuery
 from shelfkeeper.services.owned_books import candidate_books, owned_book, series_books
@@ -192,6 +192,8 @@ def record_series_gaps(
     extra = candidate_books(session, [e.title for e in entries], [e.asin for e in entries], [e.isbn for e in entries])
     books.update((book.id, book) for book in extra)
     gaps = find_series_gaps(series.name, [owned_book(book) for book in books.values()], entries, today=today)
+    follows = partial(wanted_while_following, future_only=series.future_only, since=series.monitored_since)
+    gaps = [gap for gap in gaps if follows(gap.release_date)]
     outcomes = [record_wanted(session, gap_candidate(gap, series), now) for gap in gaps]
     series.known_positions = _known_positions(session, series_id, gaps)
     series.known_total = len(series.known_positions)

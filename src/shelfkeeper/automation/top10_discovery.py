@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -15,12 +16,14 @@ from shelfkeeper.adapters.mam import AUDIOBOOK_CATEGORIES
 from shelfkeeper.automation.provider_calls import ProviderCalls
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.automation.series_completion import acquire_found, listed_rows
-from shelfkeeper.db.repositories import series_key
 from shelfkeeper.db.tables import Series, WantedBook
 from shelfkeeper.domain.discovery.ownership import book_key
+from shelfkeeper.domain.events import Event, EventType
 from shelfkeeper.domain.lifecycle import WantedReason
+from shelfkeeper.domain.releases.parsing import parse_release
 from shelfkeeper.domain.releases.release import Release
-from shelfkeeper.domain.text import fold, normalize_language
+from shelfkeeper.domain.text import fold, normalize_language, series_key
+from shelfkeeper.services import events
 from shelfkeeper.services.wanted import (
     Recorded,
     RecordOutcome,
@@ -107,6 +110,12 @@ def release_candidate(
     )
 
 
+def is_ebook_upload(release: Release) -> bool:
+    """True when the upload's files are e-books (no audio format among them), whatever its category says."""
+    parsed = parse_release(dataclasses.replace(release, categories=(), extra={}))
+    return parsed.is_ebook
+
+
 def _with_series_id(session: Session, candidate: WantedCandidate) -> WantedCandidate:
     if not candidate.series_name:
         return candidate
@@ -123,7 +132,11 @@ def record_top10(
     approved: bool,
     now: datetime,
 ) -> tuple[list[RecordOutcome], int]:
-    """Each genre's first ten books the library lacks (owned, ignored and other-language ones make room)."""
+    """Each genre's first ten books the library lacks (owned, ignored, other-language and e-book ones make room).
+
+    An upload is an e-book by its file type (MAM's ``filetype``, or the format its title states: epub, mobi,
+    azw3, pdf…) whatever category it is filed in; e-books are skipped and counted as ``skipped_ebooks``.
+    """
     allowed = {code for code in (normalize_language(lang) for lang in languages) if code}
     # A top-10 find the library got since (by hand, or it dropped off the list) is closed, not left wanted.
     closed = close_owned_wanted(session, now, reason=WantedReason.TOP10)
@@ -131,6 +144,8 @@ def record_top10(
     for top in tops:
         listed: set[str] = set()
         for rank, release in enumerate(top.releases, start=1):
+            if is_ebook_upload(release):
+                continue
             candidate = release_candidate(release, top, rank, window, approved=approved)
             if len(listed) >= TOP_N or candidate.key in listed:
                 continue  # another torrent (mp3 beside m4b) of a book already counted
@@ -181,6 +196,7 @@ async def top10_discovery_task(run: RunContext) -> JobResult:
     )
     counts: dict[str, Any] = {
         **count_outcomes(outcomes),
+        "skipped_ebooks": sum(is_ebook_upload(release) for top in tops for release in top.releases),
         "wanted_closed_owned": closed,
         "genres_checked": len(tops),
         "genres_unknown": unknown,
@@ -188,6 +204,12 @@ async def top10_discovery_task(run: RunContext) -> JobResult:
     }
     rows: list[WantedBook] = listed_rows(outcomes)
     counts.update(await acquire_found(run, rows) if settings.auto_grab else {})
+    created = [o.row for o in outcomes if o.row is not None and o.result == Recorded.CREATED]
+    if created and not settings.auto_grab:
+        titles = ", ".join(row.title for row in created[:5]) + (" …" if len(created) > 5 else "")
+        message = f"{len(created)} top-10 book(s) await your approval (Wanted): {titles}"
+        event = Event(EventType.TOP10_APPROVAL, message, at=now, details={"count": len(created)})
+        await run.transaction(lambda session: events.record(session, event))
     for name, value in counts.items():
         result.add(name, int(value))
     result.metrics.update({**calls.metrics(), "window_days": days, "audible_best_sellers": "not offered"})

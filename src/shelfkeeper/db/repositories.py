@@ -5,20 +5,24 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shelfkeeper.db.tables import Author, Book, BookAuthor, BookNarrator, BookSeries, Series
 from shelfkeeper.domain.discovery.positions import covered_positions
-from shelfkeeper.domain.text import fold, normalize_author, normalize_title, parse_position, strip_leading_article
+from shelfkeeper.domain.text import fold, normalize_author, normalize_title, parse_position, series_key
 
 
 def author_key(name: str) -> str:
     return normalize_author(name)
 
 
-def series_key(name: str) -> str:
-    return strip_leading_article(fold(name))
+def start_following(followed: Series | Author) -> None:
+    """A series or author switched to "future books only" remembers since when (the database's clock)."""
+    if followed.future_only and followed.monitored_since is None:
+        followed.monitored_since = func.now()
+    elif not followed.future_only:
+        followed.monitored_since = None
 
 
 def sort_name(name: str) -> str:

@@ -111,6 +111,9 @@ class Series(Timestamps, Base):
     owned_count: Mapped[int] = mapped_column(Integer, default=0, index=True)
     completion: Mapped[float | None] = mapped_column(Float, index=True)  # owned / known, 0..1
     monitored: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    # "Future books only": only books released after monitored_since are wanted.
+    future_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    monitored_since: Mapped[datetime | None] = mapped_column()
     last_checked_at: Mapped[datetime | None] = mapped_column()
 
     book_links: Mapped[list[BookSeries]] = relationship(back_populates="series", viewonly=True)
@@ -128,6 +131,8 @@ class Author(Timestamps, Base):
     description: Mapped[str | None] = mapped_column(Text)
     image_url: Mapped[str | None] = mapped_column(String(1000))
     monitored: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    future_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    monitored_since: Mapped[datetime | None] = mapped_column()
     last_catalogue_check_at: Mapped[datetime | None] = mapped_column(index=True)
 
     book_links: Mapped[list[BookAuthor]] = relationship(back_populates="author", viewonly=True)
@@ -322,4 +327,19 @@ class BlocklistEntry(Base):
     reason: Mapped[str] = mapped_column(Text)
     wanted_book_id: Mapped[int | None] = mapped_column("missing_book_id", Integer, index=True)
     download_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(server_default=_now, index=True)
+
+
+class EventRow(Base):
+    """One event of the history (grabbed, imported, failed, ...): what notification targets are sent, in order."""
+
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    type: Mapped[str] = mapped_column(String(40), index=True)
+    message: Mapped[str] = mapped_column(Text)
+    # Plain ids, not foreign keys: the history outlives the rows it mentions.
+    book_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    wanted_book_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    download_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)  # book, release, download, details
     created_at: Mapped[datetime] = mapped_column(server_default=_now, index=True)

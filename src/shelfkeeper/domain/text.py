@@ -7,6 +7,10 @@ import unicodedata
 from decimal import Decimal, InvalidOperation
 
 _LEADING_ARTICLES = ("the ", "a ", "an ")
+# Words a series name may carry or drop ("The Expanse Series", "Mistborn Saga"): the one list of them.
+SERIES_NOISE_WORDS = frozenset({"series", "saga", "cycle", "sequence", "chronicles", "trilogy", "books"})
+# What may follow a surname without being a given name ("King, Jr."): the one list of them.
+NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv", "phd", "md"})
 # Letters that Unicode does not decompose into base + accent, spelled the way catalogues usually spell them.
 _TRANSLITERATION = str.maketrans(
     {"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ß": "ss", "ł": "l", "Ł": "L", "đ": "d"}
@@ -26,7 +30,7 @@ _NUMBER_KEYWORD = r"(?:book|bk|vol|volume|part|episode|no|number)\.?\s*#?"
 _BRACKETED = re.compile(r"\s*[\(\[]([^\)\]]*)[\)\]]")
 _BRACKET_NOISE = re.compile(
     r"\d|#|\b(unabridged|abridged|audio ?book|audible|retail|novel|novella|dramati[sz](ed|ation)|full[- ]cast|"
-    r"edition|series|saga|trilogy|cycle|chronicles|sequence|book|vol|volume|part|box(ed)? ?set|omnibus)\b",
+    r"edition|" + "|".join(sorted(SERIES_NOISE_WORDS)) + r"|book|vol|volume|part|box(ed)? ?set|omnibus)\b",
     re.IGNORECASE,
 )
 # "Leviathan Wakes: The Expanse, Book 1" / "A Game of Thrones - Book One of A Song of Ice and Fire"
@@ -53,7 +57,7 @@ _TITLE_POSITION = re.compile(
     rf"(?:\b(?:books?|bk|vol|volume|part)\.?\s*#?|#)\s*({_NUMBER}(?:\s*(?:-|–|—|to|through|&|and)\s*{_NUMBER})?)\b",
     re.IGNORECASE,
 )
-_NAME_SUFFIX = re.compile(r"(jr|sr|ii|iii|iv|phd|md)\.?", re.IGNORECASE)
+_NAME_SUFFIX = re.compile("(" + "|".join(sorted(NAME_SUFFIXES)) + r")\.?", re.IGNORECASE)
 _LANGUAGES = {
     alias: code
     for code, aliases in {
@@ -165,6 +169,25 @@ def normalize_author(name: str) -> str:
             merged.append(token)
         previous_was_initial = is_initial
     return " ".join(merged)
+
+
+def display_name(name: str) -> str:
+    """A person's name in reading order: "Le Guin, Ursula K." -> "Ursula K. Le Guin"; "King, Jr." stays."""
+    cleaned = " ".join(name.split())
+    if cleaned.count(",") != 1:
+        return cleaned
+    last, first = (part.strip() for part in cleaned.split(","))
+    if not last or not first or first.rstrip(".").lower() in NAME_SUFFIXES:
+        return cleaned
+    return f"{first} {last}"
+
+
+def series_key(name: str) -> str:
+    """A series name compared loosely: "The Expanse Series" and "Expanse" give "expanse"."""
+    words = strip_leading_article(fold(name)).split()
+    while len(words) > 1 and words[-1] in SERIES_NOISE_WORDS:
+        words.pop()
+    return " ".join(words)
 
 
 def split_names(joined: str) -> list[str]:

@@ -8,9 +8,12 @@ from dataclasses import dataclass
 from shelfkeeper.automation.author_completion import author_completion_task
 from shelfkeeper.automation.cleanup import cleanup_old_tasks
 from shelfkeeper.automation.download_monitor import download_monitor_task
+from shelfkeeper.automation.health import health_check_task
 from shelfkeeper.automation.library_sync import library_sync_task
 from shelfkeeper.automation.mam_crawler import mam_scraping_task
 from shelfkeeper.automation.metadata_refresh import metadata_full_refresh_task, metadata_new_books_task
+from shelfkeeper.automation.notifications import notifications_task
+from shelfkeeper.automation.release_day import release_day_task
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.automation.series_completion import series_completion_task
 from shelfkeeper.automation.top10_discovery import top10_discovery_task
@@ -98,6 +101,29 @@ def default_jobs() -> dict[str, JobSpec]:
             "list, waiting for approval unless AUTO_GRAB is on (parameters: window_days).",
             top10_discovery_task,
             label="Top-10 discovery",
+        ),
+        JobSpec(
+            "notifications_task",
+            "Send the new events (grabbed, imported, failed, health, released, ...) to the notification targets of "
+            "NOTIFY_URLS; a failing target is retried later and never fails another job.",
+            notifications_task,
+            label="Notifications",
+            frequent=True,
+        ),
+        JobSpec(
+            "health_check_task",
+            "Check the outside services, the Audiobookshelf user's permissions, the library path, path mappings, "
+            "hardlinks, free space, request budgets, failing jobs and the scheduler; report what changed.",
+            health_check_task,
+            label="Health checks",
+            frequent=True,
+        ),
+        JobSpec(
+            "release_day_task",
+            "Wanted books whose release date has come: tell their followers, search them at once and again every "
+            "few hours for their first days (RELEASE_DAY_SEARCH_DAYS, RELEASE_DAY_SEARCH_HOURS).",
+            release_day_task,
+            label="Release day",
         ),
     ]
     return {spec.name: spec for spec in specs}

@@ -24,6 +24,7 @@ from shelfkeeper.jobs.leases import SCHEDULER_LEASE, utc_now
 from shelfkeeper.jobs.runner import JobRunner
 from shelfkeeper.services.scheduler import JobPlan, job_plans
 
+STARTUP_CHECK = "health_check_task"
 logger = logging.getLogger("shelfkeeper.scheduler")
 JOBSTORE_TABLE = "apscheduler_jobs"
 # Runs missed while no process held the lease still happen when one takes over, if they are this recent.
@@ -111,6 +112,16 @@ class SchedulerService:
         self.is_leader = True
         logger.info("this process (%s) now runs the scheduler", self.runner.holder)
         await self.apply_plans()
+        await self._check_health_at_start()
+
+    async def _check_health_at_start(self) -> None:
+        """The health checks run once as soon as a process takes the scheduler, then on their schedule."""
+        if STARTUP_CHECK not in self.runner.registry:
+            return
+        try:
+            await self.runner.trigger(STARTUP_CHECK, TaskTrigger.SCHEDULE, {"at_start": True})
+        except Conflict:
+            logger.debug("health check already running at start-up")
 
     async def _step_down(self) -> None:
         global _active_runner

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
-from shelfkeeper.db.repositories import author_key, refresh_books_naming, sort_name
+from shelfkeeper.db.repositories import author_key, refresh_books_naming, sort_name, start_following
 from shelfkeeper.db.tables import Author, Book, BookAuthor, BookSeries, Series
 from shelfkeeper.errors import Conflict, NotFound
 from shelfkeeper.services.books import SORTS as BOOK_SORTS
@@ -22,7 +22,7 @@ SORTS: dict[str, SortColumn] = {
     "last_check": Author.last_catalogue_check_at,
     "id": Author.id,
 }
-EDITABLE = ("name", "asin", "provider_ids", "description", "image_url", "monitored", "abs_id")
+EDITABLE = ("name", "asin", "provider_ids", "description", "image_url", "monitored", "abs_id", "future_only")
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,7 @@ def create_author(session: Session, fields: Mapping[str, Any]) -> Author:
         sort_name=sort_name(fields["name"]),
         **{k: fields[k] for k in EDITABLE if fields.get(k) is not None},
     )
+    start_following(author)
     session.add(author)
     session.flush()
     return author
@@ -84,6 +85,7 @@ def update_author(session: Session, author_id: int, fields: Mapping[str, Any]) -
     for name in EDITABLE:
         if name in fields:
             setattr(author, name, fields[name])
+    start_following(author)
     session.flush()
     if renamed:
         refresh_books_naming(session, _book_ids(session, author_id))

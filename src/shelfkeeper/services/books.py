@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, text
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from shelfkeeper.db.repositories import author_key, refresh_series_stats, series_key, set_book_people
+from shelfkeeper.db.repositories import author_key, refresh_series_stats, set_book_people
 from shelfkeeper.db.tables import Author, Book, BookAuthor, BookNarrator, BookSeries, MetadataCorrection, Series
-from shelfkeeper.domain.text import fold
+from shelfkeeper.domain.text import fold, series_key
 from shelfkeeper.errors import Conflict, NotFound
 from shelfkeeper.services.paging import PageRequest, PageResult, SortColumn, order_by, paginate
 

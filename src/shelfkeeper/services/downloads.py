@@ -12,11 +12,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shelfkeeper.db.tables import BlocklistEntry, Download, WantedBook
+from shelfkeeper.domain.events import EventType
 from shelfkeeper.domain.lifecycle import ACTIVE_DOWNLOAD_STATES, DownloadStatus, DuplicateKind, WantedStatus
 from shelfkeeper.domain.releases.ranking import RankedRelease
 from shelfkeeper.domain.releases.verification import WantedEdition
 from shelfkeeper.domain.text import split_names
 from shelfkeeper.errors import Conflict, NotFound
+from shelfkeeper.services import events
 from shelfkeeper.services.release_records import ranked_json, release_flags
 from shelfkeeper.services.status import fail_attempt, move_download, move_wanted, new_download
 from shelfkeeper.services.wanted_list import get_wanted
@@ -208,6 +210,8 @@ def mark_added(session: Session, download_id: int, now: datetime, save_path: str
     move_download(download, DownloadStatus.DOWNLOADING)
     download.started_at = download.last_progress_at = now
     download.save_path = save_path
+    message = f"{download.release_title} sent to the download client from {download.indexer}."
+    events.record_download_event(session, download, EventType.GRABBED, message, now)
 
 
 def fail_queued(

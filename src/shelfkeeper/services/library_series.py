@@ -13,15 +13,15 @@ from functools import lru_cache
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from shelfkeeper.db import repositories
 from shelfkeeper.db.repositories import refresh_books_naming, series_stats, sort_name
 from shelfkeeper.db.tables import Author, Book, BookSeries, Series, WantedBook
+from shelfkeeper.domain import text
 from shelfkeeper.domain.library.items import LibrarySeries
 
 CHUNK = 500  # ids per IN (...): well under SQLite's and PostgreSQL's parameter limits
 SERIES_NAME_LENGTH = 500
 
-series_key = lru_cache(maxsize=8192)(repositories.series_key)  # a page names the same series again and again
+series_key = lru_cache(maxsize=8192)(text.series_key)  # a page names the same series again and again
 
 
 def chunks(values: Sequence[object], size: int = CHUNK) -> Iterable[list[object]]:

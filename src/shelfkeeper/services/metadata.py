@@ -19,20 +19,6 @@ from shelfkeeper.domain.metadata.matching import FieldValue, item_key, text_key
 from shelfkeeper.errors import Conflict
 from shelfkeeper.services.records import CORRECTIONS, get_record
 
-CORRECTABLE_FIELDS = (
-    "title",
-    "subtitle",
-    "authors",
-    "narrators",
-    "series",
-    "asin",
-    "isbn",
-    "publisher",
-    "published_year",
-    "language",
-    "genres",
-    "description",
-)
 LIST_FIELDS = frozenset({"authors", "narrators", "genres"})
 # What "filled" means for the quality score: the fields a listener misses when they are empty.
 QUALITY_FIELDS = (

@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
-from shelfkeeper.db.repositories import refresh_books_naming, refresh_series_stats, series_key
+from shelfkeeper.db.repositories import refresh_books_naming, refresh_series_stats, start_following
 from shelfkeeper.db.tables import Book, BookSeries, Series
 from shelfkeeper.domain.discovery.positions import covered_positions
-from shelfkeeper.domain.text import format_position, parse_position
+from shelfkeeper.domain.text import format_position, parse_position, series_key
 from shelfkeeper.errors import Conflict, NotFound
 from shelfkeeper.services.paging import PageRequest, PageResult, SortColumn, order_by, paginate
 
@@ -26,7 +26,16 @@ SORTS: dict[str, SortColumn] = {
     "updated": Series.updated_at,
     "id": Series.id,
 }
-EDITABLE = ("name", "description", "provider_ids", "known_total", "known_positions", "monitored", "abs_id")
+EDITABLE = (
+    "name",
+    "description",
+    "provider_ids",
+    "known_total",
+    "known_positions",
+    "monitored",
+    "abs_id",
+    "future_only",
+)
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,7 @@ def create_series(session: Session, fields: Mapping[str, Any]) -> Series:
     series = Series(
         name_key=_check_name(session, fields["name"]), **{k: fields[k] for k in EDITABLE if fields.get(k) is not None}
     )
+    start_following(series)
     session.add(series)
     session.flush()
     refresh_series_stats(session, [series.id])
@@ -88,6 +98,7 @@ def update_series(session: Session, series_id: int, fields: Mapping[str, Any]) -
     for name in EDITABLE:
         if name in fields:
             setattr(series, name, fields[name])
+    start_following(series)
     session.flush()
     refresh_series_stats(session, [series.id])
     if renamed:

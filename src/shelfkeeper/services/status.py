@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from shelfkeeper.db.tables import Download, FailedAttempt, WantedBook
+from shelfkeeper.domain.events import EventType
 from shelfkeeper.domain.lifecycle import (
     HELD_BY_DOWNLOAD,
     DownloadStatus,
@@ -25,6 +26,7 @@ from shelfkeeper.domain.lifecycle import (
     can_move_wanted,
 )
 from shelfkeeper.errors import Conflict
+from shelfkeeper.services import events
 from shelfkeeper.services.blocklist import add_entry
 
 
@@ -126,6 +128,7 @@ def write_failed_attempt(
 ) -> None:
     """Record a failure of ``download`` (its download, or with ``kind`` IMPORT its import) for the history."""
     what = "Import of download" if kind == FailureKind.IMPORT else "Download"
+    _record_failure_event(session, download, reason, evidence, kind)
     session.add(
         FailedAttempt(
             kind=str(kind),
@@ -138,6 +141,24 @@ def write_failed_attempt(
             task_id=task_id,
         )
     )
+
+
+def _record_failure_event(
+    session: Session, download: Download, reason: str, evidence: dict[str, Any], kind: FailureKind
+) -> None:
+    """The "download failed" (or "stalled") event, saying what happens next."""
+    stalled = kind == FailureKind.DOWNLOAD and "stall" in str(evidence.get("code") or reason).lower()
+    retry_at = evidence.get("next_retry_at")
+    if retry_at:
+        next_step = f"the next-best release is tried after {retry_at}"
+    elif "attempt" in evidence and evidence.get("attempt") == evidence.get("max_attempts"):
+        next_step = "no attempt is left: the book is marked failed"
+    else:
+        next_step = "the book stays on the wanted list"
+    what = "Import" if kind == FailureKind.IMPORT else "Download"
+    event_type = EventType.DOWNLOAD_STALLED if stalled else EventType.DOWNLOAD_FAILED
+    message = f"{what} of {download.release_title} failed: {reason}; {next_step}."
+    events.record_download_event(session, download, event_type, message, None, reason=reason, next=next_step)
 
 
 def block_release(session: Session, download: Download, reason: str) -> None:

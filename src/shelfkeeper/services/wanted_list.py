@@ -11,11 +11,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
-from shelfkeeper.db.repositories import series_key
 from shelfkeeper.db.tables import Author, Series, WantedBook
 from shelfkeeper.domain.discovery.ownership import book_key
 from shelfkeeper.domain.lifecycle import HELD_BY_DOWNLOAD, WantedReason, WantedStatus
-from shelfkeeper.domain.text import fold, parse_position
+from shelfkeeper.domain.text import fold, parse_position, series_key
 from shelfkeeper.errors import Conflict, NotFound
 from shelfkeeper.services.authors import AuthorFilters, book_counts, get_author, list_authors
 from shelfkeeper.services.paging import PageRequest, PageResult, SortColumn, order_by, paginate

@@ -18,6 +18,7 @@ class AuthorFieldsIn(StrictModel):
     description: str | None = Field(None, max_length=100_000)
     image_url: str | None = Field(None, max_length=1000, pattern=r"^https?://")
     monitored: bool = True
+    future_only: bool = Field(False, description="Want only books released after the follow began.")
     abs_id: str | None = Field(None, max_length=64)
 
     model_config = {
@@ -46,6 +47,8 @@ class AuthorRead(BaseModel):
     description: str | None
     image_url: str | None
     monitored: bool
+    future_only: bool
+    monitored_since: datetime | None
     last_catalogue_check_at: datetime | None
     book_count: int = 0
     created_at: datetime

@@ -34,8 +34,19 @@ class CorrectAllAnswer(BaseModel):
     parameters: dict[str, Any]
 
 
+class ReasonRead(BaseModel):
+    """A named reason: a stable ``code`` and a sentence."""
+
+    code: str
+    message: str
+
+
 class ProviderMatchRead(BaseModel):
-    """One provider's answer for a book: the candidate chosen, its decision and why, or the provider's error."""
+    """One provider's answer for a book: the candidate chosen, its decision and why, or the provider's error.
+
+    ``same_edition`` says whether the candidate is the item's own edition on evidence (``edition_reasons``); when it
+    is not, its edition-level fields (ASIN, ISBN, narrators, publisher, year, language) are ``withheld_fields``.
+    """
 
     provider: str
     candidates: int
@@ -45,6 +56,11 @@ class ProviderMatchRead(BaseModel):
     confidence: float | None = None
     decision: str | None = None
     reasons: list[str] = Field(default_factory=list)
+    same_edition: bool | None = None
+    edition_reasons: list[ReasonRead] = Field(default_factory=list)
+    withheld_fields: list[str] = Field(default_factory=list)
+    withheld_reason: ReasonRead | None = None
+    repairs: list[ReasonRead] = Field(default_factory=list)
     error: str | None = None
     error_code: str | None = None
 

@@ -17,6 +17,7 @@ class SeriesFieldsIn(StrictModel):
     known_total: int | None = Field(None, ge=0, le=10_000)
     known_positions: list[Position] = Field(default_factory=list, max_length=10_000)
     monitored: bool = True
+    future_only: bool = Field(False, description="Want only books released after the follow began.")
     abs_id: str | None = Field(None, max_length=64)
 
     model_config = {
@@ -55,6 +56,8 @@ class SeriesRead(BaseModel):
     owned_count: int
     completion: float | None
     monitored: bool
+    future_only: bool
+    monitored_since: datetime | None
     last_checked_at: datetime | None
     created_at: datetime
     updated_at: datetime

@@ -23,8 +23,7 @@ from shelfkeeper.domain.discovery.ownership import (
 from shelfkeeper.domain.library.items import SeriesRef
 from shelfkeeper.domain.metadata.candidates import BookCandidate
 from shelfkeeper.domain.metadata.editions import Edition, edition_of
-from shelfkeeper.domain.metadata.penalties import series_key
-from shelfkeeper.domain.text import normalize_asin, normalize_isbn, normalize_language, normalize_title
+from shelfkeeper.domain.text import normalize_asin, normalize_isbn, normalize_language, normalize_title, series_key
 
 __all__ = [
     "CatalogueBook",

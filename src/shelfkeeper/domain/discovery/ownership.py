@@ -11,7 +11,6 @@ from decimal import Decimal
 from enum import StrEnum
 
 from shelfkeeper.domain.library.items import LibraryItem, SeriesRef
-from shelfkeeper.domain.metadata.penalties import series_key
 from shelfkeeper.domain.text import (
     fold,
     normalize_asin,
@@ -19,6 +18,7 @@ from shelfkeeper.domain.text import (
     normalize_isbn,
     normalize_title,
     parse_position,
+    series_key,
     title_position,
 )
 

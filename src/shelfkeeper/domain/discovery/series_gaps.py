@@ -22,9 +22,8 @@ from shelfkeeper.domain.discovery.ownership import (
 )
 from shelfkeeper.domain.metadata.candidates import BookCandidate
 from shelfkeeper.domain.metadata.editions import Edition, edition_of
-from shelfkeeper.domain.metadata.penalties import series_key
 from shelfkeeper.domain.releases.release import Release
-from shelfkeeper.domain.text import format_position, normalize_asin, normalize_isbn, parse_position
+from shelfkeeper.domain.text import format_position, normalize_asin, normalize_isbn, parse_position, series_key
 
 __all__ = [
     "Gap",

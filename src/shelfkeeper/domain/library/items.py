@@ -104,3 +104,13 @@ class MetadataUpdate:
     language: str | None = None
     genres: tuple[str, ...] | None = None
     description: str | None = None
+
+
+@dataclass(frozen=True)
+class LibraryAccount:
+    """The library server's user Shelfkeeper acts as, and what it may do."""
+
+    username: str
+    user_type: str  # root, admin, user, guest
+    can_update: bool  # edit item metadata
+    can_scan: bool  # start a library scan (administrators only)

@@ -9,6 +9,7 @@ from enum import StrEnum
 from itertools import permutations
 
 from shelfkeeper.domain.library.items import LibraryItem, SeriesRef
+from shelfkeeper.domain.text import display_name
 
 FULL_SYNC_EVERY = timedelta(days=1)
 # Items edited while a sync pages through the library, and clocks that differ a little between the two machines.
@@ -72,17 +73,6 @@ def next_watermark(
     if oldest_failed is not None:
         candidates.append(oldest_failed)
     return min(candidates) - overlap
-
-
-def display_name(name: str) -> str:
-    """A person's name in reading order: "Le Guin, Ursula K." -> "Ursula K. Le Guin"; "King, Jr." stays."""
-    cleaned = " ".join(name.split())
-    if cleaned.count(",") != 1:
-        return cleaned
-    last, first = (part.strip() for part in cleaned.split(","))
-    if not last or not first or first.rstrip(".").lower() in ("jr", "sr", "ii", "iii", "iv", "phd", "md"):
-        return cleaned
-    return f"{first} {last}"
 
 
 def unique_names(names: Sequence[str]) -> tuple[str, ...]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 from rapidfuzz import fuzz
 
 from shelfkeeper.domain.library.items import LibraryItem, SeriesRef
+from shelfkeeper.domain.text import NAME_SUFFIXES, normalize_author
 
 
 class Decision(StrEnum):
@@ -136,6 +138,20 @@ class Penalty:
 
 
 @dataclass(frozen=True)
+class Reason:
+    """A named, explainable reason: ``code`` is stable for programs, ``message`` is for people."""
+
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+    def as_json(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+@dataclass(frozen=True)
 class Veto:
     """A rule that caps the decision whatever the total, with its reason."""
 
@@ -150,6 +166,7 @@ class MatchScore:
 
     penalties: tuple[Penalty, ...]
     vetoes: tuple[Veto, ...] = ()
+    repairs: tuple[Reason, ...] = ()  # what was wrong with the item and how the match read past it
 
     @property
     def total(self) -> float:
@@ -170,9 +187,10 @@ class MatchScore:
 
     @property
     def reasons(self) -> tuple[str, ...]:
-        """Veto reasons first, then every component, the costliest first."""
+        """Veto reasons first, then the repairs, then every component, the costliest first."""
         ranked = sorted(self.penalties, key=lambda p: -p.loss)
-        return tuple(v.reason for v in self.vetoes) + tuple(p.reason for p in ranked)
+        repairs = tuple(str(r) for r in self.repairs)
+        return tuple(v.reason for v in self.vetoes) + repairs + tuple(p.reason for p in ranked)
 
 
 def similarity(left: str, right: str) -> float:
@@ -183,6 +201,40 @@ def similarity(left: str, right: str) -> float:
     if not left or not right:
         return 0.0
     return max(fuzz.ratio(left, right), fuzz.token_sort_ratio(left, right)) / 100.0
+
+
+def name_similarity(left: str, right: str) -> float:
+    """Similarity of two person names, 0..1; names that share no surname score at most 0.4.
+
+    Character similarity alone rates "Jane Doe" and "James S. A. Corey" 0.55 and "Stephen King" and "Stephen Fry"
+    0.70; people are told apart by their surname, so one side's last word must appear on the other side.
+    """
+    ours, theirs = normalize_author(left), normalize_author(right)
+    value = similarity(ours, theirs)
+    if value >= 0.95 or not ours or not theirs:
+        return value
+    if _shares_surname(ours.split(), theirs.split()) or _shares_surname(theirs.split(), ours.split()):
+        return value
+    return min(value, _UNRELATED_NAMES)
+
+
+_UNRELATED_NAMES = 0.4
+
+
+def _shares_surname(ours: list[str], theirs: list[str]) -> bool:
+    words = [w for w in ours if w not in NAME_SUFFIXES] or ours
+    return any(similarity(words[-1], word) >= 0.85 for word in theirs)
+
+
+def names_similarity(left: Sequence[str], right: Sequence[str]) -> float:
+    """How well two name lists agree: the better of each side's mean best match, so co-authors may be missing."""
+
+    def coverage(ours: Sequence[str], theirs: Sequence[str]) -> float:
+        return sum(max(name_similarity(o, t) for t in theirs) for o in ours) / len(ours)
+
+    if not left or not right:
+        return 0.0
+    return max(coverage(left, right), coverage(right, left))
 
 
 def describe(name: str, left: object, right: object, value: float) -> str:

@@ -68,3 +68,41 @@ def _spans_several(title: str, subtitle: str | None, series: Sequence[SeriesRef]
 def edition_label(markers: frozenset[Edition]) -> str:
     """ "abridged, dramatized", or "single unabridged" when there are no markers."""
     return ", ".join(sorted(markers)) if markers else "single unabridged"
+
+
+class OtherWork(StrEnum):
+    """A book that shares the title of a work without being it: an adaptation in pictures or a book about it."""
+
+    GRAPHIC_NOVEL = "graphic novel"
+    COMPANION = "summary or study guide"
+
+
+_GRAPHIC = re.compile(r"\b(graphic novel|graphic adaptation|comic book|comics? adaptation|manga)\b", re.IGNORECASE)
+_COMPANION = re.compile(
+    r"(^|\b)(summary|summaries|study guide|analysis|workbook|sparknotes|cliff'?s ?notes|reader'?s guide|"
+    r"book companion|companion guide|trivia|quiz ?book|key takeaways)\b",
+    re.IGNORECASE,
+)
+# An edition of the same recording sold differently: it may carry extra material or another runtime.
+_SPECIAL = re.compile(
+    r"\b(deluxe|anniversary|collector'?s|special|expanded|extended|revised|author'?s preferred|"
+    r"(uk|us|british|american|australian|canadian|international|export) edition)\b",
+    re.IGNORECASE,
+)
+
+
+def other_work_of(title: str, subtitle: str | None) -> frozenset[OtherWork]:
+    """What the title says the book is besides the work itself ("The Martian: A Graphic Novel", "Summary of ...")."""
+    text = f"{title} {subtitle or ''}"
+    found = set()
+    if _GRAPHIC.search(text):
+        found.add(OtherWork.GRAPHIC_NOVEL)
+    if _COMPANION.search(text):
+        found.add(OtherWork.COMPANION)
+    return frozenset(found)
+
+
+def special_edition_words(title: str, subtitle: str | None) -> str | None:
+    """ "Deluxe", "20th Anniversary", "UK Edition" when the title names such an edition, else None."""
+    found = _SPECIAL.search(f"{title} {subtitle or ''}")
+    return found.group(0) if found else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from shelfkeeper.domain.library.items import MetadataUpdate, SeriesRef
 from shelfkeeper.domain.metadata.candidates import BookCandidate
@@ -18,7 +18,9 @@ from shelfkeeper.domain.metadata.distance import (
     Veto,
 )
 from shelfkeeper.domain.metadata.editions import edition_of
-from shelfkeeper.domain.metadata.penalties import score, series_key
+from shelfkeeper.domain.metadata.evidence import edition_evidence
+from shelfkeeper.domain.metadata.fields import CORRECTABLE_FIELDS, IDENTIFIER_FIELDS
+from shelfkeeper.domain.metadata.penalties import score
 from shelfkeeper.domain.text import (
     normalize_asin,
     normalize_author,
@@ -26,6 +28,7 @@ from shelfkeeper.domain.text import (
     normalize_language,
     normalize_title,
     parse_position,
+    series_key,
 )
 
 __all__ = [
@@ -91,7 +94,9 @@ def rank(book: BookFacts, candidates: Sequence[BookCandidate], weights: MatchWei
         match_score = score(book, candidate, weights)
         decision, reasons = decide(match_score, weights)
         results.append(MatchResult(candidate, match_score, decision, reasons))
-    return sorted(results, key=lambda r: (-r.decision.rank, -r.score.cap.rank, -r.score.total))
+    # Among equally trusted matches the item's own edition comes first: it is the one whose edition fields may be used.
+    same = {id(r): edition_evidence(book, r.candidate).same for r in results}
+    return sorted(results, key=lambda r: (-r.decision.rank, -r.score.cap.rank, -same[id(r)], -r.score.total))
 
 
 def choose(book: BookFacts, candidates: Sequence[BookCandidate], weights: MatchWeights) -> MatchResult | None:
@@ -105,6 +110,10 @@ def choose(book: BookFacts, candidates: Sequence[BookCandidate], weights: MatchW
     for rival in ranked[1:]:
         if rival.score.cap is not Decision.APPLY or same_work(best.candidate, rival.candidate):
             continue
+        if _same_title_and_authors(best.candidate, rival.candidate) and not (
+            edition_evidence(book, best.candidate).same and edition_evidence(book, rival.candidate).same
+        ):
+            continue  # another edition of the same work: its edition fields are never taken (see corrections.py)
         if rival.score.total >= best.score.total - weights.ambiguity_margin:
             why = (
                 f"ambiguous: {rival.candidate.title!r} from {rival.candidate.source} "
@@ -131,6 +140,14 @@ def same_work(left: BookCandidate, right: BookCandidate) -> bool:
     )
 
 
+def _same_title_and_authors(left: BookCandidate, right: BookCandidate) -> bool:
+    return (
+        normalize_title(left.title) == normalize_title(right.title)
+        and bool({normalize_author(a) for a in left.authors} & {normalize_author(a) for a in right.authors})
+        and _compatible(_first_position(left), _first_position(right))
+    )
+
+
 def _compatible(left: object, right: object) -> bool:
     return left is None or right is None or left == right
 
@@ -150,18 +167,7 @@ def _edition(candidate: BookCandidate) -> object:
 FieldValue = str | int | tuple[str, ...] | tuple[SeriesRef, ...] | None
 _REPLACEABLE = frozenset({"title", "subtitle", "authors", "narrators", "series"})
 _FILLABLE = frozenset({"publisher", "published_year", "language", "genres", "description"})
-_FIELD_ORDER = (
-    "title",
-    "subtitle",
-    "authors",
-    "narrators",
-    "series",
-    "publisher",
-    "published_year",
-    "language",
-    "genres",
-    "description",
-)
+_FIELD_ORDER = tuple(name for name in CORRECTABLE_FIELDS if name not in IDENTIFIER_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -289,4 +295,4 @@ def as_metadata_update(changes: Sequence[FieldChange]) -> MetadataUpdate:
     return MetadataUpdate(**values)  # type: ignore[arg-type]
 
 
-_UPDATE_FIELDS = frozenset(f.name for f in fields(MetadataUpdate))
+_UPDATE_FIELDS = frozenset(CORRECTABLE_FIELDS)

@@ -14,21 +14,26 @@ from shelfkeeper.domain.metadata.distance import (
     MatchScore,
     MatchWeights,
     Penalty,
+    Reason,
     Veto,
     describe,
+    names_similarity,
     similarity,
 )
-from shelfkeeper.domain.metadata.editions import Edition, edition_label, edition_of
+from shelfkeeper.domain.metadata.editions import Edition, edition_label, edition_of, other_work_of
+from shelfkeeper.domain.metadata.evidence import NARRATORS_AGREE, runtime_agrees
+from shelfkeeper.domain.metadata.repair import author_field_problem, title_repairs
 from shelfkeeper.domain.text import (
     fold,
     format_position_range,
     normalize_asin,
-    normalize_author,
     normalize_isbn,
     normalize_language,
     normalize_title,
     parse_position,
+    series_key,
     strip_leading_article,
+    strip_title_noise,
     title_position,
 )
 
@@ -39,8 +44,13 @@ def score(book: BookFacts, candidate: BookCandidate, weights: MatchWeights) -> M
     """Compare one candidate with the book: every component both sides know, and the vetoes that apply."""
     identifiers, identifier_vetoes = _identifier_penalties(book, candidate, weights)
     confirmed = any(p.similarity == 1.0 for p in identifiers)
-    title = _title_penalty(book, candidate, weights)
-    author, author_vetoes = _author_penalty(book, candidate, weights, confirmed)
+    title, repairs = _title_penalty(book, candidate, weights)
+    problem = author_field_problem(book, candidate) if candidate.authors else None
+    if problem is None:
+        author, author_vetoes = _author_penalty(book, candidate, weights, confirmed)
+    else:
+        author, author_vetoes = None, _unreliable_author_vetoes(book, candidate, title, weights, confirmed, problem)
+        repairs = (*repairs, problem)
     position, position_vetoes = _position_penalty(book, candidate, weights, confirmed)
     edition, edition_vetoes = _edition_penalty(book, candidate, weights, confirmed)
     language, language_vetoes = _language_penalty(book, candidate, weights, confirmed)
@@ -60,11 +70,44 @@ def score(book: BookFacts, candidate: BookCandidate, weights: MatchWeights) -> M
     ]
     vetoes = [*identifier_vetoes, *author_vetoes, *position_vetoes, *edition_vetoes, *language_vetoes]
     vetoes.extend(_title_vetoes(title, weights, confirmed))
+    vetoes.extend(_other_work_vetoes(book, candidate, confirmed))
     if narrator is not None and narrator.similarity < weights.narrator_apply_min:
         vetoes.append(Veto("narrator", Decision.REVIEW, f"another recording? {narrator.reason}"))
-    if not (book.authors and candidate.authors) and not confirmed:
+    if not candidate.authors and not confirmed:
         vetoes.append(Veto("evidence", Decision.REVIEW, "an author is missing on one side and no identifier confirms"))
-    return MatchScore(tuple(p for p in penalties if p is not None), tuple(vetoes))
+    return MatchScore(tuple(p for p in penalties if p is not None), tuple(vetoes), tuple(repairs))
+
+
+def _unreliable_author_vetoes(
+    book: BookFacts, candidate: BookCandidate, title: Penalty, weights: MatchWeights, confirmed: bool, problem: Reason
+) -> list[Veto]:
+    """With no usable author field, the title, the narrators and the runtime must all agree to apply.
+
+    A same-title book by another author, with another narrator or another runtime, is rejected outright.
+    """
+    if confirmed:
+        return []
+    runtime = runtime_agrees(book.duration_seconds, candidate.duration_minutes)
+    narrators: bool | None = None
+    if book.narrators and candidate.narrators:
+        narrators = names_similarity(book.narrators, candidate.narrators) >= NARRATORS_AGREE
+    elif problem.code == "author_is_narrator":
+        narrators = True  # the item's "author" is the candidate's narrator
+    if runtime is False or narrators is False:
+        why = "runtime" if runtime is False else "narrators"
+        return [Veto("evidence", Decision.REJECT, f"{problem.message}, and the {why} disagree: another book")]
+    if title.similarity >= weights.title_apply_min and runtime and narrators:
+        return []
+    return [Veto("evidence", Decision.REVIEW, f"{problem.message}; title, narrators and runtime do not all confirm")]
+
+
+def _other_work_vetoes(book: BookFacts, candidate: BookCandidate, confirmed: bool) -> list[Veto]:
+    ours, theirs = other_work_of(book.title, book.subtitle), other_work_of(candidate.title, candidate.subtitle)
+    if ours == theirs:
+        return []
+    shown = ", ".join(sorted(ours ^ theirs))
+    cap = Decision.REVIEW if confirmed else Decision.REJECT
+    return [Veto("other_work", cap, f"one side is a {shown}: {book.title!r} vs {candidate.title!r}")]
 
 
 def _title_vetoes(title: Penalty, weights: MatchWeights, confirmed: bool) -> list[Veto]:
@@ -84,7 +127,8 @@ def _title_variants(title: str, subtitle: str | None, series_names: Iterable[str
     variants = {normalize_title(title): False}
     if subtitle:
         variants.setdefault(normalize_title(f"{title}: {subtitle}"), False)
-    for name in {series_key(n) for n in series_names} - {""}:
+    names = {key for n in series_names for key in (series_key(n), strip_leading_article(fold(n)))}
+    for name in sorted(names - {""}, key=len, reverse=True):
         for variant in list(variants):
             cut = _trim_joiners(f" {variant} ".replace(f" {name} ", " ", 1))
             if cut:
@@ -95,21 +139,44 @@ def _title_variants(title: str, subtitle: str | None, series_names: Iterable[str
 
 
 def _trim_joiners(text: str) -> str:
-    """ "and the chamber of secrets" -> "chamber of secrets" once "harry potter" was cut out."""
+    """ "and the chamber of secrets" -> "chamber of secrets" once "harry potter" was cut out; "01 leviathan wakes"
+    -> "leviathan wakes" once "the expanse" was."""
     words = text.split()
-    while words and words[0] in {"and", "the", "a", "an", "of"}:
+    while words and (words[0] in _JOINERS or words[0].isdigit()):
         words.pop(0)
-    while words and words[-1] in {"and", "the", "a", "an", "of"}:
+    while words and words[-1] in _JOINERS:
         words.pop()
     return " ".join(words)
 
 
-def _title_penalty(book: BookFacts, candidate: BookCandidate, weights: MatchWeights) -> Penalty:
+_JOINERS = frozenset({"and", "the", "a", "an", "of", "book", "bk", "vol", "volume"})
+
+
+def _title_penalty(
+    book: BookFacts, candidate: BookCandidate, weights: MatchWeights
+) -> tuple[Penalty, tuple[Reason, ...]]:
     names = [ref.name for ref in (*book.series, *candidate.series)]
     left = _title_variants(book.title, book.subtitle, names).items()
     right = _title_variants(candidate.title, candidate.subtitle, names).items()
     value = max((similarity(a, b) for a, a_cut in left for b, b_cut in right if not (a_cut and b_cut)), default=0.0)
-    return Penalty("title", value, weights.title, describe("title", book.title, candidate.title, value))
+    repairs = title_repairs(book.title) if value >= weights.title_apply_min else ()
+    if value < weights.title_apply_min and _series_and_number(book, candidate):
+        value = 1.0
+        shown = f"{book.title!r} is {candidate.series[0].name} #{candidate.series[0].sequence}"
+        repairs = (Reason("title_is_series_and_number", f"{shown}: {candidate.title!r}"),)
+    return Penalty("title", value, weights.title, describe("title", book.title, candidate.title, value)), repairs
+
+
+def _series_and_number(book: BookFacts, candidate: BookCandidate) -> bool:
+    """ "Mistborn Book 1 (Unabridged)" for "The Final Empire", Mistborn #1: a title that is only series and number."""
+    stated = title_position(book.title)
+    if stated is None or not candidate.series:
+        return False
+    rest = series_key(strip_title_noise(book.title))
+    for ref in candidate.series:
+        if rest and rest == series_key(ref.name) and parse_position(ref.sequence) == stated:
+            return True
+    return False
 
 
 def _subtitle_penalty(book: BookFacts, candidate: BookCandidate, weights: MatchWeights) -> Penalty | None:
@@ -121,41 +188,6 @@ def _subtitle_penalty(book: BookFacts, candidate: BookCandidate, weights: MatchW
         return None  # an Audible-style subtitle ("Mistborn, Book 1") is series data, scored as such
     value = similarity(left, right)
     return Penalty("subtitle", value, weights.subtitle, describe("subtitle", book.subtitle, candidate.subtitle, value))
-
-
-def name_similarity(left: str, right: str) -> float:
-    """Similarity of two person names, 0..1; names that share no surname score at most 0.4.
-
-    Character similarity alone rates "Jane Doe" and "James S. A. Corey" 0.55 and "Stephen King" and "Stephen Fry"
-    0.70; people are told apart by their surname, so one side's last word must appear on the other side.
-    """
-    ours, theirs = normalize_author(left), normalize_author(right)
-    value = similarity(ours, theirs)
-    if value >= 0.95 or not ours or not theirs:
-        return value
-    if _shares_surname(ours.split(), theirs.split()) or _shares_surname(theirs.split(), ours.split()):
-        return value
-    return min(value, _UNRELATED_NAMES)
-
-
-_UNRELATED_NAMES = 0.4
-_NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv", "phd", "md"})
-
-
-def _shares_surname(ours: list[str], theirs: list[str]) -> bool:
-    words = [w for w in ours if w not in _NAME_SUFFIXES] or ours
-    return any(similarity(words[-1], word) >= 0.85 for word in theirs)
-
-
-def names_similarity(left: Sequence[str], right: Sequence[str]) -> float:
-    """How well two name lists agree: the better of each side's mean best match, so co-authors may be missing."""
-
-    def coverage(ours: Sequence[str], theirs: Sequence[str]) -> float:
-        return sum(max(name_similarity(o, t) for t in theirs) for o in ours) / len(ours)
-
-    if not left or not right:
-        return 0.0
-    return max(coverage(left, right), coverage(right, left))
 
 
 def _names_penalty(name: str, left: Sequence[str], right: Sequence[str], weight: float) -> Penalty | None:
@@ -195,14 +227,6 @@ def _year_penalty(left: int | None, right: int | None, weight: float) -> Penalty
     # Audio editions often come out a year or more after print, so small gaps cost little.
     value = {0: 1.0, 1: 0.8, 2: 0.6}.get(gap, 0.3 if gap <= 5 else 0.0)
     return Penalty("year", value, weight, describe("year", left, right, value))
-
-
-def series_key(name: str) -> str:
-    """A series name compared loosely: "The Expanse Series" and "Expanse" give "expanse"."""
-    words = strip_leading_article(fold(name)).split()
-    while len(words) > 1 and words[-1] in {"series", "saga", "cycle", "sequence", "chronicles", "trilogy", "books"}:
-        words.pop()
-    return " ".join(words)
 
 
 def _best_series_pair(left: Sequence[SeriesRef], right: Sequence[SeriesRef]) -> tuple[float, SeriesRef, SeriesRef]:

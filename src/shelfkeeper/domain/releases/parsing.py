@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from shelfkeeper.domain.releases.release import NEWZNAB_AUDIOBOOK, NEWZNAB_EBOOK, Release, ReleaseSource
+from shelfkeeper.domain.releases.subtitles import GROUP_DECOY_WORDS, NUMBER_WORDS
 from shelfkeeper.domain.text import fold, normalize_language, parse_position, split_names
 
 AUDIO_FORMATS = frozenset({"m4b", "m4a", "mp3", "flac", "opus", "ogg", "aac", "wma", "wav", "aax", "aaxc"})
@@ -36,6 +37,7 @@ _BITRATE_JOIN = re.compile(r"\b(\d{2,3})\s+(kbps|kb/s|kbit/s|kbit|k)\b", re.IGNO
 _BITRATE = re.compile(r"^@?(\d{2,3})(?:kbps|kb/s|kbit/s|kbit|k)$")
 _LOOSE_BITRATE = re.compile(r"@?\b(\d{2,3})\s?(?:kbps|kb/s|kbit/s|kbit|k)\b", re.IGNORECASE)
 _LOOSE_FORMAT = re.compile(r"\b(" + "|".join(sorted(_LOOSE_FORMATS)) + r")\b", re.IGNORECASE)
+_LOOSE_ENCODING = re.compile(r"\b(?:vbr|cbr)\b", re.IGNORECASE)
 _LOOSE_ABRIDGED = re.compile(r"\b(un)?abridged\b", re.IGNORECASE)
 _NARRATOR_PHRASE = re.compile(
     r"(?:^|[,;]\s*|\s)(?:narrated|read|performed)\s+by\s*:?\s*(?P<names>[^\-–—|\[\]{}()]+)|"
@@ -44,14 +46,22 @@ _NARRATOR_PHRASE = re.compile(
 )
 _SEPARATOR = re.compile(r"\s+[-–—]+\s+|\s*\|\s*|\s+[-–—](?=[^\W\d_])|(?<=[^\W\d_])[-–—]\s+")
 _BY_AUTHOR = re.compile(r"^(?P<title>.+)\s+by\s+(?P<names>[^\s].*)$")
-_POSITION = r"(?P<pos>\d+(?:\.\d+)?(?:\s*-\s*\d+(?:\.\d+)?)?)"
+_NUMBER_WORD = "|".join(NUMBER_WORDS)
+# digits or a range of them; or, after a keyword, a number word or roman numeral: "Book Three", "Vol. IV"
+_POSITION = (
+    r"(?P<pos>\d+(?:\.\d+)?(?:\s*-\s*\d+(?:\.\d+)?)?|(?:" + _NUMBER_WORD + r")\b|(?=[ivx])x{0,2}(?:ix|iv|v?i{0,3})\b)"
+)
 _KEYWORD_SUFFIX = re.compile(
     r"(?P<lead>.*?)[\s,:;]*(?:\b(?:book|bk|vol|volume|no|nr)\.?\s*#?|#)\s*" + _POSITION + r"\s*$",
     re.IGNORECASE,
 )
 _NUMBER_SUFFIX = re.compile(r"^(?P<lead>\D.*?)[\s,]+#?(?P<pos>\d{1,2}(?:\.\d+)?(?:\s*-\s*\d{1,2}(?:\.\d+)?)?)$")
 # "Part 2 of 3": one piece of a book split over several releases
-PART_PATTERN = re.compile(r"[,:;]?\s*\b(?:part|pt)\.?\s*(\d{1,2})(?:\s*(?:of|/)\s*\d{1,2})?\b", re.IGNORECASE)
+_PART_NUMBER = r"(\d{1,2}|" + _NUMBER_WORD + r")"
+PART_PATTERN = re.compile(
+    r"[,:;]?\s*\b(?:part|pt)\.?\s*" + _PART_NUMBER + r"(?:\s*(?:of|/)\s*(?:\d{1,2}|" + _NUMBER_WORD + r"))?\b",
+    re.IGNORECASE,
+)
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _NAME_STOP_WORDS = frozenset(
     {"the", "of", "and", "a", "an", "in", "on", "to", "for", "with", "from", "my", "your", "book", "part", "vol",
@@ -66,6 +76,9 @@ class SegmentKind(enum.StrEnum):
     TEXT = "text"  # title words, or anything not recognised
     SERIES = "series"  # "Mistborn 01", "The Expanse Book 3", "(Series #2)"
     AUTHOR_GUESS = "author_guess"  # "by A, B", "(Frank Herbert)" or a name-like segment
+    # A bracket group of person names after the title: the author, else the narrators (verification decides,
+    # knowing the wanted author and narrator): "[Michael Kramer, Kate Reading]", "(Ray Porter)".
+    PEOPLE = "people"
 
 
 @dataclass(frozen=True)
@@ -138,6 +151,12 @@ class _Findings:
     def add_format(self, fmt: str) -> None:
         if fmt not in self.formats:
             self.formats.append(fmt)
+
+
+def part_number(token: str) -> int:
+    """The number of a "Part 2" or "Part Two" that PART_PATTERN found."""
+    folded = token.strip().lower()
+    return NUMBER_WORDS.index(folded) + 1 if folded in NUMBER_WORDS else int(folded)
 
 
 def title_language(token: str) -> str | None:
@@ -231,12 +250,11 @@ def _take_groups(text: str, found: _Findings) -> str:
         if match is None:
             return text
         content = next(part for part in match.groups() if part is not None)
-        bracket = match.group(0)[0]
-        _take_group(content.strip(), bracket, found)
+        _take_group(content.strip(), found)
         text = f"{text[: match.start()]} - {text[match.end() :]}"
 
 
-def _take_group(content: str, bracket: str, found: _Findings) -> None:
+def _take_group(content: str, found: _Findings) -> None:
     if not content:
         return
     narrator = _NARRATOR_PHRASE.fullmatch(content)
@@ -245,15 +263,15 @@ def _take_group(content: str, bracket: str, found: _Findings) -> None:
         return
     part = PART_PATTERN.fullmatch(content)
     if part:
-        found.part = int(part.group(1))
+        found.part = part_number(part.group(1))
         return
     if _record_quality_tokens(content, found):
         return
     mention = _series_in(content)
     if mention is not None:
         found.segments.append(Segment(content, SegmentKind.SERIES, mention))
-    elif bracket == "(" and _looks_like_names(content):
-        found.segments.append(Segment(content, SegmentKind.AUTHOR_GUESS))
+    elif _looks_like_names(content) and not GROUP_DECOY_WORDS & set(fold(content).split()):
+        found.segments.append(Segment(content, SegmentKind.PEOPLE))  # "(Deluxe Edition)" looks like a name
     else:
         found.segments.append(Segment(content))
 
@@ -297,7 +315,7 @@ def _record_fact(kind: str, token: str, found: _Findings) -> None:
     elif kind == "bitrate":
         found.bitrate = int(re.sub(r"\D", "", token))
     elif kind in ("unabridged", "abridged"):
-        found.abridged = kind == "abridged"
+        found.abridged = found.abridged or kind == "abridged"  # "abridged" anywhere wins: it is the safe reading
     elif kind == "year":
         found.year = int(token)
     elif kind == "language":
@@ -314,7 +332,7 @@ def _take_loose_tokens(text: str, found: _Findings) -> str:
         found.narrators.extend(split_names((narrator.group("names") or narrator.group("short")).strip()))
     text = _NARRATOR_PHRASE.sub(" - ", text)
     for part in PART_PATTERN.finditer(text):
-        found.part = int(part.group(1))
+        found.part = part_number(part.group(1))
     text = PART_PATTERN.sub(" ", text)
     for bitrate in _LOOSE_BITRATE.finditer(text):
         found.bitrate = int(bitrate.group(1))
@@ -323,8 +341,8 @@ def _take_loose_tokens(text: str, found: _Findings) -> str:
         found.add_format(fmt.group(1).lower())
     text = _LOOSE_FORMAT.sub(" ", text)
     for abridged in _LOOSE_ABRIDGED.finditer(text):
-        found.abridged = abridged.group(1) is None
-    text = _LOOSE_ABRIDGED.sub(" ", text)
+        found.abridged = found.abridged or abridged.group(1) is None
+    text = _LOOSE_ABRIDGED.sub(" ", _LOOSE_ENCODING.sub(" ", text))
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -399,17 +417,19 @@ def _looks_like_one_name(name: str) -> bool:
 
 
 def _mark_name_like(segments: list[Segment], *, stated: bool) -> list[Segment]:
-    """Without stated authors, guess which plain segment is the author: initials first, else the first one."""
+    """Without stated authors, guess which plain segment is the author: initials first, else the first one.
+
+    When no plain segment can be the author, the first bracket group of names is: "Dune (Frank Herbert)".
+    """
     if stated or any(seg.kind is SegmentKind.AUTHOR_GUESS for seg in segments):
         return segments
     plain = [i for i, seg in enumerate(segments) if seg.kind is SegmentKind.TEXT]
-    if len(plain) < 2:
-        return segments
-    candidates = [i for i in plain if _looks_like_names(segments[i].text)]
+    candidates = [i for i in plain if _looks_like_names(segments[i].text)] if len(plain) >= 2 else []
     with_initials = [i for i in candidates if re.search(r"\b[A-Z]\.", segments[i].text)]
-    if not candidates:
+    people = [i for i, seg in enumerate(segments) if seg.kind is SegmentKind.PEOPLE]
+    if not candidates and not people:
         return segments
-    chosen = (with_initials or candidates)[0]
+    chosen = (with_initials or candidates or people)[0]
     marked = list(segments)
     marked[chosen] = Segment(segments[chosen].text, SegmentKind.AUTHOR_GUESS)
     return marked

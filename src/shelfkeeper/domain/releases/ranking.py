@@ -7,22 +7,19 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from shelfkeeper.domain.releases.parsing import EBOOK_FORMATS, ParsedRelease, parse_release
+from shelfkeeper.domain.releases.people import group_narrators, names_match
 from shelfkeeper.domain.releases.release import Release, ReleaseSource
 from shelfkeeper.domain.releases.tracker import TrackerStats
-from shelfkeeper.domain.releases.verification import (
-    Reason,
-    ReasonCode,
-    Verification,
-    WantedEdition,
-    names_match,
-    verify,
-)
-from shelfkeeper.domain.text import fold, normalize_language
+from shelfkeeper.domain.releases.verification import Reason, ReasonCode, Verification, WantedEdition, verify
+from shelfkeeper.domain.text import fold, normalize_language, split_names
 
 _MIB = 1024 * 1024
 _FORMAT_POINTS = 30
 _MAX_SEEDER_POINTS = 10
 _WANTED_NARRATOR_POINTS = 20
+# Another narrator's reading is another edition: still the book, but any release that may be the wanted
+# edition (no narrator stated) outranks it whatever its format, seeders or freeleech.
+_OTHER_NARRATOR_POINTS = -70
 _PREFERRED_NARRATOR_POINTS = 10
 _PREFERRED_WORD_POINTS = 10
 _FREELEECH_POINTS = 15
@@ -341,17 +338,18 @@ def _word_reasons(release: Release, profile: QualityProfile) -> list[Reason]:
 
 
 def _narrator_reasons(parsed: ParsedRelease, wanted: WantedEdition, profile: QualityProfile) -> list[Reason]:
-    if not parsed.narrators:
+    narrators = parsed.narrators or group_narrators(parsed, wanted.authors, wanted.narrator)
+    if not narrators:
         return []
     reasons: list[Reason] = []
-    shown = ", ".join(parsed.narrators)
+    shown = ", ".join(narrators)
     if wanted.narrator:
-        if any(names_match(name, wanted.narrator) for name in parsed.narrators):
+        if any(names_match(name, wanted_one) for name in narrators for wanted_one in split_names(wanted.narrator)):
             reasons.append(Reason(ReasonCode.NARRATOR, f"narrator {wanted.narrator}", _WANTED_NARRATOR_POINTS))
         else:
             text = f"another narrator: {shown} (wanted {wanted.narrator})"
-            reasons.append(Reason(ReasonCode.NARRATOR, text, -_WANTED_NARRATOR_POINTS))
-    preferred = [p for p in profile.preferred_narrators if any(names_match(n, p) for n in parsed.narrators)]
+            reasons.append(Reason(ReasonCode.NARRATOR, text, _OTHER_NARRATOR_POINTS))
+    preferred = [p for p in profile.preferred_narrators if any(names_match(n, p) for n in narrators)]
     if preferred:
         reasons.append(
             Reason(ReasonCode.PREFERRED_NARRATOR, f"preferred narrator {preferred[0]}", _PREFERRED_NARRATOR_POINTS)

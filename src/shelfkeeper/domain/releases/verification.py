@@ -16,16 +16,17 @@ from shelfkeeper.domain.releases.parsing import (
     SegmentKind,
     SeriesMention,
     is_quality_word,
+    part_number,
 )
+from shelfkeeper.domain.releases.people import is_narrator_group, names_match, segment_names_author, words
+from shelfkeeper.domain.releases.subtitles import subtitle_problem
 from shelfkeeper.domain.text import (
-    fold,
     format_position,
     format_position_range,
     normalize_author,
     normalize_language,
     normalize_title,
     parse_position,
-    split_names,
 )
 
 # Small words a title may gain or lose between editions without becoming another book.
@@ -57,11 +58,14 @@ class ReasonCode(StrEnum):
     LANGUAGE_MISMATCH = "language_mismatch"
     MAM_RATIO = "mam_ratio"
     NARRATOR = "narrator"
+    NARRATOR_GROUP = "narrator_group"
+    OTHER_NAMES = "other_names"
     PARTIAL = "partial"
     PREFERRED_NARRATOR = "preferred_narrator"
     PREFERRED_WORD = "preferred_word"
     SEEDERS = "seeders"
     SIZE = "size"
+    SUBTITLE = "subtitle"
     TITLE_AS_SERIES = "title_as_series"
     TITLE_EXTRA_WORDS = "title_extra_words"
     TITLE_MATCH = "title_match"
@@ -119,41 +123,16 @@ class Verification:
 def verify(wanted: WantedEdition, parsed: ParsedRelease) -> Verification:
     """Check that a parsed release is the wanted book; every failed check is a named rejecting reason."""
     author_segments, author_reason = _check_author(wanted, parsed)
+    people_segments, people_reasons = _check_people(wanted, parsed, author_segments)
     reasons = [
-        *_check_title(wanted, parsed, author_segments),
+        *_check_title(wanted, parsed, author_segments | people_segments),
         author_reason,
+        *people_reasons,
         *_check_volume(wanted, parsed),
         *_check_edition(wanted, parsed),
         *_check_identifiers(wanted, parsed),
     ]
     return Verification(accepted=not any(r.rejects for r in reasons), reasons=tuple(reasons))
-
-
-def words(text: str) -> list[str]:
-    """Folded words, with runs of single letters joined so "S. A. Corey" and "SA Corey" give the same words."""
-    merged: list[str] = []
-    previous_single = False
-    for token in fold(text).split():
-        single = len(token) == 1 and token.isalpha()
-        if single and previous_single:
-            merged[-1] += token
-        else:
-            merged.append(token)
-        previous_single = single
-    return merged
-
-
-def names_match(first: str, second: str) -> bool:
-    """True when two author names are the same person: equal when normalised, or same surname and first initial."""
-    a, b = words(normalize_author(first)), words(normalize_author(second))
-    if not a or not b:
-        return False
-    if a == b:
-        return True
-    if len(a) < 2 or len(b) < 2 or a[-1] != b[-1]:
-        return False
-    short, long = sorted((a[0], b[0]), key=len)
-    return short == long or (len(short) <= 2 and long.startswith(short[0]))
 
 
 def series_names_match(first: str, second: str) -> bool:
@@ -171,7 +150,7 @@ def _check_author(wanted: WantedEdition, parsed: ParsedRelease) -> tuple[set[int
     author_segments = {
         index
         for index, segment in enumerate(parsed.segments)
-        if segment.kind is not SegmentKind.SERIES and _segment_names_author(segment, wanted.authors)
+        if segment.kind is not SegmentKind.SERIES and segment_names_author(segment, wanted.authors)
     }
     if parsed.authors_stated:
         matched = [name for name in parsed.authors if any(names_match(name, w) for w in wanted.authors)]
@@ -191,11 +170,33 @@ def _check_author(wanted: WantedEdition, parsed: ParsedRelease) -> tuple[set[int
     return author_segments, Reason(ReasonCode.AUTHOR_MISSING, f"author not named (wanted {wanted_names})", rejects=True)
 
 
-def _segment_names_author(segment: Segment, authors: Sequence[str]) -> bool:
-    """True when a segment names a wanted author, and anything else in it is short enough to be a co-author."""
-    names = split_names(segment.text)
-    matched = [name for name in names if any(names_match(name, wanted) for wanted in authors)]
-    return bool(matched) and all(name in matched or 2 <= len(name.split()) <= 3 for name in names)
+def _check_people(
+    wanted: WantedEdition, parsed: ParsedRelease, author_segments: set[int]
+) -> tuple[set[int], list[Reason]]:
+    """Bracket groups of names that are not the author: narrators when they can be, else a named rejection.
+
+    With the wanted narrator known, the group must name them; see ``people.is_narrator_group``.
+    """
+    indexes: set[int] = set()
+    reasons: list[Reason] = []
+    for index, segment in enumerate(parsed.segments):
+        if segment.kind is not SegmentKind.PEOPLE or index in author_segments:
+            continue
+        indexes.add(index)
+        if is_narrator_group(segment, wanted.narrator, lone_name_ok=not _title_is_series_name(wanted)):
+            reasons.append(Reason(ReasonCode.NARRATOR_GROUP, f"narrators in brackets: {segment.text}"))
+        elif wanted.narrator:
+            text = f"names in brackets are neither the author nor the narrator: {segment.text}"
+            reasons.append(Reason(ReasonCode.OTHER_NAMES, f"{text} (wanted narrator {wanted.narrator})", rejects=True))
+        else:
+            text = f"names in brackets are not the author, and the title is its series' name: {segment.text}"
+            reasons.append(Reason(ReasonCode.OTHER_NAMES, text, rejects=True))
+    return indexes, reasons
+
+
+def _title_is_series_name(wanted: WantedEdition) -> bool:
+    title_words = {w for w in words(normalize_title(wanted.title.partition(":")[0])) if w not in _GLUE_WORDS}
+    return bool(wanted.series) and title_words <= set(words(wanted.series or ""))
 
 
 def _author_inside_text(parsed: ParsedRelease, authors: Sequence[str]) -> bool:
@@ -212,13 +213,21 @@ def _find_run(haystack: Sequence[str], needle: Sequence[str]) -> int:
     return -1
 
 
-def _title_pool(wanted: WantedEdition, parsed: ParsedRelease, author_segments: set[int]) -> list[str]:
+def _title_segments(parsed: ParsedRelease, skipped: set[int]) -> list[Segment]:
+    """The segments that may carry the title: not the author's, a series mention or a group of names."""
+    return [
+        segment
+        for index, segment in enumerate(parsed.segments)
+        if index not in skipped and segment.kind is not SegmentKind.SERIES
+    ]
+
+
+def _title_pool(wanted: WantedEdition, parsed: ParsedRelease, skipped: set[int]) -> list[str]:
     """The words of the release that may carry the title: plain segments, without the wanted author's name."""
     author_runs = [words(normalize_author(author)) for author in wanted.authors]
     pool: list[str] = []
-    for index, segment in enumerate(parsed.segments):
-        if index not in author_segments and segment.kind is not SegmentKind.SERIES:
-            pool.extend(_without_runs(words(segment.text), author_runs))
+    for segment in _title_segments(parsed, skipped):
+        pool.extend(_without_runs(words(segment.text), author_runs))
     return pool
 
 
@@ -231,19 +240,29 @@ def _without_runs(tokens: list[str], runs: Iterable[list[str]]) -> list[str]:
     return tokens
 
 
-def _check_title(wanted: WantedEdition, parsed: ParsedRelease, author_segments: set[int]) -> list[Reason]:
-    """Every title word must be present as a whole word, and no unexplained word may be added."""
+def _check_title(wanted: WantedEdition, parsed: ParsedRelease, skipped: set[int]) -> list[Reason]:
+    """Every title word must be present as a whole word, and no unexplained word may be added.
+
+    Words that are only a subtitle after a colon or dash, which the wanted record lacks, are allowed.
+    """
     main, _, after_colon = wanted.title.partition(":")
     required = {w for w in words(normalize_title(main)) if w not in _GLUE_WORDS}
     if not required:
         return [Reason(ReasonCode.TITLE_MISSING_WORDS, "the wanted title has no words to check", rejects=True)]
-    pool = _title_pool(wanted, parsed, author_segments)
+    pool = _title_pool(wanted, parsed, skipped)
     series_words = {w for mention in parsed.series for w in _mention_words(mention)}
     allowed = _allowed_extra_words(wanted, parsed, after_colon)
     missing = sorted(required - set(pool) - series_words)
     extra = sorted({w for w in pool if w not in required and not _explained(w, allowed, wanted.position)})
     extra += _repeated_title_words(words(normalize_title(main)), pool, allowed)
     reasons: list[Reason] = []
+    if extra and not missing and not after_colon.strip() and not wanted.subtitle:
+        subtitle, problem = _subtitle_only(wanted, parsed, skipped, required, extra)
+        if subtitle is not None and problem is None:
+            extra = []
+            reasons.append(Reason(ReasonCode.SUBTITLE, f"subtitle '{subtitle}' (the wanted record has none)"))
+        elif subtitle is not None:
+            extra = [*extra, f"(not only a subtitle: {problem})"]
     if missing:
         reasons.append(
             Reason(ReasonCode.TITLE_MISSING_WORDS, f"title words missing: {', '.join(missing)}", rejects=True)
@@ -253,7 +272,41 @@ def _check_title(wanted: WantedEdition, parsed: ParsedRelease, author_segments: 
     optional = {w for w in words(f"{after_colon} {wanted.subtitle or ''}") if w not in _GLUE_WORDS}
     if not missing and not extra and not set(pool) & (required | optional):
         reasons.extend(_check_series_as_title(wanted, parsed, required))
-    return reasons or [Reason(ReasonCode.TITLE_MATCH, f"title words match '{wanted.title}'")]
+    if not any(reason.rejects for reason in reasons):
+        reasons.insert(0, Reason(ReasonCode.TITLE_MATCH, f"title words match '{wanted.title}'"))
+    return reasons
+
+
+def _subtitle_only(
+    wanted: WantedEdition, parsed: ParsedRelease, skipped: set[int], required: set[str], extra: list[str]
+) -> tuple[str | None, str | None]:
+    """The release's subtitle when the extra words are all in it, and why it cannot be only a subtitle (or None).
+
+    "Title: Subtitle" in one segment, or "Title - Subtitle" as the only two title segments.
+    """
+    segments = [segment.text for segment in _title_segments(parsed, skipped)]
+    found = None
+    for text in segments:
+        head, colon, tail = text.partition(":")
+        if colon and tail.strip() and _title_words(head) == required:
+            found = tail.strip()
+    if found is None and len(segments) == 2 and _title_words(segments[0]) == required:
+        found = segments[1]
+    if found is None or not {word.removesuffix(" (again)") for word in extra} <= set(words(found)):
+        return None, None
+    series_names = [wanted.series or "", *(mention.name or "" for mention in parsed.series)]
+    if any(required <= set(words(name)) for name in series_names):
+        return found, "the title is the series' name, the rest may be a volume's title"
+    found_words = words(found)
+    if required <= set(found_words):
+        return found, "it holds the title again"  # "It - Stephen King, You Like It Darker"
+    if any(_find_run(found_words, words(normalize_author(author))) >= 0 for author in wanted.authors):
+        return found, "it names the author again"
+    return found, subtitle_problem(found)
+
+
+def _title_words(text: str) -> set[str]:
+    return {w for w in words(normalize_title(text)) if w not in _GLUE_WORDS}
 
 
 def _repeated_title_words(title_words: list[str], pool: list[str], allowed: frozenset[str]) -> list[str]:
@@ -273,7 +326,15 @@ def _check_series_as_title(wanted: WantedEdition, parsed: ParsedRelease, require
     if any(m.position and len(set(m.position)) == 1 and format_position(m.position[0]) in required for m in mentions):
         return []  # the number belongs to the title: "Catch 22"
     positions = [m.position for m in mentions if m.position]
-    if wanted_position is not None and positions and all(p == wanted_position for p in positions):
+    # "Red Rising 01" is the wanted "Red Rising" only as that volume of the series it names; "Burning Compass 2"
+    # for the wanted "Burning Compass" (volume 2 of a series with another name) reads as its sequel. "Title
+    # Book One" is the wanted first volume: no sequel is numbered one.
+    in_series = _title_is_series_name(wanted) and all(
+        series_names_match(m.name or "", wanted.series or "") for m in mentions
+    )
+    first = wanted_position == (Decimal(1), Decimal(1))
+    same = wanted_position is not None and bool(positions) and all(p == wanted_position for p in positions)
+    if same and (in_series or first):
         return []
     shown = ", ".join(format_position_range(p) for p in positions) or "unknown"
     return [Reason(ReasonCode.TITLE_AS_SERIES, f"title only as a series name, volume {shown}", rejects=True)]
@@ -286,13 +347,18 @@ def _mention_words(mention: SeriesMention) -> list[str]:
 
 
 def _allowed_extra_words(wanted: WantedEdition, parsed: ParsedRelease, after_colon: str) -> frozenset[str]:
-    sources = [after_colon, wanted.subtitle or "", wanted.series or "", wanted.narrator or "", *wanted.authors]
+    sources = [after_colon, wanted.subtitle or "", wanted.narrator or "", *wanted.authors]
+    # the series' words only as its whole name: "Café" alone is no part of "The Café Chronicles"
+    series = words(wanted.series or "")
+    series = series[1:] if series[:1] == ["the"] and len(series) > 1 else series
+    if series and _find_run([w for segment in parsed.segments for w in words(segment.text)], series) >= 0:
+        sources.append(wanted.series or "")
     sources += [*parsed.narrators]
     if parsed.authors_stated:
         sources += [a for a in parsed.authors if any(names_match(a, w) for w in wanted.authors)]
     # a co-author named beside the wanted one
     sources += [
-        s.text for s in parsed.segments if s.kind is not SegmentKind.SERIES and _segment_names_author(s, wanted.authors)
+        s.text for s in parsed.segments if s.kind is not SegmentKind.SERIES and segment_names_author(s, wanted.authors)
     ]
     return frozenset(w for source in sources for w in words(source)) | _GLUE_WORDS | _TITLE_NOISE
 
@@ -326,9 +392,12 @@ def _release_position(wanted: WantedEdition, parsed: ParsedRelease) -> Position 
 
 
 def _check_volume(wanted: WantedEdition, parsed: ParsedRelease) -> list[Reason]:
+    named_by_title = _check_title_words_as_series(wanted, parsed)
     wanted_position = parse_position(wanted.position)
+    if named_by_title or wanted_position is None:
+        return named_by_title
     release_position = _release_position(wanted, parsed)
-    if wanted_position is None or release_position is None:
+    if release_position is None:
         return []
     shown, wanted_shown = format_position_range(release_position), format_position_range(wanted_position)
     if release_position != wanted_position:
@@ -336,10 +405,33 @@ def _check_volume(wanted: WantedEdition, parsed: ParsedRelease) -> list[Reason]:
     return [Reason(ReasonCode.VOLUME_MATCH, f"volume {shown}")]
 
 
+def _check_title_words_as_series(wanted: WantedEdition, parsed: ParsedRelease) -> list[Reason]:
+    """ "Lantern: Obsidian Café Book Two" for the wanted "Lantern: Obsidian Café": a later volume of a series named
+    by words of the wanted title (not its main title, which may be the series' name: "Mistborn 01")."""
+    main = wanted.title.partition(":")[0]
+    title_words = {w for w in words(wanted.title) if w not in _GLUE_WORDS}
+    main_words = {w for w in words(normalize_title(main)) if w not in _GLUE_WORDS}
+    for mention in parsed.series:
+        if wanted.series and mention.name and series_names_match(mention.name, wanted.series):
+            continue  # the wanted series: the volume check compares its position
+        name_words = {w for w in words(mention.name or "") if w not in _GLUE_WORDS}
+        position = mention.position
+        later = (
+            position is not None
+            and position != (Decimal(1), Decimal(1))
+            and format_position(position[0]) not in title_words
+        )
+        if later and name_words and name_words <= title_words and not main_words <= name_words:
+            shown = format_position_range(position) if position else "?"
+            text = f"volume {shown} of '{mention.name}', a series named by the title's words"
+            return [Reason(ReasonCode.TITLE_AS_SERIES, text, rejects=True)]
+    return []
+
+
 def _check_edition(wanted: WantedEdition, parsed: ParsedRelease) -> list[Reason]:
     reasons: list[Reason] = []
     wanted_part = PART_PATTERN.search(wanted.title)
-    if parsed.part is not None and (wanted_part is None or int(wanted_part.group(1)) != parsed.part):
+    if parsed.part is not None and (wanted_part is None or part_number(wanted_part.group(1)) != parsed.part):
         reasons.append(Reason(ReasonCode.PARTIAL, f"only part {parsed.part} of the book", rejects=True))
     if parsed.is_ebook:
         shown = ", ".join(parsed.formats) or "e-book category"

@@ -65,6 +65,47 @@ function integrationColumns(notify) {
   ];
 }
 
+function healthPanel(report) {
+  if (!report.problems.length) {
+    return h("p", { class: "notice notice-good", text: `No problems found (checked ${new Date(report.checked_at).toLocaleString()}).` });
+  }
+  return h(
+    "ul",
+    { class: "health-problems" },
+    report.problems.map((problem) =>
+      h(
+        "li",
+        { class: `notice ${problem.level === "error" ? "notice-error" : "notice-warn"}`, "data-code": problem.code },
+        badge(problem.level === "error" ? "no" : "unknown", problem.level === "error" ? "Error" : "Warning"),
+        " ",
+        h("span", { text: problem.message }),
+        " ",
+        h("code", { class: "small", text: problem.doc }),
+      ),
+    ),
+  );
+}
+
+function notificationTargets(targets, notify) {
+  if (!targets.length) return h("p", { class: "muted", text: "No notification target: set NOTIFY_URLS (docs/notifications.md)." });
+  const columns = [
+    { label: "Target", cell: (target) => h("code", { text: target.target }) },
+    { label: "Events", cell: (target) => (target.events ? target.events.join(", ") : "All") },
+    { label: "State", cell: (target) => (target.failing ? badge("no", `Failing (${target.attempts})`) : badge("yes", "OK")) },
+    { label: "Last error", class: "col-why", cell: (target) => target.last_error || EMPTY },
+  ];
+  const test = actionButton(
+    "Send a test",
+    async () => {
+      const answers = await api.post("/api/system/notifications/test");
+      const good = answers.filter((answer) => answer.ok).length;
+      notify(`Test sent: ${good} of ${answers.length} targets accepted it.`, good === answers.length ? "good" : "warn");
+    },
+    { title: "Send a test notification to every target now" },
+  );
+  return [dataTable({ caption: "Notification targets", columns, rows: targets.map((t) => ({ ...t, id: t.target })) }), test];
+}
+
 function configurationList(config) {
   const entries = Object.entries(config).sort(([a], [b]) => a.localeCompare(b));
   return h(
@@ -78,6 +119,10 @@ export function render(root, { notify }) {
   const system = liveRegion();
   const services = liveRegion();
   const config = liveRegion();
+  const health = liveRegion();
+  const targets = liveRegion();
+  const loadHealth = (refresh) => loader(health, () => api.get("/api/system/health", refresh ? { refresh: true } : {}), healthPanel)();
+  const checkNow = actionButton("Check now", async () => loadHealth(true), { title: "Run every health check now" });
   const columns = integrationColumns(notify);
   const renderServices = (list) => dataTable({ caption: "Integrations", columns, rows: list.map((s) => ({ ...s, id: s.name })) });
   const loadServices = loader(services, () => api.get("/api/system/integrations"), renderServices);
@@ -94,11 +139,15 @@ export function render(root, { notify }) {
   forget.addEventListener("click", () => document.getElementById("forget-key").click());
   root.append(
     viewHeader("Settings", "The system's state, the outside services Shelfkeeper talks to, and the configuration in force."),
+    h("div", { class: "section-header" }, h("h2", { text: "Health" }), checkNow),
+    health,
     h("h2", { text: "System" }),
     system,
     h("div", { class: "section-header" }, h("h2", { text: "Integrations" }), testAll),
     h("p", { class: "intro", text: "Test asks the service now; the table otherwise shows the last result Shelfkeeper saw." }),
     services,
+    h("h2", { text: "Notifications" }),
+    targets,
     h("h2", { text: "Configuration" }),
     notice("Read-only. Secrets show as ********. Change settings in the environment or the .env file, then restart Shelfkeeper."),
     config,
@@ -107,6 +156,8 @@ export function render(root, { notify }) {
     forget,
   );
   loader(system, () => api.get("/api/system/status"), systemPanel)();
-  loadServices();
+  // The health check may ask every service: it starts once the integrations table is shown.
+  loadServices().then(() => loadHealth(false));
+  loader(targets, () => api.get("/api/system/notifications"), (list) => notificationTargets(list, notify))();
   loader(config, () => api.get("/api/system/config"), configurationList)();
 }

@@ -1,0 +1,68 @@
+"""People in a release title: matching author names, and reading a bracket group of names as the narrators."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from shelfkeeper.domain.releases.parsing import ParsedRelease, Segment, SegmentKind
+from shelfkeeper.domain.text import fold, normalize_author, split_names
+
+
+def words(text: str) -> list[str]:
+    """Folded words, with runs of single letters joined so "S. A. Corey" and "SA Corey" give the same words."""
+    merged: list[str] = []
+    previous_single = False
+    for token in fold(text).split():
+        single = len(token) == 1 and token.isalpha()
+        if single and previous_single:
+            merged[-1] += token
+        else:
+            merged.append(token)
+        previous_single = single
+    return merged
+
+
+def names_match(first: str, second: str) -> bool:
+    """True when two author names are the same person: equal when normalised, or same surname and first initial."""
+    a, b = words(normalize_author(first)), words(normalize_author(second))
+    if not a or not b:
+        return False
+    if a == b:
+        return True
+    if len(a) < 2 or len(b) < 2 or a[-1] != b[-1]:
+        return False
+    short, long = sorted((a[0], b[0]), key=len)
+    return short == long or (len(short) <= 2 and long.startswith(short[0]))
+
+
+def segment_names_author(segment: Segment, authors: Sequence[str]) -> bool:
+    """True when a segment names a wanted author, and anything else in it is short enough to be a co-author."""
+    names = split_names(segment.text)
+    matched = [name for name in names if any(names_match(name, wanted) for wanted in authors)]
+    return bool(matched) and all(name in matched or 2 <= len(name.split()) <= 3 for name in names)
+
+
+def is_narrator_group(segment: Segment, wanted_narrator: str | None, *, lone_name_ok: bool = True) -> bool:
+    """Whether a bracket group of names (not the author) is read as the narrators.
+
+    With the wanted narrator known, the group must name them: "[Golden Son]" may be another book's title.
+    Without, any group of names is, unless ``lone_name_ok`` is False (the wanted title is its series' name, so
+    "Red Rising [Golden Son]" may be another volume): then only two or more names, or initials ("[R. C. Bray]").
+    """
+    names = split_names(segment.text)
+    if wanted_narrator:
+        return any(names_match(name, narrator) for name in names for narrator in split_names(wanted_narrator))
+    return lone_name_ok or len(names) >= 2 or any(re.search(r"\b[A-Z]\.", name) for name in names)
+
+
+def group_narrators(parsed: ParsedRelease, authors: Sequence[str], wanted_narrator: str | None) -> tuple[str, ...]:
+    """The narrators a release names only in a bracket group ("[Michael Kramer, Kate Reading]")."""
+    return tuple(
+        name
+        for segment in parsed.segments
+        if segment.kind is SegmentKind.PEOPLE
+        and not segment_names_author(segment, authors)
+        and is_narrator_group(segment, wanted_narrator)
+        for name in split_names(segment.text)
+    )
