@@ -72,7 +72,7 @@ def _measure(connection: Connection, kind: str, url: str, db: str, parameters: d
         context = AppContext.from_settings(settings, engine=engine)
 
         async def sync() -> Any:
-            integrations = context.extras["integrations"] = Integrations(context)
+            integrations = context.integrations = Integrations(context)
             try:
                 return await library_sync_task(RunContext(app=context, parameters=parameters))
             finally:

@@ -13,7 +13,13 @@ from typing import Any
 import pytest
 
 from shelfkeeper.adapters.audiobookshelf import AudiobookshelfClient, build
-from shelfkeeper.adapters.audiobookshelf_items import media_patch, parse_minified_item, parse_ms, parse_series_name
+from shelfkeeper.adapters.audiobookshelf_items import (
+    clearing_patch,
+    media_patch,
+    parse_minified_item,
+    parse_ms,
+    parse_series_name,
+)
 from shelfkeeper.adapters.redaction import REDACTED
 from shelfkeeper.domain.library.items import MetadataUpdate, SeriesRef
 from shelfkeeper.errors import ServiceAuthFailed, ServiceBadResponse, ServiceError, ServiceUnreachable
@@ -289,6 +295,20 @@ def test_update_metadata_patches_media_with_string_sequences(
     stored = fake.item(item_id)
     assert (stored.title, stored.series[0][1]) == ("New Title", "2") and stored.updated_at > before
     assert fake.requests[-1][:2] == ("PATCH", f"/api/items/{item_id}/media")
+
+
+def test_clear_metadata_sends_null_or_an_empty_list(
+    fake: FakeAudiobookshelf, server: LiveServer, sleeps: Sleeps, clock: Clock
+):
+    lib = fake.add_library("Audiobooks")
+    item_id = fake.add_item(lib, "Title", authors=["Someone"], series=[("Saga", "1")])
+
+    run(_call(_client(server.url, sleeps), "clear_metadata", item_id, ["series", "published_year", "genres"]))
+
+    assert fake.patches[-1]["body"] == {"metadata": {"series": [], "publishedYear": None, "genres": []}}
+    assert fake.item(item_id).series == []
+    with pytest.raises(ValueError, match="no Audiobookshelf field for colour"):
+        clearing_patch(["colour"])
 
 
 def test_update_by_a_user_without_update_permission_is_refused(

@@ -122,7 +122,7 @@ def _client_for(
     settings: Settings, engine: Engine, sleep: RecordingSleep, check_timeout: float
 ) -> Iterator[TestClient]:
     context = AppContext.from_settings(settings, engine=engine)
-    context.extras["integrations"] = Integrations(context, check_timeout=check_timeout, sleep=sleep)
+    context.integrations = Integrations(context, check_timeout=check_timeout, sleep=sleep)
     with TestClient(create_app(context=context), headers={"X-Api-Key": API_KEY}) as client:
         yield client
 
@@ -321,7 +321,7 @@ def test_budget_left_for_mam_and_google_books_decreases(fakes: Fakes, connect: C
         assert all(first[name]["budget_left"] is None for name in ("prowlarr", "audnexus", "openlibrary"))
         assert checked_row(client, "mam")["budget_left"] == 2
         assert checked_row(client, "google_books")["budget_left"] == 4
-        integrations: Integrations = client.app.state.context.extras["integrations"]
+        integrations: Integrations = client.app.state.context.integrations
         assert client.portal is not None
         client.portal.call(integrations.mam().user_stats)  # a job's request counts against the same budget
         assert rows(client)["mam"]["budget_left"] == 1

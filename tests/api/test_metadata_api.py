@@ -40,7 +40,7 @@ def api(world: World) -> Iterator[Api]:
 
 def finish_jobs(client: TestClient) -> None:
     """Wait for the background runs the app started (on the app's own event loop)."""
-    runner = client.app.state.context.extras["runner"]  # type: ignore[attr-defined]
+    runner = client.app.state.context.job_runner()  # type: ignore[attr-defined]
     assert client.portal is not None
     client.portal.call(runner.wait_idle)
 

@@ -168,7 +168,7 @@ def abs_context(engine: Engine, tmp_path: Path, abs_server: LiveServer) -> AppCo
         _env_file=None,
     )
     context = AppContext.from_settings(settings, engine=engine)
-    context.extras["integrations"] = Integrations(context, sleep=RecordingSleep())
+    context.integrations = Integrations(context, sleep=RecordingSleep())
     return context
 
 
@@ -177,7 +177,7 @@ def sync(context: AppContext, clock: Clock, **parameters: Any) -> JobResult:
         try:
             return await library_sync_task(RunContext(app=context, parameters=parameters, clock=clock.datetime))
         finally:
-            await context.extras["integrations"].aclose()
+            await context.integrations.aclose()
 
     return asyncio.run(run())
 
@@ -529,7 +529,7 @@ def test_audiobookshelf_down_fails_the_task_and_schedules_a_retry(
         try:
             return await runner.run_now("library_sync_task", parameters={"full": True})
         finally:
-            await abs_context.extras["integrations"].aclose()
+            await abs_context.integrations.aclose()
 
     task_id = asyncio.run(run())
     with sessions() as session:
@@ -562,7 +562,7 @@ def test_sync_endpoint_runs_the_job(api: TestClient, abs_context: AppContext, li
     data = answer.json()["data"]
     assert data["name"] == "library_sync_task"
     assert api.portal is not None
-    api.portal.call(abs_context.extras["runner"].wait_idle)
+    api.portal.call(abs_context.job_runner().wait_idle)
     task = api.get(f"/api/scheduler/history/{data['task_id']}").json()["data"]
     assert task["status"] == "success" and task["parameters"] == {"full": True}
     assert task["counts"]["created"] == len(library.ids)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +16,7 @@ from shelfkeeper import __version__
 from shelfkeeper.adapters.audiobookshelf_items import (
     SERVICE,
     as_int,
+    clearing_patch,
     expect_list,
     expect_object,
     media_patch,
@@ -164,6 +165,10 @@ class AudiobookshelfClient:
         payload = await self.http.get_json(f"/api/items/{item_id}/media", method="PATCH", json=media_patch(update))
         payload = expect_object(payload, "media update")
         return parse_item(expect_object(payload.get("libraryItem"), "libraryItem"))
+
+    async def clear_metadata(self, item_id: str, fields: Collection[str]) -> None:
+        """Empty the fields: the PATCH body's null or [] itself (same auth, retries and redaction)."""
+        await self.http.get_json(f"/api/items/{item_id}/media", method="PATCH", json=clearing_patch(fields))
 
     async def scan_library(self, library_id: str) -> None:
         """Ask for a scan; Audiobookshelf answers 200 at once and scans in the background (admin only)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -205,6 +206,35 @@ def media_patch(update: MetadataUpdate) -> dict[str, Any]:
             {"name": s.name, "sequence": None if s.sequence is None else str(s.sequence)} for s in update.series
         ]
     return {"metadata": metadata}
+
+
+# The PATCH body's names of the book fields (see reference/audiobookshelf.md: publishedYear is a string or null).
+PATCH_KEYS = {
+    "title": "title",
+    "subtitle": "subtitle",
+    "authors": "authors",
+    "narrators": "narrators",
+    "series": "series",
+    "asin": "asin",
+    "isbn": "isbn",
+    "publisher": "publisher",
+    "published_year": "publishedYear",
+    "language": "language",
+    "genres": "genres",
+    "description": "description",
+}
+_LIST_KEYS = frozenset({"authors", "narrators", "genres", "series"})
+
+
+def clearing_patch(fields: Collection[str]) -> dict[str, Any]:
+    """The ``PATCH /api/items/{id}/media`` body that empties fields: [] for a list, null for anything else.
+
+    ``media_patch`` cannot say this: a MetadataUpdate reads None as "leave alone".
+    """
+    unknown = sorted(set(fields) - PATCH_KEYS.keys())
+    if unknown:
+        raise ValueError(f"no Audiobookshelf field for {', '.join(unknown)}")
+    return {"metadata": {PATCH_KEYS[name]: [] if name in _LIST_KEYS else None for name in fields}}
 
 
 def expect_object(value: Any, what: str) -> dict[str, Any]:

@@ -26,7 +26,6 @@ from shelfkeeper.api.routes import (
     web,
 )
 from shelfkeeper.context import AppContext
-from shelfkeeper.integrations import Integrations
 from shelfkeeper.jobs.registry import default_jobs
 from shelfkeeper.jobs.runner import JobRunner
 from shelfkeeper.jobs.scheduler import SchedulerService
@@ -62,11 +61,11 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     """Build the app for ``settings`` (or an already built context, as the tests do)."""
     context = context or AppContext.from_settings(settings or load_settings())
 
-    integrations = context.extras.setdefault("integrations", Integrations(context))
+    integrations = context.integrations
     runner = JobRunner(context, default_jobs())
     scheduler = SchedulerService(runner)
-    context.extras["runner"] = runner
-    context.extras["scheduler"] = scheduler
+    context.runner = runner
+    context.scheduler = scheduler
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -98,7 +97,7 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     app.state.api_keys = context.api_keys
     exception_handlers.install(app)
     metrics = Metrics(context)
-    context.extras["metrics"] = metrics
+    context.metrics = metrics
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.include_router(system.public_router)
     app.include_router(calendar.feed_router)  # checks the key itself: it also takes ?apikey= (calendar apps)

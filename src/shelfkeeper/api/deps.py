@@ -28,13 +28,11 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 def get_runner(request: Request) -> JobRunner:
-    runner: JobRunner = get_context(request).extras["runner"]
-    return runner
+    return get_context(request).job_runner()
 
 
 def get_scheduler(request: Request) -> SchedulerService:
-    scheduler: SchedulerService = get_context(request).extras["scheduler"]
-    return scheduler
+    return get_context(request).job_scheduler()
 
 
 def get_settings(request: Request) -> Settings:

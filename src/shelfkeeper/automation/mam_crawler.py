@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shelfkeeper.adapters.mam import MamClient
 from shelfkeeper.automation.release_search import quality_profile, search_query, stats_from_json
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.db.tables import WantedBook
@@ -32,6 +31,7 @@ from shelfkeeper.errors import (
     ServiceRateLimited,
     ServiceUnreachable,
 )
+from shelfkeeper.ports import PrivateTracker
 from shelfkeeper.services.blocklist import blocklist_keys
 from shelfkeeper.services.downloads import wanted_book_of
 from shelfkeeper.services.release_records import release_to_json
@@ -46,7 +46,7 @@ _STOPPING = (ServiceAuthFailed, ServiceUnreachable, CircuitOpen)
 class _Crawl:
     """What every book's search shares in one run."""
 
-    mam: MamClient
+    mam: PrivateTracker
     profile: QualityProfile
     stats: TrackerStats | None
     blocklist: Collection[BlocklistKey]
@@ -77,7 +77,7 @@ async def mam_scraping_task(run: RunContext) -> JobResult:
         _stop(run, result, "quota_exhausted", f"daily MAM request cap reached ({exc.message})")
     except ServiceRateLimited as exc:
         _stop(run, result, "rate_limited", f"MAM asked to slow down ({exc.message})")
-    budget = await mam.http.budget_left()
+    budget = await mam.budget_left()
     if budget is not None:
         result.metrics["requests_left_today"] = budget
     return result
@@ -103,7 +103,7 @@ def wanted_to_crawl(session: Session, limit: int | None = None) -> list[int]:
     return list(session.scalars(query.limit(limit) if limit is not None else query))
 
 
-async def _refresh_stats(run: RunContext, mam: MamClient, result: JobResult) -> TrackerStats | None:
+async def _refresh_stats(run: RunContext, mam: PrivateTracker, result: JobResult) -> TrackerStats | None:
     """Fresh account stats, remembered for the grab policy; the remembered ones when MAM's answer is unusable."""
     store = run.integrations.state
     try:

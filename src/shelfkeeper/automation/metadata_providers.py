@@ -1,8 +1,8 @@
 """Asking the metadata providers about one book: Google Books, Audnexus (via the Audible catalog), Open Library.
 
 Every answer goes through the provider_cache table first, so a book checked again within
-``provider_cache_hours`` costs no request. A provider that fails is recorded and skipped; the daily quota
-running out (``QuotaExhausted``) stops the lookup so that a batch can stop cleanly.
+``provider_cache_hours`` costs no request. A provider that fails is recorded and skipped (``ProviderCalls``); the
+daily quota running out (``QuotaExhausted``) stops the lookup so that a batch can stop cleanly.
 """
 
 from __future__ import annotations
@@ -10,10 +10,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from shelfkeeper.automation.provider_calls import ProviderCalls
 from shelfkeeper.automation.run_context import RunContext
 from shelfkeeper.domain.metadata.candidates import BookCandidate
 from shelfkeeper.domain.metadata.distance import BookFacts, MatchWeights
@@ -74,6 +76,11 @@ class ProviderLookup:
     stop_on_quota: bool = True
     fetched: dict[str, int] = field(default_factory=dict)  # provider -> requests made
     cache_hits: int = 0
+    calls: ProviderCalls = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Every book asks every provider again: an error never drops one for the rest of the batch.
+        self.calls = ProviderCalls(self.run, drop_failing=False)
 
     async def ask_all(self, facts: BookFacts) -> list[ProviderAnswer]:
         """Every provider in order; QuotaExhausted propagates when ``stop_on_quota``."""
@@ -91,21 +98,17 @@ class ProviderLookup:
     async def ask(self, provider: str, facts: BookFacts) -> ProviderAnswer:
         ask = {"google_books": self._google, "audnexus": self._audnexus, "openlibrary": self._openlibrary}[provider]
         before = sum(self.fetched.values())
-        try:
-            candidates = await ask(book_query(facts))
-        except QuotaExhausted as exc:
-            if self.stop_on_quota:
-                raise
-            return ProviderAnswer(provider, error=exc)
-        except ServiceError as exc:
-            log.warning("metadata provider %s failed for %r: %s", provider, facts.title, exc.message)
-            return ProviderAnswer(provider, error=exc, requests=sum(self.fetched.values()) - before)
-        return ProviderAnswer(provider, tuple(candidates), requests=sum(self.fetched.values()) - before)
+        raising = (QuotaExhausted,) if self.stop_on_quota else ()
+        none: list[BookCandidate] = []
+        candidates, error = await self.calls.attempt(
+            provider, repr(facts.title), partial(ask, book_query(facts)), none, raising=raising
+        )
+        return ProviderAnswer(provider, tuple(candidates), error=error, requests=sum(self.fetched.values()) - before)
 
     # ---- the providers ----
 
     async def _google(self, query: BookQuery) -> list[BookCandidate]:
-        client = self.run.integrations.get("google_books")
+        client = self.run.integrations.google_books()
         google_query = BookQuery(title=query.title, author=query.author, isbn=query.isbn)
         return await self._candidates(
             "google_books", {"q": _fields(google_query)}, lambda: client.search(google_query, limit=GOOGLE_LIMIT)
@@ -117,7 +120,7 @@ class ProviderLookup:
             found = await self._audnexus_book(query.asin)
             if found:
                 return found
-        catalog = self.run.integrations.get("audible")
+        catalog = self.run.integrations.audible()
         words = BookQuery(title=query.title, author=query.author)
         key = {"asins": _fields(words), "region": catalog.region}
         asins = await self._cached("audible", key, lambda: catalog.search_asins(words, limit=AUDIBLE_LIMIT))
@@ -127,16 +130,16 @@ class ProviderLookup:
         return books
 
     async def _audnexus_book(self, asin: str) -> list[BookCandidate]:
-        nexus = self.run.integrations.get("audnexus")
+        nexus = self.run.integrations.audnexus()
 
         async def fetch() -> list[BookCandidate]:
-            found = await nexus.book(asin)
+            found = await nexus.by_id(asin)
             return [found] if found else []
 
         return await self._candidates("audnexus", {"asin": asin, "region": nexus.region}, fetch)
 
     async def _openlibrary(self, query: BookQuery) -> list[BookCandidate]:
-        client = self.run.integrations.get("openlibrary")
+        client = self.run.integrations.openlibrary()
         # Open Library is searched by words: an audiobook's ISBN is rarely one of its print editions'.
         words = BookQuery(title=query.title, author=query.author)
         return await self._candidates(

@@ -7,8 +7,10 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
+from shelfkeeper.automation.provider_calls import ProviderCalls
 from shelfkeeper.automation.run_context import RunContext
 from shelfkeeper.domain.releases.ranking import (
     MamPolicy,
@@ -189,23 +191,26 @@ def _when(value: object) -> datetime | None:
         return None
 
 
-async def _search_source(run: RunContext, name: str, query: BookQuery) -> tuple[list[Release], SourceReport]:
+async def _search_source(calls: ProviderCalls, name: str, query: BookQuery) -> tuple[list[Release], SourceReport]:
     """One indexer's answer; a failure is logged and reported, never raised: the other source still counts."""
-    try:
-        client = run.integrations.prowlarr() if name == "prowlarr" else run.integrations.mam()
-        releases = await client.search(query)
-    except ServiceNotConfigured as exc:
-        return [], SourceReport(name, False, error="not configured", error_code=exc.code)
-    except ServiceError as exc:
-        run.log.warning("acquisition: %s search failed for %r: %s", name, query.title, exc.message)
-        return [], SourceReport(name, False, error=exc.message, error_code=exc.code)
+    indexer = calls.adapter(name, partial(calls.run.integrations.indexer, name))
+    no_releases: list[Release] = []
+    if indexer is None:
+        releases, error = no_releases, calls.errors.get(name)
+    else:
+        releases, error = await calls.attempt(name, repr(query.title), partial(indexer.search, query), no_releases)
+    if isinstance(error, ServiceNotConfigured):
+        return [], SourceReport(name, False, error="not configured", error_code=error.code)
+    if error is not None:
+        return [], SourceReport(name, False, error=error.message, error_code=error.code)
     return releases, SourceReport(name, True, count=len(releases))
 
 
 async def find_releases(run: RunContext, wanted: WantedEdition, *, stats: MamStatsCache | None = None) -> SearchResult:
     """Search every configured indexer, merge the answers, rank them against the profile and the blocklist."""
     query = search_query(wanted)
-    answers = await asyncio.gather(*(_search_source(run, name, query) for name in SOURCES))
+    calls = ProviderCalls(run)
+    answers = await asyncio.gather(*(_search_source(calls, name, query) for name in SOURCES))
     merged = merge_releases(release for releases, _ in answers for release in releases)
     blocklist = await run.transaction(blocklist_keys)
     mam_stats = None

@@ -63,11 +63,5 @@ class RunContext:
 
     @property
     def integrations(self) -> Integrations:
-        """The outside services (built on first use from settings)."""
-        from shelfkeeper.integrations import Integrations
-
-        found = self.app.extras.get("integrations")
-        if found is None:
-            found = self.app.extras["integrations"] = Integrations(self.app)
-        assert isinstance(found, Integrations)
-        return found
+        """The outside services, handed out as their ports (built on first use from settings)."""
+        return self.app.integrations

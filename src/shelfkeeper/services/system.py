@@ -33,7 +33,7 @@ def health(context: AppContext) -> dict[str, Any]:
 def status(context: AppContext) -> dict[str, Any]:
     reachable, error = database_reachable(context.engine)
     revision = current_revision(context.engine) if reachable else None
-    scheduler = context.extras.get("scheduler")
+    scheduler = context.scheduler
     return {
         "version": __version__,
         "python": platform.python_version(),

@@ -68,7 +68,7 @@ def health(context: ContextDep) -> Any:
 )
 def prometheus_metrics(context: ContextDep) -> PlainTextResponse:
     """Prometheus metrics in the text exposition format (the one answer that is not an envelope)."""
-    return PlainTextResponse(context.extras["metrics"].render(), media_type=CONTENT_TYPE)
+    return PlainTextResponse(context.request_metrics().render(), media_type=CONTENT_TYPE)
 
 
 @router.get("/status", response_model=Envelope[dict[str, Any]], responses=error_responses())
@@ -135,8 +135,7 @@ async def cleanup(context: ContextDep, runner: RunnerDep) -> dict[str, object]:
 
 
 def _integrations(context: AppContext) -> Integrations:
-    registry: Integrations = context.extras["integrations"]
-    return registry
+    return context.integrations
 
 
 @router.get("/integrations", response_model=Envelope[list[IntegrationRead]], responses=error_responses())
