@@ -8,7 +8,14 @@ from datetime import date, datetime
 from typing import Protocol, runtime_checkable
 
 from shelfkeeper.domain.events import Event, NotifyTarget
-from shelfkeeper.domain.library.items import Library, LibraryAccount, LibraryItem, LibraryPage, MetadataUpdate
+from shelfkeeper.domain.library.items import (
+    Library,
+    LibraryAccount,
+    LibraryItem,
+    LibraryPage,
+    MetadataUpdate,
+    SeriesPage,
+)
 from shelfkeeper.domain.metadata.candidates import AuthorProfile, BookCandidate
 from shelfkeeper.domain.releases.release import Release
 from shelfkeeper.domain.releases.tracker import TrackerStats
@@ -73,6 +80,14 @@ class LibraryServer(Testable, Protocol):
 
     async def item(self, item_id: str) -> LibraryItem:
         """One item, expanded: authors, narrators, series with sequences."""
+        ...
+
+    async def series_page(self, library_id: str, page: int, limit: int) -> SeriesPage:
+        """One page of the library's series, each with its books' item ids and sequences."""
+        ...
+
+    async def items_batch(self, item_ids: Sequence[str]) -> list[LibraryItem]:
+        """Several items expanded at once (with their audio format); ids the server does not know are left out."""
         ...
 
     async def update_metadata(self, item_id: str, update: MetadataUpdate) -> LibraryItem:

@@ -150,10 +150,16 @@ def refresh_series_stats(session: Session, series_ids: Iterable[int]) -> None:
             .where(BookSeries.series_id == series_id, Book.in_library.is_(True))
         ).all()
         labels = [position for (position,) in rows]
-        positions = covered_positions(labels)
-        unnumbered = sum(1 for label in labels if parse_position(label) is None)
-        series.owned_count = len(positions) + unnumbered
-        series.completion = _completion(positions, series.known_positions or [], series.known_total)
+        series.owned_count, series.completion = series_stats(labels, series.known_positions or [], series.known_total)
+
+
+def series_stats(
+    labels: Sequence[str | None], known_labels: Sequence[object], known_total: int | None
+) -> tuple[int, float | None]:
+    """(owned count, completion) of a series from the position labels of its books in the library."""
+    positions = covered_positions(labels)
+    unnumbered = sum(1 for label in labels if parse_position(label) is None)
+    return len(positions) + unnumbered, _completion(positions, known_labels, known_total)
 
 
 def _completion(owned: set[Decimal], known_labels: Sequence[object], known_total: int | None) -> float | None:

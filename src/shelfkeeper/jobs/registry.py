@@ -53,7 +53,8 @@ def default_jobs() -> dict[str, JobSpec]:
         JobSpec(
             "library_sync_task",
             "Bring Audiobookshelf's book items into the database: incremental (items updated since the last sync), "
-            "full once a day or when asked (parameters: full, page_size); removed items are marked, never deleted.",
+            "full once a day or when asked (parameters: full, page_size, format_limit); removed items are marked, never"
+            " deleted.",
             "library_sync:library_sync_task",
             lock_seconds=600.0,
             label="Library sync",

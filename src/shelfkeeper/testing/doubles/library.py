@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from shelfkeeper.domain.library.items import Library, LibraryAccount, LibraryItem, LibraryPage, MetadataUpdate
+from shelfkeeper.domain.library.items import (
+    Library,
+    LibraryAccount,
+    LibraryItem,
+    LibraryPage,
+    LibrarySeries,
+    MetadataUpdate,
+    SeriesPage,
+)
 from shelfkeeper.errors import ServiceBadResponse
 from shelfkeeper.testing.doubles.recorder import Recorder
 
@@ -78,6 +86,24 @@ class InMemoryLibraryServer(Recorder):
 
         members = [item for item in self._of(library_id) if any(ref.series_id == series_id for ref in item.series)]
         return sorted(members, key=place)
+
+    async def series_page(self, library_id: str, page: int, limit: int) -> SeriesPage:
+        """The library's series (by id, in the order first met) with their items' ids and sequences."""
+        self._enter("series_page", library_id, page, limit)
+        names: dict[str, str] = {}
+        members: dict[str, list[tuple[str, str | None]]] = {}
+        for item in self._of(library_id):
+            for ref in item.series:
+                if ref.series_id:
+                    names.setdefault(ref.series_id, ref.name)
+                    members.setdefault(ref.series_id, []).append((item.id, ref.sequence))
+        listed = [LibrarySeries(sid, name, tuple(members[sid])) for sid, name in names.items()]
+        chosen = tuple(listed[page * limit : (page + 1) * limit])
+        return SeriesPage(series=chosen, total=len(listed), page=page, limit=limit)
+
+    async def items_batch(self, item_ids: Sequence[str]) -> list[LibraryItem]:
+        self._enter("items_batch", list(item_ids))
+        return [self.items[item_id] for item_id in item_ids if item_id in self.items]
 
     async def item(self, item_id: str) -> LibraryItem:
         self._enter("item", item_id)
