@@ -124,8 +124,8 @@ class SettingsStore:
             if row.key in self.secrets:
                 try:
                     values[row.key] = self.box.open(row.value, secret=row.key.upper())
-                except ConfigurationError as exc:
-                    logger.warning("%s; it is left unset", exc.message)
+                except (ConfigurationError, ValueError) as exc:
+                    logger.warning("%s; it is left unset", exc)
                     continue
             else:
                 values[row.key] = row.value
@@ -157,9 +157,7 @@ class SettingsStore:
         for value in settings.secret_values():
             register_secret(value)
         self.app.settings = settings
-        integrations: Integrations | None = self.app.extras.get("integrations")
-        if integrations is not None:
-            integrations.reset()
+        self.app.integrations.reset()
         self.applied_version = version
         logger.info("settings applied (version %s)", version)
 

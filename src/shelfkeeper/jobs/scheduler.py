@@ -95,7 +95,7 @@ class SchedulerService:
             logger.warning("scheduler lease lost; stepping down")
             await self._step_down()
         if self.is_leader:
-            store = self.app.extras.get("settings_store")  # schedules saved through the API by another process
+            store = self.app.settings_store  # schedules saved through the API by another process
             if store is not None:
                 await asyncio.to_thread(store.refresh)
             await self.apply_plans()

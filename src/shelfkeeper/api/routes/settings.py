@@ -19,8 +19,9 @@ EXAMPLE_CHANGES = {"qb_host": "qbittorrent", "qb_port": 8080, "qb_username": "ad
 
 
 def settings_store(context: AppContext) -> SettingsStore:
-    store: SettingsStore = context.extras["settings_store"]
-    return store
+    if context.settings_store is None:
+        raise RuntimeError("no settings store: the app was not built by create_app")
+    return context.settings_store
 
 
 def fresh_settings(request: Request) -> None:
