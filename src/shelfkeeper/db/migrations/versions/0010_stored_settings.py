@@ -1,7 +1,7 @@
 """Settings edited through the API and the page: one row per setting, with a version every process watches.
 
 Revision ID: 0010
-Revises: 0011
+Revises: 0007
 Create Date: 2026-12-07
 """
 
@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 import shelfkeeper.db.base
 
 revision = "0010"
-down_revision = "0011"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
