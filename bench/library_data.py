@@ -205,9 +205,12 @@ def load_library(engine: Engine, shape: LibraryShape = LibraryShape()) -> None:
                 connection.exec_driver_sql(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
                 )
-            connection.exec_driver_sql("ANALYZE")
         else:
             connection.exec_driver_sql("ANALYZE")
+    if engine.dialect.name == "postgresql":
+        # What autovacuum does soon after a bulk load: statistics, and the visibility map index-only scans need.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM ANALYZE")
 
 
 def _unique_names(rng: random.Random, count: int) -> list[str]:

@@ -148,6 +148,28 @@ def test_remote_path_mappings_become_pairs(monkeypatch):
     assert load_settings().path_mappings() == [("/downloads", "/mnt/downloads"), ("/data/t", "/srv/t")]
 
 
+@pytest.mark.parametrize(
+    ("mappings", "reason"),
+    [
+        ("downloads=/mnt/downloads", "not an absolute path"),
+        ("/downloads=mnt/downloads", "not an absolute path"),
+        ("/downloads/../etc=/mnt/downloads", "must not contain '..'"),
+        ("/downloads=/mnt/../etc", "must not contain '..'"),
+        ("/downloads=/mnt/a,/downloads/=/mnt/b", "mapped twice"),
+    ],
+)
+def test_remote_path_mappings_must_be_absolute_without_dotdot_or_duplicates(monkeypatch, mappings, reason):
+    monkeypatch.setenv("REMOTE_PATH_MAPPINGS", mappings)
+    with pytest.raises(ConfigurationError) as raised:
+        load_settings()
+    assert "REMOTE_PATH_MAPPINGS" in raised.value.message and reason in raised.value.message
+
+
+def test_a_windows_remote_path_is_absolute_too(monkeypatch):
+    monkeypatch.setenv("REMOTE_PATH_MAPPINGS", r"C:\Torrents=/mnt/torrents")
+    assert load_settings().path_mappings() == [(r"C:\Torrents", "/mnt/torrents")]
+
+
 BAD_VALUES = [  # variables to set -> the variable the message must name
     ({"QB_PORT": "abc"}, "QB_PORT"),
     ({"QB_PORT": "70000"}, "QB_PORT"),
@@ -260,6 +282,13 @@ def test_a_half_configured_service_is_not_configured(monkeypatch):
     assert services["audiobookshelf"] is False and services["prowlarr"] is False
     monkeypatch.setenv("ABS_TOKEN", "t")
     assert load_settings().configured_services()["audiobookshelf"] is True
+
+
+def test_a_schedule_setting_that_never_fires_is_refused(monkeypatch):
+    monkeypatch.setenv("SCHEDULE_CLEANUP_OLD_TASKS", "0 0 31 2 *")
+    with pytest.raises(ConfigurationError) as raised:
+        load_settings()
+    assert "SCHEDULE_CLEANUP_OLD_TASKS" in raised.value.message and "never fires" in raised.value.message
 
 
 def test_the_default_data_dir_follows_xdg_data_home(monkeypatch, clean_environment):

@@ -22,7 +22,7 @@ from shelfkeeper.cli_api import missing_data_dir, server_url
 from shelfkeeper.cli_commands import register as register_work_commands
 from shelfkeeper.cli_demo import register as register_demo_command
 from shelfkeeper.context import AppContext
-from shelfkeeper.db.migrate import current_revision, head_revision, upgrade
+from shelfkeeper.db.migrate import current_revision, head_revision, upgrade, upgrade_if_needed
 from shelfkeeper.errors import ConfigurationError, error_code_reference
 from shelfkeeper.logs import configure_logging
 from shelfkeeper.services.system import redacted_configuration
@@ -115,7 +115,7 @@ def serve(
     settings = _settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
     context = AppContext.from_settings(settings)
-    upgrade(context.engine)
+    upgrade_if_needed(context.engine)
     key, generated = context.api_keys.ensure()
     if generated:
         console.print(
@@ -241,7 +241,7 @@ def restore(
 ) -> None:
     """Replace the database with a backup. Stop the service first."""
     from shelfkeeper.errors import ShelfkeeperError
-    from shelfkeeper.services.backup import restore_backup
+    from shelfkeeper.services.backup import restore_backup, secrets_to_enter_again
 
     if not yes:
         errors.print("restore replaces the current database; run again with --yes (service stopped)")
@@ -253,6 +253,12 @@ def restore(
         errors.print(f"[red]{exc.message}[/red]", highlight=False)
         raise typer.Exit(2) from None
     console.print(f"restored {restored.name}", highlight=False)
+    for secret in secrets_to_enter_again(context.engine, context.settings.data_dir):
+        errors.print(
+            f"[yellow]the {secret} in this backup was sealed with another machine's key "
+            f"({context.settings.data_dir}/secret.key): enter it again[/yellow]",
+            highlight=False,
+        )
 
 
 @app.command()

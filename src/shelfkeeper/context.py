@@ -1,10 +1,10 @@
-"""What a running Shelfkeeper holds: settings, database, API key, and the long-lived service clients."""
+"""What a running Shelfkeeper holds: settings, database, API key, the outside services, runner and scheduler."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -12,7 +12,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from shelfkeeper.adapters.redaction import register_secret
 from shelfkeeper.apikeys import ApiKeyStore
 from shelfkeeper.db.session import make_engine, make_session_factory
+from shelfkeeper.integrations import Integrations
 from shelfkeeper.settings import Settings
+
+if TYPE_CHECKING:
+    from shelfkeeper.jobs.runner import JobRunner
+    from shelfkeeper.jobs.scheduler import SchedulerService
+    from shelfkeeper.metrics import Metrics
 
 
 @dataclass
@@ -24,7 +30,38 @@ class AppContext:
     sessions: sessionmaker[Session]
     api_keys: ApiKeyStore
     started_at: float = field(default_factory=time.time)
-    extras: dict[str, Any] = field(default_factory=dict)  # the integrations registry, the scheduler
+    # Set by ``create_app`` (the CLI and the tests run jobs without them).
+    runner: JobRunner | None = None
+    scheduler: SchedulerService | None = None
+    metrics: Metrics | None = None
+    _integrations: Integrations | None = field(default=None, init=False, repr=False)
+
+    @property
+    def integrations(self) -> Integrations:
+        """The outside services, each built from settings on first use."""
+        if self._integrations is None:
+            self._integrations = Integrations(self)
+        return self._integrations
+
+    @integrations.setter
+    def integrations(self, integrations: Integrations) -> None:
+        """Use these services instead (a test's integrations, with faked waits or in-memory doubles)."""
+        self._integrations = integrations
+
+    def job_runner(self) -> JobRunner:
+        if self.runner is None:
+            raise RuntimeError("no job runner: the app was not built by create_app")
+        return self.runner
+
+    def job_scheduler(self) -> SchedulerService:
+        if self.scheduler is None:
+            raise RuntimeError("no scheduler: the app was not built by create_app")
+        return self.scheduler
+
+    def request_metrics(self) -> Metrics:
+        if self.metrics is None:
+            raise RuntimeError("no metrics: the app was not built by create_app")
+        return self.metrics
 
     @classmethod
     def from_settings(cls, settings: Settings, engine: Engine | None = None) -> AppContext:

@@ -37,6 +37,7 @@ _CODES = [
     # generic
     ErrorCode("VALIDATION_ERROR", 422, "The request's body, path or query failed validation."),
     ErrorCode("BAD_REQUEST", 400, "The request is malformed (for example a body that is not JSON)."),
+    ErrorCode("PAYLOAD_TOO_LARGE", 413, "The request body is larger than MAX_REQUEST_BODY_BYTES."),
     ErrorCode("UNAUTHORIZED", 401, "No API key or a wrong one was given."),
     ErrorCode("FORBIDDEN", 403, "The key is valid but the action is not allowed."),
     ErrorCode("NOT_FOUND", 404, "No route or resource at this path."),

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from shelfkeeper.adapters import (
     audible,
@@ -23,19 +23,38 @@ from shelfkeeper.adapters import (
     prowlarr,
     qbittorrent,
 )
+from shelfkeeper.adapters.audible import AudibleCatalogClient
 from shelfkeeper.adapters.audiobookshelf import AudiobookshelfClient
+from shelfkeeper.adapters.audnexus import AudnexusClient
+from shelfkeeper.adapters.google_books import GoogleBooksClient
 from shelfkeeper.adapters.http import ServiceClient, ServiceHealth
 from shelfkeeper.adapters.mam import MamClient
 from shelfkeeper.adapters.notifier import AppriseNotifier
+from shelfkeeper.adapters.openlibrary import OpenLibraryClient
 from shelfkeeper.adapters.prowlarr import ProwlarrClient
 from shelfkeeper.adapters.qbittorrent import QbittorrentClient
 from shelfkeeper.adapters.redaction import redact_text, registered_secrets
-from shelfkeeper.context import AppContext
 from shelfkeeper.db.service_state import DatabaseBudgetStore, ServiceStateStore
 from shelfkeeper.errors import NotFound, ServiceError, ServiceNotConfigured
-from shelfkeeper.ports import ConnectionReport, Notifier
+from shelfkeeper.ports import (
+    AsinDirectory,
+    AudiobookCatalog,
+    BookCatalog,
+    ConnectionReport,
+    DownloadClient,
+    Indexer,
+    LibraryServer,
+    Notifier,
+    PrivateTracker,
+    Testable,
+)
+from shelfkeeper.secret_store import MAM_COOKIE_SECRET, SecretBox, SecretUnreadable, is_sealed
+
+if TYPE_CHECKING:
+    from shelfkeeper.context import AppContext
 
 logger = logging.getLogger("shelfkeeper.integrations")
+T = TypeVar("T")
 
 SERVICES = ("audiobookshelf", "qbittorrent", "prowlarr", "mam", "google_books", "audnexus", "audible", "openlibrary")
 BUDGETS = {"mam": "mam_daily_request_cap", "google_books": "google_books_daily_budget"}
@@ -107,95 +126,177 @@ def unknown_integration(name: str) -> NotFound:
 
 
 class Integrations:
-    """Builds and keeps one adapter per service; ``test`` checks one and remembers what it found."""
+    """Builds and keeps one adapter per service, handed out as the port it implements; ``test`` checks one and
+    remembers what it found.
 
-    def __init__(self, app: AppContext, *, check_timeout: float = CHECK_TIMEOUT_SECONDS, **build_options: Any) -> None:
+    ``adapters`` replaces services by ready-made ones (the in-memory doubles of ``shelfkeeper.testing.doubles``):
+    a supplied service counts as configured.
+    """
+
+    def __init__(
+        self,
+        app: AppContext,
+        *,
+        check_timeout: float = CHECK_TIMEOUT_SECONDS,
+        adapters: Mapping[str, Testable] | None = None,
+        **build_options: Any,
+    ) -> None:
         self.app = app
         self.budgets = DatabaseBudgetStore(app.sessions)
         self.state = ServiceStateStore(app.sessions)
+        self.secrets = SecretBox(app.settings.data_dir)
         self.check_timeout = check_timeout
         self.build_options = build_options  # tests pass sleep/clock to the clients
-        self._clients: dict[str, Any] = {}
+        unknown = sorted(set(adapters or {}) - set(SERVICES))
+        if unknown:
+            raise KeyError(f"no service named {', '.join(unknown)}")
+        self._supplied = frozenset(adapters or {})
+        self._clients: dict[str, object] = dict(adapters or {})
 
-    # ---- the adapters ----
+    # ---- the ports ----
 
     def configured(self, name: str) -> bool:
-        return self.app.settings.configured_services().get(name, False)
+        return name in self._supplied or self.app.settings.configured_services().get(name, False)
 
-    def get(self, name: str) -> Any:
-        """The adapter for ``name``; ServiceNotConfigured when its settings are missing."""
+    def get(self, name: str) -> Testable:
+        """The service ``name`` as something that can be tested; ServiceNotConfigured when its settings are missing."""
         if name not in SERVICES:
             raise KeyError(name)
-        if not self.configured(name):
-            raise ServiceNotConfigured(name, f"{name} is not configured (see docs/configuration.md)")
+        accessors: dict[str, Callable[[], Testable]] = {
+            "audiobookshelf": self.library,
+            "qbittorrent": self.download_client,
+            "prowlarr": self.prowlarr,
+            "mam": self.mam,
+            "google_books": self.google_books,
+            "audnexus": self.audnexus,
+            "audible": self.audible,
+            "openlibrary": self.openlibrary,
+        }
+        return accessors[name]()
+
+    def _obtain(self, name: str, build: Callable[[], T]) -> T:
+        """The kept adapter of ``name``, built by ``build`` on first use."""
         if name not in self._clients:
-            self._clients[name] = self._builders()[name]()
-        return self._clients[name]
+            if not self.configured(name):
+                raise ServiceNotConfigured(name, f"{name} is not configured (see docs/configuration.md)")
+            self._clients[name] = build()
+        return cast(T, self._clients[name])  # built by this accessor's ``build`` (or supplied for its port)
 
-    def library(self) -> AudiobookshelfClient:
-        client: AudiobookshelfClient = self.get("audiobookshelf")
-        return client
+    def library(self) -> LibraryServer:
+        return self._obtain("audiobookshelf", self._build_audiobookshelf)
 
-    def download_client(self) -> QbittorrentClient:
-        client: QbittorrentClient = self.get("qbittorrent")
-        return client
+    def download_client(self) -> DownloadClient:
+        return self._obtain("qbittorrent", self._build_qbittorrent)
 
-    def prowlarr(self) -> ProwlarrClient:
-        client: ProwlarrClient = self.get("prowlarr")
-        return client
+    def prowlarr(self) -> Indexer:
+        return self._obtain("prowlarr", self._build_prowlarr)
 
-    def mam(self) -> MamClient:
-        client: MamClient = self.get("mam")
-        return client
+    def mam(self) -> PrivateTracker:
+        return self._obtain("mam", self._build_mam)
+
+    def indexer(self, name: str) -> Indexer:
+        """An indexer by name: ``prowlarr`` or ``mam``."""
+        indexers: dict[str, Callable[[], Indexer]] = {"prowlarr": self.prowlarr, "mam": self.mam}
+        if name not in indexers:
+            raise KeyError(name)
+        return indexers[name]()
+
+    def google_books(self) -> BookCatalog:
+        return self._obtain("google_books", self._build_google_books)
+
+    def openlibrary(self) -> BookCatalog:
+        return self._obtain("openlibrary", self._build_openlibrary)
+
+    def audible(self) -> AudiobookCatalog:
+        return self._obtain("audible", self._build_audible)
+
+    def audnexus(self) -> AsinDirectory:
+        return self._obtain("audnexus", self._build_audnexus)
+
+    def book_catalog(self, name: str) -> BookCatalog:
+        """A source of an author's books by name: ``audible``, ``google_books`` or ``openlibrary``."""
+        catalogs: dict[str, Callable[[], BookCatalog]] = {
+            "audible": self.audible,
+            "google_books": self.google_books,
+            "openlibrary": self.openlibrary,
+        }
+        if name not in catalogs:
+            raise KeyError(name)
+        return catalogs[name]()
 
     def notifier(self) -> Notifier:
         """Sends events to the notification targets (NOTIFY_URLS); needs no configuration of its own."""
         if "notifier" not in self._clients:
             self._clients["notifier"] = AppriseNotifier()
-        found: Notifier = self._clients["notifier"]
-        return found
+        return cast(Notifier, self._clients["notifier"])  # built just above
 
-    def metadata_sources(self) -> dict[str, Any]:
-        """Google Books, Audnexus (with the Audible catalog) and Open Library, in the order they are asked."""
-        return {name: self.get(name) for name in ("google_books", "audnexus", "openlibrary")}
+    # ---- building the adapters ----
 
     def _secret(self, name: str) -> str:
         value = getattr(self.app.settings, name)
         return value.get_secret_value() if value is not None else ""
 
-    def _builders(self) -> dict[str, Callable[[], Any]]:
-        s, options = self.app.settings, self.build_options
-        budget = self.budgets
-        return {
-            "audiobookshelf": lambda: audiobookshelf.build(s.abs_url or "", self._secret("abs_token"), **options),
-            "qbittorrent": lambda: qbittorrent.build(
-                s.qb_host or "", s.qb_port, s.qb_username or "", self._secret("qb_password"), use_https=s.qb_use_https
-            ),
-            "prowlarr": lambda: prowlarr.build(
-                s.prowlarr_url or "", self._secret("prowlarr_api_key"), indexer_ids=s.prowlarr_indexer_ids, **options
-            ),
-            "mam": self._build_mam,
-            "google_books": lambda: google_books.build(
-                s.google_books_url,
-                self._secret("google_books_api_key") or None,
-                budget=budget,
-                daily_budget=s.google_books_daily_budget,
-                **options,
-            ),
-            "audnexus": lambda: audnexus.build(
-                s.audnexus_url, region=s.audible_region, catalog=self.get("audible"), **options
-            ),
-            "audible": lambda: audible.build(s.audible_url, region=s.audible_region, **options),
-            "openlibrary": lambda: openlibrary.build(s.openlibrary_url, **options),
-        }
+    def _build_audiobookshelf(self) -> AudiobookshelfClient:
+        s = self.app.settings
+        return audiobookshelf.build(s.abs_url or "", self._secret("abs_token"), **self.build_options)
+
+    def _build_qbittorrent(self) -> QbittorrentClient:
+        s = self.app.settings
+        return qbittorrent.build(
+            s.qb_host or "", s.qb_port, s.qb_username or "", self._secret("qb_password"), use_https=s.qb_use_https
+        )
+
+    def _build_prowlarr(self) -> ProwlarrClient:
+        s = self.app.settings
+        return prowlarr.build(
+            s.prowlarr_url or "",
+            self._secret("prowlarr_api_key"),
+            indexer_ids=s.prowlarr_indexer_ids,
+            **self.build_options,
+        )
+
+    def _build_google_books(self) -> GoogleBooksClient:
+        s = self.app.settings
+        return google_books.build(
+            s.google_books_url,
+            self._secret("google_books_api_key") or None,
+            budget=self.budgets,
+            daily_budget=s.google_books_daily_budget,
+            **self.build_options,
+        )
+
+    def _build_audnexus(self) -> AudnexusClient:
+        s = self.app.settings
+        catalog = self.audible()  # title searches go through the Audible catalog when it is the real one
+        real = catalog if isinstance(catalog, AudibleCatalogClient) else None
+        return audnexus.build(s.audnexus_url, region=s.audible_region, catalog=real, **self.build_options)
+
+    def _build_audible(self) -> AudibleCatalogClient:
+        s = self.app.settings
+        return audible.build(s.audible_url, region=s.audible_region, **self.build_options)
+
+    def _build_openlibrary(self) -> OpenLibraryClient:
+        return openlibrary.build(self.app.settings.openlibrary_url, **self.build_options)
+
+    def remembered_mam_cookie(self) -> str | None:
+        """The rotated MAM cookie kept in service_state, opened; None (and a warning) when it cannot be."""
+        stored = self.state.get("mam").get("cookie")
+        if not stored:
+            return None
+        if not is_sealed(stored):  # written before cookies were sealed: used once, sealed at the next rotation
+            return str(stored)
+        try:
+            return self.secrets.open(stored, secret=MAM_COOKIE_SECRET)
+        except SecretUnreadable as exc:
+            logger.warning("%s Falling back to MAM_ID.", exc.message)
+            return None
 
     def _build_mam(self) -> MamClient:
         s = self.app.settings
-        remembered = self.state.get("mam").get("cookie")
-        cookie = remembered or self._secret("mam_id")
+        cookie = self.remembered_mam_cookie() or self._secret("mam_id")
 
-        async def remember(new_cookie: str) -> None:
-            await self.state.aupdate("mam", cookie=new_cookie)
+        async def remember(new_cookie: str) -> None:  # the live cookie is a secret: stored sealed, never clear
+            await self.state.aupdate("mam", cookie=self.secrets.seal(new_cookie))
 
         return mam.build(
             s.mam_url,

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol, runtime_checkable
 
 from shelfkeeper.domain.events import Event, NotifyTarget
-from shelfkeeper.domain.library.items import Library, LibraryAccount, LibraryItem, LibraryPage, MetadataUpdate
+from shelfkeeper.domain.library.items import (
+    Library,
+    LibraryAccount,
+    LibraryItem,
+    LibraryPage,
+    MetadataUpdate,
+    SeriesPage,
+)
 from shelfkeeper.domain.metadata.candidates import AuthorProfile, BookCandidate
 from shelfkeeper.domain.releases.release import Release
 from shelfkeeper.domain.releases.tracker import TrackerStats
@@ -49,7 +56,7 @@ class Testable(Protocol):
 
 
 class LibraryServer(Testable, Protocol):
-    """Audiobookshelf."""
+    """The library server the books live in (Audiobookshelf)."""
 
     async def libraries(self) -> list[Library]: ...
 
@@ -63,11 +70,33 @@ class LibraryServer(Testable, Protocol):
         """One page of book items (minified: series without sequences)."""
         ...
 
+    async def all_items(self, library_id: str, *, updated_since: datetime | None = None) -> list[LibraryItem]:
+        """Every item of a library (those changed since ``updated_since`` when given), page by page."""
+        ...
+
+    async def items_in_series(self, library_id: str, series_id: str) -> list[LibraryItem]:
+        """A series' items, ordered by their place in it."""
+        ...
+
     async def item(self, item_id: str) -> LibraryItem:
         """One item, expanded: authors, narrators, series with sequences."""
         ...
 
-    async def update_metadata(self, item_id: str, update: MetadataUpdate) -> LibraryItem: ...
+    async def series_page(self, library_id: str, page: int, limit: int) -> SeriesPage:
+        """One page of the library's series, each with its books' item ids and sequences."""
+        ...
+
+    async def items_batch(self, item_ids: Sequence[str]) -> list[LibraryItem]:
+        """Several items expanded at once (with their audio format); ids the server does not know are left out."""
+        ...
+
+    async def update_metadata(self, item_id: str, update: MetadataUpdate) -> LibraryItem:
+        """Set the fields ``update`` holds (None leaves a field alone)."""
+        ...
+
+    async def clear_metadata(self, item_id: str, fields: Collection[str]) -> None:
+        """Empty the named fields of the item (MetadataUpdate's names: ``published_year``, ``series``...)."""
+        ...
 
     async def scan_library(self, library_id: str) -> None:
         """Ask for a scan; the server answers at once and scans in the background."""
@@ -75,7 +104,7 @@ class LibraryServer(Testable, Protocol):
 
 
 class DownloadClient(Testable, Protocol):
-    """qBittorrent."""
+    """The download client: takes torrents, reports their state, pauses, resumes and removes them."""
 
     async def add(self, torrent: AddTorrent) -> str:
         """Add a torrent; returns its info hash (computed when the client does not say)."""
@@ -97,19 +126,39 @@ class DownloadClient(Testable, Protocol):
 class Indexer(Testable, Protocol):
     """Prowlarr or MyAnonamouse: finds releases."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     async def search(self, query: BookQuery, *, limit: int = 100) -> list[Release]: ...
 
-    async def fetch_torrent(self, release: Release) -> bytes:
-        """The .torrent file's bytes for a release."""
+    async def fetch_download(self, release: Release) -> AddTorrent:
+        """What to hand the download client for a release: the .torrent file's bytes, or a magnet link."""
+        ...
+
+
+class TrackerAccount(Protocol):
+    """A private tracker's account side (MyAnonamouse): stats used by the grab policy, the day's requests left."""
+
+    async def user_stats(self) -> TrackerStats: ...
+
+    async def budget_left(self) -> int | None:
+        """Requests left today under the daily cap; None when there is no cap."""
+        ...
+
+
+class PrivateTracker(Indexer, TrackerAccount, Protocol):
+    """MyAnonamouse: an indexer with an account, and most-snatched lists per category."""
+
+    async def top_snatched(self, category_id: int | None, start: date, end: date, limit: int) -> list[Release]:
+        """The most snatched audiobooks added in [start, end) in a category (None: all of them)."""
         ...
 
 
 class MetadataSource(Testable, Protocol):
     """Google Books, Audnexus/Audible, Open Library."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     async def search(self, query: BookQuery, *, limit: int = 10) -> list[BookCandidate]: ...
 
@@ -121,17 +170,38 @@ class MetadataSource(Testable, Protocol):
 class AuthorCatalogSource(Protocol):
     """A provider that can list an author's books."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     async def author_books(self, author: str, *, author_id: str | None = None) -> list[BookCandidate]: ...
 
     async def find_author(self, name: str) -> AuthorProfile | None: ...
 
 
-class TrackerAccount(Protocol):
-    """MyAnonamouse's account side: stats used by the grab policy."""
+class BookCatalog(MetadataSource, AuthorCatalogSource, Protocol):
+    """A source of books and authors (Google Books, Open Library): searched, read by id, listed by author."""
 
-    async def user_stats(self) -> TrackerStats: ...
+
+class AudiobookCatalog(BookCatalog, Protocol):
+    """A store's audiobook catalogue in one region (Audible): also answers a search with bare ASINs."""
+
+    @property
+    def region(self) -> str: ...
+
+    async def search_asins(self, query: BookQuery, *, limit: int = 10) -> list[str]:
+        """The ASINs of the best matches (a light answer: each is described by an AsinDirectory)."""
+        ...
+
+
+class AsinDirectory(BookCatalog, Protocol):
+    """Books and authors by their Audible ASIN, in one region (Audnexus)."""
+
+    @property
+    def region(self) -> str: ...
+
+    async def author(self, asin: str) -> AuthorProfile | None:
+        """The author with this ASIN."""
+        ...
 
 
 class Notifier(Protocol):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from functools import cached_property
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
 
@@ -72,6 +72,16 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", pattern=r"(?i)^(debug|info|warning|error|critical)$")
     log_json: bool = False
     timezone: str = "UTC"
+    max_request_body_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest request body the API reads (1 MiB); a larger one is a 413."
+    )
+    outside_wait_seconds: float = Field(
+        15.0,
+        gt=0,
+        le=300,
+        description="Longest an API request (manual release search, metadata search) waits on outside services; "
+        "it answers with what arrived in time and names the sources that timed out.",
+    )
     run_scheduler: bool = Field(True, description="Start the scheduler in this process (one runner is elected).")
     sentry_dsn: SecretStr | None = None
 
@@ -243,9 +253,20 @@ class Settings(BaseSettings):
     @field_validator("remote_path_mappings")
     @classmethod
     def _check_mappings(cls, value: list[str]) -> list[str]:
+        seen: set[str] = set()
         for pair in value:
             if pair.count("=") != 1 or not all(side.strip() for side in pair.split("=")):
                 raise ValueError(f"each mapping must be 'remote=local', got {pair!r}")
+            remote, local = (side.strip() for side in pair.split("="))
+            for side in (remote, local):
+                if not PurePosixPath(side).is_absolute() and not PureWindowsPath(side).is_absolute():
+                    raise ValueError(f"{side!r} in {pair!r} is not an absolute path")
+                if ".." in re.split(r"[\\/]", side):
+                    raise ValueError(f"{side!r} in {pair!r} must not contain '..'")
+            key = remote.rstrip("/\\") or remote
+            if key in seen:
+                raise ValueError(f"the remote path {remote!r} is mapped twice")
+            seen.add(key)
         return value
 
     @field_validator("notify_urls")
@@ -326,12 +347,16 @@ class Settings(BaseSettings):
 
 
 def _check_cron(name: str, expression: str) -> None:
+    from datetime import UTC, datetime
+
     from apscheduler.triggers.cron import CronTrigger
 
     try:
-        CronTrigger.from_crontab(expression)
+        trigger = CronTrigger.from_crontab(expression)
     except ValueError as exc:
         raise ValueError(f"{name}: not a valid cron expression {expression!r} ({exc})") from exc
+    if trigger.get_next_fire_time(None, datetime.now(UTC)) is None:
+        raise ValueError(f"{name}: {expression!r} never fires (no date matches its day and month fields)")
 
 
 def load_settings(**overrides: Any) -> Settings:

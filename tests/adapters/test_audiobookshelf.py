@@ -13,7 +13,13 @@ from typing import Any
 import pytest
 
 from shelfkeeper.adapters.audiobookshelf import AudiobookshelfClient, build
-from shelfkeeper.adapters.audiobookshelf_items import media_patch, parse_minified_item, parse_ms, parse_series_name
+from shelfkeeper.adapters.audiobookshelf_items import (
+    clearing_patch,
+    media_patch,
+    parse_minified_item,
+    parse_ms,
+    parse_series_name,
+)
 from shelfkeeper.adapters.redaction import REDACTED
 from shelfkeeper.domain.library.items import MetadataUpdate, SeriesRef
 from shelfkeeper.errors import ServiceAuthFailed, ServiceBadResponse, ServiceError, ServiceUnreachable
@@ -291,6 +297,20 @@ def test_update_metadata_patches_media_with_string_sequences(
     assert fake.requests[-1][:2] == ("PATCH", f"/api/items/{item_id}/media")
 
 
+def test_clear_metadata_sends_null_or_an_empty_list(
+    fake: FakeAudiobookshelf, server: LiveServer, sleeps: Sleeps, clock: Clock
+):
+    lib = fake.add_library("Audiobooks")
+    item_id = fake.add_item(lib, "Title", authors=["Someone"], series=[("Saga", "1")])
+
+    run(_call(_client(server.url, sleeps), "clear_metadata", item_id, ["series", "published_year", "genres"]))
+
+    assert fake.patches[-1]["body"] == {"metadata": {"series": [], "publishedYear": None, "genres": []}}
+    assert fake.item(item_id).series == []
+    with pytest.raises(ValueError, match="no Audiobookshelf field for colour"):
+        clearing_patch(["colour"])
+
+
 def test_update_by_a_user_without_update_permission_is_refused(
     fake: FakeAudiobookshelf, server: LiveServer, sleeps: Sleeps
 ):
@@ -434,3 +454,43 @@ def test_no_secret_in_logs(
     assert caplog.records, "the HTTP layer logs every attempt at DEBUG"
     assert TOKEN not in caplog.text and REDACTED in caplog.text
     assert all(TOKEN not in str(record.__dict__) for record in caplog.records)
+
+
+def test_series_pages_give_each_book_its_sequence_even_with_commas_in_names(
+    fake: FakeAudiobookshelf, server: LiveServer, sleeps: Sleeps
+):
+    lib = fake.add_library("Audiobooks")
+    wizard = fake.add_item(lib, "A Wizard of Earthsea", series=[("Earthsea Cycle, The", "1"), ("Earthsea", "1.5")])
+    fake.add_item(lib, "Tehanu", series=[("Earthsea Cycle, The", "4")])
+    fake.add_item(lib, "Alone", series=[("Loose Ends", None)])
+    ids = {s["name"]: sid for sid, s in fake.data.series.items()}
+
+    first = run(_call(_client(server.url, sleeps), "series_page", lib, 0, 2))
+    second = run(_call(_client(server.url, sleeps), "series_page", lib, 1, 2))
+
+    assert (first.total, first.limit, len(first.series), len(second.series)) == (3, 2, 2, 1)
+    listed = {s.name: s for s in (*first.series, *second.series)}
+    assert {name: s.id for name, s in listed.items()} == ids
+    assert listed["Earthsea Cycle, The"].members[0] == (wizard, "1")
+    assert [seq for _, seq in listed["Earthsea Cycle, The"].members] == ["1", "4"]
+    assert listed["Earthsea"].members == ((wizard, "1.5"),) and listed["Loose Ends"].members[0][1] is None
+    assert fake.requests[-1][2] == "limit=2&page=1&sort=addedAt"
+
+
+def test_a_batch_read_gives_expanded_items_and_their_audio_format(
+    fake: FakeAudiobookshelf, server: LiveServer, sleeps: Sleeps
+):
+    from shelfkeeper.testing.fakes.audiobookshelf_data import AudioFileRecord
+
+    lib = fake.add_library("Audiobooks")
+    files = [AudioFileRecord(filename=n, rel_path=n, path=f"/a/{n}") for n in ("01.MP3", "02.mp3")]
+    tracks = fake.add_item(lib, "Tracks", authors=["Le Guin, Ursula K."], series=[("Saga", "2")], audio_files=files)
+    bare = fake.add_item(lib, "No Files")
+
+    items = run(_call(_client(server.url, sleeps), "items_batch", [tracks, "gone-meanwhile", bare]))
+
+    saga = next(sid for sid, s in fake.data.series.items() if s["name"] == "Saga")
+    assert [(i.id, i.audio_format) for i in items] == [(tracks, "mp3"), (bare, "")]
+    assert items[0].series == (SeriesRef("Saga", "2", saga),) and items[0].authors == ("Le Guin, Ursula K.",)
+    assert fake.requests[-1][:2] == ("POST", "/api/items/batch/get")
+    assert run(_call(_client(server.url, sleeps), "items_batch", [])) == []

@@ -25,6 +25,7 @@ from shelfkeeper.adapters.mam_items import (
 )
 from shelfkeeper.adapters.redaction import REDACTED, SecretFilter
 from shelfkeeper.domain.releases.release import Release
+from shelfkeeper.domain.torrents.status import AddTorrent
 from shelfkeeper.errors import (
     QuotaExhausted,
     ServiceAuthFailed,
@@ -425,6 +426,15 @@ def test_fetch_torrent_both_link_forms(fake: FakeMam, server: LiveServer) -> Non
     assert fake.requests[-1][:2] == ("GET", "/tor/download.php") and ("tid", "1002") in fake.requests[-1][2]
 
 
+def test_fetch_download_hands_over_the_torrent_file(fake: FakeMam, server: LiveServer) -> None:
+    async def fetch(client: MamClient) -> AddTorrent:
+        (release,) = await kings(client)
+        return await client.fetch_download(release)
+
+    add = run(server.url, fetch)
+    assert add.torrent_file == fake.torrents[1001].torrent and add.url is None
+
+
 def test_cookie_never_goes_to_another_host(fake: FakeMam, server: LiveServer) -> None:
     release = Release(indexer="x", title="x", guid="g", download_url="http://127.0.0.2:9/file.torrent")
     with pytest.raises(ServiceBadResponse, match="does not link to MyAnonamouse"):
@@ -456,14 +466,18 @@ def test_configurable_pause_and_daily_cap(fake: FakeMam, server: LiveServer) -> 
     sleep = RecordingSleep()
     store = MemoryBudgetStore()
 
-    async def three(client: MamClient) -> None:
+    async def three(client: MamClient) -> list[int | None]:
+        left = [await client.budget_left()]
         await kings(client)
         await kings(client)
+        left.append(await client.budget_left())
         with pytest.raises(QuotaExhausted):
             await kings(client)
+        return left
 
-    run(server.url, three, sleep=sleep, min_interval=10.0, daily_budget=2, budget=store)
+    left = run(server.url, three, sleep=sleep, min_interval=10.0, daily_budget=2, budget=store)
     assert sleep.calls == [10.0] and len(fake.requests) == 2
+    assert left == [2, 0]
 
 
 # ---- faults -----------------------------------------------------------------------------------------------------

@@ -234,3 +234,22 @@ def test_failed_list_stats_and_the_blocklist(offline_api):
     error(client.get("/api/downloads/blocklist", params={"sort": "bogus"}), 422, "VALIDATION_ERROR")
     with stack.context.sessions() as session:
         assert session.query(BlocklistEntry).count() == 0
+
+
+@pytest.fixture
+def impatient_api(engine, tmp_path):
+    """The API with the indexer fakes and a small bound on how long a request waits for them."""
+    yield from serve_api(engine, tmp_path, qbittorrent=False, outside_wait_seconds=3)
+
+
+def test_a_slow_source_is_reported_timed_out_and_the_others_answer(impatient_api):
+    stack, client = impatient_api
+    seed(stack)
+    stack.mam.faults.set("slow", delay=60.0)
+    found = data(client.post("/api/downloads/search", json={"title": "Project Hail Mary", "author": "Andy Weir"}))
+    stack.mam.faults.clear()
+    sources = {s["name"]: s for s in found["sources"]}
+    assert sources["mam"]["status"] == "timed_out" and sources["mam"]["ok"] is False
+    assert "no answer within 3 s" in sources["mam"]["error"]
+    assert sources["prowlarr"]["status"] == "ok" and sources["prowlarr"]["count"] == 1
+    assert [r["release"]["indexer"] for r in found["releases"]] == ["Audio Indexer"]

@@ -17,7 +17,7 @@ from shelfkeeper.settings import Settings
 from shelfkeeper.testing.server import free_port
 
 KEY = "errors-test-key-0123456789"
-DOCUMENTED_STATUSES = {400, 401, 403, 404, 405, 409, 422, 429, 500, 502, 503}
+DOCUMENTED_STATUSES = {400, 401, 403, 404, 405, 409, 413, 422, 429, 500, 502, 503}
 
 
 def failed(response: Any, status: int, code: str) -> dict[str, Any]:

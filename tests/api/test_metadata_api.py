@@ -40,7 +40,7 @@ def api(world: World) -> Iterator[Api]:
 
 def finish_jobs(client: TestClient) -> None:
     """Wait for the background runs the app started (on the app's own event loop)."""
-    runner = client.app.state.context.extras["runner"]  # type: ignore[attr-defined]
+    runner = client.app.state.context.job_runner()  # type: ignore[attr-defined]
     assert client.portal is not None
     client.portal.call(runner.wait_idle)
 
@@ -228,6 +228,18 @@ def test_search_preview_scores_every_candidate(world: World, api: Api) -> None:
     assert [e["provider"] for e in down["errors"]] == ["google_books"]
     assert {c["source"] for c in down["candidates"]} == {"audnexus"}
     error(client.get("/api/metadata/search"), 422, "VALIDATION_ERROR")
+
+
+def test_a_slow_provider_is_reported_timed_out_and_the_others_answer(world: World, api: Api) -> None:
+    client = api(outside_wait_seconds=3)
+    world.google.faults.set("slow", delay=60.0)
+    found = data(client.get("/api/metadata/search", params={"title": "Dune", "author": "Frank Herbert"}))
+    world.google.faults.clear()
+    statuses = {s["name"]: s["status"] for s in found["sources"]}
+    assert statuses == {"google_books": "timed_out", "audnexus": "ok", "openlibrary": "ok"}
+    assert {c["source"] for c in found["candidates"]} == {"audnexus", "openlibrary"}
+    assert [e["provider"] for e in found["errors"]] == ["google_books"]
+    assert "no answer within 3 s" in found["errors"][0]["error"]
 
 
 def test_providers_show_reachability_budget_and_cache(world: World, api: Api) -> None:

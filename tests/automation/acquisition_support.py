@@ -8,7 +8,7 @@ import itertools
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -117,6 +117,7 @@ class Stack:
     clock: FakeClock
     save_path: Path
     qbt: QbittorrentProcess | None
+    adapters: dict[str, Any] = field(default_factory=dict)  # in-memory doubles in place of some services
 
     def run(self, **parameters: Any) -> RunContext:
         return RunContext(app=self.context, parameters=parameters, clock=self.clock)
@@ -129,13 +130,13 @@ class Stack:
             try:
                 return await work(self.run(**parameters))
             finally:
-                await self.context.extras["integrations"].aclose()
+                await self.context.integrations.aclose()
 
         return asyncio.run(main())
 
     def fresh_integrations(self) -> Integrations:
-        integrations = Integrations(self.context, sleep=no_sleep)
-        self.context.extras["integrations"] = integrations
+        integrations = Integrations(self.context, adapters=self.adapters, sleep=no_sleep)
+        self.context.integrations = integrations
         return integrations
 
     def wanted(self, title: str, author: str, **fields: Any) -> int:

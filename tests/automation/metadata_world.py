@@ -82,7 +82,7 @@ class World:
     def make_context(self, **overrides: Any) -> AppContext:
         """A context (with integrations whose waits are faked) for these settings."""
         context = AppContext.from_settings(self.settings(**overrides), engine=self.engine)
-        context.extras["integrations"] = Integrations(context, sleep=self.sleep)
+        context.integrations = Integrations(context, sleep=self.sleep)
         self.context = context
         return context
 
@@ -92,7 +92,7 @@ class World:
 
         async def main() -> T:
             integrations = Integrations(context, sleep=self.sleep)
-            context.extras["integrations"] = integrations
+            context.integrations = integrations
             try:
                 return await work(RunContext(app=context, parameters=parameters))
             finally:

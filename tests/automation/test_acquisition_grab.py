@@ -21,6 +21,7 @@ from shelfkeeper.domain.releases.release import Release
 from shelfkeeper.domain.releases.verification import WantedEdition
 from shelfkeeper.errors import Conflict
 from shelfkeeper.services.downloads import GrabRecord, record_grab
+from shelfkeeper.testing.doubles import InMemoryDownloadClient
 from shelfkeeper.testing.torrents import bencode
 from tests.automation.acquisition_support import build_stack, unique_size
 
@@ -83,8 +84,17 @@ def test_grab_adds_the_torrent_with_category_tags_and_save_path(stack):
     assert missing.evidence["last_search"]["best"]["title"] == release.title
 
 
-@pytest.mark.qbittorrent
-def test_a_second_grab_of_the_same_book_or_the_same_torrent_is_refused(stack):
+@pytest.fixture
+def in_memory(engine, tmp_path):
+    """The fakes, and an in-memory download client (for what is decided in the database, not by qBittorrent)."""
+    for built in build_stack(engine, tmp_path, qbittorrent=False):
+        built.adapters["qbittorrent"] = InMemoryDownloadClient()
+        built.fresh_integrations()
+        yield built
+
+
+def test_a_second_grab_of_the_same_book_or_the_same_torrent_is_refused(in_memory):
+    stack, client = in_memory, in_memory.adapters["qbittorrent"]
     release = seed_hail_mary(stack)
     wanted_id = stack.wanted("Project Hail Mary", "Andy Weir")
     ranked = stack.go(lambda run: search_releases(run, HAIL_MARY))
@@ -99,7 +109,8 @@ def test_a_second_grab_of_the_same_book_or_the_same_torrent_is_refused(stack):
     again = stack.go(acquire_wanted)  # the grabbed book is left alone; the other finds only a taken torrent
     assert again.counts == {"considered": 1, "searched": 1, "grab_failed": 1}
     assert [d.info_hash for d in downloads_of(stack)] == [release.info_hash]
-    assert len(asyncio.run(client_of(stack).info(hashes=[release.info_hash]))) == 1
+    assert len(asyncio.run(client.info(hashes=[release.info_hash]))) == 1
+    assert len(client.called("add")) == 1, "a refused grab never reaches the client"
     assert wanted_row(stack, other_id).status == "wanted"
 
 

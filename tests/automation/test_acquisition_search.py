@@ -134,7 +134,7 @@ def test_below_the_ratio_floor_only_freeleech_mam_releases_are_accepted(stack):
     assert [r.code for r in ranked[701].rejections] == ["mam_ratio"]
     assert ranked[702].accepted and ranked[702].freeleech
     assert result.mam_stats is not None and result.mam_stats.ratio == 0.4
-    remembered = stack.context.extras["integrations"].state.get("mam")["stats"]
+    remembered = stack.context.integrations.state.get("mam")["stats"]
     assert remembered["ratio"] == 0.4 and remembered["fetched_at"] == stack.clock.now.isoformat()
 
 

@@ -60,7 +60,7 @@ class World:
         """One import in its own event loop, with clients built for that loop (as the job runner does)."""
 
         async def go() -> ImportOutcome:
-            integrations = self.context.extras["integrations"] = Integrations(self.context, sleep=self.sleeps)
+            integrations = self.context.integrations = Integrations(self.context, sleep=self.sleeps)
             try:
                 run = RunContext(app=self.context, task_id=7)
                 return await import_download(run, download_id, options=ImportOptions(sleep=self.sleeps, **options))
@@ -430,7 +430,7 @@ def test_a_library_sync_after_the_import_finds_the_book_unchanged(world: World) 
     imported = world.run(download_id)
 
     async def sync() -> JobResult:
-        integrations = world.context.extras["integrations"] = Integrations(world.context, sleep=world.sleeps)
+        integrations = world.context.integrations = Integrations(world.context, sleep=world.sleeps)
         try:
             return await library_sync_task(RunContext(app=world.context, parameters={"full": True}))
         finally:

@@ -1,10 +1,11 @@
-"""The MAM crawler against the MyAnonamouse fake served for real, both databases; only time is faked."""
+"""The MAM crawler against the MyAnonamouse fake served for real (or, where MAM's HTTP is not the point, the
+in-memory tracker), both databases; only time is faked."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,11 +19,15 @@ from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.context import AppContext
 from shelfkeeper.db.service_state import ServiceStateStore
 from shelfkeeper.db.tables import ServiceBudget, WantedBook
-from shelfkeeper.errors import ServiceAuthFailed
+from shelfkeeper.domain.releases.release import Release
+from shelfkeeper.domain.releases.tracker import TrackerStats
+from shelfkeeper.errors import ServiceAuthFailed, ServiceBadResponse
 from shelfkeeper.integrations import Integrations
 from shelfkeeper.jobs.registry import default_jobs
+from shelfkeeper.secret_store import SecretBox
 from shelfkeeper.settings import Settings
 from shelfkeeper.testing.clock import FakeTime
+from shelfkeeper.testing.doubles import InMemoryTracker
 from shelfkeeper.testing.fakes.mam import FakeMam
 from shelfkeeper.testing.server import LiveServer, serve
 
@@ -34,17 +39,20 @@ NOW = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
 @dataclass
 class World:
     fake: FakeMam
-    server: LiveServer
+    server: LiveServer | None
     context: AppContext
     sessions: sessionmaker[Session]
     time: FakeTime
+    adapters: dict[str, Any] = field(default_factory=dict)  # in-memory doubles in place of the served fakes
 
     def crawl(self, **parameters: Any) -> JobResult:
         """One run in its own event loop, with clients built for it (as the job runner does)."""
 
         async def go() -> JobResult:
-            integrations = Integrations(self.context, sleep=self.time.sleep, clock=self.time.clock)
-            self.context.extras["integrations"] = integrations
+            integrations = Integrations(
+                self.context, adapters=self.adapters, sleep=self.time.sleep, clock=self.time.clock
+            )
+            self.context.integrations = integrations
             try:
                 return await mam_scraping_task(RunContext(app=self.context, parameters=parameters, clock=lambda: NOW))
             finally:
@@ -89,6 +97,32 @@ def world(fake: FakeMam, engine: Engine, sessions: sessionmaker[Session], tmp_pa
     with serve(fake.app) as server:
         context = AppContext.from_settings(make_settings(tmp_path, server.url), engine=engine)
         yield World(fake, server, context, sessions, FakeTime())
+
+
+def mam_release(mam_id: int, title: str, authors: list[str], **fields: Any) -> Release:
+    """A MyAnonamouse release as the adapter reads it (what the fake above would answer)."""
+    values: dict[str, Any] = {"size_bytes": 500 << 20, "seeders": 10, "file_type": "m4b", "language": "en", **fields}
+    return Release("MyAnonamouse", title, str(mam_id), source="mam", mam_id=mam_id, authors=tuple(authors), **values)
+
+
+@pytest.fixture
+def tracker() -> InMemoryTracker:
+    """The fake's torrents, in memory, for the tests that are about the crawler rather than MAM's HTTP."""
+    return InMemoryTracker(
+        [mam_release(3, "Red Rising", ["Pierce Brown"], series=(("Red Rising Saga", "1"),), size_bytes=700 << 20),
+         mam_release(5, "Dune", ["Frank Herbert"], size_bytes=1000 << 20)]
+    )  # fmt: skip
+
+
+@pytest.fixture
+def memory(
+    tracker: InMemoryTracker, engine: Engine, sessions: sessionmaker[Session], tmp_path: Path
+) -> Iterator[World]:
+    """The world with MAM an in-memory tracker (no server: ``fake`` and ``server`` are not used)."""
+    settings = make_settings(tmp_path, "http://mam.invalid")
+    context = AppContext.from_settings(settings, engine=engine)
+    time = FakeTime()
+    yield World(FakeMam(COOKIE), None, context, sessions, time, adapters={"mam": tracker})
 
 
 def add_wanted(world: World, title: str, author: str, **fields: Any) -> int:
@@ -136,8 +170,9 @@ def test_the_wanted_list_is_searched_oldest_first_and_candidates_kept_with_reaso
     assert darker_row.status == "wanted", "the crawler records; acquisition grabs"
 
 
-def test_the_account_stats_are_refreshed_and_remembered(world: World) -> None:
-    world.fake.user.ratio, world.fake.user.wedges, world.fake.user.classname = 1.7, 5, "VIP"
+def test_the_account_stats_are_refreshed_and_remembered(memory: World, tracker: InMemoryTracker) -> None:
+    world = memory
+    tracker.stats = TrackerStats("reader", "VIP", 1.7, None, None, 12345, 5)
     result = world.crawl()
     stats = ServiceStateStore(world.sessions).get("mam")["stats"]
     assert (stats["ratio"], stats["wedges"], stats["user_class"], stats["bonus_points"]) == (1.7, 5, "VIP", 12345)
@@ -174,7 +209,8 @@ def test_the_daily_cap_ends_the_run_cleanly_and_the_rest_waits(world: World, tmp
     assert again.counts.get("quota_exhausted") == 1 and len(world.fake.requests) == 3
 
 
-def test_the_limit_parameter_caps_the_books_searched(world: World) -> None:
+def test_the_limit_parameter_caps_the_books_searched(memory: World) -> None:
+    world = memory
     for n in range(3):
         add_wanted(world, f"Dune {n}", "Frank Herbert")
     assert world.crawl(limit=1).counts["searched"] == 1
@@ -186,40 +222,57 @@ def test_the_rotated_cookie_is_kept_and_used_by_the_next_run(world: World) -> No
 
     world.crawl()
 
-    remembered = ServiceStateStore(world.sessions).get("mam")["cookie"]
+    stored = ServiceStateStore(world.sessions).get("mam")["cookie"]
+    assert world.fake.current_cookie not in stored  # kept sealed, never in clear text
+    remembered = SecretBox(world.context.settings.data_dir).open(stored)
     assert remembered == world.fake.current_cookie != COOKIE
     assert len(world.fake.rotations) == 2
 
     # a restart: the configured MAM_ID is stale now, the remembered cookie carries on
     result = world.crawl()
     assert result.counts["searched"] == 1
-    assert ServiceStateStore(world.sessions).get("mam")["cookie"] == world.fake.current_cookie
+    box = SecretBox(world.context.settings.data_dir)
+    assert box.open(ServiceStateStore(world.sessions).get("mam")["cookie"]) == world.fake.current_cookie
     assert world.fake.cookies_seen[2] == remembered
 
 
-def test_a_refused_cookie_fails_the_run_and_touches_nothing(world: World) -> None:
+def test_a_refused_cookie_fails_the_run_and_touches_nothing(memory: World, tracker: InMemoryTracker) -> None:
+    world = memory
     wanted_id = add_wanted(world, "Dune", "Frank Herbert")
-    world.fake.sessions = {"another-session"}
+    tracker.fail("user_stats", ServiceAuthFailed("mam", "MAM refused the mam_id session cookie"))
     with pytest.raises(ServiceAuthFailed):
         world.crawl()
     assert world.wanted(wanted_id).last_searched_at is None
 
 
-def test_one_bad_answer_is_skipped_and_the_crawl_goes_on(world: World) -> None:
+def test_one_bad_answer_is_skipped_and_the_crawl_goes_on(memory: World, tracker: InMemoryTracker) -> None:
+    world = memory
     first = add_wanted(world, "Dune", "Frank Herbert")
     second = add_wanted(world, "Red Rising", "Pierce Brown")
-    world.fake.faults.set("garbage", times=2)  # the stats answer and the first search are not JSON
+    tracker.fail("user_stats", ServiceBadResponse("mam", "not JSON"))  # the stats answer and the first search
+    tracker.fail("search", ServiceBadResponse("mam", "not JSON"))
 
     result = world.crawl()
 
     assert (result.counts["stats_failed"], result.counts["errors"], result.counts["searched"]) == (1, 1, 1)
+    assert result.status == "partial" and "2 MAM requests failed" in (result.error or "")
     assert world.wanted(first).last_searched_at is None
     assert world.wanted(second).evidence["mam_candidates"][0]["release"]["mam_id"] == 3
 
 
-def test_only_the_best_candidates_are_kept(world: World) -> None:
+def test_mam_answering_500_ends_the_run_failed_with_the_error(world: World) -> None:
+    wanted_id = add_wanted(world, "Dune", "Frank Herbert")
+    world.fake.faults.set("server_error", status=500)
+    result = world.crawl()
+    assert result.status == "failed" and result.counts.get("searched", 0) == 0
+    assert result.error is not None and "MAM requests failed" in result.error and "HTTP 500" in result.error
+    assert world.wanted(wanted_id).last_searched_at is None
+
+
+def test_only_the_best_candidates_are_kept(memory: World, tracker: InMemoryTracker) -> None:
+    world = memory
     for n in range(CANDIDATES_KEPT + 3):
-        world.fake.add_torrent(f"Dune Messiah {n}", authors=["Frank Herbert"], seeders=n + 1)
+        tracker.releases.append(mam_release(100 + n, f"Dune Messiah {n}", ["Frank Herbert"], seeders=n + 1))
     wanted_id = add_wanted(world, "Dune Messiah", "Frank Herbert")
     world.crawl()
     wanted = world.wanted(wanted_id)

@@ -221,6 +221,15 @@ def test_every_provider_down_is_a_failed_attempt_and_the_book_stays_unchecked(wo
     assert world.book("dune").metadata_status == "unchecked" and world.book("dune").metadata_checked_at is None
 
 
+def test_a_batch_where_every_provider_failed_ends_failed_with_the_error(world: World) -> None:
+    for fake in (world.google, world.nexus, world.audible, world.openlibrary):
+        fake.faults.set("down")
+    result = world.call(metadata_new_books_task)
+    assert result.status == "failed" and result.counts["books_failed"] == len(world.books)
+    assert result.error is not None and "every provider failed" in result.error
+    assert result.counts.get("books_checked", 0) == 0
+
+
 def test_quota_exhausted_stops_the_batch_cleanly(world: World) -> None:
     world.make_context(google_books_daily_budget=2)
     result = world.call(metadata_full_refresh_task)

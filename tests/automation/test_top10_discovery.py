@@ -13,6 +13,8 @@ from shelfkeeper.automation.top10_discovery import genre_category, top10_discove
 from shelfkeeper.context import AppContext
 from shelfkeeper.db.session import unit_of_work
 from shelfkeeper.db.tables import WantedBook
+from shelfkeeper.domain.releases.release import Release
+from shelfkeeper.testing.doubles import InMemoryTracker
 from tests.automation.wanted_world import (  # noqa: F401  (the fixtures boards and world)
     World,
     add_book,
@@ -116,9 +118,14 @@ def test_the_top_ten_not_owned_wait_for_approval_and_skipped_books_make_room(eng
 
 def test_auto_grab_approves_what_top_ten_finds(engine, world, tmp_path):
     context = context_with(engine, world, tmp_path, auto_grab=True)
-    world.mam.add_torrent("The Name of the Wind", authors=["Patrick Rothfuss"], times_completed=900, added=RECENT)
-    result = run_job(context, top10_discovery_task, NOW)
+    tracker = InMemoryTracker()  # MAM's HTTP is not the point here: its top list, in memory
+    wind = Release(
+        "MyAnonamouse", "The Name of the Wind", "7", source="mam", mam_id=7, grabs=900, authors=("Patrick Rothfuss",)
+    )
+    tracker.tops[41] = [wind]
+    result = run_job(context, top10_discovery_task, NOW, adapters={"mam": tracker})
     assert listed(context) == [("The Name of the Wind", True, 1)]
+    assert [call[0] for call in tracker.called("top_snatched")] == [41]
     assert result.metrics["audible_best_sellers"] == "not offered"
 
 

@@ -113,20 +113,28 @@ async def no_wait(_seconds: float) -> None:
 def make_context(settings: Settings, engine: Engine) -> AppContext:
     """An app context on the test database whose outside services never really wait."""
     context = AppContext.from_settings(settings, engine=engine)
-    context.extras["integrations"] = Integrations(context, sleep=no_wait)
+    context.integrations = Integrations(context, sleep=no_wait)
     return context
 
 
-def run_job(context: AppContext, job: Any, now: datetime | None = None, **parameters: Any) -> Any:
-    """Run an automation function once, in its own event loop, with fresh service clients."""
-    context.extras["integrations"] = Integrations(context, sleep=no_wait)
+def run_job(
+    context: AppContext,
+    job: Any,
+    now: datetime | None = None,
+    *,
+    adapters: dict[str, Any] | None = None,
+    **parameters: Any,
+) -> Any:
+    """Run an automation function once, in its own event loop, with fresh service clients (``adapters``: in-memory
+    doubles in place of some services)."""
+    context.integrations = Integrations(context, adapters=adapters, sleep=no_wait)
     clock = (lambda: now) if now else (lambda: datetime.now(UTC))
 
     async def go() -> Any:
         try:
             return await job(RunContext(app=context, parameters={"acquire": False, **parameters}, clock=clock))
         finally:
-            await context.extras["integrations"].aclose()
+            await context.integrations.aclose()
 
     return asyncio.run(go())
 

@@ -20,7 +20,14 @@ from sqlalchemy.engine import make_url
 
 from shelfkeeper.db import tables
 from shelfkeeper.db.base import Base
-from shelfkeeper.db.migrate import MIGRATIONS_DIR, alembic_config, current_revision, head_revision, upgrade
+from shelfkeeper.db.migrate import (
+    MIGRATIONS_DIR,
+    alembic_config,
+    current_revision,
+    head_revision,
+    upgrade,
+    upgrade_if_needed,
+)
 from shelfkeeper.db.session import make_engine
 from shelfkeeper.services import authors, books, records, series
 
@@ -28,7 +35,7 @@ PG_ADMIN_URL = os.environ.get("SHELFKEEPER_TEST_PG_URL", "postgresql://postgres@
 
 
 def _unmanaged_prefixes() -> tuple[str, ...]:
-    """The tables the models do not describe (SQLite's full-text index, APScheduler's jobs), as env.py lists them."""
+    """What the models do not describe (SQLite's full-text index, APScheduler's jobs, PostgreSQL-only indexes)."""
     tree = ast.parse((MIGRATIONS_DIR / "env.py").read_text(encoding="utf-8"))
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "UNMANAGED_PREFIXES" for t in node.targets):
@@ -111,7 +118,9 @@ def test_the_migrated_schema_matches_the_models(migrated):
             connection,
             opts={
                 "compare_type": True,
-                "include_object": lambda obj, name, type_, reflected, compare_to: type_ != "table" or _managed(name),
+                "include_object": lambda obj, name, type_, reflected, compare_to: (
+                    type_ not in ("table", "index") or _managed(name)
+                ),
             },
         )
         differences = compare_metadata(context, Base.metadata)
@@ -128,6 +137,16 @@ def test_the_revision_is_the_head(migrated):
     assert current_revision(migrated) == head_revision(migrated)
     upgrade(migrated)  # a second upgrade changes nothing
     assert current_revision(migrated) == head_revision(migrated)
+
+
+def test_upgrade_if_needed_runs_alembic_only_below_the_head(empty_engine):
+    assert upgrade_if_needed(empty_engine) is True  # empty: migrated
+    assert current_revision(empty_engine) == head_revision(empty_engine) is not None
+    assert upgrade_if_needed(empty_engine) is False  # at the head: alembic left alone
+    command.downgrade(alembic_config(empty_engine), "-1")
+    assert current_revision(empty_engine) != head_revision(empty_engine)
+    assert upgrade_if_needed(empty_engine) is True
+    assert current_revision(empty_engine) == head_revision(empty_engine)
 
 
 def test_downgrade_to_base_then_upgrade_again(empty_engine):

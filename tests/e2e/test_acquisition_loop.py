@@ -137,7 +137,7 @@ class Loop:
         """One job run in its own event loop with its own clients, at real time + ``offset``."""
 
         async def go() -> JobResult:
-            integrations = self.context.extras["integrations"] = Integrations(self.context)
+            integrations = self.context.integrations = Integrations(self.context)
             try:
                 clock = lambda: datetime.now(UTC) + offset  # noqa: E731
                 return await job(RunContext(app=self.context, parameters=parameters, clock=clock))

@@ -148,5 +148,28 @@ def test_a_run_whose_process_died_is_failed_and_retried(context, sessions, sessi
     clock.advance(minutes=10)
     assert runner.recover_interrupted() == 1
     rows = tasks(sessions)
-    assert rows[0].status == "failed" and "stopped before it finished" in rows[0].error
+    assert rows[0].status == "interrupted" and "stopped before it finished" in rows[0].error
     assert rows[1].status == "pending" and rows[1].trigger == "retry" and rows[1].attempt == 2
+
+
+@pytest.mark.parametrize(("done", "status"), [(0, "failed"), (2, "partial")])
+def test_a_run_whose_services_failed_says_so_with_its_error(context, sessions, done, status):
+    async def job(run):
+        result = JobResult()
+        result.add("searched", done)
+        result.add("errors", 3)
+        result.services_failed("3 requests failed: HTTP 500", done=done)
+        return result
+
+    runner = make_runner(context, job, FakeClock())
+
+    async def scenario():
+        await runner.trigger("demo")
+        await runner.wait_idle()
+
+    asyncio.run(scenario())
+    rows = tasks(sessions)
+    assert rows[0].status == status and rows[0].error == "3 requests failed: HTTP 500"
+    assert rows[0].counts == {"searched": done, "errors": 3}
+    retries = [row for row in rows if row.trigger == "retry"]
+    assert len(retries) == (1 if status == "failed" else 0)  # a failed run is retried like one that raised

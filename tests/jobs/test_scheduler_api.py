@@ -89,3 +89,26 @@ def test_system_cleanup_runs_now_and_reports(client):
     task = answer.json()["data"]
     assert task["name"] == "cleanup_old_tasks" and task["status"] == "success"
     assert task["counts"]["tasks_deleted"] == 0
+
+
+def test_a_schedule_that_never_fires_is_422_with_the_reason(client):
+    answer = client.put("/api/scheduler/jobs/cleanup_old_tasks", json={"schedule": "0 0 31 2 *"})
+    assert answer.status_code == 422 and answer.json()["error_code"] == "VALIDATION_ERROR"
+    assert "never fires" in answer.json()["error"]
+    assert client.get("/api/scheduler/jobs/cleanup_old_tasks").json()["data"]["schedule"] == "0 1 * * *"
+    leap_day = client.put("/api/scheduler/jobs/cleanup_old_tasks", json={"schedule": "0 0 29 2 *"})
+    assert leap_day.status_code == 200 and "-02-29T00:00:00" in leap_day.json()["data"]["next_run_at"]
+
+
+def test_a_schedule_change_answers_the_new_next_run_while_the_scheduler_holds_the_old_one(client):
+    scheduler = client.app.state.context.extras["scheduler"]
+    client.portal.call(scheduler.tick)  # leader: the job store holds each job's next run at 01:00
+    try:
+        before = client.get("/api/scheduler/jobs/cleanup_old_tasks").json()["data"]
+        assert before["next_run_at"].endswith("01:00:00Z")
+        changed = client.put("/api/scheduler/jobs/cleanup_old_tasks", json={"schedule": "45 3 * * *"})
+        assert changed.json()["data"]["next_run_at"].endswith("03:45:00Z")
+        client.portal.call(scheduler.tick)  # applied: the store now agrees
+        assert client.get("/api/scheduler/jobs/cleanup_old_tasks").json()["data"]["next_run_at"].endswith("03:45:00Z")
+    finally:
+        client.portal.call(scheduler.stop)

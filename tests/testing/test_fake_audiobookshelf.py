@@ -423,3 +423,53 @@ def test_seed_and_state_endpoints(tmp_path: Path):
     assert titles == ["Seeded", "Posted"]
     assert state["requests"] == [["GET", "/api/libraries/lib1/items", ""]]
     assert {i["media"]["metadata"]["seriesName"] for i in state["items"]} == {"S #1", "S #2"}
+
+
+def test_a_series_rename_keeps_its_id_and_its_books_updated_at(
+    fake: FakeAudiobookshelf, http: httpx.Client, clock: Clock
+) -> None:
+    lib = _library(fake)
+    item = fake.add_item(lib, "Book One", series=[("Temeraire", "1")])
+    series_id = next(iter(fake.data.series))
+    before = fake.item(item).updated_at
+    clock.now += 60
+    answer = http.patch(f"/api/series/{series_id}", json={"name": "Temeraire Saga"})
+    assert answer.status_code == 200
+    assert (answer.json()["id"], answer.json()["name"], answer.json()["nameIgnorePrefix"]) == (
+        series_id,
+        "Temeraire Saga",
+        "Temeraire Saga",
+    )
+    assert fake.item(item).updated_at == before
+    listed = http.get(f"/api/libraries/{lib}/items", params={"limit": 10, "page": 0}).json()["results"]
+    assert listed[0]["media"]["metadata"]["seriesName"] == "Temeraire Saga #1"
+    assert http.get(f"/api/series/{series_id}").json()["name"] == "Temeraire Saga"
+    assert http.patch("/api/series/nope", json={"name": "X"}).status_code == 404
+    listener = fake.add_user("listener", "pw", "user")
+    assert http.patch(f"/api/series/{series_id}", json={"name": "X"}, headers=_auth(listener)).status_code == 403
+
+
+def test_a_deleted_item_leaves_every_listing(fake: FakeAudiobookshelf, http: httpx.Client) -> None:
+    lib = _library(fake)
+    gone = fake.add_item(lib, "Gone", authors=["Only Here"], series=[("Lonely", "1")])
+    kept = fake.add_item(lib, "Kept")
+    listener = fake.add_user("listener", "pw", "user")
+    assert http.delete(f"/api/items/{gone}", headers=_auth(listener)).status_code == 403
+    assert http.delete(f"/api/items/{gone}").status_code == 200
+    assert http.get(f"/api/items/{gone}").status_code == 404
+    assert http.delete(f"/api/items/{gone}").status_code == 404
+    listed = http.get(f"/api/libraries/{lib}/items").json()["results"]
+    assert [row["id"] for row in listed] == [kept]
+    assert http.get(f"/api/libraries/{lib}/series").json()["total"] == 0  # its series had no other book
+    assert fake.data.authors == {}
+
+
+def test_batch_get_answers_the_known_items_expanded(fake: FakeAudiobookshelf, http: httpx.Client) -> None:
+    lib = _library(fake)
+    one = fake.add_item(lib, "One", series=[("Saga", "1")])
+    answer = http.post("/api/items/batch/get", json={"libraryItemIds": [one, "unknown"]})
+    assert answer.status_code == 200
+    items = answer.json()["libraryItems"]
+    assert [i["id"] for i in items] == [one] and "tracks" in items[0]["media"]
+    assert items[0]["media"]["metadata"]["series"][0]["sequence"] == "1"
+    assert http.post("/api/items/batch/get", json={"libraryItemIds": []}).status_code == 403

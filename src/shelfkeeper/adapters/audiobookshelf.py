@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,16 +16,25 @@ from shelfkeeper import __version__
 from shelfkeeper.adapters.audiobookshelf_items import (
     SERVICE,
     as_int,
+    clearing_patch,
     expect_list,
     expect_object,
     media_patch,
     parse_item,
     parse_minified_item,
     parse_ms,
+    parse_series_row,
 )
 from shelfkeeper.adapters.http import BudgetStore, ServiceClient, ServicePolicy
 from shelfkeeper.adapters.redaction import redact_text
-from shelfkeeper.domain.library.items import Library, LibraryAccount, LibraryItem, LibraryPage, MetadataUpdate
+from shelfkeeper.domain.library.items import (
+    Library,
+    LibraryAccount,
+    LibraryItem,
+    LibraryPage,
+    MetadataUpdate,
+    SeriesPage,
+)
 from shelfkeeper.errors import ServiceAuthFailed, ServiceBadResponse, ServiceError, ServiceNotConfigured
 from shelfkeeper.ports import ConnectionReport
 
@@ -135,11 +144,31 @@ class AudiobookshelfClient:
         payload = await self.http.get_json(f"/api/items/{item_id}", params={"expanded": 1})
         return parse_item(expect_object(payload, "item"))
 
+    async def series_page(self, library_id: str, page: int, limit: int) -> SeriesPage:
+        """One page of the library's series (oldest first), each with its books' ids and sequences."""
+        params = {"limit": limit, "page": page, "sort": "addedAt"}
+        payload = await self.http.get_json(f"/api/libraries/{library_id}/series", params=params)
+        payload = expect_object(payload, "series")
+        series = tuple(parse_series_row(row) for row in expect_list(payload.get("results"), "results"))
+        return SeriesPage(series=series, total=as_int(payload.get("total")), page=page, limit=limit)
+
+    async def items_batch(self, item_ids: Sequence[str]) -> list[LibraryItem]:
+        """Several items expanded in one request (``POST /api/items/batch/get``); unknown ids are left out."""
+        if not item_ids:
+            return []
+        body = {"libraryItemIds": list(item_ids)}
+        payload = expect_object(await self.http.get_json("/api/items/batch/get", method="POST", json=body), "batch")
+        return [parse_item(expect_object(row, "item")) for row in expect_list(payload.get("libraryItems"), "batch")]
+
     async def update_metadata(self, item_id: str, update: MetadataUpdate) -> LibraryItem:
         """PATCH the item's media; the answer is the item without duration and size (ABS's ``toOldJSON``)."""
         payload = await self.http.get_json(f"/api/items/{item_id}/media", method="PATCH", json=media_patch(update))
         payload = expect_object(payload, "media update")
         return parse_item(expect_object(payload.get("libraryItem"), "libraryItem"))
+
+    async def clear_metadata(self, item_id: str, fields: Collection[str]) -> None:
+        """Empty the fields: the PATCH body's null or [] itself (same auth, retries and redaction)."""
+        await self.http.get_json(f"/api/items/{item_id}/media", method="PATCH", json=clearing_patch(fields))
 
     async def scan_library(self, library_id: str) -> None:
         """Ask for a scan; Audiobookshelf answers 200 at once and scans in the background (admin only)."""

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from shelfkeeper.domain.library.items import LibraryItem, MetadataUpdate, SeriesRef
+from shelfkeeper.domain.library.items import LibraryItem, LibrarySeries, MetadataUpdate, SeriesRef
 from shelfkeeper.domain.text import split_names
 from shelfkeeper.errors import ServiceBadResponse
 
@@ -34,6 +36,45 @@ def parse_series_name(joined: str | None) -> tuple[SeriesRef, ...]:
         match = _SERIES_WITH_SEQUENCE.match(part)
         refs.append(SeriesRef(match["name"], match["sequence"]) if match else SeriesRef(part))
     return tuple(refs)
+
+
+def sequence_in_joined(joined: str | None, name: str) -> tuple[bool, str | None]:
+    """The sequence of the series ``name`` in a joined ``seriesName`` ("Earthsea Cycle, The #1, Other #2").
+
+    The name is known exactly (from the series listing), so a name holding ", " is found whole; returns
+    (found, sequence), the sequence None when the part has no "#".
+    """
+    text = joined or ""
+    start = 0
+    while (at := text.find(name, start)) >= 0:
+        start = at + 1
+        if at and not text.startswith(", ", at - 2):
+            continue
+        rest = text[at + len(name) :]
+        if not rest or rest.startswith(", "):
+            return True, None
+        if rest.startswith(" #"):
+            sequence = rest[2:].split(", ", 1)[0].strip()
+            if sequence:
+                return True, sequence
+    return False, None
+
+
+def parse_series_row(row: dict[str, Any]) -> LibrarySeries:
+    """A row of ``/api/libraries/{id}/series``: its id, name and books, each book's sequence read from its
+    ``seriesName`` (books without the series there are left out: a listing read while the item changed)."""
+    if not isinstance(row, dict) or "id" not in row:
+        raise ServiceBadResponse(SERVICE, "a series without an id", details={"body": str(row)[:200]})
+    name = str(row.get("name") or "")
+    members: list[tuple[str, str | None]] = []
+    for book in row.get("books") or []:
+        if not isinstance(book, dict) or "id" not in book:
+            continue
+        metadata = (book.get("media") or {}).get("metadata") or {}
+        found, sequence = sequence_in_joined(metadata.get("seriesName"), name)
+        if found:
+            members.append((str(book["id"]), sequence))
+    return LibrarySeries(id=str(row["id"]), name=name, members=tuple(members))
 
 
 def parse_minified_item(row: dict[str, Any]) -> LibraryItem:
@@ -73,7 +114,23 @@ def parse_item(row: dict[str, Any]) -> LibraryItem:
         if isinstance(s, dict) and s.get("name")
     )
     narrators = tuple(str(n) for n in metadata.get("narrators") or [] if n)
-    return _item(row, metadata, minified=False, authors=authors, narrators=narrators, series=series)
+    item = _item(row, metadata, minified=False, authors=authors, narrators=narrators, series=series)
+    return replace(item, audio_format=file_format(row.get("media") or {}))
+
+
+def file_format(media: dict[str, Any]) -> str:
+    """The first included audio file's extension ("m4b"); an e-book-only item's e-book format; "" for neither."""
+    files = [f for f in media.get("audioFiles") or [] if isinstance(f, dict) and not f.get("exclude")]
+    files.sort(key=lambda f: as_int(f.get("index")))
+    for audio in files:
+        info = audio.get("metadata") or {}
+        ext = str(info.get("ext") or "") or ("." + str(info.get("filename") or "").rsplit(".", 1)[-1])
+        found = ext.lstrip(".").strip().lower()
+        if found:
+            return found[:20]
+    ebook = media.get("ebookFile")
+    ebook_format = ebook.get("ebookFormat") if isinstance(ebook, dict) else media.get("ebookFormat")
+    return str(ebook_format or "").strip().lower()[:20]
 
 
 def _item(
@@ -123,6 +180,7 @@ def _extra(row: dict[str, Any], media: dict[str, Any], metadata: dict[str, Any])
         "explicit": bool(metadata.get("explicit")),
         "abridged": bool(metadata.get("abridged")),
         "num_audio_files": media.get("numAudioFiles", len(media.get("audioFiles") or []) or None),
+        "series_name": metadata.get("seriesName"),  # the joined list form, kept whole to check listings against
         "author_ids": [a.get("id") for a in metadata.get("authors") or [] if isinstance(a, dict)],
     }
 
@@ -148,6 +206,35 @@ def media_patch(update: MetadataUpdate) -> dict[str, Any]:
             {"name": s.name, "sequence": None if s.sequence is None else str(s.sequence)} for s in update.series
         ]
     return {"metadata": metadata}
+
+
+# The PATCH body's names of the book fields (see reference/audiobookshelf.md: publishedYear is a string or null).
+PATCH_KEYS = {
+    "title": "title",
+    "subtitle": "subtitle",
+    "authors": "authors",
+    "narrators": "narrators",
+    "series": "series",
+    "asin": "asin",
+    "isbn": "isbn",
+    "publisher": "publisher",
+    "published_year": "publishedYear",
+    "language": "language",
+    "genres": "genres",
+    "description": "description",
+}
+_LIST_KEYS = frozenset({"authors", "narrators", "genres", "series"})
+
+
+def clearing_patch(fields: Collection[str]) -> dict[str, Any]:
+    """The ``PATCH /api/items/{id}/media`` body that empties fields: [] for a list, null for anything else.
+
+    ``media_patch`` cannot say this: a MetadataUpdate reads None as "leave alone".
+    """
+    unknown = sorted(set(fields) - PATCH_KEYS.keys())
+    if unknown:
+        raise ValueError(f"no Audiobookshelf field for {', '.join(unknown)}")
+    return {"metadata": {PATCH_KEYS[name]: [] if name in _LIST_KEYS else None for name in fields}}
 
 
 def expect_object(value: Any, what: str) -> dict[str, Any]:

@@ -25,7 +25,8 @@ from shelfkeeper.adapters.mam_items import (
 )
 from shelfkeeper.adapters.prowlarr import lenient_int
 from shelfkeeper.domain.releases.release import Release
-from shelfkeeper.domain.releases.tracker import TrackerStats
+from shelfkeeper.domain.releases.tracker import AUDIOBOOKS, TrackerStats
+from shelfkeeper.domain.torrents.status import AddTorrent
 from shelfkeeper.errors import (
     ServiceAuthFailed,
     ServiceBadResponse,
@@ -38,16 +39,6 @@ logger = logging.getLogger(__name__)
 
 SERVICE = "mam"
 COOKIE = "mam_id"
-AUDIOBOOKS = 13  # main_cat: 13 audiobooks, 14 e-books, 15 musicology, 16 radio
-# The audiobook sub-categories (main_cat 13), as Prowlarr's MyAnonamouse indexer defines them.
-AUDIOBOOK_CATEGORIES: dict[int, str] = {
-    39: "Action/Adventure", 49: "Art", 50: "Biographical", 83: "Business", 51: "Computer/Internet", 97: "Crafts",
-    40: "Crime/Thriller", 41: "Fantasy", 106: "Food", 42: "General Fiction", 52: "General Non-Fic",
-    98: "Historical Fiction", 54: "History", 55: "Home/Garden", 43: "Horror", 99: "Humor", 84: "Instructional",
-    44: "Juvenile", 56: "Language", 45: "Literary Classics", 57: "Math/Science/Tech", 85: "Medical", 87: "Mystery",
-    119: "Nature", 88: "Philosophy", 58: "Pol/Soc/Relig", 59: "Recreation", 46: "Romance", 47: "Science Fiction",
-    53: "Self-Help", 89: "Travel/Adventure", 100: "True Crime", 108: "Urban Fantasy", 48: "Western", 111: "Young Adult",
-}  # fmt: skip
 SEARCH_PATH = "/tor/js/loadSearchJSONbasic.php"
 STATS_PATH = "/jsonLoad.php"
 NOTHING_RETURNED = "Nothing returned, out of"
@@ -290,6 +281,14 @@ class MamClient:
                 details={"status": response.status_code, "content_type": content_type},
             )
         return response.content
+
+    async def fetch_download(self, release: Release) -> AddTorrent:
+        """ports.Indexer: MyAnonamouse always gives the .torrent file itself."""
+        return AddTorrent(torrent_file=await self.fetch_torrent(release))
+
+    async def budget_left(self) -> int | None:
+        """Requests left today under MAM_DAILY_REQUEST_CAP (counted in the shared store)."""
+        return await self._client.budget_left()
 
     async def test_connection(self) -> ConnectionReport:
         if not self.configured:

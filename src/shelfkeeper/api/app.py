@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,6 +12,9 @@ from fastapi import Depends, FastAPI
 from shelfkeeper import __version__
 from shelfkeeper.api import exception_handlers
 from shelfkeeper.api.auth import authorization_header, require_api_key, x_api_key_header
+from shelfkeeper.api.body_limit import BodyLimitMiddleware
+from shelfkeeper.api.deps import refuse_control_characters
+from shelfkeeper.api.envelope import declare_body_errors, declare_links
 from shelfkeeper.api.routes import (
     authors,
     books,
@@ -26,7 +30,6 @@ from shelfkeeper.api.routes import (
     web,
 )
 from shelfkeeper.context import AppContext
-from shelfkeeper.integrations import Integrations
 from shelfkeeper.jobs.registry import default_jobs
 from shelfkeeper.jobs.runner import JobRunner
 from shelfkeeper.jobs.scheduler import SchedulerService
@@ -62,11 +65,11 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     """Build the app for ``settings`` (or an already built context, as the tests do)."""
     context = context or AppContext.from_settings(settings or load_settings())
 
-    integrations = context.extras.setdefault("integrations", Integrations(context))
+    integrations = context.integrations
     runner = JobRunner(context, default_jobs())
     scheduler = SchedulerService(runner)
-    context.extras["runner"] = runner
-    context.extras["scheduler"] = scheduler
+    context.runner = runner
+    context.scheduler = scheduler
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -77,6 +80,10 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
             )
         if context.settings.run_scheduler:
             await scheduler.start()
+        # Everything alive now (modules, routes, schemas, mappers) lives as long as the process: moved out of the
+        # collector's reach, a full collection no longer walks it in the middle of a request.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
@@ -96,14 +103,22 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     )
     app.state.context = context
     app.state.api_keys = context.api_keys
+    build_openapi = app.openapi
+    app.openapi = lambda: declare_links(declare_body_errors(build_openapi()))  # type: ignore[method-assign]
     exception_handlers.install(app)
     metrics = Metrics(context)
-    context.extras["metrics"] = metrics
+    context.metrics = metrics
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=context.settings.max_request_body_bytes)
     app.include_router(system.public_router)
     app.include_router(calendar.feed_router)  # checks the key itself: it also takes ?apikey= (calendar apps)
     web.install(app)  # the page and its assets: public, they hold no data
-    guard = [Depends(require_api_key), Depends(authorization_header), Depends(x_api_key_header)]
+    guard = [
+        Depends(require_api_key),
+        Depends(authorization_header),
+        Depends(x_api_key_header),
+        Depends(refuse_control_characters),
+    ]
     for router in PROTECTED_ROUTERS:
         app.include_router(router, dependencies=guard)
     return app

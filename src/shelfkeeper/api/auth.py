@@ -35,8 +35,8 @@ def presented_key(request: Request) -> str | None:
     return authorization.strip()
 
 
-def require_api_key(request: Request) -> None:
-    """Dependency on every non-public route: 401 in the envelope without the right key."""
+async def require_api_key(request: Request) -> None:
+    """Dependency on every non-public route: 401 in the envelope without the right key (no thread: a stat)."""
     store: ApiKeyStore = request.app.state.api_keys
     key = presented_key(request)
     if key is None:

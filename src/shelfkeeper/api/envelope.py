@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, Generic, TypeVar
 
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field, TypeAdapter
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
+from shelfkeeper.db.session import unit_of_work
 from shelfkeeper.services.paging import PageResult
 
 T = TypeVar("T")
@@ -50,6 +54,28 @@ def ok(data: Any) -> dict[str, Any]:
     return {"success": True, "data": data, "error": None, "error_code": None, "timestamp": utc_now_iso()}
 
 
+@cache
+def _adapter(model: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(model)
+
+
+async def answer(sessions: sessionmaker[Session], work: Callable[[Session], Any], model: Any) -> Response:
+    """``ok(work(session))`` validated as ``model`` and serialised, all in one worker thread.
+
+    The list routes answer this way: one thread hop per request, where a sync route with a session dependency
+    takes four (dependency entry and exit, endpoint, response validation), each a wait for a busy core. The body
+    is exactly what FastAPI would send for ``response_model=model``.
+    """
+
+    def run() -> bytes:
+        with unit_of_work(sessions) as session:
+            data = work(session)
+        adapter = _adapter(model)
+        return adapter.dump_json(adapter.validate_python(ok(data)), by_alias=True)
+
+    return Response(await run_in_threadpool(run), media_type="application/json")
+
+
 def error_response(
     status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
 ) -> JSONResponse:
@@ -72,6 +98,7 @@ def error_example(code: str, message: str) -> dict[str, Any]:
 
 _STANDARD_ERRORS = {
     400: ("BAD_REQUEST", "The request body is not valid JSON."),
+    413: ("PAYLOAD_TOO_LARGE", "The request body is larger than MAX_REQUEST_BODY_BYTES (1048576 bytes)."),
     401: ("UNAUTHORIZED", "Missing API key: send it in the Authorization or X-Api-Key header."),
     404: ("NOT_FOUND", "Not found."),
     409: ("CONFLICT", "The request conflicts with the current state."),
@@ -91,3 +118,37 @@ def error_responses(*statuses: int, codes: dict[int, tuple[str, str]] | None = N
             "content": {"application/json": {"example": error_example(code, message)}},
         }
     return result
+
+
+def declare_body_errors(schema: dict[str, Any]) -> dict[str, Any]:
+    """Every operation that takes a body can also answer 400 (not JSON) and 413 (too large): say so."""
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict) or "requestBody" not in operation:
+                continue
+            responses = operation.setdefault("responses", {})
+            for status, entry in error_responses(400, 413).items():
+                responses.setdefault(str(status), entry)
+    return schema
+
+
+def declare_links(schema: dict[str, Any]) -> dict[str, Any]:
+    """OpenAPI links from each create (201 on ``/api/x``) to the operations on ``/api/x/{x_id}``: the new id."""
+    paths = schema.get("paths", {})
+    for path, item in paths.items():
+        created = item.get("post", {}).get("responses", {}).get("201")
+        if created is None:
+            continue
+        links = created.setdefault("links", {})
+        for sub_path, sub_item in paths.items():
+            prefix, _, rest = sub_path.partition("/{")
+            if prefix != path or not rest:
+                continue
+            parameter = rest.split("}", 1)[0]
+            for method, operation in sub_item.items():
+                if isinstance(operation, dict) and "operationId" in operation:
+                    links[f"{method}_{operation['operationId']}"] = {
+                        "operationId": operation["operationId"],
+                        "parameters": {parameter: "$response.body#/data/id"},
+                    }
+    return schema

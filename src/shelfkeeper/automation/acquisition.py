@@ -33,6 +33,7 @@ from shelfkeeper.errors import (
     ServiceUnreachable,
 )
 from shelfkeeper.services import downloads
+from shelfkeeper.services.records import DOWNLOADS, get_record
 from shelfkeeper.services.release_records import release_from_json
 from shelfkeeper.services.wanted_list import get_wanted
 
@@ -85,10 +86,8 @@ def _check_link(run: RunContext, release: Release) -> None:
 async def fetch_torrent(run: RunContext, release: Release) -> tuple[AddTorrent, str]:
     """The .torrent bytes (or a magnet) from the release's indexer, and the info hash it will have in the client."""
     _check_link(run, release)
-    if release.source == ReleaseSource.MAM:
-        add = AddTorrent(torrent_file=await run.integrations.mam().fetch_torrent(release))
-    else:
-        add = await run.integrations.prowlarr().fetch_download(release)
+    indexer = run.integrations.mam() if release.source == ReleaseSource.MAM else run.integrations.prowlarr()
+    add = await indexer.fetch_download(release)
     try:
         found = info_hash(add.torrent_file) if add.torrent_file is not None else magnet_info_hash(add.url or "")
     except BencodeError as exc:
@@ -331,7 +330,7 @@ async def _best_release(run: RunContext, wanted: WantedEdition, none_found: str)
 
 async def _grab_requested(run: RunContext, wanted_id: int, chosen: RankedRelease) -> Download:
     outcome = await grab(run, wanted_id, chosen, allowed=downloads.MANUAL_GRAB_STATES)
-    return await run.transaction(lambda s: downloads.get_download(s, outcome.download_id))
+    return await run.transaction(lambda s: get_record(s, DOWNLOADS, outcome.download_id))
 
 
 def _wanted_for_request(session: Session, wanted_id: int) -> WantedEdition:
@@ -357,7 +356,7 @@ async def retry_download(run: RunContext, download_id: int) -> Download:
 
 
 def _retryable(session: Session, download_id: int) -> int:
-    download = downloads.get_download(session, download_id)
+    download = get_record(session, DOWNLOADS, download_id)
     conflict = None
     if download.status != DownloadStatus.FAILED:
         conflict = f"Download {download_id} is {download.status}; only a failed download is retried."

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
@@ -21,6 +21,7 @@ from shelfkeeper.domain.lifecycle import WantedReason
 from shelfkeeper.domain.metadata.candidates import AuthorProfile, BookCandidate
 from shelfkeeper.domain.text import series_key
 from shelfkeeper.errors import NotFound
+from shelfkeeper.ports import AuthorCatalogSource
 from shelfkeeper.services.owned_books import author_books, candidate_books, owned_book
 from shelfkeeper.services.wanted import (
     RecordOutcome,
@@ -53,19 +54,19 @@ def _target(session: Session, author_id: int) -> AuthorTarget:
 async def author_catalogue(target: AuthorTarget, calls: ProviderCalls) -> tuple[list[BookCandidate], str | None]:
     """The author's books from the Audible catalog (the author found through Audnexus), Google Books, Open Library."""
     asin = target.asin
-    audnexus = calls.adapter("audnexus")
+    audnexus = calls.adapter("audnexus", calls.run.integrations.audnexus)
     if audnexus is not None:
         lookup = partial(audnexus.author, asin) if asin else partial(audnexus.find_author, target.name)
         profile: AuthorProfile | None = await calls.ask("audnexus", target.name, lookup, None)
         asin = asin or (profile.source_id if profile else None)
     found: list[BookCandidate] = []
-    askers = {
+    askers: dict[str, Callable[[AuthorCatalogSource], Awaitable[list[BookCandidate]]]] = {
         "audible": lambda adapter: adapter.author_books(target.name, author_id=asin),
         "google_books": lambda adapter: adapter.author_books(target.name),
         "openlibrary": lambda adapter: adapter.author_books(target.name, author_id=target.openlibrary_id),
     }
     for provider, asker in askers.items():
-        adapter = calls.adapter(provider)
+        adapter = calls.adapter(provider, partial(calls.run.integrations.book_catalog, provider))
         if adapter is not None:
             found += await calls.ask(provider, target.name, partial(asker, adapter), [])
     return found, asin

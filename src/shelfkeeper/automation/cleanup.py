@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.db.tables import MetadataCorrection, ProviderCache, Task
-from shelfkeeper.domain.lifecycle import TaskStatus
+from shelfkeeper.domain.lifecycle import FINISHED_TASK_STATUSES
 
 
 def delete_old_rows(
@@ -21,7 +21,7 @@ def delete_old_rows(
     tasks = session.execute(
         delete(Task).where(
             Task.created_at < cutoff,
-            Task.status.in_([TaskStatus.SUCCESS, TaskStatus.FAILED, TaskStatus.CANCELLED]),
+            Task.status.in_(FINISHED_TASK_STATUSES),
             Task.id != (keep_task_id or -1),
         )
     )

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shelfkeeper.automation.acquisition import acquire_wanted, resume_stranded
+from shelfkeeper.automation.imports import import_download
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.db.tables import Download, WantedBook
 from shelfkeeper.domain.lifecycle import HELD_BY_DOWNLOAD, DownloadStatus, WantedStatus
 from shelfkeeper.domain.torrents.status import TorrentInfo, TorrentState
 from shelfkeeper.errors import ServiceError
 from shelfkeeper.services import downloads
+from shelfkeeper.services.records import DOWNLOADS, get_record
 from shelfkeeper.services.status import (
     check_download_move,
     fail_attempt,
@@ -27,12 +28,9 @@ from shelfkeeper.services.status import (
     try_move_wanted,
 )
 
-IMPORTS_MODULE = "shelfkeeper.automation.imports"
 WATCHED = (DownloadStatus.QUEUED, DownloadStatus.DOWNLOADING, DownloadStatus.PAUSED)
 # No stall is counted while the client checks, moves or queues the data: none of these is a dead torrent.
 _STALL_STATES = frozenset({TorrentState.DOWNLOADING, TorrentState.STALLED, TorrentState.UNKNOWN})
-
-Importer = Callable[[RunContext, int], Awaitable[object]]
 
 
 @dataclass(frozen=True)
@@ -56,16 +54,6 @@ class Failure:
     reason: str
     evidence: dict[str, Any]
     delete_files: bool
-
-
-def find_importer() -> Importer | None:
-    """``automation.imports.import_download`` when that module exists (it is built beside this one)."""
-    try:
-        module = importlib.import_module(IMPORTS_MODULE)
-    except ImportError:
-        return None
-    found = getattr(module, "import_download", None)
-    return cast(Importer, found) if callable(found) else None
 
 
 def judge(
@@ -197,12 +185,11 @@ def _completed_ids(session: Session) -> list[int]:
 
 
 async def _import_completed(run: RunContext, result: JobResult) -> None:
-    importer = find_importer()
-    if importer is None or run.parameters.get("import") is False:
+    if run.parameters.get("import") is False:
         return  # ``{"import": false}``: follow the downloads only, leave finished ones completed
     for download_id in await run.transaction(_completed_ids):
         try:
-            await importer(run, download_id)
+            await import_download(run, download_id)
         except Exception as exc:  # an import problem must not stop the monitor; it is tried again next run
             run.log.warning("monitor: import of download %s failed: %s", download_id, exc)
             result.add("import_errors")
@@ -261,13 +248,13 @@ async def download_monitor_task(run: RunContext) -> JobResult:
 
 def _client_id_for(session: Session, download_id: int, target: DownloadStatus) -> tuple[str | None, bool]:
     """The torrent to act on and whether the row is there already (409 DOWNLOAD_STATE_CONFLICT when not allowed)."""
-    download = downloads.get_download(session, download_id)
+    download = get_record(session, DOWNLOADS, download_id)
     check_download_move(download, target)  # the row itself moves after the client has acted
     return download.info_hash, download.status == target
 
 
 def _move(session: Session, download_id: int, target: DownloadStatus, changes: dict[str, Any]) -> Download:
-    download = downloads.get_download(session, download_id)
+    download = get_record(session, DOWNLOADS, download_id)
     if download.status != target:  # asking twice changes nothing
         move_download(download, target)
         for name, value in changes.items():

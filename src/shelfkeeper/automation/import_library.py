@@ -10,9 +10,9 @@ from pathlib import PurePosixPath
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shelfkeeper.adapters.audiobookshelf import AudiobookshelfClient
 from shelfkeeper.db.tables import Book
 from shelfkeeper.domain.library.items import Library, LibraryItem, MediaType
+from shelfkeeper.ports import LibraryServer
 from shelfkeeper.services.library_sync import ItemWrite, write_items
 
 TAIL_PAGE = 50  # new items sort last by addedAt: the last pages hold them
@@ -27,9 +27,7 @@ def _posix(path: str) -> PurePosixPath:
     return PurePosixPath(os.path.normpath(path.replace("\\", "/")))
 
 
-async def find_import_library(
-    client: AudiobookshelfClient, library_path: str, configured_ids: Sequence[str] = ()
-) -> Library:
+async def find_import_library(client: LibraryServer, library_path: str, configured_ids: Sequence[str] = ()) -> Library:
     """The book library one of whose folders is LIBRARY_PATH or holds it.
 
     Audiobookshelf may see the folder under another path (another container): then the one library
@@ -60,7 +58,7 @@ def item_matches(item: LibraryItem, book_dir: str, rel_path: str) -> bool:
     return bool(rel) and (rel == rel_path or rel.endswith("/" + rel_path))
 
 
-async def _tail(client: AudiobookshelfClient, library_id: str) -> list[LibraryItem]:
+async def _tail(client: LibraryServer, library_id: str) -> list[LibraryItem]:
     total = (await client.items_page(library_id, 0, 1)).total
     last = max(0, (total - 1) // TAIL_PAGE)
     items: list[LibraryItem] = []
@@ -70,7 +68,7 @@ async def _tail(client: AudiobookshelfClient, library_id: str) -> list[LibraryIt
 
 
 async def find_item(
-    client: AudiobookshelfClient, library_id: str, book_dir: str, rel_path: str, *, everywhere: bool = False
+    client: LibraryServer, library_id: str, book_dir: str, rel_path: str, *, everywhere: bool = False
 ) -> LibraryItem | None:
     """The library's item for the folder: among the newest items, or (``everywhere``) in the whole library."""
     items = await client.all_items(library_id) if everywhere else await _tail(client, library_id)
@@ -78,7 +76,7 @@ async def find_item(
 
 
 async def wait_for_item(
-    client: AudiobookshelfClient,
+    client: LibraryServer,
     library_id: str,
     book_dir: str,
     rel_path: str,

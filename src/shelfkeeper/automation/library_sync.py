@@ -1,14 +1,17 @@
 """The library sync job: Audiobookshelf's book items into Book, Author and Series, full or incremental.
 
-One pass over each library, page by page: read a page (network), read what the database remembers of its
-items (a short transaction), read exact series where they changed (network), write the page (one
-transaction). Nothing but ids, series ids and a small cache of series listings outlives a page.
+Per library: the paged series listing first (series ids, names and every book's sequence; renames followed
+in one transaction), then the item listing page by page: which items changed (one short read), the few
+ambiguous or new ones read expanded in one batch request (network), the page written set-based (one
+transaction). Items the whole listing did not show are checked and marked removed; audio formats not known
+yet are read in batches at the end. Only the series index (ids and sequences) and the item ids seen outlive
+a page.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import Counter, OrderedDict, defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,29 +19,29 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
-from shelfkeeper.adapters.audiobookshelf import AudiobookshelfClient
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.db.service_state import ServiceStateStore
-from shelfkeeper.domain.library.items import Library, LibraryItem, LibraryPage, MediaType, SeriesRef
+from shelfkeeper.domain.library.items import Library, LibraryItem, LibraryPage, LibrarySeries, MediaType, SeriesRef
 from shelfkeeper.domain.library.sync import (
     ModeDecision,
     SyncMode,
     choose_mode,
-    needs_exact_series,
+    exact_series,
+    is_unchanged,
     next_watermark,
-    plan_series_sources,
 )
-from shelfkeeper.domain.text import series_key
-from shelfkeeper.errors import ServiceBadResponse, ServiceError, ServiceNotConfigured
+from shelfkeeper.errors import ServiceBadResponse, ServiceNotConfigured
+from shelfkeeper.ports import LibraryServer
+from shelfkeeper.services.library_series import apply_series_names
 from shelfkeeper.services.library_sync import (
     ItemFailure,
     ItemWrite,
+    books_without_format,
     mark_removed,
     present_books,
-    remembered_series,
-    series_id_hints,
+    set_formats,
+    stored_versions,
     write_items,
 )
 
@@ -47,7 +50,13 @@ STATE_KEY = "library_sync"
 DEFAULT_PAGE_SIZE = 500
 MAX_PAGE_SIZE = 1000
 PRESENCE_CHUNK = 500
-LISTING_CACHE = 64  # series listings kept for the next pages (books of a series are usually added together)
+SERIES_PAGE_SIZE = 200  # series per request of the series listing (each with its books)
+EXPAND_BATCH = 100  # items per POST /api/items/batch/get
+# A page with at most this many new items reads them expanded at once (exact people, audio format); a page of
+# a first import, all new, leaves their formats to the format pass, so that 50,000 items stay a few minutes'
+# reading for Audiobookshelf spread over several runs rather than one.
+NEW_EXPANDED_PER_PAGE = 50
+FORMATS_PER_RUN = 1000  # audio formats read per run (newest books first)
 COUNT_NAMES = ("seen", "created", "updated", "unchanged", "removed", "restored", "errors")
 
 
@@ -63,6 +72,8 @@ class SyncReport:
     newest_seen: datetime | None = None
     oldest_failed: datetime | None = None
     watermark: datetime | None = None
+    series_renamed: int = 0
+    formats_read: int = 0
 
     def saw(self, items: Sequence[LibraryItem]) -> None:
         self.counts["seen"] += len(items)
@@ -84,6 +95,8 @@ class SyncReport:
             "libraries": self.libraries,
             "requests": dict(self.requests),
             "next_watermark": self.watermark.isoformat() if self.watermark else None,
+            "series_renamed": self.series_renamed,
+            "formats_read": self.formats_read,
         }
         if self.notes:
             metrics["notes"] = self.notes
@@ -91,128 +104,49 @@ class SyncReport:
 
 
 @dataclass
-class Resolution:
-    """Exact series (and, for expanded items, exact people) of a page's changed items, and the items that failed."""
+class SeriesIndex:
+    """What the series listing told of a library: each series' name, and each item's (series id, sequence)."""
 
-    series: dict[str, tuple[SeriesRef, ...]] = field(default_factory=dict)
-    expanded: dict[str, LibraryItem] = field(default_factory=dict)
-    failures: dict[str, ServiceError] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
+    members: defaultdict[str, list[tuple[str, str | None]]] = field(default_factory=lambda: defaultdict(list))
 
-
-class SeriesResolver:
-    """Reads exact series sequences for changed items, choosing per series the cheaper of two sources.
-
-    A series-filtered listing answers for every book of a series in one request (``{id, name, sequence}``);
-    an expanded item answers for one book (and gives its exact authors and narrators). Series ids come from
-    the database (a hint, checked by the listing) or are learnt from expanded items as the run goes.
-    """
-
-    def __init__(self, client: AudiobookshelfClient, library_id: str, requests: Counter[str]) -> None:
-        self.client = client
-        self.library_id = library_id
-        self.requests = requests
-        self.learned: dict[str, str] = {}  # series key -> series id seen in this run
-        self.listings: OrderedDict[str, dict[str, SeriesRef]] = OrderedDict()  # series id -> item id -> ref
-
-    async def resolve(self, items: Sequence[LibraryItem], hints: dict[str, str]) -> Resolution:
-        resolution = Resolution()
-        if not items:
-            return resolution
-        while len(self.listings) > LISTING_CACHE:  # trimmed before the page: its own listings all stay for it
-            self.listings.popitem(last=False)
-        keys = {item.id: _series_keys(item) for item in items}
-        members: defaultdict[str, list[str]] = defaultdict(list)
-        for item in items:
-            for key in keys[item.id]:
-                members[key].append(item.id)
-        known = {**hints, **self.learned}
-        listed = {key for key, series_id in known.items() if series_id in self.listings}
-        plan = plan_series_sources(members, known, listed)
-        by_id = {item.id: item for item in items}
-        await self._expand([by_id[item_id] for item_id in plan.learn_from], resolution)
-        wanted = (self.learned.get(key) or hints.get(key) for key in plan.listings)
-        to_list = [series_id for series_id in dict.fromkeys(wanted) if series_id and series_id not in self.listings]
-        await asyncio.gather(*(self._list(series_id) for series_id in to_list))
-        rest: list[LibraryItem] = []
-        for item in items:
-            if item.id in resolution.expanded or item.id in resolution.failures:
-                continue
-            refs = self._from_listings(item.id, keys[item.id], hints)
-            if refs is None:
-                rest.append(item)
-            else:
-                resolution.series[item.id] = refs
-        await self._expand(rest, resolution)
-        return resolution
-
-    def _from_listings(self, item_id: str, keys: Sequence[str], hints: dict[str, str]) -> tuple[SeriesRef, ...] | None:
-        refs: list[SeriesRef] = []
-        for key in keys:
-            series_id = self.learned.get(key) or hints.get(key) or ""
-            listing = self.listings.get(series_id)
-            if listing is None or item_id not in listing:
-                return None
-            self.listings.move_to_end(series_id)
-            refs.append(listing[item_id])
-        return tuple(refs)
-
-    async def _list(self, series_id: str) -> None:
-        self.requests["series_listings"] += 1
-        rows = await self.client.items_in_series(self.library_id, series_id)
-        found: dict[str, SeriesRef] = {}
-        for row in rows:
-            exact = next((ref for ref in row.series if ref.series_id == series_id), None)
-            if exact is not None:
-                found[row.id] = exact
-                self.learned.setdefault(series_key(exact.name), series_id)
-        self.listings[series_id] = found
-
-    async def _expand(self, items: Sequence[LibraryItem], resolution: Resolution) -> None:
-        """Fetch items expanded (the client bounds the concurrency); a bad answer fails that item alone."""
-        if not items:
-            return
-        self.requests["expanded_items"] += len(items)
-        answers = await asyncio.gather(*(self.client.item(item.id) for item in items), return_exceptions=True)
-        for item, answer in zip(items, answers, strict=True):
-            if isinstance(answer, ServiceBadResponse):
-                resolution.failures[item.id] = answer
-            elif isinstance(answer, BaseException):
-                raise answer  # the service itself failed: the run fails and is retried
-            else:
-                resolution.expanded[item.id] = answer
-                resolution.series[item.id] = answer.series
-                for ref in answer.series:
-                    if ref.series_id:
-                        self.learned[series_key(ref.name)] = ref.series_id
-
-
-def _series_keys(item: LibraryItem) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(series_key(ref.name) for ref in item.series if ref.name.strip()))
+    def add(self, series: LibrarySeries) -> None:
+        self.names[series.id] = series.name
+        for item_id, sequence in series.members:
+            self.members[item_id].append((series.id, sequence))
 
 
 # ---- the job ------------------------------------------------------------------------------------------------
 
 
 async def library_sync_task(run: RunContext) -> JobResult:
-    """Sync the library; ``{"full": true}`` forces a full sync, ``{"page_size": n}`` changes the page size."""
+    """Sync the library; ``{"full": true}`` forces a full sync, ``{"page_size": n}`` changes the page size,
+    ``{"format_limit": n}`` how many audio formats are read at most."""
     try:
-        client = run.integrations.library()
+        client: LibraryServer = run.integrations.library()
     except ServiceNotConfigured as exc:
         run.log.info("library sync skipped: %s", exc.message)
         return JobResult(counts=dict.fromkeys(COUNT_NAMES, 0), metrics={"skipped": exc.message})
-    page_size = _page_size(run.parameters.get("page_size"))
-    report = await sync_library(run, client, full=run.parameters.get("full") is True, page_size=page_size)
+    page_size = _positive(run.parameters.get("page_size"), DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    formats = _positive(run.parameters.get("format_limit"), FORMATS_PER_RUN, 10**7)
+    full = run.parameters.get("full") is True
+    report = await sync_library(run, client, full=full, page_size=page_size, format_limit=formats)
     return report.result()
 
 
-def _page_size(value: object) -> int:
+def _positive(value: object, default: int, ceiling: int) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        return min(value, MAX_PAGE_SIZE)
-    return DEFAULT_PAGE_SIZE
+        return min(value, ceiling)
+    return default
 
 
 async def sync_library(
-    run: RunContext, client: AudiobookshelfClient, *, full: bool = False, page_size: int = DEFAULT_PAGE_SIZE
+    run: RunContext,
+    client: LibraryServer,
+    *,
+    full: bool = False,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    format_limit: int = FORMATS_PER_RUN,
 ) -> SyncReport:
     """One sync of every book library (or those in ``ABS_LIBRARY_IDS``); an outage raises a ``ServiceError``."""
     store = ServiceStateStore(run.app.sessions)
@@ -234,6 +168,7 @@ async def sync_library(
     if decision.mode is SyncMode.FULL and not run.app.settings.abs_library_ids and everything:
         # Books of a library Audiobookshelf no longer has: each is checked, then marked removed.
         await _mark_absent(run, client, None, set(), report, other_than=[lib.id for lib in everything])
+    await _read_formats(run, client, report, format_limit)
     report.watermark = next_watermark(started, report.newest_seen, report.oldest_failed)
     state = {
         "watermark": report.watermark.isoformat(),
@@ -261,12 +196,31 @@ def _chosen_libraries(run: RunContext, everything: Sequence[Library], report: Sy
     return [library for library in chosen if library.media_type == MediaType.BOOK]
 
 
+async def _read_series(run: RunContext, client: LibraryServer, library_id: str, report: SyncReport) -> SeriesIndex:
+    """Every series of the library with its books' sequences, page by page; renames are followed at the end."""
+    index = SeriesIndex()
+    page = 0
+    while True:
+        batch = await client.series_page(library_id, page, SERIES_PAGE_SIZE)
+        report.requests["series_pages"] += 1
+        for series in batch.series:
+            index.add(series)
+        page += 1
+        if not batch.series or page * SERIES_PAGE_SIZE >= batch.total:
+            break
+    listed = [LibrarySeries(series_id, name) for series_id, name in index.names.items()]
+    renamed, notes = await run.transaction(partial(apply_series_names, listed=listed))
+    report.series_renamed += renamed
+    report.notes.extend(notes)
+    return index
+
+
 async def _sync_one_library(
-    run: RunContext, client: AudiobookshelfClient, library: Library, report: SyncReport, page_size: int
+    run: RunContext, client: LibraryServer, library: Library, report: SyncReport, page_size: int
 ) -> None:
     since = report.decision.since
-    seen: set[str] | None = set() if report.decision.mode is SyncMode.FULL else None
-    resolver = SeriesResolver(client, library.id, report.requests)
+    index = await _read_series(run, client, library.id, report)
+    seen: set[str] = set()
     page = 0
     # The next page is read while this one is written: two pages at most in memory.
     fetch: asyncio.Future[LibraryPage] | None = asyncio.ensure_future(client.items_page(library.id, 0, page_size))
@@ -278,50 +232,53 @@ async def _sync_one_library(
             more = bool(batch.items) and page * page_size < batch.total
             fetch = asyncio.ensure_future(client.items_page(library.id, page, page_size)) if more else None
             report.saw(batch.items)
-            if seen is not None:
-                seen.update(item.id for item in batch.items)
+            seen.update(item.id for item in batch.items)
             # Audiobookshelf cannot filter by updatedAt: every page is read, only the changed items are looked at.
             changed = [i for i in batch.items if since is None or i.updated_at is None or i.updated_at >= since]
             report.counts["unchanged"] += len(batch.items) - len(changed)
             if changed:
-                await _sync_page(run, resolver, library.id, changed, report)
+                await _sync_page(run, client, index, library.id, changed, report)
     finally:
         if fetch is not None and not fetch.done():
             fetch.cancel()
         elif fetch is not None and not fetch.cancelled():
             fetch.exception()  # read, so that a failed prefetch behind another failure is not reported twice
-    if seen is not None:
-        await _mark_absent(run, client, library.id, seen, report)
+    # The whole listing was read (full or incremental): what it did not show is checked, then marked removed.
+    await _mark_absent(run, client, library.id, seen, report)
 
 
 async def _sync_page(
-    run: RunContext, resolver: SeriesResolver, library_id: str, items: list[LibraryItem], report: SyncReport
+    run: RunContext,
+    client: LibraryServer,
+    index: SeriesIndex,
+    library_id: str,
+    items: list[LibraryItem],
+    report: SyncReport,
 ) -> None:
-    ids = [item.id for item in items]
-    keys = {key for item in items for key in _series_keys(item)}
-
-    def read(session: Session) -> tuple[dict[str, str], dict[str, str]]:
-        return remembered_series(session, ids), series_id_hints(session, keys)
-
-    remembered, hints = await run.transaction(read)
-    pending = [item for item in items if needs_exact_series(item, remembered.get(item.id))]
-    resolution = await resolver.resolve(pending, hints)
+    versions = await run.transaction(partial(stored_versions, abs_ids=[item.id for item in items]))
+    todo = [item for item in items if not _unchanged(versions.get(item.id), item)]
+    report.counts["unchanged"] += len(items) - len(todo)
+    if not todo:
+        return
+    exact: dict[str, tuple[SeriesRef, ...]] = {}
+    expand: dict[str, LibraryItem] = {}
+    for item in todo:
+        refs = exact_series(item, index.members.get(item.id, ()), index.names)
+        if refs is None:
+            expand[item.id] = item  # the listings disagree or cannot tell: read the item itself
+        else:
+            exact[item.id] = refs
+    new = [item for item in todo if item.id not in versions]
+    if len(new) <= NEW_EXPANDED_PER_PAGE:
+        expand.update((item.id, item) for item in new)
+    expanded, failures = await _expand(client, list(expand.values()), report)
     writes: list[ItemWrite] = []
-    failures: list[ItemFailure] = []
-    for item in items:
-        error = resolution.failures.get(item.id)
-        if error is not None:
-            failures.append(ItemFailure(item, "fetch", error.code, error.message))
-            continue
-        full = resolution.expanded.get(item.id)
-        writes.append(
-            ItemWrite(
-                item,
-                series=resolution.series.get(item.id),
-                authors=full.authors if full is not None else None,
-                narrators=full.narrators if full is not None else None,
-            )
-        )
+    for item in todo:
+        full = expanded.get(item.id)
+        if full is not None:
+            writes.append(ItemWrite(item, full.series, full.authors, full.narrators, full.audio_format))
+        elif item.id not in expand:
+            writes.append(ItemWrite(item, series=exact[item.id]))
     write = partial(write_items, library_id=library_id, now=run.now(), task_id=run.task_id)
     try:
         counts = await run.transaction(partial(write, writes=writes, failures=failures))
@@ -330,6 +287,32 @@ async def _sync_page(
         counts = await _write_one_by_one(run, write, writes, failures)
     report.counts.update(counts)
     report.failed(failures)
+
+
+def _unchanged(version: tuple[datetime | None, bool] | None, item: LibraryItem) -> bool:
+    return version is not None and is_unchanged(version[0], version[1], item)
+
+
+async def _expand(
+    client: LibraryServer, items: Sequence[LibraryItem], report: SyncReport
+) -> tuple[dict[str, LibraryItem], list[ItemFailure]]:
+    """Read items expanded, a batch per request; an item the server leaves out, or a bad answer, fails alone."""
+    found: dict[str, LibraryItem] = {}
+    failures: list[ItemFailure] = []
+    for start in range(0, len(items), EXPAND_BATCH):
+        chunk = items[start : start + EXPAND_BATCH]
+        report.requests["expanded_items"] += len(chunk)
+        report.requests["item_batches"] += 1
+        try:
+            answers = await client.items_batch([item.id for item in chunk])
+        except ServiceBadResponse as exc:
+            failures.extend(ItemFailure(item, "fetch", exc.code, exc.message) for item in chunk)
+            continue
+        got = {answer.id: answer for answer in answers}
+        found.update(got)
+        gone = ServiceBadResponse("audiobookshelf", "the item was not returned (deleted while the sync read it?)")
+        failures.extend(ItemFailure(item, "fetch", gone.code, gone.message) for item in chunk if item.id not in got)
+    return found, failures
 
 
 async def _write_one_by_one(
@@ -348,7 +331,7 @@ async def _write_one_by_one(
 
 async def _mark_absent(
     run: RunContext,
-    client: AudiobookshelfClient,
+    client: LibraryServer,
     library_id: str | None,
     seen: set[str],
     report: SyncReport,
@@ -369,7 +352,7 @@ async def _mark_absent(
             report.counts["removed"] += await run.transaction(partial(mark_removed, abs_ids=gone, now=run.now()))
 
 
-async def _confirm_gone(client: AudiobookshelfClient, candidates: list[str], report: SyncReport) -> list[str]:
+async def _confirm_gone(client: LibraryServer, candidates: list[str], report: SyncReport) -> list[str]:
     """Items that answer 404 (or are missing): an item merely shifted between pages while we read is kept."""
     if not candidates:
         return []
@@ -388,6 +371,27 @@ async def _confirm_gone(client: AudiobookshelfClient, candidates: list[str], rep
         elif answer.is_missing:
             gone.append(abs_id)
     return gone
+
+
+async def _read_formats(run: RunContext, client: LibraryServer, report: SyncReport, limit: int) -> None:
+    """Audio formats of books that have none yet, newest first, a batch per request, at most ``limit`` a run."""
+    before: int | None = None
+    left = limit
+    while left > 0:
+        chunk = partial(books_without_format, before_id=before, limit=min(EXPAND_BATCH, left))
+        rows = await run.transaction(chunk)
+        if not rows:
+            return
+        before, left = rows[-1][0], left - len(rows)
+        report.requests["format_batches"] += 1
+        try:
+            items = await client.items_batch([abs_id for _, abs_id in rows])
+        except ServiceBadResponse as exc:
+            report.notes.append(f"audio formats could not be read: {exc.message}")
+            return
+        formats = {item.id: item.audio_format for item in items if item.audio_format is not None}
+        if formats:
+            report.formats_read += await run.transaction(partial(set_formats, formats=formats))
 
 
 def _parse_time(value: object) -> datetime | None:

@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shelfkeeper.adapters.mam import MamClient
 from shelfkeeper.automation.release_search import quality_profile, search_query, stats_from_json
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.db.tables import WantedBook
@@ -32,6 +31,7 @@ from shelfkeeper.errors import (
     ServiceRateLimited,
     ServiceUnreachable,
 )
+from shelfkeeper.ports import PrivateTracker
 from shelfkeeper.services.blocklist import blocklist_keys
 from shelfkeeper.services.downloads import wanted_book_of
 from shelfkeeper.services.release_records import release_to_json
@@ -46,7 +46,7 @@ _STOPPING = (ServiceAuthFailed, ServiceUnreachable, CircuitOpen)
 class _Crawl:
     """What every book's search shares in one run."""
 
-    mam: MamClient
+    mam: PrivateTracker
     profile: QualityProfile
     stats: TrackerStats | None
     blocklist: Collection[BlocklistKey]
@@ -77,9 +77,13 @@ async def mam_scraping_task(run: RunContext) -> JobResult:
         _stop(run, result, "quota_exhausted", f"daily MAM request cap reached ({exc.message})")
     except ServiceRateLimited as exc:
         _stop(run, result, "rate_limited", f"MAM asked to slow down ({exc.message})")
-    budget = await mam.http.budget_left()
+    budget = await mam.budget_left()
     if budget is not None:
         result.metrics["requests_left_today"] = budget
+    failures = result.counts.get("errors", 0) + result.counts.get("stats_failed", 0)
+    if failures:
+        message = result.metrics.get("last_error", "MyAnonamouse failed")
+        result.services_failed(f"{failures} MAM requests failed: {message}", done=result.counts.get("searched", 0))
     return result
 
 
@@ -103,7 +107,7 @@ def wanted_to_crawl(session: Session, limit: int | None = None) -> list[int]:
     return list(session.scalars(query.limit(limit) if limit is not None else query))
 
 
-async def _refresh_stats(run: RunContext, mam: MamClient, result: JobResult) -> TrackerStats | None:
+async def _refresh_stats(run: RunContext, mam: PrivateTracker, result: JobResult) -> TrackerStats | None:
     """Fresh account stats, remembered for the grab policy; the remembered ones when MAM's answer is unusable."""
     store = run.integrations.state
     try:
@@ -113,6 +117,7 @@ async def _refresh_stats(run: RunContext, mam: MamClient, result: JobResult) -> 
     except ServiceError as exc:
         run.log.warning("mam crawler: user stats unavailable: %s", exc.message)
         result.add("stats_failed")
+        result.metrics["last_error"] = exc.message
         remembered = (await asyncio.to_thread(store.get, "mam")).get("stats")
         return stats_from_json(remembered) if isinstance(remembered, dict) else None
     await store.aupdate("mam", stats={**dataclasses.asdict(stats), "fetched_at": run.now().isoformat()})
@@ -137,6 +142,7 @@ async def _crawl_one(run: RunContext, crawl: _Crawl, wanted_id: int, result: Job
     except ServiceError as exc:
         run.log.warning("mam crawler: search for %r failed: %s", wanted.title, exc.message)
         result.add("errors")
+        result.metrics["last_error"] = exc.message
         return
     ranked = rank(wanted, releases, crawl.profile, mam_stats=crawl.stats, blocklist=crawl.blocklist)
     now = run.now()

@@ -254,14 +254,16 @@ class SearchPreview:
     facts: BookFacts
     results: list[MatchResult]
     errors: dict[str, tuple[str, str]]  # provider -> (message, error code)
+    statuses: dict[str, str] = field(default_factory=dict)  # provider -> "ok", "failed" or "timed_out"
 
 
-async def search_preview(run: RunContext, facts: BookFacts) -> SearchPreview:
+async def search_preview(run: RunContext, facts: BookFacts, *, within: float | None = None) -> SearchPreview:
     """What the providers answer for these facts and how each candidate would be decided; nothing is recorded.
 
     A provider whose quota is gone is listed among the errors instead of stopping the preview.
     """
-    answers = await ProviderLookup(run, stop_on_quota=False).ask_all(facts)
+    answers = await ProviderLookup(run, stop_on_quota=False).ask_all(facts, within=within)
     candidates = [candidate for answer in answers for candidate in answer.candidates]
     errors = {a.provider: (a.error.message, a.error.code) for a in answers if a.error is not None}
-    return SearchPreview(facts, rank(facts, candidates, match_weights(run.app.settings)), errors)
+    statuses = {a.provider: "timed_out" if a.timed_out else "failed" if a.error else "ok" for a in answers}
+    return SearchPreview(facts, rank(facts, candidates, match_weights(run.app.settings)), errors, statuses)

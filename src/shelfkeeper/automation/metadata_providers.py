@@ -1,25 +1,28 @@
 """Asking the metadata providers about one book: Google Books, Audnexus (via the Audible catalog), Open Library.
 
 Every answer goes through the provider_cache table first, so a book checked again within
-``provider_cache_hours`` costs no request. A provider that fails is recorded and skipped; the daily quota
-running out (``QuotaExhausted``) stops the lookup so that a batch can stop cleanly.
+``provider_cache_hours`` costs no request. A provider that fails is recorded and skipped (``ProviderCalls``); the
+daily quota running out (``QuotaExhausted``) stops the lookup so that a batch can stop cleanly.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from shelfkeeper.automation.provider_calls import ProviderCalls
 from shelfkeeper.automation.run_context import RunContext
 from shelfkeeper.domain.metadata.candidates import BookCandidate
 from shelfkeeper.domain.metadata.distance import BookFacts, MatchWeights
 from shelfkeeper.domain.metadata.repair import search_author, search_title
 from shelfkeeper.domain.text import normalize_asin
-from shelfkeeper.errors import QuotaExhausted, ServiceError
+from shelfkeeper.errors import QuotaExhausted, ServiceError, ServiceUnreachable
 from shelfkeeper.ports import BookQuery
 from shelfkeeper.services.provider_cache import (
     cache_key,
@@ -60,6 +63,7 @@ class ProviderAnswer:
     candidates: tuple[BookCandidate, ...] = ()
     error: ServiceError | None = None
     requests: int = 0  # answers fetched from the provider (not the cache)
+    timed_out: bool = False  # no answer within the request's bound
 
     @property
     def failed(self) -> bool:
@@ -74,10 +78,22 @@ class ProviderLookup:
     stop_on_quota: bool = True
     fetched: dict[str, int] = field(default_factory=dict)  # provider -> requests made
     cache_hits: int = 0
+    calls: ProviderCalls = field(init=False)
 
-    async def ask_all(self, facts: BookFacts) -> list[ProviderAnswer]:
-        """Every provider in order; QuotaExhausted propagates when ``stop_on_quota``."""
-        answers = [await self.ask(provider, facts) for provider in PROVIDERS]
+    def __post_init__(self) -> None:
+        # Every book asks every provider again: an error never drops one for the rest of the batch.
+        self.calls = ProviderCalls(self.run, drop_failing=False)
+
+    async def ask_all(self, facts: BookFacts, *, within: float | None = None) -> list[ProviderAnswer]:
+        """Every provider in order; QuotaExhausted propagates when ``stop_on_quota``.
+
+        With ``within`` (seconds, an API request's bound) the providers are asked at once and one still silent
+        then answers a ServiceUnreachable "no answer within" error (``timed_out``).
+        """
+        if within is None:
+            answers = [await self.ask(provider, facts) for provider in PROVIDERS]
+        else:
+            answers = list(await asyncio.gather(*(self._ask_within(p, facts, within) for p in PROVIDERS)))
         outcomes = {
             a.provider: ((a.error.message, a.error.code) if a.error else (None, None))
             for a in answers
@@ -88,24 +104,28 @@ class ProviderLookup:
             await self.run.transaction(lambda session: remember_outcomes(session, outcomes, now))
         return answers
 
+    async def _ask_within(self, provider: str, facts: BookFacts, within: float) -> ProviderAnswer:
+        try:
+            return await asyncio.wait_for(self.ask(provider, facts), within)
+        except TimeoutError:
+            log.warning("metadata provider %s gave no answer within %g s for %r", provider, within, facts.title)
+            error = ServiceUnreachable(provider, f"no answer within {within:g} s")
+            return ProviderAnswer(provider, error=error, timed_out=True)
+
     async def ask(self, provider: str, facts: BookFacts) -> ProviderAnswer:
         ask = {"google_books": self._google, "audnexus": self._audnexus, "openlibrary": self._openlibrary}[provider]
         before = sum(self.fetched.values())
-        try:
-            candidates = await ask(book_query(facts))
-        except QuotaExhausted as exc:
-            if self.stop_on_quota:
-                raise
-            return ProviderAnswer(provider, error=exc)
-        except ServiceError as exc:
-            log.warning("metadata provider %s failed for %r: %s", provider, facts.title, exc.message)
-            return ProviderAnswer(provider, error=exc, requests=sum(self.fetched.values()) - before)
-        return ProviderAnswer(provider, tuple(candidates), requests=sum(self.fetched.values()) - before)
+        raising = (QuotaExhausted,) if self.stop_on_quota else ()
+        none: list[BookCandidate] = []
+        candidates, error = await self.calls.attempt(
+            provider, repr(facts.title), partial(ask, book_query(facts)), none, raising=raising
+        )
+        return ProviderAnswer(provider, tuple(candidates), error=error, requests=sum(self.fetched.values()) - before)
 
     # ---- the providers ----
 
     async def _google(self, query: BookQuery) -> list[BookCandidate]:
-        client = self.run.integrations.get("google_books")
+        client = self.run.integrations.google_books()
         google_query = BookQuery(title=query.title, author=query.author, isbn=query.isbn)
         return await self._candidates(
             "google_books", {"q": _fields(google_query)}, lambda: client.search(google_query, limit=GOOGLE_LIMIT)
@@ -117,7 +137,7 @@ class ProviderLookup:
             found = await self._audnexus_book(query.asin)
             if found:
                 return found
-        catalog = self.run.integrations.get("audible")
+        catalog = self.run.integrations.audible()
         words = BookQuery(title=query.title, author=query.author)
         key = {"asins": _fields(words), "region": catalog.region}
         asins = await self._cached("audible", key, lambda: catalog.search_asins(words, limit=AUDIBLE_LIMIT))
@@ -127,16 +147,16 @@ class ProviderLookup:
         return books
 
     async def _audnexus_book(self, asin: str) -> list[BookCandidate]:
-        nexus = self.run.integrations.get("audnexus")
+        nexus = self.run.integrations.audnexus()
 
         async def fetch() -> list[BookCandidate]:
-            found = await nexus.book(asin)
+            found = await nexus.by_id(asin)
             return [found] if found else []
 
         return await self._candidates("audnexus", {"asin": asin, "region": nexus.region}, fetch)
 
     async def _openlibrary(self, query: BookQuery) -> list[BookCandidate]:
-        client = self.run.integrations.get("openlibrary")
+        client = self.run.integrations.openlibrary()
         # Open Library is searched by words: an audiobook's ISBN is rarely one of its print editions'.
         words = BookQuery(title=query.title, author=query.author)
         return await self._candidates(

@@ -115,7 +115,12 @@ async def correct_books(run: RunContext, selection: BookSelection) -> JobResult:
             except ServiceError as exc:
                 run.log.warning("metadata of book %s not checked: %s", book_id, exc.message)
                 tally.result.add("books_failed")
+                extra["last_error"] = exc.message
     result = tally.finish({**extra, **_lookup_metrics(lookup)})
+    failed = result.counts.get("books_failed", 0)
+    if failed:
+        done = result.counts.get("books_checked", 0)
+        result.services_failed(f"{failed} of {failed + done} books not checked: {extra['last_error']}", done=done)
     await _tell_review(run, int(result.metrics["review_waiting"]))
     return result
 

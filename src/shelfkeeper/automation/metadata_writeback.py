@@ -1,4 +1,4 @@
-"""Writing corrected fields back to Audiobookshelf, emptying ones included, and reading what it holds now."""
+"""Writing corrected fields back to the library server, emptying ones included, and reading what it holds now."""
 
 from __future__ import annotations
 
@@ -7,23 +7,7 @@ from collections.abc import Mapping
 from shelfkeeper.automation.run_context import RunContext
 from shelfkeeper.domain.metadata.distance import BookFacts
 from shelfkeeper.domain.metadata.matching import FieldChange, FieldValue, as_metadata_update
-from shelfkeeper.services.metadata import LIST_FIELDS, is_empty
-
-# The PATCH body's names of the fields (see reference/audiobookshelf.md: publishedYear is a string or null).
-ABS_KEYS = {
-    "title": "title",
-    "subtitle": "subtitle",
-    "authors": "authors",
-    "narrators": "narrators",
-    "series": "series",
-    "asin": "asin",
-    "isbn": "isbn",
-    "publisher": "publisher",
-    "published_year": "publishedYear",
-    "language": "language",
-    "genres": "genres",
-    "description": "description",
-}
+from shelfkeeper.services.metadata import is_empty
 
 
 async def write_back(run: RunContext, abs_id: str | None, values: Mapping[str, FieldValue]) -> None:
@@ -39,13 +23,8 @@ async def write_back(run: RunContext, abs_id: str | None, values: Mapping[str, F
     if kept:
         await library.update_metadata(abs_id, as_metadata_update(kept))
     if emptied:
-        # MetadataUpdate reads None as "leave alone", so emptying a field (a revert of a fill) sends the PATCH
-        # body's null or [] itself, through the adapter's own HTTP client (same auth, retries and redaction).
-        cleared: dict[str, list[str] | None] = {
-            ABS_KEYS[name]: [] if name in LIST_FIELDS or name == "series" else None for name in emptied
-        }
-        body = {"metadata": cleared}
-        await library.http.get_json(f"/api/items/{abs_id}/media", method="PATCH", json=body)
+        # MetadataUpdate reads None as "leave alone": emptying a field (a revert of a fill) is its own call.
+        await library.clear_metadata(abs_id, emptied)
 
 
 async def library_value(run: RunContext, abs_id: str, field: str) -> FieldValue:

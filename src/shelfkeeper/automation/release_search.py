@@ -7,8 +7,10 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
+from shelfkeeper.automation.provider_calls import ProviderCalls
 from shelfkeeper.automation.run_context import RunContext
 from shelfkeeper.domain.releases.ranking import (
     MamPolicy,
@@ -66,6 +68,12 @@ class SourceReport:
     count: int = 0
     error: str | None = None
     error_code: str | None = None
+    timed_out: bool = False
+
+    @property
+    def status(self) -> str:
+        """ "ok", "timed_out" (no answer within the request's bound) or "failed"."""
+        return "ok" if self.ok else "timed_out" if self.timed_out else "failed"
 
 
 @dataclass(frozen=True)
@@ -189,28 +197,57 @@ def _when(value: object) -> datetime | None:
         return None
 
 
-async def _search_source(run: RunContext, name: str, query: BookQuery) -> tuple[list[Release], SourceReport]:
-    """One indexer's answer; a failure is logged and reported, never raised: the other source still counts."""
-    try:
-        client = run.integrations.prowlarr() if name == "prowlarr" else run.integrations.mam()
-        releases = await client.search(query)
-    except ServiceNotConfigured as exc:
-        return [], SourceReport(name, False, error="not configured", error_code=exc.code)
-    except ServiceError as exc:
-        run.log.warning("acquisition: %s search failed for %r: %s", name, query.title, exc.message)
-        return [], SourceReport(name, False, error=exc.message, error_code=exc.code)
+async def _search_source(
+    calls: ProviderCalls, name: str, query: BookQuery, within: float | None = None
+) -> tuple[list[Release], SourceReport]:
+    """One indexer's answer; a failure is logged and reported, never raised: the other source still counts.
+
+    With ``within`` (seconds) a source that has not answered by then is reported as timed out.
+    """
+    indexer = calls.adapter(name, partial(calls.run.integrations.indexer, name))
+    no_releases: list[Release] = []
+    if indexer is None:
+        releases, error = no_releases, calls.errors.get(name)
+    else:
+
+        async def bounded() -> list[Release]:
+            return await asyncio.wait_for(indexer.search(query), within)
+
+        try:
+            releases, error = await calls.attempt(name, repr(query.title), bounded, no_releases)
+        except TimeoutError:
+            calls.run.log.warning("acquisition: %s gave no answer within %g s for %r", name, within, query.title)
+            message = f"{name}: no answer within {within:g} s"
+            return [], SourceReport(name, False, error=message, error_code="SERVICE_UNREACHABLE", timed_out=True)
+    if isinstance(error, ServiceNotConfigured):
+        return [], SourceReport(name, False, error="not configured", error_code=error.code)
+    if error is not None:
+        return [], SourceReport(name, False, error=error.message, error_code=error.code)
     return releases, SourceReport(name, True, count=len(releases))
 
 
-async def find_releases(run: RunContext, wanted: WantedEdition, *, stats: MamStatsCache | None = None) -> SearchResult:
-    """Search every configured indexer, merge the answers, rank them against the profile and the blocklist."""
+async def find_releases(
+    run: RunContext, wanted: WantedEdition, *, stats: MamStatsCache | None = None, within: float | None = None
+) -> SearchResult:
+    """Search every configured indexer, merge the answers, rank them against the profile and the blocklist.
+
+    ``within`` bounds the whole search (an API request): sources still silent then are reported timed out,
+    and MAM's account stats are used only if they arrive in the time left.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within if within is not None else None
     query = search_query(wanted)
-    answers = await asyncio.gather(*(_search_source(run, name, query) for name in SOURCES))
+    calls = ProviderCalls(run)
+    answers = await asyncio.gather(*(_search_source(calls, name, query, within) for name in SOURCES))
     merged = merge_releases(release for releases, _ in answers for release in releases)
     blocklist = await run.transaction(blocklist_keys)
     mam_stats = None
     if any(is_mam_release(release) for release in merged):
-        mam_stats = await (stats or MamStatsCache()).get(run)
+        left = max(0.0, deadline - loop.time()) if deadline is not None else None
+        try:
+            mam_stats = await asyncio.wait_for((stats or MamStatsCache()).get(run), left)
+        except TimeoutError:
+            run.log.warning("acquisition: MAM stats did not arrive in time; ranking without them")
     profile = quality_profile(run.app.settings)
     ranked = rank(wanted, merged, profile, mam_stats=mam_stats, blocklist=blocklist)
     return SearchResult(wanted, ranked, [report for _, report in answers], mam_stats)

@@ -30,9 +30,17 @@ class JobResult:
 
     counts: dict[str, int] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
+    # "success", or "partial"/"failed" when outside services kept some/all of the work from being done.
+    status: str = "success"
+    error: str | None = None
 
     def add(self, name: str, amount: int = 1) -> None:
         self.counts[name] = self.counts.get(name, 0) + amount
+
+    def services_failed(self, message: str, *, done: int) -> None:
+        """Say that services failed: the run is "partial" when ``done`` items still got done, else "failed"."""
+        self.status = "partial" if done else "failed"
+        self.error = message
 
 
 @dataclass
@@ -63,11 +71,5 @@ class RunContext:
 
     @property
     def integrations(self) -> Integrations:
-        """The outside services (built on first use from settings)."""
-        from shelfkeeper.integrations import Integrations
-
-        found = self.app.extras.get("integrations")
-        if found is None:
-            found = self.app.extras["integrations"] = Integrations(self.app)
-        assert isinstance(found, Integrations)
-        return found
+        """The outside services, handed out as their ports (built on first use from settings)."""
+        return self.app.integrations

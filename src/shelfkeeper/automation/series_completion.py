@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -13,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shelfkeeper.automation.acquisition import acquire_wanted
 from shelfkeeper.automation.provider_calls import ProviderCalls, ProviderFailure
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.db.repositories import refresh_series_stats
@@ -49,8 +49,6 @@ AUDIBLE_RESULTS = 50  # one page: Audible refuses more per request, and few seri
 PLACE_BY_ASIN_LIMIT = 10
 MAM_SERIES_LOOKUPS = 50  # per run by default (parameter "mam_series_lookups"): MAM's daily cap is shared
 _HIGHEST_PLAUSIBLE_POSITION = Decimal(1000)
-
-Acquire = Callable[[RunContext, Sequence[int]], Awaitable[JobResult]]
 
 
 @dataclass(frozen=True)
@@ -104,17 +102,17 @@ async def series_entries(
 ) -> tuple[list[SeriesEntry], dict[str, str]]:
     """The series as Audible, Audnexus (placing owned books) and MAM list it; and provider series ids found."""
     found: list[BookCandidate] = []
-    audible = calls.adapter("audible")
+    audible = calls.adapter("audible", calls.run.integrations.audible)
     if audible is not None:
         query = BookQuery(series=target.name, author=target.authors[0] if target.authors else None)
         found += await calls.ask("audible", target.name, lambda: audible.search(query, limit=AUDIBLE_RESULTS), [])
-    audnexus = calls.adapter("audnexus") if target.asins_to_place else None
+    audnexus = calls.adapter("audnexus", calls.run.integrations.audnexus) if target.asins_to_place else None
     if audnexus is not None:
         for asin in target.asins_to_place:
-            book: BookCandidate | None = await calls.ask("audnexus", asin, partial(audnexus.book, asin), None)
+            book: BookCandidate | None = await calls.ask("audnexus", asin, partial(audnexus.by_id, asin), None)
             found += [book] if book is not None else []
     entries = entries_from_candidates(found, target.name)
-    mam = calls.adapter("mam") if ask_mam else None
+    mam = calls.adapter("mam", calls.run.integrations.mam) if ask_mam else None
     if mam is not None:
         releases: list[Release] = await calls.ask(
             "mam", target.name, lambda: mam.search(BookQuery(series=target.name)), []
@@ -236,27 +234,13 @@ def _series_to_check(session: Session, series_id: int | None) -> list[int]:
     return list(session.scalars(query.order_by(Series.last_checked_at.is_not(None), Series.last_checked_at, Series.id)))
 
 
-def acquisition_function() -> Acquire | None:
-    """The acquisition's ``acquire_wanted`` when that module has it (the hook the completion jobs call)."""
-    try:
-        module = importlib.import_module("shelfkeeper.automation.acquisition")
-    except ImportError:
-        return None
-    found: Acquire | None = getattr(module, "acquire_wanted", None)
-    return found
-
-
 async def acquire_found(run: RunContext, rows: Sequence[WantedBook]) -> dict[str, int]:
     """Go on to search and grab what a run found (approved, wanted, not upcoming), unless ``acquire`` is false."""
     ids = [r.id for r in rows if r.approved and r.status == WantedStatus.WANTED and not r.upcoming]
     if not ids or run.parameters.get("acquire") is False:
         return {}
-    acquire = acquisition_function()
-    if acquire is None:
-        run.log.info("no acquisition yet: %d found books wait on the wanted list", len(ids))
-        return {"acquire_pending": len(ids)}
     try:
-        result = await acquire(run, ids)
+        result = await acquire_wanted(run, ids)
     except ServiceError as exc:
         run.log.warning("acquisition failed: %s (%s); the found books stay wanted", exc.message, exc.code)
         return {"acquire_failed": 1}

@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shelfkeeper.adapters.mam import AUDIOBOOK_CATEGORIES
 from shelfkeeper.automation.provider_calls import ProviderCalls
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.automation.series_completion import acquire_found, listed_rows
@@ -22,6 +21,7 @@ from shelfkeeper.domain.events import Event, EventType
 from shelfkeeper.domain.lifecycle import WantedReason
 from shelfkeeper.domain.releases.parsing import parse_release
 from shelfkeeper.domain.releases.release import Release
+from shelfkeeper.domain.releases.tracker import AUDIOBOOK_CATEGORIES
 from shelfkeeper.domain.text import fold, normalize_language, series_key
 from shelfkeeper.services import events
 from shelfkeeper.services.wanted import (
@@ -162,7 +162,7 @@ async def fetch_tops(run: RunContext, calls: ProviderCalls, window: tuple[date, 
     """MAM's most-snatched list of every followed genre; and how many genres have no MAM category."""
     tops: list[GenreTop] = []
     unknown = 0
-    mam = calls.adapter("mam")
+    mam = calls.adapter("mam", run.integrations.mam)
     for genre in run.app.settings.followed_genres:
         category_id = genre_category(genre)
         if category_id is None:

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from shelfkeeper.db.tables import Author, Book, BookAuthor, BookNarrator, BookSeries, Series
 from shelfkeeper.domain.discovery.positions import covered_positions
 from shelfkeeper.domain.text import fold, normalize_author, normalize_title, parse_position, series_key
+
+_Named = TypeVar("_Named", Author, Series)
 
 
 def author_key(name: str) -> str:
@@ -35,23 +40,36 @@ def sort_name(name: str) -> str:
 
 
 def get_or_create_author(session: Session, name: str) -> Author:
+    """The author with this name's key, inserted when new; safe when another transaction inserts it too."""
     key = author_key(name)
     author = session.scalar(select(Author).where(Author.name_key == key))
     if author is None:
-        author = Author(name=" ".join(name.split()), name_key=key, sort_name=sort_name(name))
-        session.add(author)
-        session.flush()
+        values = {"name": " ".join(name.split()), "name_key": key, "sort_name": sort_name(name)}
+        author = _insert_or_fetch(session, Author, key, values)
     return author
 
 
 def get_or_create_series(session: Session, name: str) -> Series:
+    """The series with this name's key, inserted when new; safe when another transaction inserts it too."""
     key = series_key(name)
     series = session.scalar(select(Series).where(Series.name_key == key))
     if series is None:
-        series = Series(name=" ".join(name.split()), name_key=key)
-        session.add(series)
-        session.flush()
+        series = _insert_or_fetch(session, Series, key, {"name": " ".join(name.split()), "name_key": key})
     return series
+
+
+def _insert_or_fetch(session: Session, entity: type[_Named], key: str, values: dict[str, Any]) -> _Named:
+    """INSERT ... ON CONFLICT (name_key) DO NOTHING, then read the row: whoever inserted first, both get it.
+
+    A plain add + flush races: two requests naming the same new author both find none, and the second
+    insert hits the unique key (a 500). The conflict clause waits for the other transaction and skips.
+    """
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(entity).values(**values).on_conflict_do_nothing(index_elements=["name_key"]))
+    row = session.scalar(select(entity).where(entity.name_key == key))
+    if row is None:  # pragma: no cover - the conflict clause guarantees a row
+        raise RuntimeError(f"{entity.__name__} {key!r} vanished after its insert")
+    return row
 
 
 def position_sort(position: str | None) -> float | None:
@@ -132,10 +150,16 @@ def refresh_series_stats(session: Session, series_ids: Iterable[int]) -> None:
             .where(BookSeries.series_id == series_id, Book.in_library.is_(True))
         ).all()
         labels = [position for (position,) in rows]
-        positions = covered_positions(labels)
-        unnumbered = sum(1 for label in labels if parse_position(label) is None)
-        series.owned_count = len(positions) + unnumbered
-        series.completion = _completion(positions, series.known_positions or [], series.known_total)
+        series.owned_count, series.completion = series_stats(labels, series.known_positions or [], series.known_total)
+
+
+def series_stats(
+    labels: Sequence[str | None], known_labels: Sequence[object], known_total: int | None
+) -> tuple[int, float | None]:
+    """(owned count, completion) of a series from the position labels of its books in the library."""
+    positions = covered_positions(labels)
+    unnumbered = sum(1 for label in labels if parse_position(label) is None)
+    return len(positions) + unnumbered, _completion(positions, known_labels, known_total)
 
 
 def _completion(owned: set[Decimal], known_labels: Sequence[object], known_total: int | None) -> float | None:

@@ -37,8 +37,15 @@ class TaskStatus(enum.StrEnum):
     PENDING = "pending"
     RUNNING = "running"
     SUCCESS = "success"
+    PARTIAL = "partial"  # ran, but some of its outside services failed: counts say how much was done
     FAILED = "failed"
+    INTERRUPTED = "interrupted"  # the process running it stopped (killed, crashed) before it finished
     CANCELLED = "cancelled"
+
+
+FINISHED_TASK_STATUSES = frozenset(
+    {TaskStatus.SUCCESS, TaskStatus.PARTIAL, TaskStatus.FAILED, TaskStatus.INTERRUPTED, TaskStatus.CANCELLED}
+)
 
 
 class TaskTrigger(enum.StrEnum):

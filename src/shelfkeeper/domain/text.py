@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 _LEADING_ARTICLES = ("the ", "a ", "an ")
 # Words a series name may carry or drop ("The Expanse Series", "Mistborn Saga"): the one list of them.
@@ -89,6 +90,14 @@ def fold(text: str) -> str:
 
     Other scripts are kept as they are ("刘慈欣" stays "刘慈欣"), since their marks distinguish letters.
     """
+    # ASCII has no marks to strip and nothing to transliterate (NFKD and NFC leave it as it is): most titles.
+    no_marks = text if text.isascii() else _without_marks(text)
+    no_marks = no_marks.replace("&", " and ").replace("'", "").replace("’", "")
+    cleaned = _NON_WORD.sub(" ", no_marks.lower().translate(_TRANSLITERATION)).replace("_", " ")
+    return _SPACES.sub(" ", cleaned).strip()
+
+
+def _without_marks(text: str) -> str:
     # Transliterate after the decomposition too: compatibility forms decompose into letters like "œ" ("ꟹ").
     decomposed = unicodedata.normalize("NFKD", text.translate(_TRANSLITERATION)).translate(_TRANSLITERATION)
     kept: list[str] = []
@@ -100,10 +109,7 @@ def fold(text: str) -> str:
             continue
         base = ch
         kept.append(ch)
-    no_marks = unicodedata.normalize("NFC", "".join(kept))
-    no_marks = no_marks.replace("&", " and ").replace("'", "").replace("’", "")
-    cleaned = _NON_WORD.sub(" ", no_marks.lower().translate(_TRANSLITERATION)).replace("_", " ")
-    return _SPACES.sub(" ", cleaned).strip()
+    return unicodedata.normalize("NFC", "".join(kept))
 
 
 def _is_latin_or_greek(ch: str) -> bool:
@@ -142,6 +148,7 @@ def strip_title_noise(title: str) -> str:
     return move_trailing_article(text)
 
 
+@lru_cache(maxsize=32768)  # a library's titles are compared many times (gap analysis, matching)
 def normalize_title(title: str) -> str:
     """A title reduced to what identifies the work: no edition noise, series suffix, book number, article."""
     normalized = strip_leading_article(fold(strip_title_noise(title)))
@@ -151,6 +158,7 @@ def normalize_title(title: str) -> str:
     return strip_leading_article(fold(move_trailing_article(title)))
 
 
+@lru_cache(maxsize=16384)
 def normalize_author(name: str) -> str:
     """ "Sanderson, Brandon" and "Brandon  Sanderson" both give "brandon sanderson"; initials joined."""
     text = name.strip()
@@ -182,6 +190,7 @@ def display_name(name: str) -> str:
     return f"{first} {last}"
 
 
+@lru_cache(maxsize=16384)  # one fold per name: gap analysis asks for the same few names over and over
 def series_key(name: str) -> str:
     """A series name compared loosely: "The Expanse Series" and "Expanse" give "expanse"."""
     words = strip_leading_article(fold(name)).split()

@@ -28,6 +28,29 @@ def process_identity() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def holder_is_gone(holder: str, me: str) -> bool:
+    """Whether the process named in a lease holder ("host:pid:tag[/run]") has surely stopped.
+
+    Only a process on this host can be checked: its pid is no longer alive, or it is our own pid under
+    another tag (a container restarted with the same pid). Anything else is left to lease expiry.
+    """
+    host, _, rest = holder.partition(":")
+    pid_text, _, tag = rest.partition(":")
+    my_host, _, my_rest = me.partition(":")
+    if host != my_host or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return tag.split("/", 1)[0] != my_rest.partition(":")[2]
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, owned by someone else
+        return False
+    return False
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 

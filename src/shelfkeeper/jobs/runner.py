@@ -19,7 +19,7 @@ from shelfkeeper.db.session import unit_of_work
 from shelfkeeper.db.tables import Task
 from shelfkeeper.domain.lifecycle import TaskStatus, TaskTrigger
 from shelfkeeper.errors import Conflict, NotFound
-from shelfkeeper.jobs.leases import LeaseManager, process_identity, utc_now
+from shelfkeeper.jobs.leases import LeaseManager, holder_is_gone, process_identity, utc_now
 from shelfkeeper.jobs.registry import JobRegistry, JobSpec
 from shelfkeeper.logs import current_task_id
 
@@ -58,7 +58,10 @@ class JobRunner:
         lock = job_lock(spec.name)
         # Each run holds the lock under its own name, so this process cannot take it twice either.
         holder = f"{self.holder}/{uuid.uuid4().hex[:8]}"
-        if not self.leases.acquire(lock, holder, spec.lock_seconds):
+        acquired = self.leases.acquire(lock, holder, spec.lock_seconds)
+        if not acquired and self.recover_interrupted():  # its holder died: the job is free at once
+            acquired = self.leases.acquire(lock, holder, spec.lock_seconds)
+        if not acquired:
             current = self.leases.current(lock)
             raise Conflict(
                 f"Job {spec.name} is already running.",
@@ -141,7 +144,10 @@ class JobRunner:
             )
             result = await spec.run(context)
             await asyncio.to_thread(self._finish, task_id, started, result, None)
-            logger.info("job %s finished: %s", spec.name, result.counts)
+            logger.info("job %s finished (%s): %s", spec.name, result.status, result.counts)
+            if result.status == TaskStatus.FAILED:  # its services failed: try again later, as for an error
+                error = RuntimeError(result.error or "its services failed")
+                await asyncio.to_thread(self._schedule_retry, spec, attempt, parameters, error)
         except Exception as exc:  # a job's failure is recorded and retried, never crashes the scheduler
             logger.exception("job %s failed: %s", spec.name, exc)
             await asyncio.to_thread(self._finish, task_id, started, None, exc)
@@ -165,19 +171,30 @@ class JobRunner:
             task.finished_at = finished
             task.duration_seconds = round((finished - started).total_seconds(), 3)
             if error is None and result is not None:
-                task.status = TaskStatus.SUCCESS
+                task.status = TaskStatus(result.status)
                 task.counts, task.metrics = dict(result.counts), dict(result.metrics)
+                task.error = result.error
             else:
                 task.status = TaskStatus.FAILED
                 task.error = f"{type(error).__name__}: {error}"
                 task.traceback = "".join(traceback.format_exception(error)) if error else None
 
-    def _schedule_retry(self, spec: JobSpec, attempt: int, parameters: dict[str, Any], error: BaseException) -> None:
+    def _schedule_retry(
+        self,
+        spec: JobSpec,
+        attempt: int,
+        parameters: dict[str, Any],
+        error: BaseException,
+        *,
+        delay: timedelta | None = None,
+    ) -> None:
+        """A pending retry Task: after a backoff for a failure, at once (``delay`` 0) for an interruption."""
         settings = self.app.settings
         if attempt > settings.job_retry_attempts:
             logger.warning("job %s gave up after %d attempts", spec.name, attempt)
             return
-        delay = min(timedelta(minutes=settings.job_retry_base_minutes * 2 ** (attempt - 1)), MAX_BACKOFF)
+        if delay is None:
+            delay = min(timedelta(minutes=settings.job_retry_base_minutes * 2 ** (attempt - 1)), MAX_BACKOFF)
         with unit_of_work(self.app.sessions) as session:
             session.add(
                 Task(
@@ -220,7 +237,15 @@ class JobRunner:
         return started
 
     def recover_interrupted(self) -> int:
-        """Mark runs whose process died (running, but their job lock lapsed) as failed, and retry them."""
+        """Mark runs whose process is gone as interrupted, free their job and retry them at once.
+
+        A run is gone when its job lock's holder is a process on this host that no longer lives (found at
+        once, e.g. at start-up after a kill -9), or when its lock lapsed (any host: after the lock period).
+        """
+        gone = [lease for lease in self.leases.live("job:") if holder_is_gone(lease.holder, self.holder)]
+        for lease in gone:
+            self.leases.release(lease.name, lease.holder)
+        dead_jobs = {lease.name.removeprefix("job:") for lease in gone}
         live = {lease.task_id for lease in self.leases.live("job:")}
         now = self.clock()
         with self.app.sessions() as session:
@@ -228,14 +253,16 @@ class JobRunner:
             lost = [
                 (t.id, t.name, t.attempt, dict(t.parameters or {}))
                 for t in orphans
-                if t.id not in live and self._lapsed(t, now)
+                if t.id not in live and (t.name in dead_jobs or self._lapsed(t, now))
             ]
         for task_id, name, attempt, parameters in lost:
-            error = RuntimeError("the process running this job stopped before it finished")
-            self._finish_interrupted(task_id, error)
+            error = RuntimeError("interrupted: the process running this job stopped before it finished")
+            if not self._finish_interrupted(task_id, error):
+                continue
+            logger.warning("job %s (task %d) was interrupted; retrying it now", name, task_id)
             spec = self.registry.get(name)
             if spec is not None:
-                self._schedule_retry(spec, attempt, parameters, error)
+                self._schedule_retry(spec, attempt, parameters, error, delay=timedelta(0))
         return len(lost)
 
     def _lapsed(self, task: Task, now: datetime) -> bool:
@@ -244,13 +271,15 @@ class JobRunner:
         grace = timedelta(seconds=spec.lock_seconds if spec else 120.0)
         return task.started_at is None or task.started_at < now - grace
 
-    def _finish_interrupted(self, task_id: int, error: BaseException) -> None:
+    def _finish_interrupted(self, task_id: int, error: BaseException) -> bool:
         with unit_of_work(self.app.sessions) as session:
             task = session.get(Task, task_id)
-            if task is not None and task.status == TaskStatus.RUNNING:
-                task.status = TaskStatus.FAILED
-                task.finished_at = self.clock()
-                task.error = str(error)
+            if task is None or task.status != TaskStatus.RUNNING:
+                return False
+            task.status = TaskStatus.INTERRUPTED
+            task.finished_at = self.clock()
+            task.error = str(error)
+            return True
 
     def running_tasks(self, session: Session) -> list[Task]:
         return list(session.scalars(select(Task).where(Task.status == TaskStatus.RUNNING).order_by(Task.id)))

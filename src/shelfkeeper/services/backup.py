@@ -10,10 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.engine import URL
+from sqlalchemy.orm import Session
 
+from shelfkeeper.db.tables import ServiceState
 from shelfkeeper.errors import ConfigurationError, InvalidInput, NotFound
+from shelfkeeper.secret_store import SecretBox, unreadable_secrets
 
 BACKUP_DIR = "backups"
 
@@ -78,14 +81,22 @@ def _run(command: list[str], env: dict[str, str]) -> None:
         raise ConfigurationError(f"{command[0]} failed: {finished.stderr.strip()[:500]}")
 
 
+def private_file(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 (or narrow an existing one): only the owner reads a database."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.close(descriptor)
+    os.chmod(path, 0o600)
+
+
 def create_backup(engine: Engine, data_dir: Path, *, now: datetime, keep: int = 10) -> BackupFile:
-    """Write a consistent copy of the database into ``<data_dir>/backups`` and keep the newest ``keep``."""
+    """Write a consistent copy of the database into ``<data_dir>/backups`` (0600) and keep the newest ``keep``."""
     folder = backup_dir(data_dir)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     stamp = now.strftime("%Y%m%d-%H%M%S-%f")
     url = engine.url
     if url.get_backend_name() == "sqlite":
         target = folder / f"shelfkeeper-{stamp}.db"
+        private_file(target)
         source = sqlite3.connect(str(url.database))
         try:
             with sqlite3.connect(str(target)) as destination:
@@ -94,6 +105,7 @@ def create_backup(engine: Engine, data_dir: Path, *, now: datetime, keep: int = 
             source.close()
     else:
         target = folder / f"shelfkeeper-{stamp}.dump"
+        private_file(target)
         args, env = _pg_environment(url)
         _run(["pg_dump", "--format=custom", "--no-owner", "-f", str(target), *args], env)
     for old in list_backups(data_dir)[keep:]:
@@ -121,3 +133,10 @@ def restore_backup(engine: Engine, data_dir: Path, name: str) -> BackupFile:
         args, env = _pg_environment(url)
         _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", *args, str(path)], env)
     return _describe(path)
+
+
+def secrets_to_enter_again(engine: Engine, data_dir: Path) -> list[str]:
+    """The sealed secrets in the database this data directory's key cannot open (a backup from elsewhere)."""
+    with Session(engine) as session:
+        states = {row.service: dict(row.data or {}) for row in session.scalars(select(ServiceState))}
+    return unreadable_secrets(SecretBox(data_dir), states)

@@ -6,7 +6,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, text
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Connection,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from shelfkeeper.db.repositories import author_key, refresh_series_stats, set_book_people
@@ -116,11 +134,75 @@ def _conditions(filters: BookFilters, dialect: str) -> list[ColumnElement[bool]]
     return conditions
 
 
-def list_books(session: Session, filters: BookFilters, page: PageRequest, sort: str | None) -> PageResult[Book]:
-    """One page of books matching every filter, in the asked order (title by default)."""
+# What a listing shows of a book (search_text and extra stay in the database).
+LISTED_COLUMNS = tuple(column for column in Book.__table__.c if column.key not in ("search_text", "extra"))
+
+
+def list_books(
+    session: Session, filters: BookFilters, page: PageRequest, sort: str | None
+) -> PageResult[dict[str, Any]]:
+    """One page of books matching every filter, in the asked order (title by default), as plain mappings.
+
+    Three statements whatever the page: the count; the page's rows, found by ids that an index alone can give
+    (a deep page walks the sort index, not 40,000 rows); the page's authors, narrators and series in one go.
+    Read with Core, not the ORM: a listing changes nothing, and building 50 objects with their links cost more
+    than the SQL.
+    """
     dialect = session.get_bind().dialect.name
-    query: Select[Any] = select(Book).where(*_conditions(filters, dialect))
-    return paginate(session, query, page, order_by(sort, SORTS, "title"), Book.id)
+    conditions = _conditions(filters, dialect)
+    order = [*order_by(sort, SORTS, "title"), Book.id]
+    connection = session.connection()
+    total = connection.scalar(select(func.count()).select_from(Book).where(*conditions)) or 0
+    window = select(Book.id).where(*conditions).order_by(*order).limit(page.limit).offset(page.offset)
+    listed = select(*LISTED_COLUMNS).where(Book.id.in_(window)).order_by(*order)
+    rows = [dict(row) for row in connection.execute(listed).mappings()]
+    _attach_people(connection, rows)
+    return PageResult(items=rows, total=total, limit=page.limit, offset=page.offset)
+
+
+def _links_statement() -> Select[Any]:
+    """The authors, narrators and series of the books ``:ids``, in stored order: built once, reused as is."""
+    ids: BindParameter[list[int]] = bindparam("ids", expanding=True)
+    no_text, no_id = cast(null(), String), cast(null(), Integer)
+    links = union_all(
+        select(
+            BookAuthor.book_id,
+            literal(0).label("kind"),
+            BookAuthor.ordinal.label("rank"),
+            Author.id.label("link_id"),
+            Author.name.label("name"),
+            no_text.label("position"),
+        )
+        .join(Author, Author.id == BookAuthor.author_id)
+        .where(BookAuthor.book_id.in_(ids)),
+        select(BookNarrator.book_id, literal(1), BookNarrator.ordinal, no_id, BookNarrator.name, no_text).where(
+            BookNarrator.book_id.in_(ids)
+        ),
+        select(BookSeries.book_id, literal(2), BookSeries.series_id, Series.id, Series.name, BookSeries.position)
+        .join(Series, Series.id == BookSeries.series_id)
+        .where(BookSeries.book_id.in_(ids)),
+    ).subquery()
+    return select(links).order_by(links.c.kind, links.c.book_id, links.c.rank)
+
+
+LINKS = _links_statement()
+
+
+def _attach_people(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Each row's ``authors`` and ``series`` ({id, name[, position]}) and ``narrators``, in their stored order."""
+    by_id = {row["id"]: row for row in rows}
+    for row in rows:
+        row["authors"], row["narrators"], row["series"] = [], [], []
+    if not by_id:
+        return
+    for book_id, kind, _rank, link_id, name, position in connection.execute(LINKS, {"ids": list(by_id)}):
+        row = by_id[book_id]
+        if kind == 0:
+            row["authors"].append({"id": link_id, "name": name})
+        elif kind == 1:
+            row["narrators"].append(name)
+        else:
+            row["series"].append({"id": link_id, "name": name, "position": position})
 
 
 def get_book(session: Session, book_id: int) -> Book:

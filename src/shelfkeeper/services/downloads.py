@@ -17,8 +17,9 @@ from shelfkeeper.domain.lifecycle import ACTIVE_DOWNLOAD_STATES, DownloadStatus,
 from shelfkeeper.domain.releases.ranking import RankedRelease
 from shelfkeeper.domain.releases.verification import WantedEdition
 from shelfkeeper.domain.text import split_names
-from shelfkeeper.errors import Conflict, NotFound
+from shelfkeeper.errors import Conflict
 from shelfkeeper.services import events
+from shelfkeeper.services.records import DOWNLOADS, get_record
 from shelfkeeper.services.release_records import ranked_json, release_flags
 from shelfkeeper.services.status import fail_attempt, move_download, move_wanted, new_download
 from shelfkeeper.services.wanted_list import get_wanted
@@ -57,13 +58,6 @@ def wanted_book_of(missing: WantedBook) -> WantedEdition:
         abridged_ok="abridged" in flags,
         subtitle=missing.subtitle,
     )
-
-
-def get_download(session: Session, download_id: int) -> Download:
-    download = session.get(Download, download_id)
-    if download is None:
-        raise NotFound(f"Download {download_id} not found.", code="DOWNLOAD_NOT_FOUND")
-    return download
 
 
 def refreshed(session: Session, download: Download) -> Download:
@@ -253,7 +247,7 @@ def due_retries(session: Session, now: datetime) -> list[int]:
 
 
 def set_priority(session: Session, download_id: int, priority: int) -> Download:
-    download = get_download(session, download_id)
+    download = get_record(session, DOWNLOADS, download_id)
     if download.status not in ACTIVE:
         raise Conflict(
             f"Download {download_id} is {download.status}: only a live download has a priority.",

@@ -1,36 +1,51 @@
-"""Library sync, database side: listed items become books, absences are marked, failures recorded.
+"""Library sync, database side: a page of listed items written set-based, absences marked, failures recorded.
 
-Every function works inside the caller's unit of work and never commits; none makes a network call.
+Every function works inside the caller's unit of work and never commits; none makes a network call. A page
+costs a fixed number of statements whatever its size: one read of its books, one look-up of its authors
+and series, bulk inserts and updates, one grouped refresh of its series' statistics. No ORM object is loaded.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import String, select
+from sqlalchemy import String, delete, false, insert, select, update
 from sqlalchemy.orm import Session
 
-from shelfkeeper.db.repositories import (
-    author_key,
-    get_or_create_author,
-    get_or_create_series,
-    refresh_search_fields,
-    refresh_series_stats,
-    set_book_people,
-)
-from shelfkeeper.db.tables import Author, Book, FailedAttempt, Series
+from shelfkeeper.db import repositories
+from shelfkeeper.db.repositories import position_sort, sort_name
+from shelfkeeper.db.tables import Author, Book, BookAuthor, BookNarrator, BookSeries, FailedAttempt, Series
 from shelfkeeper.domain.library.items import LibraryItem, SeriesRef
-from shelfkeeper.domain.library.sync import book_values, item_source, item_title, series_text, unique_names
-from shelfkeeper.domain.text import series_key
+from shelfkeeper.domain.library.sync import (
+    book_values,
+    is_unchanged,
+    item_source,
+    item_title,
+    series_text,
+    unique_names,
+)
+from shelfkeeper.domain.text import fold, normalize_title
+from shelfkeeper.services.library_series import (
+    SeriesWanted,
+    chunks,
+    ensure_authors,
+    ensure_series,
+    refresh_stats,
+    series_of_books,
+)
 
 SOURCE_KEY = "audiobookshelf"  # Book.extra[SOURCE_KEY]: what the book remembers of its item
 _NAME_LENGTH = 300
-_SERIES_NAME_LENGTH = 500
 _POSITION_LENGTH = 40
+_LENGTHS = {c.name: c.type.length for c in Book.__table__.c if isinstance(c.type, String) and c.type.length}
+
+# A page names the same people again and again: their normalised keys are computed once (bounded memory).
+author_key = lru_cache(maxsize=8192)(repositories.author_key)
 
 
 @dataclass(frozen=True)
@@ -38,11 +53,13 @@ class ItemWrite:
     """One listed item to bring into the database, with what the network side learnt about it."""
 
     item: LibraryItem
-    # Exact series (from a series listing or the expanded item); None leaves the book's series as they are.
+    # Exact series (from the series listing or the expanded item); None leaves the book's series as they are.
     series: tuple[SeriesRef, ...] | None = None
     # Exact people from the expanded item; None means "split from the list's joined names".
     authors: tuple[str, ...] | None = None
     narrators: tuple[str, ...] | None = None
+    # The audio format read from the item's audio files (expanded items only); None: not read this time.
+    audio_format: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,27 +72,32 @@ class ItemFailure:
     message: str
 
 
-def remembered_series(session: Session, abs_ids: Collection[str]) -> dict[str, str]:
-    """Item id -> the series text its book was last written with (items without a book are absent)."""
-    if not abs_ids:
-        return {}
-    rows = session.execute(select(Book.abs_id, Book.extra).where(Book.abs_id.in_(list(abs_ids))))
-    found: dict[str, str] = {}
-    for abs_id, extra in rows:
-        source = (extra or {}).get(SOURCE_KEY) if isinstance(extra, dict) else None
-        if abs_id is not None:
-            found[abs_id] = str(source.get("series", "")) if isinstance(source, dict) else ""
+@dataclass
+class _Stored:
+    id: int
+    updated_at: datetime | None
+    in_library: bool
+    extra: dict[str, Any]
+    size_bytes: int | None
+
+
+@dataclass
+class _Plan:
+    write: ItemWrite
+    stored: _Stored | None
+    row: dict[str, Any] = field(default_factory=dict)
+    authors: list[str] | None = None
+    narrators: list[str] | None = None
+    series: list[tuple[SeriesWanted, str | None]] | None = None
+
+
+def stored_versions(session: Session, abs_ids: Collection[str]) -> dict[str, tuple[datetime | None, bool]]:
+    """Item id -> (the ``updatedAt`` its book was written from, whether it is in the library); no ORM objects."""
+    found: dict[str, tuple[datetime | None, bool]] = {}
+    for chunk in chunks(sorted(abs_ids)):
+        query = select(Book.abs_id, Book.abs_updated_at, Book.in_library).where(Book.abs_id.in_(chunk))
+        found.update({abs_id: (updated, present) for abs_id, updated, present in session.execute(query) if abs_id})
     return found
-
-
-def series_id_hints(session: Session, keys: Collection[str]) -> dict[str, str]:
-    """Series key -> the Audiobookshelf series id last seen for it (a hint: a listing confirms it)."""
-    if not keys:
-        return {}
-    rows = session.execute(
-        select(Series.name_key, Series.abs_id).where(Series.name_key.in_(list(keys)), Series.abs_id.is_not(None))
-    )
-    return {key: abs_id for key, abs_id in rows if abs_id}
 
 
 def write_items(
@@ -89,142 +111,236 @@ def write_items(
 ) -> Counter[str]:
     """Create, update, restore or mark each item's book, and record the failures; one transaction per page.
 
-    Returns counts of created, updated, unchanged, removed, restored and errors. Series touched by the page
-    get their owned count and completion refreshed. A database error raises: the caller writes the page
-    again item by item, so that one refused item is recorded and skipped.
+    Returns counts of created, updated, unchanged, removed, restored and errors. An item whose ``updatedAt``
+    and presence the book already has is unchanged and not written. Series touched by the page get their
+    owned count and completion refreshed. A database error raises: the caller writes the page again item
+    by item, so that one refused item is recorded and skipped.
     """
     counts: Counter[str] = Counter()
-    ids = [write.item.id for write in writes]
-    books = {b.abs_id: b for b in session.scalars(select(Book).where(Book.abs_id.in_(ids)))} if ids else {}
-    returning = _removed_books_by_path(session, library_id, [w.item for w in writes if w.item.id not in books])
-    touched: set[int] = set()
-    targets = [(write, books.get(write.item.id) or returning.get(_stored_path(write.item))) for write in writes]
-    _create_people(session, [write for write, book in targets if book is None or _source_changed(write, book)])
-    for write, book in targets:
-        counts[_write_item(session, write, book, now, touched)] += 1
-    session.flush()
+    unique = list({write.item.id: write for write in writes}.values())
+    stored = _stored(session, [write.item.id for write in unique])
+    returning = _removed_books_by_path(session, library_id, [w.item for w in unique if w.item.id not in stored])
+    plans: list[_Plan] = []
+    for write in unique:
+        book = stored.get(write.item.id)
+        if book is not None and is_unchanged(book.updated_at, book.in_library, write.item) and not write.audio_format:
+            counts["unchanged"] += 1
+            continue
+        plans.append(_Plan(write, book or returning.get(_stored_path(write.item))))
+    if plans:
+        counts.update(_write_plans(session, plans, now))
     for failure in failures:
         record_failure(session, failure, task_id)
         counts["errors"] += 1
-    refresh_series_stats(session, touched)
     return counts
 
 
-def _create_people(session: Session, writes: Sequence[ItemWrite]) -> None:
-    """Create the page's new authors and series first, each once: no flush of half-written books per new name."""
-    authors = {author_key(name): name for write in writes for name in _authors(write)}
-    series = {series_key(name): name for write in writes for name, _ in _series_pairs(write.series)}
-    if authors:
-        known = set(session.scalars(select(Author.name_key).where(Author.name_key.in_(list(authors)))))
-        for key in authors.keys() - known:
-            get_or_create_author(session, authors[key])
-    if series:
-        known = set(session.scalars(select(Series.name_key).where(Series.name_key.in_(list(series)))))
-        for key in series.keys() - known:
-            get_or_create_series(session, series[key])
+def _stored(session: Session, abs_ids: Sequence[str]) -> dict[str, _Stored]:
+    columns = (Book.abs_id, Book.id, Book.abs_updated_at, Book.in_library, Book.extra, Book.size_bytes)
+    found: dict[str, _Stored] = {}
+    for chunk in chunks(list(abs_ids)):
+        for abs_id, *rest in session.execute(select(*columns).where(Book.abs_id.in_(chunk))):
+            found[abs_id] = _Stored(rest[0], rest[1], rest[2], rest[3] if isinstance(rest[3], dict) else {}, rest[4])
+    return found
 
 
-def _removed_books_by_path(session: Session, library_id: str, items: Sequence[LibraryItem]) -> dict[str, Book]:
+def _removed_books_by_path(session: Session, lib_id: str, items: Sequence[LibraryItem]) -> dict[str, _Stored]:
     """Removed books at the paths of new items: an item deleted and added again gets its old book back."""
     paths = [_stored_path(item) for item in items if item.path]
     if not paths:
         return {}
-    rows = session.scalars(
-        select(Book)
-        .where(Book.in_library.is_(False), Book.library_id == library_id, Book.path.in_(paths))
+    columns = (Book.path, Book.id, Book.library_id, Book.extra, Book.size_bytes)
+    # Equality on in_library (indexed) first: a library holds few removed books, and the path has no index.
+    rows = session.execute(
+        select(*columns)
+        .where(Book.in_library == false(), Book.path.in_(paths))
         .order_by(Book.removed_at.asc(), Book.id.asc())
     )
-    return {book.path: book for book in rows if book.path}  # the latest removal wins
+    # The latest removal wins.
+    return {path: _Stored(id_, None, False, extra or {}, size) for path, id_, lib, extra, size in rows if lib == lib_id}
 
 
 def _stored_path(item: LibraryItem) -> str:
     return str(fit_columns({"path": item.path or ""})["path"])
 
 
-def _write_item(session: Session, write: ItemWrite, book: Book | None, now: datetime, touched: set[int]) -> str:
-    item = write.item
-    values = fit_columns(book_values(item))
+def _write_plans(session: Session, plans: list[_Plan], now: datetime) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for plan in plans:
+        counts[_prepare(plan, now)] += 1
+    authors = ensure_authors(session, {author_key(n): n for p in plans for n in p.authors or ()})
+    series = ensure_series(session, {wanted for p in plans for wanted, _ in p.series or ()})
+    existing = [p for p in plans if p.stored is not None]
+    touched = series_of_books(session, [p.stored.id for p in existing if p.stored is not None])
+    _names_kept(session, existing)
+    rows = [_finish_row(plan) for plan in plans]
+    new_rows = [row for plan, row in zip(plans, rows, strict=True) if plan.stored is None]
+    if new_rows:
+        session.execute(insert(Book), new_rows)
+        ids = {row["abs_id"]: 0 for row in new_rows}
+        for chunk in chunks(list(ids)):
+            ids.update(dict(session.execute(select(Book.abs_id, Book.id).where(Book.abs_id.in_(chunk))).all()))
+        for plan in plans:
+            if plan.stored is None:
+                plan.row["id"] = ids[plan.write.item.id]
+    if existing:
+        session.execute(update(Book), [plan.row for plan in existing])
+    touched |= _write_links(session, plans, authors, series)
+    refresh_stats(session, touched)
+    return counts
+
+
+def _prepare(plan: _Plan, now: datetime) -> str:
+    """The book's new column values, and which of its people and series are rewritten; returns the outcome."""
+    write, stored, item = plan.write, plan.stored, plan.write.item
     source: dict[str, Any] = _clean(item_source(item))
-    if book is None:
-        book = Book(abs_id=item.id, in_library=not item.is_missing, removed_at=now if item.is_missing else None)
-        for name, value in values.items():
-            setattr(book, name, value)
-        if write.series is None:
-            source["series"] = ""  # the series are still to be read exactly: the next sync tries again
-        book.extra = {SOURCE_KEY: source}
-        session.add(book)
-        touched |= set_book_people(session, book, _authors(write), _narrators(write), _series_pairs(write.series))
-        _remember_series_ids(book, write.series or ())
-        return "created"
-    changed = _assign(book, {**values, "abs_id": item.id})
-    outcome = _presence(book, item, now)
-    remembered = _remembered(book)
-    authors = None if remembered.get("authors") == source["authors"] else _authors(write)
-    narrators = None if remembered.get("narrators") == source["narrators"] else _narrators(write)
-    series = _series_change(write, remembered)
-    if series is None:
+    remembered = _remembered(stored)
+    row: dict[str, Any] = {**fit_columns(book_values(item)), "abs_id": item.id}
+    if stored is None or remembered.get("authors") != source["authors"]:
+        plan.authors = _authors(write)
+    if stored is None or remembered.get("narrators") != source["narrators"]:
+        plan.narrators = _narrators(write)
+    if not item.series:
+        plan.series = [] if stored is None or remembered.get("series") != "" else None
+    elif write.series is not None and (stored is None or series_text(item) != remembered.get("series")):
+        plan.series = _series_pairs(write.series)
+    if plan.series is None and item.series:
         source["series"] = remembered.get("series", "")  # unchanged, or still to be read exactly next time
-    if authors is not None or narrators is not None or series is not None:
-        pairs = None if series is None else _series_pairs(series)
-        touched |= set_book_people(session, book, authors, narrators, pairs)
-        _remember_series_ids(book, series or ())
-        changed.add("people")
-    elif "title" in changed or "subtitle" in changed:
-        refresh_search_fields(book)
-    if remembered != source:
-        book.extra = {**(book.extra or {}), SOURCE_KEY: source}
-        changed.add("source")
-    if outcome:
-        touched |= {link.series_id for link in book.series_links}
-        return outcome
-    return "updated" if changed else "unchanged"
+    if write.audio_format is not None:
+        row["format"] = write.audio_format
+    elif stored is not None and _audio_changed(stored, item, remembered):
+        row["format"] = None  # the files changed: read again by the format pass
+    source["num_audio_files"] = item.extra.get("num_audio_files")
+    row["extra"] = {**(stored.extra if stored else {}), SOURCE_KEY: source}
+    outcome = "created" if stored is None else "updated"
+    if stored is None:
+        row["in_library"], row["removed_at"] = not item.is_missing, now if item.is_missing else None
+    elif item.is_missing and stored.in_library:
+        row["in_library"], row["removed_at"], outcome = False, now, "removed"
+    elif not item.is_missing and not stored.in_library:
+        row["in_library"], row["removed_at"], outcome = True, None, "restored"
+    if stored is not None:
+        row["id"] = stored.id
+    plan.row = row
+    return outcome
 
 
-def _presence(book: Book, item: LibraryItem, now: datetime) -> str | None:
-    """Missing items are marked removed (never deleted); an item back in the library is marked back."""
-    if item.is_missing and book.in_library:
-        book.in_library, book.removed_at = False, now
-        return "removed"
-    if not item.is_missing and not book.in_library:
-        book.in_library, book.removed_at = True, None
-        return "restored"
-    return None
+def _audio_changed(stored: _Stored, item: LibraryItem, remembered: dict[str, Any]) -> bool:
+    files = item.extra.get("num_audio_files")
+    return stored.size_bytes != item.size_bytes or (
+        "num_audio_files" in remembered and remembered["num_audio_files"] != files
+    )
 
 
-def _series_change(write: ItemWrite, remembered: dict[str, Any]) -> tuple[SeriesRef, ...] | None:
-    """The book's new series: none when the item has none, the exact ones when they changed, else no change."""
-    if not write.item.series:
-        return None if remembered.get("series") == "" else ()
-    if write.series is not None and series_text(write.item) != remembered.get("series"):
-        return write.series
-    return None
+def _names_kept(session: Session, plans: Sequence[_Plan]) -> None:
+    """Names of the people and series a book keeps (not rewritten), for its search text: three reads."""
+    kept = {
+        "authors": [p.stored.id for p in plans if p.stored and p.authors is None],
+        "narrators": [p.stored.id for p in plans if p.stored and p.narrators is None],
+        "series": [p.stored.id for p in plans if p.stored and p.series is None],
+    }
+    queries = {
+        "authors": select(BookAuthor.book_id, Author.name)
+        .join(Author, Author.id == BookAuthor.author_id)
+        .order_by(BookAuthor.ordinal),
+        "narrators": select(BookNarrator.book_id, BookNarrator.name).order_by(BookNarrator.ordinal),
+        "series": select(BookSeries.book_id, Series.name).join(Series, Series.id == BookSeries.series_id),
+    }
+    columns = {"authors": BookAuthor.book_id, "narrators": BookNarrator.book_id, "series": BookSeries.book_id}
+    names: dict[str, defaultdict[int, list[str]]] = {kind: defaultdict(list) for kind in kept}
+    for kind, ids in kept.items():
+        for chunk in chunks(ids):
+            for book_id, name in session.execute(queries[kind].where(columns[kind].in_(chunk))):
+                names[kind][book_id].append(name)
+    for plan in plans:
+        assert plan.stored is not None
+        plan.row["_kept"] = {kind: names[kind].get(plan.stored.id, []) for kind in kept}
 
 
-def _source_changed(write: ItemWrite, book: Book) -> bool:
-    return bool(_remembered(book) != _clean(item_source(write.item)))
+def _finish_row(plan: _Plan) -> dict[str, Any]:
+    """Title sort, author sort and the folded search text, from the names the book ends up with."""
+    row = plan.row
+    kept = row.pop("_kept", {})
+    authors = plan.authors if plan.authors is not None else kept.get("authors", [])
+    narrators = plan.narrators if plan.narrators is not None else kept.get("narrators", [])
+    series = [w.name for w, _ in plan.series] if plan.series is not None else kept.get("series", [])
+    title = str(row["title"])
+    row["title_sort"] = normalize_title(title) or fold(title)
+    if plan.authors is not None:
+        row["author_sort"] = sort_name(plan.authors[0]).lower()[:300] if plan.authors else ""
+    row["search_text"] = " " + fold(" ".join([title, row.get("subtitle") or "", *authors, *narrators, *series])) + " "
+    return row
 
 
-def _remembered(book: Book) -> dict[str, Any]:
-    source = (book.extra or {}).get(SOURCE_KEY)
+def _write_links(
+    session: Session, plans: Sequence[_Plan], authors: dict[str, int], series: dict[SeriesWanted, int]
+) -> set[int]:
+    """Replace the rewritten people and series links of the page's books: one delete and one insert each."""
+    author_rows, narrator_rows, series_rows = [], [], []
+    for plan in plans:
+        book_id = plan.row["id"]
+        for ordinal, name in enumerate(plan.authors or ()):
+            author_rows.append({"book_id": book_id, "author_id": authors[author_key(name)], "ordinal": ordinal})
+        for ordinal, name in enumerate(plan.narrators or ()):
+            narrator_rows.append({"book_id": book_id, "name": name, "ordinal": ordinal})
+        seen: set[int] = set()
+        for wanted, position in plan.series or ():
+            series_id = series[wanted]
+            if series_id not in seen:
+                seen.add(series_id)
+                series_rows.append(
+                    {
+                        "book_id": book_id,
+                        "series_id": series_id,
+                        "position": position,
+                        "position_sort": position_sort(position),
+                    }
+                )
+    links = (
+        (BookAuthor, [p for p in plans if p.authors is not None], author_rows),
+        (BookNarrator, [p for p in plans if p.narrators is not None], narrator_rows),
+        (BookSeries, [p for p in plans if p.series is not None], series_rows),
+    )
+    for table, rewritten, rows in links:
+        old = [p.row["id"] for p in rewritten if p.stored is not None]
+        for chunk in chunks(old):
+            session.execute(delete(table).where(table.book_id.in_(chunk)))
+        if rows:
+            session.execute(insert(table), rows)
+    return {row["series_id"] for row in series_rows}
+
+
+def _remembered(stored: _Stored | None) -> dict[str, Any]:
+    source = stored.extra.get(SOURCE_KEY) if stored is not None else None
     return dict(source) if isinstance(source, dict) else {}
 
 
-def _assign(book: Book, values: dict[str, Any]) -> set[str]:
-    """Set only the columns whose value differs, so an unchanged book is not written (no updated_at bump)."""
-    changed: set[str] = set()
-    for name, value in values.items():
-        if getattr(book, name) != value:
-            setattr(book, name, value)
-            changed.add(name)
-    return changed
-
-
 def _authors(write: ItemWrite) -> list[str]:
-    return [_text(name)[:_NAME_LENGTH] for name in unique_names(write.authors or write.item.authors)]
+    names = [_text(name)[:_NAME_LENGTH] for name in unique_names(write.authors or write.item.authors)]
+    return _unique(names, author_key)
 
 
 def _narrators(write: ItemWrite) -> list[str]:
-    return [_text(name)[:_NAME_LENGTH] for name in unique_names(write.narrators or write.item.narrators)]
+    names = [_text(name)[:_NAME_LENGTH] for name in unique_names(write.narrators or write.item.narrators)]
+    return _unique(names, fold)
+
+
+def _unique(names: Sequence[str], key: Any) -> list[str]:
+    seen: set[str] = set()
+    result: list[str] = []
+    for name in (" ".join(n.split()) for n in names):
+        if name and key(name) not in seen:
+            seen.add(key(name))
+            result.append(name)
+    return result
+
+
+def _series_pairs(series: Sequence[SeriesRef]) -> list[tuple[SeriesWanted, str | None]]:
+    return [
+        (SeriesWanted(ref.series_id, _text(ref.name)), _text(ref.sequence or "")[:_POSITION_LENGTH] or None)
+        for ref in series
+        if _text(ref.name).strip()
+    ]
 
 
 def _text(value: str) -> str:
@@ -243,31 +359,16 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _series_pairs(series: Sequence[SeriesRef] | None) -> list[tuple[str, str | None]]:
-    return [
-        (_text(" ".join(ref.name.split()))[:_SERIES_NAME_LENGTH], _text(ref.sequence or "")[:_POSITION_LENGTH] or None)
-        for ref in series or ()
-        if _text(ref.name).strip()
-    ]
-
-
-def _remember_series_ids(book: Book, series: Sequence[SeriesRef]) -> None:
-    """Keep each series' Audiobookshelf id: the next sync lists a series by it without learning it again."""
-    ids = {series_key(ref.name): ref.series_id for ref in series if ref.series_id}
-    for link in book.series_links:
-        found = ids.get(link.series.name_key)
-        if found and link.series.abs_id != found:
-            link.series.abs_id = found
-
-
 def fit_columns(values: dict[str, object]) -> dict[str, object]:
     """Text without NUL characters, cut to its column's length: PostgreSQL refuses both, SQLite would not mind."""
     fitted: dict[str, object] = {}
     for name, value in values.items():
-        column_type = Book.__table__.c[name].type
-        length = getattr(column_type, "length", None) if isinstance(column_type, String) else None
-        value = _clean(value)
-        fitted[name] = value[:length] if isinstance(value, str) and length else value
+        if isinstance(value, str):
+            value = value.replace("\x00", "")
+            length = _LENGTHS.get(name)
+            fitted[name] = value[:length] if length else value
+        else:
+            fitted[name] = _clean(value) if isinstance(value, list | dict) else value
     return fitted
 
 
@@ -314,12 +415,31 @@ def present_books(
 
 def mark_removed(session: Session, abs_ids: Collection[str], now: datetime) -> int:
     """Mark the books of items gone from the library as removed (kept, with the time); returns how many."""
-    if not abs_ids:
-        return 0
-    books = list(session.scalars(select(Book).where(Book.abs_id.in_(list(abs_ids)), Book.in_library.is_(True))))
-    touched: set[int] = set()
-    for book in books:
-        book.in_library, book.removed_at = False, now
-        touched |= {link.series_id for link in book.series_links}
-    refresh_series_stats(session, touched)
-    return len(books)
+    ids: list[int] = []
+    for chunk in chunks(sorted(abs_ids)):
+        query = select(Book.id).where(Book.abs_id.in_(chunk), Book.in_library.is_(True))
+        ids.extend(session.scalars(query))
+    for chunk in chunks(ids):
+        session.execute(update(Book).where(Book.id.in_(chunk)).values(in_library=False, removed_at=now))
+    refresh_stats(session, series_of_books(session, ids))
+    return len(ids)
+
+
+def books_without_format(session: Session, *, before_id: int | None, limit: int) -> list[tuple[int, str]]:
+    """(book id, item id) of in-library books whose audio format is not known yet, newest first (keyset)."""
+    query = select(Book.id, Book.abs_id).where(
+        Book.format.is_(None), Book.in_library.is_(True), Book.abs_id.is_not(None)
+    )
+    if before_id is not None:
+        query = query.where(Book.id < before_id)
+    rows = session.execute(query.order_by(Book.id.desc()).limit(limit))
+    return [(book_id, abs_id) for book_id, abs_id in rows if abs_id is not None]
+
+
+def set_formats(session: Session, formats: dict[str, str]) -> int:
+    """Store the audio format read for each item's book ("" when the item has no audio or e-book file)."""
+    ids = dict(session.execute(select(Book.abs_id, Book.id).where(Book.abs_id.in_(list(formats)))).all())
+    rows = [{"id": ids[abs_id], "format": value[:20]} for abs_id, value in formats.items() if abs_id in ids]
+    if rows:
+        session.execute(update(Book), rows)
+    return len(rows)

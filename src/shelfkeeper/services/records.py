@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -17,10 +17,10 @@ Row = TypeVar("Row", Download, MetadataCorrection, Task, FailedAttempt)
 
 
 @dataclass(frozen=True)
-class RecordKind:
+class RecordKind(Generic[Row]):
     """How one kind of record is found, filtered and sorted."""
 
-    table: type[Any]
+    table: type[Row]
     not_found_code: str
     label: str
     filters: tuple[str, ...]
@@ -28,7 +28,7 @@ class RecordKind:
     default_sort: str
 
 
-DOWNLOADS = RecordKind(
+DOWNLOADS: RecordKind[Download] = RecordKind(
     Download,
     "DOWNLOAD_NOT_FOUND",
     "Download",
@@ -42,7 +42,7 @@ DOWNLOADS = RecordKind(
     },
     "-created",
 )
-CORRECTIONS = RecordKind(
+CORRECTIONS: RecordKind[MetadataCorrection] = RecordKind(
     MetadataCorrection,
     "CORRECTION_NOT_FOUND",
     "Correction",
@@ -54,7 +54,7 @@ CORRECTIONS = RecordKind(
     },
     "-created",
 )
-TASKS = RecordKind(
+TASKS: RecordKind[Task] = RecordKind(
     Task,
     "TASK_NOT_FOUND",
     "Task",
@@ -62,7 +62,7 @@ TASKS = RecordKind(
     {"started": Task.started_at, "created": Task.created_at, "duration": Task.duration_seconds, "id": Task.id},
     "-created",
 )
-FAILED_ATTEMPTS = RecordKind(
+FAILED_ATTEMPTS: RecordKind[FailedAttempt] = RecordKind(
     FailedAttempt,
     "FAILED_ATTEMPT_NOT_FOUND",
     "Failed attempt",
@@ -74,7 +74,7 @@ FAILED_ATTEMPTS = RecordKind(
 
 def list_records(
     session: Session,
-    kind: RecordKind,
+    kind: RecordKind[Any],
     filters: dict[str, Any],
     page: PageRequest,
     sort: str | None,
@@ -92,7 +92,8 @@ def list_records(
     return paginate(session, query, page, order_by(sort, kind.sorts, kind.default_sort), table.id.desc())
 
 
-def get_record(session: Session, kind: RecordKind, record_id: int) -> Any:
+def get_record(session: Session, kind: RecordKind[Row], record_id: int) -> Row:
+    """The one way a record is read by its id: NotFound with the kind's code when there is none."""
     row = session.get(kind.table, record_id)
     if row is None:
         raise NotFound(f"{kind.label} {record_id} not found.", code=kind.not_found_code)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shelfkeeper.db.tables import JobSetting, Lease, Task
-from shelfkeeper.domain.lifecycle import TaskStatus
+from shelfkeeper.domain.lifecycle import FINISHED_TASK_STATUSES, TaskStatus
 from shelfkeeper.errors import InvalidInput, NotFound
 from shelfkeeper.settings import DEFAULT_SCHEDULES, Settings
 
@@ -58,17 +58,39 @@ def job_plans(session: Session, settings: Settings, registry: Mapping[str, Descr
     return plans
 
 
-def parse_cron(expression: str, timezone: str) -> Any:
-    """A CronTrigger for a five-field crontab expression; 422 naming the problem when it is not one."""
+def parse_cron(expression: str, timezone: str, now: datetime | None = None) -> Any:
+    """A CronTrigger for a five-field crontab expression; 422 naming the problem when it is not one.
+
+    An expression that never fires ("0 0 31 2 *": there is no 31 February) is refused too: accepted,
+    it would leave the job silently never running.
+    """
     from apscheduler.triggers.cron import CronTrigger
 
     try:
-        return CronTrigger.from_crontab(expression.strip(), timezone=timezone)
+        trigger = CronTrigger.from_crontab(expression.strip(), timezone=timezone)
     except ValueError as exc:
         raise InvalidInput(
             f"schedule: {expression!r} is not a valid cron expression ({exc})",
             details=[{"field": "schedule", "message": str(exc)}],
         ) from None
+    if trigger.get_next_fire_time(None, now or datetime.now(UTC)) is None:
+        reason = "it never fires: no date matches its day and month fields"
+        raise InvalidInput(
+            f"schedule: {expression!r} {reason}", details=[{"field": "schedule", "message": reason}]
+        ) from None
+    return trigger
+
+
+def next_fire_time(trigger: Any, stored: datetime | None, now: datetime) -> datetime | None:
+    """The job store's next run when it belongs to this schedule, else the schedule's own next time.
+
+    Right after a schedule change the store still holds the old schedule's next run until the scheduler
+    applies the change; the answer shows the new schedule's.
+    """
+    if stored is not None and trigger.get_next_fire_time(None, stored - timedelta(microseconds=1)) == stored:
+        return stored
+    fire: datetime | None = trigger.get_next_fire_time(None, now)
+    return fire
 
 
 def _stored_next_runs(session: Session) -> dict[str, datetime]:
@@ -89,7 +111,7 @@ def job_views(
     last_ids = dict(
         session.execute(
             select(Task.name, func.max(Task.id))
-            .where(Task.status.in_([TaskStatus.SUCCESS, TaskStatus.FAILED, TaskStatus.RUNNING]))
+            .where(Task.status.in_([*FINISHED_TASK_STATUSES - {TaskStatus.CANCELLED}, TaskStatus.RUNNING]))
             .group_by(Task.name)
         ).all()
     )
@@ -102,9 +124,8 @@ def job_views(
     for plan in job_plans(session, settings, registry):
         next_run = None
         if plan.enabled:
-            next_run = stored_next.get(plan.name) or parse_cron(plan.schedule, settings.timezone).get_next_fire_time(
-                None, now
-            )
+            trigger = parse_cron(plan.schedule, settings.timezone, now)
+            next_run = next_fire_time(trigger, stored_next.get(plan.name), now)
         task = last.get(plan.name)
         views.append(
             {
@@ -152,12 +173,13 @@ def change_job(
     schedule: str | None = None,
     enabled: bool | None = None,
     reset_schedule: bool = False,
+    now: datetime | None = None,
 ) -> None:
     """Store a new schedule and/or enabled flag for a job; the scheduler applies it within one poll."""
     if name not in registry:
         raise NotFound(f"No job called {name!r}; known jobs: {', '.join(sorted(registry))}.", code="JOB_NOT_FOUND")
     if schedule is not None:
-        parse_cron(schedule, settings.timezone)
+        parse_cron(schedule, settings.timezone, now)
     row = session.get(JobSetting, name)
     if row is None:
         row = JobSetting(name=name, enabled=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from shelfkeeper.db.repositories import refresh_books_naming, refresh_series_stats, start_following
@@ -48,7 +48,13 @@ class SeriesFilters:
 def _conditions(filters: SeriesFilters) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if filters.q:
-        conditions.append(Series.name_key.contains(series_key(filters.q), autoescape=True))
+        # The key drops series words ("Saga", "Series"): a search for them looks in the name as well.
+        conditions.append(
+            or_(
+                Series.name_key.contains(series_key(filters.q), autoescape=True),
+                func.lower(Series.name).contains(filters.q.strip().lower(), autoescape=True),
+            )
+        )
     if filters.monitored is not None:
         conditions.append(Series.monitored.is_(filters.monitored))
     if filters.complete is True:

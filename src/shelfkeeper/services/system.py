@@ -16,6 +16,7 @@ from shelfkeeper.context import AppContext
 from shelfkeeper.db.migrate import current_revision, head_revision
 from shelfkeeper.db.session import database_reachable
 from shelfkeeper.db.tables import Author, Book, Download, FailedAttempt, MetadataCorrection, Series, Task, WantedBook
+from shelfkeeper.services.backup import secrets_to_enter_again
 
 REDACTED = "********"
 
@@ -33,7 +34,7 @@ def health(context: AppContext) -> dict[str, Any]:
 def status(context: AppContext) -> dict[str, Any]:
     reachable, error = database_reachable(context.engine)
     revision = current_revision(context.engine) if reachable else None
-    scheduler = context.extras.get("scheduler")
+    scheduler = context.scheduler
     return {
         "version": __version__,
         "python": platform.python_version(),
@@ -48,6 +49,10 @@ def status(context: AppContext) -> dict[str, Any]:
         },
         "scheduler": _scheduler_status(scheduler),
         "configuration_notes": context.settings.configuration_notes(),
+        # sealed with another machine's key (a restored backup): each must be entered again
+        "secrets_to_enter_again": secrets_to_enter_again(context.engine, context.settings.data_dir)
+        if reachable
+        else [],
     }
 
 

@@ -8,6 +8,7 @@ serve``), optionally for the next ``times`` requests only.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 from dataclasses import dataclass, field
@@ -29,6 +30,9 @@ class Fault:
     times: int | None = None  # how many requests it hits; None = until cleared
     hits: int = 0
     extra_headers: dict[str, str] = field(default_factory=dict)
+    # slow: first wait until this many requests (across every fake sharing the barrier) are held, so a test
+    # can prove calls overlap by order rather than by timing; a broken or timed-out barrier just goes on.
+    gate: threading.Barrier | None = None
 
 
 class FaultInjector:
@@ -82,6 +86,9 @@ class FaultInjector:
 
     async def _answer(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> None:
         if fault.mode == "slow":
+            if fault.gate is not None:
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    await asyncio.to_thread(fault.gate.wait, 60)
             await asyncio.sleep(fault.delay)
             await self.app(scope, receive, send)
             return

@@ -4,23 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 from sqlalchemy.orm import Session
 
-from shelfkeeper.api.deps import ContextDep, PageDep, SessionDep
-from shelfkeeper.api.envelope import Envelope, Page, error_responses, ok
+from shelfkeeper.api.deps import ContextDep, IdPath, PageDep, SessionDep
+from shelfkeeper.api.envelope import Envelope, Page, answer, error_responses, ok
 from shelfkeeper.api.routes.wanted import found_read, page_read
 from shelfkeeper.api.schemas.authors import AuthorCreate, AuthorRead, AuthorSeriesRead, AuthorUpdate
 from shelfkeeper.api.schemas.books import BookRead
 from shelfkeeper.api.schemas.common import Deleted
 from shelfkeeper.api.schemas.series import SeriesRead
 from shelfkeeper.api.schemas.wanted import AuthorCompletionSummary, WantedFound, WantedRead, WantedStatusName
-from shelfkeeper.automation.author_completion import check_author
 from shelfkeeper.automation.run_context import RunContext
 from shelfkeeper.db.tables import Author
 from shelfkeeper.services import authors as service
 from shelfkeeper.services import wanted_list
 
+# Automation (providers, domain rules) is imported inside the routes that run it: loaded on first use, it stays
+# out of start-up (docs/performance.md).
 router = APIRouter(prefix="/api/authors", tags=["authors"])
 NOT_FOUND = {404: ("AUTHOR_NOT_FOUND", "Author 42 not found.")}
 EXISTS = {409: ("AUTHOR_ALREADY_EXISTS", "Author 3 is already called 'Brandon Sanderson'.")}
@@ -35,8 +36,8 @@ def _read_counted(session: Session, author: Author) -> AuthorRead:
 
 
 @router.get("", response_model=Envelope[Page[AuthorRead]], responses=error_responses())
-def list_authors(
-    session: SessionDep,
+async def list_authors(
+    context: ContextDep,
     page: PageDep,
     q: Annotated[str | None, Query(max_length=200, description="Words of the author's name.")] = None,
     monitored: bool | None = None,
@@ -44,13 +45,16 @@ def list_authors(
     sort: Annotated[
         str | None, Query(description="name, created, updated, last_check, id; '-' for descending.")
     ] = None,
-) -> dict[str, object]:
+) -> Response:
     """List authors with how many books of the library each has."""
-    result = service.list_authors(
-        session, service.AuthorFilters(q=q, monitored=monitored, has_asin=has_asin), page, sort
-    )
-    counts = service.book_counts(session, [a.id for a in result.items])
-    return ok(Page.of(result, lambda a: _read(a, counts.get(a.id, 0))))
+    filters = service.AuthorFilters(q=q, monitored=monitored, has_asin=has_asin)
+
+    def work(session: Session) -> Page[AuthorRead]:
+        result = service.list_authors(session, filters, page, sort)
+        counts = service.book_counts(session, [a.id for a in result.items])
+        return Page.of(result, lambda a: _read(a, counts.get(a.id, 0)))
+
+    return await answer(context.sessions, work, Envelope[Page[AuthorRead]])
 
 
 @router.post(
@@ -77,7 +81,7 @@ def completion_summary(
 
 
 @router.get("/{author_id}", response_model=Envelope[AuthorRead], responses=error_responses(404, codes=NOT_FOUND))
-def get_author(session: SessionDep, author_id: int) -> dict[str, object]:
+def get_author(session: SessionDep, author_id: IdPath) -> dict[str, object]:
     """One author."""
     author = service.get_author(session, author_id)
     return ok(_read_counted(session, author))
@@ -88,14 +92,14 @@ def get_author(session: SessionDep, author_id: int) -> dict[str, object]:
     response_model=Envelope[AuthorRead],
     responses=error_responses(404, 409, codes={**NOT_FOUND, **EXISTS}),
 )
-def update_author(session: SessionDep, author_id: int, body: AuthorUpdate) -> dict[str, object]:
+def update_author(session: SessionDep, author_id: IdPath, body: AuthorUpdate) -> dict[str, object]:
     """Replace an author's fields."""
     author = service.update_author(session, author_id, body.model_dump())
     return ok(_read_counted(session, author))
 
 
 @router.delete("/{author_id}", response_model=Envelope[Deleted], responses=error_responses(404, codes=NOT_FOUND))
-def delete_author(session: SessionDep, author_id: int) -> dict[str, object]:
+def delete_author(session: SessionDep, author_id: IdPath) -> dict[str, object]:
     """Forget an author (their books stay)."""
     service.delete_author(session, author_id)
     return ok(Deleted(id=author_id))
@@ -105,7 +109,7 @@ def delete_author(session: SessionDep, author_id: int) -> dict[str, object]:
     "/{author_id}/books", response_model=Envelope[Page[BookRead]], responses=error_responses(404, codes=NOT_FOUND)
 )
 def author_books(
-    session: SessionDep, author_id: int, page: PageDep, sort: Annotated[str | None, Query()] = None
+    session: SessionDep, author_id: IdPath, page: PageDep, sort: Annotated[str | None, Query()] = None
 ) -> dict[str, object]:
     """An author's books (by year by default)."""
     result = service.author_books(session, author_id, page, sort)
@@ -117,7 +121,7 @@ def author_books(
     response_model=Envelope[list[AuthorSeriesRead]],
     responses=error_responses(404, codes=NOT_FOUND),
 )
-def author_series(session: SessionDep, author_id: int) -> dict[str, object]:
+def author_series(session: SessionDep, author_id: IdPath) -> dict[str, object]:
     """The series an author's books belong to."""
     rows = service.author_series(session, author_id)
     return ok(
@@ -136,7 +140,7 @@ def author_series(session: SessionDep, author_id: int) -> dict[str, object]:
 )
 def author_missing(
     session: SessionDep,
-    author_id: int,
+    author_id: IdPath,
     page: PageDep,
     status_: Annotated[
         WantedStatusName | None, Query(alias="status", description="Only this status; imported ones need it.")
@@ -150,19 +154,21 @@ def author_missing(
 @router.post(
     "/{author_id}/discover", response_model=Envelope[WantedFound], responses=error_responses(404, codes=NOT_FOUND)
 )
-async def discover_author(context: ContextDep, author_id: int) -> dict[str, object]:
+async def discover_author(context: ContextDep, author_id: IdPath) -> dict[str, object]:
     """Read the author's catalogue now (Audible, Google Books, Open Library) and return the wanted books found.
 
     `excluded` says why each other book was left out (owned by ASIN or title, other language, another author).
     """
     run = RunContext(app=context, parameters={"author_id": author_id, "acquire": False})
+    from shelfkeeper.automation.author_completion import check_author
+
     return ok(found_read(await check_author(run, author_id)))
 
 
 @router.post(
     "/{author_id}/monitor", response_model=Envelope[AuthorRead], responses=error_responses(404, codes=NOT_FOUND)
 )
-def monitor_author(session: SessionDep, author_id: int) -> dict[str, object]:
+def monitor_author(session: SessionDep, author_id: IdPath) -> dict[str, object]:
     """Monitor an author: author completion reads their catalogue."""
     author = wanted_list.set_author_monitored(session, author_id, True)
     return ok(_read_counted(session, author))
@@ -171,7 +177,7 @@ def monitor_author(session: SessionDep, author_id: int) -> dict[str, object]:
 @router.post(
     "/{author_id}/unmonitor", response_model=Envelope[AuthorRead], responses=error_responses(404, codes=NOT_FOUND)
 )
-def unmonitor_author(session: SessionDep, author_id: int) -> dict[str, object]:
+def unmonitor_author(session: SessionDep, author_id: IdPath) -> dict[str, object]:
     """Stop monitoring an author: author completion leaves them alone (their wanted books stay)."""
     author = wanted_list.set_author_monitored(session, author_id, False)
     return ok(_read_counted(session, author))

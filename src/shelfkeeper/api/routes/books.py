@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Query, status
+from fastapi import APIRouter, Body, Query, Response, status
 
-from shelfkeeper.api.deps import ContextDep, PageDep, RunnerDep, SessionDep, SettingsDep
-from shelfkeeper.api.envelope import Envelope, Page, error_responses, ok
+from shelfkeeper.api.deps import ContextDep, IdPath, IdQuery, PageDep, RunnerDep, SessionDep, SettingsDep
+from shelfkeeper.api.envelope import Envelope, Page, answer, error_responses, ok
 from shelfkeeper.api.schemas.books import (
     BookCreate,
     BookRead,
@@ -20,26 +20,27 @@ from shelfkeeper.api.schemas.common import Deleted
 from shelfkeeper.api.schemas.corrections import CorrectionRead
 from shelfkeeper.api.schemas.metadata import BookCorrectionRead, MetadataCorrectRequest, correction_answer
 from shelfkeeper.api.schemas.scheduler import TriggerAnswer
-from shelfkeeper.automation.metadata_correction import correct_book
 from shelfkeeper.automation.run_context import RunContext
 from shelfkeeper.errors import ServiceNotConfigured
 from shelfkeeper.services import books
 
+# Automation (providers, domain rules) is imported inside the routes that run it: loaded on first use, it stays
+# out of start-up (docs/performance.md).
 router = APIRouter(prefix="/api/books", tags=["books"])
 NOT_FOUND = {404: ("BOOK_NOT_FOUND", "Book 42 not found.")}
 EXISTS = {409: ("BOOK_ALREADY_EXISTS", "Book 7 already has asin 'B002UZMLXM'.")}
 
 
 @router.get("", response_model=Envelope[Page[BookRead]], responses=error_responses())
-def list_books(
-    session: SessionDep,
+async def list_books(
+    context: ContextDep,
     page: PageDep,
     q: Annotated[
         str | None, Query(max_length=200, description="Words to find in title, subtitle, author, narrator and series.")
     ] = None,
-    author_id: int | None = None,
+    author_id: IdQuery = None,
     author: Annotated[str | None, Query(max_length=300)] = None,
-    series_id: int | None = None,
+    series_id: IdQuery = None,
     series: Annotated[str | None, Query(max_length=300)] = None,
     narrator: Annotated[str | None, Query(max_length=300)] = None,
     status_: Annotated[Literal["in_library", "removed"] | None, Query(alias="status")] = None,
@@ -54,7 +55,7 @@ def list_books(
             "size, quality, id; prefix '-' for descending."
         ),
     ] = None,
-) -> dict[str, object]:
+) -> Response:
     """List, search and filter books, one page at a time."""
     filters = books.BookFilters(
         q=q,
@@ -69,8 +70,11 @@ def list_books(
         metadata_status=metadata_status,
         library_id=library_id,
     )
-    result = books.list_books(session, filters, page, sort)
-    return ok(Page.of(result, BookRead.of))
+    return await answer(
+        context.sessions,
+        lambda session: Page.of(books.list_books(session, filters, page, sort), BookRead.model_validate),
+        Envelope[Page[BookRead]],
+    )
 
 
 @router.post(
@@ -120,7 +124,7 @@ def incomplete_books(session: SessionDep, page: PageDep) -> dict[str, object]:
 
 
 @router.get("/{book_id}", response_model=Envelope[BookRead], responses=error_responses(404, codes=NOT_FOUND))
-def get_book(session: SessionDep, book_id: int) -> dict[str, object]:
+def get_book(session: SessionDep, book_id: IdPath) -> dict[str, object]:
     """One book."""
     return ok(BookRead.of(books.get_book(session, book_id)))
 
@@ -128,13 +132,13 @@ def get_book(session: SessionDep, book_id: int) -> dict[str, object]:
 @router.put(
     "/{book_id}", response_model=Envelope[BookRead], responses=error_responses(404, 409, codes={**NOT_FOUND, **EXISTS})
 )
-def update_book(session: SessionDep, book_id: int, body: BookUpdate) -> dict[str, object]:
+def update_book(session: SessionDep, book_id: IdPath, body: BookUpdate) -> dict[str, object]:
     """Replace a book's fields."""
     return ok(BookRead.of(books.update_book(session, book_id, body.model_dump())))
 
 
 @router.delete("/{book_id}", response_model=Envelope[Deleted], responses=error_responses(404, codes=NOT_FOUND))
-def delete_book(session: SessionDep, book_id: int) -> dict[str, object]:
+def delete_book(session: SessionDep, book_id: IdPath) -> dict[str, object]:
     """Forget a book (the files in the library are not touched)."""
     books.delete_book(session, book_id)
     return ok(Deleted(id=book_id))
@@ -145,7 +149,7 @@ def delete_book(session: SessionDep, book_id: int) -> dict[str, object]:
     response_model=Envelope[Page[CorrectionRead]],
     responses=error_responses(404, codes=NOT_FOUND),
 )
-def book_corrections(session: SessionDep, book_id: int, page: PageDep) -> dict[str, object]:
+def book_corrections(session: SessionDep, book_id: IdPath, page: PageDep) -> dict[str, object]:
     """A book's metadata correction history, newest first."""
     result = books.book_corrections(session, book_id, page)
     return ok(Page.of(result, CorrectionRead.model_validate))
@@ -167,8 +171,10 @@ def book_corrections(session: SessionDep, book_id: int, page: PageDep) -> dict[s
     ),
 )
 async def refresh_metadata(
-    context: ContextDep, book_id: int, body: Annotated[MetadataCorrectRequest | None, Body()] = None
+    context: ContextDep, book_id: IdPath, body: Annotated[MetadataCorrectRequest | None, Body()] = None
 ) -> dict[str, object]:
     """Check this book's metadata against the providers now; returns the corrections made and proposed."""
+    from shelfkeeper.automation.metadata_correction import correct_book
+
     outcome = await correct_book(RunContext(app=context), book_id, dry_run=body.dry_run if body else None)
     return ok(correction_answer(outcome))

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from shelfkeeper.api.deps import ContextDep, PageDep, SessionDep
+from shelfkeeper.api.deps import ContextDep, IdPath, IdQuery, PageDep, SessionDep
 from shelfkeeper.api.envelope import Envelope, Page, error_responses, ok
 from shelfkeeper.api.schemas.common import Deleted
 from shelfkeeper.api.schemas.downloads import (
@@ -22,8 +22,6 @@ from shelfkeeper.api.schemas.downloads import (
     ReleaseSearchRequest,
 )
 from shelfkeeper.api.schemas.records import DownloadRead
-from shelfkeeper.automation import acquisition, download_monitor
-from shelfkeeper.automation.release_search import find_releases
 from shelfkeeper.automation.run_context import RunContext
 from shelfkeeper.context import AppContext
 from shelfkeeper.domain.lifecycle import DownloadStatus
@@ -32,6 +30,8 @@ from shelfkeeper.services.paging import PageResult
 from shelfkeeper.services.records import DOWNLOADS, get_record, list_records
 from shelfkeeper.services.wanted_list import get_wanted
 
+# Automation (providers, domain rules) is imported inside the routes that run it: loaded on first use, it stays
+# out of start-up (docs/performance.md).
 router = APIRouter(prefix="/api/downloads", tags=["downloads"])
 NOT_FOUND = {404: ("DOWNLOAD_NOT_FOUND", "Download 42 not found.")}
 STATE = {409: ("DOWNLOAD_STATE_CONFLICT", "Download 42 is imported; it cannot become paused.")}
@@ -55,8 +55,8 @@ def list_downloads(
     page: PageDep,
     status: DownloadStatus | None = None,
     indexer: Annotated[str | None, Query(max_length=200)] = None,
-    wanted_book_id: int | None = None,
-    book_id: int | None = None,
+    wanted_book_id: IdQuery = None,
+    book_id: IdQuery = None,
     sort: SortQuery = None,
 ) -> dict[str, object]:
     """The download queue and its history."""
@@ -86,6 +86,8 @@ async def create_download(context: ContextDep, body: DownloadCreate) -> dict[str
     or WANTED_STATE_CONFLICT (ignored or imported); 422 RELEASE_REJECTED with the rejecting reasons.
     """
     release = body.release.to_release() if body.release else None
+    from shelfkeeper.automation import acquisition
+
     download = await acquisition.request_download(_run(context), body.wanted_book_id, release)
     return ok(DownloadRead.model_validate(download))
 
@@ -104,21 +106,26 @@ def queue_stats(session: SessionDep) -> dict[str, object]:
 
 @router.post("/search", response_model=Envelope[ReleaseSearchRead], responses=error_responses(404, *SERVICES))
 async def manual_search(context: ContextDep, body: ReleaseSearchRequest) -> dict[str, object]:
-    """Search Prowlarr and MyAnonamouse now: every release ranked, with its score, verdict and reasons."""
+    """Search Prowlarr and MyAnonamouse now: every release ranked, with its score, verdict and reasons.
+    Answers within OUTSIDE_WAIT_SECONDS (15 s): ``sources`` gives each indexer's ``status`` (ok, failed or
+    timed_out) and the releases are those that arrived in time."""
     run = _run(context)
     if body.wanted_book_id is not None:
         wanted_id = body.wanted_book_id
         wanted = await run.transaction(lambda s: downloads.wanted_book_of(get_wanted(s, wanted_id)))
     else:
         wanted = body.wanted()
-    return ok(ReleaseSearchRead.of(await find_releases(run, wanted)))
+    from shelfkeeper.automation.release_search import find_releases
+
+    within = context.settings.outside_wait_seconds
+    return ok(ReleaseSearchRead.of(await find_releases(run, wanted, within=within)))
 
 
 @router.get("/blocklist", response_model=Envelope[Page[BlocklistRead]], responses=error_responses())
 def list_blocklist(
     session: SessionDep,
     page: PageDep,
-    wanted_book_id: int | None = None,
+    wanted_book_id: IdQuery = None,
     sort: Annotated[str | None, Query(description="created or id; '-' for descending (default -created).")] = None,
 ) -> dict[str, object]:
     """Releases that are never grabbed again (by info hash, and by title at their indexer)."""
@@ -131,14 +138,14 @@ def list_blocklist(
     response_model=Envelope[Deleted],
     responses=error_responses(404, codes={404: ("BLOCKLIST_NOT_FOUND", "Blocklist entry 3 not found.")}),
 )
-def delete_blocklist_entry(session: SessionDep, entry_id: int) -> dict[str, object]:
+def delete_blocklist_entry(session: SessionDep, entry_id: IdPath) -> dict[str, object]:
     """Take a release off the blocklist: it may be grabbed again."""
     blocklist.delete_entry(session, entry_id)
     return ok(Deleted(id=entry_id))
 
 
 @router.get("/{download_id}", response_model=Envelope[DownloadRead], responses=error_responses(404, codes=NOT_FOUND))
-def get_download(session: SessionDep, download_id: int) -> dict[str, object]:
+def get_download(session: SessionDep, download_id: IdPath) -> dict[str, object]:
     """One download with its release, client state and result."""
     return ok(DownloadRead.model_validate(get_record(session, DOWNLOADS, download_id)))
 
@@ -148,7 +155,7 @@ def get_download(session: SessionDep, download_id: int) -> dict[str, object]:
     response_model=Envelope[DownloadRead],
     responses=error_responses(404, 409, codes={**NOT_FOUND, **STATE}),
 )
-def update_download(session: SessionDep, download_id: int, body: DownloadUpdate) -> dict[str, object]:
+def update_download(session: SessionDep, download_id: IdPath, body: DownloadUpdate) -> dict[str, object]:
     """Change a live download's priority (409 for a finished, failed or cancelled one)."""
     return ok(DownloadRead.model_validate(downloads.set_priority(session, download_id, body.priority)))
 
@@ -160,10 +167,12 @@ def update_download(session: SessionDep, download_id: int, body: DownloadUpdate)
 )
 async def cancel_download(
     context: ContextDep,
-    download_id: int,
+    download_id: IdPath,
     delete_files: Annotated[bool, Query(description="Delete the downloaded files too.")] = False,
 ) -> dict[str, object]:
     """Cancel: remove the torrent from qBittorrent; the wanted book is wanted again (this torrent never is)."""
+    from shelfkeeper.automation import download_monitor
+
     download = await download_monitor.cancel_download(_run(context), download_id, delete_files=delete_files)
     return ok(DownloadRead.model_validate(download))
 
@@ -173,8 +182,10 @@ async def cancel_download(
     response_model=Envelope[DownloadRead],
     responses=error_responses(404, 409, *SERVICES, codes={**NOT_FOUND, **STATE}),
 )
-async def retry_download(context: ContextDep, download_id: int) -> dict[str, object]:
+async def retry_download(context: ContextDep, download_id: IdPath) -> dict[str, object]:
     """Queue a failed download again with the next-best release (404 NO_RELEASE_FOUND when there is none)."""
+    from shelfkeeper.automation import acquisition
+
     return ok(DownloadRead.model_validate(await acquisition.retry_download(_run(context), download_id)))
 
 
@@ -183,8 +194,10 @@ async def retry_download(context: ContextDep, download_id: int) -> dict[str, obj
     response_model=Envelope[DownloadRead],
     responses=error_responses(404, 409, *SERVICES, codes={**NOT_FOUND, **STATE}),
 )
-async def pause_download(context: ContextDep, download_id: int) -> dict[str, object]:
+async def pause_download(context: ContextDep, download_id: IdPath) -> dict[str, object]:
     """Pause the torrent in qBittorrent and the row."""
+    from shelfkeeper.automation import download_monitor
+
     return ok(DownloadRead.model_validate(await download_monitor.pause_download(_run(context), download_id)))
 
 
@@ -193,6 +206,8 @@ async def pause_download(context: ContextDep, download_id: int) -> dict[str, obj
     response_model=Envelope[DownloadRead],
     responses=error_responses(404, 409, *SERVICES, codes={**NOT_FOUND, **STATE}),
 )
-async def resume_download(context: ContextDep, download_id: int) -> dict[str, object]:
+async def resume_download(context: ContextDep, download_id: IdPath) -> dict[str, object]:
     """Resume a paused download in qBittorrent and the row."""
+    from shelfkeeper.automation import download_monitor
+
     return ok(DownloadRead.model_validate(await download_monitor.resume_download(_run(context), download_id)))

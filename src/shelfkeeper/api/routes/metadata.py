@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, status
 
-from shelfkeeper.api.deps import ContextDep, PageDep, RunnerDep, SessionDep, SettingsDep
+from shelfkeeper.api.deps import ContextDep, IdPath, IdQuery, PageDep, RunnerDep, SessionDep, SettingsDep
 from shelfkeeper.api.envelope import Envelope, Page, error_responses, ok
 from shelfkeeper.api.schemas.corrections import CorrectionRead
 from shelfkeeper.api.schemas.metadata import (
@@ -21,8 +21,6 @@ from shelfkeeper.api.schemas.metadata import (
     correction_answer,
     search_answer,
 )
-from shelfkeeper.automation.metadata_correction import correct_book, search_preview
-from shelfkeeper.automation.metadata_review import approve_correction, reject_correction, revert_correction
 from shelfkeeper.automation.run_context import RunContext, utc_now
 from shelfkeeper.domain.lifecycle import CorrectionStatus
 from shelfkeeper.domain.metadata.distance import BookFacts
@@ -30,6 +28,8 @@ from shelfkeeper.services.metadata import quality_report
 from shelfkeeper.services.provider_cache import provider_overview
 from shelfkeeper.services.records import CORRECTIONS, get_record, list_records
 
+# Automation (providers, domain rules) is imported inside the routes that run it: loaded on first use, it stays
+# out of start-up (docs/performance.md).
 router = APIRouter(prefix="/api/metadata", tags=["metadata"])
 NOT_FOUND = {404: ("CORRECTION_NOT_FOUND", "Correction 42 not found.")}
 BOOK_NOT_FOUND = {404: ("BOOK_NOT_FOUND", "Book 42 not found.")}
@@ -52,8 +52,8 @@ def list_corrections(
     status: CorrectionStatus | None = None,
     field: Annotated[str | None, Query(max_length=50)] = None,
     source: Annotated[str | None, Query(max_length=50)] = None,
-    book_id: int | None = None,
-    task_id: int | None = None,
+    book_id: IdQuery = None,
+    task_id: IdQuery = None,
     sort: Annotated[str | None, Query(description="created, confidence, id; '-' for descending.")] = None,
 ) -> dict[str, object]:
     """Every metadata change proposed or made, newest first."""
@@ -67,7 +67,7 @@ def list_corrections(
     response_model=Envelope[CorrectionRead],
     responses=error_responses(404, codes=NOT_FOUND),
 )
-def get_correction(session: SessionDep, correction_id: int) -> dict[str, object]:
+def get_correction(session: SessionDep, correction_id: IdPath) -> dict[str, object]:
     """One correction: field, old and new value, source, confidence and reasons."""
     return ok(CorrectionRead.model_validate(get_record(session, CORRECTIONS, correction_id)))
 
@@ -78,10 +78,12 @@ def get_correction(session: SessionDep, correction_id: int) -> dict[str, object]
     responses=error_responses(404, 429, 502, 503, codes={**BOOK_NOT_FOUND, **QUOTA, **ALL_FAILED}),
 )
 async def correct_one(
-    context: ContextDep, book_id: int, body: Annotated[MetadataCorrectRequest | None, Body()] = None
+    context: ContextDep, book_id: IdPath, body: Annotated[MetadataCorrectRequest | None, Body()] = None
 ) -> dict[str, object]:
     """Check one book against the providers now: confident changes are applied (database and Audiobookshelf),
     the others wait for review; with ``dry_run`` they are only recorded."""
+    from shelfkeeper.automation.metadata_correction import correct_book
+
     outcome = await correct_book(RunContext(app=context), book_id, dry_run=body.dry_run if body else None)
     return ok(correction_answer(outcome))
 
@@ -112,8 +114,10 @@ async def correct_all(
     response_model=Envelope[CorrectionRead],
     responses=error_responses(404, 409, 502, 503, codes={**NOT_FOUND, **STATE}),
 )
-async def approve(context: ContextDep, correction_id: int) -> dict[str, object]:
+async def approve(context: ContextDep, correction_id: IdPath) -> dict[str, object]:
     """Apply a pending correction: the new value goes to the database and to Audiobookshelf."""
+    from shelfkeeper.automation.metadata_review import approve_correction
+
     return ok(CorrectionRead.model_validate(await approve_correction(RunContext(app=context), correction_id)))
 
 
@@ -122,9 +126,11 @@ async def approve(context: ContextDep, correction_id: int) -> dict[str, object]:
     response_model=Envelope[CorrectionRead],
     responses=error_responses(404, 409, 502, 503, codes={**NOT_FOUND, **STATE}),
 )
-async def revert(context: ContextDep, correction_id: int) -> dict[str, object]:
+async def revert(context: ContextDep, correction_id: IdPath) -> dict[str, object]:
     """Undo an applied correction: the old value is restored in the database and in Audiobookshelf; refused (409)
     when the field was changed again since."""
+    from shelfkeeper.automation.metadata_review import revert_correction
+
     return ok(CorrectionRead.model_validate(await revert_correction(RunContext(app=context), correction_id)))
 
 
@@ -133,8 +139,10 @@ async def revert(context: ContextDep, correction_id: int) -> dict[str, object]:
     response_model=Envelope[CorrectionRead],
     responses=error_responses(404, 409, codes={**NOT_FOUND, **STATE}),
 )
-async def reject(context: ContextDep, correction_id: int) -> dict[str, object]:
+async def reject(context: ContextDep, correction_id: IdPath) -> dict[str, object]:
     """Turn down a pending correction; the book is not changed."""
+    from shelfkeeper.automation.metadata_review import reject_correction
+
     return ok(CorrectionRead.model_validate(await reject_correction(RunContext(app=context), correction_id)))
 
 
@@ -158,7 +166,8 @@ async def search(
     isbn: Annotated[str | None, Query(max_length=20)] = None,
 ) -> dict[str, object]:
     """Provider preview: every candidate from every provider with its score, decision and reasons, best first.
-    Nothing is recorded; a provider that fails is listed under ``errors``."""
+    Nothing is recorded; a provider that fails is listed under ``errors``. Answers within OUTSIDE_WAIT_SECONDS
+    (15 s): ``sources`` gives each provider's ``status`` (ok, failed or timed_out)."""
     facts = BookFacts(
         title=title,
         authors=(author,) if author else (),
@@ -166,7 +175,10 @@ async def search(
         asin=asin,
         isbn=isbn,
     )
-    return ok(search_answer(await search_preview(RunContext(app=context), facts)))
+    from shelfkeeper.automation.metadata_correction import search_preview
+
+    within = context.settings.outside_wait_seconds
+    return ok(search_answer(await search_preview(RunContext(app=context), facts, within=within)))
 
 
 @router.get("/providers", response_model=Envelope[list[ProviderRead]], responses=error_responses())

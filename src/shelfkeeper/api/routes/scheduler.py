@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, status
 
-from shelfkeeper.api.deps import PageDep, RunnerDep, SchedulerDep, SessionDep, SettingsDep
+from shelfkeeper.api.deps import IdPath, PageDep, RunnerDep, SchedulerDep, SessionDep, SettingsDep
 from shelfkeeper.api.envelope import Envelope, Page, error_responses, ok
 from shelfkeeper.api.schemas.records import TaskRead
 from shelfkeeper.api.schemas.scheduler import JobRead, JobUpdate, SchedulerStatus, TriggerAnswer, TriggerRequest
@@ -57,6 +57,7 @@ def change_job(
         schedule=body.schedule,
         enabled=body.enabled,
         reset_schedule=body.reset_schedule,
+        now=runner.clock(),
     )
     return ok(service.job_view(session, settings, runner.registry, name, runner.clock()))
 
@@ -114,6 +115,6 @@ def history(
 
 
 @router.get("/history/{task_id}", response_model=Envelope[TaskRead], responses=error_responses(404, codes=NOT_FOUND))
-def history_entry(session: SessionDep, task_id: int) -> dict[str, object]:
+def history_entry(session: SessionDep, task_id: IdPath) -> dict[str, object]:
     """One run: status, times, counts, metrics, error and traceback."""
     return ok(TaskRead.model_validate(get_record(session, TASKS, task_id)))

@@ -4,28 +4,30 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
+from sqlalchemy.orm import Session
 
-from shelfkeeper.api.deps import ContextDep, PageDep, SessionDep
-from shelfkeeper.api.envelope import Envelope, Page, error_responses, ok
+from shelfkeeper.api.deps import ContextDep, IdPath, PageDep, SessionDep
+from shelfkeeper.api.envelope import Envelope, Page, answer, error_responses, ok
 from shelfkeeper.api.routes.wanted import found_read
 from shelfkeeper.api.schemas.books import BookRead
 from shelfkeeper.api.schemas.common import Deleted
 from shelfkeeper.api.schemas.series import CompletionSummary, SeriesCreate, SeriesRead, SeriesUpdate
 from shelfkeeper.api.schemas.wanted import WantedFound, WantedRead, WantedStatusName
 from shelfkeeper.automation.run_context import RunContext
-from shelfkeeper.automation.series_completion import check_series
 from shelfkeeper.services import series as service
 from shelfkeeper.services import wanted_list
 
+# Automation (providers, domain rules) is imported inside the routes that run it: loaded on first use, it stays
+# out of start-up (docs/performance.md).
 router = APIRouter(prefix="/api/series", tags=["series"])
 NOT_FOUND = {404: ("SERIES_NOT_FOUND", "Series 42 not found.")}
 EXISTS = {409: ("SERIES_ALREADY_EXISTS", "Series 3 is already called 'The Expanse'.")}
 
 
 @router.get("", response_model=Envelope[Page[SeriesRead]], responses=error_responses())
-def list_series(
-    session: SessionDep,
+async def list_series(
+    context: ContextDep,
     page: PageDep,
     q: Annotated[str | None, Query(max_length=200, description="Words of the series name.")] = None,
     monitored: bool | None = None,
@@ -33,12 +35,14 @@ def list_series(
     sort: Annotated[
         str | None, Query(description="name, completion, owned, created, updated, id; '-' for descending.")
     ] = None,
-) -> dict[str, object]:
+) -> Response:
     """List series with their completion."""
-    result = service.list_series(
-        session, service.SeriesFilters(q=q, monitored=monitored, complete=complete), page, sort
-    )
-    return ok(Page.of(result, SeriesRead.model_validate))
+    filters = service.SeriesFilters(q=q, monitored=monitored, complete=complete)
+
+    def work(session: Session) -> Page[SeriesRead]:
+        return Page.of(service.list_series(session, filters, page, sort), SeriesRead.model_validate)
+
+    return await answer(context.sessions, work, Envelope[Page[SeriesRead]])
 
 
 @router.post(
@@ -53,20 +57,24 @@ def create_series(session: SessionDep, body: SeriesCreate) -> dict[str, object]:
 
 
 @router.get("/completion-summary", response_model=Envelope[CompletionSummary], responses=error_responses())
-def completion_summary(
-    session: SessionDep,
+async def completion_summary(
+    context: ContextDep,
     page: PageDep,
     q: Annotated[str | None, Query(max_length=200)] = None,
     monitored: bool | None = None,
     complete: bool | None = None,
-) -> dict[str, object]:
+) -> Response:
     """Owned against known positions for every series, with the missing positions."""
     filters = service.SeriesFilters(q=q, monitored=monitored, complete=complete)
-    return ok(service.completion_summary(session, filters, page))
+    return await answer(
+        context.sessions,
+        lambda session: service.completion_summary(session, filters, page),
+        Envelope[CompletionSummary],
+    )
 
 
 @router.get("/{series_id}", response_model=Envelope[SeriesRead], responses=error_responses(404, codes=NOT_FOUND))
-def get_series(session: SessionDep, series_id: int) -> dict[str, object]:
+def get_series(session: SessionDep, series_id: IdPath) -> dict[str, object]:
     """One series."""
     return ok(SeriesRead.model_validate(service.get_series(session, series_id)))
 
@@ -76,13 +84,13 @@ def get_series(session: SessionDep, series_id: int) -> dict[str, object]:
     response_model=Envelope[SeriesRead],
     responses=error_responses(404, 409, codes={**NOT_FOUND, **EXISTS}),
 )
-def update_series(session: SessionDep, series_id: int, body: SeriesUpdate) -> dict[str, object]:
+def update_series(session: SessionDep, series_id: IdPath, body: SeriesUpdate) -> dict[str, object]:
     """Replace a series' fields (name, known positions, monitored…)."""
     return ok(SeriesRead.model_validate(service.update_series(session, series_id, body.model_dump())))
 
 
 @router.delete("/{series_id}", response_model=Envelope[Deleted], responses=error_responses(404, codes=NOT_FOUND))
-def delete_series(session: SessionDep, series_id: int) -> dict[str, object]:
+def delete_series(session: SessionDep, series_id: IdPath) -> dict[str, object]:
     """Forget a series (its books stay)."""
     service.delete_series(session, series_id)
     return ok(Deleted(id=series_id))
@@ -91,7 +99,7 @@ def delete_series(session: SessionDep, series_id: int) -> dict[str, object]:
 @router.get(
     "/{series_id}/books", response_model=Envelope[Page[BookRead]], responses=error_responses(404, codes=NOT_FOUND)
 )
-def series_books(session: SessionDep, series_id: int, page: PageDep) -> dict[str, object]:
+def series_books(session: SessionDep, series_id: IdPath, page: PageDep) -> dict[str, object]:
     """A series' books in reading order."""
     result = service.series_books(session, series_id, page)
     return ok(Page.of(result, BookRead.of))
@@ -105,7 +113,7 @@ def series_books(session: SessionDep, series_id: int, page: PageDep) -> dict[str
 )
 def series_missing(
     session: SessionDep,
-    series_id: int,
+    series_id: IdPath,
     status_: Annotated[
         WantedStatusName | None, Query(alias="status", description="Only this status; imported ones need it.")
     ] = None,
@@ -117,19 +125,21 @@ def series_missing(
 @router.post(
     "/{series_id}/complete", response_model=Envelope[WantedFound], responses=error_responses(404, codes=NOT_FOUND)
 )
-async def complete_series(context: ContextDep, series_id: int) -> dict[str, object]:
+async def complete_series(context: ContextDep, series_id: IdPath) -> dict[str, object]:
     """Search the gaps of this series now (Audible, Audnexus, MAM) and return the wanted books found.
 
     A failing provider is reported in `provider_failures`, never an error; grabbing is left to the scheduled job.
     """
     run = RunContext(app=context, parameters={"series_id": series_id, "acquire": False})
+    from shelfkeeper.automation.series_completion import check_series
+
     return ok(found_read(await check_series(run, series_id)))
 
 
 @router.post(
     "/{series_id}/monitor", response_model=Envelope[SeriesRead], responses=error_responses(404, codes=NOT_FOUND)
 )
-def monitor_series(session: SessionDep, series_id: int) -> dict[str, object]:
+def monitor_series(session: SessionDep, series_id: IdPath) -> dict[str, object]:
     """Monitor a series: series completion checks it."""
     return ok(SeriesRead.model_validate(wanted_list.set_series_monitored(session, series_id, True)))
 
@@ -137,6 +147,6 @@ def monitor_series(session: SessionDep, series_id: int) -> dict[str, object]:
 @router.post(
     "/{series_id}/unmonitor", response_model=Envelope[SeriesRead], responses=error_responses(404, codes=NOT_FOUND)
 )
-def unmonitor_series(session: SessionDep, series_id: int) -> dict[str, object]:
+def unmonitor_series(session: SessionDep, series_id: IdPath) -> dict[str, object]:
     """Stop monitoring a series: series completion leaves it alone (its wanted books stay)."""
     return ok(SeriesRead.model_validate(wanted_list.set_series_monitored(session, series_id, False)))

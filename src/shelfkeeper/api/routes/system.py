@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from shelfkeeper.api.deps import ContextDep, PageDep, RunnerDep, SessionDep
+from shelfkeeper.api.deps import ContextDep, IdPath, IdQuery, PageDep, RunnerDep, SessionDep
 from shelfkeeper.api.envelope import Envelope, Page, error_responses, ok
 from shelfkeeper.api.schemas.records import BackupRead, FailedAttemptRead, TaskRead
 from shelfkeeper.api.schemas.system import IntegrationRead
@@ -68,7 +68,7 @@ def health(context: ContextDep) -> Any:
 )
 def prometheus_metrics(context: ContextDep) -> PlainTextResponse:
     """Prometheus metrics in the text exposition format (the one answer that is not an envelope)."""
-    return PlainTextResponse(context.extras["metrics"].render(), media_type=CONTENT_TYPE)
+    return PlainTextResponse(context.request_metrics().render(), media_type=CONTENT_TYPE)
 
 
 @router.get("/status", response_model=Envelope[dict[str, Any]], responses=error_responses())
@@ -94,10 +94,10 @@ def failed_attempts(
     session: SessionDep,
     page: PageDep,
     kind: FailureKind | None = None,
-    book_id: int | None = None,
-    wanted_book_id: int | None = None,
-    download_id: int | None = None,
-    task_id: int | None = None,
+    book_id: IdQuery = None,
+    wanted_book_id: IdQuery = None,
+    download_id: IdQuery = None,
+    task_id: IdQuery = None,
     sort: Annotated[str | None, Query(description="created, id; '-' for descending.")] = None,
 ) -> dict[str, object]:
     """The permanent audit trail of failures, newest first."""
@@ -117,7 +117,7 @@ def failed_attempts(
     response_model=Envelope[FailedAttemptRead],
     responses=error_responses(404, codes=NOT_FOUND),
 )
-def failed_attempt(session: SessionDep, attempt_id: int) -> dict[str, object]:
+def failed_attempt(session: SessionDep, attempt_id: IdPath) -> dict[str, object]:
     """One failure with its evidence."""
     return ok(FailedAttemptRead.model_validate(get_record(session, FAILED_ATTEMPTS, attempt_id)))
 
@@ -135,8 +135,7 @@ async def cleanup(context: ContextDep, runner: RunnerDep) -> dict[str, object]:
 
 
 def _integrations(context: AppContext) -> Integrations:
-    registry: Integrations = context.extras["integrations"]
-    return registry
+    return context.integrations
 
 
 @router.get("/integrations", response_model=Envelope[list[IntegrationRead]], responses=error_responses())

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
-from shelfkeeper.api.deps import PageDep, SessionDep
+from shelfkeeper.api.deps import IdPath, PageDep, SessionDep
 from shelfkeeper.api.envelope import Envelope, Page, error_responses, ok
 from shelfkeeper.api.schemas.common import Deleted
 from shelfkeeper.api.schemas.wanted import (
@@ -91,7 +91,7 @@ def add_wanted(session: SessionDep, body: WantedCreate) -> dict[str, object]:
 
 
 @router.get("/{wanted_id}", response_model=Envelope[WantedRead], responses=error_responses(404, codes=NOT_FOUND))
-def get_wanted(session: SessionDep, wanted_id: int) -> dict[str, object]:
+def get_wanted(session: SessionDep, wanted_id: IdPath) -> dict[str, object]:
     """One wanted book with its evidence."""
     return ok(WantedRead.of(service.get_wanted(session, wanted_id)))
 
@@ -101,7 +101,7 @@ def get_wanted(session: SessionDep, wanted_id: int) -> dict[str, object]:
     response_model=Envelope[WantedRead],
     responses=error_responses(404, 409, codes={**NOT_FOUND, **STATE}),
 )
-def approve_wanted(session: SessionDep, wanted_id: int) -> dict[str, object]:
+def approve_wanted(session: SessionDep, wanted_id: IdPath) -> dict[str, object]:
     """Approve a book for grabbing (top-10 finds wait for this); an ignored or failed one is wanted again."""
     return ok(WantedRead.of(service.approve_wanted(session, wanted_id)))
 
@@ -111,7 +111,7 @@ def approve_wanted(session: SessionDep, wanted_id: int) -> dict[str, object]:
     response_model=Envelope[WantedRead],
     responses=error_responses(404, 409, codes={**NOT_FOUND, **STATE}),
 )
-def ignore_wanted(session: SessionDep, wanted_id: int) -> dict[str, object]:
+def ignore_wanted(session: SessionDep, wanted_id: IdPath) -> dict[str, object]:
     """Put a book on the ignore list: later runs leave it alone (approve it to want it again)."""
     return ok(WantedRead.of(service.ignore_wanted(session, wanted_id)))
 
@@ -119,7 +119,7 @@ def ignore_wanted(session: SessionDep, wanted_id: int) -> dict[str, object]:
 @router.delete(
     "/{wanted_id}", response_model=Envelope[Deleted], responses=error_responses(404, 409, codes={**NOT_FOUND, **STATE})
 )
-def delete_wanted(session: SessionDep, wanted_id: int) -> dict[str, object]:
+def delete_wanted(session: SessionDep, wanted_id: IdPath) -> dict[str, object]:
     """Forget a wanted book (a later run may find it again: ignore it to keep it off the list)."""
     service.delete_wanted(session, wanted_id)
     return ok(Deleted(id=wanted_id))

@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+# NUL and the other C0 control characters (tab and line breaks excepted) and DEL: PostgreSQL refuses NUL in
+# text, SQLite stores it; both refuse it here, with a 422 naming the field, so the two behave the same.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARACTERS_MESSAGE = "must not contain NUL or other control characters"
+
+
+def has_control_characters(value: Any) -> bool:
+    """Whether a string (or any string inside a list or dict) holds a control character."""
+    if isinstance(value, str):
+        return CONTROL_CHARACTERS.search(value) is not None
+    if isinstance(value, dict):
+        return any(has_control_characters(k) or has_control_characters(v) for k, v in value.items())
+    if isinstance(value, list | tuple | set):
+        return any(has_control_characters(item) for item in value)
+    return False
+
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -23,6 +41,13 @@ class StrictModel(BaseModel):
     """Input models refuse unknown fields, so a typo is an error instead of silently ignored."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _refuse_control_characters(cls, value: Any) -> Any:
+        if has_control_characters(value):
+            raise ValueError(CONTROL_CHARACTERS_MESSAGE)
+        return value
 
 
 class SeriesRefIn(StrictModel):

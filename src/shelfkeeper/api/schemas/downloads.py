@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shelfkeeper.api.schemas.common import Name, Position, StrictModel, Title
-from shelfkeeper.automation.release_search import SearchResult
 from shelfkeeper.domain.releases.ranking import RankedRelease
 from shelfkeeper.domain.releases.release import Release
 from shelfkeeper.domain.releases.verification import WantedEdition
 from shelfkeeper.services.release_records import ranked_json, release_from_json
+
+if TYPE_CHECKING:  # only annotations: the automation stays out of start-up
+    from shelfkeeper.automation.release_search import SearchResult
 
 _RELEASE_EXAMPLE: dict[str, Any] = {
     "indexer": "MyAnonamouse",
@@ -151,6 +153,9 @@ class RankedReleaseRead(BaseModel):
 class SourceRead(BaseModel):
     name: str
     ok: bool
+    status: Literal["ok", "failed", "timed_out"] = Field(
+        description="timed_out: no answer within OUTSIDE_WAIT_SECONDS; the answer holds what arrived in time."
+    )
     count: int
     error: str | None
     error_code: str | None
@@ -187,7 +192,10 @@ class ReleaseSearchRead(BaseModel):
             ),
             releases=[RankedReleaseRead.of(item) for item in result.ranked],
             accepted=len(result.accepted),
-            sources=[SourceRead(**vars(source)) for source in result.sources],
+            sources=[
+                SourceRead(name=s.name, ok=s.ok, status=s.status, count=s.count, error=s.error, error_code=s.error_code)
+                for s in result.sources
+            ],
         )
 
 

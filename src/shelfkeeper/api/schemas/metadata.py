@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
 from shelfkeeper.api.schemas.common import StrictModel
 from shelfkeeper.api.schemas.corrections import CorrectionRead
-from shelfkeeper.automation.metadata_correction import CorrectionOutcome, SearchPreview
+
+if TYPE_CHECKING:  # only annotations: the automation stays out of start-up
+    from shelfkeeper.automation.metadata_correction import CorrectionOutcome, SearchPreview
 
 
 class MetadataCorrectRequest(StrictModel):
@@ -110,11 +112,19 @@ class ProviderErrorRead(BaseModel):
     error_code: str
 
 
+class SourceStatusRead(BaseModel):
+    name: str
+    status: Literal["ok", "failed", "timed_out"] = Field(
+        description="timed_out: no answer within OUTSIDE_WAIT_SECONDS; the candidates are what arrived in time."
+    )
+
+
 class MetadataSearchRead(BaseModel):
     title: str
     author: str | None
     candidates: list[CandidateRead]
     errors: list[ProviderErrorRead]
+    sources: list[SourceStatusRead]
 
 
 class ProviderRead(BaseModel):
@@ -193,4 +203,7 @@ def search_answer(preview: SearchPreview) -> MetadataSearchRead:
         for name, (message, code) in preview.errors.items()
     ]
     author = preview.facts.authors[0] if preview.facts.authors else None
-    return MetadataSearchRead(title=preview.facts.title, author=author, candidates=candidates, errors=errors)
+    sources = [SourceStatusRead(name=name, status=status) for name, status in preview.statuses.items()]
+    return MetadataSearchRead(
+        title=preview.facts.title, author=author, candidates=candidates, errors=errors, sources=sources
+    )

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shelfkeeper.api.schemas.common import Asin, Isbn, Name, SeriesRefIn, StrictModel, Title
 
@@ -74,6 +74,12 @@ class WantedRead(BaseModel):
     book_id: int | None
     created_at: datetime
     updated_at: datetime
+
+    @field_validator("release_date", mode="after")
+    @classmethod
+    def _in_utc(cls, value: datetime | None) -> datetime | None:
+        """Stored without a zone (a date at midnight); answered as UTC so it is an RFC 3339 date-time."""
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
     @classmethod
     def of(cls, row: Any) -> WantedRead:

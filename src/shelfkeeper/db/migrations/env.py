@@ -5,12 +5,13 @@ from alembic import context
 from shelfkeeper.db import tables  # noqa: F401  (registers every table)
 from shelfkeeper.db.base import Base
 
-# Tables the models do not describe: SQLite's full-text index and APScheduler's job store.
-UNMANAGED_PREFIXES = ("books_fts", "apscheduler_")
+# Tables and indexes the models do not describe: SQLite's full-text index, APScheduler's job store, and the
+# PostgreSQL-only list indexes of migration 0007 (trigram search, DESC NULLS LAST sorts).
+UNMANAGED_PREFIXES = ("books_fts", "apscheduler_", "ix_pg_")
 
 
 def include_object(obj, name, type_, reflected, compare_to):
-    return not (type_ == "table" and name and name.startswith(UNMANAGED_PREFIXES))
+    return not (type_ in ("table", "index") and name and name.startswith(UNMANAGED_PREFIXES))
 
 
 config = context.config

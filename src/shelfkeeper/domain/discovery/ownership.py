@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 
 from shelfkeeper.domain.library.items import LibraryItem, SeriesRef
 from shelfkeeper.domain.text import (
@@ -45,6 +46,7 @@ def book_key(title: str, authors: Sequence[str]) -> str:
     return wanted_key(title, names[0] if names else "")
 
 
+@lru_cache(maxsize=32768)  # keys are computed once per title, not once per comparison
 def title_keys(title: str) -> tuple[str, str]:
     """The normalised full title and the normalised main title (before the first ":"); equal without a subtitle."""
     full = normalize_title(title)
@@ -61,6 +63,11 @@ def identifier_keys(asin: str | None, isbn: str | None) -> list[str]:
 
 def author_keys(names: Iterable[str]) -> frozenset[str]:
     """Each name normalised, plus the name without lone initials ("Ursula K. Le Guin" ~ "Ursula Le Guin")."""
+    return _author_keys(tuple(names))
+
+
+@lru_cache(maxsize=16384)
+def _author_keys(names: tuple[str, ...]) -> frozenset[str]:
     keys: set[str] = set()
     for name in names:
         strict = normalize_author(name)
@@ -74,6 +81,7 @@ def author_keys(names: Iterable[str]) -> frozenset[str]:
     return frozenset(keys)
 
 
+@lru_cache(maxsize=32768)
 def label_positions(label: str | None, title: str | None = None) -> frozenset[Decimal]:
     """Every position a label names: "3" -> {3}, "1-3" -> {1, 2, 3}, "01-16, 13.5" -> {1..16, 13.5}, "Book 2" -> {2}.
 

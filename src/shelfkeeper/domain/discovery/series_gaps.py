@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property, lru_cache
 
 from shelfkeeper.domain.discovery.ownership import (
     OwnedBook,
@@ -196,7 +197,7 @@ class _Listing:
     entry: SeriesEntry
     positions: frozenset[Decimal]
 
-    @property
+    @cached_property  # asked for at every comparison of the listing
     def identity(self) -> set[str]:
         # Within one series a title names one book, but a box set never shares a title identity with a single.
         kind = "set" if len(self.positions) > 1 else "single"
@@ -293,9 +294,14 @@ def _slot_rank(slot: _Slot) -> tuple[int, int]:
     return best[1], int(slot.position is None)
 
 
+@lru_cache(maxsize=32768)  # an entry's edition markers, read once: entries are ranked and described repeatedly
+def _markers(title: str | None, position: str | None, format_type: str | None) -> frozenset[Edition]:
+    return edition_of(title or "", position, format_type)
+
+
 def _entry_rank(entry: SeriesEntry) -> tuple[int, int, int]:
     # The plain single edition from the most trusted source names the book; "2, Dramatized Adaptation" does not.
-    markers = edition_of(entry.title or "", entry.position, entry.format_type) - {Edition.OMNIBUS}
+    markers = _markers(entry.title, entry.position, entry.format_type) - {Edition.OMNIBUS}
     return len(markers), source_rank(entry.source), int(entry.title is None)
 
 
@@ -345,7 +351,7 @@ def _evidence(
     position = slot.position
     below = max((p for p in covered if position is not None and p < position), default=None)
     above = min((p for p in covered if position is not None and p > position), default=None)
-    markers = {marker for e in entries for marker in edition_of(e.title or "", e.position, e.format_type)}
+    markers = {marker for e in entries for marker in _markers(e.title, e.position, e.format_type)}
     facts: dict[str, object] = {
         "series": series_name,
         "reason": reason.value,

@@ -58,12 +58,31 @@ class LibraryItem:
     updated_at: datetime | None = None
     # True when authors/series were parsed from the minified list form (series without sequences).
     minified: bool = False
+    # The first audio file's extension ("m4b", "mp3"); only a single item (not the list) carries audio files.
+    audio_format: str | None = None
     extra: dict[str, object] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
 class LibraryPage:
     items: tuple[LibraryItem, ...]
+    total: int
+    page: int
+    limit: int
+
+
+@dataclass(frozen=True)
+class LibrarySeries:
+    """A series of a library with its books: (item id, sequence) in the order the server lists them."""
+
+    id: str
+    name: str
+    members: tuple[tuple[str, str | None], ...] = ()
+
+
+@dataclass(frozen=True)
+class SeriesPage:
+    series: tuple[LibrarySeries, ...]
     total: int
     page: int
     limit: int

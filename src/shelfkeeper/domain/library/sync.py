@@ -6,8 +6,9 @@ from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from itertools import permutations
 
-from shelfkeeper.domain.library.items import LibraryItem
+from shelfkeeper.domain.library.items import LibraryItem, SeriesRef
 from shelfkeeper.domain.text import display_name
 
 FULL_SYNC_EVERY = timedelta(days=1)
@@ -17,6 +18,8 @@ WATERMARK_OVERLAP = timedelta(minutes=10)
 LISTING_MIN_BOOKS = 2
 # An unknown series id costs one expanded fetch to learn, then the listing: two requests, worth it from three books.
 LEARN_MIN_BOOKS = 3
+# A book in more series than this is read expanded rather than matched against every order of its series.
+MAX_SERIES_ORDERS = 4
 
 
 class SyncMode(StrEnum):
@@ -176,3 +179,40 @@ def plan_series_sources(
         else:
             reasons[key] = f"{count} changed book(s): fetched expanded, one request each"
     return SeriesSourcePlan(learn_from=tuple(dict.fromkeys(learn)), listings=tuple(listings), reasons=reasons)
+
+
+def is_unchanged(stored_updated_at: datetime | None, stored_in_library: bool | None, item: LibraryItem) -> bool:
+    """The book already holds this item: the same ``updatedAt`` and the same presence (nothing to write)."""
+    return (
+        item.updated_at is not None
+        and stored_updated_at is not None
+        and stored_updated_at == item.updated_at
+        and stored_in_library is (not item.is_missing)
+    )
+
+
+def exact_series(
+    item: LibraryItem, members: Sequence[tuple[str, str | None]], names: Mapping[str, str]
+) -> tuple[SeriesRef, ...] | None:
+    """The item's series with ids and sequences from the series listing, or None when the listing is ambiguous.
+
+    ``members`` are the (series id, sequence) pairs the series listing gave for the item, ``names`` the listed
+    series' names by id. They are exact when, joined as Audiobookshelf joins them ("Name #1, Other"), they
+    give the item's own ``seriesName``: a listing read while the item changed, or a name the list form cannot
+    carry, does not, and the item is read expanded instead.
+    """
+    joined = item.extra.get("series_name")
+    joined = joined if isinstance(joined, str) else ", ".join(_part(ref.name, ref.sequence) for ref in item.series)
+    if not members:
+        return () if not joined else None
+    if len(members) > MAX_SERIES_ORDERS or any(series_id not in names for series_id, _ in members):
+        return None
+    refs = [SeriesRef(names[series_id], sequence, series_id) for series_id, sequence in members]
+    for order in permutations(refs):
+        if ", ".join(_part(ref.name, ref.sequence) for ref in order) == joined:
+            return tuple(order)
+    return None
+
+
+def _part(name: str, sequence: str | None) -> str:
+    return f"{name} #{sequence}" if sequence else name

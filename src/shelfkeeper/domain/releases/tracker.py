@@ -1,8 +1,20 @@
-"""A private tracker's account standing (MyAnonamouse): what the grab policy must respect."""
+"""A private tracker (MyAnonamouse): its category numbers and the account standing the grab policy must respect."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+# MyAnonamouse's category numbers: the ids its search and its top lists take.
+AUDIOBOOKS = 13  # main_cat: 13 audiobooks, 14 e-books, 15 musicology, 16 radio
+# The audiobook sub-categories (main_cat 13), as Prowlarr's MyAnonamouse indexer defines them.
+AUDIOBOOK_CATEGORIES: dict[int, str] = {
+    39: "Action/Adventure", 49: "Art", 50: "Biographical", 83: "Business", 51: "Computer/Internet", 97: "Crafts",
+    40: "Crime/Thriller", 41: "Fantasy", 106: "Food", 42: "General Fiction", 52: "General Non-Fic",
+    98: "Historical Fiction", 54: "History", 55: "Home/Garden", 43: "Horror", 99: "Humor", 84: "Instructional",
+    44: "Juvenile", 56: "Language", 45: "Literary Classics", 57: "Math/Science/Tech", 85: "Medical", 87: "Mystery",
+    119: "Nature", 88: "Philosophy", 58: "Pol/Soc/Relig", 59: "Recreation", 46: "Romance", 47: "Science Fiction",
+    53: "Self-Help", 89: "Travel/Adventure", 100: "True Crime", 108: "Urban Fantasy", 48: "Western", 111: "Young Adult",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)

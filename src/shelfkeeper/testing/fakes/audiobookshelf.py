@@ -69,7 +69,11 @@ class FakeAudiobookshelf:
             Route("/api/libraries/{id}/series", self._series),
             Route("/api/libraries/{id}/authors", self._authors),
             Route("/api/libraries/{id}/scan", self._scan, methods=["POST"]),
+            Route("/api/items/batch/get", self._batch_get, methods=["POST"]),
             Route("/api/items/{id}", self._item),
+            Route("/api/items/{id}", self._delete_item, methods=["DELETE"]),
+            Route("/api/series/{id}", self._series_one),
+            Route("/api/series/{id}", self._update_series, methods=["PATCH"]),
             Route("/api/items/{id}/media", self._patch_media, methods=["PATCH"]),
             Route("/__fake__/seed", self._seed, methods=["POST"]),
             Route("/__fake__/state", self._state),
@@ -310,6 +314,61 @@ class FakeAudiobookshelf:
             if item is None:
                 return PlainTextResponse("Not Found", status_code=404)
             return JSONResponse(old_json(self.data, item, expanded=request.query_params.get("expanded") == "1"))
+
+    async def _batch_get(self, request: Request) -> Response:
+        """``POST /api/items/batch/get``: the known items among ``libraryItemIds``, expanded; none given -> 403."""
+        guard = self._guard(request)
+        if isinstance(guard, Response):
+            return guard
+        try:
+            body = await request.json()
+        except ValueError:
+            body = {}
+        ids = body.get("libraryItemIds") if isinstance(body, dict) else None
+        if not isinstance(ids, list) or not ids:
+            return PlainTextResponse("Invalid payload", status_code=403)
+        with self.data.lock:
+            found = [self.data.items[i] for i in ids if isinstance(i, str) and i in self.data.items]
+            return JSONResponse({"libraryItems": [old_json(self.data, item, expanded=True) for item in found]})
+
+    async def _delete_item(self, request: Request) -> Response:
+        """``DELETE /api/items/{id}``: the item leaves the library; series and authors left without books go too."""
+        guard = self._guard(request)
+        if isinstance(guard, Response):
+            return guard
+        if guard["type"] not in ("root", "admin"):  # needs the canDelete permission
+            return PlainTextResponse("Forbidden", status_code=403)
+        with self.data.lock:
+            if not self.data.delete_item(request.path_params["id"]):
+                return PlainTextResponse("Not Found", status_code=404)
+        return PlainTextResponse("OK")
+
+    def _series_or_error(self, request: Request) -> Response | dict[str, Any]:
+        guard = self._guard(request)
+        if isinstance(guard, Response):
+            return guard
+        if request.method == "PATCH" and guard["type"] not in ("root", "admin"):  # canUpdate
+            return PlainTextResponse("Forbidden", status_code=403)
+        series = self.data.series.get(request.path_params["id"])
+        return series if series is not None else PlainTextResponse("Not Found", status_code=404)
+
+    async def _series_one(self, request: Request) -> Response:
+        with self.data.lock:
+            series = self._series_or_error(request)
+            return series if isinstance(series, Response) else JSONResponse(dict(series))
+
+    async def _update_series(self, request: Request) -> Response:
+        """``PATCH /api/series/{id}`` ``{name, description}``: the id stays, the books' updatedAt does not move."""
+        try:
+            body = await request.json()
+        except ValueError:
+            return PlainTextResponse("Invalid request body", status_code=400)
+        with self.data.lock:
+            series = self._series_or_error(request)
+            if isinstance(series, Response):
+                return series
+            self.data.update_series(series["id"], body if isinstance(body, dict) else {})
+            return JSONResponse(dict(series))
 
     async def _patch_media(self, request: Request) -> Response:
         guard = self._guard(request)

@@ -228,6 +228,30 @@ class AbsData:
             self.items[item.id] = item
             return item
 
+    def delete_item(self, item_id: str) -> bool:
+        """``DELETE /api/items/{id}``: gone from every listing; returns whether the item existed."""
+        with self.lock:
+            if self.items.pop(item_id, None) is None:
+                return False
+            self.remove_orphans()
+            return True
+
+    def update_series(self, series_id: str, body: dict[str, Any]) -> bool:
+        """``PATCH /api/series/{id}``: name and description; only the series' own updatedAt moves."""
+        with self.lock:
+            series = self.series[series_id]
+            changed = False
+            name = body.get("name")
+            if isinstance(name, str) and name.strip() and name != series["name"]:
+                series["name"], series["nameIgnorePrefix"] = name, ignore_prefix(name)
+                changed = True
+            if "description" in body and body["description"] != series["description"]:
+                series["description"] = body["description"]
+                changed = True
+            if changed:
+                series["updatedAt"] = self.stamp()
+            return changed
+
     # ---- PATCH /api/items/{id}/media -----------------------------------------------------------------
 
     def apply_media_patch(self, item: ItemRecord, body: dict[str, Any]) -> bool:

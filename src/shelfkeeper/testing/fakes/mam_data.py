@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from shelfkeeper.adapters.mam import AUDIOBOOK_CATEGORIES, AUDIOBOOKS
+from shelfkeeper.domain.releases.tracker import AUDIOBOOK_CATEGORIES, AUDIOBOOKS
 from shelfkeeper.domain.text import fold
 from shelfkeeper.domain.torrents.files import BencodeError, info_hash
 from shelfkeeper.testing.fakes.prowlarr_data import synthetic_torrent

@@ -6,7 +6,7 @@ import { dateTime, label, percent, plainValue, relativeTime } from "./format.js"
 const TONES = {
   good: ["success", "imported", "applied", "ok", "completed", "corrected", "downloaded", "scheduled", "yes"],
   busy: ["downloading", "running", "searching", "grabbed", "importing", "queued", "wanted"],
-  warn: ["paused", "needs_review", "pending", "dry_run", "waiting", "retry", "unknown"],
+  warn: ["paused", "needs_review", "pending", "dry_run", "waiting", "retry", "unknown", "partial", "interrupted"],
   bad: ["failed", "no_match", "cancelled", "refused", "unreachable", "no"],
 };
 
