@@ -337,7 +337,12 @@ class Settings(BaseSettings):
 
     def configuration_notes(self) -> list[str]:
         """Warnings to print at start: unconfigured services and the MAM password misunderstanding."""
-        notes = [f"{name} is not configured" for name, ok in self.configured_services().items() if not ok]
+        optional = {"transmission", "deluge"}  # alternatives to qBittorrent: unset is the usual case
+        notes = [
+            f"{name} is not configured"
+            for name, ok in self.configured_services().items()
+            if not ok and name not in optional
+        ]
         if self.mam_username or self.mam_password:
             notes.append(
                 "MAM_USERNAME/MAM_PASSWORD are ignored: MyAnonamouse wants a session cookie. Create one under "

@@ -291,7 +291,10 @@ def build(url: str, username: str, password: str, *, timeout: float = 15.0) -> T
     """A client for the daemon at ``url`` (the RPC path is added unless the URL has one)."""
     if not url.strip():
         return TransmissionClient(lambda: transmission_rpc.Client(), configured=False)
-    scheme, host, port, path = rpc_address(url)
+    try:
+        scheme, host, port, path = rpc_address(url)
+    except ValueError as exc:
+        raise ServiceBadResponse(SERVICE, str(exc)) from exc
 
     def connect() -> transmission_rpc.Client:
         return transmission_rpc.Client(
