@@ -173,3 +173,23 @@ def test_a_run_whose_services_failed_says_so_with_its_error(context, sessions, d
     assert rows[0].counts == {"searched": done, "errors": 3}
     retries = [row for row in rows if row.trigger == "retry"]
     assert len(retries) == (1 if status == "failed" else 0)  # a failed run is retried like one that raised
+
+
+def test_a_failing_job_is_told_once_until_it_works_again(context, sessions):
+    from shelfkeeper.db.tables import EventRow
+
+    clock, job = FakeClock(), Recorder(fail_times=2)
+    runner = make_runner(context, job, clock)
+
+    async def scenario():
+        for _ in range(3):  # fails, fails, works
+            await runner.run_now("demo")
+        job.fail_times = 10  # fails again
+        await runner.run_now("demo")
+
+    asyncio.run(scenario())
+    with sessions() as session:
+        told = list(session.scalars(select(EventRow).order_by(EventRow.id)))
+    assert [event.type for event in told] == ["job_failed", "job_failed"]
+    assert "demo ended failed: RuntimeError: boom 1" in told[0].message
+    assert told[0].data["details"]["job"] == "demo" and told[0].data["details"]["status"] == "failed"

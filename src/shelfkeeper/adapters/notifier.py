@@ -16,8 +16,8 @@ logger = logging.getLogger("shelfkeeper.notifications")
 SERVICE = "notifications"
 WEBHOOK_SCHEMES = {"webhook": "http", "webhooks": "https"}
 TIMEOUT_SECONDS = 10.0
-_FAILURES = {EventType.DOWNLOAD_FAILED, EventType.HEALTH_PROBLEM, EventType.MAM_RATIO_LOW}
-_WARNINGS = {EventType.DOWNLOAD_STALLED, EventType.METADATA_REVIEW, EventType.TOP10_APPROVAL}
+_FAILURES = {EventType.DOWNLOAD_FAILED, EventType.HEALTH_PROBLEM, EventType.MAM_RATIO_LOW, EventType.JOB_FAILED}
+_WARNINGS = {EventType.DOWNLOAD_STALLED, EventType.METADATA_REVIEW, EventType.TOP10_APPROVAL, EventType.JOB_PARTIAL}
 
 
 class AppriseNotifier:

@@ -22,6 +22,8 @@ class EventType(enum.StrEnum):
     HEALTH_PROBLEM = "health_problem"
     HEALTH_RESOLVED = "health_resolved"
     MAM_RATIO_LOW = "mam_ratio_low"
+    JOB_FAILED = "job_failed"
+    JOB_PARTIAL = "job_partial"
     TEST = "test"
 
 
@@ -36,6 +38,8 @@ EVENT_TITLES: dict[EventType, str] = {
     EventType.HEALTH_PROBLEM: "Health problem",
     EventType.HEALTH_RESOLVED: "Health problem resolved",
     EventType.MAM_RATIO_LOW: "MyAnonamouse ratio under the floor",
+    EventType.JOB_FAILED: "Job failed",
+    EventType.JOB_PARTIAL: "Job partly done",
     EventType.TEST: "Test notification",
 }
 

@@ -166,7 +166,12 @@ def normalize_author(name: str) -> str:
         last, first = (part.strip() for part in text.split(","))
         if first and not _NAME_SUFFIX.fullmatch(first):
             text = f"{first} {last}"
-    # "J R R Tolkien", "J.R.R. Tolkien" and "JRR Tolkien" -> "jrr tolkien": runs of single letters are initials.
+    return " ".join(initials_joined(text))
+
+
+def initials_joined(text: str) -> list[str]:
+    """Folded words with runs of single letters joined: "J R R Tolkien", "J.R.R. Tolkien" and "JRR Tolkien" all give
+    ["jrr", "tolkien"]."""
     merged: list[str] = []
     previous_was_initial = False
     for token in fold(text).split():
@@ -176,7 +181,7 @@ def normalize_author(name: str) -> str:
         else:
             merged.append(token)
         previous_was_initial = is_initial
-    return " ".join(merged)
+    return merged
 
 
 def display_name(name: str) -> str:

@@ -17,11 +17,13 @@ from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.context import AppContext
 from shelfkeeper.db.session import unit_of_work
 from shelfkeeper.db.tables import Task
+from shelfkeeper.domain.events import Event, EventType
 from shelfkeeper.domain.lifecycle import TaskStatus, TaskTrigger
 from shelfkeeper.errors import Conflict, NotFound
 from shelfkeeper.jobs.leases import LeaseManager, holder_is_gone, process_identity, utc_now
 from shelfkeeper.jobs.registry import JobRegistry, JobSpec
 from shelfkeeper.logs import current_task_id
+from shelfkeeper.services import events
 
 logger = logging.getLogger("shelfkeeper.jobs")
 MAX_BACKOFF = timedelta(hours=24)
@@ -178,6 +180,7 @@ class JobRunner:
                 task.status = TaskStatus.FAILED
                 task.error = f"{type(error).__name__}: {error}"
                 task.traceback = "".join(traceback.format_exception(error)) if error else None
+            _tell_outcome(session, task, finished)
 
     def _schedule_retry(
         self,
@@ -288,3 +291,27 @@ class JobRunner:
         """Wait for every background run started here (used at shutdown and by tests)."""
         while self._running:
             await asyncio.gather(*list(self._running), return_exceptions=True)
+
+
+NOTIFICATIONS_JOB = "notifications_task"  # its own failures are logged, not sent through itself
+_OUTCOME_EVENTS = {TaskStatus.FAILED: EventType.JOB_FAILED, TaskStatus.PARTIAL: EventType.JOB_PARTIAL}
+
+
+def _tell_outcome(session: Session, task: Task, now: datetime) -> None:
+    """A failed or partial run becomes an event (and so a notification) when the job's previous run ended otherwise:
+    a job failing every minute says so once, and again after it has worked in between."""
+    kind = _OUTCOME_EVENTS.get(TaskStatus(task.status))
+    if kind is None or task.name == NOTIFICATIONS_JOB:
+        return
+    previous = session.scalar(
+        select(Task.status)
+        .where(Task.name == task.name, Task.id != task.id, Task.finished_at.isnot(None))
+        .order_by(Task.finished_at.desc(), Task.id.desc())
+        .limit(1)
+    )
+    if previous == task.status:
+        return
+    done = ", ".join(f"{name} {count}" for name, count in sorted((task.counts or {}).items())) or "nothing counted"
+    message = f"{task.name} ended {task.status}: {task.error or 'no error given'} ({done})."
+    details = {"task_id": task.id, "job": task.name, "status": task.status, "error": task.error}
+    events.record(session, Event(kind, message, at=now, details=details))

@@ -6,21 +6,12 @@ import re
 from collections.abc import Sequence
 
 from shelfkeeper.domain.releases.parsing import ParsedRelease, Segment, SegmentKind
-from shelfkeeper.domain.text import fold, normalize_author, split_names
+from shelfkeeper.domain.text import initials_joined, normalize_author, split_names
 
 
 def words(text: str) -> list[str]:
     """Folded words, with runs of single letters joined so "S. A. Corey" and "SA Corey" give the same words."""
-    merged: list[str] = []
-    previous_single = False
-    for token in fold(text).split():
-        single = len(token) == 1 and token.isalpha()
-        if single and previous_single:
-            merged[-1] += token
-        else:
-            merged.append(token)
-        previous_single = single
-    return merged
+    return initials_joined(text)
 
 
 def names_match(first: str, second: str) -> bool:
