@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
-APT_PACKAGES := qbittorrent-nox chromium
+APT_PACKAGES := qbittorrent-nox chromium transmission-daemon deluged
 PYTEST_ARGS ?=
 
 DEMO_ARGS ?=
@@ -34,10 +34,14 @@ serve: install
 demo: install
 	$(BIN)/shelfkeeper demo $(DEMO_ARGS)
 
+# The daemons are installed, never started by the package: tests start their own on loopback-only configurations.
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
+		guard=""; if [ ! -e /usr/sbin/policy-rc.d ]; then guard=1; \
+			printf '#!/bin/sh\nexit 101\n' | $(SUDO) tee /usr/sbin/policy-rc.d >/dev/null; $(SUDO) chmod +x /usr/sbin/policy-rc.d; fi; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+		if [ -n "$$guard" ]; then $(SUDO) rm -f /usr/sbin/policy-rc.d; fi; \
 	fi
 	@pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null || \
 		$(SUDO) pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start || true

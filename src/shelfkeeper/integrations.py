@@ -17,15 +17,18 @@ from shelfkeeper.adapters import (
     audible,
     audiobookshelf,
     audnexus,
+    deluge,
     google_books,
     mam,
     openlibrary,
     prowlarr,
     qbittorrent,
+    transmission,
 )
 from shelfkeeper.adapters.audible import AudibleCatalogClient
 from shelfkeeper.adapters.audiobookshelf import AudiobookshelfClient
 from shelfkeeper.adapters.audnexus import AudnexusClient
+from shelfkeeper.adapters.deluge import DelugeClient
 from shelfkeeper.adapters.google_books import GoogleBooksClient
 from shelfkeeper.adapters.http import ServiceClient, ServiceHealth
 from shelfkeeper.adapters.mam import MamClient
@@ -34,6 +37,7 @@ from shelfkeeper.adapters.openlibrary import OpenLibraryClient
 from shelfkeeper.adapters.prowlarr import ProwlarrClient
 from shelfkeeper.adapters.qbittorrent import QbittorrentClient
 from shelfkeeper.adapters.redaction import redact_text, registered_secrets
+from shelfkeeper.adapters.transmission import TransmissionClient
 from shelfkeeper.db.service_state import DatabaseBudgetStore, ServiceStateStore
 from shelfkeeper.errors import NotFound, ServiceError, ServiceNotConfigured
 from shelfkeeper.ports import (
@@ -56,7 +60,18 @@ if TYPE_CHECKING:
 logger = logging.getLogger("shelfkeeper.integrations")
 T = TypeVar("T")
 
-SERVICES = ("audiobookshelf", "qbittorrent", "prowlarr", "mam", "google_books", "audnexus", "audible", "openlibrary")
+SERVICES = (
+    "audiobookshelf",
+    "qbittorrent",
+    "transmission",
+    "deluge",
+    "prowlarr",
+    "mam",
+    "google_books",
+    "audnexus",
+    "audible",
+    "openlibrary",
+)
 BUDGETS = {"mam": "mam_daily_request_cap", "google_books": "google_books_daily_budget"}
 
 
@@ -64,6 +79,8 @@ CHECK_TIMEOUT_SECONDS = 10.0
 REQUIRED_SETTINGS = {
     "audiobookshelf": "ABS_URL and ABS_TOKEN",
     "qbittorrent": "QB_HOST (with QB_PORT, QB_USERNAME and QB_PASSWORD)",
+    "transmission": "TRANSMISSION_URL (with TRANSMISSION_USERNAME and TRANSMISSION_PASSWORD)",
+    "deluge": "DELUGE_HOST (with DELUGE_PORT, DELUGE_USERNAME and DELUGE_PASSWORD)",
     "prowlarr": "PROWLARR_URL and PROWLARR_API_KEY",
     "mam": "MAM_ID (the mam_id session cookie)",
 }
@@ -171,6 +188,8 @@ class Integrations:
         accessors: dict[str, Callable[[], Testable]] = {
             "audiobookshelf": self.library,
             "qbittorrent": self.download_client,
+            "transmission": self.transmission,
+            "deluge": self.deluge,
             "prowlarr": self.prowlarr,
             "mam": self.mam,
             "google_books": self.google_books,
@@ -193,6 +212,14 @@ class Integrations:
 
     def download_client(self) -> DownloadClient:
         return self._obtain("qbittorrent", self._build_qbittorrent)
+
+    def transmission(self) -> DownloadClient:
+        """Transmission as a download client (checked by the integrations endpoint; not yet used to grab)."""
+        return self._obtain("transmission", self._build_transmission)
+
+    def deluge(self) -> DownloadClient:
+        """Deluge as a download client (checked by the integrations endpoint; not yet used to grab)."""
+        return self._obtain("deluge", self._build_deluge)
 
     def prowlarr(self) -> Indexer:
         return self._obtain("prowlarr", self._build_prowlarr)
@@ -250,6 +277,18 @@ class Integrations:
         s = self.app.settings
         return qbittorrent.build(
             s.qb_host or "", s.qb_port, s.qb_username or "", self._secret("qb_password"), use_https=s.qb_use_https
+        )
+
+    def _build_transmission(self) -> TransmissionClient:
+        s = self.app.settings
+        return transmission.build(
+            s.transmission_url or "", s.transmission_username or "", self._secret("transmission_password")
+        )
+
+    def _build_deluge(self) -> DelugeClient:
+        s = self.app.settings
+        return deluge.build(
+            s.deluge_host or "", s.deluge_port, s.deluge_username or "", self._secret("deluge_password")
         )
 
     def _build_prowlarr(self) -> ProwlarrClient:

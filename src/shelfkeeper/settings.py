@@ -97,6 +97,15 @@ class Settings(BaseSettings):
     qb_use_https: bool = False
     qb_category: str = "audiobooks"
     qb_save_path: str | None = None
+    # Transmission
+    transmission_url: str | None = None
+    transmission_username: str | None = None
+    transmission_password: SecretStr | None = None
+    # Deluge
+    deluge_host: str | None = None
+    deluge_port: int = Field(58846, ge=1, le=65535)
+    deluge_username: str | None = None
+    deluge_password: SecretStr | None = None
     # Prowlarr
     prowlarr_url: str | None = None
     prowlarr_api_key: SecretStr | None = None
@@ -316,6 +325,8 @@ class Settings(BaseSettings):
         return {
             "audiobookshelf": bool(self.abs_url and self.abs_token),
             "qbittorrent": bool(self.qb_host),
+            "transmission": bool(self.transmission_url),
+            "deluge": bool(self.deluge_host),
             "prowlarr": bool(self.prowlarr_url and self.prowlarr_api_key),
             "mam": bool(self.mam_id),
             "google_books": True,  # works without a key, with a lower quota
@@ -326,7 +337,12 @@ class Settings(BaseSettings):
 
     def configuration_notes(self) -> list[str]:
         """Warnings to print at start: unconfigured services and the MAM password misunderstanding."""
-        notes = [f"{name} is not configured" for name, ok in self.configured_services().items() if not ok]
+        optional = {"transmission", "deluge"}  # alternatives to qBittorrent: unset is the usual case
+        notes = [
+            f"{name} is not configured"
+            for name, ok in self.configured_services().items()
+            if not ok and name not in optional
+        ]
         if self.mam_username or self.mam_password:
             notes.append(
                 "MAM_USERNAME/MAM_PASSWORD are ignored: MyAnonamouse wants a session cookie. Create one under "
@@ -397,6 +413,14 @@ _HELP = {
     "qb_use_https": "Talk HTTPS to the WebUI.",
     "qb_category": "qBittorrent category for Shelfkeeper's downloads.",
     "qb_save_path": "Save path for Shelfkeeper's downloads, as qBittorrent sees it.",
+    "transmission_url": "Transmission daemon address, e.g. http://127.0.0.1:9091 (/transmission/rpc is added "
+    "unless the URL has a path).",
+    "transmission_username": "Transmission RPC user (rpc-username).",
+    "transmission_password": "Transmission RPC password (rpc-password).",
+    "deluge_host": "Deluge daemon (deluged) host, e.g. 127.0.0.1.",
+    "deluge_port": "Deluge daemon RPC port (daemon_port).",
+    "deluge_username": "Deluge daemon user (a line of the daemon's auth file).",
+    "deluge_password": "Deluge daemon password (from the daemon's auth file).",
     "prowlarr_url": "Prowlarr base URL, e.g. http://prowlarr:9696.",
     "prowlarr_api_key": "Prowlarr API key (Settings > General).",
     "prowlarr_indexer_ids": "Only these Prowlarr indexers (comma-separated ids); all when empty.",

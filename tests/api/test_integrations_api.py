@@ -42,6 +42,8 @@ WRONG = {
     "mam_id": "mam-cookie-wrong-0000000000",
     "google_books_api_key": "google-key-wrong-000000000",
 }
+DOWNLOAD_CLIENTS = ("qbittorrent", "transmission", "deluge")  # real daemons (here and test_integrations_clients.py)
+FAKED = tuple(name for name in SERVICES if name not in DOWNLOAD_CLIENTS)
 KEYLESS = ("audnexus", "audible", "openlibrary")  # no credentials: a blocking proxy's 403 is their auth failure
 
 
@@ -219,14 +221,14 @@ def test_every_service_reachable_through_its_fake_with_its_version(fakes: Fakes,
         found = rows(client, check=True, secrets=secrets_of(fakes))
     assert list(found) == list(SERVICES)
     versions = {"audiobookshelf": ABS_VERSION, "prowlarr": fakes.apps["prowlarr"].version}
-    for name in (*SERVICES[:1], *SERVICES[2:]):
+    for name in FAKED:
         row = found[name]
         assert (row["configured"], row["checked"], row["reachable"]) == (True, True, True), row
         assert row["version"] == versions.get(name), row
         assert row["last_error"] is None and row["checked_at"] is not None
     for name in ("audiobookshelf", "prowlarr", "mam", "google_books"):
         assert found[name]["auth_ok"] is True, found[name]
-    assert found["qbittorrent"]["configured"] is False
+    assert [found[name]["configured"] for name in DOWNLOAD_CLIENTS] == [False, False, False]
     assert fakes.apps["mam"].rotations  # the cookie rotated, and neither value showed up (checked in rows())
 
 
@@ -255,9 +257,7 @@ def test_stopped_fakes_are_unreachable(fakes: Fakes, connect: Connect, fake_slee
     fakes.stop()
     with connect(fakes.settings()) as client:
         found = rows(client, check=True, secrets=secrets_of(fakes))
-    for name in SERVICES:
-        if name == "qbittorrent":
-            continue
+    for name in FAKED:
         row = found[name]
         assert (row["configured"], row["checked"], row["reachable"]) == (True, True, False), row
         assert row["last_error_code"] == "SERVICE_UNREACHABLE" and row["last_error_at"] is not None, row
@@ -303,7 +303,7 @@ def test_each_check_has_a_time_limit(fakes: Fakes, connect: Connect) -> None:
         found = rows(client, check=True, secrets=secrets_of(fakes))
     for app in fakes.apps.values():
         app.faults.clear()
-    for name in [name for name in SERVICES if name != "qbittorrent"]:
+    for name in list(FAKED):
         assert (found[name]["reachable"], found[name]["last_error_code"]) == (False, "SERVICE_UNREACHABLE")
         assert "no answer within 0.2 s" in found[name]["last_error"]
 
@@ -311,7 +311,7 @@ def test_each_check_has_a_time_limit(fakes: Fakes, connect: Connect) -> None:
 def test_checks_run_concurrently(fakes: Fakes, connect: Connect) -> None:
     # Each fake holds its first request until every fake holds one. Checked one after another, the first
     # check would wait alone until its limit and fail; together, every check is answered. No clock is read.
-    slow = [name for name in SERVICES if name != "qbittorrent"]
+    slow = list(FAKED)
     gate = threading.Barrier(len(slow))
     for name in slow:
         fakes.apps[name].faults.set("slow", delay=0.0, gate=gate, times=1)
