@@ -101,7 +101,7 @@ def test_a_schedule_that_never_fires_is_422_with_the_reason(client):
 
 
 def test_a_schedule_change_answers_the_new_next_run_while_the_scheduler_holds_the_old_one(client):
-    scheduler = client.app.state.context.extras["scheduler"]
+    scheduler = client.app.state.context.job_scheduler()
     client.portal.call(scheduler.tick)  # leader: the job store holds each job's next run at 01:00
     try:
         before = client.get("/api/scheduler/jobs/cleanup_old_tasks").json()["data"]
