@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 APT_PACKAGES := qbittorrent-nox chromium transmission-daemon deluged
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n auto
 
 DEMO_ARGS ?=
 
