@@ -18,6 +18,13 @@ class ReleaseSource(StrEnum):
     MAM = "mam"
 
 
+class DownloadProtocol(StrEnum):
+    """How a release is downloaded: a torrent (qBittorrent, Transmission, Deluge) or an NZB (NZBGet)."""
+
+    TORRENT = "torrent"
+    USENET = "usenet"
+
+
 @dataclass(frozen=True)
 class Release:
     """One search result from Prowlarr or MyAnonamouse, before any parsing or ranking."""
@@ -26,6 +33,7 @@ class Release:
     title: str
     guid: str
     source: ReleaseSource = ReleaseSource.PROWLARR
+    protocol: DownloadProtocol = DownloadProtocol.TORRENT
     indexer_id: int | None = None
     download_url: str | None = None
     magnet_url: str | None = None
