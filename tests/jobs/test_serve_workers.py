@@ -52,9 +52,9 @@ def test_four_workers_one_runner_and_one_run_per_trigger(engine, sessions, tmp_p
     base = f"http://127.0.0.1:{port}"
     headers = {"X-Api-Key": KEY}
     try:
-        assert wait_until(lambda: httpx.get(f"{base}/health").status_code == 200, 60), "server did not start"
+        assert wait_until(lambda: httpx.get(f"{base}/health").status_code == 200, 180), "server did not start"
         leases = LeaseManager(sessions)
-        assert wait_until(lambda: leases.current(SCHEDULER_LEASE) is not None, 30)
+        assert wait_until(lambda: leases.current(SCHEDULER_LEASE) is not None, 90)
         leaders = {
             httpx.get(f"{base}/api/scheduler/status", headers=headers).json()["data"]["leader"] for _ in range(20)
         }
@@ -68,7 +68,7 @@ def test_four_workers_one_runner_and_one_run_per_trigger(engine, sessions, tmp_p
                 httpx.get(f"{base}/api/scheduler/history/{task_id}", headers=headers).json()["data"]["status"]
                 == "success"
             ),
-            30,
+            90,
         )
         time.sleep(1.0)  # room for a duplicate run to appear, if one were going to
         with sessions() as session:
