@@ -45,7 +45,8 @@ GROUPS: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     ),
     (
         "Profiles",
-        ("quality_", "mam_ratio_floor", "mam_use_wedges", "mam_wedge_", "auto_grab", "followed_genres", "wanted_"),
+        ("quality_", "mam_ratio_floor", "mam_use_wedges", "mam_wedge_", "mam_buy_wedges", "mam_points_reserve",
+         "mam_daily_purchase_cap", "mam_upload_", "auto_grab", "followed_genres", "wanted_"),
         (),
     ),
     ("Indexers", ("prowlarr_", "mam_"), ("prowlarr", "mam")),
