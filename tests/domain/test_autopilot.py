@@ -106,6 +106,13 @@ CASES = {
         (A.UNDER_FLOOR, A.NO_TORRENT_ID),
     ),  # fmt: skip
     "stats-unknown": Case(torrent(10), None, BUY, PlanAction.PROCEED, (A.STATS_UNKNOWN,)),
+    "totals-unknown-ratio-under-floor": Case(
+        torrent(1), replace(account(wedges=1), uploaded_bytes=None, ratio=0.9), OWNED, PlanAction.APPLY_WEDGE,
+        (A.UNDER_FLOOR, A.OWNED_WEDGE),
+    ),  # fmt: skip
+    "totals-unknown-ratio-above-floor": Case(
+        torrent(10), replace(account(), downloaded_bytes=None), OWNED, PlanAction.PROCEED, (A.ABOVE_FLOOR,)
+    ),
     "other-indexer": Case(
         Release(indexer="AudioBookBay", title="A Book", guid="abb-1", size_bytes=10 * GIB), account(), BUY,
         PlanAction.PROCEED, (A.NOT_MAM,),
@@ -124,7 +131,11 @@ def test_the_forecast_adds_the_release_to_the_downloaded_total() -> None:
     predicted = forecast(account(105, 100), 10 * GIB)
     assert predicted is not None and predicted.ratio_after == pytest.approx(105 / 110)
     assert forecast(account(5, 0), 0) is not None and forecast(account(5, 0), 0).ratio_after == float("inf")  # type: ignore[union-attr]
-    assert forecast(replace(account(), uploaded_bytes=None), GIB) is None
+    unknown_totals = forecast(replace(account(), uploaded_bytes=None), GIB)
+    assert unknown_totals is not None and (unknown_totals.ratio_after, unknown_totals.exact) == (1.05, False)
+    assert forecast(replace(account(), uploaded_bytes=None, ratio=None), GIB) is None
+    # MAM's ratio now bounds the forecast: a download never raises it
+    assert forecast(replace(account(250, 100), ratio=0.5), GIB).ratio_after == 0.5  # type: ignore[union-attr]
 
 
 def test_the_plan_names_the_forecast_and_the_floor() -> None:

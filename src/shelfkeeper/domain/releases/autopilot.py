@@ -83,6 +83,7 @@ class RatioForecast:
     ratio_now: float | None
     ratio_after: float
     size_bytes: int
+    exact: bool = True  # False: the totals are unknown, ratio_after is the ratio now (a download only lowers it)
 
 
 @dataclass(frozen=True)
@@ -108,11 +109,14 @@ class UploadPlan:
 
 
 def forecast(stats: TrackerStats, size_bytes: int) -> RatioForecast | None:
-    """uploaded / (downloaded + size): the ratio right after the release is downloaded; None when unknown."""
+    """uploaded / (downloaded + size): the ratio right after the release is downloaded; never above MAM's ratio
+    now (a download only lowers it). Without the totals, the ratio now; None when that is unknown too."""
     if stats.uploaded_bytes is None or stats.downloaded_bytes is None:
-        return None
+        return None if stats.ratio is None else RatioForecast(stats.ratio, stats.ratio, size_bytes, exact=False)
     downloaded = stats.downloaded_bytes + max(0, size_bytes)
     after = stats.uploaded_bytes / downloaded if downloaded else float("inf")
+    if stats.ratio is not None:
+        after = min(after, stats.ratio)
     return RatioForecast(stats.ratio, after, size_bytes)
 
 
@@ -131,9 +135,11 @@ def plan_grab(release: Release, stats: TrackerStats | None, policy: AutopilotPol
         return GrabPlan(PlanAction.PROCEED, (Note(AutopilotReason.FREELEECH, f"{kind}: costs no ratio"),))
     predicted = forecast(stats, release.size_bytes or 0) if stats is not None else None
     if predicted is None:
-        text = "upload and download totals unknown: no forecast (the ranking's ratio check applies)"
+        text = "ratio and upload and download totals unknown: no forecast (the ranking's ratio check applies)"
         return GrabPlan(PlanAction.PROCEED, (Note(AutopilotReason.STATS_UNKNOWN, text),))
     shown = f"ratio after the download {_ratio(predicted.ratio_after)}"
+    if not predicted.exact:
+        shown = f"ratio now {_ratio(predicted.ratio_after)} (upload and download totals unknown)"
     if predicted.ratio_after >= policy.ratio_floor:
         note = Note(AutopilotReason.ABOVE_FLOOR, f"{shown} >= floor {policy.ratio_floor:g}")
         return GrabPlan(PlanAction.PROCEED, (note,), predicted)
