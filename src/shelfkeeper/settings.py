@@ -468,7 +468,7 @@ _HELP = {
     "quality_forbidden_words": "Words that reject a release.",
     "quality_min_seeders": "Fewest seeders a release may have.",
     "quality_prefer_freeleech": "Prefer freeleech releases on ties.",
-    "mam_ratio_floor": "Below this MAM ratio only freeleech releases are grabbed.",
+    "mam_ratio_floor": "The MAM ratio a grab may not take you under (freeleech or a wedge is needed below it).",
     "mam_use_wedges": "Spend freeleech wedges on large releases whose download would take the ratio under the floor.",
     "mam_wedge_min_size_mb": "Smallest release a wedge is spent on.",
     "download_max_attempts": "Attempts per wanted book before it is marked failed.",
