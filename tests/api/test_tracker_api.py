@@ -51,7 +51,9 @@ def test_history_pages_both_lists_newest_first(client, ledger):
     later = data(client.get("/api/tracker/history", params={"limit": 2, "offset": 2}))
     assert [s["ratio"] for s in later["snapshots"]["items"]] == [1.2, 1.1]
     assert [p["kind"] for p in later["purchases"]["items"]] == ["buy_wedge"]
-    assert later["purchases"]["items"][0]["reasons"] == [{"code": "buy_wedge", "text": "no wedge to spend: one is bought"}]
+    assert later["purchases"]["items"][0]["reasons"] == [
+        {"code": "buy_wedge", "text": "no wedge to spend: one is bought"}
+    ]
 
 
 def test_history_filters_by_time_and_kind(client, ledger):

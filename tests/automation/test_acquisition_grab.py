@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from shelfkeeper.adapters import qbittorrent
-from shelfkeeper.automation.acquisition import GrabOutcome, acquire_wanted, grab, request_download
+from shelfkeeper.automation.acquisition import GrabOutcome, acquire_wanted, grab
 from shelfkeeper.automation.download_monitor import download_monitor_task
 from shelfkeeper.automation.release_search import search_releases
 from shelfkeeper.db.session import unit_of_work

@@ -66,7 +66,12 @@ def test_a_grab_under_the_floor_buys_and_spends_a_wedge_before_the_download(engi
         assert (stack.mam.user.wedges, stack.mam.user.seedbonus) == (0, 10_000)
         bought, spent = ledger(stack)
         assert (bought.kind, bought.success, bought.cost_points) == ("buy_wedge", True, 50_000)
-        assert (spent.kind, spent.success, spent.torrent_id, spent.wanted_book_id) == ("apply_wedge", True, 7001, wanted_id)
+        assert (spent.kind, spent.success, spent.torrent_id, spent.wanted_book_id) == (
+            "apply_wedge",
+            True,
+            7001,
+            wanted_id,
+        )
         assert [r["code"] for r in spent.reasons] == ["under_floor", "buy_wedge"]
         with stack.context.sessions() as session:
             (download,) = session.scalars(select(Download))
@@ -96,7 +101,7 @@ def test_with_the_daily_cap_reached_the_grab_waits_and_says_why(engine, tmp_path
         # a person asking for it gets the same answer, as a 409 with the reasons
         ranked = stack.go(lambda run: search_releases(run, DARKER))[0]
         with pytest.raises(Conflict) as refused:
-            stack.go(lambda run: request_download(run, wanted_id, ranked.release))
+            stack.go(lambda run, chosen=ranked.release, book=wanted_id: request_download(run, book, chosen))
         assert refused.value.code == "RATIO_FLOOR_WAIT" and "daily_cap_reached" in str(refused.value.details)
 
 
@@ -110,7 +115,10 @@ def test_a_refused_purchase_is_recorded_and_the_grab_waits(engine, tmp_path):
         assert (refused.kind, refused.success, refused.answer, refused.cost_points) == (
             "buy_wedge", False, NOT_ENOUGH_POINTS, 0)  # fmt: skip
         (wait,) = wanted_row(stack, wanted_id).evidence["ratio_wait"]["releases"]
-        assert wait["reasons"][-1] == {"code": "refused", "text": f"MAM refused the wedge purchase: {NOT_ENOUGH_POINTS}"}
+        assert wait["reasons"][-1] == {
+            "code": "refused",
+            "text": f"MAM refused the wedge purchase: {NOT_ENOUGH_POINTS}",
+        }
         assert stack.mam.user.wedges == 0 and stack.mam.downloads == []
 
 
@@ -132,7 +140,12 @@ def test_spare_points_buy_upload_credit_after_the_stats_refresh(engine, tmp_path
         assert result.metrics["upload_credit"]["bought_gb"] == 50
         assert stack.mam.user.seedbonus == 15_000
         (purchase,) = ledger(stack)
-        assert (purchase.kind, purchase.amount, purchase.cost_points, purchase.success) == ("buy_upload", 50, 25_000, True)
+        assert (purchase.kind, purchase.amount, purchase.cost_points, purchase.success) == (
+            "buy_upload",
+            50,
+            25_000,
+            True,
+        )
         with stack.context.sessions() as session:
             (snapshot,) = session.scalars(select(TrackerSnapshot))
         assert (snapshot.bonus_points, snapshot.wedges, snapshot.at) == (40_000, 3, stack.clock.now)

@@ -53,7 +53,10 @@ def test_the_chart_draws_ratio_points_and_wedges_over_time(web_page: Any, ledger
         assert group.locator("path.chart-line").get_attribute("d").count("L") == READINGS - 1
     expect(chart.locator(".chart-floor")).to_have_count(1)
     # the oldest reading is drawn left of the newest: time runs left to right
-    xs = [float(x) for x in chart.locator("g[data-series='ratio'] circle").evaluate_all("cs => cs.map(c => c.getAttribute('cx'))")]
+    xs = [
+        float(x)
+        for x in chart.locator("g[data-series='ratio'] circle").evaluate_all("cs => cs.map(c => c.getAttribute('cx'))")
+    ]
     assert xs == sorted(xs) and xs[0] < xs[-1]
     expect(chart.locator("g[data-series='ratio'] circle title").first).to_contain_text("Ratio 1.1")
     expect(view.locator(".stat-cards")).to_contain_text("0.95")  # the newest ratio

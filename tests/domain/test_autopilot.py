@@ -68,9 +68,12 @@ CASES = {
         torrent(10), account(wedges=0), OWNED, PlanAction.WAIT, (A.UNDER_FLOOR, A.NO_WEDGE_LEFT)
     ),
     "wedge-reserve-kept": Case(
-        torrent(10), account(wedges=2), replace(OWNED, wedge_reserve=2), PlanAction.WAIT,
+        torrent(10),
+        account(wedges=2),
+        replace(OWNED, wedge_reserve=2),
+        PlanAction.WAIT,
         (A.UNDER_FLOOR, A.NO_WEDGE_LEFT),
-    ),  # fmt: skip
+    ),
     "buys-a-wedge-with-points": Case(
         torrent(10), account(points=60_000), BUY, PlanAction.BUY_AND_APPLY, (A.UNDER_FLOOR, A.BUY_WEDGE)
     ),
@@ -98,25 +101,37 @@ CASES = {
         torrent(10, extra={"fl_vip": True}), account(), BUY, PlanAction.BUY_AND_APPLY, (A.UNDER_FLOOR, A.BUY_WEDGE)
     ),
     "too-small-for-a-wedge": Case(
-        torrent(10), account(wedges=3), replace(OWNED, wedge_min_size_bytes=20 * GIB), PlanAction.WAIT,
+        torrent(10),
+        account(wedges=3),
+        replace(OWNED, wedge_min_size_bytes=20 * GIB),
+        PlanAction.WAIT,
         (A.UNDER_FLOOR, A.TOO_SMALL_FOR_WEDGE),
-    ),  # fmt: skip
+    ),
     "torrent-id-unknown": Case(
-        torrent(10, mam_id=None, guid="x"), account(wedges=3), OWNED, PlanAction.WAIT,
+        torrent(10, mam_id=None, guid="x"),
+        account(wedges=3),
+        OWNED,
+        PlanAction.WAIT,
         (A.UNDER_FLOOR, A.NO_TORRENT_ID),
-    ),  # fmt: skip
+    ),
     "stats-unknown": Case(torrent(10), None, BUY, PlanAction.PROCEED, (A.STATS_UNKNOWN,)),
     "totals-unknown-ratio-under-floor": Case(
-        torrent(1), replace(account(wedges=1), uploaded_bytes=None, ratio=0.9), OWNED, PlanAction.APPLY_WEDGE,
+        torrent(1),
+        replace(account(wedges=1), uploaded_bytes=None, ratio=0.9),
+        OWNED,
+        PlanAction.APPLY_WEDGE,
         (A.UNDER_FLOOR, A.OWNED_WEDGE),
-    ),  # fmt: skip
+    ),
     "totals-unknown-ratio-above-floor": Case(
         torrent(10), replace(account(), downloaded_bytes=None), OWNED, PlanAction.PROCEED, (A.ABOVE_FLOOR,)
     ),
     "other-indexer": Case(
-        Release(indexer="AudioBookBay", title="A Book", guid="abb-1", size_bytes=10 * GIB), account(), BUY,
-        PlanAction.PROCEED, (A.NOT_MAM,),
-    ),  # fmt: skip
+        Release(indexer="AudioBookBay", title="A Book", guid="abb-1", size_bytes=10 * GIB),
+        account(),
+        BUY,
+        PlanAction.PROCEED,
+        (A.NOT_MAM,),
+    ),
 }
 
 

@@ -344,9 +344,7 @@ async def _grab_requested(run: RunContext, wanted_id: int, chosen: RankedRelease
     try:
         outcome = await grab(run, wanted_id, chosen, allowed=downloads.MANUAL_GRAB_STATES)
     except RatioWait as wait:
-        raise Conflict(
-            f"Not grabbed now: {wait}", code="RATIO_FLOOR_WAIT", details=wait.as_json()
-        ) from wait
+        raise Conflict(f"Not grabbed now: {wait}", code="RATIO_FLOOR_WAIT", details=wait.as_json()) from wait
     return await run.transaction(lambda s: get_record(s, DOWNLOADS, outcome.download_id))
 
 
