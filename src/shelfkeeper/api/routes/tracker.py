@@ -15,7 +15,6 @@ from shelfkeeper.api.schemas.tracker import (
     TrackerPurchaseRead,
     TrackerSnapshotRead,
 )
-from shelfkeeper.automation.mam_autopilot import autopilot_policy
 from shelfkeeper.domain.releases.tracker import PurchaseKind
 from shelfkeeper.errors import InvalidInput
 from shelfkeeper.services import tracker_ledger
@@ -33,6 +32,8 @@ def tracker_history(
     kind: Annotated[list[PurchaseKind] | None, Query(description="Only these purchase kinds (repeatable).")] = None,
 ) -> dict[str, Any]:
     """MAM stats snapshots and bonus-store requests (both pages use ``limit``/``offset``), and today's count."""
+    from shelfkeeper.automation.mam_autopilot import autopilot_policy  # automation stays out of start-up
+
     start, end = _aware(since), _aware(until)
     if start is not None and end is not None and start >= end:
         message = "must be later than since"
