@@ -56,6 +56,11 @@ _CODES = [
     ErrorCode("DOWNLOAD_NOT_FOUND", 404, "No download with this id."),
     ErrorCode("DOWNLOAD_ALREADY_EXISTS", 409, "This book or this torrent is already being downloaded."),
     ErrorCode("DOWNLOAD_STATE_CONFLICT", 409, "The download is not in a state that allows this action."),
+    ErrorCode(
+        "RATIO_FLOOR_WAIT",
+        409,
+        "The MAM grab would take the ratio under MAM_RATIO_FLOOR and no wedge could be spent; details say why.",
+    ),
     ErrorCode("WANTED_NOT_FOUND", 404, "No wanted (missing) book with this id."),
     ErrorCode("WANTED_ALREADY_EXISTS", 409, "This book is already on the wanted list."),
     ErrorCode("WANTED_STATE_CONFLICT", 409, "The wanted book is not in a state that allows this action."),

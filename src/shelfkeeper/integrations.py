@@ -350,6 +350,7 @@ class Integrations:
             budget=self.budgets,
             daily_budget=s.mam_daily_request_cap,
             min_interval=s.mam_request_pause_seconds,
+            purchase_pause=s.mam_purchase_pause_seconds,
             **self.build_options,
         )
 

@@ -18,7 +18,7 @@ from shelfkeeper.domain.library.items import (
 )
 from shelfkeeper.domain.metadata.candidates import AuthorProfile, BookCandidate
 from shelfkeeper.domain.releases.release import Release
-from shelfkeeper.domain.releases.tracker import TrackerStats
+from shelfkeeper.domain.releases.tracker import BonusAnswer, TrackerStats
 from shelfkeeper.domain.torrents.status import AddTorrent, TorrentInfo
 
 
@@ -137,12 +137,28 @@ class Indexer(Testable, Protocol):
 
 
 class TrackerAccount(Protocol):
-    """A private tracker's account side (MyAnonamouse): stats used by the grab policy, the day's requests left."""
+    """A private tracker's account side (MyAnonamouse): stats, the day's requests left, and the bonus store.
+
+    A purchase MAM refuses is an answer with ``success`` false and MAM's words, not an error; a purchase is
+    never retried by itself.
+    """
 
     async def user_stats(self) -> TrackerStats: ...
 
     async def budget_left(self) -> int | None:
         """Requests left today under the daily cap; None when there is no cap."""
+        ...
+
+    async def apply_wedge(self, torrent_id: int) -> BonusAnswer:
+        """Spend one freeleech wedge on a torrent (personal freeleech): do it before the torrent is downloaded."""
+        ...
+
+    async def buy_wedge_with_points(self) -> BonusAnswer:
+        """Buy one freeleech wedge with bonus points."""
+        ...
+
+    async def buy_upload(self, amount_gb: float) -> BonusAnswer:
+        """Buy ``amount_gb`` GB of upload credit with bonus points."""
         ...
 
 

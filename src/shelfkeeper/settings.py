@@ -159,6 +159,23 @@ class Settings(BaseSettings):
     mam_use_wedges: bool = False
     mam_wedge_min_size_mb: int = Field(500, ge=0)
     mam_wedge_reserve: int = Field(0, ge=0, description="Freeleech wedges always kept back, never spent.")
+    mam_buy_wedges: bool = Field(
+        False, description="When no wedge is left, buy one with bonus points before a grab (needs MAM_USE_WEDGES)."
+    )
+    mam_wedge_price_points: int = Field(
+        50_000, ge=1, description="Bonus points one freeleech wedge costs on MAM (MAM's own answer decides)."
+    )
+    mam_points_reserve: int = Field(0, ge=0, description="Bonus points always kept back, never spent.")
+    mam_daily_purchase_cap: int = Field(
+        5, ge=0, description="Most bonus-store requests (wedge and upload purchases, wedges spent) per UTC day."
+    )
+    mam_upload_autospend: bool = Field(
+        False, description="Spend bonus points above the reserve on upload credit after each stats refresh."
+    )
+    mam_upload_price_points_per_gb: int = Field(
+        500, ge=1, description="Bonus points 1 GB of upload credit costs on MAM (MAM's own answer decides)."
+    )
+    mam_purchase_pause_seconds: float = Field(2.0, ge=0, description="Pause between two MAM bonus-store purchases.")
     download_max_attempts: int = Field(3, ge=1, le=20)
     download_retry_base_minutes: int = Field(15, ge=1)
     download_stall_minutes: int = Field(120, ge=1)
@@ -451,8 +468,8 @@ _HELP = {
     "quality_forbidden_words": "Words that reject a release.",
     "quality_min_seeders": "Fewest seeders a release may have.",
     "quality_prefer_freeleech": "Prefer freeleech releases on ties.",
-    "mam_ratio_floor": "Below this MAM ratio only freeleech releases are grabbed.",
-    "mam_use_wedges": "Spend freeleech wedges on large releases.",
+    "mam_ratio_floor": "The MAM ratio a grab may not take you under (freeleech or a wedge is needed below it).",
+    "mam_use_wedges": "Spend freeleech wedges on large releases whose download would take the ratio under the floor.",
     "mam_wedge_min_size_mb": "Smallest release a wedge is spent on.",
     "download_max_attempts": "Attempts per wanted book before it is marked failed.",
     "download_retry_base_minutes": "First retry delay; doubles on every further attempt.",

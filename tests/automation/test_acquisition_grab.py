@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from shelfkeeper.adapters import qbittorrent
-from shelfkeeper.automation.acquisition import GrabOutcome, acquire_wanted, grab, request_download
+from shelfkeeper.automation.acquisition import GrabOutcome, acquire_wanted, grab
 from shelfkeeper.automation.download_monitor import download_monitor_task
 from shelfkeeper.automation.release_search import search_releases
 from shelfkeeper.db.session import unit_of_work
@@ -217,7 +217,7 @@ def test_a_download_recorded_but_never_added_is_added_on_the_next_run(stack):
 
 
 @pytest.mark.qbittorrent
-def test_a_release_that_needs_a_wedge_is_not_grabbed_automatically_but_can_be_chosen(engine, tmp_path):
+def test_a_release_that_needs_a_wedge_gets_an_owned_one_spent_and_is_grabbed(engine, tmp_path):
     for stack in build_stack(engine, tmp_path, mam_use_wedges=True):
         needs_a_wedge(stack)
 
@@ -226,13 +226,13 @@ def needs_a_wedge(stack):
     stack.mam.user.ratio, stack.mam.user.wedges = 0.5, 3
     stack.mam.add_torrent("Project Hail Mary", id=9001, authors=["Andy Weir"], size=unique_size(900))
     wanted_id = stack.wanted("Project Hail Mary", "Andy Weir")
-    assert stack.go(acquire_wanted).counts["no_release"] == 1
     ranked = stack.go(lambda run: search_releases(run, HAIL_MARY))[0]
     assert ranked.accepted and ranked.wedge is not None and ranked.wedge.use_wedge
-    download = stack.go(lambda run: request_download(run, wanted_id, ranked.release))
-    assert download.release["wedge"]["use_wedge"] is True and download.release["wedge"]["bought"] is False
-    assert "not automated" in download.release["wedge"]["note"]
-    assert "wedge_wanted" in download.flags
+    assert stack.go(acquire_wanted).counts["grabbed"] == 1
+    (download,) = downloads_of(stack)
+    assert download.wanted_book_id == wanted_id and download.release["wedge"]["use_wedge"] is True
+    assert download.release["autopilot"]["action"] == "apply_wedge" and download.release["autopilot"]["wedge_applied"]
+    assert stack.mam.torrents[9001].personal_freeleech and stack.mam.user.wedges == 2
 
 
 @pytest.mark.qbittorrent

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -567,6 +567,7 @@ WEDGE_ON = MamPolicy(use_wedges=True, wedge_min_size_bytes=1 * GB)
         (_wedge_release(vip=True), stats(1.2, wedges=4), WEDGE_ON, False, "VIP"),
         (_wedge_release(size_mb=300), stats(1.2, wedges=4), WEDGE_ON, False, "below the wedge minimum"),
         (_wedge_release(), stats(1.2, wedges=0), WEDGE_ON, False, "no wedges to spend"),
+        (_wedge_release(), stats(1.2, wedges=0), replace(WEDGE_ON, buy_wedges=True), True, "bought with points"),
         (_wedge_release(), None, WEDGE_ON, False, "wedge count unknown"),
         (_wedge_release(), stats(1.2, wedges=2), MamPolicy(use_wedges=True, wedge_reserve=2), False, "reserve 2"),
         (_wedge_release(mam_id=None, guid="x"), stats(1.2, wedges=4), WEDGE_ON, False, "torrent id unknown"),

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import random
 import re
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import date
 from http.cookies import CookieError, SimpleCookie
@@ -25,7 +27,7 @@ from shelfkeeper.adapters.mam_items import (
 )
 from shelfkeeper.adapters.prowlarr import lenient_int
 from shelfkeeper.domain.releases.release import Release
-from shelfkeeper.domain.releases.tracker import AUDIOBOOKS, TrackerStats
+from shelfkeeper.domain.releases.tracker import AUDIOBOOKS, BonusAnswer, TrackerStats
 from shelfkeeper.domain.torrents.status import AddTorrent
 from shelfkeeper.errors import (
     ServiceAuthFailed,
@@ -41,6 +43,8 @@ SERVICE = "mam"
 COOKIE = "mam_id"
 SEARCH_PATH = "/tor/js/loadSearchJSONbasic.php"
 STATS_PATH = "/jsonLoad.php"
+BONUS_PATH = "/json/bonusBuy.php"
+PURCHASE_PAUSE = 2.0  # seconds between two purchases, as the autospend scripts wait
 NOTHING_RETURNED = "Nothing returned, out of"
 PAGE_MAX = 100  # MAM's perpage is 5..100
 _NOT_WORD = re.compile(r"[^\w]+")  # Prowlarr's sanitising of search text
@@ -109,8 +113,16 @@ class MamClient:
         search_fields: Sequence[str] = ("title", "author", "series", "narrator"),
         main_categories: Sequence[int] = (AUDIOBOOKS,),
         languages: Sequence[int] = (),
+        purchase_pause: float = PURCHASE_PAUSE,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._client = client
+        self._purchase_pause = purchase_pause
+        self._sleep, self._clock, self._wall_clock = sleep, clock, wall_clock
+        self._purchase_lock: asyncio.Lock | None = None
+        self._next_purchase = float("-inf")
         self._cookie = mam_id
         self._on_rotated = on_cookie_rotated
         self._fields = tuple(search_fields)
@@ -164,18 +176,18 @@ class MamClient:
         except Exception as exc:  # persisting is the app's job; a failure there must not lose this search
             logger.warning("mam: could not persist the rotated cookie: %s", self._client.redact(str(exc)))
 
-    async def _get(self, path: str, params: Any = None) -> httpx.Response:
+    async def _get(self, path: str, params: Any = None, *, retry: bool = True) -> httpx.Response:
         if not self.configured:
             raise ServiceNotConfigured(SERVICE, "MAM_ID (the mam_id session cookie) is needed")
         response: httpx.Response | None = None
         try:
-            response = await self._client.request("GET", path, params=params)
+            response = await self._client.request("GET", path, params=params, retry=retry)
             return response
         finally:
             await self._note_rotation(response)
 
-    async def _get_json(self, path: str, params: Any = None) -> Any:
-        response = await self._get(path, params)
+    async def _get_json(self, path: str, params: Any = None, *, retry: bool = True) -> Any:
+        response = await self._get(path, params, retry=retry)
         content_type = response.headers.get("content-type", "")
         if "json" not in content_type:
             # Some MAM pages answer HTML (a login or error page) with status 200.
@@ -286,6 +298,38 @@ class MamClient:
         """ports.Indexer: MyAnonamouse always gives the .torrent file itself."""
         return AddTorrent(torrent_file=await self.fetch_torrent(release))
 
+    # -- the bonus store -------------------------------------------------------------------------------------
+
+    async def apply_wedge(self, torrent_id: int) -> BonusAnswer:
+        """Make a torrent personal freeleech with one wedge (Prowlarr's and MLM's request)."""
+        stamp = str(int(self._wall_clock()))
+        params = [("spendtype", "personalFL"), ("torrentid", str(torrent_id)), ("timestamp", stamp)]
+        return await self._bonus_buy(f"{BONUS_PATH}/{stamp}", params)
+
+    async def buy_wedge_with_points(self) -> BonusAnswer:
+        return await self._bonus_buy(f"{BONUS_PATH}/", [("spendtype", "wedges"), ("source", "points")])
+
+    async def buy_upload(self, amount_gb: float) -> BonusAnswer:
+        return await self._bonus_buy(f"{BONUS_PATH}/", [("spendtype", "upload"), ("amount", f"{amount_gb:g}")])
+
+    async def _bonus_buy(self, path: str, params: list[tuple[str, str]]) -> BonusAnswer:
+        """One purchase at a time, ``purchase_pause`` apart, never retried (it spends); cache-busting ``_``."""
+        self._purchase_lock = self._purchase_lock or asyncio.Lock()
+        async with self._purchase_lock:
+            wait = self._next_purchase - self._clock()
+            if wait > 0:
+                await self._sleep(wait)
+            try:
+                payload = await self._get_json(path, [*params, ("_", str(int(self._wall_clock() * 1000)))], retry=False)
+            finally:
+                self._next_purchase = self._clock() + self._purchase_pause
+        if not isinstance(payload, Mapping) or "success" not in payload:
+            raise ServiceBadResponse(SERVICE, "bonusBuy answered without a success field")
+        others = {k: v for k, v in payload.items() if k not in ("success", "error")}
+        if payload["success"] is True or str(payload["success"]).lower() in ("true", "1"):
+            return BonusAnswer(True, None, others)
+        return BonusAnswer(False, str(payload.get("error") or "refused without a reason"), others)
+
     async def budget_left(self) -> int | None:
         """Requests left today under MAM_DAILY_REQUEST_CAP (counted in the shared store)."""
         return await self._client.budget_left()
@@ -323,9 +367,12 @@ def build(
     sleep: Callable[[float], Awaitable[None]] | None = None,
     clock: Callable[[], float] | None = None,
     rng: random.Random | None = None,
+    purchase_pause: float = PURCHASE_PAUSE,
+    wall_clock: Callable[[], float] | None = None,
     **policy: Any,
 ) -> MamClient:
-    """A polite MamClient: one request at a time, ``min_interval`` (default 3 s) between request starts."""
+    """A polite MamClient: one request at a time, ``min_interval`` (default 3 s) between request starts, and
+    ``purchase_pause`` (default 2 s) between two purchases."""
     settings: dict[str, Any] = {"timeout": 30.0, "max_attempts": 3, "min_interval": 3.0, **policy}
     settings["max_concurrency"] = 1  # MAM is used politely only: never parallel requests
     service_policy = ServicePolicy(name=SERVICE, base_url=base_url.rstrip("/"), secrets=(mam_id,), **settings)
@@ -338,4 +385,14 @@ def build(
         classify=classify,
         **extras,
     )
-    return MamClient(client, mam_id, on_cookie_rotated=on_cookie_rotated, languages=languages)
+    timing: dict[str, Any] = {
+        k: v for k, v in {"sleep": sleep, "clock": clock, "wall_clock": wall_clock}.items() if v is not None
+    }
+    return MamClient(
+        client,
+        mam_id,
+        on_cookie_rotated=on_cookie_rotated,
+        languages=languages,
+        purchase_pause=purchase_pause,
+        **timing,
+    )

@@ -27,6 +27,7 @@ from shelfkeeper.api.routes import (
     scheduler,
     series,
     system,
+    tracker,
     wanted,
     web,
 )
@@ -62,6 +63,7 @@ PROTECTED_ROUTERS = (
     events.router,
     calendar.router,
     settings_routes.router,
+    tracker.router,
 )
 
 

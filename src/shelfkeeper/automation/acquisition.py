@@ -12,13 +12,14 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shelfkeeper.automation.mam_autopilot import RatioWait, prepare_grab
 from shelfkeeper.automation.release_search import MamStatsCache, SearchResult, find_releases, rank_chosen
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.db.tables import Download
 from shelfkeeper.domain.lifecycle import DownloadStatus, DuplicateKind, WantedStatus
 from shelfkeeper.domain.releases.ranking import RankedRelease
 from shelfkeeper.domain.releases.release import Release, ReleaseSource
-from shelfkeeper.domain.releases.verification import ReasonCode, WantedEdition
+from shelfkeeper.domain.releases.verification import WantedEdition
 from shelfkeeper.domain.torrents.files import BencodeError, info_hash, magnet_info_hash
 from shelfkeeper.domain.torrents.status import AddTorrent
 from shelfkeeper.errors import (
@@ -32,7 +33,7 @@ from shelfkeeper.errors import (
     ServiceRateLimited,
     ServiceUnreachable,
 )
-from shelfkeeper.services import downloads
+from shelfkeeper.services import downloads, tracker_ledger
 from shelfkeeper.services.records import DOWNLOADS, get_record
 from shelfkeeper.services.release_records import release_from_json
 from shelfkeeper.services.wanted_list import get_wanted
@@ -58,14 +59,9 @@ def download_tags(download_id: int) -> tuple[str, ...]:
     return (TAG, f"sk-{download_id}")
 
 
-def needs_unbought_wedge(ranked: RankedRelease) -> bool:
-    """Accepted only because a freeleech wedge would make it free: buying wedges is not automated yet."""
-    return any(reason.code == ReasonCode.MAM_RATIO and not reason.rejects for reason in ranked.reasons)
-
-
 def grab_candidates(result: SearchResult) -> list[RankedRelease]:
-    """The accepted releases automation may grab, best first (none that needs a wedge bought by hand)."""
-    return [item for item in result.accepted if not needs_unbought_wedge(item)]
+    """The accepted releases automation may grab, best first (the ratio autopilot has the last word on MAM ones)."""
+    return result.accepted
 
 
 def _check_link(run: RunContext, release: Release) -> None:
@@ -147,22 +143,26 @@ async def grab(
     ranked: RankedRelease,
     *,
     allowed: frozenset[WantedStatus] = downloads.AUTOMATIC_GRAB_STATES,
+    stats: MamStatsCache | None = None,
 ) -> GrabOutcome:
-    """Fetch the torrent, write the Download row FIRST (queued, info hash, ranked release), then add it.
+    """Run the MAM ratio autopilot (a wedge is spent before the torrent is fetched), fetch the torrent, write the
+    Download row FIRST (queued, info hash, ranked release), then add it.
 
-    Raises Conflict (DOWNLOAD_ALREADY_EXISTS, WANTED_STATE_CONFLICT) when the book or the torrent is taken,
-    also when another run won a race for it; a ServiceError when an indexer or the client fails.
+    Raises RatioWait when the ratio autopilot says wait; Conflict (DOWNLOAD_ALREADY_EXISTS,
+    WANTED_STATE_CONFLICT) when the book or the torrent is taken, also when another run won a race for it; a
+    ServiceError when an indexer or the client fails.
     """
+    decision = await prepare_grab(run, wanted_id, ranked, stats or MamStatsCache())
     add, torrent_id = await fetch_torrent(run, ranked.release)
     now = run.now()
     record = await run.transaction(
         lambda s: downloads.record_grab(s, wanted_id, ranked, torrent_id, now, allowed=allowed)
     )
+    if decision is not None:
+        await run.transaction(lambda s: tracker_ledger.note_download_autopilot(s, record.download_id, decision))
     added = await send_to_client(run, record.download_id, add)
     if added != torrent_id:
         run.log.warning("acquisition: client reports %s for torrent %s", added, torrent_id)
-    if ranked.wedge is not None and ranked.wedge.use_wedge:
-        run.log.info("acquisition: a wedge would suit %r; buying one is not automated yet", ranked.release.title)
     run.log.info("acquisition: grabbed %r for wanted book %s (download %s)", ranked.release.title, wanted_id,
                  record.download_id)  # fmt: skip
     return GrabOutcome(record.download_id, wanted_id, torrent_id, ranked.release.title, record.reused)
@@ -172,10 +172,17 @@ class _ClientDown(Exception):
     """qBittorrent cannot be reached: the rest of the run would fail the same way."""
 
 
-async def _grab_first(run: RunContext, wanted_id: int, candidates: Sequence[RankedRelease], result: JobResult) -> None:
+async def _grab_first(
+    run: RunContext, wanted_id: int, candidates: Sequence[RankedRelease], stats: MamStatsCache, result: JobResult
+) -> None:
+    waits: list[dict[str, Any]] = []
     for ranked in candidates[:CANDIDATES_PER_BOOK]:
         try:
-            await grab(run, wanted_id, ranked)
+            await grab(run, wanted_id, ranked, stats=stats)
+        except RatioWait as wait:
+            run.log.info("acquisition: %s", wait)
+            waits.append(wait.as_json())
+            continue
         except Conflict as exc:
             details = exc.details if isinstance(exc.details, dict) else {}
             if exc.code == "DOWNLOAD_ALREADY_EXISTS" and details.get("kind") == DuplicateKind.TORRENT:
@@ -191,6 +198,11 @@ async def _grab_first(run: RunContext, wanted_id: int, candidates: Sequence[Rank
             run.log.warning("acquisition: could not fetch %r: %s", ranked.release.title, exc.message)
             continue
         result.add("grabbed")
+        return
+    if waits:  # the book stays wanted; the next search tries again, and says why it waited
+        now = run.now()
+        await run.transaction(lambda s: tracker_ledger.note_ratio_wait(s, wanted_id, now, waits))
+        result.add("ratio_wait")
         return
     result.add("grab_failed")
 
@@ -218,7 +230,7 @@ async def _acquire_one(run: RunContext, wanted_id: int, stats: MamStatsCache, re
     if not candidates:
         result.add("no_release")
         return
-    await _grab_first(run, wanted_id, candidates, result)
+    await _grab_first(run, wanted_id, candidates, stats, result)
 
 
 async def acquire_wanted(
@@ -329,7 +341,10 @@ async def _best_release(run: RunContext, wanted: WantedEdition, none_found: str)
 
 
 async def _grab_requested(run: RunContext, wanted_id: int, chosen: RankedRelease) -> Download:
-    outcome = await grab(run, wanted_id, chosen, allowed=downloads.MANUAL_GRAB_STATES)
+    try:
+        outcome = await grab(run, wanted_id, chosen, allowed=downloads.MANUAL_GRAB_STATES)
+    except RatioWait as wait:
+        raise Conflict(f"Not grabbed now: {wait}", code="RATIO_FLOOR_WAIT", details=wait.as_json()) from wait
     return await run.transaction(lambda s: get_record(s, DOWNLOADS, outcome.download_id))
 
 

@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shelfkeeper.automation.release_search import quality_profile, search_query, stats_from_json
+from shelfkeeper.automation.mam_autopilot import spend_spare_points
+from shelfkeeper.automation.release_search import quality_profile, remember_stats, search_query, stats_from_json
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.db.tables import WantedBook
 from shelfkeeper.domain.lifecycle import WantedStatus
@@ -120,7 +121,9 @@ async def _refresh_stats(run: RunContext, mam: PrivateTracker, result: JobResult
         result.metrics["last_error"] = exc.message
         remembered = (await asyncio.to_thread(store.get, "mam")).get("stats")
         return stats_from_json(remembered) if isinstance(remembered, dict) else None
-    await store.aupdate("mam", stats={**dataclasses.asdict(stats), "fetched_at": run.now().isoformat()})
+    await remember_stats(run, stats)
+    if run.app.settings.mam_upload_autospend:
+        result.metrics["upload_credit"] = await spend_spare_points(run, stats)
     result.metrics["stats"] = {
         "ratio": stats.ratio,
         "bonus_points": stats.bonus_points,

@@ -25,6 +25,7 @@ from shelfkeeper.domain.releases.tracker import TrackerStats
 from shelfkeeper.domain.releases.verification import WantedEdition
 from shelfkeeper.errors import ServiceError, ServiceNotConfigured
 from shelfkeeper.ports import BookQuery
+from shelfkeeper.services import tracker_ledger
 from shelfkeeper.services.blocklist import blocklist_keys
 from shelfkeeper.settings import Settings
 
@@ -53,6 +54,7 @@ def quality_profile(settings: Settings) -> QualityProfile:
         mam=MamPolicy(
             ratio_floor=settings.mam_ratio_floor,
             use_wedges=settings.mam_use_wedges,
+            buy_wedges=settings.mam_buy_wedges,
             wedge_min_size_bytes=settings.mam_wedge_min_size_mb * _MIB,
             wedge_reserve=settings.mam_wedge_reserve,
         ),
@@ -174,8 +176,15 @@ async def _current_mam_stats(run: RunContext, errors: list[str]) -> TrackerStats
         errors.append(exc.message)
         run.log.warning("acquisition: MAM stats unavailable (%s); using %s", exc.message, stats or "none")
         return stats
-    await store.aupdate("mam", stats={**dataclasses.asdict(fresh), "fetched_at": run.now().isoformat()})
+    await remember_stats(run, fresh)
     return fresh
+
+
+async def remember_stats(run: RunContext, stats: TrackerStats) -> None:
+    """Fresh MAM stats: remembered for the grab policy and kept as a snapshot of the ledger (drawn on the page)."""
+    now = run.now()
+    await run.integrations.state.aupdate("mam", stats={**dataclasses.asdict(stats), "fetched_at": now.isoformat()})
+    await run.transaction(lambda s: tracker_ledger.record_snapshot(s, now, stats))
 
 
 def stats_from_json(data: Mapping[str, Any]) -> TrackerStats | None:

@@ -353,3 +353,33 @@ class EventRow(Base):
     download_id: Mapped[int | None] = mapped_column(Integer, index=True)
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)  # book, release, download, details
     created_at: Mapped[datetime] = mapped_column(server_default=_now, index=True)
+
+
+class TrackerPurchase(Base):
+    """One request to MAM's bonus store: a wedge spent on a torrent, a wedge or upload credit bought; MAM's answer."""
+
+    __tablename__ = "tracker_purchases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)  # PurchaseKind
+    torrent_id: Mapped[int | None] = mapped_column(BigInteger)
+    wanted_book_id: Mapped[int | None] = mapped_column(Integer, index=True)  # a plain id: the ledger outlives it
+    amount: Mapped[float | None] = mapped_column(Float)  # GB of upload credit
+    cost_points: Mapped[int | None] = mapped_column(Integer)
+    success: Mapped[bool] = mapped_column(Boolean)
+    answer: Mapped[str | None] = mapped_column(Text)  # MAM's error text, or what else it said
+    reasons: Mapped[list[Any]] = mapped_column(default=list)  # the autopilot's named reasons
+
+
+class TrackerSnapshot(Base):
+    """The MAM account's standing when its stats were read: drawn over time on the page."""
+
+    __tablename__ = "tracker_snapshots"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    ratio: Mapped[float | None] = mapped_column(Float)
+    uploaded_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    downloaded_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    bonus_points: Mapped[float | None] = mapped_column(Float)
+    wedges: Mapped[int | None] = mapped_column(Integer)
+    user_class: Mapped[str | None] = mapped_column(String(40))

@@ -9,11 +9,6 @@ from typing import Any
 from shelfkeeper.domain.releases.ranking import RankedRelease, WedgeDecision
 from shelfkeeper.domain.releases.release import Release, ReleaseSource
 
-WEDGE_NOT_AUTOMATED = (
-    "buying a freeleech wedge is not automated yet (the MAM adapter has no purchase call): "
-    "spend it on MyAnonamouse by hand before the download starts if you want this one freeleech"
-)
-
 
 def release_to_json(release: Release) -> dict[str, Any]:
     """Every field of a Release, JSON-safe (dates as ISO text, tuples as lists)."""
@@ -93,10 +88,8 @@ def release_from_json(data: Mapping[str, Any]) -> Release:
 def wedge_json(wedge: WedgeDecision | None) -> dict[str, Any] | None:
     if wedge is None:
         return None
-    shown: dict[str, Any] = {"use_wedge": wedge.use_wedge, "reason": wedge.reason}
-    if wedge.use_wedge:
-        shown |= {"bought": False, "note": WEDGE_NOT_AUTOMATED}
-    return shown
+    # whether a wedge was really spent (and bought) is the ratio autopilot's record: the Download's "autopilot"
+    return {"use_wedge": wedge.use_wedge, "reason": wedge.reason}
 
 
 def ranked_json(ranked: RankedRelease) -> dict[str, Any]:

@@ -82,8 +82,9 @@ def list_downloads(
 async def create_download(context: ContextDep, body: DownloadCreate) -> dict[str, object]:
     """Grab a wanted book: the best release found now, or the release chosen from a manual search.
 
-    404 WANTED_NOT_FOUND or NO_RELEASE_FOUND; 409 DOWNLOAD_ALREADY_EXISTS (the book or the torrent is taken)
-    or WANTED_STATE_CONFLICT (ignored or imported); 422 RELEASE_REJECTED with the rejecting reasons.
+    404 WANTED_NOT_FOUND or NO_RELEASE_FOUND; 409 DOWNLOAD_ALREADY_EXISTS (the book or the torrent is taken),
+    WANTED_STATE_CONFLICT (ignored or imported) or RATIO_FLOOR_WAIT (a MAM grab the ratio autopilot holds back,
+    with its named reasons); 422 RELEASE_REJECTED with the rejecting reasons.
     """
     release = body.release.to_release() if body.release else None
     from shelfkeeper.automation import acquisition

@@ -36,6 +36,7 @@ class MamPolicy:
 
     ratio_floor: float = 1.0  # below it only freeleech (or wedged) MAM releases may be grabbed
     use_wedges: bool = False
+    buy_wedges: bool = False  # when none is left, the ratio autopilot buys one with points at grab time
     wedge_min_size_bytes: int = 500 * _MIB  # wedges are worth spending only on large releases
     wedge_reserve: int = 0  # wedges kept back and never spent
 
@@ -168,7 +169,10 @@ def decide_wedge(release: Release, stats: TrackerStats | None, policy: MamPolicy
     if stats is None or stats.wedges is None:
         return WedgeDecision(False, "wedge count unknown")
     if stats.wedges <= policy.wedge_reserve:
-        return WedgeDecision(False, f"no wedges to spend ({stats.wedges} left, reserve {policy.wedge_reserve})")
+        none_left = f"no wedges to spend ({stats.wedges} left, reserve {policy.wedge_reserve})"
+        if policy.buy_wedges:
+            return WedgeDecision(True, f"{none_left}: one may be bought with points when it is grabbed")
+        return WedgeDecision(False, none_left)
     size = _show_size(release.size_bytes or 0)
     return WedgeDecision(True, f"large non-freeleech release ({size}), {stats.wedges} wedges left")
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
 
 # MyAnonamouse's category numbers: the ids its search and its top lists take.
 AUDIOBOOKS = 13  # main_cat: 13 audiobooks, 14 e-books, 15 musicology, 16 radio
@@ -27,3 +30,20 @@ class TrackerStats:
     bonus_points: float | None
     wedges: int | None
     vip_until: str | None = None
+
+
+class PurchaseKind(StrEnum):
+    """What a bonusBuy request spends: a wedge on a torrent, points on a wedge, points on upload credit."""
+
+    APPLY_WEDGE = "apply_wedge"
+    BUY_WEDGE = "buy_wedge"
+    BUY_UPLOAD = "buy_upload"
+
+
+@dataclass(frozen=True)
+class BonusAnswer:
+    """MAM's answer to a bonusBuy request: done, or refused with MAM's own words in ``error``."""
+
+    success: bool
+    error: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)  # what else MAM said (amount, seedbonus, ...)

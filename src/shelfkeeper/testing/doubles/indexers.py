@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from shelfkeeper.domain.releases.release import Release
-from shelfkeeper.domain.releases.tracker import TrackerStats
+from shelfkeeper.domain.releases.tracker import BonusAnswer, TrackerStats
 from shelfkeeper.domain.torrents.status import AddTorrent
 from shelfkeeper.errors import QuotaExhausted, ServiceBadResponse
 from shelfkeeper.ports import BookQuery
@@ -65,6 +65,19 @@ class InMemoryTracker(InMemoryIndexer):
 
     async def budget_left(self) -> int | None:
         return self.left
+
+    async def apply_wedge(self, torrent_id: int) -> BonusAnswer:
+        """The bonus store is the fake MAM's (served over HTTP); this double refuses every purchase."""
+        self._enter("apply_wedge", torrent_id)
+        return BonusAnswer(False, "the in-memory tracker has no bonus store")
+
+    async def buy_wedge_with_points(self) -> BonusAnswer:
+        self._enter("buy_wedge_with_points")
+        return BonusAnswer(False, "the in-memory tracker has no bonus store")
+
+    async def buy_upload(self, amount_gb: float) -> BonusAnswer:
+        self._enter("buy_upload", amount_gb)
+        return BonusAnswer(False, "the in-memory tracker has no bonus store")
 
     async def top_snatched(self, category_id: int | None, start: date, end: date, limit: int) -> list[Release]:
         self._enter("top_snatched", category_id, start, end, limit)

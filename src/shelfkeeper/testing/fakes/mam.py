@@ -18,8 +18,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from shelfkeeper.adapters.mam import COOKIE, NOTHING_RETURNED, SEARCH_PATH, STATS_PATH
+from shelfkeeper.adapters.mam import BONUS_PATH, COOKIE, NOTHING_RETURNED, SEARCH_PATH, STATS_PATH
 from shelfkeeper.domain.text import fold
+from shelfkeeper.testing.fakes.mam_bonus import BonusStore
 from shelfkeeper.testing.fakes.mam_data import (
     MamTorrent,
     MamUser,
@@ -75,6 +76,7 @@ class FakeMam:
         self.rotations: list[str] = []
         self.user = MamUser()
         self.torrents: dict[int, MamTorrent] = {}
+        self.bonus = BonusStore(self)
         self.requests: list[tuple[str, str, list[tuple[str, str]]]] = []
         self.cookies_seen: list[str | None] = []
         self.downloads: list[int] = []
@@ -105,6 +107,8 @@ class FakeMam:
         self.rotate_every = data.get("rotate_every", self.rotate_every)
         if "user" in data:
             self.user = MamUser(**data["user"])
+        if "bonus" in data:
+            self.bonus.configure(**data["bonus"])
         known = {f.name for f in fields(MamTorrent)}
         for entry in data.get("torrents", []):
             entry = {k: v for k, v in entry.items() if k in known}
@@ -120,6 +124,7 @@ class FakeMam:
             "downloads": list(self.downloads),
             "max_in_flight": self.max_in_flight,
             "torrents": len(self.torrents),
+            "purchases": list(self.bonus.purchases),
         }
 
     # ---- app -----------------------------------------------------------------------------------------------
@@ -131,6 +136,9 @@ class FakeMam:
                 Route("/tor/download.php", self._download_by_id),
                 Route("/tor/download.php/{dl}", self._download_by_hash),
                 Route(STATS_PATH, self._user),
+                Route(BONUS_PATH, self._bonus_buy),
+                Route(BONUS_PATH + "/", self._bonus_buy),
+                Route(BONUS_PATH + "/{stamp}", self._bonus_buy),
                 Route("/__fake__/seed", self._seed_endpoint, methods=["POST"]),
                 Route("/__fake__/state", self._state_endpoint),
             ]
@@ -290,6 +298,12 @@ class FakeMam:
 
     async def _user_answer(self, request: Request) -> Response:
         return _json(self.user.resource("snatch_summary" in request.query_params))
+
+    async def _bonus_buy(self, request: Request) -> Response:
+        return await self._guarded(request, self._bonus_answer)
+
+    async def _bonus_answer(self, request: Request) -> Response:
+        return _json(self.bonus.answer(dict(request.query_params)))
 
     async def _seed_endpoint(self, request: Request) -> Response:
         self.seed(await request.json())

@@ -9,6 +9,7 @@ import * as queue from "./queue.js";
 import * as series from "./series.js";
 import * as settings from "./settings.js";
 import * as tasks from "./tasks.js";
+import * as tracker from "./tracker.js";
 import * as wanted from "./wanted.js";
 
 const VIEWS = {
@@ -19,6 +20,7 @@ const VIEWS = {
   history: { title: "History", module: history },
   tasks: { title: "Tasks", module: tasks },
   metadata: { title: "Metadata", module: metadata },
+  tracker: { title: "MyAnonamouse", module: tracker },
   settings: { title: "Settings", module: settings },
 };
 
