@@ -28,8 +28,11 @@ IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="A row id (1 to 214748
 IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID, description="A row id (1 to 2147483647).")]
 
 
-def refuse_control_characters(request: Request) -> None:
-    """A path or query value holding NUL or another control character is a 422, on both databases."""
+async def refuse_control_characters(request: Request) -> None:
+    """A path or query value holding NUL or another control character is a 422, on both databases.
+
+    Async (it only reads the request): a sync dependency would cost every protected request a worker-thread hop.
+    """
     values = [("path", name, value) for name, value in request.path_params.items()]
     values += [("query", name, value) for name, value in request.query_params.multi_items()]
     errors = [
