@@ -140,10 +140,10 @@ async def send_to_client(
             continue
         await _mark_added(run, download_id, name, skipped)
         return added
-    tried = "; ".join(f"{s['client']}: {s['reason']}" for s in skipped) or f"no {protocol} client is configured"
+    tried = "; ".join(s["reason"] for s in skipped) or f"no {protocol} client is configured or enabled"
     await fail_before_client(run, download_id, f"the download client did not take the torrent ({tried})",
                              blame_release=False)  # fmt: skip
-    raise ClientsUnavailable("download_client", f"no {protocol} download client took the torrent ({tried})",
+    raise ClientsUnavailable("download_client", f"no {protocol} client took the torrent ({tried})",
                              details={"skipped": skipped})  # fmt: skip
 
 

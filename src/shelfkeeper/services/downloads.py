@@ -227,7 +227,7 @@ def mark_added(
     download.download_client = client
     message = f"{download.release_title} sent to {client} from {download.indexer}."
     if skipped:
-        message += " Skipped: " + "; ".join(f"{s['client']} ({s['reason']})" for s in skipped) + "."
+        message += " Skipped first: " + "; ".join(s["reason"] for s in skipped) + "."
     events.record_download_event(session, download, EventType.GRABBED, message, now, skipped_clients=skipped or None)
 
 
