@@ -95,40 +95,45 @@ def test_a_client_that_is_down_is_reported_and_skipped_for_the_next(engine, tmp_
 
 def test_every_download_is_followed_through_its_own_client(engine, tmp_path):
     for stack in build_stack(engine, tmp_path, qbittorrent=False, transmission_priority=1, qb_priority=2):
-        qbt = stack.adapters["qbittorrent"] = SwitchableClient("qbittorrent")
-        transmission = stack.adapters["transmission"] = SwitchableClient("transmission")
-        first = seed(stack, "Andy Weir - Project Hail Mary [M4B]")
-        second = seed(stack, "Andy Weir - The Martian [M4B]")
-        stack.wanted("Project Hail Mary", "Andy Weir", priority=2)
-        transmission.down = True  # the preferred client is down for the first book only
-        assert stack.go(lambda run: acquire_wanted(run, limit=1)).counts["grabbed"] == 1
-        transmission.down = False
-        stack.wanted("The Martian", "Andy Weir")
-        assert stack.go(acquire_wanted).counts["grabbed"] == 1
-        in_qbt, in_transmission = downloads(stack)
-        assert (in_qbt.info_hash, in_qbt.download_client) == (first.info_hash, "qbittorrent")
-        assert (in_transmission.info_hash, in_transmission.download_client) == (second.info_hash, "transmission")
-        assert list(qbt.torrents) == [first.info_hash] and list(transmission.torrents) == [second.info_hash]
+        follow_each(stack)
 
-        qbt.advance(first.info_hash, state=TorrentState.COMPLETED, progress=1.0, content_path="/qb/x")
-        transmission.advance(second.info_hash, state=TorrentState.DOWNLOADING, progress=0.5)
-        stack.clock.advance(minutes=1)
-        assert stack.go(download_monitor_task, **{"import": False}).counts["completed"] == 1
-        in_qbt, in_transmission = downloads(stack)
-        assert (in_qbt.status, in_transmission.status, in_transmission.progress) == ("completed", "downloading", 0.5)
 
-        transmission.down = True  # one client unreadable: its downloads wait, the other's are followed
-        qbt_before = len(qbt.called("info"))
-        stalled_later = stack.go(download_monitor_task, **{"import": False})
-        assert stalled_later.metrics["client_errors"] == {
-            "transmission": "transmission: cannot reach the daemon (ConnectionRefusedError)"
-        }
-        assert "failed" not in stalled_later.counts and downloads(stack)[1].status == "downloading"
-        assert len(qbt.called("info")) == qbt_before  # the completed one is no longer watched
-        transmission.down = False
+def follow_each(stack) -> None:
+    qbt = stack.adapters["qbittorrent"] = SwitchableClient("qbittorrent")
+    transmission = stack.adapters["transmission"] = SwitchableClient("transmission")
+    first = seed(stack, "Andy Weir - Project Hail Mary [M4B]")
+    second = seed(stack, "Andy Weir - The Martian [M4B]")
+    stack.wanted("Project Hail Mary", "Andy Weir", priority=2)
+    transmission.down = True  # the preferred client is down for the first book only
+    assert stack.go(lambda run: acquire_wanted(run, limit=1)).counts["grabbed"] == 1
+    transmission.down = False
+    stack.wanted("The Martian", "Andy Weir")
+    assert stack.go(acquire_wanted).counts["grabbed"] == 1
+    in_qbt, in_transmission = downloads(stack)
+    assert (in_qbt.info_hash, in_qbt.download_client) == (first.info_hash, "qbittorrent")
+    assert (in_transmission.info_hash, in_transmission.download_client) == (second.info_hash, "transmission")
+    assert list(qbt.torrents) == [first.info_hash] and list(transmission.torrents) == [second.info_hash]
 
-        stack.go(lambda run: pause_download(run, in_transmission.id))
-        assert transmission.called("pause") == [((second.info_hash,),)] and qbt.called("pause") == []
-        stack.go(lambda run: cancel_download(run, in_transmission.id, delete_files=True))
-        assert transmission.deleted == {second.info_hash: True} and qbt.deleted == {}
-        assert first.info_hash in qbt.torrents, "the other client's torrent is left alone"
+    qbt.advance(first.info_hash, state=TorrentState.COMPLETED, progress=1.0, content_path="/qb/x")
+    transmission.advance(second.info_hash, state=TorrentState.DOWNLOADING, progress=0.5)
+    stack.clock.advance(minutes=1)
+    assert stack.go(download_monitor_task, **{"import": False}).counts["completed"] == 1
+    in_qbt, in_transmission = downloads(stack)
+    assert (in_qbt.status, in_transmission.status, in_transmission.progress) == ("completed", "downloading", 0.5)
+
+    transmission.down = True  # one client unreadable: its downloads are not judged (no "gone", no stall)
+    stack.clock.advance(hours=3)  # well past DOWNLOAD_STALL_MINUTES
+    qbt_before = len(qbt.called("info"))
+    stalled_later = stack.go(download_monitor_task, **{"import": False})
+    assert stalled_later.metrics["client_errors"] == {
+        "transmission": "transmission: cannot reach the daemon (ConnectionRefusedError)"
+    }
+    assert "failed" not in stalled_later.counts and downloads(stack)[1].status == "downloading"
+    assert len(qbt.called("info")) == qbt_before  # the completed one is no longer watched
+    transmission.down = False
+
+    stack.go(lambda run: pause_download(run, in_transmission.id))
+    assert transmission.called("pause") == [((second.info_hash,),)] and qbt.called("pause") == []
+    stack.go(lambda run: cancel_download(run, in_transmission.id, delete_files=True))
+    assert transmission.deleted == {second.info_hash: True} and qbt.deleted == {}
+    assert first.info_hash in qbt.torrents, "the other client's torrent is left alone"
