@@ -301,6 +301,13 @@ def test_unconfigured_services_are_listed_not_fatal(clean_environment):
     assert health["success"] is True and health["data"]["database"]["reachable"] is True
 
 
+def test_qbittorrent_is_not_missed_when_another_torrent_client_is_configured(clean_environment, monkeypatch):
+    assert "qbittorrent is not configured" in load_settings().configuration_notes()
+    monkeypatch.setenv("DELUGE_HOST", "127.0.0.1")
+    notes = load_settings().configuration_notes()
+    assert "qbittorrent is not configured" not in notes and "prowlarr is not configured" in notes
+
+
 def test_a_half_configured_service_is_not_configured(monkeypatch):
     monkeypatch.setenv("ABS_URL", "http://abs:13378")
     monkeypatch.setenv("PROWLARR_API_KEY", "k")

@@ -361,10 +361,13 @@ class Settings(BaseSettings):
 
     def configuration_notes(self) -> list[str]:
         """Warnings to print at start: unconfigured services and the MAM password misunderstanding."""
+        configured = self.configured_services()
         optional = {"transmission", "deluge"}  # alternatives to qBittorrent: unset is the usual case
+        if configured["transmission"] or configured["deluge"]:
+            optional.add("qbittorrent")  # another torrent client is configured: qBittorrent is not needed
         notes = [
             f"{name} is not configured"
-            for name, ok in self.configured_services().items()
+            for name, ok in configured.items()
             if not ok and name not in optional
         ]
         if self.mam_username or self.mam_password:
