@@ -48,7 +48,7 @@ class DaemonProcess:
         binary: str,
         username: str = "shelfkeeper",
         password: str | None = None,
-        start_timeout: float = 20.0,
+        start_timeout: float = 60.0,  # a loaded machine (CI, parallel tests) can take long to start deluged
         stop_timeout: float = 5.0,
     ) -> None:
         self.binary = binary
