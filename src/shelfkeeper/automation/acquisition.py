@@ -131,9 +131,9 @@ async def send_to_client(
         try:
             added = await client.add(placed)
         except ServiceBadResponse as exc:
-            reason = f"the download client did not take the torrent: {name}: {exc.message}"
+            reason = f"the download client did not take the torrent: {exc.message}"
             await fail_before_client(run, download_id, reason, blame_release=True)
-            raise ClientRefused(name, exc.message, details=exc.details) from exc
+            raise ClientRefused(name, exc.message.removeprefix(f"{exc.service}: "), details=exc.details) from exc
         except ServiceError as exc:
             run.log.warning("acquisition: %s skipped for download %s: %s", name, download_id, exc.message)
             skipped.append({"client": name, "reason": exc.message, "code": exc.code})
@@ -143,8 +143,9 @@ async def send_to_client(
     tried = "; ".join(s["reason"] for s in skipped) or f"no {protocol} client is configured or enabled"
     await fail_before_client(run, download_id, f"the download client did not take the torrent ({tried})",
                              blame_release=False)  # fmt: skip
-    raise ClientsUnavailable("download_client", f"no {protocol} client took the torrent ({tried})",
-                             details={"skipped": skipped})  # fmt: skip
+    code = None if skipped else "SERVICE_NOT_CONFIGURED"
+    message = f"no {protocol} client took the torrent ({tried})"
+    raise ClientsUnavailable("download_client", message, code=code, details={"skipped": skipped})
 
 
 async def fail_before_client(run: RunContext, download_id: int, reason: str, *, blame_release: bool) -> None:
