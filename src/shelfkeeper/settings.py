@@ -365,11 +365,7 @@ class Settings(BaseSettings):
         optional = {"transmission", "deluge"}  # alternatives to qBittorrent: unset is the usual case
         if configured["transmission"] or configured["deluge"]:
             optional.add("qbittorrent")  # another torrent client is configured: qBittorrent is not needed
-        notes = [
-            f"{name} is not configured"
-            for name, ok in configured.items()
-            if not ok and name not in optional
-        ]
+        notes = [f"{name} is not configured" for name, ok in configured.items() if not ok and name not in optional]
         if self.mam_username or self.mam_password:
             notes.append(
                 "MAM_USERNAME/MAM_PASSWORD are ignored: MyAnonamouse wants a session cookie. Create one under "
