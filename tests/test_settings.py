@@ -165,6 +165,32 @@ def test_remote_path_mappings_must_be_absolute_without_dotdot_or_duplicates(monk
     assert "REMOTE_PATH_MAPPINGS" in raised.value.message and reason in raised.value.message
 
 
+def test_a_remote_path_mapping_may_name_its_client(monkeypatch):
+    monkeypatch.setenv(
+        "REMOTE_PATH_MAPPINGS", "/downloads=/mnt/qb,transmission:/downloads=/mnt/tr,Deluge:/srv/dl=/mnt/deluge"
+    )
+    settings = load_settings()
+    assert settings.path_mappings("transmission") == [("/downloads", "/mnt/tr"), ("/downloads", "/mnt/qb")]
+    assert settings.path_mappings("qbittorrent") == [("/downloads", "/mnt/qb")]
+    assert settings.path_mappings("deluge") == [("/srv/dl", "/mnt/deluge"), ("/downloads", "/mnt/qb")]
+    assert len(settings.path_mappings()) == 3  # every local folder, for the health check
+
+
+@pytest.mark.parametrize(
+    ("mappings", "reason"),
+    [
+        ("rtorrent:/downloads=/mnt/x", "not an absolute path"),  # not a client Shelfkeeper knows
+        ("transmission:/downloads=/mnt/a,transmission:/downloads/=/mnt/b", "mapped twice"),
+        ("transmission:=/mnt/a", "must be 'remote=local' or 'client:remote=local'"),
+    ],
+)
+def test_a_client_mapping_is_checked_like_any_other(monkeypatch, mappings, reason):
+    monkeypatch.setenv("REMOTE_PATH_MAPPINGS", mappings)
+    with pytest.raises(ConfigurationError) as raised:
+        load_settings()
+    assert reason in raised.value.message
+
+
 def test_a_windows_remote_path_is_absolute_too(monkeypatch):
     monkeypatch.setenv("REMOTE_PATH_MAPPINGS", r"C:\Torrents=/mnt/torrents")
     assert load_settings().path_mappings() == [(r"C:\Torrents", "/mnt/torrents")]
@@ -273,6 +299,13 @@ def test_unconfigured_services_are_listed_not_fatal(clean_environment):
     with TestClient(create_app(settings)) as client:
         health = client.get("/health").json()
     assert health["success"] is True and health["data"]["database"]["reachable"] is True
+
+
+def test_qbittorrent_is_not_missed_when_another_torrent_client_is_configured(clean_environment, monkeypatch):
+    assert "qbittorrent is not configured" in load_settings().configuration_notes()
+    monkeypatch.setenv("DELUGE_HOST", "127.0.0.1")
+    notes = load_settings().configuration_notes()
+    assert "qbittorrent is not configured" not in notes and "prowlarr is not configured" in notes
 
 
 def test_a_half_configured_service_is_not_configured(monkeypatch):

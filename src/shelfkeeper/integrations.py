@@ -39,6 +39,8 @@ from shelfkeeper.adapters.qbittorrent import QbittorrentClient
 from shelfkeeper.adapters.redaction import redact_text, registered_secrets
 from shelfkeeper.adapters.transmission import TransmissionClient
 from shelfkeeper.db.service_state import DatabaseBudgetStore, ServiceStateStore
+from shelfkeeper.domain.releases.release import DownloadProtocol
+from shelfkeeper.download_clients import BrokenClient, ordered_clients
 from shelfkeeper.errors import NotFound, ServiceError, ServiceNotConfigured
 from shelfkeeper.ports import (
     AsinDirectory,
@@ -211,15 +213,37 @@ class Integrations:
         return self._obtain("audiobookshelf", self._build_audiobookshelf)
 
     def download_client(self) -> DownloadClient:
+        """qBittorrent."""
         return self._obtain("qbittorrent", self._build_qbittorrent)
 
     def transmission(self) -> DownloadClient:
-        """Transmission as a download client (checked by the integrations endpoint; not yet used to grab)."""
         return self._obtain("transmission", self._build_transmission)
 
     def deluge(self) -> DownloadClient:
-        """Deluge as a download client (checked by the integrations endpoint; not yet used to grab)."""
         return self._obtain("deluge", self._build_deluge)
+
+    def download_client_named(self, name: str) -> DownloadClient:
+        """A download client by service name (the one a download row names); KeyError for an unknown name."""
+        clients: dict[str, Callable[[], DownloadClient]] = {
+            "qbittorrent": self.download_client,
+            "transmission": self.transmission,
+            "deluge": self.deluge,
+        }
+        return clients[name]()
+
+    def download_clients(self, protocol: DownloadProtocol) -> list[tuple[str, DownloadClient]]:
+        """The enabled clients of ``protocol`` by priority, first choice first (download_clients.py's order).
+
+        Building one may fail (a malformed address): it is handed out anyway as a client whose every call
+        raises that error, so the caller reports it and moves on to the next.
+        """
+        found: list[tuple[str, DownloadClient]] = []
+        for entry in ordered_clients(self.app.settings, self.configured, protocol):
+            try:
+                found.append((entry.name, self.download_client_named(entry.name)))
+            except ServiceError as exc:
+                found.append((entry.name, BrokenClient(exc)))
+        return found
 
     def prowlarr(self) -> Indexer:
         return self._obtain("prowlarr", self._build_prowlarr)

@@ -97,15 +97,25 @@ class Settings(BaseSettings):
     qb_use_https: bool = False
     qb_category: str = "audiobooks"
     qb_save_path: str | None = None
+    qb_priority: int = Field(1, ge=1, le=50)
+    qb_enabled: bool = True
     # Transmission
     transmission_url: str | None = None
     transmission_username: str | None = None
     transmission_password: SecretStr | None = None
+    transmission_label: str = Field("audiobooks", pattern=r"^[^,]*$")
+    transmission_save_path: str | None = None
+    transmission_priority: int = Field(1, ge=1, le=50)
+    transmission_enabled: bool = True
     # Deluge
     deluge_host: str | None = None
     deluge_port: int = Field(58846, ge=1, le=65535)
     deluge_username: str | None = None
     deluge_password: SecretStr | None = None
+    deluge_label: str = Field("audiobooks", pattern=r"^[a-z0-9_.-]*$")
+    deluge_save_path: str | None = None
+    deluge_priority: int = Field(1, ge=1, le=50)
+    deluge_enabled: bool = True
     # Prowlarr
     prowlarr_url: str | None = None
     prowlarr_api_key: SecretStr | None = None
@@ -130,7 +140,9 @@ class Settings(BaseSettings):
     # paths
     library_path: Path | None = Field(None, description="The Audiobookshelf library folder imports go into.")
     remote_path_mappings: CommaList = Field(
-        default_factory=list, description="qBittorrent path -> local path pairs, 'remote=local', comma-separated."
+        default_factory=list,
+        description="Download client path -> local path pairs, 'remote=local', comma-separated; "
+        "'client:remote=local' (client qbittorrent, transmission or deluge) applies to that client only.",
     )
 
     # metadata correction
@@ -270,17 +282,18 @@ class Settings(BaseSettings):
     @field_validator("remote_path_mappings")
     @classmethod
     def _check_mappings(cls, value: list[str]) -> list[str]:
-        seen: set[str] = set()
+        seen: set[tuple[str | None, str]] = set()
         for pair in value:
-            if pair.count("=") != 1 or not all(side.strip() for side in pair.split("=")):
-                raise ValueError(f"each mapping must be 'remote=local', got {pair!r}")
-            remote, local = (side.strip() for side in pair.split("="))
+            client, mapping = split_mapping_client(pair)
+            if mapping.count("=") != 1 or not all(side.strip() for side in mapping.split("=")):
+                raise ValueError(f"each mapping must be 'remote=local' or 'client:remote=local', got {pair!r}")
+            remote, local = (side.strip() for side in mapping.split("="))
             for side in (remote, local):
                 if not PurePosixPath(side).is_absolute() and not PureWindowsPath(side).is_absolute():
                     raise ValueError(f"{side!r} in {pair!r} is not an absolute path")
                 if ".." in re.split(r"[\\/]", side):
                     raise ValueError(f"{side!r} in {pair!r} must not contain '..'")
-            key = remote.rstrip("/\\") or remote
+            key = (client, remote.rstrip("/\\") or remote)
             if key in seen:
                 raise ValueError(f"the remote path {remote!r} is mapped twice")
             seen.add(key)
@@ -333,9 +346,20 @@ class Settings(BaseSettings):
         raw = self.notify_urls.get_secret_value() if self.notify_urls else ""
         return [parse_target(entry) for entry in _split_commas(raw)]
 
-    def path_mappings(self) -> list[tuple[str, str]]:
-        pairs = (pair.split("=", 1) for pair in self.remote_path_mappings)
-        return [(remote.strip(), local.strip()) for remote, local in pairs]
+    def path_mappings(self, client: str | None = None) -> list[tuple[str, str]]:
+        """(remote, local) pairs: those naming ``client`` first (they win a tie), then those naming no client.
+
+        Without ``client``, every mapping (the health check looks at every local folder).
+        """
+        own, shared = [], []
+        for pair in self.remote_path_mappings:
+            named, mapping = split_mapping_client(pair)
+            remote, local = mapping.split("=", 1)
+            if named is None:
+                shared.append((remote.strip(), local.strip()))
+            elif client is None or named == client:
+                own.append((remote.strip(), local.strip()))
+        return own + shared
 
     def configured_services(self) -> dict[str, bool]:
         """Which outside services have what they need to be used."""
@@ -354,18 +378,29 @@ class Settings(BaseSettings):
 
     def configuration_notes(self) -> list[str]:
         """Warnings to print at start: unconfigured services and the MAM password misunderstanding."""
+        configured = self.configured_services()
         optional = {"transmission", "deluge"}  # alternatives to qBittorrent: unset is the usual case
-        notes = [
-            f"{name} is not configured"
-            for name, ok in self.configured_services().items()
-            if not ok and name not in optional
-        ]
+        if configured["transmission"] or configured["deluge"]:
+            optional.add("qbittorrent")  # another torrent client is configured: qBittorrent is not needed
+        notes = [f"{name} is not configured" for name, ok in configured.items() if not ok and name not in optional]
         if self.mam_username or self.mam_password:
             notes.append(
                 "MAM_USERNAME/MAM_PASSWORD are ignored: MyAnonamouse wants a session cookie. Create one under "
                 "Preferences > Security on MAM and set MAM_ID to its value."
             )
         return notes
+
+
+MAPPING_CLIENTS = ("qbittorrent", "transmission", "deluge")  # the clients a remote path mapping may name
+
+
+def split_mapping_client(pair: str) -> tuple[str | None, str]:
+    """``"transmission:/downloads=/mnt/tr"`` -> ("transmission", "/downloads=/mnt/tr"); no known client name
+    before the first ":" (``/downloads=/x``, ``D:\\Torrents=/x``) -> (None, the pair as given)."""
+    name, colon, rest = pair.partition(":")
+    if colon and name.strip().lower() in MAPPING_CLIENTS:
+        return name.strip().lower(), rest
+    return None, pair
 
 
 def _check_cron(name: str, expression: str) -> None:
@@ -482,7 +517,16 @@ _HELP = {
     "job_retry_attempts": "Retries of a failed job run.",
     "job_retry_base_minutes": "First retry delay of a failed job run; doubles each time.",
     "runner_lease_seconds": "How long the scheduler lease lasts without renewal (takeover time).",
-    "remote_path_mappings": "qBittorrent path -> local path pairs, 'remote=local', comma-separated.",
+    "qb_priority": "qBittorrent's priority among the torrent clients, 1 (first choice) to 50.",
+    "qb_enabled": "Send torrents to qBittorrent when it is configured (false: keep it configured, unused).",
+    "transmission_label": "Transmission label of Shelfkeeper's downloads (no comma; empty: none).",
+    "transmission_save_path": "Save path for Shelfkeeper's downloads, as Transmission sees it (default: its own).",
+    "transmission_priority": "Transmission's priority among the torrent clients, 1 (first choice) to 50.",
+    "transmission_enabled": "Send torrents to Transmission when it is configured.",
+    "deluge_label": "Deluge label (Label plugin, when enabled in Deluge) of Shelfkeeper's downloads: a-z 0-9 _ . -.",
+    "deluge_save_path": "Save path for Shelfkeeper's downloads, as Deluge sees it (default: its own).",
+    "deluge_priority": "Deluge's priority among the torrent clients, 1 (first choice) to 50.",
+    "deluge_enabled": "Send torrents to Deluge when it is configured.",
 }
 
 

@@ -21,7 +21,7 @@ STALL, METADATA = timedelta(minutes=120), timedelta(minutes=30)
 
 
 def watched(status="downloading", progress=0.0, started=T0, last=T0) -> Watched:
-    return Watched(1, "a" * 40, status, progress, started, last, "Some Book")
+    return Watched(1, "a" * 40, status, progress, started, last, "Some Book", "qbittorrent")
 
 
 def torrent(state: TorrentState, progress: float = 0.0, raw: str = "x") -> TorrentInfo:

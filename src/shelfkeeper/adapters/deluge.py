@@ -1,7 +1,8 @@
 """Deluge's daemon RPC through deluge-client (sync, run in worker threads), in domain terms.
 
 Deluge has no categories and no tags: the category of an ``AddTorrent`` becomes a label of the Label
-plugin (enabled on first use; Deluge stores labels lowercased, ``[a-z0-9_-.]`` only); tags are dropped.
+plugin when that plugin is enabled in the daemon (Deluge stores labels lowercased, ``[a-z0-9_-.]`` only);
+without it the torrent gets no label (``ensure_category`` enables the plugin when asked). Tags are dropped.
 """
 
 from __future__ import annotations
@@ -258,11 +259,18 @@ class DelugeClient:
         torrent_id = str(answer or expected or "").lower()
         if not _TORRENT_ID.match(torrent_id):
             raise ServiceBadResponse(SERVICE, f"the daemon did not say which torrent it added ({answer!r})")
-        if label:
+        if label and await self._labels_enabled():
             await self.ensure_category(label)
             await self._call("label.set_torrent", torrent_id, label)
+        elif label:
+            log.info("deluge: the Label plugin is not enabled; torrent %s gets no label", torrent_id)
+            label = None
         log.info("deluge: added torrent %s (label=%s)", torrent_id, label)
         return torrent_id
+
+    async def _labels_enabled(self) -> bool:
+        """Whether the daemon's Label plugin is on (asked on every add: it may be switched on any time)."""
+        return LABEL_PLUGIN in (await self._call("core.get_enabled_plugins") or [])
 
     async def info(
         self, *, hashes: Sequence[str] | None = None, tag: str | None = None, category: str | None = None

@@ -1,4 +1,4 @@
-"""Acquisition: search each approved wanted book, grab its best release through qBittorrent, never twice."""
+"""Acquisition: search each approved wanted book, grab its best release through a download client, never twice."""
 
 from __future__ import annotations
 
@@ -18,10 +18,11 @@ from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.db.tables import Download
 from shelfkeeper.domain.lifecycle import DownloadStatus, DuplicateKind, WantedStatus
 from shelfkeeper.domain.releases.ranking import RankedRelease
-from shelfkeeper.domain.releases.release import Release, ReleaseSource
+from shelfkeeper.domain.releases.release import DownloadProtocol, Release, ReleaseSource
 from shelfkeeper.domain.releases.verification import WantedEdition
 from shelfkeeper.domain.torrents.files import BencodeError, info_hash, magnet_info_hash
 from shelfkeeper.domain.torrents.status import AddTorrent
+from shelfkeeper.download_clients import client_entry
 from shelfkeeper.errors import (
     Conflict,
     InvalidInput,
@@ -94,26 +95,53 @@ async def fetch_torrent(run: RunContext, release: Release) -> tuple[AddTorrent, 
     return add, found.lower()
 
 
-async def send_to_client(run: RunContext, download_id: int, add: AddTorrent) -> str:
-    """Hand the torrent to qBittorrent with Shelfkeeper's category, tags and save path; the row follows.
+class ClientRefused(ServiceBadResponse):
+    """A download client refused the torrent itself: the release is to blame, the row has failed."""
 
-    A refusal or an unreachable client fails the row (FailedAttempt written, wanted book back to wanted) and
-    the error is raised again for the caller.
-    """
-    settings = run.app.settings
-    placed = dataclasses.replace(
-        add, category=settings.qb_category, tags=download_tags(download_id), save_path=settings.qb_save_path
+
+class ClientsUnavailable(ServiceUnreachable):
+    """No enabled client of the release's protocol took the torrent: each was down, refused the login or is
+    not configured. The rest of the run would fail the same way."""
+
+
+def _placed(run: RunContext, name: str, download_id: int, add: AddTorrent) -> AddTorrent:
+    entry, settings = client_entry(name), run.app.settings
+    return dataclasses.replace(
+        add, category=entry.category(settings), tags=download_tags(download_id), save_path=entry.save_path(settings)
     )
-    try:
-        added = await run.integrations.download_client().add(placed)
-    except ServiceError as exc:
-        # A refused torrent is the release's fault; an unreachable or misconfigured client is not.
-        await fail_before_client(run, download_id, f"the download client did not take the torrent: {exc.message}",
-                                 blame_release=isinstance(exc, ServiceBadResponse))  # fmt: skip
-        raise
-    now = run.now()
-    await run.transaction(lambda s: downloads.mark_added(s, download_id, now, settings.qb_save_path))
-    return added
+
+
+async def send_to_client(
+    run: RunContext, download_id: int, add: AddTorrent, protocol: DownloadProtocol = DownloadProtocol.TORRENT
+) -> str:
+    """Hand the torrent to the first enabled client of ``protocol`` that takes it, with that client's category
+    (or label), tags and save path; the row records which client holds it.
+
+    A client that is down (unreachable, wrong credentials, not configured) is reported and skipped for the
+    next. A refusal (the client says the torrent is bad) fails the row and blames the release; no client left
+    fails the row without blame (ClientsUnavailable). Either error is raised again for the caller.
+    """
+    skipped: list[dict[str, str]] = []
+    for name, client in run.integrations.download_clients(protocol):
+        placed = _placed(run, name, download_id, add)
+        try:
+            added = await client.add(placed)
+        except ServiceBadResponse as exc:
+            reason = f"the download client did not take the torrent: {exc.message}"
+            await fail_before_client(run, download_id, reason, blame_release=True)
+            raise ClientRefused(name, exc.message.removeprefix(f"{exc.service}: "), details=exc.details) from exc
+        except ServiceError as exc:
+            run.log.warning("acquisition: %s skipped for download %s: %s", name, download_id, exc.message)
+            skipped.append({"client": name, "reason": exc.message, "code": exc.code})
+            continue
+        await _mark_added(run, download_id, name, skipped)
+        return added
+    tried = "; ".join(s["reason"] for s in skipped) or f"no {protocol} client is configured or enabled"
+    await fail_before_client(run, download_id, f"the download client did not take the torrent ({tried})",
+                             blame_release=False)  # fmt: skip
+    code = None if skipped else "SERVICE_NOT_CONFIGURED"
+    message = f"no {protocol} client took the torrent ({tried})"
+    raise ClientsUnavailable("download_client", message, code=code, details={"skipped": skipped})
 
 
 async def fail_before_client(run: RunContext, download_id: int, reason: str, *, blame_release: bool) -> None:
@@ -160,16 +188,12 @@ async def grab(
     )
     if decision is not None:
         await run.transaction(lambda s: tracker_ledger.note_download_autopilot(s, record.download_id, decision))
-    added = await send_to_client(run, record.download_id, add)
+    added = await send_to_client(run, record.download_id, add, ranked.release.protocol)
     if added != torrent_id:
         run.log.warning("acquisition: client reports %s for torrent %s", added, torrent_id)
     run.log.info("acquisition: grabbed %r for wanted book %s (download %s)", ranked.release.title, wanted_id,
                  record.download_id)  # fmt: skip
     return GrabOutcome(record.download_id, wanted_id, torrent_id, ranked.release.title, record.reused)
-
-
-class _ClientDown(Exception):
-    """qBittorrent cannot be reached: the rest of the run would fail the same way."""
 
 
 async def _grab_first(
@@ -189,12 +213,13 @@ async def _grab_first(
                 continue  # this torrent belongs to another download: the next release may do
             result.add("already_grabbed")
             return
+        except ClientsUnavailable:
+            result.add("grab_failed")
+            raise
+        except ClientRefused:  # the row has failed: this book waits for its retry
+            result.add("grab_failed")
+            return
         except ServiceError as exc:
-            if exc.service == "qbittorrent":
-                result.add("grab_failed")
-                if isinstance(exc, ServiceUnreachable):
-                    raise _ClientDown from exc
-                return
             run.log.warning("acquisition: could not fetch %r: %s", ranked.release.title, exc.message)
             continue
         result.add("grabbed")
@@ -252,28 +277,32 @@ async def acquire_wanted(
     for wanted_id in ids:
         try:
             await _acquire_one(run, wanted_id, stats, result)
-        except _ClientDown:
-            result.metrics["stopped"] = "qBittorrent is unreachable"
-            run.log.warning("acquisition: qBittorrent unreachable; the remaining books wait for the next run")
+        except ClientsUnavailable as exc:
+            result.metrics["stopped"] = exc.message
+            run.log.warning("acquisition: %s; the remaining books wait for the next run", exc.message)
             break
     return result
 
 
 async def resume_stranded(run: RunContext, result: JobResult | None = None) -> None:
-    """Downloads recorded but never accepted by the client (a crash between the two) are added now."""
+    """Downloads recorded but never accepted by a client (a crash between the two) are added now: one found in
+    an enabled client is marked as held by it, the others are sent again."""
     cutoff = run.now() - STRANDED_AFTER
     rows = await run.transaction(lambda s: _stranded(s, cutoff))
     if not rows:
         return
-    try:
-        present = {t.info_hash for t in await run.integrations.download_client().info(hashes=[h for _, h, _ in rows])}
-    except ServiceError as exc:
-        run.log.warning("acquisition: cannot check queued downloads: %s", exc.message)
-        return
+    held: dict[str, str] = {}  # info hash -> the client that has it
+    for name, client in run.integrations.download_clients(DownloadProtocol.TORRENT):
+        try:
+            found = await client.info(hashes=[h for _, h, _ in rows])
+        except ServiceError as exc:
+            run.log.warning("acquisition: cannot check queued downloads in %s: %s", name, exc.message)
+            return  # it may hold some of them: sending them elsewhere could download a book twice
+        held |= {t.info_hash: name for t in found if t.info_hash not in held}
     for download_id, torrent_id, release_data in rows:
         try:
-            if torrent_id in present:
-                await _mark_added(run, download_id)
+            if torrent_id in held:
+                await _mark_added(run, download_id, held[torrent_id])
             else:
                 await _send_again(run, download_id, release_from_json(release_data))
         except (ServiceError, InvalidInput) as exc:
@@ -291,12 +320,14 @@ async def _send_again(run: RunContext, download_id: int, release: Release) -> No
             reason = f"the torrent could not be fetched again: {exc.message}"
             await fail_before_client(run, download_id, reason, blame_release=True)
         raise
-    await send_to_client(run, download_id, add)
+    await send_to_client(run, download_id, add, release.protocol)
 
 
-async def _mark_added(run: RunContext, download_id: int) -> None:
-    now, path = run.now(), run.app.settings.qb_save_path
-    await run.transaction(lambda s: downloads.mark_added(s, download_id, now, path))
+async def _mark_added(
+    run: RunContext, download_id: int, client: str, skipped: list[dict[str, str]] | None = None
+) -> None:
+    now, path = run.now(), client_entry(client).save_path(run.app.settings)
+    await run.transaction(lambda s: downloads.mark_added(s, download_id, now, path, client=client, skipped=skipped))
 
 
 def _stranded(session: Session, cutoff: datetime) -> list[tuple[int, str, dict[str, Any]]]:

@@ -17,7 +17,9 @@ from shelfkeeper.db.tables import Download, WantedBook
 from shelfkeeper.domain.lifecycle import HELD_BY_DOWNLOAD, DownloadStatus, WantedStatus
 from shelfkeeper.domain.torrents.status import TorrentInfo, TorrentState
 from shelfkeeper.errors import ServiceError
+from shelfkeeper.ports import DownloadClient
 from shelfkeeper.services import downloads
+from shelfkeeper.services.downloads import client_of
 from shelfkeeper.services.records import DOWNLOADS, get_record
 from shelfkeeper.services.status import (
     check_download_move,
@@ -44,6 +46,7 @@ class Watched:
     started_at: datetime | None
     last_progress_at: datetime | None
     title: str
+    client: str | None  # the client holding it; None while queued and not yet placed
 
 
 @dataclass(frozen=True)
@@ -106,10 +109,8 @@ def _watched(session: Session) -> list[Watched]:
     rows = session.scalars(
         select(Download).where(Download.status.in_([str(s) for s in WATCHED]), Download.info_hash.isnot(None))
     )
-    return [
-        Watched(d.id, d.info_hash or "", d.status, d.progress or 0.0, d.started_at, d.last_progress_at, d.release_title)
-        for d in rows
-    ]
+    return [Watched(d.id, d.info_hash or "", d.status, d.progress or 0.0, d.started_at, d.last_progress_at,
+                    d.release_title, client_of(d)) for d in rows]  # fmt: skip
 
 
 def _target_status(row: Download, torrent: TorrentInfo) -> DownloadStatus:
@@ -165,9 +166,9 @@ def _record_failure(session: Session, run: RunContext, failure: Failure, now: da
 
 async def _fail(run: RunContext, failure: Failure, result: JobResult) -> None:
     """Remove the torrent from the client first (a crash then leaves a torrent gone, failed on the next run)."""
-    if failure.evidence.get("client_state") is not None:
+    if failure.evidence.get("client_state") is not None and failure.watched.client:
         try:
-            client = run.integrations.download_client()
+            client = run.integrations.download_client_named(failure.watched.client)
             await client.delete([failure.watched.info_hash], delete_files=failure.delete_files)
         except ServiceError as exc:
             run.log.warning("monitor: could not remove %s from the client: %s", failure.watched.info_hash, exc.message)
@@ -197,21 +198,43 @@ async def _import_completed(run: RunContext, result: JobResult) -> None:
         result.add("import_attempts")
 
 
+async def _ask_clients(run: RunContext, watched: Sequence[Watched], result: JobResult) -> dict[str, TorrentInfo] | None:
+    """Each client once for the torrents it holds; a client that cannot be read is reported and its downloads
+    are left as they are this run. None when no client could be read."""
+    by_client: dict[str, list[str]] = {}
+    for item in watched:
+        if item.client:
+            by_client.setdefault(item.client, []).append(item.info_hash)
+    found: dict[str, TorrentInfo] = {}
+    errors: dict[str, str] = {}
+    for name, hashes in by_client.items():
+        try:
+            torrents = await run.integrations.download_client_named(name).info(hashes=hashes)
+        except ServiceError as exc:
+            run.log.warning("monitor: %s cannot be read: %s", name, exc.message)
+            errors[name] = exc.message
+            continue
+        found |= {f"{name}:{torrent.info_hash}": torrent for torrent in torrents}
+    if errors:
+        result.metrics["client_errors"] = errors
+        result.metrics["client_error"] = "; ".join(f"{name}: {message}" for name, message in errors.items())
+    return None if by_client and len(errors) == len(by_client) else found
+
+
 async def _observe(run: RunContext, watched: Sequence[Watched], result: JobResult) -> list[Failure] | None:
-    """Ask the client once for every watched torrent, store what it says, return the attempts that failed."""
-    try:
-        torrents = await run.integrations.download_client().info(hashes=[w.info_hash for w in watched])
-    except ServiceError as exc:
-        run.log.warning("monitor: the download client cannot be read: %s", exc.message)
-        result.metrics["client_error"] = exc.message
+    """Ask each client once for its watched torrents, store what they say, return the attempts that failed."""
+    found = await _ask_clients(run, watched, result)
+    if found is None:
         return None
-    by_hash = {torrent.info_hash: torrent for torrent in torrents}
+    unread = set(result.metrics.get("client_errors") or {})
     settings, now = run.app.settings, run.now()
     stall = timedelta(minutes=settings.download_stall_minutes)
     metadata = timedelta(minutes=settings.download_metadata_timeout_minutes)
     failures, seen = [], []
     for item in watched:
-        torrent = by_hash.get(item.info_hash)
+        if item.client is None or item.client in unread:
+            continue
+        torrent = found.get(f"{item.client}:{item.info_hash}")
         reason = judge(item, torrent, now, stall, metadata)
         if reason is not None:
             nothing_done = torrent is not None and torrent.progress == 0 and torrent.downloaded_bytes == 0
@@ -225,7 +248,7 @@ async def _observe(run: RunContext, watched: Sequence[Watched], result: JobResul
 
 
 async def download_monitor_task(run: RunContext) -> JobResult:
-    """Follow every live download in qBittorrent; fail, blocklist and retry dead ones; import finished ones."""
+    """Follow every live download in its client; fail, blocklist and retry dead ones; import finished ones."""
     result = JobResult()
     await resume_stranded(run, result)
     watched = await run.transaction(_watched)
@@ -246,11 +269,12 @@ async def download_monitor_task(run: RunContext) -> JobResult:
 # ---- a person's actions on one download (the API's pause, resume and cancel) ----
 
 
-def _client_id_for(session: Session, download_id: int, target: DownloadStatus) -> tuple[str | None, bool]:
-    """The torrent to act on and whether the row is there already (409 DOWNLOAD_STATE_CONFLICT when not allowed)."""
+def _client_id_for(session: Session, download_id: int, target: DownloadStatus) -> tuple[str | None, str | None, bool]:
+    """The torrent to act on, its client, and whether the row is there already (409 DOWNLOAD_STATE_CONFLICT when
+    not allowed)."""
     download = get_record(session, DOWNLOADS, download_id)
     check_download_move(download, target)  # the row itself moves after the client has acted
-    return download.info_hash, download.status == target
+    return download.info_hash, client_of(download), download.status == target
 
 
 def _move(session: Session, download_id: int, target: DownloadStatus, changes: dict[str, Any]) -> Download:
@@ -270,37 +294,34 @@ async def _act(
     run: RunContext,
     download_id: int,
     target: DownloadStatus,
-    action: Callable[[str], Awaitable[None]],
+    action: Callable[[DownloadClient, str], Awaitable[None]],
     changes: dict[str, Any],
 ) -> Download:
-    torrent_id, already = await run.transaction(lambda s: _client_id_for(s, download_id, target))
-    if torrent_id and not already:
-        await action(torrent_id)
+    torrent_id, client, already = await run.transaction(lambda s: _client_id_for(s, download_id, target))
+    if torrent_id and client and not already:
+        await action(run.integrations.download_client_named(client), torrent_id)
     return await run.transaction(lambda s: _move(s, download_id, target, changes))
 
 
 async def pause_download(run: RunContext, download_id: int) -> Download:
-    """Pause the torrent in qBittorrent, then the row (a paused download is never counted as stalled)."""
-    client = run.integrations.download_client()
-    return await _act(run, download_id, DownloadStatus.PAUSED, lambda t: client.pause([t]), {})
+    """Pause the torrent in its client, then the row (a paused download is never counted as stalled)."""
+    return await _act(run, download_id, DownloadStatus.PAUSED, lambda c, t: c.pause([t]), {})
 
 
 async def resume_download(run: RunContext, download_id: int) -> Download:
-    """Resume the torrent in qBittorrent, then the row; its stall clock starts again now."""
-    client = run.integrations.download_client()
+    """Resume the torrent in its client, then the row; its stall clock starts again now."""
     changes = {"last_progress_at": run.now()}
-    return await _act(run, download_id, DownloadStatus.DOWNLOADING, lambda t: client.resume([t]), changes)
+    return await _act(run, download_id, DownloadStatus.DOWNLOADING, lambda c, t: c.resume([t]), changes)
 
 
 async def cancel_download(run: RunContext, download_id: int, *, delete_files: bool = False) -> Download:
-    """Remove the torrent from qBittorrent (its files too when asked); the wanted book is wanted again.
+    """Remove the torrent from its client (its files too when asked); the wanted book is wanted again.
 
     The cancelled torrent keeps its info hash in the row, so automation never grabs that torrent again.
     """
-    client = run.integrations.download_client()
     note = "cancelled by the user" + (" (files deleted)" if delete_files else "")
 
-    async def remove(torrent_id: str) -> None:
+    async def remove(client: DownloadClient, torrent_id: str) -> None:
         await client.delete([torrent_id], delete_files=delete_files)
 
     return await _act(run, download_id, DownloadStatus.CANCELLED, remove, {"result": note})

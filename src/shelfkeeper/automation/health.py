@@ -25,6 +25,7 @@ from shelfkeeper.db.tables import Lease, ServiceState, Task
 from shelfkeeper.domain.events import Event, EventType
 from shelfkeeper.domain.health import HealthProblem, Level, TokenKind, changes, token_facts
 from shelfkeeper.domain.lifecycle import TaskStatus
+from shelfkeeper.domain.releases.release import DownloadProtocol
 from shelfkeeper.errors import ServiceError
 from shelfkeeper.services import events
 from shelfkeeper.settings import Settings
@@ -48,13 +49,20 @@ async def health_check_task(run: RunContext) -> JobResult:
 
 async def check_all(run: RunContext) -> list[HealthProblem]:
     settings = run.app.settings
-    service_checks = await asyncio.gather(*(_service(run, name) for name in (*SERVICES_NEEDED, *SERVICES_OPTIONAL)))
+    service_checks = await asyncio.gather(*(_service(run, name) for name in _services_to_check(run)))
     problems = [problem for found in service_checks for problem in found]
     problems += await _library_account(run, reachable=not any(p.source == "audiobookshelf" for p in problems))
     problems += await asyncio.to_thread(local_problems, settings)
     problems += await _budgets(run)
     problems += await run.transaction(lambda s: database_problems(s, settings, run.now()))
     return problems
+
+
+def _services_to_check(run: RunContext) -> list[str]:
+    """The needed services, each enabled torrent client in place of qBittorrent (qBittorrent itself, reported
+    as not configured, when there is none), and the optional ones."""
+    clients = [name for name, _ in run.integrations.download_clients(DownloadProtocol.TORRENT)] or ["qbittorrent"]
+    return [*(name for name in SERVICES_NEEDED if name != "qbittorrent"), *clients, *SERVICES_OPTIONAL]
 
 
 async def _service(run: RunContext, name: str) -> list[HealthProblem]:

@@ -36,6 +36,7 @@ from shelfkeeper.domain.releases.release import Release
 from shelfkeeper.domain.text import split_names
 from shelfkeeper.errors import ServiceError, ServiceNotConfigured
 from shelfkeeper.services import events
+from shelfkeeper.services.downloads import client_of
 from shelfkeeper.services.status import fail_attempt, try_move_download, try_move_wanted, write_failed_attempt
 
 # About a minute of polling after a scan: Audiobookshelf answers the scan request at once and scans afterwards.
@@ -86,6 +87,7 @@ class _Job:
     info_hash: str | None
     content_path: str | None
     release_title: str
+    client: str | None
     folder: BookFolder
     waits: int
 
@@ -122,7 +124,7 @@ async def import_download(run: RunContext, download_id: int, *, options: ImportO
     except ImportProblem as problem:
         return await _fail(run, job, problem)
     except ServiceError as exc:
-        return await _wait(run, job, None, f"qBittorrent: {exc.message}", counted=False)
+        return await _wait(run, job, None, f"{job.client or 'download client'}: {exc.message}", counted=False)
     run.log.info(
         "import: download %s placed in %s (%d linked, %d copied, %d already there)",
         job.download_id, placement.book_dir, placement.count("linked"), placement.count("copied"),
@@ -151,6 +153,7 @@ def _claim(session: Session, download_id: int, now: str) -> _Job | ImportOutcome
         info_hash=download.info_hash,
         content_path=download.content_path,
         release_title=download.release_title,
+        client=client_of(download),
         folder=_folder_for(missing, download),
         waits=int(((download.release or {}).get("import") or {}).get("waits") or 0),
     )
@@ -170,11 +173,12 @@ def _folder_for(missing: WantedBook | None, download: Download) -> BookFolder:
 
 
 async def _content_path(run: RunContext, job: _Job) -> Path:
-    """Where the download's files are, as Shelfkeeper sees them (qBittorrent's path through the mappings)."""
+    """Where the download's files are, as Shelfkeeper sees them (its client's path through that client's
+    remote path mappings)."""
     remote = job.content_path
-    if job.info_hash:
+    if job.info_hash and job.client:
         try:
-            found = await run.integrations.download_client().info(hashes=[job.info_hash])
+            found = await run.integrations.download_client_named(job.client).info(hashes=[job.info_hash])
         except ServiceNotConfigured:
             found = []
         except ServiceError:
@@ -186,9 +190,11 @@ async def _content_path(run: RunContext, job: _Job) -> Path:
             remote = found[0].content_path
     if not remote:
         raise ImportProblem(
-            "content_unknown", "the torrent is not in qBittorrent any more and its content path was never recorded"
+            "content_unknown",
+            f"the torrent is not in {job.client or 'its download client'} any more and its content path was never "
+            "recorded",
         )
-    return Path(map_remote_path(remote, run.app.settings.path_mappings()))
+    return Path(map_remote_path(remote, run.app.settings.path_mappings(job.client)))
 
 
 def _is_absolute(path: str) -> bool:

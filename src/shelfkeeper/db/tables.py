@@ -184,6 +184,7 @@ class Download(Timestamps, Base):
     release: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the ranked release with its reasons
     status: Mapped[str] = mapped_column(String(20), default=DownloadStatus.QUEUED.value, index=True)
     client_state: Mapped[str | None] = mapped_column(String(40))
+    download_client: Mapped[str | None] = mapped_column(String(40))  # the client holding it (download_clients.py)
     progress: Mapped[float] = mapped_column(Float, default=0.0, index=True)
     eta_seconds: Mapped[int | None] = mapped_column(Integer)
     download_speed: Mapped[int | None] = mapped_column(BigInteger)

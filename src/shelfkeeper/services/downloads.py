@@ -17,6 +17,7 @@ from shelfkeeper.domain.lifecycle import ACTIVE_DOWNLOAD_STATES, DownloadStatus,
 from shelfkeeper.domain.releases.ranking import RankedRelease
 from shelfkeeper.domain.releases.verification import WantedEdition
 from shelfkeeper.domain.text import split_names
+from shelfkeeper.download_clients import LEGACY_CLIENT
 from shelfkeeper.errors import Conflict
 from shelfkeeper.services import events
 from shelfkeeper.services.records import DOWNLOADS, get_record
@@ -196,16 +197,38 @@ def _fill_release(download: Download, ranked: RankedRelease, info_hash: str, now
     download.next_retry_at = download.last_progress_at = download.started_at = download.completed_at = None
 
 
-def mark_added(session: Session, download_id: int, now: datetime, save_path: str | None) -> None:
-    """The client accepted the torrent: queued -> downloading (a row moved on meanwhile is left alone)."""
+def client_of(download: Download) -> str | None:
+    """The client holding a download: the recorded one; a row that reached a client before clients were
+    recorded is in qBittorrent; a queued row is in none yet (the stranded-row check places it)."""
+    if download.download_client:
+        return download.download_client
+    return None if download.status == DownloadStatus.QUEUED else LEGACY_CLIENT
+
+
+def mark_added(
+    session: Session,
+    download_id: int,
+    now: datetime,
+    save_path: str | None,
+    *,
+    client: str,
+    skipped: list[dict[str, str]] | None = None,
+) -> None:
+    """``client`` accepted the torrent: queued -> downloading (a row moved on meanwhile is left alone).
+
+    ``skipped``: the clients tried first that were down (name, reason, code), kept with the GRABBED event.
+    """
     download = session.get(Download, download_id)
     if download is None or download.status != DownloadStatus.QUEUED:
         return
     move_download(download, DownloadStatus.DOWNLOADING)
     download.started_at = download.last_progress_at = now
     download.save_path = save_path
-    message = f"{download.release_title} sent to the download client from {download.indexer}."
-    events.record_download_event(session, download, EventType.GRABBED, message, now)
+    download.download_client = client
+    message = f"{download.release_title} sent to {client} from {download.indexer}."
+    if skipped:
+        message += " Skipped first: " + "; ".join(s["reason"] for s in skipped) + "."
+    events.record_download_event(session, download, EventType.GRABBED, message, now, skipped_clients=skipped or None)
 
 
 def fail_queued(

@@ -110,6 +110,8 @@ def download_facts(download: Download) -> dict[str, Any]:
         value = getattr(download, name, None)
         if value:
             facts[name] = value
+    if download.download_client:
+        facts["client"] = download.download_client
     return facts
 
 

@@ -3,29 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import shutil
-import signal
-import subprocess
-import tempfile
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from types import TracebackType
-from typing import IO, Any, Self
+from typing import Any
 
-from shelfkeeper.testing.server import free_port
-
-HOST = "127.0.0.1"
+from shelfkeeper.testing.daemon import HOST, DaemonNotInstalled, DaemonProcess, DaemonStartFailed
 
 
-class TransmissionNotInstalled(RuntimeError):
+class TransmissionNotInstalled(DaemonNotInstalled):
     """The transmission-daemon binary is missing (Debian: apt-get install transmission-daemon)."""
 
 
-class TransmissionStartFailed(RuntimeError):
+class TransmissionStartFailed(DaemonStartFailed):
     """transmission-daemon exited or its RPC did not answer in time."""
 
 
@@ -63,70 +53,31 @@ def loopback_settings(
     }
 
 
-class TransmissionProcess:
+class TransmissionProcess(DaemonProcess):
     """One transmission-daemon with its own temporary profile, RPC and peer ports on 127.0.0.1.
 
     Use as a context manager (or ``start``/``stop``). settings.json is written before the first start:
     the defaults listen on every interface with DHT, PEX, uTP and port forwarding on.
     """
 
-    def __init__(
-        self,
-        *,
-        binary: str = "transmission-daemon",
-        username: str = "shelfkeeper",
-        password: str | None = None,
-        start_timeout: float = 20.0,
-        stop_timeout: float = 5.0,
-    ) -> None:
-        self.binary = binary
-        self.host = HOST
-        self.username = username
-        self.password = password or secrets.token_urlsafe(12)
-        self.start_timeout = start_timeout
-        self.stop_timeout = stop_timeout
-        self.port = 0
-        self.peer_port = 0
-        self.pid: int | None = None
-        self._root: Path | None = None
-        self._process: subprocess.Popen[bytes] | None = None
-        self._log: IO[bytes] | None = None
+    package = "transmission-daemon"
+    root_prefix = "shelfkeeper-tr-"
+    not_installed = TransmissionNotInstalled
+    start_failed = TransmissionStartFailed
+    output_name = "daemon.log"
+
+    def __init__(self, *, binary: str = "transmission-daemon", **options: Any) -> None:
+        super().__init__(binary=binary, **options)
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
     @property
-    def root(self) -> Path:
-        if self._root is None:
-            raise RuntimeError("transmission-daemon is not started")
-        return self._root
-
-    @property
-    def profile_dir(self) -> Path:
-        return self.root / "profile"
-
-    @property
-    def save_dir(self) -> Path:
-        return self.root / "downloads"
-
-    @property
     def log_path(self) -> Path:
-        return self.root / "daemon.log"
+        return self.output_path
 
-    def start(self) -> Self:
-        binary = shutil.which(self.binary)
-        if binary is None:
-            raise TransmissionNotInstalled(
-                f"{self.binary} not found on PATH: install it (Debian/Ubuntu: apt-get install -y transmission-daemon)"
-            )
-        self._root = Path(tempfile.mkdtemp(prefix="shelfkeeper-tr-"))
-        self.save_dir.mkdir()
-        self.profile_dir.mkdir()
-        self.port = free_port()
-        self.peer_port = free_port()
-        while self.peer_port == self.port:
-            self.peer_port = free_port()
+    def configure(self) -> None:
         settings = loopback_settings(
             rpc_port=self.port,
             peer_port=self.peer_port,
@@ -135,36 +86,11 @@ class TransmissionProcess:
             password=self.password,
         )
         (self.profile_dir / "settings.json").write_text(json.dumps(settings, indent=1))
-        self._log = self.log_path.open("wb")
-        try:
-            self._process = subprocess.Popen(
-                [binary, "-f", "-g", str(self.profile_dir), "--log-error"],
-                stdin=subprocess.DEVNULL,
-                stdout=self._log,
-                stderr=subprocess.STDOUT,
-            )
-            self.pid = self._process.pid
-            self._wait_for_rpc()
-        except BaseException:
-            self.stop()
-            raise
-        return self
 
-    def _wait_for_rpc(self) -> None:
-        deadline = time.monotonic() + self.start_timeout
-        while True:
-            assert self._process is not None
-            if self._process.poll() is not None:
-                raise TransmissionStartFailed(
-                    f"transmission-daemon exited with {self._process.returncode}: {self._log_tail()}"
-                )
-            if self._rpc_answers():
-                return
-            if time.monotonic() > deadline:
-                raise TransmissionStartFailed(f"RPC on {self.url} did not answer: {self._log_tail()}")
-            time.sleep(0.05)
+    def command(self, binary: str) -> list[str]:
+        return [binary, "-f", "-g", str(self.profile_dir), "--log-error"]
 
-    def _rpc_answers(self) -> bool:
+    def answers(self) -> bool:
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # stay on loopback
         request = urllib.request.Request(f"{self.url}/transmission/rpc", data=b"{}", method="POST")  # noqa: S310
         try:
@@ -174,34 +100,3 @@ class TransmissionProcess:
             return True  # 401 without credentials, 409 without the session id: the RPC is up
         except OSError:
             return False
-
-    def _log_tail(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-2000:]
-        except OSError:
-            return ""
-
-    def stop(self) -> None:
-        """SIGTERM by PID, SIGKILL after ``stop_timeout``, then remove the profile and downloads."""
-        if self._process is not None and self._process.poll() is None:
-            os.kill(self._process.pid, signal.SIGTERM)
-            try:
-                self._process.wait(timeout=self.stop_timeout)
-            except subprocess.TimeoutExpired:
-                os.kill(self._process.pid, signal.SIGKILL)
-                self._process.wait(timeout=self.stop_timeout)
-        self._process = None
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-        if self._root is not None:
-            shutil.rmtree(self._root, ignore_errors=True)
-            self._root = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()

@@ -13,6 +13,7 @@ from shelfkeeper.domain.torrents.status import AddTorrent, TorrentInfo, TorrentS
 from shelfkeeper.errors import ServiceAuthFailed, ServiceBadResponse
 from shelfkeeper.testing.deluge import DelugeProcess
 from shelfkeeper.testing.server import free_port
+from shelfkeeper.testing.torrents import info_hash, make_audio_book, make_torrent
 
 pytestmark = pytest.mark.deluge
 
@@ -59,8 +60,23 @@ def test_unreachable_daemon_is_reported_not_raised():
     assert (report.reachable, report.auth_ok, report.error_code) == (False, None, "SERVICE_UNREACHABLE")
 
 
+def test_without_the_label_plugin_a_torrent_gets_no_label_and_the_plugin_stays_off(tmp_path):
+    with DelugeProcess() as fresh:  # a daemon of its own: the shared one has the plugin switched on
+        save_path = fresh.save_dir / "seeded"
+        make_audio_book(save_path / "Author - Book", 1, 1.0, seed=3001)
+        torrent = make_torrent(save_path / "Author - Book")
+        client = client_for(fresh)
+        torrent_id = asyncio.run(client.add(AddTorrent(torrent_file=torrent, save_path=str(save_path),
+                                                       category="audiobooks")))  # fmt: skip
+        assert torrent_id == info_hash(torrent)
+        assert one(client, torrent_id).category == ""  # type: ignore[union-attr]
+        assert "Label" not in asyncio.run(client._call("core.get_enabled_plugins"))
+        asyncio.run(client.aclose())
+
+
 def test_add_reads_back_a_seeded_torrent_with_its_label(daemon, book):
     client = client_for(daemon)
+    asyncio.run(client.ensure_category("audiobooks"))  # switches the Label plugin on: labels are used from now
     torrent = AddTorrent(torrent_file=book.torrent, save_path=str(book.save_path), category="AudioBooks", tags=("mam",))
     torrent_id = asyncio.run(client.add(torrent))
     assert torrent_id == book.info_hash

@@ -1,18 +1,12 @@
-"""A real transmission-daemon on loopback for the adapter tests."""
+"""A real transmission-daemon on loopback for the adapter tests (``book`` is in tests/adapters/conftest.py)."""
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-from shelfkeeper.testing.torrents import info_hash, make_audio_book, make_torrent
 from shelfkeeper.testing.transmission import TransmissionProcess
-
-_book_numbers = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
@@ -20,22 +14,3 @@ def daemon() -> Iterator[TransmissionProcess]:
     """One transmission-daemon for the whole run (it starts within a second)."""
     with TransmissionProcess() as process:
         yield process
-
-
-@dataclass(frozen=True)
-class Book:
-    save_path: Path
-    folder: Path
-    torrent: bytes
-    info_hash: str
-
-
-@pytest.fixture
-def book(daemon: TransmissionProcess) -> Book:
-    """A book whose data already sits under the daemon's save dir, with its .torrent."""
-    number = next(_book_numbers)
-    save_path = daemon.save_dir / f"seeded-{number}"
-    folder = save_path / f"Author {number} - Book {number}"
-    make_audio_book(folder, 2, 1.0, seed=1000 + number)
-    torrent = make_torrent(folder)
-    return Book(save_path=save_path, folder=folder, torrent=torrent, info_hash=info_hash(torrent))

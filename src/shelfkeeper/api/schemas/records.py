@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class DownloadRead(BaseModel):
@@ -23,6 +23,9 @@ class DownloadRead(BaseModel):
     flags: list[Any]
     release: dict[str, Any]
     status: str
+    download_client: str | None = Field(
+        None, description="The download client holding it (qbittorrent, transmission, deluge); null while queued."
+    )
     client_state: str | None
     progress: float
     eta_seconds: int | None

@@ -1,0 +1,62 @@
+"""The shared start/stop of the real-daemon fixtures, for each of the three daemons."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from shelfkeeper.testing.daemon import DaemonNotInstalled, DaemonProcess, DaemonStartFailed
+from shelfkeeper.testing.deluge import DelugeNotInstalled, DelugeProcess, DelugeStartFailed
+from shelfkeeper.testing.qbittorrent import QbittorrentNotInstalled, QbittorrentProcess, QbittorrentStartFailed
+from shelfkeeper.testing.transmission import TransmissionNotInstalled, TransmissionProcess, TransmissionStartFailed
+
+KINDS = [
+    (QbittorrentProcess, QbittorrentNotInstalled, QbittorrentStartFailed, "qbittorrent-nox"),
+    (TransmissionProcess, TransmissionNotInstalled, TransmissionStartFailed, "transmission-daemon"),
+    (DelugeProcess, DelugeNotInstalled, DelugeStartFailed, "deluged"),
+]
+
+
+@pytest.mark.parametrize(("kind", "missing", "_failed", "package"), KINDS)
+def test_a_missing_binary_names_the_debian_package(kind, missing, _failed, package):
+    with pytest.raises(missing, match=f"apt-get install -y {package}") as raised:
+        kind(binary=f"{package}-absent-here").start()
+    assert isinstance(raised.value, DaemonNotInstalled)
+
+
+@pytest.mark.parametrize(("kind", "_missing", "failed", "_package"), KINDS)
+def test_a_binary_that_exits_at_once_fails_the_start_and_leaves_nothing(kind, _missing, failed, _package):
+    process: DaemonProcess = kind(binary="false", start_timeout=5.0)
+    with pytest.raises(failed, match="exited with 1") as raised:
+        process.start()
+    assert isinstance(raised.value, DaemonStartFailed)
+    with pytest.raises(RuntimeError, match="not started"):
+        _ = process.root  # removed by the failed start
+
+
+def test_each_writes_a_loopback_configuration_before_starting(tmp_path, monkeypatch):
+    """The configuration comes first (the binary never runs with its defaults): read it back, ports chosen."""
+    written = {}
+    for kind in (TransmissionProcess, DelugeProcess):
+        process = kind(binary="false", start_timeout=5.0)
+        monkeypatch.setattr(process, "stop", lambda: None)  # keep the root to read what was written
+        with pytest.raises(DaemonStartFailed):
+            process.start()
+        written[kind] = (process, sorted(p.name for p in process.profile_dir.iterdir()))
+    transmission, files = written[TransmissionProcess]
+    assert files == ["settings.json"]
+    settings = json.loads((transmission.profile_dir / "settings.json").read_text())
+    assert (settings["rpc-port"], settings["peer-port"]) == (transmission.port, transmission.peer_port)
+    assert settings["dht-enabled"] is settings["pex-enabled"] is settings["lpd-enabled"] is False
+    assert settings["port-forwarding-enabled"] is False and settings["bind-address-ipv4"] == "127.0.0.1"
+    deluge, files = written[DelugeProcess]
+    assert files == ["auth", "core.conf"]
+    assert (deluge.profile_dir / "auth").read_text() == f"{deluge.username}:{deluge.password}:10\n"
+    core = (deluge.profile_dir / "core.conf").read_text()
+    values = json.loads(core[core.index("}") + 1 :])
+    assert values["listen_ports"] == [deluge.peer_port, deluge.peer_port] and values["daemon_port"] == deluge.port
+    assert not any(values[key] for key in ("dht", "upnp", "natpmp", "utpex", "lsd", "new_release_check"))
+    for process, _ in written.values():
+        shutil.rmtree(process.root)
