@@ -45,7 +45,7 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def _id3_tags(tags: ID3) -> AudioTags:
+def _id3_tags(tags: Any) -> AudioTags:
     values = {name: _text(tags.get(frame)) for name, frame in _ID3_TAGS.items()}
     narrator = next((_text(frame) for frame in tags.getall("TXXX") if frame.desc.lower() == "narrator"), None)
     return AudioTags(**values, narrator=narrator)
@@ -67,11 +67,12 @@ def _other_tags(tags: Any) -> AudioTags:
 def _mutagen_chapters(found: Any) -> tuple[Chapter, ...]:
     if isinstance(found, MP4) and found.chapters:
         marks = list(found.chapters)
-        ends = [c.start for c in marks[1:]] + [found.info.length]
+        ends = [c.start for c in marks[1:]] + [float(getattr(found.info, "length", 0.0))]
         return tuple(Chapter(c.title or "", c.start, end) for c, end in zip(marks, ends, strict=True))
-    tags = getattr(found, "tags", None)
+    tags: Any = getattr(found, "tags", None)
     if isinstance(tags, ID3):
-        chaps = sorted(tags.getall("CHAP"), key=lambda c: c.start_time)
+        frames: Any = tags
+        chaps = sorted(frames.getall("CHAP"), key=lambda c: c.start_time)
         return tuple(
             Chapter(_text(c.sub_frames.get("TIT2")) or c.element_id, c.start_time / 1000, c.end_time / 1000)
             for c in chaps
@@ -83,7 +84,7 @@ def read_with_mutagen(path: Path, name: str) -> AudioFileFacts:
     """What mutagen reads: an unreadable file is a fact (its error), never raised."""
     size = path.stat().st_size
     try:
-        found = mutagen.File(path)
+        found: Any = mutagen.File(path)
     except (mutagen.MutagenError, OSError, ValueError, EOFError) as exc:
         return AudioFileFacts(name, size, problem=FileProblem.UNREADABLE, detail=f"mutagen: {exc}")
     if found is None or getattr(found, "info", None) is None or not getattr(found.info, "length", 0):
@@ -153,8 +154,8 @@ def read_with_ffprobe(path: Path, facts: AudioFileFacts) -> AudioFileFacts:
 
 def _last_audio_end(path: Path, claimed: float) -> float | None:
     start = max(0.0, claimed - TAIL_SECONDS)
-    code, out, _ = _ffprobe(["-select_streams", "a:0", "-read_intervals", f"{start:.3f}%",
-                             "-show_entries", "packet=pts_time,duration_time", "-of", "csv=p=0", str(path)])  # fmt: skip
+    arguments = ["-select_streams", "a:0", "-read_intervals", f"{start:.3f}%"]
+    _, out, _ = _ffprobe([*arguments, "-show_entries", "packet=pts_time,duration_time", "-of", "csv=p=0", str(path)])
     ends = []
     for line in out.splitlines():
         parts = line.split(",")

@@ -8,12 +8,14 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
-from mutagen.mp4 import MP4, MP4Cover, MP4FreeForm
+import mutagen.mp4
 
 from shelfkeeper.domain.library.m4b import MergePlan
 from shelfkeeper.ports import MergeFailed
 
+_MP4: Any = mutagen.mp4  # mutagen's classes are untyped
 MERGE_TIMEOUT_SECONDS = 4 * 3600.0  # a long book is re-encoded in minutes; this only stops a hung ffmpeg
 
 
@@ -43,7 +45,7 @@ def concat_list(root: Path, plan: MergePlan) -> str:
 def write_tags(target: Path, plan: MergePlan, cover: Path | None) -> None:
     """The book's tags as Audiobookshelf reads them: title, album, artist (author), composer (narrator), series."""
     tags = plan.tags
-    found = MP4(target)
+    found = _MP4.MP4(target)
     if found.tags is None:
         found.add_tags()
     assert found.tags is not None
@@ -56,19 +58,19 @@ def write_tags(target: Path, plan: MergePlan, cover: Path | None) -> None:
         found.tags["aART"] = [authors]
     if tags.narrator:
         found.tags["©wrt"] = [tags.narrator]
-        found.tags["----:com.apple.iTunes:NARRATOR"] = [MP4FreeForm(tags.narrator.encode())]
+        found.tags["----:com.apple.iTunes:NARRATOR"] = [_MP4.MP4FreeForm(tags.narrator.encode())]
     if tags.year:
         found.tags["©day"] = [str(tags.year)]
     if tags.series:
-        found.tags["----:com.apple.iTunes:SERIES"] = [MP4FreeForm(tags.series.encode())]
+        found.tags["----:com.apple.iTunes:SERIES"] = [_MP4.MP4FreeForm(tags.series.encode())]
         grouping = tags.series
         if tags.position:
-            found.tags["----:com.apple.iTunes:SERIES-PART"] = [MP4FreeForm(tags.position.encode())]
+            found.tags["----:com.apple.iTunes:SERIES-PART"] = [_MP4.MP4FreeForm(tags.position.encode())]
             grouping = f"{tags.series} #{tags.position}"
         found.tags["©grp"] = [grouping]
     if cover is not None and cover.is_file():
-        kind = MP4Cover.FORMAT_PNG if cover.suffix.lower() == ".png" else MP4Cover.FORMAT_JPEG
-        found.tags["covr"] = [MP4Cover(cover.read_bytes(), imageformat=kind)]
+        kind = _MP4.MP4Cover.FORMAT_PNG if cover.suffix.lower() == ".png" else _MP4.MP4Cover.FORMAT_JPEG
+        found.tags["covr"] = [_MP4.MP4Cover(cover.read_bytes(), imageformat=kind)]
     found.save()
 
 

@@ -74,7 +74,7 @@ async def check_before_import(run: RunContext, wanted_id: int | None, content: P
     merging = settings.quality_merge_mp3_to_m4b
     if not settings.audio_check_enabled and not merging:
         return AudioStep(notes={"audio_check": {"skipped": "AUDIO_CHECK_ENABLED is off"}})
-    root, plan = plan_content(content)
+    root, plan = await asyncio.to_thread(plan_content, content)
     if not plan.audio:
         return AudioStep()  # place_book says "no audio" with its own evidence
     found = await run.transaction(lambda s: _wanted(s, wanted_id))
@@ -120,23 +120,14 @@ async def _plain(run: RunContext, content: Path, book_dir: Path, link: Linker) -
 
 async def _merge(run: RunContext, step: AudioStep, content: Path, book_dir: Path) -> Placement:
     assert step.report is not None and step.wanted is not None
-    root, files = plan_content(content)
+    root, files = await asyncio.to_thread(plan_content, content)
     cover = next((f.source for f in files.files if f.kind == FileKind.COVER), None)
     wanted = step.wanted
     tags = BookTags(wanted.title, wanted.authors, wanted.narrator, wanted.series, wanted.position, step.year)
     plan = plan_merge(step.report, tags, cover)
     target = book_dir / plan.target_name
-    placed = PlacedFile(str(content), str(target), "present")
-    if target.is_file():
-        return Placement(book_dir, (placed,), files.ignored)  # merged by an earlier run of this import
-    others = foreign_audio(book_dir, {plan.target_name})
-    if others:
-        raise ImportProblem(
-            "conflict",
-            f"{book_dir} already holds other files ({', '.join(others[:5])}); nothing was overwritten",
-            evidence={"book_dir": str(book_dir), "other_audio": others[:MAX_FILES_SHOWN]},
-        )
-    book_dir.mkdir(parents=True, exist_ok=True)
+    if await asyncio.to_thread(_ready_for, book_dir, target):
+        return Placement(book_dir, (PlacedFile(str(content), str(target), "present"),), files.ignored)
     partial = target.with_name(f".{target.name}{_PARTIAL_SUFFIX}")
     try:
         await run.integrations.audio_merger().merge(str(root), plan, str(partial))
@@ -144,8 +135,24 @@ async def _merge(run: RunContext, step: AudioStep, content: Path, book_dir: Path
         problem = merge_problem(plan.seconds, merged, len(plan.chapters))
         if problem is not None:
             raise MergeFailed(problem)
-        os.replace(partial, target)
+        await asyncio.to_thread(os.replace, partial, target)
     finally:
-        partial.unlink(missing_ok=True)
+        await asyncio.to_thread(partial.unlink, missing_ok=True)
     run.log.info("import: %d files merged into %s (%d chapters)", len(plan.sources), target, len(plan.chapters))
     return Placement(book_dir, (PlacedFile(str(content), str(target), "merged"),), files.ignored)
+
+
+def _ready_for(book_dir: Path, target: Path) -> bool:
+    """True when an earlier run of this import merged the book already; else the folder is made ready (no other
+    audio in it, or ``ImportProblem`` "conflict": nothing is ever overwritten)."""
+    if target.is_file():
+        return True
+    others = foreign_audio(book_dir, {target.name})
+    if others:
+        raise ImportProblem(
+            "conflict",
+            f"{book_dir} already holds other files ({', '.join(others[:5])}); nothing was overwritten",
+            evidence={"book_dir": str(book_dir), "other_audio": others[:MAX_FILES_SHOWN]},
+        )
+    book_dir.mkdir(parents=True, exist_ok=True)
+    return False

@@ -23,7 +23,8 @@ from shelfkeeper.domain.text import fold, normalize_title, split_names
 
 # Tags that name nothing: a ripper's placeholders and per-file track names.
 _GENERIC = re.compile(
-    r"^(?:unknown|unknown artist|unknown album|untitled|various|various artists|audiobook|audio book|track|chapter|part|disc|cd|side|"
+    r"^(?:unknown|unknown artist|unknown album|untitled|various|various artists|audiobook|audio book|"
+    r"track|chapter|part|disc|cd|side|"
     r"intro|outro|opening credits|end credits|prologue|epilogue|\d+|[ivxlc]+)(?:\s+\w{1,4})*$"
 )
 
@@ -143,7 +144,8 @@ def _runtime_reason(report: AudioReport, wanted: WantedEdition, limits: AudioThr
     if ratio >= limits.min_runtime_ratio:
         return AudioReason(AudioReasonCode.RUNTIME_OK, f"runtime {shown}", evidence=evidence)
     if wanted.abridged_ok:
-        return AudioReason(AudioReasonCode.ABRIDGED_ALLOWED, f"short but abridged is allowed: {shown}", evidence=evidence)
+        text = f"short, but an abridged edition is allowed: {shown}"
+        return AudioReason(AudioReasonCode.ABRIDGED_ALLOWED, text, evidence=evidence)
     text = f"runtime {shown}, under the {limits.min_runtime_ratio:.0%} minimum: abridged or incomplete"
     return AudioReason(AudioReasonCode.RUNTIME_SHORT, text, rejects=True, evidence=evidence)
 
@@ -204,7 +206,8 @@ def _tag_reasons(report: AudioReport, wanted: WantedEdition, limits: AudioThresh
         ok, value = _title_matches(title, wanted, limits)
         evidence = {"tag": title, "wanted": wanted.title, "similarity": round(value, 2)}
         if ok:
-            reasons.append(AudioReason(AudioReasonCode.TITLE_MATCH, f"tags name the book ({title!r})", evidence=evidence))
+            text = f"tags name the book ({title!r})"
+            reasons.append(AudioReason(AudioReasonCode.TITLE_MATCH, text, evidence=evidence))
         else:
             text = f"tags name another book: {title!r}, not {wanted.title!r} ({value:.2f})"
             reasons.append(AudioReason(AudioReasonCode.TITLE_MISMATCH, text, rejects=True, evidence=evidence))

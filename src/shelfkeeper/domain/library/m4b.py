@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -91,6 +90,3 @@ def merge_problem(sources_seconds: float, merged: AudioFileFacts, chapters: int)
         return f"the merged file has {len(merged.chapters)} chapters, {chapters} were written"
     return None
 
-
-def chapter_names(chapters: Sequence[Chapter]) -> list[str]:
-    return [chapter.title for chapter in chapters]
