@@ -104,9 +104,11 @@ class FfmpegMerger:
                                       check=False)  # fmt: skip
             except subprocess.TimeoutExpired as exc:
                 raise MergeFailed(f"ffmpeg did not finish within {MERGE_TIMEOUT_SECONDS:.0f} s") from exc
-        if done.returncode != 0 or not target.is_file():
-            last = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
-            raise MergeFailed(f"ffmpeg failed: {last}")
+        said = done.stderr.strip().splitlines()
+        # The concat demuxer only logs a source it cannot open after the first, and goes on without it.
+        unopened = [line for line in said if "Impossible to open" in line]
+        if done.returncode != 0 or unopened or not target.is_file():
+            raise MergeFailed(f"ffmpeg failed: {(unopened or said or [f'exit status {done.returncode}'])[-1]}")
         try:
             write_tags(target, plan, root / plan.cover if plan.cover else None)
         except Exception as exc:  # mutagen raises many kinds; any of them means the tags are not written
