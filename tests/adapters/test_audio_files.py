@@ -136,7 +136,7 @@ def test_a_merge_that_comes_out_short_is_told_by_its_length_and_a_missing_source
     make_sine_book(book, [3.0, 3.0], title="Dune", author="Frank Herbert")
     report = asyncio.run(LocalAudioInspector().inspect(str(book), sorted(p.name for p in book.iterdir())))
     plan = plan_merge(report, BookTags("Dune"), None)
-    (book / plan.sources[1]).write_bytes(b"garbage that is no audio")  # ffmpeg skips what it cannot read
+    truncate(book / plan.sources[1], 0.3)  # cut after it was read: ffmpeg merges what is there
 
     asyncio.run(FfmpegMerger().merge(str(book), plan, str(tmp_path / "short.m4b")))
     merged = asyncio.run(LocalAudioInspector().inspect_file(str(tmp_path / "short.m4b")))
