@@ -270,13 +270,15 @@ class Integrations:
     def audio_inspector(self) -> AudioInspector:
         """Reads downloaded audio files (mutagen, and ffprobe when installed); needs no configuration."""
         if "audio_inspector" not in self._clients:
-            self._clients["audio_inspector"] = LocalAudioInspector()
+            inspector: AudioInspector = LocalAudioInspector()
+            self._clients["audio_inspector"] = inspector
         return cast(AudioInspector, self._clients["audio_inspector"])  # built just above
 
     def audio_merger(self) -> AudioMerger:
         """Merges MP3 books into one M4B (ffmpeg); says why not when ffmpeg is missing."""
         if "audio_merger" not in self._clients:
-            self._clients["audio_merger"] = FfmpegMerger()
+            merger: AudioMerger = FfmpegMerger()
+            self._clients["audio_merger"] = merger
         return cast(AudioMerger, self._clients["audio_merger"])  # built just above
 
     # ---- building the adapters ----
