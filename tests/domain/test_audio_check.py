@@ -47,10 +47,11 @@ BROKEN = AudioFileFacts("03.mp3", 500, None, problem=FileProblem.UNREADABLE, det
 CUT = AudioFileFacts("04.m4b", 500, 3600.0, 64, "aac", tags=BOOK_TAGS, problem=FileProblem.TRUNCATED,
                      detail="the audio ends at 1800.0 s; the file claims 3600.0 s")  # fmt: skip
 
+# fmt: off
 CASES = [
     Case(
         "the whole book", files(45.5), True, {Code.RUNTIME_OK, Code.TITLE_MATCH, Code.AUTHOR_MATCH, Code.NARRATOR_MATCH}
-    ),  # fmt: skip
+    ),
     Case("a few minutes short is the same recording", files(44.0), True, {Code.RUNTIME_OK}),
     Case("an abridged cut passed off as unabridged", files(12.0), False, {Code.RUNTIME_SHORT}),
     Case(
@@ -59,39 +60,39 @@ CASES = [
         True,
         {Code.ABRIDGED_ALLOWED},
         wanted=WantedEdition(**{**WAY_OF_KINGS.__dict__, "abridged_ok": True}),
-    ),  # fmt: skip
+    ),
     Case(
         "a lower minimum lets 70% through",
         files(32.0),
         True,
         {Code.RUNTIME_OK},
         limits=AudioThresholds(min_runtime_ratio=0.6),
-    ),  # fmt: skip
+    ),
     Case(
         "no runtime from the providers: not checked",
         files(12.0),
         True,
         {Code.RUNTIME_UNKNOWN},
         wanted=WantedEdition(**{**WAY_OF_KINGS.__dict__, "duration_minutes": None}),
-    ),  # fmt: skip
+    ),
     Case(
         "the album names another book",
         files(45.5, AudioTags(album="Words of Radiance", artist="Brandon Sanderson")),
         False,
         {Code.TITLE_MISMATCH},
-    ),  # fmt: skip
+    ),
     Case(
         "the album carries the series and the number",
         files(45.5, AudioTags(album="The Way of Kings: The Stormlight Archive, Book 1", artist="Sanderson, Brandon")),
         True,
         {Code.TITLE_MATCH, Code.AUTHOR_MATCH},
-    ),  # fmt: skip
+    ),
     Case(
         "the artist names another author",
         files(45.5, AudioTags(album="The Way of Kings", artist="Stephen King")),
         False,
         {Code.AUTHOR_MISMATCH},
-    ),  # fmt: skip
+    ),
     Case(
         "the narrator in the artist tag is not another author",
         files(45.5, AudioTags(album="The Way of Kings", artist="Michael Kramer", composer="Michael Kramer")),
@@ -103,7 +104,7 @@ CASES = [
         files(45.5, AudioTags(album="The Way of Kings", artist="Brandon Sanderson", composer="Stephen Fry")),
         False,
         {Code.NARRATOR_MISMATCH},
-    ),  # fmt: skip
+    ),
     Case(
         "an explicit narrator tag wins over the composer",
         files(45.5, AudioTags(album="The Way of Kings", composer="Someone Else", narrator="Kate Reading")),
@@ -115,23 +116,24 @@ CASES = [
         files(45.5, AudioTags(album="The Way of Kings")),
         True,
         {Code.TAGS_MISSING},
-    ),  # fmt: skip
+    ),
     Case(
         "placeholder tags name nothing",
         files(45.5, AudioTags(album="Audiobook", artist="Unknown Artist")),
         True,
         {Code.TAGS_MISSING},
-    ),  # fmt: skip
+    ),
     Case(
         "the narrator check can be turned off",
         files(45.5, AudioTags(album="The Way of Kings", composer="Stephen Fry")),
         True,
         {Code.RUNTIME_OK},
         limits=AudioThresholds(check_narrator=False),
-    ),  # fmt: skip
+    ),
     Case("a file that cannot be read", (*files(45.5, n=2), BROKEN), False, {Code.UNREADABLE}),
     Case("a truncated file", (*files(44.5, n=2), CUT), False, {Code.TRUNCATED}),
 ]
+# fmt: on
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
@@ -196,6 +198,7 @@ def test_the_files_own_chapters_are_kept_and_moved_to_where_each_file_starts() -
         (AudioReport(files(1.0, n=1)), "a single file: nothing to merge"),
         (AudioReport((*files(1.0, n=2), AudioFileFacts("c.m4b", 1, 10.0))), "not every file is an MP3"),
         (AudioReport((*files(1.0, n=2), AudioFileFacts("c.mp3", 1, None))), "a file's length is unknown"),
+        (AudioReport((*files(1.0, n=2), BROKEN)), "a file is unreadable or truncated"),
     ],
 )
 def test_what_is_not_merged(report: AudioReport, why: str) -> None:

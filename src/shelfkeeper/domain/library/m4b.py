@@ -46,7 +46,9 @@ def merge_refusal(report: AudioReport) -> str | None:
         return "a single file: nothing to merge"
     if any(PurePosixPath(f.name).suffix.lower() != ".mp3" for f in report.files):
         return "not every file is an MP3"
-    if any(f.problem is not None or not f.duration_seconds for f in report.files):
+    if any(f.problem is not None for f in report.files):
+        return "a file is unreadable or truncated"
+    if any(not f.duration_seconds for f in report.files):
         return "a file's length is unknown"
     return None
 
@@ -89,4 +91,3 @@ def merge_problem(sources_seconds: float, merged: AudioFileFacts, chapters: int)
     if merged.chapters and len(merged.chapters) != chapters:
         return f"the merged file has {len(merged.chapters)} chapters, {chapters} were written"
     return None
-
