@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import subprocess
 from pathlib import Path
 
 import mutagen.mp4
@@ -164,3 +165,20 @@ def test_the_chapter_file_and_the_list_escape_what_ffmpeg_would_misread() -> Non
     assert ffmetadata(plan).splitlines() == [";FFMETADATA1", "title=T\\\\itle", "[CHAPTER]", "TIMEBASE=1/1000",
                                              "START=0", "END=1500", "title=a\\=b\\;c\\#d"]  # fmt: skip
     assert concat_list(Path("/d"), plan) == "file '/d/it'\\''s.mp3'\n"
+
+
+def test_an_mp3_without_a_length_header_is_measured_by_ffprobe_and_marked_a_guess_without_it(tmp_path: Path) -> None:
+    path = tmp_path / "vbr.mp3"  # variable bitrate, no Xing header: mutagen can only guess from the first frame
+    subprocess.run(
+        [str(FFMPEG), "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=440:duration=30",
+         "-f", "lavfi", "-i", "anoisesrc=d=30:a=0.3", "-filter_complex", "[0][1]amix=inputs=2,volume=2",
+         "-c:a", "libmp3lame", "-q:a", "6", "-write_xing", "0", str(path)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+
+    guessed = read(path, use_ffprobe=False)
+    assert guessed.estimated and guessed.duration_seconds is not None
+    assert abs(guessed.duration_seconds - 30.0) > 3.0, "the guess is far off: that is why it is never trusted"
+    measured = read(path)
+    assert measured.problem is None and not measured.estimated
+    assert measured.duration_seconds == pytest.approx(30.0, abs=0.2)

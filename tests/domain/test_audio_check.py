@@ -165,6 +165,9 @@ def test_missing_information_never_refuses_a_book() -> None:
     verdict = check_audio(AudioReport(bare), WantedEdition(title="Dune"))
     assert verdict.accepted
     assert {r.code for r in verdict.reasons} == {Code.RUNTIME_UNKNOWN, Code.TAGS_MISSING}
+    guessed = tuple(AudioFileFacts(f"{i}.mp3", 10, 60.0, estimated=True) for i in range(3))
+    estimate = check_audio(AudioReport(guessed), WAY_OF_KINGS)
+    assert estimate.accepted and Code.RUNTIME_ESTIMATED in {r.code for r in estimate.reasons}
     unread = check_audio(AudioReport(bare), WAY_OF_KINGS)
     assert unread.accepted and Code.NO_AUDIO_READ in {r.code for r in unread.reasons}
 

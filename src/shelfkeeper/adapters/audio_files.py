@@ -13,7 +13,7 @@ from typing import Any
 
 import mutagen
 from mutagen.id3 import ID3
-from mutagen.mp3 import MP3
+from mutagen.mp3 import MP3, BitrateMode
 from mutagen.mp4 import MP4
 
 from shelfkeeper.domain.library.audio import AudioFileFacts, AudioReport, AudioTags, Chapter, FileProblem
@@ -80,15 +80,17 @@ def _mutagen_chapters(found: Any) -> tuple[Chapter, ...]:
     return ()
 
 
-def read_with_mutagen(path: Path, name: str) -> AudioFileFacts:
-    """What mutagen reads: an unreadable file is a fact (its error), never raised."""
+def read_with_mutagen(path: Path, name: str) -> tuple[AudioFileFacts, bool]:
+    """What mutagen reads (an unreadable file is a fact, its error, never raised), and whether the length is only an
+    estimate: an MP3 without a Xing or VBRI header claims no length, mutagen guesses it from the size."""
     size = path.stat().st_size
     try:
         found: Any = mutagen.File(path)
     except (mutagen.MutagenError, OSError, ValueError, EOFError) as exc:
-        return AudioFileFacts(name, size, problem=FileProblem.UNREADABLE, detail=f"mutagen: {exc}")
+        return AudioFileFacts(name, size, problem=FileProblem.UNREADABLE, detail=f"mutagen: {exc}"), False
     if found is None or getattr(found, "info", None) is None or not getattr(found.info, "length", 0):
-        return AudioFileFacts(name, size, problem=FileProblem.UNREADABLE, detail="mutagen: no audio stream found")
+        unread = AudioFileFacts(name, size, problem=FileProblem.UNREADABLE, detail="mutagen: no audio stream found")
+        return unread, False
     tags = found.tags
     if isinstance(tags, ID3):
         shown = _id3_tags(tags)
@@ -98,7 +100,9 @@ def read_with_mutagen(path: Path, name: str) -> AudioFileFacts:
         shown = _other_tags(tags) if tags is not None else AudioTags()
     bitrate = getattr(found.info, "bitrate", 0) or 0
     codec = getattr(found.info, "codec", None) or ("mp3" if isinstance(found, MP3) else type(found).__name__.lower())
-    return AudioFileFacts(
+    # mutagen sets the bitrate mode only from a Xing/Info or VBRI header: without one the length is size / bitrate
+    estimated = isinstance(found, MP3) and getattr(found.info, "bitrate_mode", None) == BitrateMode.UNKNOWN
+    facts = AudioFileFacts(
         name=name,
         size_bytes=size,
         duration_seconds=float(found.info.length),
@@ -106,7 +110,9 @@ def read_with_mutagen(path: Path, name: str) -> AudioFileFacts:
         codec=str(codec),
         chapters=_mutagen_chapters(found),
         tags=shown,
+        estimated=estimated,
     )
+    return facts, estimated
 
 
 def _ffprobe(arguments: Sequence[str]) -> tuple[int, str, str]:
@@ -127,8 +133,9 @@ def _number(value: Any) -> float | None:
         return None
 
 
-def read_with_ffprobe(path: Path, facts: AudioFileFacts) -> AudioFileFacts:
-    """ffprobe's codec and chapters, and the truncation check: the last audio packet against the claimed end."""
+def read_with_ffprobe(path: Path, facts: AudioFileFacts, *, estimated: bool = False) -> AudioFileFacts:
+    """ffprobe's codec and chapters, and the truncation check: the last audio packet against the claimed end; a
+    length mutagen only ``estimated`` is measured instead."""
     code, out, err = _ffprobe(["-show_entries", "format=duration:stream=codec_name,codec_type", "-show_chapters",
                                "-of", "json", str(path)])  # fmt: skip
     if code != 0:
@@ -144,6 +151,9 @@ def read_with_ffprobe(path: Path, facts: AudioFileFacts) -> AudioFileFacts:
         for c in data.get("chapters") or []
     )  # fmt: skip
     facts = _replace(facts, codec=str(audio[0].get("codec_name") or facts.codec), chapters=chapters or facts.chapters)
+    if estimated:  # no claim to hold the audio to: its length is measured instead, packet by packet
+        measured = _last_audio_end(path, 0.0)
+        return _replace(facts, duration_seconds=measured, estimated=False) if measured else facts
     last = _last_audio_end(path, claimed)
     allowed = max(END_SLACK_SECONDS, END_TOLERANCE * claimed)
     if claimed and (last is None or last < claimed - allowed):
@@ -184,9 +194,9 @@ class LocalAudioInspector:
         return ("mutagen", "ffprobe") if self.use_ffprobe else ("mutagen",)
 
     def read(self, path: Path, name: str) -> AudioFileFacts:
-        facts = read_with_mutagen(path, name)
+        facts, estimated = read_with_mutagen(path, name)
         if self.use_ffprobe and facts.problem is None:
-            facts = read_with_ffprobe(path, facts)
+            facts = read_with_ffprobe(path, facts, estimated=estimated)
         return facts
 
     async def inspect(self, root: str, files: Sequence[str]) -> AudioReport:

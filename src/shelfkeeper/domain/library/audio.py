@@ -52,6 +52,9 @@ class AudioFileFacts:
     tags: AudioTags = field(default_factory=AudioTags)
     problem: FileProblem | None = None
     detail: str | None = None  # the reader's error, or the truncation's numbers
+    # The length is a guess from the size (an MP3 without a Xing/VBRI length header, not measured by ffprobe):
+    # a variable-bitrate file's guess can be off by half or more.
+    estimated: bool = False
 
     def to_json(self) -> dict[str, Any]:
         shown: dict[str, Any] = {
@@ -65,6 +68,8 @@ class AudioFileFacts:
         }
         if self.problem is not None:
             shown |= {"problem": str(self.problem), "detail": self.detail}
+        if self.estimated:
+            shown["estimated"] = True
         return shown
 
 

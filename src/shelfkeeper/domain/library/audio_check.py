@@ -35,6 +35,7 @@ class AudioReasonCode(enum.StrEnum):
     RUNTIME_OK = "runtime_ok"
     RUNTIME_SHORT = "runtime_short"
     RUNTIME_UNKNOWN = "runtime_unknown"
+    RUNTIME_ESTIMATED = "runtime_estimated"
     ABRIDGED_ALLOWED = "abridged_allowed"
     TITLE_MATCH = "title_match"
     TITLE_MISMATCH = "title_mismatch"
@@ -132,6 +133,13 @@ def _runtime_reason(report: AudioReport, wanted: WantedEdition, limits: AudioThr
         return AudioReason(AudioReasonCode.RUNTIME_UNKNOWN, "runtime not checked: the providers give none")
     if total is None:
         return AudioReason(AudioReasonCode.NO_AUDIO_READ, "runtime not checked: no file's length could be read")
+    guessed = [f.name for f in report.files if f.estimated]
+    if guessed:
+        text = (
+            f"runtime not checked: the length of {len(guessed)} file(s) is only guessed from the size "
+            "(MP3 without a length header; ffprobe measures it)"
+        )
+        return AudioReason(AudioReasonCode.RUNTIME_ESTIMATED, text, evidence={"estimated": guessed[:10]})
     wanted_seconds = wanted.duration_minutes * 60.0
     ratio = total / wanted_seconds
     evidence = {
