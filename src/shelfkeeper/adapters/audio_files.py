@@ -83,10 +83,11 @@ def _mutagen_chapters(found: Any) -> tuple[Chapter, ...]:
 def read_with_mutagen(path: Path, name: str) -> tuple[AudioFileFacts, bool]:
     """What mutagen reads (an unreadable file is a fact, its error, never raised), and whether the length is only an
     estimate: an MP3 without a Xing or VBRI header claims no length, mutagen guesses it from the size."""
-    size = path.stat().st_size
     try:
+        size = path.stat().st_size
         found: Any = mutagen.File(path)
     except (mutagen.MutagenError, OSError, ValueError, EOFError) as exc:
+        size = path.stat().st_size if path.is_file() else 0
         return AudioFileFacts(name, size, problem=FileProblem.UNREADABLE, detail=f"mutagen: {exc}"), False
     if found is None or getattr(found, "info", None) is None or not getattr(found.info, "length", 0):
         unread = AudioFileFacts(name, size, problem=FileProblem.UNREADABLE, detail="mutagen: no audio stream found")
