@@ -235,3 +235,26 @@ def test_without_ffmpeg_the_book_is_imported_as_it_is_and_the_note_says_why(
     assert note["m4b"] == {"merged": False, "reason": "ffmpeg is not installed (Debian's ffmpeg package)"}
     assert note["audio_check"]["readers"] == ["mutagen"]
     assert sorted(p.suffix for p in (merging.library / BOOK_DIR).iterdir()) == [".mp3", ".mp3"]
+
+
+def test_a_book_placed_as_it_is_is_not_merged_over_when_its_import_runs_again(
+    merging: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_sine_book(merging.downloads / "full", [4.0, 5.0], title=TITLE, author=AUTHOR)
+    _, download_id = merging.arrange("full", minutes=None)
+    with monkeypatch.context() as patched:
+        patched.setenv("PATH", "/nonexistent")
+        assert merging.run(download_id).status is ImportStatus.IMPORTED
+    with merging.sessions() as session:  # a run killed before the import was recorded, done again with ffmpeg
+        download = session.get(Download, download_id)
+        assert download is not None
+        download.status = "completed"
+        session.commit()
+
+    again = merging.run(download_id)
+
+    assert (again.status, again.present, again.linked) == (ImportStatus.IMPORTED, 2, 0)
+    note = merging.get(Download, download_id).release["import"]["m4b"]
+    assert note["merged"] is False and note["reason"].startswith("the merge failed: ")
+    assert "already holds audio" in note["reason"]
+    assert sorted(p.suffix for p in (merging.library / BOOK_DIR).iterdir()) == [".mp3", ".mp3"]

@@ -99,7 +99,7 @@ async def place_audio(run: RunContext, step: AudioStep, content: Path, book_dir:
     """The files placed in the book folder: merged into one M4B when the profile asks and the merge is whole,
     else hardlinked (copied) as they are; ``step.notes["m4b"]`` says which and why."""
     if not run.app.settings.quality_merge_mp3_to_m4b or step.report is None:
-        return await _plain(run, content, book_dir, link)
+        return await _plain(content, book_dir, link)
     refusal = merge_refusal(step.report) or run.integrations.audio_merger().unavailable()
     if refusal is None:
         try:
@@ -111,10 +111,10 @@ async def place_audio(run: RunContext, step: AudioStep, content: Path, book_dir:
             return placement
     step.notes["m4b"] = {"merged": False, "reason": refusal}
     run.log.warning("import: %s not merged into an M4B: %s; the files are imported as they are", content, refusal)
-    return await _plain(run, content, book_dir, link)
+    return await _plain(content, book_dir, link)
 
 
-async def _plain(run: RunContext, content: Path, book_dir: Path, link: Linker) -> Placement:
+async def _plain(content: Path, book_dir: Path, link: Linker) -> Placement:
     return await asyncio.to_thread(place_book, content, book_dir, link=link)
 
 
@@ -143,16 +143,13 @@ async def _merge(run: RunContext, step: AudioStep, content: Path, book_dir: Path
 
 
 def _ready_for(book_dir: Path, target: Path) -> bool:
-    """True when an earlier run of this import merged the book already; else the folder is made ready (no other
-    audio in it, or ``ImportProblem`` "conflict": nothing is ever overwritten)."""
+    """True when an earlier run of this import merged the book already; else the folder is made ready. Audio
+    already in it (an earlier run that placed the files as they are) is no place for a merge: ``MergeFailed``,
+    and the plain placement then recognises its files or refuses what is not its own."""
     if target.is_file():
         return True
     others = foreign_audio(book_dir, {target.name})
     if others:
-        raise ImportProblem(
-            "conflict",
-            f"{book_dir} already holds other files ({', '.join(others[:5])}); nothing was overwritten",
-            evidence={"book_dir": str(book_dir), "other_audio": others[:MAX_FILES_SHOWN]},
-        )
+        raise MergeFailed(f"{book_dir} already holds audio ({', '.join(others[:3])})")
     book_dir.mkdir(parents=True, exist_ok=True)
     return False
