@@ -130,6 +130,9 @@ CASES = [
         {Code.RUNTIME_OK},
         limits=AudioThresholds(check_narrator=False),
     ),
+    Case("an unknown name with no narrator known anywhere may be the narrator",
+         files(45.5, AudioTags(album="The Way of Kings", artist="Michael Kramer")), True, {Code.AUTHOR_UNCONFIRMED},
+         wanted=WantedEdition(**{**WAY_OF_KINGS.__dict__, "narrator": None})),
     Case("a file that cannot be read", (*files(45.5, n=2), BROKEN), False, {Code.UNREADABLE}),
     Case("a truncated file", (*files(44.5, n=2), CUT), False, {Code.TRUNCATED}),
 ]

@@ -41,6 +41,7 @@ class AudioReasonCode(enum.StrEnum):
     TITLE_MISMATCH = "title_mismatch"
     AUTHOR_MATCH = "author_match"
     AUTHOR_MISMATCH = "author_mismatch"
+    AUTHOR_UNCONFIRMED = "author_unconfirmed"
     NARRATOR_MATCH = "narrator_match"
     NARRATOR_MISMATCH = "narrator_mismatch"
     TAGS_MISSING = "tags_missing"
@@ -232,9 +233,12 @@ def _tag_reasons(report: AudioReport, wanted: WantedEdition, limits: AudioThresh
         evidence = {"tag": artists[:5], "wanted": list(wanted.authors), "similarity": round(value, 2)}
         if value >= limits.author_min_similarity:
             reasons.append(AudioReason(AudioReasonCode.AUTHOR_MATCH, "tags name the author", evidence=evidence))
-        else:
+        elif narrators:
             text = f"tags name another author: {', '.join(artists[:3])}, not {', '.join(wanted.authors)} ({value:.2f})"
             reasons.append(AudioReason(AudioReasonCode.AUTHOR_MISMATCH, text, rejects=True, evidence=evidence))
+        else:  # with no narrator known anywhere, the artist tag may well be the narrator: not enough to refuse
+            text = f"the artist tag names {', '.join(artists[:3])}, perhaps the narrator (none is known): not refused"
+            reasons.append(AudioReason(AudioReasonCode.AUTHOR_UNCONFIRMED, text, evidence=evidence))
     if not title and not artists:
         reasons.append(AudioReason(AudioReasonCode.TAGS_MISSING, "no title or artist tag: the tags were not checked"))
     return reasons
