@@ -26,9 +26,11 @@ from shelfkeeper.adapters import (
     transmission,
 )
 from shelfkeeper.adapters.audible import AudibleCatalogClient
+from shelfkeeper.adapters.audio_files import LocalAudioInspector
 from shelfkeeper.adapters.audiobookshelf import AudiobookshelfClient
 from shelfkeeper.adapters.audnexus import AudnexusClient
 from shelfkeeper.adapters.deluge import DelugeClient
+from shelfkeeper.adapters.ffmpeg_merge import FfmpegMerger
 from shelfkeeper.adapters.google_books import GoogleBooksClient
 from shelfkeeper.adapters.http import ServiceClient, ServiceHealth
 from shelfkeeper.adapters.mam import MamClient
@@ -45,6 +47,8 @@ from shelfkeeper.errors import NotFound, ServiceError, ServiceNotConfigured
 from shelfkeeper.ports import (
     AsinDirectory,
     AudiobookCatalog,
+    AudioInspector,
+    AudioMerger,
     BookCatalog,
     ConnectionReport,
     DownloadClient,
@@ -286,6 +290,20 @@ class Integrations:
         if "notifier" not in self._clients:
             self._clients["notifier"] = AppriseNotifier()
         return cast(Notifier, self._clients["notifier"])  # built just above
+
+    def audio_inspector(self) -> AudioInspector:
+        """Reads downloaded audio files (mutagen, and ffprobe when installed); needs no configuration."""
+        if "audio_inspector" not in self._clients:
+            inspector: AudioInspector = LocalAudioInspector()
+            self._clients["audio_inspector"] = inspector
+        return cast(AudioInspector, self._clients["audio_inspector"])  # built just above
+
+    def audio_merger(self) -> AudioMerger:
+        """Merges MP3 books into one M4B (ffmpeg); says why not when ffmpeg is missing."""
+        if "audio_merger" not in self._clients:
+            merger: AudioMerger = FfmpegMerger()
+            self._clients["audio_merger"] = merger
+        return cast(AudioMerger, self._clients["audio_merger"])  # built just above
 
     # ---- building the adapters ----
 

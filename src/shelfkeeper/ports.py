@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Protocol, runtime_checkable
 
 from shelfkeeper.domain.events import Event, NotifyTarget
+from shelfkeeper.domain.library.audio import AudioFileFacts, AudioReport
 from shelfkeeper.domain.library.items import (
     Library,
     LibraryAccount,
@@ -16,6 +17,7 @@ from shelfkeeper.domain.library.items import (
     MetadataUpdate,
     SeriesPage,
 )
+from shelfkeeper.domain.library.m4b import MergePlan
 from shelfkeeper.domain.metadata.candidates import AuthorProfile, BookCandidate
 from shelfkeeper.domain.releases.release import Release
 from shelfkeeper.domain.releases.tracker import BonusAnswer, TrackerStats
@@ -226,3 +228,33 @@ class Notifier(Protocol):
     async def send(self, target: NotifyTarget, event: Event) -> None:
         """Deliver or raise a ``ServiceError`` saying why not; never retries by itself."""
         ...
+
+
+class AudioInspector(Protocol):
+    """Reads a download's audio files: length, bitrate, codec, chapters, tags, and whether each is whole."""
+
+    async def inspect(self, root: str, files: Sequence[str]) -> AudioReport:
+        """The facts of ``files`` (paths relative to ``root``, in play order); a bad file is a fact, never raised."""
+        ...
+
+    async def inspect_file(self, path: str) -> AudioFileFacts:
+        """One file's facts (a merged M4B checked before it is kept)."""
+        ...
+
+
+class AudioMerger(Protocol):
+    """Writes a book's MP3 files as one M4B with chapters and tags (ffmpeg)."""
+
+    def unavailable(self) -> str | None:
+        """Why no merge can be made here (ffmpeg not installed), or None."""
+        ...
+
+    async def merge(self, root: str, plan: MergePlan, target: str) -> None:
+        """Write the merged M4B at ``target`` (a temporary name the caller renames); ``MergeFailed`` if it fails.
+
+        The sources are read, never changed."""
+        ...
+
+
+class MergeFailed(Exception):
+    """A merge that could not be written; the message says why (ffmpeg's last words)."""

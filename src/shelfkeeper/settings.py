@@ -167,6 +167,32 @@ class Settings(BaseSettings):
     )
     quality_min_size_mb: float = Field(20.0, ge=0, description="Smallest release when the runtime is unknown.")
     quality_max_size_mb: float = Field(8000.0, ge=0, description="Largest release when the runtime is unknown.")
+    quality_merge_mp3_to_m4b: bool = Field(
+        False,
+        description="On import, merge a multi-file MP3 book into one M4B with chapters and tags (needs ffmpeg); "
+        "the download itself is left as it is.",
+    )
+    # the audio check before an import (docs/import-checks.md)
+    audio_check_enabled: bool = Field(
+        True, description="Read each finished download's audio and refuse it when it is not the wanted book, whole."
+    )
+    audio_min_runtime_ratio: float = Field(
+        0.8,
+        ge=0,
+        le=1,
+        description="Refuse audio shorter than this share of the wanted edition's runtime (an abridged cut); "
+        "not checked when the providers give no runtime.",
+    )
+    audio_check_tags: bool = Field(True, description="Refuse audio whose tags name another book or another author.")
+    audio_title_min_similarity: float = Field(
+        0.6, ge=0, le=1, description="An album/title tag less alike than this to the wanted title is another book."
+    )
+    audio_author_min_similarity: float = Field(
+        0.8, ge=0, le=1, description="An artist tag naming nobody this alike to a wanted author is another author."
+    )
+    audio_check_narrator: bool = Field(
+        True, description="Refuse audio whose narrator tag names another narrator than the wanted one (when known)."
+    )
     mam_ratio_floor: float = Field(1.0, ge=0)
     mam_use_wedges: bool = False
     mam_wedge_min_size_mb: int = Field(500, ge=0)

@@ -40,7 +40,7 @@ START_UP_ONLY = frozenset(
 GROUPS: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     (
         "Media management",
-        ("abs_", "library_path", "remote_path_mappings"),
+        ("abs_", "library_path", "remote_path_mappings", "audio_"),
         ("audiobookshelf",),
     ),
     (

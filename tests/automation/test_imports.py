@@ -240,14 +240,15 @@ def test_multi_disc_books_keep_their_order_and_their_cover(world: World) -> None
 
 def test_a_single_file_torrent_through_a_remote_path_mapping(world: World) -> None:
     (world.downloads / "incoming").mkdir()
-    source = world.downloads / "incoming" / "Project Hail Mary.m4b"
-    source.write_bytes(b"m4b" * 1000)
+    (generated,) = make_audio_book(world.downloads / "generated", 1, 1.0)
+    source = world.downloads / "incoming" / "Project Hail Mary.mp3"
+    generated.rename(source)
     _, download_id = arrange(world, title="Project Hail Mary", author="Andy Weir", series=None, position=None,
-                             content="/qbt/downloads/incoming/Project Hail Mary.m4b")  # fmt: skip
+                             content="/qbt/downloads/incoming/Project Hail Mary.mp3")  # fmt: skip
 
     outcome = world.run(download_id)
 
-    target = world.library / "Andy Weir" / "Project Hail Mary" / "Project Hail Mary.m4b"
+    target = world.library / "Andy Weir" / "Project Hail Mary" / "Project Hail Mary.mp3"
     assert outcome.status is ImportStatus.IMPORTED
     assert target.samefile(source)
 

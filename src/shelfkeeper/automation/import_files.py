@@ -135,6 +135,11 @@ def _same_file(source: Path, target: Path) -> bool:
         raise ImportProblem("permission", f"cannot read {target}: {exc.strerror}") from exc
 
 
+def foreign_audio(book_dir: Path, targets: set[str]) -> list[str]:
+    """Audio in ``book_dir`` that is none of ``targets`` (relative paths; hidden files are not counted)."""
+    return _foreign_audio(book_dir, targets)
+
+
 def _foreign_audio(book_dir: Path, targets: set[str]) -> list[str]:
     if not book_dir.is_dir():
         return []

@@ -17,7 +17,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from shelfkeeper.automation.import_files import ImportProblem, Linker, Placement, hardlink, place_book
+from shelfkeeper.automation.import_audio import check_before_import, place_audio
+from shelfkeeper.automation.import_files import ImportProblem, Linker, Placement, hardlink
 from shelfkeeper.automation.import_library import (
     LibraryNotFound,
     find_import_library,
@@ -120,7 +121,8 @@ async def import_download(run: RunContext, download_id: int, *, options: ImportO
     try:
         content = await _content_path(run, job)
         book_dir = Path(library_path) / Path(*job.folder.parts)
-        placement = await asyncio.to_thread(place_book, content, book_dir, link=options.link)
+        audio = await check_before_import(run, job.wanted_book_id, content, job.release_title)
+        placement = await place_audio(run, audio, content, book_dir, link=options.link)
     except ImportProblem as problem:
         return await _fail(run, job, problem)
     except ServiceError as exc:
@@ -130,7 +132,7 @@ async def import_download(run: RunContext, download_id: int, *, options: ImportO
         job.download_id, placement.book_dir, placement.count("linked"), placement.count("copied"),
         placement.count("present"),
     )  # fmt: skip
-    return await _link_in_library(run, job, _Result(placement, job.folder), options)
+    return await _link_in_library(run, job, _Result(placement, job.folder, extra=dict(audio.notes)), options)
 
 
 # ---- claiming --------------------------------------------------------------------------------------------

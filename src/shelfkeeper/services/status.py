@@ -208,11 +208,11 @@ def fail_attempt(
         download.release = {**(download.release or {}), "failures": failures}
         retry_at = retry_time(now, attempt, max_attempts, retry_base_minutes)
         block_release(session, download, f"import failed: {reason}" if importing else reason)
-        shown = evidence if importing else {**evidence, "attempt": attempt, "max_attempts": max_attempts}
+        shown = dict(evidence) if importing else {**evidence, "attempt": attempt, "max_attempts": max_attempts}
     else:
         retry_at = None if importing else now + timedelta(minutes=retry_base_minutes)
         shown = evidence
-    if not importing and blame_release:
+    if blame_release:  # the event then says when the next-best release is tried
         shown["next_retry_at"] = retry_at.isoformat() if retry_at else None
     download.result = f"import failed: {reason}" if importing else reason
     download.next_retry_at = retry_at
