@@ -12,9 +12,9 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import String, delete, false, insert, select, update
+from sqlalchemy import String, Table, delete, false, insert, select, update
 from sqlalchemy.orm import Session
 
 from shelfkeeper.db import repositories
@@ -176,7 +176,7 @@ def _write_plans(session: Session, plans: list[_Plan], now: datetime) -> Counter
     rows = [_finish_row(plan) for plan in plans]
     new_rows = [row for plan, row in zip(plans, rows, strict=True) if plan.stored is None]
     if new_rows:
-        session.execute(insert(Book.__table__), _same_keys(new_rows))
+        session.execute(insert(_table(Book)), _same_keys(new_rows))
         ids = {row["abs_id"]: 0 for row in new_rows}
         for chunk in chunks(list(ids)):
             ids.update(dict(session.execute(select(Book.abs_id, Book.id).where(Book.abs_id.in_(chunk))).all()))
@@ -306,8 +306,13 @@ def _write_links(
         for chunk in chunks(old):
             session.execute(delete(table).where(table.book_id.in_(chunk)))
         if rows:
-            session.execute(insert(table.__table__), rows)
+            session.execute(insert(_table(table)), rows)
     return {row["series_id"] for row in series_rows}
+
+
+def _table(model: type[Any]) -> Table:
+    """A mapped class's table, for Core statements."""
+    return cast(Table, model.__table__)
 
 
 def _same_keys(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
