@@ -20,6 +20,7 @@ from shelfkeeper.adapters import (
     deluge,
     google_books,
     mam,
+    nzbget,
     openlibrary,
     prowlarr,
     qbittorrent,
@@ -33,6 +34,7 @@ from shelfkeeper.adapters.google_books import GoogleBooksClient
 from shelfkeeper.adapters.http import ServiceClient, ServiceHealth
 from shelfkeeper.adapters.mam import MamClient
 from shelfkeeper.adapters.notifier import AppriseNotifier
+from shelfkeeper.adapters.nzbget import NzbgetClient
 from shelfkeeper.adapters.openlibrary import OpenLibraryClient
 from shelfkeeper.adapters.prowlarr import ProwlarrClient
 from shelfkeeper.adapters.qbittorrent import QbittorrentClient
@@ -65,6 +67,7 @@ SERVICES = (
     "qbittorrent",
     "transmission",
     "deluge",
+    "nzbget",
     "prowlarr",
     "mam",
     "google_books",
@@ -81,6 +84,7 @@ REQUIRED_SETTINGS = {
     "qbittorrent": "QB_HOST (with QB_PORT, QB_USERNAME and QB_PASSWORD)",
     "transmission": "TRANSMISSION_URL (with TRANSMISSION_USERNAME and TRANSMISSION_PASSWORD)",
     "deluge": "DELUGE_HOST (with DELUGE_PORT, DELUGE_USERNAME and DELUGE_PASSWORD)",
+    "nzbget": "NZBGET_URL (with NZBGET_USERNAME and NZBGET_PASSWORD)",
     "prowlarr": "PROWLARR_URL and PROWLARR_API_KEY",
     "mam": "MAM_ID (the mam_id session cookie)",
 }
@@ -190,6 +194,7 @@ class Integrations:
             "qbittorrent": self.download_client,
             "transmission": self.transmission,
             "deluge": self.deluge,
+            "nzbget": self.nzbget,
             "prowlarr": self.prowlarr,
             "mam": self.mam,
             "google_books": self.google_books,
@@ -220,6 +225,10 @@ class Integrations:
     def deluge(self) -> DownloadClient:
         """Deluge as a download client (checked by the integrations endpoint; not yet used to grab)."""
         return self._obtain("deluge", self._build_deluge)
+
+    def nzbget(self) -> DownloadClient:
+        """NZBGet, the usenet download client: takes NZBs (``AddTorrent.nzb_file``), reports them like torrents."""
+        return self._obtain("nzbget", self._build_nzbget)
 
     def prowlarr(self) -> Indexer:
         return self._obtain("prowlarr", self._build_prowlarr)
@@ -290,6 +299,10 @@ class Integrations:
         return deluge.build(
             s.deluge_host or "", s.deluge_port, s.deluge_username or "", self._secret("deluge_password")
         )
+
+    def _build_nzbget(self) -> NzbgetClient:
+        s = self.app.settings
+        return nzbget.build(s.nzbget_url or "", s.nzbget_username or "", self._secret("nzbget_password"))
 
     def _build_prowlarr(self) -> ProwlarrClient:
         s = self.app.settings

@@ -106,6 +106,11 @@ class Settings(BaseSettings):
     deluge_port: int = Field(58846, ge=1, le=65535)
     deluge_username: str | None = None
     deluge_password: SecretStr | None = None
+    # NZBGet (usenet)
+    nzbget_url: str | None = None
+    nzbget_username: str | None = None
+    nzbget_password: SecretStr | None = None
+    nzbget_priority: int = Field(1, ge=1, le=50)
     # Prowlarr
     prowlarr_url: str | None = None
     prowlarr_api_key: SecretStr | None = None
@@ -327,6 +332,7 @@ class Settings(BaseSettings):
             "qbittorrent": bool(self.qb_host),
             "transmission": bool(self.transmission_url),
             "deluge": bool(self.deluge_host),
+            "nzbget": bool(self.nzbget_url),
             "prowlarr": bool(self.prowlarr_url and self.prowlarr_api_key),
             "mam": bool(self.mam_id),
             "google_books": True,  # works without a key, with a lower quota
@@ -337,7 +343,7 @@ class Settings(BaseSettings):
 
     def configuration_notes(self) -> list[str]:
         """Warnings to print at start: unconfigured services and the MAM password misunderstanding."""
-        optional = {"transmission", "deluge"}  # alternatives to qBittorrent: unset is the usual case
+        optional = {"transmission", "deluge", "nzbget"}  # alternatives to qBittorrent: unset is the usual case
         notes = [
             f"{name} is not configured"
             for name, ok in self.configured_services().items()
@@ -421,6 +427,10 @@ _HELP = {
     "deluge_port": "Deluge daemon RPC port (daemon_port).",
     "deluge_username": "Deluge daemon user (a line of the daemon's auth file).",
     "deluge_password": "Deluge daemon password (from the daemon's auth file).",
+    "nzbget_url": "NZBGet web address, e.g. http://127.0.0.1:6789 (/jsonrpc is added); the usenet download client.",
+    "nzbget_username": "NZBGet control user (ControlUsername in NZBGet's settings).",
+    "nzbget_password": "NZBGet control password (ControlPassword in NZBGet's settings).",
+    "nzbget_priority": "NZBGet's priority among the usenet download clients, 1 (first choice) to 50.",
     "prowlarr_url": "Prowlarr base URL, e.g. http://prowlarr:9696.",
     "prowlarr_api_key": "Prowlarr API key (Settings > General).",
     "prowlarr_indexer_ids": "Only these Prowlarr indexers (comma-separated ids); all when empty.",
