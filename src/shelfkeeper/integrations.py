@@ -41,6 +41,7 @@ from shelfkeeper.adapters.qbittorrent import QbittorrentClient
 from shelfkeeper.adapters.redaction import redact_text, registered_secrets
 from shelfkeeper.adapters.transmission import TransmissionClient
 from shelfkeeper.db.service_state import DatabaseBudgetStore, ServiceStateStore
+from shelfkeeper.domain.releases.release import DownloadProtocol
 from shelfkeeper.errors import NotFound, ServiceError, ServiceNotConfigured
 from shelfkeeper.ports import (
     AsinDirectory,
@@ -218,6 +219,10 @@ class Integrations:
     def download_client(self) -> DownloadClient:
         return self._obtain("qbittorrent", self._build_qbittorrent)
 
+    def download_client_for(self, protocol: DownloadProtocol) -> DownloadClient:
+        """The client that takes this protocol's downloads: NZBGet for usenet, qBittorrent for torrents."""
+        return self.nzbget() if protocol is DownloadProtocol.USENET else self.download_client()
+
     def transmission(self) -> DownloadClient:
         """Transmission as a download client (checked by the integrations endpoint; not yet used to grab)."""
         return self._obtain("transmission", self._build_transmission)
@@ -306,10 +311,13 @@ class Integrations:
 
     def _build_prowlarr(self) -> ProwlarrClient:
         s = self.app.settings
+        # Usenet results are searched only when a usenet client can take them.
+        usenet = (DownloadProtocol.USENET,) if self.configured("nzbget") else ()
         return prowlarr.build(
             s.prowlarr_url or "",
             self._secret("prowlarr_api_key"),
             indexer_ids=s.prowlarr_indexer_ids,
+            protocols=(DownloadProtocol.TORRENT, *usenet),
             **self.build_options,
         )
 

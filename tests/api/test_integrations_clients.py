@@ -1,4 +1,4 @@
-"""GET /api/system/integrations?check=true with Transmission, Deluge and NZBGet: the real Debian daemons on 127.0.0.1."""
+"""GET /api/system/integrations?check=true with Transmission, Deluge and NZBGet: real Debian daemons on 127.0.0.1."""
 
 from __future__ import annotations
 

@@ -17,9 +17,10 @@ from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.db.tables import Download
 from shelfkeeper.domain.lifecycle import DownloadStatus, DuplicateKind, WantedStatus
 from shelfkeeper.domain.releases.ranking import RankedRelease
-from shelfkeeper.domain.releases.release import Release, ReleaseSource
+from shelfkeeper.domain.releases.release import DownloadProtocol, Release, ReleaseSource
 from shelfkeeper.domain.releases.verification import ReasonCode, WantedEdition
 from shelfkeeper.domain.torrents.files import BencodeError, info_hash, magnet_info_hash
+from shelfkeeper.domain.torrents.nzb import NzbError, nzb_id, parse_nzb
 from shelfkeeper.domain.torrents.status import AddTorrent
 from shelfkeeper.errors import (
     Conflict,
@@ -39,6 +40,7 @@ from shelfkeeper.services.wanted_list import get_wanted
 
 TAG = "shelfkeeper"
 CANDIDATES_PER_BOOK = 3  # accepted releases tried in turn when one cannot be fetched or is taken already
+DOWNLOAD_CLIENTS = frozenset({"qbittorrent", "nzbget"})  # a grab they refuse or cannot take is the client's problem
 STRANDED_AFTER = timedelta(minutes=1)  # a download left "queued" this long never reached the client: add it
 
 
@@ -88,6 +90,12 @@ async def fetch_torrent(run: RunContext, release: Release) -> tuple[AddTorrent, 
     _check_link(run, release)
     indexer = run.integrations.mam() if release.source == ReleaseSource.MAM else run.integrations.prowlarr()
     add = await indexer.fetch_download(release)
+    if add.nzb_file is not None:  # usenet: followed by the NZB's own id
+        try:
+            parse_nzb(add.nzb_file)
+        except NzbError as exc:
+            raise ServiceBadResponse(release.source, f"{release.title!r} is not a valid NZB ({exc})") from exc
+        return add, nzb_id(add.nzb_file)
     try:
         found = info_hash(add.torrent_file) if add.torrent_file is not None else magnet_info_hash(add.url or "")
     except BencodeError as exc:
@@ -109,7 +117,7 @@ async def send_to_client(run: RunContext, download_id: int, add: AddTorrent) -> 
         add, category=settings.qb_category, tags=download_tags(download_id), save_path=settings.qb_save_path
     )
     try:
-        added = await run.integrations.download_client().add(placed)
+        added = await run.integrations.download_client_for(add.protocol).add(placed)
     except ServiceError as exc:
         # A refused torrent is the release's fault; an unreachable or misconfigured client is not.
         await fail_before_client(run, download_id, f"the download client did not take the torrent: {exc.message}",
@@ -183,7 +191,7 @@ async def _grab_first(run: RunContext, wanted_id: int, candidates: Sequence[Rank
             result.add("already_grabbed")
             return
         except ServiceError as exc:
-            if exc.service == "qbittorrent":
+            if exc.service in DOWNLOAD_CLIENTS:
                 result.add("grab_failed")
                 if isinstance(exc, ServiceUnreachable):
                     raise _ClientDown from exc
@@ -253,11 +261,14 @@ async def resume_stranded(run: RunContext, result: JobResult | None = None) -> N
     rows = await run.transaction(lambda s: _stranded(s, cutoff))
     if not rows:
         return
-    try:
-        present = {t.info_hash for t in await run.integrations.download_client().info(hashes=[h for _, h, _ in rows])}
-    except ServiceError as exc:
-        run.log.warning("acquisition: cannot check queued downloads: %s", exc.message)
-        return
+    present: set[str] = set()
+    for protocol in {_protocol_of(data) for _, _, data in rows}:
+        ids = [h for _, h, data in rows if _protocol_of(data) is protocol]
+        try:
+            present |= {t.info_hash for t in await run.integrations.download_client_for(protocol).info(hashes=ids)}
+        except ServiceError as exc:
+            run.log.warning("acquisition: cannot check queued %s downloads: %s", protocol, exc.message)
+            return
     for download_id, torrent_id, release_data in rows:
         try:
             if torrent_id in present:
@@ -269,6 +280,12 @@ async def resume_stranded(run: RunContext, result: JobResult | None = None) -> N
             continue
         if result is not None:
             result.add("resumed")
+
+
+def _protocol_of(release_data: dict[str, Any]) -> DownloadProtocol:
+    return (
+        DownloadProtocol.USENET if release_data.get("protocol") == DownloadProtocol.USENET else DownloadProtocol.TORRENT
+    )
 
 
 async def _send_again(run: RunContext, download_id: int, release: Release) -> None:

@@ -15,8 +15,10 @@ from shelfkeeper.automation.imports import import_download
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.db.tables import Download, WantedBook
 from shelfkeeper.domain.lifecycle import HELD_BY_DOWNLOAD, DownloadStatus, WantedStatus
+from shelfkeeper.domain.releases.release import DownloadProtocol
 from shelfkeeper.domain.torrents.status import TorrentInfo, TorrentState
 from shelfkeeper.errors import ServiceError
+from shelfkeeper.ports import DownloadClient
 from shelfkeeper.services import downloads
 from shelfkeeper.services.records import DOWNLOADS, get_record
 from shelfkeeper.services.status import (
@@ -44,6 +46,7 @@ class Watched:
     started_at: datetime | None
     last_progress_at: datetime | None
     title: str
+    protocol: DownloadProtocol = DownloadProtocol.TORRENT
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,8 @@ def judge(
     if torrent is None:
         return None if watched.status == DownloadStatus.QUEUED else "the torrent is gone from the download client"
     if torrent.state is TorrentState.ERROR:
-        return f"the download client reports an error ({torrent.raw_state})"
+        detail = f"{torrent.raw_state}: {torrent.error}" if torrent.error else torrent.raw_state
+        return f"the download client reports an error ({detail})"
     if torrent.state is TorrentState.MISSING_FILES:
         return "the torrent's files are missing"
     started = watched.started_at or now
@@ -107,7 +111,16 @@ def _watched(session: Session) -> list[Watched]:
         select(Download).where(Download.status.in_([str(s) for s in WATCHED]), Download.info_hash.isnot(None))
     )
     return [
-        Watched(d.id, d.info_hash or "", d.status, d.progress or 0.0, d.started_at, d.last_progress_at, d.release_title)
+        Watched(
+            d.id,
+            d.info_hash or "",
+            d.status,
+            d.progress or 0.0,
+            d.started_at,
+            d.last_progress_at,
+            d.release_title,
+            downloads.download_protocol(d),
+        )
         for d in rows
     ]
 
@@ -167,7 +180,7 @@ async def _fail(run: RunContext, failure: Failure, result: JobResult) -> None:
     """Remove the torrent from the client first (a crash then leaves a torrent gone, failed on the next run)."""
     if failure.evidence.get("client_state") is not None:
         try:
-            client = run.integrations.download_client()
+            client = run.integrations.download_client_for(failure.watched.protocol)
             await client.delete([failure.watched.info_hash], delete_files=failure.delete_files)
         except ServiceError as exc:
             run.log.warning("monitor: could not remove %s from the client: %s", failure.watched.info_hash, exc.message)
@@ -198,14 +211,25 @@ async def _import_completed(run: RunContext, result: JobResult) -> None:
 
 
 async def _observe(run: RunContext, watched: Sequence[Watched], result: JobResult) -> list[Failure] | None:
-    """Ask the client once for every watched torrent, store what it says, return the attempts that failed."""
-    try:
-        torrents = await run.integrations.download_client().info(hashes=[w.info_hash for w in watched])
-    except ServiceError as exc:
-        run.log.warning("monitor: the download client cannot be read: %s", exc.message)
-        result.metrics["client_error"] = exc.message
+    """Ask each client once for its watched downloads, store what it says, return the attempts that failed.
+
+    A client that cannot be read leaves its downloads as they are (none is judged on missing information).
+    """
+    by_hash: dict[str, TorrentInfo] = {}
+    readable: list[Watched] = []
+    for protocol in sorted({w.protocol for w in watched}):
+        mine = [w for w in watched if w.protocol is protocol]
+        try:
+            torrents = await run.integrations.download_client_for(protocol).info(hashes=[w.info_hash for w in mine])
+        except ServiceError as exc:
+            run.log.warning("monitor: the %s download client cannot be read: %s", protocol, exc.message)
+            result.metrics["client_error"] = exc.message
+            continue
+        by_hash |= {torrent.info_hash: torrent for torrent in torrents}
+        readable += mine
+    if not readable:
         return None
-    by_hash = {torrent.info_hash: torrent for torrent in torrents}
+    watched = readable
     settings, now = run.app.settings, run.now()
     stall = timedelta(minutes=settings.download_stall_minutes)
     metadata = timedelta(minutes=settings.download_metadata_timeout_minutes)
@@ -246,11 +270,14 @@ async def download_monitor_task(run: RunContext) -> JobResult:
 # ---- a person's actions on one download (the API's pause, resume and cancel) ----
 
 
-def _client_id_for(session: Session, download_id: int, target: DownloadStatus) -> tuple[str | None, bool]:
-    """The torrent to act on and whether the row is there already (409 DOWNLOAD_STATE_CONFLICT when not allowed)."""
+def _client_id_for(
+    session: Session, download_id: int, target: DownloadStatus
+) -> tuple[str | None, bool, DownloadProtocol]:
+    """The download to act on, whether the row is there already (409 DOWNLOAD_STATE_CONFLICT when not allowed),
+    and which protocol's client has it."""
     download = get_record(session, DOWNLOADS, download_id)
     check_download_move(download, target)  # the row itself moves after the client has acted
-    return download.info_hash, download.status == target
+    return download.info_hash, download.status == target, downloads.download_protocol(download)
 
 
 def _move(session: Session, download_id: int, target: DownloadStatus, changes: dict[str, Any]) -> Download:
@@ -270,26 +297,24 @@ async def _act(
     run: RunContext,
     download_id: int,
     target: DownloadStatus,
-    action: Callable[[str], Awaitable[None]],
+    action: Callable[[DownloadClient, str], Awaitable[None]],
     changes: dict[str, Any],
 ) -> Download:
-    torrent_id, already = await run.transaction(lambda s: _client_id_for(s, download_id, target))
+    torrent_id, already, protocol = await run.transaction(lambda s: _client_id_for(s, download_id, target))
     if torrent_id and not already:
-        await action(torrent_id)
+        await action(run.integrations.download_client_for(protocol), torrent_id)
     return await run.transaction(lambda s: _move(s, download_id, target, changes))
 
 
 async def pause_download(run: RunContext, download_id: int) -> Download:
     """Pause the torrent in qBittorrent, then the row (a paused download is never counted as stalled)."""
-    client = run.integrations.download_client()
-    return await _act(run, download_id, DownloadStatus.PAUSED, lambda t: client.pause([t]), {})
+    return await _act(run, download_id, DownloadStatus.PAUSED, lambda client, t: client.pause([t]), {})
 
 
 async def resume_download(run: RunContext, download_id: int) -> Download:
     """Resume the torrent in qBittorrent, then the row; its stall clock starts again now."""
-    client = run.integrations.download_client()
     changes = {"last_progress_at": run.now()}
-    return await _act(run, download_id, DownloadStatus.DOWNLOADING, lambda t: client.resume([t]), changes)
+    return await _act(run, download_id, DownloadStatus.DOWNLOADING, lambda client, t: client.resume([t]), changes)
 
 
 async def cancel_download(run: RunContext, download_id: int, *, delete_files: bool = False) -> Download:
@@ -297,10 +322,9 @@ async def cancel_download(run: RunContext, download_id: int, *, delete_files: bo
 
     The cancelled torrent keeps its info hash in the row, so automation never grabs that torrent again.
     """
-    client = run.integrations.download_client()
     note = "cancelled by the user" + (" (files deleted)" if delete_files else "")
 
-    async def remove(torrent_id: str) -> None:
+    async def remove(client: DownloadClient, torrent_id: str) -> None:
         await client.delete([torrent_id], delete_files=delete_files)
 
     return await _act(run, download_id, DownloadStatus.CANCELLED, remove, {"result": note})

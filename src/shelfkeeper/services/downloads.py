@@ -15,6 +15,7 @@ from shelfkeeper.db.tables import BlocklistEntry, Download, WantedBook
 from shelfkeeper.domain.events import EventType
 from shelfkeeper.domain.lifecycle import ACTIVE_DOWNLOAD_STATES, DownloadStatus, DuplicateKind, WantedStatus
 from shelfkeeper.domain.releases.ranking import RankedRelease
+from shelfkeeper.domain.releases.release import DownloadProtocol
 from shelfkeeper.domain.releases.verification import WantedEdition
 from shelfkeeper.domain.text import split_names
 from shelfkeeper.errors import Conflict
@@ -65,6 +66,13 @@ def refreshed(session: Session, download: Download) -> Download:
     session.flush()
     session.refresh(download)
     return download
+
+
+def download_protocol(download: Download) -> DownloadProtocol:
+    """Torrent or usenet: what the recorded release says (rows from before usenet are torrents)."""
+    release = (download.release or {}).get("release")
+    value = release.get("protocol") if isinstance(release, Mapping) else None
+    return DownloadProtocol.USENET if value == DownloadProtocol.USENET else DownloadProtocol.TORRENT
 
 
 def latest_download(session: Session, wanted_id: int) -> Download | None:

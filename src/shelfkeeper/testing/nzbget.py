@@ -103,13 +103,16 @@ def loopback_config(*, root: Path, port: int, username: str, password: str, serv
 
 
 def make_nzb(name: str, *, files: int = 1, segments: int = 2, segment_bytes: int = 384_000, par2: bool = True) -> bytes:
-    """A well-formed NZB whose articles exist nowhere: ``files`` RAR parts (plus a par2 file when asked)."""
+    """A well-formed NZB whose articles exist nowhere: ``files`` RAR parts of ``segments`` articles each, plus
+    (when asked) a par2 index file of one article of at most 10 KB."""
     names = [f"{name}.part{n}.rar" for n in range(1, files + 1)] + ([f"{name}.par2"] if par2 else [])
     entries = []
     for index, file_name in enumerate(names, start=1):
+        is_par2 = file_name.endswith(".par2")
+        count, size = (1, min(segment_bytes, 10_000)) if is_par2 else (segments, segment_bytes)
         segs = "".join(
-            f'<segment bytes="{segment_bytes}" number="{s}">{name}-{index}-{s}@shelfkeeper.test</segment>'
-            for s in range(1, segments + 1)
+            f'<segment bytes="{size}" number="{s}">{name}-{index}-{s}@shelfkeeper.test</segment>'
+            for s in range(1, count + 1)
         )
         entries.append(
             f'<file poster="tester &lt;t@example.invalid&gt;" date="1767225600" subject="{name} [{index}/{len(names)}]'
