@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
-APT_PACKAGES := qbittorrent-nox chromium transmission-daemon deluged ffmpeg
+APT_PACKAGES := qbittorrent-nox chromium transmission-daemon deluged ffmpeg nzbget
 PYTEST_ARGS ?= -n auto
 
 DEMO_ARGS ?=

@@ -3,8 +3,9 @@
 Each entry names a service of ``Integrations`` (its settings start with ``prefix``), the protocol it downloads
 and the settings that place a download in it. The enabled clients of a protocol are tried by priority, lowest
 number first (Sonarr's convention, 1 to 50); a tie keeps the order of ``CLIENTS``. A client is enabled when it
-is configured and its ``<PREFIX>_ENABLED`` setting is not false. A new client (NZBGet) is one more entry here
-and one more accessor in ``Integrations.download_client_named``.
+is configured and its ``<PREFIX>_ENABLED`` setting is not false. A new client is one more entry here and one more
+accessor in ``Integrations.download_client_named``. NZBGet, the usenet client, files its downloads under the
+same category name as qBittorrent (``QB_CATEGORY``) and has no save path of its own (its DestDir decides).
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ CLIENTS: tuple[ClientEntry, ...] = (
         "transmission_save_path",
     ),
     ClientEntry("deluge", "Deluge", DownloadProtocol.TORRENT, "deluge", "deluge_label", "deluge_save_path"),
+    ClientEntry("nzbget", "NZBGet", DownloadProtocol.USENET, "nzbget", "qb_category", None),
 )
 CLIENT_NAMES = frozenset(entry.name for entry in CLIENTS)
 

@@ -20,6 +20,7 @@ from shelfkeeper.adapters import (
     deluge,
     google_books,
     mam,
+    nzbget,
     openlibrary,
     prowlarr,
     qbittorrent,
@@ -35,6 +36,7 @@ from shelfkeeper.adapters.google_books import GoogleBooksClient
 from shelfkeeper.adapters.http import ServiceClient, ServiceHealth
 from shelfkeeper.adapters.mam import MamClient
 from shelfkeeper.adapters.notifier import AppriseNotifier
+from shelfkeeper.adapters.nzbget import NzbgetClient
 from shelfkeeper.adapters.openlibrary import OpenLibraryClient
 from shelfkeeper.adapters.prowlarr import ProwlarrClient
 from shelfkeeper.adapters.qbittorrent import QbittorrentClient
@@ -71,6 +73,7 @@ SERVICES = (
     "qbittorrent",
     "transmission",
     "deluge",
+    "nzbget",
     "prowlarr",
     "mam",
     "google_books",
@@ -87,6 +90,7 @@ REQUIRED_SETTINGS = {
     "qbittorrent": "QB_HOST (with QB_PORT, QB_USERNAME and QB_PASSWORD)",
     "transmission": "TRANSMISSION_URL (with TRANSMISSION_USERNAME and TRANSMISSION_PASSWORD)",
     "deluge": "DELUGE_HOST (with DELUGE_PORT, DELUGE_USERNAME and DELUGE_PASSWORD)",
+    "nzbget": "NZBGET_URL (with NZBGET_USERNAME and NZBGET_PASSWORD)",
     "prowlarr": "PROWLARR_URL and PROWLARR_API_KEY",
     "mam": "MAM_ID (the mam_id session cookie)",
 }
@@ -196,6 +200,7 @@ class Integrations:
             "qbittorrent": self.download_client,
             "transmission": self.transmission,
             "deluge": self.deluge,
+            "nzbget": self.nzbget,
             "prowlarr": self.prowlarr,
             "mam": self.mam,
             "google_books": self.google_books,
@@ -226,12 +231,17 @@ class Integrations:
     def deluge(self) -> DownloadClient:
         return self._obtain("deluge", self._build_deluge)
 
+    def nzbget(self) -> DownloadClient:
+        """NZBGet, the usenet download client: takes NZBs (``AddTorrent.nzb_file``), reports them like torrents."""
+        return self._obtain("nzbget", self._build_nzbget)
+
     def download_client_named(self, name: str) -> DownloadClient:
         """A download client by service name (the one a download row names); KeyError for an unknown name."""
         clients: dict[str, Callable[[], DownloadClient]] = {
             "qbittorrent": self.download_client,
             "transmission": self.transmission,
             "deluge": self.deluge,
+            "nzbget": self.nzbget,
         }
         return clients[name]()
 
@@ -333,12 +343,19 @@ class Integrations:
             s.deluge_host or "", s.deluge_port, s.deluge_username or "", self._secret("deluge_password")
         )
 
+    def _build_nzbget(self) -> NzbgetClient:
+        s = self.app.settings
+        return nzbget.build(s.nzbget_url or "", s.nzbget_username or "", self._secret("nzbget_password"))
+
     def _build_prowlarr(self) -> ProwlarrClient:
         s = self.app.settings
+        # Usenet results are searched only when a usenet client can take them.
+        usenet = (DownloadProtocol.USENET,) if self.configured("nzbget") else ()
         return prowlarr.build(
             s.prowlarr_url or "",
             self._secret("prowlarr_api_key"),
             indexer_ids=s.prowlarr_indexer_ids,
+            protocols=(DownloadProtocol.TORRENT, *usenet),
             **self.build_options,
         )
 

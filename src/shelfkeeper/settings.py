@@ -116,6 +116,13 @@ class Settings(BaseSettings):
     deluge_save_path: str | None = None
     deluge_priority: int = Field(1, ge=1, le=50)
     deluge_enabled: bool = True
+
+    # NZBGet (usenet)
+    nzbget_url: str | None = None
+    nzbget_username: str | None = None
+    nzbget_password: SecretStr | None = None
+    nzbget_priority: int = Field(1, ge=1, le=50)
+    nzbget_enabled: bool = True
     # Prowlarr
     prowlarr_url: str | None = None
     prowlarr_api_key: SecretStr | None = None
@@ -394,6 +401,7 @@ class Settings(BaseSettings):
             "qbittorrent": bool(self.qb_host),
             "transmission": bool(self.transmission_url),
             "deluge": bool(self.deluge_host),
+            "nzbget": bool(self.nzbget_url),
             "prowlarr": bool(self.prowlarr_url and self.prowlarr_api_key),
             "mam": bool(self.mam_id),
             "google_books": True,  # works without a key, with a lower quota
@@ -405,7 +413,7 @@ class Settings(BaseSettings):
     def configuration_notes(self) -> list[str]:
         """Warnings to print at start: unconfigured services and the MAM password misunderstanding."""
         configured = self.configured_services()
-        optional = {"transmission", "deluge"}  # alternatives to qBittorrent: unset is the usual case
+        optional = {"transmission", "deluge", "nzbget"}  # alternatives to qBittorrent: unset is the usual case
         if configured["transmission"] or configured["deluge"]:
             optional.add("qbittorrent")  # another torrent client is configured: qBittorrent is not needed
         notes = [f"{name} is not configured" for name, ok in configured.items() if not ok and name not in optional]
@@ -417,7 +425,7 @@ class Settings(BaseSettings):
         return notes
 
 
-MAPPING_CLIENTS = ("qbittorrent", "transmission", "deluge")  # the clients a remote path mapping may name
+MAPPING_CLIENTS = ("qbittorrent", "transmission", "deluge", "nzbget")  # the clients a remote path mapping may name
 
 
 def split_mapping_client(pair: str) -> tuple[str | None, str]:
@@ -499,6 +507,10 @@ _HELP = {
     "deluge_port": "Deluge daemon RPC port (daemon_port).",
     "deluge_username": "Deluge daemon user (a line of the daemon's auth file).",
     "deluge_password": "Deluge daemon password (from the daemon's auth file).",
+    "nzbget_url": "NZBGet web address, e.g. http://127.0.0.1:6789 (/jsonrpc is added); the usenet download client.",
+    "nzbget_username": "NZBGet control user (ControlUsername in NZBGet's settings).",
+    "nzbget_password": "NZBGet control password (ControlPassword in NZBGet's settings).",
+    "nzbget_priority": "NZBGet's priority among the usenet download clients, 1 (first choice) to 50.",
     "prowlarr_url": "Prowlarr base URL, e.g. http://prowlarr:9696.",
     "prowlarr_api_key": "Prowlarr API key (Settings > General).",
     "prowlarr_indexer_ids": "Only these Prowlarr indexers (comma-separated ids); all when empty.",

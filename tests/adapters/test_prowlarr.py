@@ -23,8 +23,10 @@ from shelfkeeper.adapters.prowlarr import (
     strip_api_key,
 )
 from shelfkeeper.adapters.redaction import REDACTED, SecretFilter
-from shelfkeeper.domain.releases.release import Release
+from shelfkeeper.domain.releases.release import DownloadProtocol, Release
 from shelfkeeper.domain.torrents.files import info_hash
+from shelfkeeper.domain.torrents.nzb import parse_nzb
+from shelfkeeper.domain.torrents.status import AddTorrent
 from shelfkeeper.errors import (
     ServiceAuthFailed,
     ServiceBadResponse,
@@ -220,12 +222,55 @@ def test_search_skips_disabled_and_backed_off_indexers(fake: FakeProwlarr, serve
     assert [r.indexer_id for r in releases] == [1]  # 2 backed off, 3 disabled
 
 
-def test_search_skips_usenet_results(fake: FakeProwlarr, server: LiveServer) -> None:
-    fake.add_indexer(4, "NZBgeek", protocol="usenet", privacy="semiPrivate")
+def test_search_skips_usenet_results_without_a_usenet_client(fake: FakeProwlarr, server: LiveServer) -> None:
+    fake.add_indexer(4, "NZBgeek", protocol="usenet", privacy="semiPrivate", definition_name="Newznab")
     fake.add_release("The Way of Kings by Brandon Sanderson NZB", indexer_id=4)
     releases = run(server.url, kings)
     assert 4 not in {r.indexer_id for r in releases}
     assert len(releases) == 2
+
+
+def test_usenet_results_beside_torrents_carry_their_protocol(fake: FakeProwlarr, server: LiveServer) -> None:
+    fake.add_indexer(4, "NZBgeek", protocol="usenet", privacy="semiPrivate", definition_name="Newznab")
+    fake.add_release("Brandon Sanderson - The Way of Kings (Unabridged) M4B", indexer_id=4, grabs=31)
+    protocols = (DownloadProtocol.TORRENT, DownloadProtocol.USENET)
+    releases = {r.indexer_id: r for r in run(server.url, kings, protocols=protocols)}
+    assert {i: r.protocol for i, r in releases.items()} == {
+        1: DownloadProtocol.TORRENT,
+        2: DownloadProtocol.TORRENT,
+        4: DownloadProtocol.USENET,
+    }
+    nzb = releases[4]
+    assert (nzb.seeders, nzb.leechers, nzb.info_hash, nzb.grabs) == (None, None, None, 31)  # no swarm on usenet
+    assert nzb.extra["protocol"] == "usenet" and isinstance(nzb.extra["age_hours"], float)
+    assert nzb.download_url is not None and nzb.download_url.startswith(f"{server.url}/4/download?")
+
+
+def test_fetch_download_of_a_usenet_release_is_its_nzb(fake: FakeProwlarr, server: LiveServer) -> None:
+    fake.add_indexer(4, "NZBgeek", protocol="usenet", definition_name="Newznab")
+    seeded = fake.add_release("Brandon Sanderson - The Way of Kings (Unabridged) M4B", indexer_id=4, size=50_000_000)
+
+    async def grab(client: ProwlarrClient) -> AddTorrent:
+        releases = await kings(client)
+        return await client.fetch_download(next(r for r in releases if r.indexer_id == 4))
+
+    add = run(server.url, grab, protocols=(DownloadProtocol.TORRENT, DownloadProtocol.USENET))
+    assert (add.nzb_file, add.torrent_file, add.url) == (seeded.nzb, None, None)
+    assert add.protocol is DownloadProtocol.USENET
+    assert parse_nzb(add.nzb_file or b"").size_bytes == 65 * 768_000 + 10_000  # ~50 MB in 768 KB articles, a par2
+    assert fake.downloads == [seeded.key]
+
+
+def test_a_usenet_download_that_is_not_an_nzb_is_refused(fake: FakeProwlarr, server: LiveServer) -> None:
+    fake.add_indexer(4, "NZBgeek", protocol="usenet", definition_name="Newznab")
+    fake.add_release("Brandon Sanderson - The Way of Kings M4B", indexer_id=4, nzb=b"<html>Login required</html>")
+
+    async def grab(client: ProwlarrClient) -> AddTorrent:
+        releases = await kings(client)
+        return await client.fetch_download(next(r for r in releases if r.indexer_id == 4))
+
+    with pytest.raises(ServiceBadResponse, match="not an NZB"):
+        run(server.url, grab, protocols=(DownloadProtocol.TORRENT, DownloadProtocol.USENET))
 
 
 def test_free_text_search_for_series(fake: FakeProwlarr, server: LiveServer) -> None:

@@ -42,7 +42,12 @@ WRONG = {
     "mam_id": "mam-cookie-wrong-0000000000",
     "google_books_api_key": "google-key-wrong-000000000",
 }
-DOWNLOAD_CLIENTS = ("qbittorrent", "transmission", "deluge")  # real daemons (here and test_integrations_clients.py)
+DOWNLOAD_CLIENTS = (
+    "qbittorrent",
+    "transmission",
+    "deluge",
+    "nzbget",
+)  # real daemons (here and test_integrations_clients.py)
 FAKED = tuple(name for name in SERVICES if name not in DOWNLOAD_CLIENTS)
 KEYLESS = ("audnexus", "audible", "openlibrary")  # no credentials: a blocking proxy's 403 is their auth failure
 
@@ -228,7 +233,7 @@ def test_every_service_reachable_through_its_fake_with_its_version(fakes: Fakes,
         assert row["last_error"] is None and row["checked_at"] is not None
     for name in ("audiobookshelf", "prowlarr", "mam", "google_books"):
         assert found[name]["auth_ok"] is True, found[name]
-    assert [found[name]["configured"] for name in DOWNLOAD_CLIENTS] == [False, False, False]
+    assert [found[name]["configured"] for name in DOWNLOAD_CLIENTS] == [False] * len(DOWNLOAD_CLIENTS)
     assert fakes.apps["mam"].rotations  # the cookie rotated, and neither value showed up (checked in rows())
 
 

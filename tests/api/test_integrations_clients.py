@@ -1,4 +1,4 @@
-"""GET /api/system/integrations?check=true with Transmission and Deluge: the real Debian daemons on 127.0.0.1."""
+"""GET /api/system/integrations?check=true with Transmission, Deluge and NZBGet: real Debian daemons on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from shelfkeeper.integrations import Integrations
 from shelfkeeper.settings import load_settings
 from shelfkeeper.testing.clock import RecordingSleep
 from shelfkeeper.testing.deluge import DelugeProcess
+from shelfkeeper.testing.nzbget import NzbgetProcess
 from shelfkeeper.testing.transmission import TransmissionProcess
 
 API_KEY = "integrations-clients-key-0123456789"
@@ -32,6 +33,12 @@ def transmission_daemon() -> Iterator[TransmissionProcess]:
 @pytest.fixture(scope="module")
 def deluge_daemon() -> Iterator[DelugeProcess]:
     with DelugeProcess() as process:
+        yield process
+
+
+@pytest.fixture(scope="module")
+def nzbget_daemon() -> Iterator[NzbgetProcess]:
+    with NzbgetProcess() as process:
         yield process
 
 
@@ -75,6 +82,10 @@ def deluge_env(process: DelugeProcess, password: str) -> dict[str, str]:
     }
 
 
+def nzbget_env(process: NzbgetProcess, password: str) -> dict[str, str]:
+    return {"NZBGET_URL": process.url, "NZBGET_USERNAME": process.username, "NZBGET_PASSWORD": password}
+
+
 @pytest.mark.transmission
 def test_real_transmission_reachable_with_version_and_wrong_password_reported(
     monkeypatch: pytest.MonkeyPatch, engine: Engine, tmp_path: Path, transmission_daemon: TransmissionProcess
@@ -111,11 +122,32 @@ def test_real_deluge_reachable_with_version_and_wrong_password_reported(
         assert client.get("/health").json()["data"]["status"] == "ok"
 
 
+@pytest.mark.nzbget
+def test_real_nzbget_reachable_with_version_and_wrong_password_reported(
+    monkeypatch: pytest.MonkeyPatch, engine: Engine, tmp_path: Path, nzbget_daemon: NzbgetProcess
+) -> None:
+    secrets = [API_KEY, nzbget_daemon.password, WRONG_PASSWORD]
+    with app_with_env(monkeypatch, engine, tmp_path, nzbget_env(nzbget_daemon, nzbget_daemon.password)) as client:
+        row = checked(client, "nzbget", secrets)
+        assert (row["configured"], row["reachable"], row["auth_ok"], row["last_error"]) == (True, True, True, None)
+        assert row["version"] == nzbget_daemon.call("version")  # e.g. "21.0"
+
+    with app_with_env(monkeypatch, engine, tmp_path, nzbget_env(nzbget_daemon, WRONG_PASSWORD)) as client:
+        row = checked(client, "nzbget", secrets)
+        assert (row["configured"], row["reachable"], row["auth_ok"]) == (True, True, False)
+        assert row["last_error_code"] == "SERVICE_AUTH_FAILED" and row["version"] is None
+        assert client.get("/health").json()["data"]["status"] == "ok"
+
+
 def test_unset_clients_are_not_configured_and_a_bad_url_is_reported(
     monkeypatch: pytest.MonkeyPatch, engine: Engine, tmp_path: Path
 ) -> None:
     with app_with_env(monkeypatch, engine, tmp_path, {}) as client:
-        for name, setting in (("transmission", "TRANSMISSION_URL"), ("deluge", "DELUGE_HOST")):
+        for name, setting in (
+            ("transmission", "TRANSMISSION_URL"),
+            ("deluge", "DELUGE_HOST"),
+            ("nzbget", "NZBGET_URL"),
+        ):
             row = checked(client, name, [API_KEY])
             assert (row["configured"], row["last_error_code"]) == (False, "SERVICE_NOT_CONFIGURED")
             assert setting in row["last_error"]
@@ -123,3 +155,7 @@ def test_unset_clients_are_not_configured_and_a_bad_url_is_reported(
         row = checked(client, "transmission", [API_KEY])
         assert (row["configured"], row["reachable"]) == (True, False)
         assert "TRANSMISSION_URL" in row["last_error"]
+    with app_with_env(monkeypatch, engine, tmp_path, {"NZBGET_URL": "ftp://nas"}) as client:
+        row = checked(client, "nzbget", [API_KEY])
+        assert (row["configured"], row["reachable"]) == (True, False)
+        assert "NZBGET_URL" in row["last_error"]

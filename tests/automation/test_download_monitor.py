@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -47,6 +48,13 @@ def torrent(state: TorrentState, progress: float = 0.0, raw: str = "x") -> Torre
         (watched(status="paused"), torrent(TorrentState.STALLED), 5000, None),  # a paused row is never stalled
         (watched(), torrent(TorrentState.CHECKING), 5000, None),
         (watched(), torrent(TorrentState.MOVING), 5000, None),
+        (watched(), torrent(TorrentState.POST_PROCESSING), 5000, None),  # usenet: par repair or unpack takes time
+        (
+            watched(),
+            dataclasses.replace(torrent(TorrentState.ERROR, raw="FAILURE/HEALTH"), error="too many articles missing"),
+            0,
+            "the download client reports an error (FAILURE/HEALTH: too many articles missing)",
+        ),
         (watched(), torrent(TorrentState.QUEUED), 5000, None),  # the client's own queue, not a dead torrent
         (watched(), torrent(TorrentState.COMPLETED, 1.0), 5000, None),
         (watched(), torrent(TorrentState.METADATA), 29, None),

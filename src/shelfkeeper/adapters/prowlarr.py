@@ -1,11 +1,11 @@
-"""Prowlarr adapter: book searches across the user's indexers, indexer list, status, .torrent downloads."""
+"""Prowlarr adapter: book searches across the user's indexers (torrent and usenet), indexer list, status, downloads."""
 
 from __future__ import annotations
 
 import logging
 import random
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,7 +16,8 @@ import httpx
 from shelfkeeper.adapters.budget import BudgetStore
 from shelfkeeper.adapters.connection_report import connection_report
 from shelfkeeper.adapters.http import ServiceClient, ServicePolicy
-from shelfkeeper.domain.releases.release import NEWZNAB_AUDIOBOOK, Release, ReleaseSource
+from shelfkeeper.domain.releases.release import NEWZNAB_AUDIOBOOK, DownloadProtocol, Release, ReleaseSource
+from shelfkeeper.domain.torrents.nzb import NzbError, parse_nzb
 from shelfkeeper.domain.torrents.status import AddTorrent
 from shelfkeeper.errors import (
     ServiceBadResponse,
@@ -117,11 +118,13 @@ def release_from_resource(item: Mapping[str, Any]) -> Release | None:
     flags = [str(f).lower() for f in item.get("indexerFlags") or []]
     size = lenient_int(item.get("size"))
     info_hash = item.get("infoHash")
+    usenet = str(item.get("protocol") or "").lower() == DownloadProtocol.USENET
     return Release(
         indexer=str(item.get("indexer") or f"indexer {indexer_id}"),
         title=title,
         guid=guid,
         source=ReleaseSource.PROWLARR,
+        protocol=DownloadProtocol.USENET if usenet else DownloadProtocol.TORRENT,
         indexer_id=indexer_id,
         download_url=download_url,
         magnet_url=strip_api_key(item.get("magnetUrl") or None),
@@ -186,8 +189,10 @@ class ProwlarrClient:
         *,
         indexer_ids: Sequence[int] = (),
         categories: Sequence[int] = (NEWZNAB_AUDIOBOOK,),
+        protocols: Collection[DownloadProtocol] = (DownloadProtocol.TORRENT,),
     ) -> None:
         self._client = client
+        self.protocols = frozenset(protocols)  # results of other protocols are dropped: no client could take them
         self._api_key = api_key
         self._indexer_ids = tuple(indexer_ids)
         self._categories = tuple(categories)
@@ -239,8 +244,8 @@ class ProwlarrClient:
         releases = []
         for item in payload:
             release = release_from_resource(item) if isinstance(item, Mapping) else None
-            if release is None or release.extra.get("protocol") == "usenet":
-                continue  # no title, or a Usenet result qBittorrent cannot use
+            if release is None or release.protocol not in self.protocols:
+                continue  # no title, or a usenet result while no usenet client is configured
             releases.append(release)
         return releases
 
@@ -268,7 +273,7 @@ class ProwlarrClient:
         return connection_report(SERVICE, None, auth_ok=True, version=str(version) if version else None)
 
     async def fetch_download(self, release: Release) -> AddTorrent:
-        """What to give the download client: the .torrent bytes, or the magnet Prowlarr redirects to."""
+        """What to give the download client: the .torrent bytes, the magnet Prowlarr redirects to, or the NZB."""
         url = release.download_url or release.magnet_url
         if not url:
             raise ServiceBadResponse(SERVICE, f"release {release.title!r} has no download link")
@@ -278,6 +283,8 @@ class ProwlarrClient:
             # The key only goes to Prowlarr: a "redirect" indexer sends us on to the tracker's own host.
             response = await self._client.request("GET", url, headers=key if _origin(url) == own else None)
             if not response.is_redirect:
+                if release.protocol is DownloadProtocol.USENET:
+                    return AddTorrent(nzb_file=_nzb_bytes(response, release))
                 return AddTorrent(torrent_file=_torrent_bytes(response, release))
             location = response.headers.get("location", "")
             if location.lower().startswith("magnet:"):
@@ -298,6 +305,20 @@ def _origin(url: str) -> tuple[str, str]:
     return parts.scheme, parts.netloc
 
 
+def _nzb_bytes(response: httpx.Response, release: Release) -> bytes:
+    content = response.content
+    try:
+        parse_nzb(content)
+    except NzbError as exc:
+        content_type = response.headers.get("content-type", "")
+        raise ServiceBadResponse(
+            SERVICE,
+            f"download of {release.title!r} is not an NZB ({exc}; {content_type or 'no content type'})",
+            details={"status": response.status_code, "content_type": content_type},
+        ) from exc
+    return content
+
+
 def _torrent_bytes(response: httpx.Response, release: Release) -> bytes:
     content = response.content
     content_type = response.headers.get("content-type", "")
@@ -316,6 +337,7 @@ def build(
     *,
     indexer_ids: Sequence[int] = (),
     categories: Sequence[int] = (NEWZNAB_AUDIOBOOK,),
+    protocols: Collection[DownloadProtocol] = (DownloadProtocol.TORRENT,),
     budget: BudgetStore | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     sleep: Callable[[float], Awaitable[None]] | None = None,
@@ -329,4 +351,4 @@ def build(
     service_policy = ServicePolicy(name=SERVICE, base_url=base_url.rstrip("/"), secrets=(api_key,), **settings)
     extras: dict[str, Any] = {k: v for k, v in {"sleep": sleep, "clock": clock, "rng": rng}.items() if v is not None}
     client = ServiceClient(service_policy, budget=budget, transport=transport, **extras)
-    return ProwlarrClient(client, api_key, indexer_ids=indexer_ids, categories=categories)
+    return ProwlarrClient(client, api_key, indexer_ids=indexer_ids, categories=categories, protocols=protocols)

@@ -21,6 +21,7 @@ from shelfkeeper.domain.releases.ranking import RankedRelease
 from shelfkeeper.domain.releases.release import DownloadProtocol, Release, ReleaseSource
 from shelfkeeper.domain.releases.verification import WantedEdition
 from shelfkeeper.domain.torrents.files import BencodeError, info_hash, magnet_info_hash
+from shelfkeeper.domain.torrents.nzb import NzbError, nzb_id, parse_nzb
 from shelfkeeper.domain.torrents.status import AddTorrent
 from shelfkeeper.download_clients import client_entry
 from shelfkeeper.errors import (
@@ -85,6 +86,12 @@ async def fetch_torrent(run: RunContext, release: Release) -> tuple[AddTorrent, 
     _check_link(run, release)
     indexer = run.integrations.mam() if release.source == ReleaseSource.MAM else run.integrations.prowlarr()
     add = await indexer.fetch_download(release)
+    if add.nzb_file is not None:  # usenet: followed by the NZB's own id
+        try:
+            parse_nzb(add.nzb_file)
+        except NzbError as exc:
+            raise ServiceBadResponse(release.source, f"{release.title!r} is not a valid NZB ({exc})") from exc
+        return add, nzb_id(add.nzb_file)
     try:
         found = info_hash(add.torrent_file) if add.torrent_file is not None else magnet_info_hash(add.url or "")
     except BencodeError as exc:
@@ -291,14 +298,16 @@ async def resume_stranded(run: RunContext, result: JobResult | None = None) -> N
     rows = await run.transaction(lambda s: _stranded(s, cutoff))
     if not rows:
         return
-    held: dict[str, str] = {}  # info hash -> the client that has it
-    for name, client in run.integrations.download_clients(DownloadProtocol.TORRENT):
-        try:
-            found = await client.info(hashes=[h for _, h, _ in rows])
-        except ServiceError as exc:
-            run.log.warning("acquisition: cannot check queued downloads in %s: %s", name, exc.message)
-            return  # it may hold some of them: sending them elsewhere could download a book twice
-        held |= {t.info_hash: name for t in found if t.info_hash not in held}
+    held: dict[str, str] = {}  # download id at the client (info hash, NZB digest) -> the client that has it
+    for protocol in {_protocol_of(data) for _, _, data in rows}:
+        ids = [h for _, h, data in rows if _protocol_of(data) is protocol]
+        for name, client in run.integrations.download_clients(protocol):
+            try:
+                found = await client.info(hashes=ids)
+            except ServiceError as exc:
+                run.log.warning("acquisition: cannot check queued downloads in %s: %s", name, exc.message)
+                return  # it may hold some of them: sending them elsewhere could download a book twice
+            held |= {t.info_hash: name for t in found if t.info_hash not in held}
     for download_id, torrent_id, release_data in rows:
         try:
             if torrent_id in held:
@@ -310,6 +319,12 @@ async def resume_stranded(run: RunContext, result: JobResult | None = None) -> N
             continue
         if result is not None:
             result.add("resumed")
+
+
+def _protocol_of(release_data: dict[str, Any]) -> DownloadProtocol:
+    return (
+        DownloadProtocol.USENET if release_data.get("protocol") == DownloadProtocol.USENET else DownloadProtocol.TORRENT
+    )
 
 
 async def _send_again(run: RunContext, download_id: int, release: Release) -> None:

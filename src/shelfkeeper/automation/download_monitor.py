@@ -66,7 +66,8 @@ def judge(
     if torrent is None:
         return None if watched.status == DownloadStatus.QUEUED else "the torrent is gone from the download client"
     if torrent.state is TorrentState.ERROR:
-        return f"the download client reports an error ({torrent.raw_state})"
+        detail = f"{torrent.raw_state}: {torrent.error}" if torrent.error else torrent.raw_state
+        return f"the download client reports an error ({detail})"
     if torrent.state is TorrentState.MISSING_FILES:
         return "the torrent's files are missing"
     started = watched.started_at or now

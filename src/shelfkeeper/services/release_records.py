@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from shelfkeeper.domain.releases.ranking import RankedRelease, WedgeDecision
-from shelfkeeper.domain.releases.release import Release, ReleaseSource
+from shelfkeeper.domain.releases.release import DownloadProtocol, Release, ReleaseSource
 
 
 def release_to_json(release: Release) -> dict[str, Any]:
@@ -17,6 +17,7 @@ def release_to_json(release: Release) -> dict[str, Any]:
         "title": release.title,
         "guid": release.guid,
         "source": release.source,
+        "protocol": release.protocol,
         "indexer_id": release.indexer_id,
         "download_url": release.download_url,
         "magnet_url": release.magnet_url,
@@ -61,6 +62,7 @@ def release_from_json(data: Mapping[str, Any]) -> Release:
         title=str(data["title"]),
         guid=str(data["guid"]),
         source=ReleaseSource(str(data.get("source") or ReleaseSource.PROWLARR)),
+        protocol=DownloadProtocol(str(data.get("protocol") or DownloadProtocol.TORRENT)),
         indexer_id=data.get("indexer_id"),
         download_url=data.get("download_url"),
         magnet_url=data.get("magnet_url"),

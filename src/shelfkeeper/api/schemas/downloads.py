@@ -41,6 +41,7 @@ class ReleaseData(StrictModel):
     title: str = Field(min_length=1, max_length=1000)
     guid: str = Field(min_length=1, max_length=1000)
     source: str = Field("prowlarr", pattern="^(prowlarr|mam)$")
+    protocol: str = Field("torrent", pattern="^(torrent|usenet)$", description="usenet: an NZB, for NZBGet.")
     indexer_id: int | None = None
     download_url: str | None = Field(None, max_length=4000)
     magnet_url: str | None = Field(None, max_length=4000)

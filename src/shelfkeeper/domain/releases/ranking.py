@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from shelfkeeper.domain.releases.parsing import EBOOK_FORMATS, ParsedRelease, parse_release
 from shelfkeeper.domain.releases.people import group_narrators, names_match
-from shelfkeeper.domain.releases.release import Release, ReleaseSource
+from shelfkeeper.domain.releases.release import DownloadProtocol, Release, ReleaseSource
 from shelfkeeper.domain.releases.tracker import TrackerStats
 from shelfkeeper.domain.releases.verification import Reason, ReasonCode, Verification, WantedEdition, verify
 from shelfkeeper.domain.text import fold, normalize_language, split_names
@@ -16,6 +16,10 @@ from shelfkeeper.domain.text import fold, normalize_language, split_names
 _MIB = 1024 * 1024
 _FORMAT_POINTS = 30
 _MAX_SEEDER_POINTS = 10
+_MAX_GRAB_POINTS = 10
+_FRESH_POST_DAYS = 365  # younger usenet posts rarely miss articles
+_AGE_POINTS_PER_YEAR = -2  # each further year makes missing (taken down or expired) articles likelier
+_MAX_AGE_PENALTY = -10
 _WANTED_NARRATOR_POINTS = 20
 # Another narrator's reading is another edition: still the book, but any release that may be the wanted
 # edition (no narrator stated) outranks it whatever its format, seeders or freeleech.
@@ -243,7 +247,11 @@ def _rank_one(
         *_language_reasons(parsed, profile),
         *_word_reasons(release, profile),
         *_narrator_reasons(parsed, wanted, profile),
-        *_seeder_reasons(release, profile),
+        *(
+            _usenet_reasons(release)
+            if release.protocol is DownloadProtocol.USENET
+            else _seeder_reasons(release, profile)
+        ),
         *_flag_reasons(parsed, wanted, profile, free),
         *_mam_reasons(free is not None, mam_stats, profile.mam, wedge),
     ]
@@ -370,6 +378,25 @@ def _seeder_reasons(release: Release, profile: QualityProfile) -> list[Reason]:
     # grows with the doubling of seeders, so 200 versus 150 seeders does not outweigh a better format
     points = min(_MAX_SEEDER_POINTS, 2 * seeders.bit_length())
     return [Reason(ReasonCode.SEEDERS, f"seeders {seeders}", points)]
+
+
+def _usenet_reasons(release: Release) -> list[Reason]:
+    """A usenet post has no seeders: its grabs say it works, its age how likely articles went missing."""
+    grabs = release.grabs
+    reasons = [
+        Reason(ReasonCode.GRABS, "grabs unknown")
+        if grabs is None
+        else Reason(ReasonCode.GRABS, f"grabs {grabs}", min(_MAX_GRAB_POINTS, 2 * max(grabs, 0).bit_length()))
+    ]
+    age_hours = release.extra.get("age_hours")
+    if isinstance(age_hours, int | float) and not isinstance(age_hours, bool) and age_hours >= 0:
+        days = int(age_hours // 24)
+        years_over = max(0, days - _FRESH_POST_DAYS) // 365 + (1 if days > _FRESH_POST_DAYS else 0)
+        points = max(_MAX_AGE_PENALTY, _AGE_POINTS_PER_YEAR * years_over)
+        reasons.append(Reason(ReasonCode.AGE, f"age {days} days", points))
+    else:
+        reasons.append(Reason(ReasonCode.AGE, "age unknown"))
+    return reasons
 
 
 def _flag_reasons(

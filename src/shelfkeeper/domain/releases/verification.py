@@ -44,6 +44,7 @@ class ReasonCode(StrEnum):
     """The stable machine names of the reasons for and against a release (the API shows them as ``code``)."""
 
     ABRIDGED = "abridged"
+    AGE = "age"  # usenet: how long ago the post was made
     ASIN_MATCH = "asin_match"
     AUTHOR_MATCH = "author_match"
     AUTHOR_MISMATCH = "author_mismatch"
@@ -54,6 +55,7 @@ class ReasonCode(StrEnum):
     FORBIDDEN_WORD = "forbidden_word"
     FORMAT = "format"
     FREELEECH = "freeleech"
+    GRABS = "grabs"  # usenet: how often the NZB was downloaded (in place of seeders)
     LANGUAGE = "language"
     LANGUAGE_MISMATCH = "language_mismatch"
     MAM_RATIO = "mam_ratio"

@@ -1,9 +1,11 @@
-"""The download client's view of a torrent, in names that do not depend on its version."""
+"""The download client's view of a torrent (or a usenet download), in names that do not depend on its version."""
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+
+from shelfkeeper.domain.releases.release import DownloadProtocol
 
 
 class TorrentState(enum.StrEnum):
@@ -16,6 +18,7 @@ class TorrentState(enum.StrEnum):
     PAUSED = "paused"  # 4.x "paused*", 5.x "stopped*" before completion
     CHECKING = "checking"
     MOVING = "moving"
+    POST_PROCESSING = "post_processing"  # usenet: par check/repair, unpack, move or script after the download
     COMPLETED = "completed"  # all wanted data present (seeding, stalledUP, pausedUP, ...)
     ERROR = "error"
     MISSING_FILES = "missing_files"
@@ -40,6 +43,7 @@ class TorrentInfo:
     tags: tuple[str, ...] = ()
     added_on: int | None = None
     completed_on: int | None = None  # None when never completed
+    error: str | None = None  # the client's reason for an ERROR state ("par repair failed", "missing articles")
 
     @property
     def is_complete(self) -> bool:
@@ -48,7 +52,7 @@ class TorrentInfo:
 
 @dataclass(frozen=True)
 class AddTorrent:
-    """What to hand the download client: a .torrent file's bytes or a URL/magnet, with placement."""
+    """What to hand the download client: a .torrent file's bytes, a URL/magnet, or an NZB's bytes, with placement."""
 
     torrent_file: bytes | None = None
     url: str | None = None
@@ -58,3 +62,8 @@ class AddTorrent:
     paused: bool = False
     cookie: str | None = None
     rename: str | None = None
+    nzb_file: bytes | None = None  # a usenet release: the NZB, for a usenet client (NZBGet)
+
+    @property
+    def protocol(self) -> DownloadProtocol:
+        return DownloadProtocol.USENET if self.nzb_file is not None else DownloadProtocol.TORRENT

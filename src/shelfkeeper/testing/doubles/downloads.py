@@ -1,4 +1,4 @@
-"""An in-memory download client (ports.DownloadClient): torrents kept by info hash, moved on by the test."""
+"""An in-memory download client (ports.DownloadClient): torrents (or NZBs) kept by id, moved on by the test."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from shelfkeeper.domain.torrents.files import BencodeError, info_hash, magnet_info_hash
+from shelfkeeper.domain.torrents.nzb import nzb_id
 from shelfkeeper.domain.torrents.status import AddTorrent, TorrentInfo, TorrentState
 from shelfkeeper.errors import ServiceBadResponse
 from shelfkeeper.testing.doubles.recorder import Recorder
@@ -27,7 +28,9 @@ class InMemoryDownloadClient(Recorder):
         self._enter("add", torrent)
         found: str | None
         try:
-            if torrent.torrent_file is not None:
+            if torrent.nzb_file is not None:  # a usenet client's download: named by its NZB
+                found = nzb_id(torrent.nzb_file)
+            elif torrent.torrent_file is not None:
                 found = info_hash(torrent.torrent_file)
             else:
                 found = magnet_info_hash(torrent.url or "")

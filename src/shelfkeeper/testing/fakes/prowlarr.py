@@ -1,4 +1,8 @@
-"""A faithful fake Prowlarr 2.3: v1 search/indexer/status JSON, Torznab XML, the download proxy, 401s."""
+"""A faithful fake Prowlarr 2.3: v1 search/indexer/status JSON, Torznab XML, the download proxy, 401s.
+
+Indexers are torrent ones by default; ``add_indexer(..., protocol="usenet")`` makes a Newznab one whose
+releases carry ``protocol: "usenet"``, no seeders or info hash, and download as an NZB.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ from shelfkeeper.testing.fakes.prowlarr_data import (
     release_resource,
     rss_xml,
     split_book_query,
+    synthetic_nzb,
 )
 from shelfkeeper.testing.faults import FaultInjector
 
@@ -75,6 +80,9 @@ class FakeProwlarr:
     def add_release(self, title: str, *, indexer_id: int | None = None, **options: Any) -> FakeRelease:
         if indexer_id is None:
             indexer_id = next(iter(self.indexers), None) or self.add_indexer(1, "MyAnonamouse").id
+        indexer = self.indexers.get(indexer_id)
+        if indexer is not None and indexer.protocol == "usenet" and options.get("nzb") is None:
+            options["nzb"] = synthetic_nzb(title, int(options.get("size", FakeRelease.size)))
         release = FakeRelease(title=title, indexer_id=indexer_id, **options)
         with self._lock:
             release.key = str(len(self.releases) + 1)
@@ -293,6 +301,9 @@ class FakeProwlarr:
         with self._lock:
             self.downloads.append(release.key)
             release.grabs = (release.grabs or 0) + 1
+        if release.nzb is not None:  # a Newznab indexer: Prowlarr proxies the NZB
+            disposition = f'attachment; filename="{file}.nzb"'
+            return Response(release.nzb, media_type="application/x-nzb", headers={"Content-Disposition": disposition})
         wants_magnet = parsed[0] == "magnet" or release.torrent is None
         if indexer.redirect:
             tracker = self.tracker_url or self._root(request)

@@ -15,6 +15,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from shelfkeeper.domain.text import fold
 from shelfkeeper.domain.torrents.files import BencodeError, BencodeInput, bencode, info_hash
+from shelfkeeper.testing.nzbget import make_nzb
 
 # Newznab standard categories Prowlarr knows (src/NzbDrone.Core/Indexers/NewznabStandardCategory.cs), the book part.
 STANDARD_CATEGORIES = {
@@ -125,6 +126,7 @@ class FakeRelease:
     guid: str | None = None
     info_url: str | None = None
     torrent: bytes | None = None  # None with a magnet: the download answers 301 to the magnet
+    nzb: bytes | None = None  # a usenet release (an indexer with protocol "usenet"): the NZB its download serves
     info_hash: str | None = None
     magnet: str | None = None
     expose_info_hash: bool = True  # private trackers often give no infoHash in the v1 JSON
@@ -137,7 +139,10 @@ class FakeRelease:
     key: str = ""  # set by the fake: the opaque id inside proxy links
 
     def __post_init__(self) -> None:
-        if self.torrent is None and self.magnet is None:
+        if self.nzb is not None:  # usenet: no torrent, no swarm
+            self.seeders = self.leechers = None
+            self.info_hash = None
+        elif self.torrent is None and self.magnet is None:
             self.torrent, computed = synthetic_torrent(self.title, self.size)
             self.info_hash = self.info_hash or computed
         elif self.torrent is not None and self.info_hash is None:
@@ -145,6 +150,13 @@ class FakeRelease:
                 self.info_hash = info_hash(self.torrent)
         if self.download_volume_factor == 0 and "freeleech" not in self.indexer_flags:
             self.indexer_flags.append("freeleech")  # what IndexerBase does
+
+
+def synthetic_nzb(title: str, size: int) -> bytes:
+    """A well-formed NZB of about ``size`` bytes in 768 KB articles (message ids that exist nowhere)."""
+    name = re.sub(r"[^A-Za-z0-9]+", ".", title).strip(".") or "release"
+    segment = 768_000
+    return make_nzb(name, files=1, segments=max(1, min(size // segment, 4000)), segment_bytes=segment)
 
 
 def category_resource(category_id: int) -> dict[str, Any]:
@@ -217,13 +229,13 @@ def release_resource(release: FakeRelease, indexer: FakeIndexer, base: str, api_
         "tvMazeId": 0,
         "publishDate": release.publish_date.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "infoUrl": release.info_url,
-        "downloadUrl": proxy_link(base, release, api_key) if release.torrent or release.magnet else None,
+        "downloadUrl": proxy_link(base, release, api_key) if release.torrent or release.magnet or release.nzb else None,
         "magnetUrl": proxy_link(base, release, api_key, magnet=True) if release.expose_magnet else None,
         "infoHash": release.info_hash if release.expose_info_hash else None,
         "seeders": release.seeders,
         "leechers": release.leechers,
         "protocol": indexer.protocol,
-        "fileName": f"{release.title}.torrent",
+        "fileName": f"{release.title}.nzb" if release.nzb is not None else f"{release.title}.torrent",
         "indexerFlags": list(release.indexer_flags),
         "categories": [category_resource(c) for c in release.categories],
     }
