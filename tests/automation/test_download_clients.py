@@ -34,7 +34,13 @@ def test_clients_are_tried_by_priority_lowest_number_first_ties_in_fixed_order()
     ]  # qBittorrent not configured: not a choice
     assert order() == []
     settings = Settings(_env_file=None, **every)
-    assert ordered_clients(settings, lambda _: True, DownloadProtocol.USENET) == []  # no usenet client yet
+    assert ordered_clients(settings, settings.configured_services().__getitem__, DownloadProtocol.USENET) == []
+    usenet = Settings(_env_file=None, **every, nzbget_url="http://nzbget:6789")
+    chosen = ordered_clients(usenet, usenet.configured_services().__getitem__, DownloadProtocol.USENET)
+    assert [e.name for e in chosen] == ["nzbget"]  # the usenet client, never a torrent one
+    assert order(**every, nzbget_url="http://nzbget:6789") == ["qbittorrent", "transmission", "deluge"]
+    off = Settings(_env_file=None, nzbget_url="http://nzbget:6789", nzbget_enabled=False)
+    assert ordered_clients(off, off.configured_services().__getitem__, DownloadProtocol.USENET) == []
 
 
 class SwitchableClient(InMemoryDownloadClient):
