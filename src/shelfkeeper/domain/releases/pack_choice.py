@@ -182,7 +182,9 @@ def choose_pack(packs: Sequence[RankedPack], singles: Mapping[int, RankedRelease
         return PackDecision(pack, (*reasons, Reason(ReasonCode.PACK_CHOICE, text)))
     average = sum(single.score for single in found) / len(found)
     if pack.ranked.score >= average:
-        text = f"'{title}' scores {pack.ranked.score}, the single releases {average:.0f} on average: the pack is grabbed"
+        text = (
+            f"'{title}' scores {pack.ranked.score}, the single releases {average:.0f} on average: the pack is grabbed"
+        )
         return PackDecision(pack, (*reasons, Reason(ReasonCode.PACK_CHOICE, text)))
     text = f"'{title}' scores {pack.ranked.score}, below the single releases' {average:.0f}: single books are grabbed"
     return PackDecision(None, (*reasons, Reason(ReasonCode.PACK_CHOICE, text)))
