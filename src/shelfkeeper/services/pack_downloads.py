@@ -17,10 +17,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shelfkeeper.db.tables import Book, BookSeries, DownloadBook, Series, WantedBook
-from shelfkeeper.domain.lifecycle import WantedStatus
+from shelfkeeper.db.tables import Book, BookSeries, Download, DownloadBook, FailedAttempt, Series, WantedBook
+from shelfkeeper.domain.events import EventType
+from shelfkeeper.domain.lifecycle import FailureKind, WantedStatus
 from shelfkeeper.domain.releases.pack_choice import PackBook, PackDecision, RankedPack
 from shelfkeeper.domain.text import parse_position, series_key, split_names
+from shelfkeeper.services import events
 from shelfkeeper.services.downloads import (
     AUTOMATIC_GRAB_STATES,
     GrabRecord,
@@ -161,3 +163,26 @@ def owned_book_ids(session: Session, series: str) -> dict[Decimal, int]:
             if parsed is not None and parsed[0] == parsed[1]:
                 owned.setdefault(parsed[0], book_id)
     return owned
+
+
+def report_unmatched(
+    session: Session, download: Download, unmatched: list[dict[str, str]], now: datetime, task_id: int | None
+) -> None:
+    """Files of an imported pack that map to no book: kept in the download, told in an event and a FailedAttempt."""
+    shown = ", ".join(entry["path"] for entry in unmatched[:5]) + (" ..." if len(unmatched) > 5 else "")
+    reason = f"{len(unmatched)} file(s) of the pack map to no wanted book and stay in the download: {shown}"
+    evidence = {"code": "unmatched_files", "files": unmatched[:200]}
+    message = f"{download.release_title}: {reason}."
+    events.record_download_event(session, download, EventType.IMPORTED, message, now, unmatched=len(unmatched))
+    session.add(
+        FailedAttempt(
+            kind=str(FailureKind.IMPORT),
+            subject=f"Import of download {download.id}: {download.release_title}"[:1000],
+            reason=reason,
+            evidence=evidence,
+            book_id=download.book_id,
+            wanted_book_id=download.wanted_book_id,
+            download_id=download.id,
+            task_id=task_id,
+        )
+    )
