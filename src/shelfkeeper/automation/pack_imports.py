@@ -111,9 +111,9 @@ async def import_pack(run: RunContext, download_id: int, library_path: Path, opt
         outcome.placed.append(_Placed(book, placement))
     if not outcome.placed and all(b.owned_book_id is None for b in job.books):
         shown = "; ".join(outcome.missing.values())
-        problem = ImportProblem("pack_unmapped", f"no book of the pack could be imported: {shown}",
-                                evidence={"files": paths[:50]}, release_fault=True)  # fmt: skip
-        return await _fail(run, job, problem)
+        unmapped = ImportProblem("pack_unmapped", f"no book of the pack could be imported: {shown}",
+                                 evidence={"files": paths[:50]}, release_fault=True)  # fmt: skip
+        return await _fail(run, job, unmapped)
     outcome.warning = await _scan_once(run, outcome.placed, library_path, options)
     now = run.now()
     await run.transaction(lambda s: _record(s, job, outcome, mapping, now, run.task_id))
