@@ -156,7 +156,7 @@ def owned_book_ids(session: Session, series: str) -> dict[Decimal, int]:
             continue
         links = session.execute(
             select(BookSeries.position, Book.id).join(Book, Book.id == BookSeries.book_id).where(
-                BookSeries.series_id == row.id)
+                BookSeries.series_id == row.id, Book.in_library.is_(True))
         )  # fmt: skip
         for position, book_id in links:
             parsed = parse_position(position)

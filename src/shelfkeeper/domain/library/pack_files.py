@@ -22,7 +22,7 @@ _NOT_A_RANGE = r"(?!\s*(?:-|–|—|to\b)\s*\d)"  # "Books 1-3" names the pack, 
 _KEYWORD_NUMBER = re.compile(
     r"(?:\b(?:books?|bk|vol|volume|part|tome)\.?\s*#?|#)\s*(\d{1,3}(?:\.\d{1,2})?)\b" + _NOT_A_RANGE, re.I
 )
-_LEADING_NUMBER = re.compile(r"^\s*(\d{1,3}(?:\.\d{1,2})?)" + _NOT_A_RANGE + r"\s*(?:[-–—.:_)]|\s-\s)")
+_LEADING_NUMBER = re.compile(r"^\s*(\d{1,3}(?:\.\d{1,2})?)" + _NOT_A_RANGE + r"\s*(?:[-–—.:_)]|\s-\s|$)")
 _DURATION_SLACK = 0.25  # files lasting a quarter less or more than the runtime are worth a look
 
 
