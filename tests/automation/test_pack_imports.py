@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from mutagen.easyid3 import EasyID3
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -107,15 +108,26 @@ def test_an_owned_volume_is_skipped_and_a_volume_missing_from_the_pack_goes_back
     make_audio_book(content / "01 - The Final Empire", 2, 0.5, seed=1)
     make_audio_book(content / "02 - The Well of Ascension", 2, 0.5, seed=2)
     (content / "readme.nfo").write_text("ripped with care")
+    (bonus,) = make_audio_book(content, 1, 0.5, seed=4, title="Bonus")
+    tags = EasyID3()
+    tags["album"] = "The Final Empire (Unabridged)"  # only its tag says which book it belongs to
+    tags.save(bonus)
     wanted_ids, download_id = arrange_pack(world, owned=2)
+    with world.sessions() as session:  # the provider's runtime of volume 1: an hour, far more than the files
+        first_wanted = session.get(WantedBook, wanted_ids[0])
+        assert first_wanted is not None
+        first_wanted.evidence = {"duration_minutes": 60}
+        session.commit()
 
     outcome = run_import(world, download_id)
 
     assert outcome.status is ImportStatus.IMPORTED, outcome
     first = world.library / AUTHOR / SERIES / "01 - The Final Empire"
-    assert sorted(p.name for p in first.iterdir()) == ["01 - Chapter 1.mp3", "02 - Chapter 2.mp3"]
+    placed = sorted(p.name for p in first.iterdir())
+    assert placed == ["01 - 01 - Bonus 1.mp3", "02 - 01 - Chapter 1.mp3", "03 - 02 - Chapter 2.mp3"], placed
     source = content / "01 - The Final Empire" / "01 - Chapter 1.mp3"
-    assert os.stat(first / "01 - Chapter 1.mp3").st_ino == os.stat(source).st_ino, "hardlinked"
+    assert os.stat(first / "02 - 01 - Chapter 1.mp3").st_ino == os.stat(source).st_ino, "hardlinked"
+    assert os.stat(first / "01 - 01 - Bonus 1.mp3").st_ino == os.stat(bonus).st_ino, "placed by its tag"
     assert not (world.library / AUTHOR / SERIES / "02 - The Well of Ascension").exists(), "owned: not imported again"
     assert (content / "02 - The Well of Ascension").is_dir() and (content / "readme.nfo").is_file(), "nothing deleted"
     one, two, three = (wanted(world, wanted_id) for wanted_id in wanted_ids)
@@ -129,6 +141,7 @@ def test_an_owned_volume_is_skipped_and_a_volume_missing_from_the_pack_goes_back
         pack = download.release["import"]["pack"]
         assert [entry["path"] for entry in pack["unmatched"]] == ["readme.nfo"]
         assert [entry["wanted_book_id"] for entry in pack["missing"]] == [wanted_ids[2]]
+        assert pack["notes"] == ["volume 1: its files last 0 min, the wanted edition 60 min"], "durations read"
         reported = session.scalars(select(FailedAttempt)).one()
         assert reported.evidence["code"] == "unmatched_files" and "readme.nfo" in reported.reason
     assert len(world.fake.scans) == 1

@@ -55,3 +55,12 @@ def test_durations_far_from_the_wanted_runtime_are_noted() -> None:
     assert short.notes == ("volume 1: its files last 20 min, the wanted edition 60 min",)
     right = map_pack_files(paths, VOLUMES, durations={paths[0]: 1800.0, paths[1]: 1700.0})
     assert right.notes == ()
+
+
+def test_tags_place_a_file_that_neither_its_folders_nor_its_name_place() -> None:
+    paths = ["bonus.mp3", "track.mp3"]
+    tags = {"bonus.mp3": ("Mistborn, Book 2", "Bonus"), "track.mp3": ("Unrelated Album",)}
+    mapping = map_pack_files(paths, VOLUMES, tags=tags)
+    assert mapping.volume_files(Decimal(2)) == ("bonus.mp3",)
+    assert mapping.how[Decimal(2)] == "tag 'Mistborn, Book 2' names volume 2"
+    assert [u.path for u in mapping.unmatched] == ["track.mp3"]

@@ -27,6 +27,7 @@ from shelfkeeper.automation.import_library import (
     wait_for_item,
 )
 from shelfkeeper.automation.imports import ImportOptions, ImportOutcome, ImportStatus, content_path_of
+from shelfkeeper.automation.pack_audio import read_audio
 from shelfkeeper.automation.run_context import RunContext
 from shelfkeeper.db.tables import Download, WantedBook
 from shelfkeeper.domain.events import EventType
@@ -91,7 +92,8 @@ async def import_pack(run: RunContext, download_id: int, library_path: Path, opt
     except ServiceError as exc:
         return ImportOutcome(download_id, ImportStatus.WAITING, f"waiting to import: qBittorrent: {exc.message}")
     volumes = [PackVolume(b.position, b.title, b.duration_minutes) for b in job.books]
-    mapping = map_pack_files(paths, volumes)
+    audio = await asyncio.to_thread(read_audio, root, paths)
+    mapping = map_pack_files(paths, volumes, audio.durations, audio.tags)
     outcome = _Outcome()
     for book in job.books:
         if book.owned_book_id is not None:

@@ -1,10 +1,10 @@
-"""Mapping a series pack's files to its books: by folder names, then file names (titles and volume numbers).
+"""Mapping a series pack's files to its books: by folder names, file names, then tags (titles, volume numbers).
 
 Pure: paths in, a mapping out. A folder (at any depth) that names one volume, by its title's words or a volume
 number ("Book 2", "02 - ", "#2", "Vol. 2"), gives all its files to that volume; a file outside such folders is
-mapped by its own name. A title outranks a number. Files that map to no volume are listed with the reason, never
-dropped. When the volumes' runtimes are known and the files' durations are given, a volume whose files last far
-less or far more than its runtime is reported too.
+mapped by its own name, else by its tags (album, title). A title outranks a number. Files that map to no volume
+are listed with the reason, never dropped. When the volumes' runtimes are known and the files' durations are
+given, a volume whose files last far less or far more than its runtime is reported too.
 """
 
 from __future__ import annotations
@@ -57,16 +57,23 @@ class PackMapping:
 
 
 def map_pack_files(
-    paths: Sequence[str], volumes: Sequence[PackVolume], durations: Mapping[str, float] | None = None
+    paths: Sequence[str],
+    volumes: Sequence[PackVolume],
+    durations: Mapping[str, float] | None = None,
+    tags: Mapping[str, Sequence[str]] | None = None,
 ) -> PackMapping:
-    """Which of ``paths`` (relative, "/"-separated) belong to which volume; see the module's rules."""
+    """Which of ``paths`` (relative, "/"-separated) belong to which volume; see the module's rules.
+
+    ``durations`` (seconds) and ``tags`` (the album, then the title, as the files' tags give them) are by path;
+    tags map a file that neither its folders nor its name place.
+    """
     by_volume: dict[Decimal, list[str]] = {}
     how: dict[Decimal, str] = {}
     unmatched: list[Unmatched] = []
     for path in sorted(paths):
-        found = _volume_of(path, volumes)
+        found = _volume_of(path, volumes) or _volume_by_tags((tags or {}).get(path, ()), volumes)
         if found is None:
-            unmatched.append(Unmatched(path, "neither its folders nor its name name a volume of the pack"))
+            unmatched.append(Unmatched(path, "neither its folders, its name nor its tags name a volume of the pack"))
             continue
         position, why = found
         by_volume.setdefault(position, []).append(path)
@@ -84,6 +91,14 @@ def _volume_of(path: str, volumes: Sequence[PackVolume]) -> tuple[Decimal, str] 
             return found[0], f"folder '{'/'.join(parts[: depth + 1])}' {found[1]}"
     found = _named_volume(_stem(parts[-1]), volumes, leading_number=False)
     return (found[0], f"file name {found[1]}") if found is not None else None
+
+
+def _volume_by_tags(values: Sequence[str], volumes: Sequence[PackVolume]) -> tuple[Decimal, str] | None:
+    for value in values:
+        found = _named_volume(value, volumes, leading_number=False)
+        if found is not None:
+            return found[0], f"tag '{value}' {found[1]}"
+    return None
 
 
 def _named_volume(name: str, volumes: Sequence[PackVolume], *, leading_number: bool) -> tuple[Decimal, str] | None:
