@@ -195,8 +195,10 @@ def test_a_three_book_pack_is_grabbed_once_and_imported_as_three_books(loop: Loo
         unmatched = session.scalars(select(FailedAttempt)).one()
         assert unmatched.evidence["code"] == "unmatched_files"
         assert [entry["path"] for entry in unmatched.evidence["files"]] == [EXTRA]
-        messages = [e.message for e in session.scalars(select(EventRow).where(EventRow.type == "imported"))]
-        assert sum("of " + PACK_TITLE in m for m in messages) == 3
+        imported = session.scalars(select(EventRow).where(EventRow.type == "imported").order_by(EventRow.id)).all()
+        messages = [e.message for e in imported]
+        per_book = [(e.wanted_book_id, e.book_id) for e in imported if "of " + PACK_TITLE in e.message]
+        assert per_book == [(w, books[t].id) for w, t in zip(wanted_ids, TITLES, strict=True)], "one event per book"
         assert any(EXTRA in m for m in messages), messages
         row = session.scalars(select(Download)).one()
         assert row.status == "imported" and row.release["import"]["pack"]["unmatched"][0]["path"] == EXTRA

@@ -220,12 +220,13 @@ def _record(
             "mapped_by": mapping.how.get(entry.book.position),
             "abs_item_id": entry.item.id if entry.item else None,
         }
-        _imported(session, entry.book.wanted_id, book.id if book else None, {"import": note})
+        row = _imported(session, entry.book.wanted_id, book.id if book else None, {"import": note})
         download.book_id = download.book_id or (book.id if book else None)
         books.append({"wanted_book_id": entry.book.wanted_id, "position": str(entry.book.position), **note})
         message = f"Volume {entry.book.position} '{entry.book.title}' of {download.release_title} imported into " \
                   f"{entry.placement.book_dir}."  # fmt: skip
-        events.record_download_event(session, download, EventType.IMPORTED, message, now, path=note["book_dir"])
+        events.record_download_event(session, download, EventType.IMPORTED, message, now, about=row,
+                                     path=note["book_dir"])  # fmt: skip
     skipped = [b for b in job.books if b.owned_book_id is not None]
     for book_row in skipped:
         owned = book_row.owned_book_id or None
@@ -259,13 +260,14 @@ def _record(
     download.release = {**(download.release or {}), "import": {**_note(download), "pack": pack_note}}
 
 
-def _imported(session: Session, wanted_id: int, book_id: int | None, evidence: dict[str, Any]) -> None:
+def _imported(session: Session, wanted_id: int, book_id: int | None, evidence: dict[str, Any]) -> WantedBook | None:
     row = session.get(WantedBook, wanted_id)
     if row is None:
-        return
+        return None
     try_move_wanted(row, WantedStatus.IMPORTED, via=WantedStatus.DOWNLOADED)
     row.book_id = book_id or row.book_id
     row.evidence = {**(row.evidence or {}), **evidence}
+    return row
 
 
 def _format(placement: Placement) -> str | None:
