@@ -111,8 +111,8 @@ def test_the_pack_beats_three_single_books_and_says_why() -> None:
     assert "pack of Mistborn (Books 1-3): volumes 1, 2, 3 (+0)" in texts
     assert "freeleech (+15)" in texts and "author Brandon Sanderson named in the title (+0)" in texts
     why = " | ".join(decision.reason_texts)
-    assert "ratio cost per wanted book: pack 0 MiB (freeleech), single releases 300 MiB" in why
-    assert "the pack is grabbed" in why
+    assert "ratio cost per wanted book: pack 0 MiB (freeleech), single releases 300 MiB (+5)" in why
+    assert "with its ratio cost, the single releases" in why and "the pack is grabbed" in why
 
 
 def test_single_books_win_when_the_pack_is_worse() -> None:
@@ -129,6 +129,7 @@ def test_single_books_win_when_the_pack_is_worse() -> None:
     decision = choose_pack(packs, singles)
     assert decision.chosen is None
     assert "single books are grabbed" in decision.reason_texts[-1]
+    assert decision.reason_texts[0] == "ratio cost per wanted book: pack 300 MiB, single releases 0 MiB (-5)"
 
 
 def test_a_pack_holding_one_wanted_book_is_not_a_pack_choice() -> None:

@@ -2,8 +2,9 @@
 
 A pack is verified like a single release (author, edition, language) and ranked by the same quality rules
 (ranking.ranked_with); its size is judged per volume. It gains points for every grab it saves. It is chosen
-when it covers two or more wanted books and scores at least the average of the best single releases of the
-books it covers (or some of them have no acceptable single release at all). Every step is a named reason.
+when it covers two or more wanted books and scores (its ratio cost per wanted book weighed against the single
+releases') at least the average of the best single releases of the books it covers, or when some of them
+have no acceptable single release at all. Every step is a named reason.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from shelfkeeper.domain.releases.verification import (
 from shelfkeeper.domain.text import parse_position
 
 PACK_GRAB_POINTS = 10  # for each grab the pack saves: "one grab instead of 3" is +20
+RATIO_POINTS = 5  # the pack or the single releases, whichever costs less ratio per wanted book
 _MIB = 1024 * 1024
 # What a pack is checked for like any release; its title words are the series', not one book's.
 _PACK_CHECKS = frozenset(
@@ -181,24 +183,29 @@ def choose_pack(packs: Sequence[RankedPack], singles: Mapping[int, RankedRelease
         text = f"'{title}': {len(best) - len(found)} of its {len(best)} wanted books have no acceptable single release"
         return PackDecision(pack, (*reasons, Reason(ReasonCode.PACK_CHOICE, text)))
     average = sum(single.score for single in found) / len(found)
-    if pack.ranked.score >= average:
-        text = (
-            f"'{title}' scores {pack.ranked.score}, the single releases {average:.0f} on average: the pack is grabbed"
-        )
+    total = pack.ranked.score + reasons[0].points
+    shown = f"{total}" if total == pack.ranked.score else f"{total} with its ratio cost"
+    if total >= average:
+        text = f"'{title}' scores {shown}, the single releases {average:.0f} on average: the pack is grabbed"
         return PackDecision(pack, (*reasons, Reason(ReasonCode.PACK_CHOICE, text)))
-    text = f"'{title}' scores {pack.ranked.score}, below the single releases' {average:.0f}: single books are grabbed"
+    text = f"'{title}' scores {shown}, below the single releases' {average:.0f}: single books are grabbed"
     return PackDecision(None, (*reasons, Reason(ReasonCode.PACK_CHOICE, text)))
 
 
 def _ratio_reason(pack: RankedPack, singles: Sequence[RankedRelease], books: int) -> Reason:
-    """What the grab costs in ratio per wanted book: nothing when freeleech, else its size shared."""
+    """What the grab costs in ratio per wanted book (nothing when freeleech, else its size shared) against the
+    single releases: the cheaper side gains ``RATIO_POINTS`` in the comparison."""
     size = pack.ranked.release.size_bytes
+    cost = 0.0 if pack.ranked.freeleech else (size / books if size is not None else None)
     if pack.ranked.freeleech:
         shown = "0 MiB (freeleech)"
-    elif size is None:
-        shown = "unknown (size not stated)"
     else:
-        shown = f"{size / books / _MIB:.0f} MiB"
-    paid = [s.release.size_bytes or 0 for s in singles if not s.freeleech]
-    single = f"{sum(paid) / len(singles) / _MIB:.0f} MiB" if singles else "none found"
-    return Reason(ReasonCode.PACK_CHOICE, f"ratio cost per wanted book: pack {shown}, single releases {single}")
+        shown = "unknown (size not stated)" if cost is None else f"{cost / _MIB:.0f} MiB"
+    if not singles:
+        return Reason(ReasonCode.PACK_CHOICE, f"ratio cost per wanted book: pack {shown}, single releases none found")
+    unknown = any(s.release.size_bytes is None and not s.freeleech for s in singles)
+    single_cost = sum(0 if s.freeleech else s.release.size_bytes or 0 for s in singles) / len(singles)
+    text = f"ratio cost per wanted book: pack {shown}, single releases {single_cost / _MIB:.0f} MiB"
+    if cost is None or unknown or abs(cost - single_cost) < _MIB:
+        return Reason(ReasonCode.PACK_CHOICE, text)
+    return Reason(ReasonCode.PACK_CHOICE, text, RATIO_POINTS if cost < single_cost else -RATIO_POINTS)
