@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shelfkeeper.db.tables import Download, DownloadBook, WantedBook
-from shelfkeeper.domain.releases.pack_choice import PackBook, choose_pack, rank_packs
+from shelfkeeper.domain.releases.pack_choice import choose_pack, rank_packs
 from shelfkeeper.domain.releases.ranking import QualityProfile, RankedRelease, rank
 from shelfkeeper.domain.releases.release import Release
 from shelfkeeper.domain.releases.verification import WantedEdition
