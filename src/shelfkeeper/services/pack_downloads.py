@@ -74,8 +74,7 @@ def _known_positions(session: Session, series: str, members: Sequence[WantedBook
         )
         if series_key(name or "") == key
     ]
-    series_rows = [s for s in session.scalars(select(Series)) if series_key(s.name) == key]
-    for row in series_rows:
+    for row in session.scalars(select(Series).where(Series.name_key == key)):
         raw += list(row.known_positions or [])
         raw += list(session.scalars(select(BookSeries.position).where(BookSeries.series_id == row.id)))
     raw += [m.series_position for m in members]
@@ -151,9 +150,7 @@ def owned_book_ids(session: Session, series: str) -> dict[Decimal, int]:
     """The library's books of a series by volume (a pack's volume already owned is not imported again)."""
     key = series_key(series)
     owned: dict[Decimal, int] = {}
-    for row in session.scalars(select(Series)):
-        if series_key(row.name) != key:
-            continue
+    for row in session.scalars(select(Series).where(Series.name_key == key)):
         links = session.execute(
             select(BookSeries.position, Book.id).join(Book, Book.id == BookSeries.book_id).where(
                 BookSeries.series_id == row.id, Book.in_library.is_(True))
