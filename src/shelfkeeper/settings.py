@@ -155,6 +155,11 @@ class Settings(BaseSettings):
     )
     quality_min_size_mb: float = Field(20.0, ge=0, description="Smallest release when the runtime is unknown.")
     quality_max_size_mb: float = Field(8000.0, ge=0, description="Largest release when the runtime is unknown.")
+    quality_series_packs: bool = Field(
+        True,
+        description='Grab one series pack ("Books 1-3") for several wanted books of a series when it is the '
+        "better choice than single books; off: every book is grabbed on its own.",
+    )
     mam_ratio_floor: float = Field(1.0, ge=0)
     mam_use_wedges: bool = False
     mam_wedge_min_size_mb: int = Field(500, ge=0)

@@ -218,8 +218,8 @@ async def _acquire_one(
             return
         found = await find_releases(run, wanted, stats=stats)
     candidates = grab_candidates(found)
-    result.add("searched")
-    if searched is None:
+    if searched is None:  # a search made by the pack step is counted there
+        result.add("searched")
         now, summary = run.now(), search_summary(found, candidates)
         await run.transaction(lambda s: downloads.note_search(s, wanted_id, now, summary))
     if not candidates:

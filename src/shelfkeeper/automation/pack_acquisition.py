@@ -50,6 +50,8 @@ class PackRun:
 async def acquire_packs(run: RunContext, wanted_ids: Sequence[int], stats: MamStatsCache, result: JobResult) -> PackRun:
     """Search every series group among ``wanted_ids`` and grab a pack for it when a pack is the better choice."""
     done = PackRun()
+    if not run.app.settings.quality_series_packs:
+        return done
     groups = await run.transaction(lambda s: pack_groups(s, wanted_ids))
     for group in groups:
         await _acquire_group(run, group, stats, result, done)
@@ -73,6 +75,7 @@ async def _acquire_group(
     singles = {wanted_id: _first(grab_candidates(search)) for wanted_id, search in found.items()}
     decision = choose_pack(packs, singles)
     await _note_searches(run, found, decision, len(packs))
+    result.add("searched", len(found))
     done.searched.update(found)
     if decision.chosen is None:
         return
