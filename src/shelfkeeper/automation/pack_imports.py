@@ -26,7 +26,7 @@ from shelfkeeper.automation.import_library import (
     save_book,
     wait_for_item,
 )
-from shelfkeeper.automation.imports import ImportOptions, ImportOutcome, ImportStatus, content_path_of
+from shelfkeeper.automation.imports import IMPORTABLE, ImportOptions, ImportOutcome, ImportStatus, content_path_of
 from shelfkeeper.automation.pack_audio import read_audio
 from shelfkeeper.automation.run_context import RunContext
 from shelfkeeper.db.tables import Download, WantedBook
@@ -41,8 +41,6 @@ from shelfkeeper.services import events
 from shelfkeeper.services.downloads import wanted_book_of
 from shelfkeeper.services.pack_downloads import owned_book_ids, pack_links, report_unmatched
 from shelfkeeper.services.status import fail_attempt, try_move_download, try_move_wanted
-
-IMPORTABLE = (DownloadStatus.COMPLETED, DownloadStatus.IMPORTING)
 
 
 @dataclass(frozen=True)
