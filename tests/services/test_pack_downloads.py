@@ -100,3 +100,29 @@ def test_a_failed_pack_sends_every_covered_book_back_to_the_wanted_list(session:
     assert sorted(downloads.eligible_wanted(session, NOW, wanted_ids, None)) == wanted_ids[1:], (
         "the first waits for its retry time; the others are free to be searched on their own"
     )
+
+
+def test_the_retry_of_a_failed_pack_holds_only_the_book_it_is_grabbed_for(session: Session) -> None:
+    wanted_ids = add_series(session)
+    download = session.get(Download, grab_pack(session, wanted_ids))
+    assert download is not None
+    fail_attempt(session, download, "stalled", {}, now=NOW, max_attempts=3, retry_base_minutes=15)
+    session.commit()
+
+    record = downloads.record_grab(session, wanted_ids[1], _ranked_single(), "ef" * 20, NOW)
+    session.commit()
+    assert record.reused is False, "book 2 never had a download of its own"
+    retried = downloads.record_grab(session, wanted_ids[0], _ranked_first(), "aa" * 20, NOW)
+    session.commit()
+
+    assert retried.reused and retried.download_id == download.id
+    assert session.scalars(select(DownloadBook).where(DownloadBook.download_id == download.id)).all() == []
+    assert downloads.active_download(session, wanted_ids[2]) is None, "book 3 is free to be grabbed"
+    held = downloads.active_download(session, wanted_ids[1])
+    assert held is not None and held.id == record.download_id
+
+
+def _ranked_first() -> RankedRelease:
+    wanted = WantedEdition(TITLES[0], (AUTHOR,), series="Mistborn", position="1")
+    release = Release(indexer="Audio Tracker", title=f"{AUTHOR} - {TITLES[0]} [M4B]", guid="first", seeders=3)
+    return rank(wanted, [release], QualityProfile(min_size_mb=0))[0]

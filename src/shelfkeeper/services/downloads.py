@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -151,6 +151,8 @@ def record_grab(
     if reuse:
         move_download(download, DownloadStatus.QUEUED)
         download.retry_count = (download.retry_count or 0) + 1
+        # a failed series pack's other books are free again: the new release holds only this one (or a new pack)
+        session.execute(delete(DownloadBook).where(DownloadBook.download_id == download.id))
     else:
         session.add(download)
     move_wanted(missing, WantedStatus.GRABBED, via=WantedStatus.WANTED)
