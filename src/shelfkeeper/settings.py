@@ -200,6 +200,11 @@ class Settings(BaseSettings):
     audio_check_narrator: bool = Field(
         True, description="Refuse audio whose narrator tag names another narrator than the wanted one (when known)."
     )
+    quality_series_packs: bool = Field(
+        True,
+        description='Grab one series pack ("Books 1-3") for several wanted books of a series when it is the '
+        "better choice than single books; off: every book is grabbed on its own.",
+    )
     mam_ratio_floor: float = Field(1.0, ge=0)
     mam_use_wedges: bool = False
     mam_wedge_min_size_mb: int = Field(500, ge=0)

@@ -239,7 +239,8 @@ async def _grab_first(
     result.add("grab_failed")
 
 
-def _search_summary(found: SearchResult, candidates: Sequence[RankedRelease]) -> dict[str, Any]:
+def search_summary(found: SearchResult, candidates: Sequence[RankedRelease]) -> dict[str, Any]:
+    """What a search found, as ``evidence["last_search"]`` keeps it."""
     best = candidates[0] if candidates else None
     return {
         "found": len(found.ranked),
@@ -249,16 +250,22 @@ def _search_summary(found: SearchResult, candidates: Sequence[RankedRelease]) ->
     }
 
 
-async def _acquire_one(run: RunContext, wanted_id: int, stats: MamStatsCache, result: JobResult) -> None:
-    try:
-        wanted = await run.transaction(lambda s: downloads.wanted_book_of(get_wanted(s, wanted_id)))
-    except NotFound:
-        return
-    found = await find_releases(run, wanted, stats=stats)
+async def _acquire_one(
+    run: RunContext, wanted_id: int, stats: MamStatsCache, result: JobResult, searched: SearchResult | None = None
+) -> None:
+    """Search one wanted book and grab its best release; ``searched``: its search was made (and noted) already."""
+    found = searched
+    if found is None:
+        try:
+            wanted = await run.transaction(lambda s: downloads.wanted_book_of(get_wanted(s, wanted_id)))
+        except NotFound:
+            return
+        found = await find_releases(run, wanted, stats=stats)
     candidates = grab_candidates(found)
-    result.add("searched")
-    now, summary = run.now(), _search_summary(found, candidates)
-    await run.transaction(lambda s: downloads.note_search(s, wanted_id, now, summary))
+    if searched is None:  # a search made by the pack step is counted there
+        result.add("searched")
+        now, summary = run.now(), search_summary(found, candidates)
+        await run.transaction(lambda s: downloads.note_search(s, wanted_id, now, summary))
     if not candidates:
         result.add("no_release")
         return
@@ -281,9 +288,15 @@ async def acquire_wanted(
     ids = await run.transaction(lambda s: downloads.eligible_wanted(s, now, wanted_ids, limit))
     result.counts["considered"] = len(ids)
     stats = MamStatsCache()
+    # imported here: the pack step builds on this module's grab steps
+    from shelfkeeper.automation.pack_acquisition import acquire_packs
+
+    packs = await acquire_packs(run, ids, stats, result)
     for wanted_id in ids:
+        if wanted_id in packs.grabbed:
+            continue  # grabbed with its series pack
         try:
-            await _acquire_one(run, wanted_id, stats, result)
+            await _acquire_one(run, wanted_id, stats, result, packs.searched.get(wanted_id))
         except ClientsUnavailable as exc:
             result.metrics["stopped"] = exc.message
             run.log.warning("acquisition: %s; the remaining books wait for the next run", exc.message)
@@ -382,7 +395,7 @@ async def _best_release(run: RunContext, wanted: WantedEdition, none_found: str)
     found = await find_releases(run, wanted)
     candidates = grab_candidates(found)
     if not candidates:
-        raise NotFound(none_found, code="NO_RELEASE_FOUND", details=_search_summary(found, candidates))
+        raise NotFound(none_found, code="NO_RELEASE_FOUND", details=search_summary(found, candidates))
     return candidates[0]
 
 

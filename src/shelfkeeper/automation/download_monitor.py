@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from shelfkeeper.automation.acquisition import acquire_wanted, resume_stranded
 from shelfkeeper.automation.imports import import_download
 from shelfkeeper.automation.run_context import JobResult, RunContext
-from shelfkeeper.db.tables import Download, WantedBook
+from shelfkeeper.db.tables import Download
 from shelfkeeper.domain.lifecycle import HELD_BY_DOWNLOAD, DownloadStatus, WantedStatus
 from shelfkeeper.domain.torrents.status import TorrentInfo, TorrentState
 from shelfkeeper.errors import ServiceError
@@ -28,6 +28,7 @@ from shelfkeeper.services.status import (
     move_wanted,
     try_move_download,
     try_move_wanted,
+    wanted_held_by,
 )
 
 WATCHED = (DownloadStatus.QUEUED, DownloadStatus.DOWNLOADING, DownloadStatus.PAUSED)
@@ -140,8 +141,7 @@ def apply_client_state(session: Session, download_id: int, torrent: TorrentInfo,
     if target is not DownloadStatus.COMPLETED:
         return False
     row.completed_at, row.progress = now, 1.0
-    missing = session.get(WantedBook, row.wanted_book_id) if row.wanted_book_id else None
-    if missing is not None:
+    for missing in wanted_held_by(session, row):  # its own wanted book, or every book of a series pack
         try_move_wanted(missing, WantedStatus.DOWNLOADED)
     return True
 
@@ -284,10 +284,10 @@ def _move(session: Session, download_id: int, target: DownloadStatus, changes: d
         move_download(download, target)
         for name, value in changes.items():
             setattr(download, name, value)
-    if target is DownloadStatus.CANCELLED and download.wanted_book_id is not None:
-        missing = session.get(WantedBook, download.wanted_book_id)
-        if missing is not None and missing.status in HELD_BY_DOWNLOAD:
-            move_wanted(missing, WantedStatus.WANTED)
+    if target is DownloadStatus.CANCELLED:
+        for missing in wanted_held_by(session, download):
+            if missing.status in HELD_BY_DOWNLOAD:
+                move_wanted(missing, WantedStatus.WANTED)
     return downloads.refreshed(session, download)
 
 

@@ -62,6 +62,12 @@ def hardlink(source: Path, target: Path) -> None:
 
 def plan_content(content: Path) -> tuple[Path, FilePlan]:
     """The folder the plan's paths are relative to, and the plan for a download's content (a folder or one file)."""
+    root, paths = list_content(content)
+    return root, plan_book_files(paths)
+
+
+def list_content(content: Path) -> tuple[Path, list[str]]:
+    """Every file of a download's content ("/"-separated, relative to the folder returned), sorted."""
     if not content.exists():
         raise ImportProblem(
             "content_missing",
@@ -69,12 +75,11 @@ def plan_content(content: Path) -> tuple[Path, FilePlan]:
             evidence={"content_path": str(content)},
         )
     if content.is_file():
-        return content.parent, plan_book_files([content.name])
+        return content.parent, [content.name]
     try:
-        paths = sorted(p.relative_to(content).as_posix() for p in content.rglob("*") if p.is_file())
+        return content, sorted(p.relative_to(content).as_posix() for p in content.rglob("*") if p.is_file())
     except PermissionError as exc:
         raise ImportProblem("permission", f"cannot read {content}: {exc.strerror}") from exc
-    return content, plan_book_files(paths)
 
 
 def place_book(content: Path, book_dir: Path, *, link: Linker = hardlink) -> Placement:
@@ -84,6 +89,11 @@ def place_book(content: Path, book_dir: Path, *, link: Linker = hardlink) -> Pla
     target, or audio in the folder that is not this download's, stops the import before anything is placed.
     """
     root, plan = plan_content(content)
+    return place_plan(root, plan, book_dir, link=link, content=content)
+
+
+def place_plan(root: Path, plan: FilePlan, book_dir: Path, *, link: Linker = hardlink, content: Path) -> Placement:
+    """``place_book`` for a plan made already (``root``: the folder its paths are relative to)."""
     if not plan.audio:
         raise ImportProblem(
             "no_audio",

@@ -38,6 +38,7 @@ from shelfkeeper.domain.text import split_names
 from shelfkeeper.errors import ServiceError, ServiceNotConfigured
 from shelfkeeper.services import events
 from shelfkeeper.services.downloads import client_of
+from shelfkeeper.services.pack_downloads import is_pack_download
 from shelfkeeper.services.status import fail_attempt, try_move_download, try_move_wanted, write_failed_attempt
 
 # About a minute of polling after a scan: Audiobookshelf answers the scan request at once and scans afterwards.
@@ -114,6 +115,11 @@ async def import_download(run: RunContext, download_id: int, *, options: ImportO
     library_path = run.app.settings.library_path
     if library_path is None:
         return ImportOutcome(download_id, ImportStatus.SKIPPED, "LIBRARY_PATH is not set: nothing is imported")
+    if await run.transaction(lambda s: is_pack_download(s, download_id)):
+        # imported here: the pack import builds on this module
+        from shelfkeeper.automation.pack_imports import import_pack
+
+        return await import_pack(run, download_id, Path(library_path), options)
     started = run.now().isoformat()
     job = await run.transaction(lambda s: _claim(s, download_id, started))
     if isinstance(job, ImportOutcome):
@@ -175,12 +181,16 @@ def _folder_for(missing: WantedBook | None, download: Download) -> BookFolder:
 
 
 async def _content_path(run: RunContext, job: _Job) -> Path:
+    return await content_path_of(run, job.info_hash, job.content_path, job.client)
+
+
+async def content_path_of(run: RunContext, info_hash: str | None, content_path: str | None, client: str | None) -> Path:
     """Where the download's files are, as Shelfkeeper sees them (its client's path through that client's
     remote path mappings)."""
-    remote = job.content_path
-    if job.info_hash and job.client:
+    remote = content_path
+    if info_hash and client:
         try:
-            found = await run.integrations.download_client_named(job.client).info(hashes=[job.info_hash])
+            found = await run.integrations.download_client_named(client).info(hashes=[info_hash])
         except ServiceNotConfigured:
             found = []
         except ServiceError:
@@ -193,10 +203,9 @@ async def _content_path(run: RunContext, job: _Job) -> Path:
     if not remote:
         raise ImportProblem(
             "content_unknown",
-            f"the torrent is not in {job.client or 'its download client'} any more and its content path was never "
-            "recorded",
+            f"the torrent is not in {client or 'its download client'} any more and its content path was never recorded",
         )
-    return Path(map_remote_path(remote, run.app.settings.path_mappings(job.client)))
+    return Path(map_remote_path(remote, run.app.settings.path_mappings(client)))
 
 
 def _is_absolute(path: str) -> bool:

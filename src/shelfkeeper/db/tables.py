@@ -212,6 +212,21 @@ class Download(Timestamps, Base):
     )
 
 
+class DownloadBook(Base):
+    """A wanted book a download holds besides its own (``Download.wanted_book_id``): the books of a series pack.
+
+    A pack's download names its first covered book as ``wanted_book_id`` and has one row here per covered
+    wanted book (that first one too), with the volume it holds.
+    """
+
+    __tablename__ = "download_books"
+    download_id: Mapped[int] = mapped_column(ForeignKey("downloads.id", ondelete="CASCADE"), primary_key=True)
+    wanted_book_id: Mapped[int] = mapped_column(
+        "missing_book_id", ForeignKey("missing_books.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    position: Mapped[str | None] = mapped_column(String(40))
+
+
 class Task(Base):
     __tablename__ = "tasks"
     id: Mapped[int] = mapped_column(primary_key=True)

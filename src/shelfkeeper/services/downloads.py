@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from shelfkeeper.db.tables import BlocklistEntry, Download, WantedBook
+from shelfkeeper.db.tables import BlocklistEntry, Download, DownloadBook, WantedBook
 from shelfkeeper.domain.events import EventType
 from shelfkeeper.domain.lifecycle import ACTIVE_DOWNLOAD_STATES, DownloadStatus, DuplicateKind, WantedStatus
 from shelfkeeper.domain.releases.ranking import RankedRelease
@@ -75,14 +75,26 @@ def latest_download(session: Session, wanted_id: int) -> Download | None:
 
 
 def active_download(session: Session, wanted_id: int) -> Download | None:
+    """The live download holding the wanted book: its own, or a series pack that covers it."""
+    in_pack = select(DownloadBook.download_id).where(DownloadBook.wanted_book_id == wanted_id)
     return session.scalars(
-        select(Download).where(Download.wanted_book_id == wanted_id, Download.status.in_(ACTIVE))
+        select(Download)
+        .where((Download.wanted_book_id == wanted_id) | Download.id.in_(in_pack), Download.status.in_(ACTIVE))
+        .order_by(Download.id)
     ).first()
 
 
 def eligible_wanted(session: Session, now: datetime, wanted_ids: Sequence[int] | None, limit: int | None) -> list[int]:
-    """Approved, released, not-ignored wanted books with no live download and no retry still waiting, first first."""
-    live = select(Download.wanted_book_id).where(Download.status.in_(ACTIVE), Download.wanted_book_id.isnot(None))
+    """Approved, released, not-ignored wanted books with no live download and no retry still waiting, first first.
+
+    A book covered by a live series-pack download counts as having one: it is never searched beside the pack.
+    """
+    own = select(Download.wanted_book_id).where(Download.status.in_(ACTIVE), Download.wanted_book_id.isnot(None))
+    live = own.union(
+        select(DownloadBook.wanted_book_id)
+        .join(Download, Download.id == DownloadBook.download_id)
+        .where(Download.status.in_(ACTIVE))
+    )
     waiting = select(Download.wanted_book_id).where(
         Download.status == DownloadStatus.FAILED, Download.next_retry_at > now, Download.wanted_book_id.isnot(None)
     )
@@ -140,6 +152,8 @@ def record_grab(
     if reuse:
         move_download(download, DownloadStatus.QUEUED)
         download.retry_count = (download.retry_count or 0) + 1
+        # a failed series pack's other books are free again: the new release holds only this one (or a new pack)
+        session.execute(delete(DownloadBook).where(DownloadBook.download_id == download.id))
     else:
         session.add(download)
     move_wanted(missing, WantedStatus.GRABBED, via=WantedStatus.WANTED)

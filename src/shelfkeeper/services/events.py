@@ -131,13 +131,24 @@ def _int(value: Any) -> int | None:
 
 
 def record_download_event(
-    session: Session, download: Download, kind: EventType, message: str, now: datetime | None, **details: Any
+    session: Session,
+    download: Download,
+    kind: EventType,
+    message: str,
+    now: datetime | None,
+    *,
+    about: WantedBook | None = None,
+    **details: Any,
 ) -> EventRow:
-    """An event about a download: its wanted book, release and state as they are now."""
-    wanted = session.get(WantedBook, download.wanted_book_id) if download.wanted_book_id else None
+    """An event about a download: its wanted book, release and state as they are now.
+
+    ``about``: the wanted book the event is about when it is not the download's own (a series pack's others).
+    """
+    wanted = about or (session.get(WantedBook, download.wanted_book_id) if download.wanted_book_id else None)
     book = book_facts(wanted) or {"title": download.release_title}
-    if download.book_id is not None:
-        book["book_id"] = download.book_id
+    book_id = about.book_id if about is not None else download.book_id
+    if book_id is not None:
+        book["book_id"] = book_id
     event = Event(
         type=kind,
         message=message,

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shelfkeeper.db.tables import Download, FailedAttempt, WantedBook
+from shelfkeeper.db.tables import Download, DownloadBook, FailedAttempt, WantedBook
 from shelfkeeper.domain.events import EventType
 from shelfkeeper.domain.lifecycle import (
     HELD_BY_DOWNLOAD,
@@ -221,16 +222,25 @@ def fail_attempt(
     return Retry(attempt, max_attempts, retry_at)
 
 
+def wanted_held_by(session: Session, download: Download) -> list[WantedBook]:
+    """The wanted books a download holds: its own and, for a series pack, every other one it covers."""
+    ids = [download.wanted_book_id] if download.wanted_book_id else []
+    if download.id is not None:
+        linked = session.scalars(select(DownloadBook.wanted_book_id).where(DownloadBook.download_id == download.id))
+        ids += [wanted_id for wanted_id in linked if wanted_id not in ids]
+    return [row for wanted_id in ids if (row := session.get(WantedBook, wanted_id)) is not None]
+
+
 def _wanted_after_failure(
     session: Session, download: Download, retry_at: datetime | None, note: dict[str, Any], importing: bool
 ) -> None:
-    missing = session.get(WantedBook, download.wanted_book_id) if download.wanted_book_id else None
-    if missing is None:
-        return
-    held = missing.status in HELD_BY_DOWNLOAD
-    if held:
-        try_move_wanted(missing, WantedStatus.WANTED if retry_at else WantedStatus.FAILED)
-    if importing:
-        missing.evidence = {**(missing.evidence or {}), "import_failure": note}
-    elif held and retry_at is None:
-        missing.evidence = {**(missing.evidence or {}), "acquisition_failure": note}
+    for missing in wanted_held_by(session, download):
+        # a pack's other books are not retried with it: each is free to be searched on its own again
+        own = missing.id == download.wanted_book_id
+        held = missing.status in HELD_BY_DOWNLOAD
+        if held:
+            try_move_wanted(missing, WantedStatus.WANTED if retry_at or not own else WantedStatus.FAILED)
+        if importing:
+            missing.evidence = {**(missing.evidence or {}), "import_failure": note}
+        elif held and retry_at is None and own:
+            missing.evidence = {**(missing.evidence or {}), "acquisition_failure": note}

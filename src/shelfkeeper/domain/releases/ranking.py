@@ -235,12 +235,32 @@ def _rank_one(
 ) -> RankedRelease:
     parsed = parse_release(release)
     verification = verify(wanted, parsed)
+    return ranked_with(wanted, parsed, verification, profile, mam_stats=mam_stats, blocklist=blocklist)
+
+
+def ranked_with(
+    wanted: WantedEdition,
+    parsed: ParsedRelease,
+    verification: Verification,
+    profile: QualityProfile,
+    *,
+    mam_stats: TrackerStats | None,
+    blocklist: Collection[BlocklistKey],
+    extra: Sequence[Reason] = (),
+) -> RankedRelease:
+    """A parsed release ranked against the profile after ``verification`` (and any ``extra`` reasons) of it.
+
+    The single-book ranking verifies against one wanted book; a series pack (domain/releases/packs.py)
+    verifies against several and ranks its quality here by the same rules.
+    """
+    release = parsed.release
     wedge = decide_wedge(release, mam_stats, profile.mam) if is_mam_release(release) else None
     # a "[FL]" tag in a title counts too, though only the indexer's flag is trusted for wedges
     free = freeleech_kind(release, mam_stats) or ("freeleech" if parsed.freeleech else None)
     reasons = [
         *_blocklist_reasons(release, blocklist),
         *verification.reasons,
+        *extra,
         *_format_reasons(parsed, profile),
         *_bitrate_reasons(parsed, profile),
         *_size_reasons(parsed, wanted, profile),

@@ -62,6 +62,9 @@ class ReasonCode(StrEnum):
     NARRATOR = "narrator"
     NARRATOR_GROUP = "narrator_group"
     OTHER_NAMES = "other_names"
+    PACK = "pack"  # a series pack: which wanted books it covers
+    PACK_CHOICE = "pack_choice"  # why a pack was (or was not) grabbed instead of single books
+    PACK_NOT_USABLE = "pack_not_usable"  # another series, no series named, volumes unknown, too few wanted
     PARTIAL = "partial"
     PREFERRED_NARRATOR = "preferred_narrator"
     PREFERRED_WORD = "preferred_word"
