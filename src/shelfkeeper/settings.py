@@ -6,7 +6,7 @@ import os
 import re
 from functools import cached_property
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -132,6 +132,11 @@ class Settings(BaseSettings):
     remote_path_mappings: CommaList = Field(
         default_factory=list, description="qBittorrent path -> local path pairs, 'remote=local', comma-separated."
     )
+    import_mode: Literal["hardlink", "copy"] = Field(
+        "hardlink",
+        description="How an import puts files in the library: hardlink (no extra space; a copy when the download "
+        "is on another filesystem) or copy (always a copy, the download can be deleted).",
+    )
 
     # metadata correction
     metadata_apply_threshold: float = Field(0.90, ge=0, le=1)
@@ -187,6 +192,11 @@ class Settings(BaseSettings):
     job_retry_attempts: int = Field(3, ge=0, le=10)
     job_retry_base_minutes: int = Field(5, ge=1)
     runner_lease_seconds: int = Field(30, ge=5)
+    first_run_wizard: Literal["pending", "completed", "skipped"] = Field(
+        "pending",
+        description="The web page's first-run wizard: pending (shown while Audiobookshelf is not configured), "
+        "completed or skipped (never shown again; set pending to see it again).",
+    )
     backup_keep: int = Field(10, ge=1, le=1000, description="How many backups `backup` keeps in DATA_DIR/backups.")
     schedule_mam_scraping_task: str | None = None
     schedule_top10_discovery_task: str | None = None

@@ -102,7 +102,8 @@ class _Result:
 async def import_download(run: RunContext, download_id: int, *, options: ImportOptions | None = None) -> ImportOutcome:
     """Place a completed download's audio files in the library, have Audiobookshelf scan them, link the Book.
 
-    Files go to ``LIBRARY_PATH/<Author>/<Series>/<NN> - <Title>/`` (hardlinked, copied across filesystems);
+    Files go to ``LIBRARY_PATH/<Author>/<Series>/<NN> - <Title>/`` (hardlinked, copied across filesystems;
+    always copied with IMPORT_MODE=copy);
     the Download becomes imported and the wanted book imported with its ``book_id``. A download without
     audio fails (its release is blocklisted, the wanted book waits for the next-best release); one whose
     files cannot be reached or written fails with the reason, and the wanted book is marked failed with it.
@@ -118,7 +119,8 @@ async def import_download(run: RunContext, download_id: int, *, options: ImportO
     try:
         content = await _content_path(run, job)
         book_dir = Path(library_path) / Path(*job.folder.parts)
-        placement = await asyncio.to_thread(place_book, content, book_dir, link=options.link)
+        link = options.link if run.app.settings.import_mode == "hardlink" else None  # None: always copy
+        placement = await asyncio.to_thread(place_book, content, book_dir, link=link)
     except ImportProblem as problem:
         return await _fail(run, job, problem)
     except ServiceError as exc:
