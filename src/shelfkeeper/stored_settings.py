@@ -13,7 +13,7 @@ import logging
 import threading
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, get_args
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import SecretStr, ValidationError
 from sqlalchemy import func, select
@@ -40,7 +40,7 @@ START_UP_ONLY = frozenset(
 GROUPS: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     (
         "Media management",
-        ("abs_", "library_path", "remote_path_mappings"),
+        ("abs_", "library_path", "remote_path_mappings", "import_mode"),
         ("audiobookshelf",),
     ),
     (
@@ -68,6 +68,15 @@ def secret_fields() -> frozenset[str]:
         for name, field in Settings.model_fields.items()
         if field.annotation is SecretStr or SecretStr in get_args(field.annotation)
     )
+
+
+def choices() -> dict[str, list[str]]:
+    """The settings typed ``Literal[...]`` and their allowed values (the page shows them as a choice)."""
+    return {
+        name: [str(value) for value in get_args(field.annotation)]
+        for name, field in Settings.model_fields.items()
+        if get_origin(field.annotation) is Literal
+    }
 
 
 def group_of(key: str) -> str:
@@ -232,6 +241,7 @@ class SettingsStore:
                 for name, _prefixes, services in GROUPS
             ],
             "descriptions": {key: describe_field(key) for key in fields},
+            "choices": choices(),
         }
 
 

@@ -23,6 +23,7 @@ from shelfkeeper.api.routes import (
     downloads,
     events,
     health,
+    maintenance,
     metadata,
     scheduler,
     series,
@@ -62,6 +63,7 @@ PROTECTED_ROUTERS = (
     events.router,
     calendar.router,
     settings_routes.router,
+    maintenance.router,
 )
 
 
