@@ -49,7 +49,7 @@ GROUPS: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
         (),
     ),
     ("Indexers", ("prowlarr_", "mam_"), ("prowlarr", "mam")),
-    ("Download clients", ("qb_", "download_"), ("qbittorrent",)),
+    ("Download clients", ("qb_", "transmission_", "deluge_", "download_"), ("qbittorrent", "transmission", "deluge")),
     (
         "Metadata",
         ("metadata_", "google_books_", "audnexus_", "audible_", "openlibrary_", "provider_cache_hours"),
