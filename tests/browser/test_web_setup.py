@@ -117,7 +117,9 @@ def step_form(page: Any) -> Any:
 
 
 @pytest.mark.qbittorrent
-def test_the_wizard_sets_up_an_empty_install_and_follows_the_first_sync(page: Any, fresh: FreshInstall) -> None:
+def test_the_wizard_sets_up_an_empty_install_and_follows_the_first_sync(
+    page: Any, fresh: FreshInstall, screenshot_dir: Path
+) -> None:
     abs_url = fresh.fakes["audiobookshelf"].url
     prowlarr = fresh.fakes["prowlarr"]
     page.goto("/#/library")
@@ -137,6 +139,7 @@ def test_the_wizard_sets_up_an_empty_install_and_follows_the_first_sync(page: An
     form.get_by_label("abs_token").fill(ABS_TOKEN)
     form.get_by_role("button", name="Test Audiobookshelf").click()
     expect(form.locator(".feedback")).to_contain_text("Audiobookshelf: reachable")
+    page.screenshot(path=str(screenshot_dir / "desktop-setup-audiobookshelf.png"), full_page=True)
     form.get_by_role("button", name="Save and continue").click()
 
     # The download client, tested against a real qBittorrent.
@@ -177,6 +180,7 @@ def test_the_wizard_sets_up_an_empty_install_and_follows_the_first_sync(page: An
     expect(progress).to_contain_text("Finished in", timeout=30_000)
     expect(progress.locator(".badge")).to_have_text("Success")
     expect(progress.locator("dl")).to_contain_text("3")
+    page.screenshot(path=str(screenshot_dir / "desktop-setup-first-sync.png"), full_page=True)
     form.get_by_role("button", name="Finish").click()
     expect(page).to_have_url(f"{fresh.url}/#/library")
     expect(page.locator("#toast")).to_contain_text("Setup done")
@@ -232,7 +236,7 @@ def test_the_api_key_is_copied_and_rotated_and_the_page_keeps_working(page: Any,
     expect(page.locator("#key-dialog")).not_to_be_visible()
 
 
-def test_a_backup_is_made_and_downloaded(page: Any, fresh: FreshInstall, tmp_path: Path) -> None:
+def test_a_backup_is_made_and_downloaded(page: Any, fresh: FreshInstall, tmp_path: Path, screenshot_dir: Path) -> None:
     open_settings(page, fresh, "general")
     panel = page.locator(".settings-group").filter(has=page.get_by_role("heading", name="Backups"))
     expect(panel).to_contain_text("No backup yet.")
@@ -248,9 +252,12 @@ def test_a_backup_is_made_and_downloaded(page: Any, fresh: FreshInstall, tmp_pat
     saved = tmp_path / "downloaded.db"
     download.save_as(saved)
     assert saved.read_bytes() == Path(made[0]["path"]).read_bytes()
+    page.screenshot(path=str(screenshot_dir / "desktop-settings-general.png"), full_page=True)
 
 
-def test_schedules_read_in_words_and_a_change_shows_the_servers_next_run(page: Any, fresh: FreshInstall) -> None:
+def test_schedules_read_in_words_and_a_change_shows_the_servers_next_run(
+    page: Any, fresh: FreshInstall, screenshot_dir: Path
+) -> None:
     open_settings(page, fresh, "schedules")
     row = page.locator("tbody tr").filter(has_text="Library sync")
     expect(row.locator(".schedule-words")).to_have_text("every 15 minutes")
@@ -271,10 +278,11 @@ def test_schedules_read_in_words_and_a_change_shows_the_servers_next_run(page: A
     cleanup.get_by_label("Schedule of Clean-up of old runs (cron)").fill("0 0 31 2 *")
     cleanup.get_by_role("button", name="Save").click()
     expect(cleanup.locator(".row-feedback")).to_contain_text("never fires")
+    page.screenshot(path=str(screenshot_dir / "desktop-settings-schedules.png"), full_page=True)
 
 
 def test_media_management_edits_mappings_format_order_and_shows_the_naming_example(
-    page: Any, fresh: FreshInstall
+    page: Any, fresh: FreshInstall, screenshot_dir: Path
 ) -> None:
     open_settings(page, fresh, "media")
     group = page.locator(".settings-group")
@@ -289,6 +297,7 @@ def test_media_management_edits_mappings_format_order_and_shows_the_naming_examp
     group.get_by_role("button", name="Save").click()
     expect(group.locator(".feedback")).to_contain_text("Saved and applied without a restart")
     expect(group.locator(".naming-example")).to_contain_text("/srv/books/Andy Weir/Project Hail Mary")
+    page.screenshot(path=str(screenshot_dir / "desktop-settings-media.png"), full_page=True)
     values = fresh.data("GET", "/api/settings")["values"]
     assert (values["library_path"], values["import_mode"], values["remote_path_mappings"]) == (
         "/srv/books", "copy", ["/downloads=/srv/downloads"],
@@ -301,4 +310,5 @@ def test_media_management_edits_mappings_format_order_and_shows_the_naming_examp
     expect(page.get_by_role("button", name="Move mp3 up")).to_be_focused()
     page.locator(".settings-group").get_by_role("button", name="Save").click()
     expect(page.locator(".settings-group .feedback")).to_contain_text("Saved and applied")
+    page.screenshot(path=str(screenshot_dir / "desktop-settings-profiles.png"), full_page=True)
     assert fresh.data("GET", "/api/settings")["values"]["quality_format_order"][:3] == ["m4b", "mp3", "m4a"]

@@ -3,6 +3,7 @@
 
 const DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 const DAY_NAMES = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+const MONTH_DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
 
 function number(field, low, high) {
@@ -64,7 +65,9 @@ export function cronWords(expression) {
     if (day === null) return null;
     if (monthField === "*") return `on the ${ordinal(day)} of every month ${at}`;
     const month = number(monthField, 1, 12);
-    return month === null ? null : `every year on ${MONTHS[month - 1]} ${day} ${at}`;
+    if (month === null) return null;
+    if (day > MONTH_DAYS[month - 1]) return `never: ${MONTHS[month - 1]} has no day ${day}`;
+    return `every year on ${MONTHS[month - 1]} ${day} ${at}`;
   }
   return null;
 }

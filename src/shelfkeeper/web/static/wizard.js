@@ -56,7 +56,7 @@ function stepList(current) {
   return h(
     "ol",
     { class: "wizard-steps", "aria-label": "Steps" },
-    STEPS.map((step, index) => h("li", { "aria-current": index === current ? "step" : null, class: index < current ? "done" : null, text: step.title })),
+    STEPS.map((step, index) => h("li", { "aria-current": index === current ? "step" : null, class: index < current ? "done" : null, text: `${index + 1}. ${step.title}` })),
   );
 }
 
@@ -144,7 +144,7 @@ function syncStep({ body, notify, timers }) {
         taskId = running.find((task) => task.name === SYNC_JOB)?.id;
         if (!taskId) throw error;
       }
-      start.hidden = true;
+      start.remove(); // one sync: from here the page follows it
       await follow(taskId);
     },
     { tone: "primary", onError: (error) => fill(progress, errorNotice(error, "First sync")) },
