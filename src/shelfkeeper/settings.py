@@ -35,6 +35,8 @@ DEFAULT_SCHEDULES: dict[str, str] = {
 # import it); this table gives each registered job its default schedule and SCHEDULE_<JOB> variable, and a test
 # keeps the two, and the schedule_* fields below, naming the same jobs.
 JOB_NAMES = tuple(DEFAULT_SCHEDULES)
+# The metadata sources corrections are asked from (automation/metadata_providers.py), in the default order.
+METADATA_SOURCES = ("google_books", "audnexus", "openlibrary")
 
 CommaList = Annotated[list[str], NoDecode]
 
@@ -142,6 +144,11 @@ class Settings(BaseSettings):
     metadata_apply_threshold: float = Field(0.90, ge=0, le=1)
     metadata_review_threshold: float = Field(0.70, ge=0, le=1)
     metadata_dry_run: bool = False
+    metadata_sources: CommaList = Field(
+        default_factory=lambda: list(METADATA_SOURCES),
+        description="The metadata sources asked for corrections, best first (on equal confidence the first one's "
+        "value wins); a source left out is not asked: google_books, audnexus, openlibrary.",
+    )
 
     # acquisition quality profile and policy
     quality_format_order: CommaList = Field(default_factory=lambda: ["m4b", "m4a", "mp3", "flac", "opus", "ogg"])
@@ -215,6 +222,7 @@ class Settings(BaseSettings):
         "abs_library_ids",
         "remote_path_mappings",
         "quality_format_order",
+        "metadata_sources",
         "quality_languages",
         "quality_preferred_words",
         "quality_forbidden_words",
@@ -278,6 +286,19 @@ class Settings(BaseSettings):
                 raise ValueError(f"the remote path {remote!r} is mapped twice")
             seen.add(key)
         return value
+
+    @field_validator("metadata_sources")
+    @classmethod
+    def _check_metadata_sources(cls, value: list[str]) -> list[str]:
+        names = [name.strip().lower() for name in value]
+        unknown = [name for name in names if name not in METADATA_SOURCES]
+        if unknown:
+            raise ValueError(f"unknown source {unknown[0]!r}; the sources are {', '.join(METADATA_SOURCES)}")
+        if len(set(names)) != len(names):
+            raise ValueError("a source is named twice")
+        if not names:
+            raise ValueError("name at least one source")
+        return names
 
     @field_validator("notify_urls")
     @classmethod

@@ -26,7 +26,7 @@ from shelfkeeper.db.tables import ServiceState, StoredSetting
 from shelfkeeper.errors import ConfigurationError, InvalidInput
 from shelfkeeper.integrations import Integrations, IntegrationStatus
 from shelfkeeper.secret_store import SecretBox
-from shelfkeeper.settings import DEFAULT_SCHEDULES, Settings, setting_help, validation_problems
+from shelfkeeper.settings import DEFAULT_SCHEDULES, METADATA_SOURCES, Settings, setting_help, validation_problems
 
 logger = logging.getLogger("shelfkeeper.settings")
 
@@ -71,12 +71,13 @@ def secret_fields() -> frozenset[str]:
 
 
 def choices() -> dict[str, list[str]]:
-    """The settings typed ``Literal[...]`` and their allowed values (the page shows them as a choice)."""
-    return {
+    """The allowed values of the settings typed ``Literal[...]`` (one of them) and of METADATA_SOURCES (some)."""
+    known = {
         name: [str(value) for value in get_args(field.annotation)]
         for name, field in Settings.model_fields.items()
         if get_origin(field.annotation) is Literal
     }
+    return {**known, "metadata_sources": list(METADATA_SOURCES)}
 
 
 def group_of(key: str) -> str:

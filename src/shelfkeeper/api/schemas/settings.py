@@ -25,7 +25,8 @@ class SettingsRead(BaseModel):
     groups: list[SettingsGroup]
     descriptions: dict[str, str] = Field(description="One line on each setting.")
     choices: dict[str, list[str]] = Field(
-        default_factory=dict, description="The allowed values of each setting that has a fixed set of them."
+        default_factory=dict,
+        description="The allowed values of each setting that has a fixed set of them (a list setting takes some).",
     )
 
     model_config = {

@@ -39,32 +39,56 @@ export function pathMappingsEditor(key, value, { disabled = false } = {}) {
   return { element: h("div", { class: "mapping-editor", id: `setting-${key}` }, rows, add), read, group: true };
 }
 
-/** The formats, best first, each moved with Up and Down (keyboard and screen readers work the same). */
-export function formatOrderEditor(key, value, { disabled = false } = {}) {
+/**
+ * A list put in order, each item moved with Up and Down (keyboard and screen readers work the same). With
+ * ``choices`` every known item is listed, each with a box saying whether it is used; the others stay listed
+ * (unticked) so they can be taken back.
+ */
+function orderEditor(key, value, { disabled = false, choices = null, noun = "item" } = {}) {
   const original = Array.isArray(value) ? value : [];
-  let order = [...original];
+  let order = choices ? [...original, ...choices.filter((name) => !original.includes(name))] : [...original];
+  const used = new Set(original);
   const list = h("ol", { class: "order-list", id: `setting-${key}` });
   const move = (index, step) => {
     const target = index + step;
     if (target < 0 || target >= order.length) return;
     [order[index], order[target]] = [order[target], order[index]];
-    draw(order[target]);
+    draw(order[target], step < 0 ? "up" : "down");
   };
-  const draw = (focusName = null) => {
+  const draw = (focusName = null, direction = "up") => {
     fill(
       list,
       order.map((name, index) => {
-        const up = h("button", { type: "button", class: "button button-quiet", text: "Up", "aria-label": `Move ${name} up`, disabled: disabled || index === 0 });
-        const down = h("button", { type: "button", class: "button button-quiet", text: "Down", "aria-label": `Move ${name} down`, disabled: disabled || index === order.length - 1 });
+        const up = h("button", { type: "button", class: "button button-quiet", text: "Up", "aria-label": `Move ${name} up`, disabled: disabled || index === 0, dataset: { move: "up" } });
+        const down = h("button", { type: "button", class: "button button-quiet", text: "Down", "aria-label": `Move ${name} down`, disabled: disabled || index === order.length - 1, dataset: { move: "down" } });
         up.addEventListener("click", () => move(index, -1));
         down.addEventListener("click", () => move(index, 1));
-        return h("li", { class: "order-item", dataset: { format: name } }, h("span", { class: "order-rank", text: `${index + 1}.` }), h("code", { text: name }), up, down);
+        const use = choices ? h("input", { type: "checkbox", checked: used.has(name), disabled, "aria-label": `Use ${name}` }) : null;
+        use?.addEventListener("change", () => (use.checked ? used.add(name) : used.delete(name)));
+        return h("li", { class: "order-item", dataset: { [noun]: name } }, h("span", { class: "order-rank", text: `${index + 1}.` }), use, h("code", { text: name }), up, down);
       }),
     );
-    if (focusName) list.querySelector(`[data-format="${CSS.escape(focusName)}"] button:not([disabled])`)?.focus();
+    if (focusName) {
+      const item = list.querySelector(`[data-${noun}="${CSS.escape(focusName)}"]`);
+      (item?.querySelector(`[data-move="${direction}"]:not([disabled])`) || item?.querySelector("button:not([disabled])"))?.focus();
+    }
   };
   draw();
-  return { element: list, read: () => (sameList(order, original) ? undefined : order), group: true };
+  const read = () => {
+    const chosen = choices ? order.filter((name) => used.has(name)) : order;
+    return sameList(chosen, original) ? undefined : chosen;
+  };
+  return { element: list, read, group: true };
+}
+
+/** The formats, best first. */
+export function formatOrderEditor(key, value, options = {}) {
+  return orderEditor(key, value, { ...options, choices: null, noun: "format" });
+}
+
+/** The metadata sources asked, best first; an unticked one is not asked. */
+export function sourcesEditor(key, value, options = {}) {
+  return orderEditor(key, value, { ...options, noun: "source" });
 }
 
 /** A setting with a fixed set of values, as a <select>. */
@@ -76,4 +100,5 @@ export function choiceEditor(key, value, options, common) {
 export const EDITORS = {
   remote_path_mappings: pathMappingsEditor,
   quality_format_order: formatOrderEditor,
+  metadata_sources: sourcesEditor,
 };

@@ -40,7 +40,7 @@ function control(key, settings) {
     const input = h("input", { ...common, type: "password", autocomplete: "new-password", placeholder: settings.secrets[key] ? "Enter a new value to replace it" : "Not set" });
     return { element: input, status: badge(settings.secrets[key] ? "yes" : "unknown", settings.secrets[key] ? "set" : "not set"), read: () => (input.value ? input.value : undefined) };
   }
-  if (EDITORS[key]) return EDITORS[key](key, value, { disabled });
+  if (EDITORS[key]) return EDITORS[key](key, value, { disabled, choices: settings.choices ? settings.choices[key] : null });
   if (settings.choices && settings.choices[key]) return choiceEditor(key, value, settings.choices[key], common);
   if (typeof value === "boolean") {
     const input = h("input", { ...common, type: "checkbox", checked: value });
