@@ -97,8 +97,17 @@ export function choiceEditor(key, value, options, common) {
   return { element: select, read: () => (select.value === value ? undefined : select.value) };
 }
 
+/** The time zone: a text box suggesting the browser's list of IANA names (the server checks the name). */
+export function timezoneEditor(key, value, { disabled = false } = {}) {
+  const names = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
+  const input = h("input", { type: "text", id: `setting-${key}`, name: key, value: value ?? "", list: `${key}-choices`, spellcheck: "false", autocomplete: "off", disabled, "aria-describedby": `setting-${key}-help` });
+  const choices = h("datalist", { id: `${key}-choices` }, names.map((name) => h("option", { value: name })));
+  return { element: input, status: choices, read: () => (input.value.trim() === (value ?? "") ? undefined : input.value.trim() || null) };
+}
+
 export const EDITORS = {
   remote_path_mappings: pathMappingsEditor,
   quality_format_order: formatOrderEditor,
   metadata_sources: sourcesEditor,
+  timezone: timezoneEditor,
 };
