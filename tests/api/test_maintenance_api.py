@@ -63,7 +63,7 @@ def test_a_backup_is_made_listed_and_downloaded(client: TestClient, settings: Se
 @pytest.mark.parametrize(
     ("name", "status", "code"),
     [("..shelfkeeper.db", 422, "VALIDATION_ERROR"), ("secret.key", 422, "VALIDATION_ERROR"),
-     ("..%2Fshelfkeeper.db", 404, "NOT_FOUND"), ("shelfkeeper-19990101.db", 404, "NOT_FOUND")],
+     ("..%2Fshelfkeeper.db", 404, "NOT_FOUND"), ("shelfkeeper-19990101.db", 404, "BACKUP_NOT_FOUND")],
 )  # fmt: skip
 def test_only_a_backup_in_the_backup_folder_is_downloaded(
     client: TestClient, name: str, status: int, code: str
@@ -86,7 +86,7 @@ def test_restoring_a_backup_brings_back_its_settings_without_a_restart(client: T
 
 def test_restoring_an_unknown_backup_is_a_404(client: TestClient) -> None:
     answer = client.post("/api/system/backups/shelfkeeper-19990101.db/restore")
-    assert (answer.status_code, answer.json()["error_code"]) == (404, "NOT_FOUND")
+    assert (answer.status_code, answer.json()["error_code"]) == (404, "BACKUP_NOT_FOUND")
 
 
 def test_the_naming_example_follows_the_library_path(client: TestClient) -> None:

@@ -121,7 +121,7 @@ def find_backup(data_dir: Path, name: str) -> Path:
         )
     path = backup_dir(data_dir) / name
     if not path.is_file():
-        raise NotFound(f"No backup called {name!r} in {backup_dir(data_dir)}")
+        raise NotFound(f"No backup called {name!r} in {backup_dir(data_dir)}", code="BACKUP_NOT_FOUND")
     return path
 
 

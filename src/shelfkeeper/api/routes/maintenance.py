@@ -20,7 +20,7 @@ from shelfkeeper.services import backup
 
 router = APIRouter(prefix="/api/system", tags=["system"])
 FIXED_KEY = {409: ("CONFLICT", "API_KEY is set in the environment, which wins: change it there.")}
-NO_BACKUP = {404: ("NOT_FOUND", "No backup called 'shelfkeeper-20261124.db' in /data/backups")}
+NO_BACKUP = {404: ("BACKUP_NOT_FOUND", "No backup called 'shelfkeeper-20261124.db' in /data/backups")}
 
 
 class ApiKeyRotated(BaseModel):
