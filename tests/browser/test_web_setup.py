@@ -21,7 +21,7 @@ from shelfkeeper.settings import Settings
 from shelfkeeper.testing.fakes import RunningFake, start_fakes, stop_fakes
 from shelfkeeper.testing.qbittorrent import QbittorrentProcess
 from shelfkeeper.testing.server import LiveServer, free_port
-from tests.browser.conftest import DESKTOP, _console_error, enter_key
+from tests.browser.conftest import DESKTOP, PHONE, _console_error, enter_key
 
 pytestmark = [pytest.mark.browser]
 ABS_TOKEN = "abs-wizard-token-0123456789"
@@ -124,7 +124,7 @@ def test_the_wizard_sets_up_an_empty_install_and_follows_the_first_sync(
     prowlarr = fresh.fakes["prowlarr"]
     page.goto("/#/library")
     enter_key(page, fresh.key)
-    expect(page).to_have_url(f"{fresh.url}/#/setup")
+    expect(page).to_have_url(f"{fresh.url}/#/setup", timeout=15_000)
     expect(page.get_by_role("heading", name="Set up Shelfkeeper")).to_be_visible()
     page.get_by_role("button", name="Start").click()
 
@@ -198,9 +198,14 @@ def test_the_wizard_sets_up_an_empty_install_and_follows_the_first_sync(
 
 
 def test_skipping_the_wizard_is_remembered(page: Any, fresh: FreshInstall) -> None:
+    page.set_viewport_size(PHONE)
     page.goto("/")
     enter_key(page, fresh.key)
-    expect(page).to_have_url(f"{fresh.url}/#/setup")
+    expect(page).to_have_url(f"{fresh.url}/#/setup", timeout=15_000)
+    page.get_by_role("button", name="Start").click()
+    expect(step_form(page).get_by_role("heading", name="Audiobookshelf")).to_be_visible()
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 1, f"the wizard scrolls sideways by {overflow}px on a phone"
     page.get_by_role("button", name="Skip the wizard").click()
     expect(page).to_have_url(f"{fresh.url}/#/library")
     assert fresh.data("GET", "/api/settings")["values"]["first_run_wizard"] == "skipped"
@@ -312,3 +317,13 @@ def test_media_management_edits_mappings_format_order_and_shows_the_naming_examp
     expect(page.locator(".settings-group .feedback")).to_contain_text("Saved and applied")
     page.screenshot(path=str(screenshot_dir / "desktop-settings-profiles.png"), full_page=True)
     assert fresh.data("GET", "/api/settings")["values"]["quality_format_order"][:3] == ["m4b", "mp3", "m4a"]
+
+    page.get_by_role("navigation", name="Settings sections").get_by_role("link", name="Metadata").click()
+    sources = page.locator("#setting-metadata_sources")
+    expect(sources.locator("li")).to_have_count(3)
+    sources.get_by_label("Use google_books").uncheck()
+    sources.get_by_role("button", name="Move openlibrary up").click()
+    page.locator(".settings-group").get_by_role("button", name="Save").click()
+    expect(page.locator(".settings-group .feedback")).to_contain_text("Saved and applied")
+    assert fresh.data("GET", "/api/settings")["values"]["metadata_sources"] == ["openlibrary", "audnexus"]
+    expect(page.locator("#setting-metadata_sources").get_by_label("Use google_books")).not_to_be_checked()
