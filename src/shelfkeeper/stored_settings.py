@@ -110,19 +110,20 @@ class SettingsStore:
 
     # ---- reading and applying ----
 
-    def refresh(self) -> bool:
-        """Apply the stored settings when their version moved since this process last applied them (one query)."""
+    def refresh(self, *, force: bool = False) -> bool:
+        """Apply the stored settings when their version moved since this process last applied them (one query);
+        ``force`` applies them whatever their version (a restored backup has its own, maybe an older one)."""
         with self.app.sessions() as session:
             try:
                 version = session.scalar(select(func.max(StoredSetting.version)))
             except (OperationalError, ProgrammingError):  # not migrated yet, or the database is down:
                 logger.debug("stored settings not readable", exc_info=True)  # the request meets it on its own
                 return False
-            if version == self.applied_version:
+            if version == self.applied_version and not force:
                 return False
             stored = self._stored(session)
         with self._lock:
-            if version != self.applied_version:
+            if force or version != self.applied_version:
                 self._apply(self._merge_or_environment(stored), version)
         return True
 

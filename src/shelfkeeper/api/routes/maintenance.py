@@ -70,9 +70,7 @@ async def restore(context: ContextDep, name: str) -> dict[str, object]:
     data_dir = context.settings.data_dir
     restored = await asyncio.to_thread(backup.restore_backup, context.engine, data_dir, name)
     missing = await asyncio.to_thread(backup.secrets_to_enter_again, context.engine, data_dir)
-    store = settings_store(context)
-    store.applied_version = -1  # the restored database has its own settings: apply them whatever their version
-    await asyncio.to_thread(store.refresh)
+    await asyncio.to_thread(settings_store(context).refresh, force=True)  # the restored database's own settings
     answer: dict[str, Any] = {"backup": BackupRead.model_validate(restored, from_attributes=True)}
     return ok({**answer, "secrets_to_enter_again": missing})
 
