@@ -52,7 +52,10 @@ def rotate_api_key(context: ContextDep) -> dict[str, object]:
 @router.get(
     "/backups/{name}",
     response_class=FileResponse,
-    responses={200: {"content": {"application/octet-stream": {}}}, **error_responses(404, codes=NO_BACKUP)},
+    responses={
+        200: {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+        **error_responses(404, codes=NO_BACKUP),
+    },
 )
 def download_backup(context: ContextDep, name: str) -> FileResponse:
     """The backup file itself (a SQLite database or a pg_dump archive); secrets in it stay sealed."""
