@@ -332,3 +332,18 @@ def test_the_default_data_dir_follows_xdg_data_home(monkeypatch, clean_environme
     assert load_settings().data_dir == clean_environment / "home" / ".local" / "share" / "shelfkeeper"
     monkeypatch.setenv("DATA_DIR", str(clean_environment / "chosen"))
     assert load_settings().data_dir == clean_environment / "chosen"
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [("audible", "unknown source 'audible'"), ("audnexus, Audnexus", "named twice"), ("", "at least one source")],
+)
+def test_metadata_sources_are_known_distinct_and_not_empty(raw: str, problem: str) -> None:
+    with pytest.raises(ConfigurationError, match=problem):
+        load_settings(metadata_sources=raw, _env_file=None)
+
+
+def test_metadata_sources_keep_their_order() -> None:
+    settings = load_settings(metadata_sources="OpenLibrary, audnexus", _env_file=None)
+    assert settings.metadata_sources == ["openlibrary", "audnexus"]
+    assert Settings(_env_file=None).metadata_sources == ["google_books", "audnexus", "openlibrary"]  # type: ignore[call-arg]

@@ -72,6 +72,7 @@ _CODES = [
     ErrorCode("JOB_ALREADY_RUNNING", 409, "This job is running now; it is not started twice."),
     ErrorCode("FAILED_ATTEMPT_NOT_FOUND", 404, "No failed attempt with this id."),
     ErrorCode("INTEGRATION_NOT_FOUND", 404, "No integration with this name."),
+    ErrorCode("BACKUP_NOT_FOUND", 404, "No backup with this name in the data directory."),
     ErrorCode("RELEASE_REJECTED", 422, "The chosen release fails verification for this book."),
     ErrorCode("NO_RELEASE_FOUND", 404, "No acceptable release was found for this book."),
     # configuration and outside services

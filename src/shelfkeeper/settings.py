@@ -6,7 +6,7 @@ import os
 import re
 from functools import cached_property
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -35,6 +35,8 @@ DEFAULT_SCHEDULES: dict[str, str] = {
 # import it); this table gives each registered job its default schedule and SCHEDULE_<JOB> variable, and a test
 # keeps the two, and the schedule_* fields below, naming the same jobs.
 JOB_NAMES = tuple(DEFAULT_SCHEDULES)
+# The metadata sources corrections are asked from (automation/metadata_providers.py), in the default order.
+METADATA_SOURCES = ("google_books", "audnexus", "openlibrary")
 
 CommaList = Annotated[list[str], NoDecode]
 
@@ -151,11 +153,21 @@ class Settings(BaseSettings):
         description="Download client path -> local path pairs, 'remote=local', comma-separated; "
         "'client:remote=local' (client qbittorrent, transmission or deluge) applies to that client only.",
     )
+    import_mode: Literal["hardlink", "copy"] = Field(
+        "hardlink",
+        description="How an import puts files in the library: hardlink (no extra space; a copy when the download "
+        "is on another filesystem) or copy (always a copy, the download can be deleted).",
+    )
 
     # metadata correction
     metadata_apply_threshold: float = Field(0.90, ge=0, le=1)
     metadata_review_threshold: float = Field(0.70, ge=0, le=1)
     metadata_dry_run: bool = False
+    metadata_sources: CommaList = Field(
+        default_factory=lambda: list(METADATA_SOURCES),
+        description="The metadata sources asked for corrections, best first (on equal confidence the first one's "
+        "value wins); a source left out is not asked: google_books, audnexus, openlibrary.",
+    )
 
     # acquisition quality profile and policy
     quality_format_order: CommaList = Field(default_factory=lambda: ["m4b", "m4a", "mp3", "flac", "opus", "ogg"])
@@ -254,6 +266,11 @@ class Settings(BaseSettings):
     job_retry_attempts: int = Field(3, ge=0, le=10)
     job_retry_base_minutes: int = Field(5, ge=1)
     runner_lease_seconds: int = Field(30, ge=5)
+    first_run_wizard: Literal["pending", "completed", "skipped"] = Field(
+        "pending",
+        description="The web page's first-run wizard: pending (shown while Audiobookshelf is not configured), "
+        "completed or skipped (never shown again; set pending to see it again).",
+    )
     backup_keep: int = Field(10, ge=1, le=1000, description="How many backups `backup` keeps in DATA_DIR/backups.")
     schedule_mam_scraping_task: str | None = None
     schedule_top10_discovery_task: str | None = None
@@ -272,6 +289,7 @@ class Settings(BaseSettings):
         "abs_library_ids",
         "remote_path_mappings",
         "quality_format_order",
+        "metadata_sources",
         "quality_languages",
         "quality_preferred_words",
         "quality_forbidden_words",
@@ -336,6 +354,19 @@ class Settings(BaseSettings):
                 raise ValueError(f"the remote path {remote!r} is mapped twice")
             seen.add(key)
         return value
+
+    @field_validator("metadata_sources")
+    @classmethod
+    def _check_metadata_sources(cls, value: list[str]) -> list[str]:
+        names = [name.strip().lower() for name in value]
+        unknown = [name for name in names if name not in METADATA_SOURCES]
+        if unknown:
+            raise ValueError(f"unknown source {unknown[0]!r}; the sources are {', '.join(METADATA_SOURCES)}")
+        if len(set(names)) != len(names):
+            raise ValueError("a source is named twice")
+        if not names:
+            raise ValueError("name at least one source")
+        return names
 
     @field_validator("notify_urls")
     @classmethod

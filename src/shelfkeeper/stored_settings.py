@@ -13,7 +13,7 @@ import logging
 import threading
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, get_args
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import SecretStr, ValidationError
 from sqlalchemy import func, select
@@ -26,7 +26,7 @@ from shelfkeeper.db.tables import ServiceState, StoredSetting
 from shelfkeeper.errors import ConfigurationError, InvalidInput
 from shelfkeeper.integrations import Integrations, IntegrationStatus
 from shelfkeeper.secret_store import SecretBox
-from shelfkeeper.settings import DEFAULT_SCHEDULES, Settings, setting_help, validation_problems
+from shelfkeeper.settings import DEFAULT_SCHEDULES, METADATA_SOURCES, Settings, setting_help, validation_problems
 
 logger = logging.getLogger("shelfkeeper.settings")
 
@@ -40,7 +40,7 @@ START_UP_ONLY = frozenset(
 GROUPS: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     (
         "Media management",
-        ("abs_", "library_path", "remote_path_mappings", "audio_"),
+        ("abs_", "library_path", "remote_path_mappings", "audio_", "import_mode"),
         ("audiobookshelf",),
     ),
     (
@@ -82,6 +82,16 @@ def secret_fields() -> frozenset[str]:
     )
 
 
+def choices() -> dict[str, list[str]]:
+    """The allowed values of the settings typed ``Literal[...]`` (one of them) and of METADATA_SOURCES (some)."""
+    known = {
+        name: [str(value) for value in get_args(field.annotation)]
+        for name, field in Settings.model_fields.items()
+        if get_origin(field.annotation) is Literal
+    }
+    return {**known, "metadata_sources": list(METADATA_SOURCES)}
+
+
 def group_of(key: str) -> str:
     for name, prefixes, _services in GROUPS:
         if any(key.startswith(prefix) for prefix in prefixes):
@@ -112,19 +122,20 @@ class SettingsStore:
 
     # ---- reading and applying ----
 
-    def refresh(self) -> bool:
-        """Apply the stored settings when their version moved since this process last applied them (one query)."""
+    def refresh(self, *, force: bool = False) -> bool:
+        """Apply the stored settings when their version moved since this process last applied them (one query);
+        ``force`` applies them whatever their version (a restored backup has its own, maybe an older one)."""
         with self.app.sessions() as session:
             try:
                 version = session.scalar(select(func.max(StoredSetting.version)))
             except (OperationalError, ProgrammingError):  # not migrated yet, or the database is down:
                 logger.debug("stored settings not readable", exc_info=True)  # the request meets it on its own
                 return False
-            if version == self.applied_version:
+            if version == self.applied_version and not force:
                 return False
             stored = self._stored(session)
         with self._lock:
-            if version != self.applied_version:
+            if force or version != self.applied_version:
                 self._apply(self._merge_or_environment(stored), version)
         return True
 
@@ -244,6 +255,7 @@ class SettingsStore:
                 for name, _prefixes, services in GROUPS
             ],
             "descriptions": {key: describe_field(key) for key in fields},
+            "choices": choices(),
         }
 
 

@@ -217,6 +217,22 @@ def test_across_filesystems_the_files_are_copied(world: World) -> None:
     assert not [p for p in book_dir.iterdir() if p.name.startswith(".")], "no partial copy left behind"
 
 
+def test_import_mode_copy_copies_every_file_even_on_the_same_filesystem(world: World, engine: Engine) -> None:
+    sources = audio_book(world.downloads / "Way of Kings [m4b]")
+    _, download_id = arrange(world)
+    settings = world.context.settings.model_copy(update={"import_mode": "copy"})
+    world.context = AppContext.from_settings(settings, engine=engine)
+
+    outcome = world.run(download_id)
+
+    assert (outcome.status, outcome.linked, outcome.copied) == (ImportStatus.IMPORTED, 0, 3)
+    book_dir = Path(outcome.book_dir or "")
+    for source in sources:
+        copy = book_dir / source.name
+        assert copy.read_bytes() == source.read_bytes()
+        assert os.stat(copy).st_ino != os.stat(source).st_ino, "a copy: the download can be deleted"
+
+
 def test_multi_disc_books_keep_their_order_and_their_cover(world: World) -> None:
     root = world.downloads / "Dune"
     make_audio_book(root / "Disc 1", 2, 0.2, seed=1)

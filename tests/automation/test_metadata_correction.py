@@ -194,6 +194,14 @@ def test_no_cache_when_the_setting_is_zero(world: World) -> None:
     assert world.provider_requests() == {name: 2 * count for name, count in first.items()}
 
 
+def test_a_source_left_out_of_metadata_sources_is_not_asked(world: World) -> None:
+    world.make_context(metadata_sources=["audnexus", "openlibrary"], provider_cache_hours=0)
+    outcome = correct(world, "leviathan")
+    assert [m.provider for m in outcome.matches] == ["audnexus", "openlibrary"]
+    assert world.provider_requests()["google_books"] == 0
+    assert "google_books" not in {r.source for r in corrections(world, "leviathan")}
+
+
 def test_a_provider_down_is_skipped_and_the_others_still_correct(world: World) -> None:
     world.google.faults.set("down")
     outcome = correct(world, "leviathan")
@@ -469,6 +477,16 @@ def test_one_proposal_per_field_from_the_most_trusted_match(
     proposals = proposals_for(BOOK, matches)
     assert {p.field: (p.source, p.new) for p in proposals} == expected
     assert all(p.reasons[1].startswith(f"matched {p.source} ") for p in proposals)
+
+
+def test_on_equal_trust_the_first_of_metadata_sources_gives_the_value() -> None:
+    matches = [
+        _match("google_books", Decision.APPLY, subtitle="From Google"),
+        _match("audnexus", Decision.APPLY, subtitle="From Audnexus"),
+    ]
+    assert [p.source for p in proposals_for(BOOK, matches) if p.field == "subtitle"] == ["google_books"]
+    chosen = proposals_for(BOOK, matches, order=["audnexus", "google_books"])
+    assert [(p.source, p.new) for p in chosen if p.field == "subtitle"] == [("audnexus", "From Audnexus")]
 
 
 @pytest.mark.parametrize(

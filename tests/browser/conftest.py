@@ -76,6 +76,7 @@ def web_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]
             api_key=WEB_KEY,
             run_scheduler=False,
             mam_url=f"http://127.0.0.1:{free_port()}",
+            first_run_wizard="completed",  # Audiobookshelf is not configured here: no setup wizard in the way
             _env_file=None,
             **urls,
         )

@@ -124,7 +124,7 @@ def test_series_completion_shows_owned_and_missing_positions(web_page: Any) -> N
 
 
 def test_settings_tests_an_integration_and_shows_the_configuration(web_page: Any) -> None:
-    open_with_key(web_page, "#/settings")
+    open_with_key(web_page, "#/settings?section=status")
     row = row_of(web_page, "Audnexus")
     expect(row).to_contain_text("Not checked")
     row.get_by_role("button", name="Test").click()
@@ -132,10 +132,11 @@ def test_settings_tests_an_integration_and_shows_the_configuration(web_page: Any
     unconfigured = row_of(web_page, "qBittorrent")
     expect(unconfigured).to_contain_text("Not configured")
     expect(unconfigured).to_contain_text("SERVICE_NOT_CONFIGURED")
+    expect(web_page.locator("main")).to_contain_text("sqlite")
+    web_page.get_by_role("link", name="General").click()
     general = web_page.locator(".settings-group").filter(has_text="General")
     expect(general.locator('.setting[data-key="api_key"]')).to_contain_text("set")
     expect(general.get_by_label("api_key", exact=True)).to_be_disabled()  # read at start-up only
-    expect(web_page.locator("main")).to_contain_text("sqlite")
 
 
 def test_a_manual_search_shows_each_release_with_its_reasons(web_page: Any) -> None:
@@ -179,11 +180,12 @@ def test_a_job_is_paused_rescheduled_and_resumed(web_page: Any, live_app: LiveAp
 
 
 def test_settings_shows_health_problems_and_checks_again(web_page: Any) -> None:
-    open_with_key(web_page, "#/settings")
+    open_with_key(web_page, "#/settings?section=status")
     problems = web_page.locator(".health-problems")
     expect(problems.locator("[data-code=not_configured]").filter(has_text="qbittorrent")).to_be_visible(timeout=20_000)
     expect(problems.locator("[data-code=library_path_unset]")).to_contain_text("LIBRARY_PATH is not set")
     expect(problems).to_contain_text("docs/troubleshooting.md#library-path")
     web_page.get_by_role("button", name="Check now").click()
     expect(problems.locator("[data-code=library_path_unset]")).to_be_visible()
+    web_page.get_by_role("link", name="Connect").click()
     expect(web_page.locator("main")).to_contain_text("No notification target")

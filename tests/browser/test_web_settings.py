@@ -30,14 +30,17 @@ def integration_row(page: Any, name: str) -> Any:
 def test_a_download_client_is_tested_saved_and_applied_without_restart(
     web_page: Any, live_app: LiveApp, qbittorrent: QbittorrentProcess
 ) -> None:
-    open_with_key(web_page, "#/settings")
+    open_with_key(web_page, "#/settings?section=status")
     expect(integration_row(web_page, "qBittorrent")).to_contain_text("Not configured")
-    group = web_page.locator(".settings-group").filter(has=web_page.get_by_role("heading", name="Download clients"))
-    expect(group.locator('.setting[data-key="qb_password"]')).to_contain_text("not set")
     # Values the environment fixes are read-only, with a note.
+    web_page.get_by_role("link", name="Indexers").click()
     prowlarr = web_page.locator('.setting[data-key="prowlarr_url"]')
     expect(prowlarr.locator("input")).to_be_disabled()
     expect(prowlarr).to_contain_text("Set by the environment (PROWLARR_URL)")
+    web_page.get_by_role("link", name="Download clients").click()
+    expect(web_page).to_have_url(f"{live_app.url}/#/settings?section=download")
+    group = web_page.locator(".settings-group").filter(has=web_page.get_by_role("heading", name="Download clients"))
+    expect(group.locator('.setting[data-key="qb_password"]')).to_contain_text("not set")
 
     group.get_by_label("qb_host").fill(qbittorrent.host)
     group.get_by_label("qb_port").fill(str(qbittorrent.port))
@@ -62,6 +65,7 @@ def test_a_download_client_is_tested_saved_and_applied_without_restart(
     group = web_page.locator(".settings-group").filter(has=web_page.get_by_role("heading", name="Download clients"))
     expect(group.locator('.setting[data-key="qb_password"]')).to_contain_text("set")
     expect(group.get_by_label("qb_password")).to_have_value("")  # never sent back to the page
+    web_page.get_by_role("link", name="Status").click()
     row = integration_row(web_page, "qBittorrent")
     expect(row).to_contain_text("Configured")
     row.get_by_role("button", name="Test").click()

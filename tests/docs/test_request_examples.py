@@ -45,6 +45,7 @@ def concrete(path: str) -> str:
     path = path.replace("…", "mistborn").replace("...", "mistborn")
     path = re.sub(r"/scheduler/(jobs|trigger)/(\{[^}]+\}|:\w+)", rf"/scheduler/\1/{JOB}", path)
     path = re.sub(r"/integrations/(\{[^}]+\}|:\w+)", "/integrations/audiobookshelf", path)
+    path = re.sub(r"/backups/(\{[^}]+\}|:\w+)", "/backups/shelfkeeper-20261124-120000-000000.db", path)
     path = re.sub(r"\{[^}/]+\}|:[a-z_]+(?=/|$|\?)|<[^>/]+>", "1", path)
     return path
 

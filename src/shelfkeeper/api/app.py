@@ -23,6 +23,7 @@ from shelfkeeper.api.routes import (
     downloads,
     events,
     health,
+    maintenance,
     metadata,
     scheduler,
     series,
@@ -64,6 +65,7 @@ PROTECTED_ROUTERS = (
     calendar.router,
     settings_routes.router,
     tracker.router,
+    maintenance.router,
 )
 
 

@@ -95,7 +95,9 @@ async def check_before_import(run: RunContext, wanted_id: int | None, content: P
     return step
 
 
-async def place_audio(run: RunContext, step: AudioStep, content: Path, book_dir: Path, *, link: Linker) -> Placement:
+async def place_audio(
+    run: RunContext, step: AudioStep, content: Path, book_dir: Path, *, link: Linker | None
+) -> Placement:
     """The files placed in the book folder: merged into one M4B when the profile asks and the merge is whole,
     else hardlinked (copied) as they are; ``step.notes["m4b"]`` says which and why."""
     if not run.app.settings.quality_merge_mp3_to_m4b or step.report is None:
@@ -114,7 +116,7 @@ async def place_audio(run: RunContext, step: AudioStep, content: Path, book_dir:
     return await _plain(content, book_dir, link)
 
 
-async def _plain(content: Path, book_dir: Path, link: Linker) -> Placement:
+async def _plain(content: Path, book_dir: Path, link: Linker | None) -> Placement:
     return await asyncio.to_thread(place_book, content, book_dir, link=link)
 
 

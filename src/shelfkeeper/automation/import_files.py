@@ -82,8 +82,10 @@ def list_content(content: Path) -> tuple[Path, list[str]]:
         raise ImportProblem("permission", f"cannot read {content}: {exc.strerror}") from exc
 
 
-def place_book(content: Path, book_dir: Path, *, link: Linker = hardlink) -> Placement:
+def place_book(content: Path, book_dir: Path, *, link: Linker | None = hardlink) -> Placement:
     """Put the download's audio (and cover) into ``book_dir``; nothing is ever overwritten.
+
+    ``link`` None copies every file (IMPORT_MODE=copy); a linker hardlinks, copying where it cannot.
 
     Idempotent: files already there with the same content are left as they are. A different file at a
     target, or audio in the folder that is not this download's, stops the import before anything is placed.
@@ -92,7 +94,9 @@ def place_book(content: Path, book_dir: Path, *, link: Linker = hardlink) -> Pla
     return place_plan(root, plan, book_dir, link=link, content=content)
 
 
-def place_plan(root: Path, plan: FilePlan, book_dir: Path, *, link: Linker = hardlink, content: Path) -> Placement:
+def place_plan(
+    root: Path, plan: FilePlan, book_dir: Path, *, link: Linker | None = hardlink, content: Path
+) -> Placement:
     """``place_book`` for a plan made already (``root``: the folder its paths are relative to)."""
     if not plan.audio:
         raise ImportProblem(
@@ -163,11 +167,14 @@ def _foreign_audio(book_dir: Path, targets: set[str]) -> list[str]:
     ]
 
 
-def _place_one(source: Path, target: Path, link: Linker) -> PlacedFile:
+def _place_one(source: Path, target: Path, link: Linker | None) -> PlacedFile:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise _os_problem(exc, f"cannot create {target.parent}") from exc
+    if link is None:
+        _copy(source, target)
+        return PlacedFile(str(source), str(target), "copied")
     try:
         link(source, target)
         return PlacedFile(str(source), str(target), "linked")

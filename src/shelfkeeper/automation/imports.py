@@ -79,6 +79,10 @@ class ImportOptions:
     poll_delays: tuple[float, ...] = POLL_DELAYS
     max_waits: int = MAX_WAITS
 
+    def linker(self, import_mode: str) -> Linker | None:
+        """How files reach the library: ``link`` (hardlink, copying where it cannot), or None to copy (IMPORT_MODE)."""
+        return self.link if import_mode == "hardlink" else None
+
 
 @dataclass(frozen=True)
 class _Job:
@@ -106,7 +110,8 @@ class _Result:
 async def import_download(run: RunContext, download_id: int, *, options: ImportOptions | None = None) -> ImportOutcome:
     """Place a completed download's audio files in the library, have Audiobookshelf scan them, link the Book.
 
-    Files go to ``LIBRARY_PATH/<Author>/<Series>/<NN> - <Title>/`` (hardlinked, copied across filesystems);
+    Files go to ``LIBRARY_PATH/<Author>/<Series>/<NN> - <Title>/`` (hardlinked, copied across filesystems;
+    always copied with IMPORT_MODE=copy);
     the Download becomes imported and the wanted book imported with its ``book_id``. A download without
     audio fails (its release is blocklisted, the wanted book waits for the next-best release); one whose
     files cannot be reached or written fails with the reason, and the wanted book is marked failed with it.
@@ -128,7 +133,7 @@ async def import_download(run: RunContext, download_id: int, *, options: ImportO
         content = await _content_path(run, job)
         book_dir = Path(library_path) / Path(*job.folder.parts)
         audio = await check_before_import(run, job.wanted_book_id, content, job.release_title)
-        placement = await place_audio(run, audio, content, book_dir, link=options.link)
+        placement = await place_audio(run, audio, content, book_dir, link=options.linker(run.app.settings.import_mode))
     except ImportProblem as problem:
         return await _fail(run, job, problem)
     except ServiceError as exc:

@@ -36,8 +36,7 @@ from shelfkeeper.services.metadata import (
     set_field_values,
     settle_status,
 )
-
-PROVIDER_ORDER = {name: index for index, name in enumerate(SOURCE_POLICIES)}
+from shelfkeeper.settings import METADATA_SOURCES
 
 
 @dataclass(frozen=True)
@@ -116,10 +115,14 @@ def match_answers(facts: BookFacts, answers: Sequence[ProviderAnswer], weights: 
     return matches
 
 
-def proposals_for(facts: BookFacts, matches: Sequence[ProviderMatch]) -> list[Proposal]:
-    """One proposal per field: the most trusted match's (APPLY before REVIEW), then Google Books, Audnexus, Open
-    Library; rejected matches propose nothing, and edition-level fields come only from a candidate that is the
-    item's own edition (``plan_corrections``). Values that would not fit the database are left out."""
+def proposals_for(
+    facts: BookFacts, matches: Sequence[ProviderMatch], *, order: Sequence[str] = METADATA_SOURCES
+) -> list[Proposal]:
+    """One proposal per field: the most trusted match's (APPLY before REVIEW), then the first source in ``order``
+    (METADATA_SOURCES: Google Books, Audnexus, Open Library by default); rejected matches propose nothing, and
+    edition-level fields come only from a candidate that is the item's own edition (``plan_corrections``). Values
+    that would not fit the database are left out."""
+    preference = {name: index for index, name in enumerate(order)}
     offers: dict[str, list[tuple[int, int, Proposal]]] = {}
     for match in matches:
         result = match.result
@@ -140,7 +143,7 @@ def proposals_for(facts: BookFacts, matches: Sequence[ProviderMatch]) -> list[Pr
                 reasons=(change.reason, header, *result.reasons),
                 decision=result.decision,
             )
-            rank = (-result.decision.rank, PROVIDER_ORDER.get(match.provider, 99))
+            rank = (-result.decision.rank, preference.get(match.provider, 99))
             offers.setdefault(change.field, []).append((*rank, proposal))
     return [min(found, key=lambda offer: offer[:2])[2] for found in offers.values()]
 
@@ -173,7 +176,7 @@ async def correct_book(
         await run.transaction(lambda s: record_failure(s, book_id, snapshot.title, errors, run.task_id))
         raise ServiceUnreachable("metadata", f"every provider failed for book {book_id}", details={"errors": errors})
     matches = match_answers(snapshot.facts, answers, match_weights(run.app.settings))
-    proposals = proposals_for(snapshot.facts, matches)
+    proposals = proposals_for(snapshot.facts, matches, order=run.app.settings.metadata_sources)
     if dry:
         rows = await run.transaction(
             lambda s: record_proposals(s, book_id, proposals, CorrectionStatus.DRY_RUN, run.task_id)

@@ -32,9 +32,9 @@ from shelfkeeper.services.provider_cache import (
     remember_outcomes,
     store_payload,
 )
-from shelfkeeper.settings import Settings
+from shelfkeeper.settings import METADATA_SOURCES, Settings
 
-PROVIDERS = ("google_books", "audnexus", "openlibrary")
+PROVIDERS = METADATA_SOURCES
 GOOGLE_LIMIT = 10
 AUDIBLE_LIMIT = 5  # each ASIN found costs one Audnexus request
 OPENLIBRARY_LIMIT = 10
@@ -84,6 +84,10 @@ class ProviderLookup:
         # Every book asks every provider again: an error never drops one for the rest of the batch.
         self.calls = ProviderCalls(self.run, drop_failing=False)
 
+    def sources(self) -> list[str]:
+        """The providers METADATA_SOURCES names, in its order (the default: every one)."""
+        return [name for name in self.run.app.settings.metadata_sources if name in PROVIDERS]
+
     async def ask_all(self, facts: BookFacts, *, within: float | None = None) -> list[ProviderAnswer]:
         """Every provider in order; QuotaExhausted propagates when ``stop_on_quota``.
 
@@ -91,9 +95,9 @@ class ProviderLookup:
         then answers a ServiceUnreachable "no answer within" error (``timed_out``).
         """
         if within is None:
-            answers = [await self.ask(provider, facts) for provider in PROVIDERS]
+            answers = [await self.ask(provider, facts) for provider in self.sources()]
         else:
-            answers = list(await asyncio.gather(*(self._ask_within(p, facts, within) for p in PROVIDERS)))
+            answers = list(await asyncio.gather(*(self._ask_within(p, facts, within) for p in self.sources())))
         outcomes = {
             a.provider: ((a.error.message, a.error.code) if a.error else (None, None))
             for a in answers

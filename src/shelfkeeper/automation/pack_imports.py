@@ -106,7 +106,12 @@ async def import_pack(run: RunContext, download_id: int, library_path: Path, opt
         book_dir = library_path / Path(*book.folder.parts)
         try:
             placement = await asyncio.to_thread(
-                place_plan, root, plan_book_files(files), book_dir, link=options.link, content=content
+                place_plan,
+                root,
+                plan_book_files(files),
+                book_dir,
+                link=options.linker(run.app.settings.import_mode),
+                content=content,
             )
         except ImportProblem as not_placed:
             outcome.missing[book.wanted_id] = not_placed.reason

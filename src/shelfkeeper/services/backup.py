@@ -113,13 +113,21 @@ def create_backup(engine: Engine, data_dir: Path, *, now: datetime, keep: int = 
     return _describe(target)
 
 
-def restore_backup(engine: Engine, data_dir: Path, name: str) -> BackupFile:
-    """Replace the database with a backup (run with the service stopped)."""
-    if "/" in name or "\\" in name or name.startswith("."):
-        raise InvalidInput(f"{name!r} is not a backup file name")
+def find_backup(data_dir: Path, name: str) -> Path:
+    """The backup file called ``name`` in the data directory; a name that could leave the folder is refused."""
+    if "/" in name or "\\" in name or name.startswith(".") or Path(name).suffix not in (".db", ".dump"):
+        raise InvalidInput(
+            f"{name!r} is not a backup file name", details=[{"field": "name", "message": "not a backup"}]
+        )
     path = backup_dir(data_dir) / name
-    if not path.exists():
-        raise NotFound(f"No backup called {name!r} in {backup_dir(data_dir)}")
+    if not path.is_file():
+        raise NotFound(f"No backup called {name!r} in {backup_dir(data_dir)}", code="BACKUP_NOT_FOUND")
+    return path
+
+
+def restore_backup(engine: Engine, data_dir: Path, name: str) -> BackupFile:
+    """Replace the database with a backup (best with the service stopped; the web page restores a running one)."""
+    path = find_backup(data_dir, name)
     url = engine.url
     engine.dispose()
     if url.get_backend_name() == "sqlite":

@@ -24,6 +24,10 @@ class SettingsRead(BaseModel):
     start_up_only: list[str] = Field(description="Settings read at start-up only (environment or .env).")
     groups: list[SettingsGroup]
     descriptions: dict[str, str] = Field(description="One line on each setting.")
+    choices: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="The allowed values of each setting that has a fixed set of them (a list setting takes some).",
+    )
 
     model_config = {
         "json_schema_extra": {
@@ -36,6 +40,7 @@ class SettingsRead(BaseModel):
                 "start_up_only": ["data_dir", "database_url", "host", "port"],
                 "groups": [{"name": "Download clients", "keys": ["qb_host", "qb_port"], "services": ["qbittorrent"]}],
                 "descriptions": {"qb_host": "qBittorrent WebUI host."},
+                "choices": {"import_mode": ["hardlink", "copy"]},
             }
         }
     }

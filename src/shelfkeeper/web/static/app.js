@@ -11,6 +11,7 @@ import * as settings from "./settings.js";
 import * as tasks from "./tasks.js";
 import * as tracker from "./tracker.js";
 import * as wanted from "./wanted.js";
+import * as wizard from "./wizard.js";
 
 const VIEWS = {
   library: { title: "Library", module: library },
@@ -22,6 +23,7 @@ const VIEWS = {
   metadata: { title: "Metadata", module: metadata },
   tracker: { title: "MyAnonamouse", module: tracker },
   settings: { title: "Settings", module: settings },
+  setup: { title: "Setup", module: wizard },
 };
 
 const main = document.getElementById("main");
@@ -32,6 +34,7 @@ const keyProblem = document.getElementById("key-problem");
 const toast = document.getElementById("toast");
 let cleanup = null;
 let toastTimer = null;
+let firstRunChecked = false;
 
 /** Where we are: "#/wanted?status=failed" -> {name: "wanted", params}. */
 function currentRoute() {
@@ -76,6 +79,10 @@ function show({ focus = false } = {}) {
     return;
   }
   const { name, params } = currentRoute();
+  if (!firstRunChecked) {
+    firstRunChecked = true; // a fresh install opens the setup wizard once per page load, until done or skipped
+    wizard.needsWizard().then((needed) => needed && currentRoute().name !== "setup" && (window.location.hash = "#/setup"), () => (firstRunChecked = false));
+  }
   const view = VIEWS[name];
   markNavigation(name);
   const root = h("div", { class: `view view-${name}` });

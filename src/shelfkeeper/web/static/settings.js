@@ -1,9 +1,12 @@
-// Settings: the system's state, each outside service with a Test button, and the settings, editable by group.
+// Settings, in tabs as the *arr apps have them: each group of settings with Test and Save, General's API key and
+// backups, the job schedules in words, and the system's state with each outside service's Test button.
 
-import { api, apiKey } from "./api.js";
+import { api } from "./api.js";
 import { h, fill } from "./dom.js";
 import { EMPTY, elapsed, label } from "./format.js";
-import { settingsGroups } from "./settings_form.js";
+import { groupView } from "./settings_form.js";
+import { apiKeyPanel, backupsPanel } from "./settings_general.js";
+import { schedulesTable } from "./settings_schedules.js";
 import { actionButton, badge, dataTable, errorNotice, keyValues, liveRegion, loader, timeAgo, viewHeader } from "./widgets.js";
 
 function yesNo(value, yes, no, unknown = "Not checked") {
@@ -88,7 +91,7 @@ function healthPanel(report) {
 }
 
 function notificationTargets(targets, notify) {
-  if (!targets.length) return h("p", { class: "muted", text: "No notification target: set NOTIFY_URLS (docs/notifications.md)." });
+  if (!targets.length) return h("p", { class: "muted", text: "No notification target yet: add one in notify_urls above (docs/notifications.md)." });
   const columns = [
     { label: "Target", cell: (target) => h("code", { text: target.target }) },
     { label: "Events", cell: (target) => (target.events ? target.events.join(", ") : "All") },
@@ -107,12 +110,46 @@ function notificationTargets(targets, notify) {
   return [dataTable({ caption: "Notification targets", columns, rows: targets.map((t) => ({ ...t, id: t.target })) }), test];
 }
 
-export function render(root, { notify }) {
+// The tabs, laid out as the *arr apps' settings; the address keeps the one shown (#/settings?section=profiles).
+const SECTIONS = [
+  ["media", "Media management"],
+  ["profiles", "Profiles"],
+  ["indexers", "Indexers"],
+  ["download", "Download clients"],
+  ["metadata", "Metadata"],
+  ["connect", "Connect"],
+  ["general", "General"],
+  ["schedules", "Schedules"],
+  ["status", "Status"],
+];
+
+function sectionNav(current) {
+  return h(
+    "nav",
+    { class: "settings-tabs", "aria-label": "Settings sections" },
+    h(
+      "ul",
+      {},
+      SECTIONS.map(([id, title]) => h("li", {}, h("a", { href: `#/settings?section=${id}`, "aria-current": id === current ? "page" : null, text: title }))),
+    ),
+  );
+}
+
+/** Where imports go with the library path in force: the layout Audiobookshelf reads, on two example books. */
+function namingExample() {
+  const region = h("div", { class: "naming-example" });
+  loader(region, () => api.get("/api/system/naming"), (answer) => [
+    h("p", { class: "field-label", text: "Folder layout (Audiobookshelf's): an example" }),
+    h("ul", { class: "plain-list" }, answer.examples.map((path) => h("li", {}, h("code", { text: path })))),
+  ])();
+  return region;
+}
+
+/** Health, the system, the integrations with their Test buttons: what was the whole Settings page before. */
+function statusSection(region, notify) {
   const system = liveRegion();
   const services = liveRegion();
-  const config = liveRegion();
   const health = liveRegion();
-  const targets = liveRegion();
   const loadHealth = (refresh) => loader(health, () => api.get("/api/system/health", refresh ? { refresh: true } : {}), healthPanel)();
   const checkNow = actionButton("Check now", async () => loadHealth(true), { title: "Run every health check now" });
   const columns = integrationColumns(notify);
@@ -127,10 +164,8 @@ export function render(root, { notify }) {
     },
     { onError: (error) => fill(services, errorNotice(error, "Test all")) },
   );
-  const forget = h("button", { type: "button", class: "button", text: "Forget the key in this browser" });
-  forget.addEventListener("click", () => document.getElementById("forget-key").click());
-  root.append(
-    viewHeader("Settings", "The system's state, the outside services Shelfkeeper talks to, and every setting, changed here without a restart."),
+  fill(
+    region,
     h("div", { class: "section-header" }, h("h2", { text: "Health" }), checkNow),
     health,
     h("h2", { text: "System" }),
@@ -138,27 +173,50 @@ export function render(root, { notify }) {
     h("div", { class: "section-header" }, h("h2", { text: "Integrations" }), testAll),
     h("p", { class: "intro", text: "Test asks the service now; the table otherwise shows the last result Shelfkeeper saw." }),
     services,
-    h("h2", { text: "Notifications" }),
-    targets,
-    h("h2", { text: "Configuration" }),
-    h("p", { class: "intro", text: "Each group is saved on its own and applied at once. Test checks a service with the values in its group, saved or not." }),
-    config,
-    h("h2", { text: "API key" }),
-    h("p", { text: `This browser keeps the key${apiKey.get() ? "" : " (none yet)"}; the server keeps it in its data directory or API_KEY.` }),
-    forget,
   );
   loader(system, () => api.get("/api/system/status"), systemPanel)();
   // The health check may ask every service: it starts once the integrations table is shown.
   loadServices().then(() => loadHealth(false));
-  loader(targets, () => api.get("/api/system/notifications"), (list) => notificationTargets(list, notify))();
-  const refresh = async () => {
-    const settings = await api.get("/api/settings");
-    settingsGroups(config, settings, {
-      notify: (message, tone) => {
-        notify(message, tone);
-        loadServices({ quiet: true }); // a saved service shows as configured at once
-      },
-    });
+}
+
+/** One tab of settings: the group of that name, and what goes with it. */
+function settingsSection(region, section, notify) {
+  const title = SECTIONS.find(([id]) => id === section)[1];
+  const group = h("div", {});
+  const after = h("div", {});
+  fill(region, group, after);
+  const extras = {
+    media: { extra: () => namingExample() },
+    schedules: { keys: (key) => !key.startsWith("schedule_") },
   };
-  refresh().catch((error) => fill(config, errorNotice(error)));
+  api
+    .get("/api/settings")
+    .then((settings) => groupView(group, settings, title, { notify, ...(extras[section] || {}) }))
+    .catch((error) => fill(group, errorNotice(error)));
+  if (section === "connect") {
+    const targets = liveRegion();
+    fill(after, h("h2", { text: "Notification targets" }), targets);
+    loader(targets, () => api.get("/api/system/notifications"), (list) => notificationTargets(list, notify))();
+  } else if (section === "general") {
+    fill(
+      after,
+      apiKeyPanel({ notify }),
+      backupsPanel({ notify }),
+      h("p", {}, "First steps again? ", h("a", { href: "#/setup", text: "Open the setup wizard" }), "."),
+    );
+  } else if (section === "schedules") {
+    schedulesTable(after, { notify });
+  }
+}
+
+export function render(root, { notify, params }) {
+  const asked = params.get("section");
+  const section = SECTIONS.some(([id]) => id === asked) ? asked : "media";
+  const region = h("div", { class: "settings-section" });
+  root.append(
+    viewHeader("Settings", "Every setting, changed here and applied at once without a restart. Test checks a service with the values shown, saved or not."),
+    h("div", { class: "settings-layout" }, sectionNav(section), region),
+  );
+  if (section === "status") statusSection(region, notify);
+  else settingsSection(region, section, notify);
 }

@@ -5,6 +5,7 @@
 import { api } from "./api.js";
 import { h, fill } from "./dom.js";
 import { label } from "./format.js";
+import { EDITORS, choiceEditor } from "./settings_editors.js";
 import { actionButton, badge, errorNotice, notice } from "./widgets.js";
 
 const GROUP_INTROS = {
@@ -22,43 +23,54 @@ function idOf(key) {
   return `setting-${key}`;
 }
 
+/** Why a setting cannot be changed here: the environment fixes it, or it is read at start-up only. */
+function fixedReason(key, settings) {
+  if (settings.environment.includes(key)) return `Set by the environment (${key.toUpperCase()}), which wins: change it there.`;
+  if (settings.start_up_only.includes(key)) return `Read at start-up only: set ${key.toUpperCase()} in the environment or .env.`;
+  return null;
+}
+
 /** One setting's input and how to read a change from it (``undefined``: unchanged). */
 function control(key, settings) {
   const value = settings.values[key];
   const isSecret = key in settings.secrets;
-  const fixedBy = settings.environment.includes(key) ? "environment" : settings.start_up_only.includes(key) ? "start-up" : null;
-  const common = { id: idOf(key), name: key, disabled: fixedBy !== null, "aria-describedby": `${idOf(key)}-help` };
+  const disabled = fixedReason(key, settings) !== null;
+  const common = { id: idOf(key), name: key, disabled, "aria-describedby": `${idOf(key)}-help` };
   if (isSecret) {
     const input = h("input", { ...common, type: "password", autocomplete: "new-password", placeholder: settings.secrets[key] ? "Enter a new value to replace it" : "Not set" });
-    return { input, status: badge(settings.secrets[key] ? "yes" : "unknown", settings.secrets[key] ? "set" : "not set"), read: () => (input.value ? input.value : undefined) };
+    return { element: input, status: badge(settings.secrets[key] ? "yes" : "unknown", settings.secrets[key] ? "set" : "not set"), read: () => (input.value ? input.value : undefined) };
   }
+  if (EDITORS[key]) return EDITORS[key](key, value, { disabled, choices: settings.choices ? settings.choices[key] : null });
+  if (settings.choices && settings.choices[key]) return choiceEditor(key, value, settings.choices[key], common);
   if (typeof value === "boolean") {
     const input = h("input", { ...common, type: "checkbox", checked: value });
-    return { input, read: () => (input.checked === value ? undefined : input.checked) };
+    return { element: input, read: () => (input.checked === value ? undefined : input.checked) };
   }
   if (typeof value === "number") {
     const input = h("input", { ...common, type: "number", step: "any", value: String(value) });
-    return { input, read: () => (input.value === String(value) ? undefined : input.value === "" ? null : Number(input.value)) };
+    return { element: input, read: () => (input.value === String(value) ? undefined : input.value === "" ? null : Number(input.value)) };
   }
   const shown = Array.isArray(value) ? value.join(", ") : value ?? "";
   const input = h("input", { ...common, type: "text", value: shown, spellcheck: "false" });
-  return { input, read: () => (input.value.trim() === shown ? undefined : input.value.trim() === "" ? null : input.value.trim()) };
+  return { element: input, read: () => (input.value.trim() === shown ? undefined : input.value.trim() === "" ? null : input.value.trim()) };
 }
 
-function fieldRow(key, settings, controls) {
+/** One setting: its name, its input, its one-line help, and a line for its validation error. */
+export function settingField(key, settings, controls) {
   const made = control(key, settings);
   controls.set(key, made);
-  const fixedNote = settings.environment.includes(key)
-    ? `Set by the environment (${key.toUpperCase()}), which wins: change it there.`
-    : settings.start_up_only.includes(key)
-      ? `Read at start-up only: set ${key.toUpperCase()} in the environment or .env.`
-      : null;
-  const check = made.input.type === "checkbox";
+  const fixedNote = fixedReason(key, settings);
+  const check = made.element.type === "checkbox";
+  const name = h("code", { text: key });
+  const heading = made.group
+    ? h("span", { id: `${idOf(key)}-label`, class: "field-label" }, name)
+    : h("label", { for: idOf(key), class: "field-label" }, name);
+  const input = made.group ? h("div", { role: "group", "aria-labelledby": `${idOf(key)}-label`, class: "setting-group-input" }, made.element) : made.element;
   return h(
     "div",
-    { class: `setting${check ? " setting-check" : ""}`, dataset: { key } },
-    h("label", { for: idOf(key), class: "field-label" }, h("code", { text: key })),
-    h("div", { class: "setting-input" }, made.input, made.status || null),
+    { class: `setting${check ? " setting-check" : ""}${made.group ? " setting-wide" : ""}`, dataset: { key } },
+    heading,
+    h("div", { class: "setting-input" }, input, made.status || null),
     h(
       "p",
       { id: `${idOf(key)}-help`, class: "setting-help small" },
@@ -69,33 +81,37 @@ function fieldRow(key, settings, controls) {
   );
 }
 
-function changesOf(keys, controls) {
+/** The changed settings among ``keys``: {key: new value}; a key fixed elsewhere is never sent. */
+export function changesOf(keys, controls) {
   const changes = {};
   for (const key of keys) {
     const control = controls.get(key);
-    if (!control || control.input.disabled) continue;
+    if (!control || control.element.disabled) continue;
     const value = control.read();
     if (value !== undefined) changes[key] = value;
   }
   return changes;
 }
 
-function markErrors(section, error) {
+/** Each error the API names a field of (422 details) under that field; a new answer clears the old ones. */
+export function markErrors(section, error) {
   for (const line of section.querySelectorAll(".setting-error")) {
     line.hidden = true;
     line.textContent = "";
   }
+  for (const input of section.querySelectorAll('[aria-invalid="true"]')) input.removeAttribute("aria-invalid");
   for (const item of (error && Array.isArray(error.details) ? error.details : [])) {
     const row = item.field && section.querySelector(`.setting[data-key="${CSS.escape(item.field)}"]`);
     if (!row) continue;
     const line = row.querySelector(".setting-error");
     line.textContent = item.message;
     line.hidden = false;
-    row.querySelector("input")?.setAttribute("aria-invalid", "true");
+    row.querySelector("input, select")?.setAttribute("aria-invalid", "true");
   }
 }
 
-function testSummary(service, result) {
+/** One sentence on a test: "qBittorrent: reachable, version v5.0.4." */
+export function testSummary(service, result) {
   if (!result.configured) return `${label(service)}: not configured. ${result.last_error || ""}`.trim();
   const parts = [result.reachable ? "reachable" : "not reachable"];
   if (result.version) parts.push(`version ${result.version}`);
@@ -103,16 +119,25 @@ function testSummary(service, result) {
   return `${label(service)}: ${parts.join(", ")}${result.last_error ? ` (${result.last_error})` : ""}.`;
 }
 
-function groupSection(group, settings, { notify, onSaved }) {
+function headingId(name) {
+  return `group-${name.replaceAll(" ", "-")}`;
+}
+
+/**
+ * One group of settings with its Test buttons (one per service, testing the values shown, saved or not) and Save.
+ * ``keys`` narrows the group (the Schedules tab edits the schedules in a table of its own); ``extra`` is shown
+ * under the fields and is given each saved answer (the naming example follows the library path).
+ */
+function groupSection(group, settings, { notify, onSaved, keys = group.keys, extra = null }) {
   const controls = new Map();
   const feedback = h("div", { class: "feedback", "aria-live": "polite" });
-  const section = h("section", { class: "settings-group", "aria-labelledby": `group-${group.name.replaceAll(" ", "-")}` });
+  const section = h("section", { class: "settings-group", "aria-labelledby": headingId(group.name) });
   const tests = group.services.map((service) =>
     actionButton(
       `Test ${label(service)}`,
       async () => {
         markErrors(section, null);
-        const changes = changesOf(group.keys, controls);
+        const changes = changesOf(keys, controls);
         const result = await api.post(`/api/system/integrations/${service}/test`, Object.keys(changes).length ? changes : undefined);
         fill(feedback, notice(testSummary(service, result), result.reachable && result.auth_ok !== false ? "good" : "warn"));
       },
@@ -123,42 +148,54 @@ function groupSection(group, settings, { notify, onSaved }) {
     "Save",
     async () => {
       markErrors(section, null);
-      const changes = changesOf(group.keys, controls);
+      const changes = changesOf(keys, controls);
       if (!Object.keys(changes).length) {
         fill(feedback, notice("Nothing changed."));
         return;
       }
       const saved = await api.patch("/api/settings", changes);
       notify(`${group.name}: saved and applied, no restart needed.`, "good");
-      onSaved(saved, group.name);
+      onSaved(saved);
     },
     { tone: "primary", onError: (error) => (markErrors(section, error), fill(feedback, errorNotice(error, `Save ${group.name}`))) },
   );
   return fill(
     section,
-    h("h3", { id: `group-${group.name.replaceAll(" ", "-")}`, text: group.name }),
+    h("h2", { id: headingId(group.name), text: group.name }),
     GROUP_INTROS[group.name] ? h("p", { class: "intro", text: GROUP_INTROS[group.name] }) : null,
-    h("div", { class: "settings-fields" }, group.keys.map((key) => fieldRow(key, settings, controls))),
+    h("div", { class: "settings-fields" }, keys.map((key) => settingField(key, settings, controls))),
+    extra,
     h("div", { class: "settings-actions" }, tests, save),
     feedback,
   );
 }
 
-/** The groups of ``settings`` (the answer of GET /api/settings) into ``region``; a save re-renders them. */
-export function settingsGroups(region, settings, { notify }) {
-  const render = (current, savedGroup = null) => {
+/**
+ * The group called ``name`` of ``settings`` (the answer of GET /api/settings) into ``region``; a save draws it
+ * again from the server's answer and calls ``onSaved(answer)``.
+ */
+export function groupView(region, settings, name, { notify, onSaved = () => {}, keys = null, extra = null }) {
+  const draw = (current, saved) => {
+    const group = current.groups.find((candidate) => candidate.name === name);
+    if (!group) return fill(region, notice(`No settings group called ${name}.`, "warn"));
+    const shown = keys ? group.keys.filter(keys) : group.keys;
     fill(
       region,
-      current.environment.some((key) => !current.start_up_only.includes(key))
+      shown.some((key) => current.environment.includes(key) && !current.start_up_only.includes(key))
         ? notice("Values set in the environment win over the page and are shown read-only.")
         : null,
-      current.groups.map((group) => groupSection(group, current, { notify, onSaved: (saved, name) => render(saved, name) })),
+      groupSection(group, current, {
+        notify,
+        keys: shown,
+        extra: extra ? extra(current) : null,
+        onSaved: (answer) => {
+          draw(answer, true);
+          onSaved(answer);
+        },
+      }),
     );
-    if (savedGroup) {
-      const heading = region.querySelector(`#group-${savedGroup.replaceAll(" ", "-")}`);
-      const feedback = heading && heading.parentElement.querySelector(".feedback");
-      if (feedback) fill(feedback, notice("Saved and applied without a restart.", "good"));
-    }
+    if (saved) fill(region.querySelector(".feedback"), notice("Saved and applied without a restart.", "good"));
+    return region;
   };
-  render(settings);
+  return draw(settings, false);
 }
