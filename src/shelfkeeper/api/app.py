@@ -20,13 +20,17 @@ from shelfkeeper.api.routes import (
     authors,
     books,
     calendar,
+    catalogue,
+    covers,
     downloads,
     events,
     health,
     metadata,
     scheduler,
     series,
+    stats,
     system,
+    system_logs,
     wanted,
     web,
 )
@@ -35,7 +39,7 @@ from shelfkeeper.context import AppContext
 from shelfkeeper.jobs.registry import default_jobs
 from shelfkeeper.jobs.runner import JobRunner
 from shelfkeeper.jobs.scheduler import SchedulerService
-from shelfkeeper.logs import configure_error_reporting, configure_logging
+from shelfkeeper.logs import configure_error_reporting, configure_logging, keep_recent_logs
 from shelfkeeper.metrics import Metrics, MetricsMiddleware
 from shelfkeeper.settings import Settings, load_settings
 from shelfkeeper.stored_settings import SettingsStore
@@ -62,12 +66,17 @@ PROTECTED_ROUTERS = (
     events.router,
     calendar.router,
     settings_routes.router,
+    catalogue.router,
+    system_logs.router,
+    covers.router,
+    stats.router,
 )
 
 
 def create_app(settings: Settings | None = None, *, context: AppContext | None = None) -> FastAPI:
     """Build the app for ``settings`` (or an already built context, as the tests do)."""
     context = context or AppContext.from_settings(settings or load_settings())
+    keep_recent_logs()  # the page's log viewer (GET /api/system/logs) reads the last records from memory
 
     integrations = context.integrations
     store = context.settings_store = context.settings_store or SettingsStore(context)

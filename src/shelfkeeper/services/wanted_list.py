@@ -88,13 +88,21 @@ def _manual_candidate(session: Session, fields: Mapping[str, Any], now: datetime
     if series:
         series_id = session.scalar(select(Series.id).where(Series.name_key == series_key(series["name"])))
     release_date: date | None = fields.get("release_date")
+    edition = fields.get("edition") or None
+    evidence: dict[str, Any] = {
+        "explanation": f"{title} was added to the wanted list by hand",
+        "notes": fields.get("notes"),
+    }
+    if edition:
+        evidence["edition"] = {name: value for name, value in edition.items() if value not in (None, [], "")}
+        evidence["explanation"] = f"{title} was added to the wanted list by hand, from {edition['source']}"
     return WantedCandidate(
         title=title,
         authors=authors,
         key=book_key(title, authors),
         reason=WantedReason.MANUAL,
         source="manual",
-        evidence={"explanation": f"{title} was added to the wanted list by hand", "notes": fields.get("notes")},
+        evidence=evidence,
         subtitle=fields.get("subtitle"),
         series_id=series_id,
         series_name=series.get("name"),
@@ -104,7 +112,7 @@ def _manual_candidate(session: Session, fields: Mapping[str, Any], now: datetime
         language=fields.get("language"),
         release_date=release_date,
         upcoming=bool(release_date and release_date > now.date()),
-        flags=edition_flags(title, fields.get("subtitle")),
+        flags=edition_flags(title, fields.get("subtitle"), edition.get("format_type") if edition else None),
         priority=int(fields.get("priority") or 0),
     )
 
