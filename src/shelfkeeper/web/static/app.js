@@ -1,7 +1,7 @@
 // The page's shell: the API key prompt, hash routing between the views, and short notes after actions.
 
 import { apiKey, whenUnauthorized } from "./api.js";
-import { h, fill } from "./dom.js";
+import { byId, h, fill } from "./dom.js";
 import * as history from "./history.js";
 import * as library from "./library.js";
 import * as metadata from "./metadata.js";
@@ -22,12 +22,12 @@ const VIEWS = {
   settings: { title: "Settings", module: settings },
 };
 
-const main = document.getElementById("main");
-const dialog = document.getElementById("key-dialog");
-const keyForm = document.getElementById("key-form");
-const keyInput = document.getElementById("key-input");
-const keyProblem = document.getElementById("key-problem");
-const toast = document.getElementById("toast");
+const main = byId("main", HTMLElement);
+const dialog = byId("key-dialog", HTMLDialogElement);
+const keyForm = byId("key-form", HTMLFormElement);
+const keyInput = byId("key-input", HTMLInputElement);
+const keyProblem = byId("key-problem", HTMLElement);
+const toast = byId("toast", HTMLElement);
 let cleanup = null;
 let toastTimer = null;
 
@@ -57,7 +57,8 @@ function notify(message, tone = "good") {
 }
 
 function markNavigation(name) {
-  for (const link of document.querySelectorAll("#nav a")) {
+  for (const link of document.querySelectorAll("#nav a[data-view]")) {
+    if (!(link instanceof HTMLAnchorElement)) continue;
     if (link.dataset.view === name) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
@@ -116,7 +117,7 @@ dialog.addEventListener("cancel", (event) => {
   if (!apiKey.get()) event.preventDefault();
 });
 
-document.getElementById("forget-key").addEventListener("click", () => {
+byId("forget-key", HTMLButtonElement).addEventListener("click", () => {
   apiKey.clear();
   show();
 });

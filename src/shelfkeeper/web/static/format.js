@@ -52,6 +52,7 @@ export function dateTime(iso) {
   return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
 
+/** @type {Array<[Intl.RelativeTimeFormatUnit, number]>} */
 const RELATIVE_STEPS = [
   ["year", 365 * 24 * 3600],
   ["month", 30 * 24 * 3600],

@@ -30,6 +30,7 @@ function completionText(entry) {
 function foundReport(found) {
   const counts = found.counts || {};
   const created = counts.wanted_created ?? 0;
+  /** @type {HTMLElement[]} */
   const parts = [
     h("p", {}, h("strong", { text: `${found.missing.length} missing book${found.missing.length === 1 ? "" : "s"} on the wanted list` }), ` (${created} new).`),
   ];

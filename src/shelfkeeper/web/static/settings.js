@@ -1,7 +1,7 @@
 // Settings: the system's state, each outside service with a Test button, and the settings, editable by group.
 
 import { api, apiKey } from "./api.js";
-import { h, fill } from "./dom.js";
+import { byId, h, fill } from "./dom.js";
 import { EMPTY, elapsed, label } from "./format.js";
 import { settingsGroups } from "./settings_form.js";
 import { actionButton, badge, dataTable, errorNotice, keyValues, liveRegion, loader, timeAgo, viewHeader } from "./widgets.js";
@@ -128,7 +128,7 @@ export function render(root, { notify }) {
     { onError: (error) => fill(services, errorNotice(error, "Test all")) },
   );
   const forget = h("button", { type: "button", class: "button", text: "Forget the key in this browser" });
-  forget.addEventListener("click", () => document.getElementById("forget-key").click());
+  forget.addEventListener("click", () => byId("forget-key", HTMLButtonElement).click());
   root.append(
     viewHeader("Settings", "The system's state, the outside services Shelfkeeper talks to, and every setting, changed here without a restart."),
     h("div", { class: "section-header" }, h("h2", { text: "Health" }), checkNow),

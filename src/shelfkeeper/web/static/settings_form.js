@@ -72,9 +72,9 @@ function fieldRow(key, settings, controls) {
 function changesOf(keys, controls) {
   const changes = {};
   for (const key of keys) {
-    const control = controls.get(key);
-    if (!control || control.input.disabled) continue;
-    const value = control.read();
+    const entry = controls.get(key);
+    if (!entry || entry.input.disabled) continue;
+    const value = entry.read();
     if (value !== undefined) changes[key] = value;
   }
   return changes;
@@ -146,6 +146,7 @@ function groupSection(group, settings, { notify, onSaved }) {
 
 /** The groups of ``settings`` (the answer of GET /api/settings) into ``region``; a save re-renders them. */
 export function settingsGroups(region, settings, { notify }) {
+  /** @param {any} current @param {string | null} [savedGroup] */
   const render = (current, savedGroup = null) => {
     fill(
       region,
