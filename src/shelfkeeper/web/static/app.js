@@ -2,23 +2,33 @@
 
 import { apiKey, whenUnauthorized } from "./api.js";
 import { byId, h, fill } from "./dom.js";
+import * as addBook from "./add_book.js";
+import * as authors from "./authors.js";
+import * as calendar from "./calendar.js";
 import * as history from "./history.js";
 import * as library from "./library.js";
 import * as metadata from "./metadata.js";
 import * as queue from "./queue.js";
 import * as series from "./series.js";
 import * as settings from "./settings.js";
+import * as stats from "./stats.js";
+import * as system from "./system.js";
 import * as tasks from "./tasks.js";
 import * as wanted from "./wanted.js";
 
 const VIEWS = {
   library: { title: "Library", module: library },
   series: { title: "Series", module: series },
+  authors: { title: "Authors", module: authors },
+  add: { title: "Add a book", module: addBook },
+  calendar: { title: "Calendar", module: calendar },
   wanted: { title: "Wanted", module: wanted },
   queue: { title: "Queue", module: queue },
   history: { title: "History", module: history },
   tasks: { title: "Tasks", module: tasks },
   metadata: { title: "Metadata", module: metadata },
+  stats: { title: "Statistics", module: stats },
+  system: { title: "System", module: system },
   settings: { title: "Settings", module: settings },
 };
 

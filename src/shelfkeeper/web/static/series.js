@@ -27,7 +27,7 @@ function completionText(entry) {
 }
 
 /** What a gap search found: the wanted books with their reasons, what was skipped, which providers failed. */
-function foundReport(found) {
+export function foundReport(found) {
   const counts = found.counts || {};
   const created = counts.wanted_created ?? 0;
   /** @type {HTMLElement[]} */
