@@ -108,7 +108,9 @@ def test_want_a_catalogue_book_with_its_edition_then_duplicates_are_refused(worl
     assert held == {"kind": "wanted", "id": wanted["id"], "detail": held["detail"]} and "wanted list" in held["detail"]
     twice = error(api.post("/api/wanted", json=body), 409, "WANTED_ALREADY_EXISTS")
     assert twice["details"]["existing_id"] == wanted["id"]
-    owned = error(api.post("/api/wanted", json={"title": "Dune", "authors": ["Frank Herbert"]}), 409, "BOOK_ALREADY_EXISTS")
+    owned = error(
+        api.post("/api/wanted", json={"title": "Dune", "authors": ["Frank Herbert"]}), 409, "BOOK_ALREADY_EXISTS"
+    )
     assert owned["details"]["existing_id"] == world.books["dune"]
     bad = {**body, "title": "Another", "edition": {"source": "google_books", "source_id": "x", "format_type": "odd"}}
     error(api.post("/api/wanted", json=bad), 422, "VALIDATION_ERROR")
@@ -154,7 +156,9 @@ def test_the_cover_comes_through_shelfkeeper_with_its_token(world: World, api: T
     assert answer.status_code == 200, answer.text
     assert answer.content == COVER_PNG and answer.headers["content-type"] == "image/png"
     assert answer.headers["cache-control"].startswith("private")
-    asked = [h for (_m, path, _q), h in zip(world.abs.requests, world.abs.headers_seen, strict=True) if "/cover" in path]
+    asked = [
+        h for (_m, path, _q), h in zip(world.abs.requests, world.abs.headers_seen, strict=True) if "/cover" in path
+    ]
     assert asked and all(headers.get("authorization") == f"Bearer {ABS_TOKEN}" for headers in asked)
     assert ABS_TOKEN not in answer.text and ABS_TOKEN not in str(answer.headers)
 
@@ -189,6 +193,10 @@ def test_library_growth_counts_books_by_when_they_were_added(client: TestClient,
     assert len(points) == 3 and points[-1]["start"] == period_start(now.date(), "month").isoformat()
     assert [p["total"] for p in points] == [1, 1, 3]  # Old before the window; New and Unsaid (created now) this month
     assert [p["added"] for p in points] == [0, 0, 2]
+    long = data(client.get("/api/stats/library-growth", params={"periods": 14}))["points"]
+    months = [(int(p["start"][:4]), int(p["start"][5:7])) for p in long]
+    assert all(p["start"].endswith("-01") for p in long)
+    assert all(b == ((a[0] + a[1] // 12), a[1] % 12 + 1) for a, b in zip(months, months[1:], strict=False))  # no gap
     weeks = data(client.get("/api/stats/library-growth", params={"interval": "week", "periods": 2}))["points"]
     assert [p["start"] for p in weeks][-1] == period_start(now.date(), "week").isoformat()
     assert datetime.fromisoformat(weeks[-1]["start"]).weekday() == 0

@@ -76,7 +76,9 @@ def _forget_wanted(live_app: LiveApp, title: str) -> None:
 # ---- Authors -----------------------------------------------------------------------------------------------------
 
 
-def test_authors_show_completion_missing_books_and_monitoring(web_page: Any, live_app: LiveApp, outside: list[str]) -> None:
+def test_authors_show_completion_missing_books_and_monitoring(
+    web_page: Any, live_app: LiveApp, outside: list[str]
+) -> None:
     open_with_key(web_page, "#/authors")
     card = web_page.locator(".author-card").filter(has=web_page.get_by_role("heading", name=COREY))
     expect(card).to_contain_text("owned")
@@ -160,7 +162,9 @@ def test_add_a_book_from_the_catalogue(
         _forget_wanted(live_app, "Tiamat")
 
 
-def test_wanting_a_book_listed_meanwhile_is_refused_clearly(web_page: Any, live_app: LiveApp, outside: list[str]) -> None:
+def test_wanting_a_book_listed_meanwhile_is_refused_clearly(
+    web_page: Any, live_app: LiveApp, outside: list[str]
+) -> None:
     _seed_google(live_app, [_volume("babylon01", "Babylon's Ashes")])
     try:
         open_with_key(web_page, "#/add")
@@ -277,7 +281,13 @@ def test_charts_render_growth_and_series_completion(web_page: Any, live_app: Liv
 def test_the_new_views_fit_a_phone(web_page: Any, live_app: LiveApp, outside: list[str], screenshot_dir: Path) -> None:
     web_page.set_viewport_size(PHONE)
     open_with_key(web_page, "#/authors")
-    for name, text in {"authors": COREY, "add": "Search", "calendar": "Calendar", "stats": "Library growth", "system": "Logs"}.items():
+    for name, text in {
+        "authors": COREY,
+        "add": "Search",
+        "calendar": "Calendar",
+        "stats": "Library growth",
+        "system": "Logs",
+    }.items():
         web_page.goto(f"/#/{name}")
         view = web_page.locator(f".view-{name}")
         expect(view).to_contain_text(text)
@@ -313,7 +323,9 @@ def covers_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
     ids: dict[str, int] = {}
     with context.sessions() as session:
         for title, item, cover in (("Red Mars", with_cover, True), ("Green Mars", without, False)):
-            book = create_book(session, {"title": title, "authors": ["Kim Stanley Robinson"], "abs_id": item, "has_cover": cover})
+            book = create_book(
+                session, {"title": title, "authors": ["Kim Stanley Robinson"], "abs_id": item, "has_cover": cover}
+            )
             ids[title] = book.id
         session.commit()
     server = LiveServer(create_app(context=context)).start()
@@ -325,7 +337,9 @@ def covers_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
         context.engine.dispose()
 
 
-def test_covers_come_through_the_proxy_lazily(web_page: Any, outside: list[str], covers_app: tuple[str, str, dict[str, int]]) -> None:
+def test_covers_come_through_the_proxy_lazily(
+    web_page: Any, outside: list[str], covers_app: tuple[str, str, dict[str, int]]
+) -> None:
     url, abs_url, ids = covers_app
     asked: list[str] = []
     web_page.on("request", lambda request: asked.append(request.url))
@@ -342,4 +356,3 @@ def test_covers_come_through_the_proxy_lazily(web_page: Any, outside: list[str],
     assert f"{url}/api/books/{ids['Red Mars']}/cover" in asked
     assert f"{url}/api/books/{ids['Green Mars']}/cover" not in asked  # no cover: nothing asked
     assert not [address for address in asked if address.startswith(abs_url)]  # the browser never meets Audiobookshelf
-
