@@ -4,8 +4,10 @@ the log viewer, the cover proxy, the library's growth."""
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -121,15 +123,17 @@ def test_want_a_catalogue_book_with_its_edition_then_duplicates_are_refused(worl
 
 def test_recent_logs_are_filtered_by_level_and_redacted(api: TestClient) -> None:
     log = logging.getLogger("shelfkeeper.test.viewer")
-    log.warning("viewer warning: calling http://host/api?apikey=s3cretvalue99 failed")
-    log.error("viewer error: disk full")
+    run = uuid.uuid4().hex[:8]  # the buffer lives as long as the process: this run's records carry their own mark
+    log.warning("viewer %s warning: calling http://host/api?apikey=s3cretvalue99 failed", run)
+    log.error("viewer %s error: disk full", run)
     warnings = data(api.get("/api/system/logs", params={"level": "warning", "limit": 1000}))
-    mine = [r for r in warnings["items"] if r["logger"] == "shelfkeeper.test.viewer"]
+    mine = [r for r in warnings["items"] if f"viewer {run}" in r["message"]]
     assert [r["level"] for r in mine] == ["ERROR", "WARNING"]  # newest first
+    assert all(r["logger"] == "shelfkeeper.test.viewer" and r["task_id"] is None for r in mine)
     assert "s3cretvalue99" not in mine[1]["message"] and "apikey=[REDACTED]" in mine[1]["message"]
     errors = data(api.get("/api/system/logs", params={"level": "error", "limit": 1000}))
     assert {r["level"] for r in errors["items"]} <= {"ERROR", "CRITICAL"}
-    assert any(r["message"] == "viewer error: disk full" for r in errors["items"])
+    assert any(r["message"] == f"viewer {run} error: disk full" for r in errors["items"])
     assert len(data(api.get("/api/system/logs", params={"limit": 1}))["items"]) == 1
     error(api.get("/api/system/logs", params={"level": "loud"}), 422, "VALIDATION_ERROR")
     error(api.get("/api/system/logs", params={"limit": 0}), 422, "VALIDATION_ERROR")
@@ -196,7 +200,7 @@ def test_library_growth_counts_books_by_when_they_were_added(client: TestClient,
     long = data(client.get("/api/stats/library-growth", params={"periods": 14}))["points"]
     months = [(int(p["start"][:4]), int(p["start"][5:7])) for p in long]
     assert all(p["start"].endswith("-01") for p in long)
-    assert all(b == ((a[0] + a[1] // 12), a[1] % 12 + 1) for a, b in zip(months, months[1:], strict=False))  # no gap
+    assert all(b == ((a[0] + a[1] // 12), a[1] % 12 + 1) for a, b in pairwise(months))  # no gap
     weeks = data(client.get("/api/stats/library-growth", params={"interval": "week", "periods": 2}))["points"]
     assert [p["start"] for p in weeks][-1] == period_start(now.date(), "week").isoformat()
     assert datetime.fromisoformat(weeks[-1]["start"]).weekday() == 0

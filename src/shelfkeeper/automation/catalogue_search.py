@@ -9,30 +9,18 @@ already, so the page can refuse a duplicate before the user asks.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shelfkeeper.automation.metadata_providers import ProviderLookup
 from shelfkeeper.automation.run_context import RunContext
-from shelfkeeper.db.tables import WantedBook
 from shelfkeeper.domain.discovery.ownership import book_key
 from shelfkeeper.domain.metadata.candidates import BookCandidate
 from shelfkeeper.domain.metadata.distance import BookFacts
 from shelfkeeper.domain.text import normalize_asin
-from shelfkeeper.services.owned_books import find_owner
+from shelfkeeper.services.wanted_list import Holding, where_held
 
 MAX_RESULTS = 40
-
-
-@dataclass(frozen=True)
-class Holding:
-    """Where a result is already: the library ("owned") or the wanted list ("wanted"), with its row and why."""
-
-    kind: Literal["owned", "wanted"]
-    id: int
-    detail: str
 
 
 @dataclass(frozen=True)
@@ -89,20 +77,6 @@ def _merge(candidates: list[BookCandidate]) -> list[tuple[BookCandidate, tuple[s
     return [(candidate, tuple(sources)) for candidate, sources in merged.values()][:MAX_RESULTS]
 
 
-def holding(session: Session, candidate: BookCandidate) -> Holding | None:
-    """The library book or the wanted book this candidate already is, if any."""
-    owner = find_owner(session, candidate.title, candidate.authors, candidate.asin, candidate.isbn)
-    if owner is not None:
-        return Holding("owned", owner.book_id, owner.detail)
-    key = book_key(candidate.title, candidate.authors)
-    wanted = session.scalar(select(WantedBook).where(WantedBook.dedupe_key == key))
-    if wanted is None and normalize_asin(candidate.asin):
-        wanted = session.scalar(select(WantedBook).where(WantedBook.asin == normalize_asin(candidate.asin)))
-    if wanted is not None:
-        return Holding("wanted", wanted.id, f"on the wanted list as {wanted.title!r} ({wanted.status})")
-    return None
-
-
 async def search_catalogue(run: RunContext, query: str, author: str | None, *, within: float) -> CatalogueSearch:
     """Every configured catalogue's books for ``query`` (and ``author``), merged, each with where it is already."""
     facts = BookFacts(title=query, authors=(author,) if author else ())
@@ -110,7 +84,7 @@ async def search_catalogue(run: RunContext, query: str, author: str | None, *, w
     merged = _merge([candidate for answer in answers for candidate in answer.candidates])
 
     def held(session: Session) -> list[Holding | None]:
-        return [holding(session, candidate) for candidate, _sources in merged]
+        return [where_held(session, c.title, c.authors, c.asin, c.isbn) for c, _sources in merged]
 
     places = await run.transaction(held)
     hits = [CatalogueHit(candidate, sources, place) for (candidate, sources), place in zip(merged, places, strict=True)]

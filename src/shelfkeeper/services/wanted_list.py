@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 from shelfkeeper.db.tables import Author, Series, WantedBook
 from shelfkeeper.domain.discovery.ownership import book_key
 from shelfkeeper.domain.lifecycle import HELD_BY_DOWNLOAD, WantedReason, WantedStatus
-from shelfkeeper.domain.text import fold, parse_position, series_key
+from shelfkeeper.domain.text import fold, normalize_asin, parse_position, series_key
 from shelfkeeper.errors import Conflict, NotFound
 from shelfkeeper.services.authors import AuthorFilters, book_counts, get_author, list_authors
+from shelfkeeper.services.owned_books import find_owner
 from shelfkeeper.services.paging import PageRequest, PageResult, SortColumn, order_by, paginate
 from shelfkeeper.services.series import get_series
 from shelfkeeper.services.status import move_wanted
@@ -257,3 +258,27 @@ def set_author_monitored(session: Session, author_id: int, monitored: bool) -> A
     author.monitored = monitored
     session.flush()
     return author
+
+
+@dataclass(frozen=True)
+class Holding:
+    """Where a result is already: the library ("owned") or the wanted list ("wanted"), with its row and why."""
+
+    kind: Literal["owned", "wanted"]
+    id: int
+    detail: str
+
+
+def where_held(
+    session: Session, title: str, authors: tuple[str, ...], asin: str | None, isbn: str | None
+) -> Holding | None:
+    """Whether a book is in the library already (by ASIN, ISBN or title and author) or on the wanted list."""
+    owner = find_owner(session, title, authors, asin, isbn)
+    if owner is not None:
+        return Holding("owned", owner.book_id, owner.detail)
+    wanted = session.scalar(select(WantedBook).where(WantedBook.dedupe_key == book_key(title, authors)))
+    if wanted is None and normalize_asin(asin):
+        wanted = session.scalar(select(WantedBook).where(WantedBook.asin == normalize_asin(asin)).limit(1))
+    if wanted is not None:
+        return Holding("wanted", wanted.id, f"on the wanted list as {wanted.title!r} ({wanted.status})")
+    return None
