@@ -25,7 +25,7 @@ function completionText(entry) {
 
 /** @param {any} book one WantedRead */
 function missingItem(book) {
-  const when = book.release_date ? ` · ${book.upcoming ? "out" : "released"} ${day(book.release_date)}` : "";
+  const when = book.release_date ? ` · ${book.upcoming ? "comes out" : "came out"} ${day(book.release_date)}` : "";
   return h(
     "li",
     { dataset: { id: book.id } },

@@ -2,7 +2,7 @@
 // the books imported lately, and the iCal feed for a calendar app.
 
 import { api, apiKey } from "./api.js";
-import { h, fill } from "./dom.js";
+import { h } from "./dom.js";
 import { day, label } from "./format.js";
 import { actionButton, badge, liveRegion, loader, notice, selectField, viewHeader } from "./widgets.js";
 
@@ -67,10 +67,19 @@ function feedPanel() {
   address.searchParams.set("apikey", apiKey.get() || "");
   const field = h("input", { type: "text", readonly: true, id: "ics-address", value: address.href, class: "feed-address" });
   const copied = h("span", { class: "small", role: "status" });
-  const copy = actionButton("Copy", async () => {
-    await navigator.clipboard.writeText(address.href);
-    copied.textContent = "Copied.";
-  }, { onError: () => { field.select(); copied.textContent = "Select the address and copy it."; } });
+  const copy = actionButton(
+    "Copy",
+    async () => {
+      await navigator.clipboard.writeText(address.href);
+      copied.textContent = "Copied.";
+    },
+    {
+      onError: () => {
+        field.select(); // no clipboard (plain http, or refused): the address is selected for a manual copy
+        copied.textContent = "Select the address and copy it.";
+      },
+    },
+  );
   return h(
     "details",
     { class: "feed-panel" },
@@ -106,5 +115,4 @@ export function render(root, { params, setParams }) {
     },
   );
   load();
-  return () => fill(results);
 }
