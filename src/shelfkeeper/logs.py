@@ -8,7 +8,7 @@ import logging
 import threading
 from collections import deque
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from shelfkeeper.adapters.redaction import SecretFilter, guard_library_loggers
 
@@ -41,6 +41,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, default=str)
 
 
+LogLevelName = Literal["debug", "info", "warning", "error", "critical"]  # the log viewer's filter, lowest first
 RECENT_CAPACITY = 1000  # records kept in memory for the page's log viewer (GET /api/system/logs)
 
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from shelfkeeper.api.envelope import Envelope, error_responses, ok
-from shelfkeeper.logs import RECENT_CAPACITY, keep_recent_logs
+from shelfkeeper.logs import RECENT_CAPACITY, LogLevelName, keep_recent_logs
 
 router = APIRouter(prefix="/api/system", tags=["system"])
-LevelName = Literal["debug", "info", "warning", "error", "critical"]
 
 
 class LogRecordRead(BaseModel):
@@ -26,14 +25,14 @@ class LogRecordRead(BaseModel):
 
 
 class LogsRead(BaseModel):
-    level: LevelName
+    level: LogLevelName
     capacity: int = Field(description="How many records the server keeps in memory (the oldest go first).")
     items: list[LogRecordRead]
 
 
 @router.get("/logs", response_model=Envelope[LogsRead], responses=error_responses())
 async def recent_logs(
-    level: Annotated[LevelName, Query(description="Only records at this level or above.")] = "info",
+    level: Annotated[LogLevelName, Query(description="Only records at this level or above.")] = "info",
     limit: Annotated[int, Query(ge=1, le=RECENT_CAPACITY, description="At most this many, newest first.")] = 200,
 ) -> dict[str, object]:
     """The newest log records of this process, newest first, secrets redacted as in the log file.

@@ -4,9 +4,10 @@
 import { api } from "./api.js";
 import { h, fill } from "./dom.js";
 import { EMPTY, label } from "./format.js";
+import { LOG_LEVELS } from "./vocabulary.js";
 import { actionButton, badge, dataTable, errorNotice, liveRegion, loader, notice, selectField, timeAgo, viewHeader } from "./widgets.js";
 
-const LEVELS = ["debug", "info", "warning", "error", "critical"];
+const LEVELS = [...LOG_LEVELS];
 const LEVEL_TONES = { DEBUG: "plain", INFO: "ok", WARNING: "paused", ERROR: "failed", CRITICAL: "failed" };
 
 /** @param {any} health one HealthRead */
