@@ -9,7 +9,7 @@ PYTEST_ARGS ?= -n auto
 
 DEMO_ARGS ?=
 
-.PHONY: serve demo test install install-dev system-deps lint typecheck unit bench fakes clean
+.PHONY: serve demo test install install-dev system-deps lint typecheck jslint unit bench fakes clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,10 +53,18 @@ lint: install-dev
 typecheck: install-dev
 	$(BIN)/mypy
 
+# The page's JavaScript: eslint and TypeScript (--checkJs over JSDoc types), pinned in package-lock.json (docs/web.md).
+jslint:
+	@command -v npm >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm >/dev/null; }
+	npm ci --no-audit --no-fund
+	npx --no-install eslint src/shelfkeeper/web/static eslint.config.js
+	npx --no-install tsc --project tsconfig.json
+
 unit: install-dev system-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test: install-dev system-deps lint typecheck unit
+test: install-dev system-deps lint typecheck jslint unit
 
 bench: install-dev
 	$(BIN)/python -m bench.run_all
@@ -65,4 +73,4 @@ fakes: install
 	$(BIN)/shelfkeeper fakes serve
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache node_modules

@@ -48,6 +48,7 @@ _CODES = [
     ErrorCode("DATABASE_UNAVAILABLE", 503, "The database cannot be reached."),
     # resources
     ErrorCode("BOOK_NOT_FOUND", 404, "No book with this id."),
+    ErrorCode("COVER_NOT_FOUND", 404, "The book has no cover in Audiobookshelf (or is not in it)."),
     ErrorCode("BOOK_ALREADY_EXISTS", 409, "A book with this Audiobookshelf id, ASIN or ISBN already exists."),
     ErrorCode("SERIES_NOT_FOUND", 404, "No series with this id."),
     ErrorCode("SERIES_ALREADY_EXISTS", 409, "A series with this name already exists."),

@@ -38,6 +38,14 @@ class ConnectionReport:
 
 
 @dataclass(frozen=True)
+class CoverImage:
+    """A book's cover as the library server sends it: the image's bytes and its media type (image/...)."""
+
+    content: bytes
+    media_type: str
+
+
+@dataclass(frozen=True)
 class BookQuery:
     """What to look for at an indexer or a metadata source."""
 
@@ -102,6 +110,10 @@ class LibraryServer(Testable, Protocol):
 
     async def scan_library(self, library_id: str) -> None:
         """Ask for a scan; the server answers at once and scans in the background."""
+        ...
+
+    async def cover(self, item_id: str) -> CoverImage | None:
+        """The item's cover image (small enough for a list), or None when it has none."""
         ...
 
 

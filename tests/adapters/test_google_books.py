@@ -157,6 +157,7 @@ def test_isbn_13_is_preferred(identifiers: object, isbn: str | None) -> None:
         ({"smallThumbnail": "http://b/s", "thumbnail": "http://b/t"}, "https://b/t"),
         ({"thumbnail": "http://b/t&edge=curl", "extraLarge": "http://b/xl"}, "https://b/xl"),
         ({"thumbnail": "https://b/t"}, "https://b/t"),
+        ({"thumbnail": "http://127.0.0.1:8123/t.png"}, "http://127.0.0.1:8123/t.png"),  # a local mirror as it is
         ({}, None),
     ],
 )

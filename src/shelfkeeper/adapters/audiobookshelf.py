@@ -26,6 +26,7 @@ from shelfkeeper.adapters.audiobookshelf_items import (
     parse_series_row,
 )
 from shelfkeeper.adapters.http import BudgetStore, ServiceClient, ServicePolicy
+from shelfkeeper.adapters.http_failures import answered_not_found
 from shelfkeeper.adapters.redaction import redact_text
 from shelfkeeper.domain.library.items import (
     Library,
@@ -36,9 +37,10 @@ from shelfkeeper.domain.library.items import (
     SeriesPage,
 )
 from shelfkeeper.errors import ServiceAuthFailed, ServiceBadResponse, ServiceError, ServiceNotConfigured
-from shelfkeeper.ports import ConnectionReport
+from shelfkeeper.ports import ConnectionReport, CoverImage
 
 _PAGE_SIZE = 500
+COVER_WIDTH = 400  # Audiobookshelf resizes the cover to this width: a list shows it small
 
 
 @dataclass(frozen=True)
@@ -175,6 +177,19 @@ class AudiobookshelfClient:
         await self.http.request("POST", f"/api/libraries/{library_id}/scan")
 
     # ---- beyond the port -----------------------------------------------------------------------------
+
+    async def cover(self, item_id: str) -> CoverImage | None:
+        """``GET /api/items/{id}/cover?width=`` (token needed); a 404 means the item has no cover."""
+        try:
+            response = await self.http.request("GET", f"/api/items/{item_id}/cover", params={"width": COVER_WIDTH})
+        except ServiceError as exc:
+            if answered_not_found(exc):
+                return None
+            raise
+        media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        if not media_type.startswith("image/"):
+            raise ServiceBadResponse(SERVICE, f"the cover of {item_id} is {media_type or 'untyped'}, not an image")
+        return CoverImage(content=response.content, media_type=media_type)
 
     async def all_items(
         self, library_id: str, *, updated_since: datetime | None = None, page_size: int = _PAGE_SIZE

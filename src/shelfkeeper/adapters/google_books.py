@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -106,14 +107,16 @@ def best_isbn(identifiers: object) -> str | None:
 
 
 def cover_url(links: object) -> str | None:
-    """The largest cover link, over https (Google hands them out as http://)."""
+    """The largest cover link, over https (Google hands them out as http://); a mirror on this machine (a local
+    cache, a test's server) keeps its own scheme."""
     if not isinstance(links, dict):
         return None
     for name in IMAGE_PREFERENCE:
         url = links.get(name)
         if isinstance(url, str) and url:
             url = url.replace("&edge=curl", "")
-            return "https://" + url[len("http://") :] if url.startswith("http://") else url
+            local = urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1")
+            return "https://" + url[len("http://") :] if url.startswith("http://") and not local else url
     return None
 
 

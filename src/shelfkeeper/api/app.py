@@ -20,6 +20,8 @@ from shelfkeeper.api.routes import (
     authors,
     books,
     calendar,
+    catalogue,
+    covers,
     downloads,
     events,
     health,
@@ -27,7 +29,9 @@ from shelfkeeper.api.routes import (
     metadata,
     scheduler,
     series,
+    stats,
     system,
+    system_logs,
     tracker,
     wanted,
     web,
@@ -37,7 +41,7 @@ from shelfkeeper.context import AppContext
 from shelfkeeper.jobs.registry import default_jobs
 from shelfkeeper.jobs.runner import JobRunner
 from shelfkeeper.jobs.scheduler import SchedulerService
-from shelfkeeper.logs import configure_error_reporting, configure_logging
+from shelfkeeper.logs import configure_error_reporting, configure_logging, keep_recent_logs
 from shelfkeeper.metrics import Metrics, MetricsMiddleware
 from shelfkeeper.settings import Settings, load_settings
 from shelfkeeper.stored_settings import SettingsStore
@@ -66,12 +70,17 @@ PROTECTED_ROUTERS = (
     settings_routes.router,
     tracker.router,
     maintenance.router,
+    catalogue.router,
+    system_logs.router,
+    covers.router,
+    stats.router,
 )
 
 
 def create_app(settings: Settings | None = None, *, context: AppContext | None = None) -> FastAPI:
     """Build the app for ``settings`` (or an already built context, as the tests do)."""
     context = context or AppContext.from_settings(settings or load_settings())
+    keep_recent_logs()  # the page's log viewer (GET /api/system/logs) reads the last records from memory
 
     integrations = context.integrations
     store = context.settings_store = context.settings_store or SettingsStore(context)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 from shelfkeeper.db.tables import Author, Series, WantedBook
 from shelfkeeper.domain.discovery.ownership import book_key
 from shelfkeeper.domain.lifecycle import HELD_BY_DOWNLOAD, WantedReason, WantedStatus
-from shelfkeeper.domain.text import fold, parse_position, series_key
+from shelfkeeper.domain.text import fold, normalize_asin, parse_position, series_key
 from shelfkeeper.errors import Conflict, NotFound
 from shelfkeeper.services.authors import AuthorFilters, book_counts, get_author, list_authors
+from shelfkeeper.services.owned_books import find_owner
 from shelfkeeper.services.paging import PageRequest, PageResult, SortColumn, order_by, paginate
 from shelfkeeper.services.series import get_series
 from shelfkeeper.services.status import move_wanted
@@ -88,13 +89,21 @@ def _manual_candidate(session: Session, fields: Mapping[str, Any], now: datetime
     if series:
         series_id = session.scalar(select(Series.id).where(Series.name_key == series_key(series["name"])))
     release_date: date | None = fields.get("release_date")
+    edition = fields.get("edition") or None
+    evidence: dict[str, Any] = {
+        "explanation": f"{title} was added to the wanted list by hand",
+        "notes": fields.get("notes"),
+    }
+    if edition:
+        evidence["edition"] = {name: value for name, value in edition.items() if value not in (None, [], "")}
+        evidence["explanation"] = f"{title} was added to the wanted list by hand, from {edition['source']}"
     return WantedCandidate(
         title=title,
         authors=authors,
         key=book_key(title, authors),
         reason=WantedReason.MANUAL,
         source="manual",
-        evidence={"explanation": f"{title} was added to the wanted list by hand", "notes": fields.get("notes")},
+        evidence=evidence,
         subtitle=fields.get("subtitle"),
         series_id=series_id,
         series_name=series.get("name"),
@@ -104,7 +113,7 @@ def _manual_candidate(session: Session, fields: Mapping[str, Any], now: datetime
         language=fields.get("language"),
         release_date=release_date,
         upcoming=bool(release_date and release_date > now.date()),
-        flags=edition_flags(title, fields.get("subtitle")),
+        flags=edition_flags(title, fields.get("subtitle"), edition.get("format_type") if edition else None),
         priority=int(fields.get("priority") or 0),
     )
 
@@ -249,3 +258,27 @@ def set_author_monitored(session: Session, author_id: int, monitored: bool) -> A
     author.monitored = monitored
     session.flush()
     return author
+
+
+@dataclass(frozen=True)
+class Holding:
+    """Where a result is already: the library ("owned") or the wanted list ("wanted"), with its row and why."""
+
+    kind: Literal["owned", "wanted"]
+    id: int
+    detail: str
+
+
+def where_held(
+    session: Session, title: str, authors: tuple[str, ...], asin: str | None, isbn: str | None
+) -> Holding | None:
+    """Whether a book is in the library already (by ASIN, ISBN or title and author) or on the wanted list."""
+    owner = find_owner(session, title, authors, asin, isbn)
+    if owner is not None:
+        return Holding("owned", owner.book_id, owner.detail)
+    wanted = session.scalar(select(WantedBook).where(WantedBook.dedupe_key == book_key(title, authors)))
+    if wanted is None and normalize_asin(asin):
+        wanted = session.scalar(select(WantedBook).where(WantedBook.asin == normalize_asin(asin)).limit(1))
+    if wanted is not None:
+        return Holding("wanted", wanted.id, f"on the wanted list as {wanted.title!r} ({wanted.status})")
+    return None

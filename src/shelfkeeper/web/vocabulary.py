@@ -1,4 +1,5 @@
-"""The page's vocabulary, generated from its one source: the lifecycle's states and moves, the job registry.
+"""The page's vocabulary, generated from its one source: the lifecycle's states and moves, the job registry, the
+log viewer's levels.
 
 ``web/static/vocabulary.js`` is this module's output, checked in and kept current by a test; regenerate it with
 ``python -m shelfkeeper.web.vocabulary > src/shelfkeeper/web/static/vocabulary.js``. The page never writes a
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from enum import StrEnum
+from typing import get_args
 
 from shelfkeeper.domain.lifecycle import (
     ACTIVE_DOWNLOAD_STATES,
@@ -22,6 +24,7 @@ from shelfkeeper.domain.lifecycle import (
     can_move_download,
 )
 from shelfkeeper.jobs.registry import default_jobs
+from shelfkeeper.logs import LogLevelName
 
 
 def _names(values: Iterable[StrEnum]) -> list[str]:
@@ -43,13 +46,14 @@ def vocabulary() -> dict[str, object]:
         "TASK_TRIGGERS": _names(TaskTrigger),
         "FAILURE_KINDS": _names(FailureKind),
         "JOB_LABELS": {name: spec.label for name, spec in default_jobs().items()},
+        "LOG_LEVELS": list(get_args(LogLevelName)),
     }
 
 
 def vocabulary_js() -> str:
     """The ES module the page imports."""
     lines = [
-        "// Generated from domain/lifecycle.py and jobs/registry.py by shelfkeeper.web.vocabulary: do not edit.",
+        "// Generated from domain/lifecycle.py, jobs/registry.py, logs.py by shelfkeeper.web.vocabulary: do not edit.",
         "// Regenerate: python -m shelfkeeper.web.vocabulary > src/shelfkeeper/web/static/vocabulary.js",
         "",
     ]

@@ -24,9 +24,13 @@ TEMPLATE = WEB_DIR / "templates" / "index.html"
 STATIC_DIR = WEB_DIR / "static"
 
 # Everything the page loads comes from this server: no CDN, no external font (users may run offline), and a
-# script injected through some field could neither run inline nor send data elsewhere.
+# script injected through some field could neither run inline nor send data elsewhere. Images are the exception:
+# a provider's cover (https, or a mirror on this machine) and Audiobookshelf's covers as blob: addresses, which the
+# page makes from GET /api/books/{id}/cover (an <img> cannot send the API key).
+LOOPBACK_IMAGES = "http://127.0.0.1:* http://localhost:*"
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; "
+    f"img-src 'self' data: blob: https: {LOOPBACK_IMAGES}; connect-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 SECURITY_HEADERS = {

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from shelfkeeper.api.schemas.catalogue import EditionIn
 from shelfkeeper.api.schemas.common import Asin, Isbn, Name, SeriesRefIn, StrictModel, Title
 
 WantedStatusName = Literal["wanted", "searching", "grabbed", "downloaded", "imported", "ignored", "failed"]
@@ -26,6 +27,9 @@ class WantedCreate(StrictModel):
     release_date: date | None = None
     priority: int = Field(0, ge=-100, le=100, description="Higher is searched first.")
     notes: str | None = Field(None, max_length=2000, description="Why you want it; kept in the evidence.")
+    edition: EditionIn | None = Field(
+        None, description="The edition picked from GET /api/catalogue/search; kept in the evidence."
+    )
 
     model_config = {
         "extra": "forbid",

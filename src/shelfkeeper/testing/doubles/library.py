@@ -18,6 +18,7 @@ from shelfkeeper.domain.library.items import (
     SeriesPage,
 )
 from shelfkeeper.errors import ServiceBadResponse
+from shelfkeeper.ports import CoverImage
 from shelfkeeper.testing.doubles.recorder import Recorder
 
 CLEARABLE = (
@@ -130,6 +131,12 @@ class InMemoryLibraryServer(Recorder):
     async def scan_library(self, library_id: str) -> None:
         self._enter("scan_library", library_id)
         self.add(*self.on_scan.pop(library_id, []))
+
+    async def cover(self, item_id: str) -> CoverImage | None:
+        """A stand-in picture for an item with a cover; None for one without."""
+        self._enter("cover", item_id)
+        item = self._known(item_id)
+        return CoverImage(content=f"cover of {item_id}".encode(), media_type="image/png") if item.has_cover else None
 
     def _known(self, item_id: str) -> LibraryItem:
         if item_id not in self.items:

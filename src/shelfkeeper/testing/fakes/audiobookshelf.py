@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import random
 import threading
 import time
@@ -22,6 +23,10 @@ from shelfkeeper.testing.fakes.audiobookshelf_scan import scan_library
 from shelfkeeper.testing.faults import FaultInjector
 
 VERSION = "2.36.0"
+# A 1x1 PNG: what the fake sends for every cover (the real server sends the item's image file, resized).
+COVER_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkqPhfDwAE/gH+k9hOlAAAAABJRU5ErkJggg=="
+)
 BASE_PATH = "/audiobookshelf"  # ROUTER_BASE_PATH: both /api/... and /audiobookshelf/api/... answer
 
 
@@ -70,6 +75,7 @@ class FakeAudiobookshelf:
             Route("/api/libraries/{id}/authors", self._authors),
             Route("/api/libraries/{id}/scan", self._scan, methods=["POST"]),
             Route("/api/items/batch/get", self._batch_get, methods=["POST"]),
+            Route("/api/items/{id}/cover", self._cover),
             Route("/api/items/{id}", self._item),
             Route("/api/items/{id}", self._delete_item, methods=["DELETE"]),
             Route("/api/series/{id}", self._series_one),
@@ -314,6 +320,17 @@ class FakeAudiobookshelf:
             if item is None:
                 return PlainTextResponse("Not Found", status_code=404)
             return JSONResponse(old_json(self.data, item, expanded=request.query_params.get("expanded") == "1"))
+
+    async def _cover(self, request: Request) -> Response:
+        """``GET /api/items/{id}/cover``: the item's cover image (a tiny PNG here); 404 when it has none."""
+        guard = self._guard(request)
+        if isinstance(guard, Response):
+            return guard
+        with self.data.lock:
+            item = self.data.items.get(request.path_params["id"])
+            if item is None or not item.cover_path:
+                return PlainTextResponse("Not Found", status_code=404)
+        return Response(COVER_PNG, media_type="image/png")
 
     async def _batch_get(self, request: Request) -> Response:
         """``POST /api/items/batch/get``: the known items among ``libraryItemIds``, expanded; none given -> 403."""

@@ -4,6 +4,7 @@ const KEY_NAME = "shelfkeeper.apiKey";
 
 /** The API key, kept in this browser's local storage (a private window may refuse storage: then memory). */
 export const apiKey = {
+  /** @type {string | null} */
   memory: null,
   get() {
     try {
@@ -32,6 +33,7 @@ export const apiKey = {
 
 /** An API answer that is not a success: the envelope's ``error`` and ``error_code`` (and ``details``). */
 export class ApiError extends Error {
+  /** @param {{status: number, code: string, message: string, details?: any}} fields */
   constructor({ status, code, message, details = null }) {
     super(message);
     this.name = "ApiError";
@@ -41,9 +43,13 @@ export class ApiError extends Error {
   }
 }
 
+/** @type {(error: ApiError) => void} */
 let unauthorizedHandler = () => {};
 
-/** Call ``handler(error)`` whenever the API refuses the key (the key is forgotten first). */
+/**
+ * Call ``handler(error)`` whenever the API refuses the key (the key is forgotten first).
+ * @param {(error: ApiError) => void} handler
+ */
 export function whenUnauthorized(handler) {
   unauthorizedHandler = handler;
 }
@@ -64,7 +70,13 @@ async function envelopeOf(response) {
   }
 }
 
-/** One API call; resolves to the envelope's ``data`` or throws an ApiError. */
+/**
+ * One API call; resolves to the envelope's ``data`` or throws an ApiError.
+ * @param {string} method
+ * @param {string} path
+ * @param {{query?: object, body?: unknown}} [options]
+ * @returns {Promise<any>}
+ */
 export async function request(method, path, { query, body } = {}) {
   const headers = { Accept: "application/json" };
   const key = apiKey.get();
@@ -82,7 +94,7 @@ export async function request(method, path, { query, body } = {}) {
     throw new ApiError({
       status: 0,
       code: "NETWORK_ERROR",
-      message: `Shelfkeeper did not answer (${error.message}). Is it running, and is this the right address?`,
+      message: `Shelfkeeper did not answer (${error instanceof Error ? error.message : String(error)}). Is it running, and is this the right address?`,
     });
   }
   const envelope = await envelopeOf(response);

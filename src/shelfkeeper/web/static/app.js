@@ -1,13 +1,18 @@
 // The page's shell: the API key prompt, hash routing between the views, and short notes after actions.
 
 import { apiKey, whenUnauthorized } from "./api.js";
-import { h, fill } from "./dom.js";
+import { byId, h, fill } from "./dom.js";
+import * as addBook from "./add_book.js";
+import * as authors from "./authors.js";
+import * as calendar from "./calendar.js";
 import * as history from "./history.js";
 import * as library from "./library.js";
 import * as metadata from "./metadata.js";
 import * as queue from "./queue.js";
 import * as series from "./series.js";
 import * as settings from "./settings.js";
+import * as stats from "./stats.js";
+import * as system from "./system.js";
 import * as tasks from "./tasks.js";
 import * as tracker from "./tracker.js";
 import * as wanted from "./wanted.js";
@@ -16,22 +21,27 @@ import * as wizard from "./wizard.js";
 const VIEWS = {
   library: { title: "Library", module: library },
   series: { title: "Series", module: series },
+  authors: { title: "Authors", module: authors },
+  add: { title: "Add a book", module: addBook },
+  calendar: { title: "Calendar", module: calendar },
   wanted: { title: "Wanted", module: wanted },
   queue: { title: "Queue", module: queue },
   history: { title: "History", module: history },
   tasks: { title: "Tasks", module: tasks },
   metadata: { title: "Metadata", module: metadata },
   tracker: { title: "MyAnonamouse", module: tracker },
+  stats: { title: "Statistics", module: stats },
+  system: { title: "System", module: system },
   settings: { title: "Settings", module: settings },
   setup: { title: "Setup", module: wizard },
 };
 
-const main = document.getElementById("main");
-const dialog = document.getElementById("key-dialog");
-const keyForm = document.getElementById("key-form");
-const keyInput = document.getElementById("key-input");
-const keyProblem = document.getElementById("key-problem");
-const toast = document.getElementById("toast");
+const main = byId("main", HTMLElement);
+const dialog = byId("key-dialog", HTMLDialogElement);
+const keyForm = byId("key-form", HTMLFormElement);
+const keyInput = byId("key-input", HTMLInputElement);
+const keyProblem = byId("key-problem", HTMLElement);
+const toast = byId("toast", HTMLElement);
 let cleanup = null;
 let toastTimer = null;
 let firstRunChecked = false;
@@ -62,7 +72,8 @@ function notify(message, tone = "good") {
 }
 
 function markNavigation(name) {
-  for (const link of document.querySelectorAll("#nav a")) {
+  for (const link of document.querySelectorAll("#nav a[data-view]")) {
+    if (!(link instanceof HTMLAnchorElement)) continue;
     if (link.dataset.view === name) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
@@ -125,7 +136,7 @@ dialog.addEventListener("cancel", (event) => {
   if (!apiKey.get()) event.preventDefault();
 });
 
-document.getElementById("forget-key").addEventListener("click", () => {
+byId("forget-key", HTMLButtonElement).addEventListener("click", () => {
   apiKey.clear();
   show();
 });

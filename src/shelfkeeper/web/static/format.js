@@ -52,6 +52,18 @@ export function dateTime(iso) {
   return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
 
+/**
+ * A calendar day ("7 Dec 2026"), read in UTC: release dates are days, stored as midnight UTC.
+ * @param {string | null | undefined} iso
+ */
+export function day(iso) {
+  if (!iso) return EMPTY;
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return String(iso);
+  return date.toLocaleDateString(undefined, { dateStyle: "medium", timeZone: "UTC" });
+}
+
+/** @type {Array<[Intl.RelativeTimeFormatUnit, number]>} */
 const RELATIVE_STEPS = [
   ["year", 365 * 24 * 3600],
   ["month", 30 * 24 * 3600],

@@ -1,6 +1,7 @@
 // Library: every book, searched, filtered, sorted and paged.
 
 import { api } from "./api.js";
+import { bookCover } from "./cover.js";
 import { h, fill } from "./dom.js";
 import { EMPTY, label, hoursMinutes, percent } from "./format.js";
 import { badge, dataTable, errorNotice, filterBar, liveRegion, loader, pager, searchField, selectField, viewHeader } from "./widgets.js";
@@ -20,6 +21,7 @@ const SORTS = [
 const METADATA_STATUSES = ["unchecked", "ok", "corrected", "needs_review", "no_match"];
 
 const COLUMNS = [
+  { label: "Cover", class: "col-cover", cell: (book) => bookCover(book) },
   {
     label: "Title",
     class: "col-title",

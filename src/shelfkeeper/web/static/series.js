@@ -27,9 +27,10 @@ function completionText(entry) {
 }
 
 /** What a gap search found: the wanted books with their reasons, what was skipped, which providers failed. */
-function foundReport(found) {
+export function foundReport(found) {
   const counts = found.counts || {};
   const created = counts.wanted_created ?? 0;
+  /** @type {HTMLElement[]} */
   const parts = [
     h("p", {}, h("strong", { text: `${found.missing.length} missing book${found.missing.length === 1 ? "" : "s"} on the wanted list` }), ` (${created} new).`),
   ];

@@ -181,7 +181,7 @@ function statusSection(region, notify) {
 
 /** One tab of settings: the group of that name, and what goes with it. */
 function settingsSection(region, section, notify) {
-  const title = SECTIONS.find(([id]) => id === section)[1];
+  const title = (SECTIONS.find(([id]) => id === section) || [section, section])[1];
   const group = h("div", {});
   const after = h("div", {});
   fill(region, group, after);

@@ -30,7 +30,7 @@ export function pathMappingsEditor(key, value, { disabled = false } = {}) {
   add.addEventListener("click", () => addRow().focus());
   const read = () => {
     const pairs = [...rows.querySelectorAll(".mapping-row")]
-      .map((item) => [item.querySelector(".mapping-remote").value.trim(), item.querySelector(".mapping-local").value.trim()])
+      .map((item) => [inputValue(item, ".mapping-remote"), inputValue(item, ".mapping-local")])
       .filter(([remote, local]) => remote || local)
       .map(([remote, local]) => `${remote}=${local}`);
     if (sameList(pairs, original)) return undefined;
@@ -39,14 +39,25 @@ export function pathMappingsEditor(key, value, { disabled = false } = {}) {
   return { element: h("div", { class: "mapping-editor", id: `setting-${key}` }, rows, add), read, group: true };
 }
 
+/** The trimmed value of the input ``selector`` finds in ``item`` ("" when there is none). */
+function inputValue(item, selector) {
+  const input = /** @type {HTMLInputElement | null} */ (item.querySelector(selector));
+  return input ? input.value.trim() : "";
+}
+
 /**
  * A list put in order, each item moved with Up and Down (keyboard and screen readers work the same). With
  * ``choices`` every known item is listed, each with a box saying whether it is used; the others stay listed
  * (unticked) so they can be taken back.
  */
+/**
+ * @param {string} key
+ * @param {unknown} value
+ * @param {{disabled?: boolean, choices?: string[] | null, noun?: string}} [options]
+ */
 function orderEditor(key, value, { disabled = false, choices = null, noun = "item" } = {}) {
   const original = Array.isArray(value) ? value : [];
-  let order = choices ? [...original, ...choices.filter((name) => !original.includes(name))] : [...original];
+  const order = choices ? [...original, ...choices.filter((name) => !original.includes(name))] : [...original];
   const used = new Set(original);
   const list = h("ol", { class: "order-list", id: `setting-${key}` });
   const move = (index, step) => {
@@ -70,7 +81,8 @@ function orderEditor(key, value, { disabled = false, choices = null, noun = "ite
     );
     if (focusName) {
       const item = list.querySelector(`[data-${noun}="${CSS.escape(focusName)}"]`);
-      (item?.querySelector(`[data-move="${direction}"]:not([disabled])`) || item?.querySelector("button:not([disabled])"))?.focus();
+      const button = item?.querySelector(`[data-move="${direction}"]:not([disabled])`) || item?.querySelector("button:not([disabled])");
+      /** @type {HTMLElement | null | undefined} */ (button)?.focus();
     }
   };
   draw();

@@ -85,9 +85,9 @@ export function settingField(key, settings, controls) {
 export function changesOf(keys, controls) {
   const changes = {};
   for (const key of keys) {
-    const control = controls.get(key);
-    if (!control || control.element.disabled) continue;
-    const value = control.read();
+    const input = controls.get(key);
+    if (!input || input.element.disabled) continue;
+    const value = input.read();
     if (value !== undefined) changes[key] = value;
   }
   return changes;
@@ -127,6 +127,11 @@ function headingId(name) {
  * One group of settings with its Test buttons (one per service, testing the values shown, saved or not) and Save.
  * ``keys`` narrows the group (the Schedules tab edits the schedules in a table of its own); ``extra`` is shown
  * under the fields and is given each saved answer (the naming example follows the library path).
+ */
+/**
+ * @param {any} group
+ * @param {any} settings
+ * @param {{notify: any, onSaved: (answer: any) => void, keys?: string[], extra?: HTMLElement | null}} options
  */
 function groupSection(group, settings, { notify, onSaved, keys = group.keys, extra = null }) {
   const controls = new Map();
@@ -174,6 +179,13 @@ function groupSection(group, settings, { notify, onSaved, keys = group.keys, ext
  * The group called ``name`` of ``settings`` (the answer of GET /api/settings) into ``region``; a save draws it
  * again from the server's answer and calls ``onSaved(answer)``.
  */
+/**
+ * @param {HTMLElement} region
+ * @param {any} settings
+ * @param {string} name
+ * @param {{notify: any, onSaved?: (answer: any) => void, keys?: ((key: string) => boolean) | null,
+ *   extra?: ((current: any) => HTMLElement | null) | null}} options
+ */
 export function groupView(region, settings, name, { notify, onSaved = () => {}, keys = null, extra = null }) {
   const draw = (current, saved) => {
     const group = current.groups.find((candidate) => candidate.name === name);
@@ -194,7 +206,8 @@ export function groupView(region, settings, name, { notify, onSaved = () => {}, 
         },
       }),
     );
-    if (saved) fill(region.querySelector(".feedback"), notice("Saved and applied without a restart.", "good"));
+    const feedback = region.querySelector(".feedback");
+    if (saved && feedback) fill(feedback, notice("Saved and applied without a restart.", "good"));
     return region;
   };
   return draw(settings, false);

@@ -45,7 +45,7 @@ export function apiKeyPanel({ notify }) {
     { onError: (error) => fill(feedback, errorNotice(error, "Rotate")) },
   );
   const forget = h("button", { type: "button", class: "button button-quiet", text: "Forget the key in this browser" });
-  forget.addEventListener("click", () => document.getElementById("forget-key").click());
+  forget.addEventListener("click", () => document.getElementById("forget-key")?.click());
   return h(
     "section",
     { class: "settings-group", "aria-labelledby": "api-key-title" },

@@ -126,6 +126,10 @@ export function filterBar(...fields) {
 
 /**
  * A button that runs ``action`` (a promise): disabled while it runs; an error is handed to ``onError``.
+ * @param {string} text
+ * @param {() => Promise<unknown> | unknown} action
+ * @param {{tone?: string, onError?: (error: any) => void, title?: string}} [options]
+ * @returns {HTMLButtonElement}
  */
 export function actionButton(text, action, { tone = "", onError, title } = {}) {
   const button = h("button", { type: "button", class: tone ? `button button-${tone}` : "button", title, text });
@@ -159,6 +163,7 @@ export function tableRow(columns, row) {
     },
     showError(error, prefix) {
       const cell = tr.lastElementChild;
+      if (!cell) return;
       const old = cell.querySelector(".row-feedback");
       if (old) old.remove();
       cell.append(h("div", { class: "row-feedback" }, errorNotice(error, prefix)));
@@ -187,7 +192,11 @@ export function dataTable({ caption, columns, rows, empty = "Nothing here." }) {
   );
 }
 
-/** "Showing 1–25 of 120" with Previous / Next and the page size. */
+/**
+ * "Showing 1–25 of 120" with Previous / Next and the page size (``onLimit`` absent: no size chooser).
+ * @param {{total: number, limit: number, offset: number}} page
+ * @param {{onOffset: (offset: number) => void, onLimit?: (limit: number) => void, noun?: string}} handlers
+ */
 export function pager({ total, limit, offset }, { onOffset, onLimit, noun = "items" }) {
   const first = total ? offset + 1 : 0;
   const last = Math.min(offset + limit, total);

@@ -108,7 +108,7 @@ function settingsStep(step, settings, { body, next, notify }) {
       feedback,
     ),
   );
-  form.querySelector("input:not([disabled]), select:not([disabled])")?.focus();
+  /** @type {HTMLElement | null} */ (form.querySelector("input:not([disabled]), select:not([disabled])"))?.focus();
 }
 
 function taskProgress(task) {
@@ -139,7 +139,7 @@ function syncStep({ body, notify, timers }) {
       try {
         taskId = (await api.post(`/api/scheduler/trigger/${SYNC_JOB}`)).task_id;
       } catch (error) {
-        if (error.code !== "JOB_ALREADY_RUNNING") throw error;
+        if (/** @type {{code?: string}} */ (error).code !== "JOB_ALREADY_RUNNING") throw error;
         const running = await api.get("/api/scheduler/running");
         taskId = running.find((task) => task.name === SYNC_JOB)?.id;
         if (!taskId) throw error;
@@ -180,7 +180,8 @@ function welcomeStep({ body, next }) {
 }
 
 export function render(root, { notify }) {
-  const timers = { poll: null };
+  /** @type {{poll: ReturnType<typeof setTimeout> | undefined}} */
+  const timers = { poll: undefined };
   const steps = h("div", {});
   const body = h("div", { class: "wizard-body" });
   const skip = actionButton("Skip the wizard", () => leave("skipped", notify), { title: "Never show the wizard again", onError: (error) => fill(body, errorNotice(error)) });
