@@ -151,9 +151,9 @@ def test_a_manual_search_shows_each_release_with_its_reasons(web_page: Any) -> N
     expect(decoy).to_contain_text("Rejected")
     expect(decoy.locator(".reasons li")).not_to_have_count(0)
     expect(panel).to_contain_text("SERVICE_NOT_CONFIGURED")  # MyAnonamouse is not configured: said, not hidden
-    # qBittorrent is not configured either: grabbing answers 503 and the page shows why.
+    # No download client is configured either: grabbing answers 503 and the page shows why.
     right.get_by_role("button", name="Grab this release").click()
-    expect(panel.locator(".notice-error").filter(has_text="qbittorrent")).to_be_visible()
+    expect(panel.locator(".notice-error").filter(has_text="no torrent client")).to_be_visible()
 
 
 def test_a_job_is_paused_rescheduled_and_resumed(web_page: Any, live_app: LiveApp) -> None:
