@@ -31,8 +31,8 @@ CASES: list[tuple[str, WantedEdition, str, dict[str, Any], bool, set[str]]] = [
     # the heuristic refuses these subtitles; the known one lets the right release through
     ("heuristic_refuses", SEABISCUIT, "Laura Hillenbrand - Seabiscuit: An American Legend [M4B]", {}, False,
      {"title_extra_words"}),
-    ("known_accepts", known(SEABISCUIT, "An American Legend"), "Laura Hillenbrand - Seabiscuit: An American Legend [M4B]",
-     {}, True, set()),
+    ("known_accepts", known(SEABISCUIT, "An American Legend"),
+     "Laura Hillenbrand - Seabiscuit: An American Legend [M4B]", {}, True, set()),
     ("heuristic_refuses", ENDURANCE, "Alfred Lansing - Endurance - Shackleton's Incredible Voyage", {}, False,
      {"title_extra_words"}),
     ("known_accepts", known(ENDURANCE, "Shackleton's Incredible Voyage"),

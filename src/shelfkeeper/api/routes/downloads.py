@@ -28,7 +28,6 @@ from shelfkeeper.domain.lifecycle import DownloadStatus
 from shelfkeeper.services import blocklist, downloads
 from shelfkeeper.services.paging import PageResult
 from shelfkeeper.services.records import DOWNLOADS, get_record, list_records
-from shelfkeeper.services.wanted_list import get_wanted
 
 # Automation (providers, domain rules) is imported inside the routes that run it: loaded on first use, it stays
 # out of start-up (docs/performance.md).
@@ -112,8 +111,9 @@ async def manual_search(context: ContextDep, body: ReleaseSearchRequest) -> dict
     timed_out) and the releases are those that arrived in time."""
     run = _run(context)
     if body.wanted_book_id is not None:
-        wanted_id = body.wanted_book_id
-        wanted = await run.transaction(lambda s: downloads.wanted_book_of(get_wanted(s, wanted_id)))
+        from shelfkeeper.automation.wanted_subtitle import searchable_wanted
+
+        wanted = await searchable_wanted(run, body.wanted_book_id)
     else:
         wanted = body.wanted()
     from shelfkeeper.automation.release_search import find_releases
