@@ -42,7 +42,7 @@ async def look_up_subtitle(run: RunContext, asin: str) -> SubtitleAnswer:
         before = lookup.fetched.get(provider, 0)
         book, error = await lookup.by_asin(provider, asin)
         if error is not None:
-            failed.append(f"{provider}: {error.message}")
+            failed.append(error.message)  # "audnexus: HTTP 502 from …"
             outcomes[provider] = (error.message, error.code)
             continue
         if lookup.fetched.get(provider, 0) > before:
