@@ -88,6 +88,17 @@ CASES: list[tuple[str, WantedEdition, str, dict[str, Any], bool, set[str]]] = [
      {"subtitle_mismatch"}),
     ("longer_title", known(KING_IT, "A Novel"), "Stephen King - It Ends with Us [M4B]", {}, False,
      {"title_extra_words"}),
+    # a known subtitle's words explain extra words only as the whole subtitle; a narrator's initials never do
+    ("subtitle_words_whole", known(WantedEdition("Gambit", ("Y. R. Ferreira",)), "A World War II Story of Oracles"),
+     "Y. R. Ferreira - Gambit II (mp3)", {}, False, {"title_extra_words"}),
+    ("subtitle_words_whole", known(WantedEdition("Gambit", ("Y. R. Ferreira",)), "A World War II Story of Oracles"),
+     "Y.R.Ferreira.Gambit.A.World.War.II.Story.of.Oracles.2019.M4B", {}, True, set()),
+    ("narrator_initials", WantedEdition("Jonah's Mirror", ("M. C. Nguyen",), narrator="I. I. Okonkwo"),
+     "M. C. Nguyen - Jonah's Mirror II {m4b 128}", {}, False, {"title_extra_words"}),
+    ("narrator_initials", WantedEdition("Jonah's Mirror", ("M. C. Nguyen",), narrator="I. I. Okonkwo"),
+     "Jonah's Mirror - M. C. Nguyen (Narrated by I. I. Okonkwo) [Unabridged]", {}, True, set()),
+    ("whole_title_numbered", WantedEdition("River: Distant River", ("Noor Nguyen",)), "River: Distant River Book Two",
+     {"source": "mam", "authors": ("Noor Nguyen",)}, False, {"title_as_series"}),
 ]  # fmt: skip
 
 

@@ -35,6 +35,7 @@ from shelfkeeper.domain.text import (
     normalize_language,
     normalize_title,
     parse_position,
+    split_names,
 )
 
 _TITLE_NOISE = frozenset(
@@ -338,12 +339,18 @@ def _mention_words(mention: SeriesMention) -> list[str]:
 
 
 def _allowed_extra_words(wanted: WantedEdition, parsed: ParsedRelease, after_colon: str) -> frozenset[str]:
-    sources = [after_colon, wanted.subtitle or "", wanted.narrator or "", *wanted.authors]
-    # the series' words only as its whole name: "Café" alone is no part of "The Café Chronicles"
-    series = words(wanted.series or "")
-    series = series[1:] if series[:1] == ["the"] and len(series) > 1 else series
-    if series and find_run([w for segment in parsed.segments for w in words(segment.text)], series) >= 0:
-        sources.append(wanted.series or "")
+    sources = [after_colon, *wanted.authors]
+    # the series' and the subtitle's words only as a whole: "Café" alone is no part of "The Café Chronicles", nor
+    # "II" of "A World War II Story" ("Gambit II" is no "Gambit: A World War II Story")
+    release_words = [w for segment in parsed.segments for w in words(segment.text)]
+    for whole in (wanted.series, wanted.subtitle):
+        run = words(whole or "")
+        run = run[1:] if run[:1] in (["the"], ["a"], ["an"]) and len(run) > 1 else run
+        if run and find_run(release_words, run) >= 0:
+            sources.append(whole or "")
+    for name in split_names(wanted.narrator or ""):  # "I. I. Okonkwo" explains no "II", unless named whole
+        run = words(name)
+        sources.append(name if find_run(release_words, run) >= 0 else " ".join(run[-1:]))
     sources += [*parsed.narrators]
     if parsed.authors_stated:
         sources += [a for a in parsed.authors if any(names_match(a, w) for w in wanted.authors)]
@@ -412,7 +419,8 @@ def _check_title_words_as_series(wanted: WantedEdition, parsed: ParsedRelease) -
             and position != (Decimal(1), Decimal(1))
             and format_position(position[0]) not in all_words
         )
-        if later and name_words and name_words <= all_words and not main_words <= name_words:
+        whole_title = name_words == all_words != main_words  # "River: Distant River Book Two"
+        if later and name_words and name_words <= all_words and (whole_title or not main_words <= name_words):
             shown = format_position_range(position) if position else "?"
             text = f"volume {shown} of '{mention.name}', a series named by the title's words"
             return [Reason(ReasonCode.TITLE_AS_SERIES, text, rejects=True)]
