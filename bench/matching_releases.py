@@ -134,7 +134,8 @@ def _markdown(figures: dict[str, Any], seed: int) -> str:
         "seeders, better formats and freeleech more often than the right releases. Half the wanted books without a "
         "series carry an ASIN; for those the search step's subtitle lookup is simulated (the book's subtitle, "
         "sometimes one the heuristic refuses, or none, or the providers down), and each whose subtitle was found "
-        "gets a trap with the same main title and another subtitle (`other_subtitle`). How subtitles are judged: docs/acquisition.md.",
+        "gets a trap with the same main title and another subtitle (`other_subtitle`). How subtitles are judged: "
+        "docs/acquisition.md.",
         "",
         f"- **Wrong picks: {figures['wrong_picks']}** (target 0)",
         f"- **Books with a right release answered with it: {figures['right_picks']} of "
