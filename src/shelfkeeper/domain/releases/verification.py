@@ -243,7 +243,7 @@ def _without_runs(tokens: list[str], runs: Iterable[list[str]]) -> list[str]:
 def _check_title(wanted: WantedEdition, parsed: ParsedRelease, skipped: set[int]) -> list[Reason]:
     """Every title word must be present as a whole word, and no unexplained word may be added.
 
-    Words that are only a subtitle after a colon or dash, which the wanted record lacks, are allowed.
+    Words after a colon or dash are judged against the book's known subtitle, else by the subtitle heuristic.
     """
     main, _, after_colon = wanted.title.partition(":")
     required = title_words(main)
