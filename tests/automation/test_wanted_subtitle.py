@@ -157,3 +157,12 @@ def test_an_asin_no_provider_knows_is_remembered_as_none(stack, providers):
     assert row(stack, wanted_id)["subtitle_lookup"]["subtitle"] is None
     search(stack, wanted_id)
     assert len(nexus_asks(nexus)) == 1 and len(audible.requests) == 1
+
+
+def test_a_request_bounded_lookup_that_gets_no_answer_in_time_leaves_the_heuristic(stack, providers):
+    nexus, _ = providers
+    nexus.faults.set("slow", delay=3.0)
+    wanted_id = stack.wanted("Seabiscuit", "Laura Hillenbrand", asin=ASIN)
+    wanted = stack.go(lambda run: searchable_wanted(run, wanted_id, within=0.2))
+    assert (wanted.subtitle, wanted.subtitle_note) == (None, "subtitle lookup gave no answer within 0.2 s")
+    assert "subtitle_lookup" not in row(stack, wanted_id)  # asked again at the next search

@@ -9,6 +9,7 @@ reason is in the release reasons (``WantedEdition.subtitle_note``) and the searc
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from dataclasses import dataclass
 
@@ -62,12 +63,20 @@ async def look_up_subtitle(run: RunContext, asin: str) -> SubtitleAnswer:
     return SubtitleAnswer(None, "+".join(SUBTITLE_PROVIDERS), f"no provider knows ASIN {asin}")
 
 
-async def with_subtitle(run: RunContext, wanted_id: int, wanted: WantedEdition) -> WantedEdition:
-    """``wanted`` with its subtitle looked up (and remembered) when the record lacks one and has an unasked ASIN."""
+async def with_subtitle(
+    run: RunContext, wanted_id: int, wanted: WantedEdition, *, within: float | None = None
+) -> WantedEdition:
+    """``wanted`` with its subtitle looked up (and remembered) when the record lacks one and has an unasked ASIN.
+
+    ``within`` (seconds, an API request's bound): a lookup still unanswered then leaves the heuristic alone.
+    """
     asin = await run.transaction(lambda session: wanted_subtitles.asin_to_look_up(session, wanted_id))
     if asin is None:
         return wanted
-    found = await look_up_subtitle(run, asin)
+    try:
+        found = await asyncio.wait_for(look_up_subtitle(run, asin), within)
+    except TimeoutError:
+        found = SubtitleAnswer(None, None, f"subtitle lookup gave no answer within {within:g} s")
     if found.source is None:
         run.log.warning("acquisition: subtitle of wanted book %s not known (%s)", wanted_id, found.note)
         return dataclasses.replace(wanted, subtitle_note=found.note)
@@ -78,7 +87,7 @@ async def with_subtitle(run: RunContext, wanted_id: int, wanted: WantedEdition) 
     return dataclasses.replace(wanted, subtitle=found.subtitle, subtitle_note=found.note)
 
 
-async def searchable_wanted(run: RunContext, wanted_id: int) -> WantedEdition:
+async def searchable_wanted(run: RunContext, wanted_id: int, *, within: float | None = None) -> WantedEdition:
     """The wanted book as the release search verifies it, its subtitle looked up when needed (NotFound raised)."""
     wanted = await run.transaction(lambda session: wanted_book_of(get_wanted(session, wanted_id)))
-    return await with_subtitle(run, wanted_id, wanted)
+    return await with_subtitle(run, wanted_id, wanted, within=within)

@@ -6,6 +6,7 @@ functions they call keep every network call outside the database's transactions.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -110,15 +111,18 @@ async def manual_search(context: ContextDep, body: ReleaseSearchRequest) -> dict
     Answers within OUTSIDE_WAIT_SECONDS (15 s): ``sources`` gives each indexer's ``status`` (ok, failed or
     timed_out) and the releases are those that arrived in time."""
     run = _run(context)
+    within = context.settings.outside_wait_seconds
     if body.wanted_book_id is not None:
         from shelfkeeper.automation.wanted_subtitle import searchable_wanted
 
-        wanted = await searchable_wanted(run, body.wanted_book_id)
+        # a third of the wait at most for the wanted book's subtitle lookup (once per ASIN), the rest to search
+        started = asyncio.get_running_loop().time()
+        wanted = await searchable_wanted(run, body.wanted_book_id, within=within / 3)
+        within = max(0.0, round(within - (asyncio.get_running_loop().time() - started), 1))
     else:
         wanted = body.wanted()
     from shelfkeeper.automation.release_search import find_releases
 
-    within = context.settings.outside_wait_seconds
     return ok(ReleaseSearchRead.of(await find_releases(run, wanted, within=within)))
 
 
