@@ -15,6 +15,7 @@ from typing import Any
 from bench.release_corpus import Case, Generator
 from bench.release_styles import right_releases, trap_releases
 from shelfkeeper.domain.releases.ranking import QualityProfile, best_release, rank
+from shelfkeeper.domain.releases.subtitles import subtitle_problem
 
 SEED = 18
 BOOKS = 600
@@ -53,6 +54,10 @@ def score(cases: list[Case]) -> dict[str, Any]:
         totals["books"] += 1
         totals["with_right"] += case.has_right
         totals[outcome] += 1
+        lookup = _lookup_kind(case)
+        if lookup:
+            totals[lookup] += 1
+            totals[f"{lookup}_answered"] += outcome in ("right", "acceptable", "rightly_none")
         for kind in classes:
             rows[kind]["books"] += 1
             rows[kind]["with_right"] += case.has_right
@@ -79,10 +84,25 @@ def score(cases: list[Case]) -> dict[str, Any]:
         "no_answer": totals["no_answer"],
         "answered_with_right_share": answered,
         "releases": sum(len(case.releases) for case in cases),
+        "subtitle_lookup": {key: totals[key] for key in _LOOKUP_KEYS},
         "per_class": {kind: dict(counter) for kind, counter in sorted(rows.items())},
         "wrong": wrong,
         "missed": missed,
     }
+
+
+_LOOKUP_KINDS = ("looked_up", "hard_looked_up", "lookup_failed", "none_at_provider")
+_LOOKUP_KEYS = tuple(key for kind in _LOOKUP_KINDS for key in (kind, f"{kind}_answered"))
+
+
+def _lookup_kind(case: Case) -> str | None:
+    """How the search step's subtitle lookup went for a book with an ASIN (None: no ASIN)."""
+    if case.book.asin is None:
+        return None
+    if case.wanted.subtitle is None:
+        return "lookup_failed" if "failed" in (case.wanted.subtitle_note or "") else "none_at_provider"
+    hard = subtitle_problem(case.wanted.subtitle) is not None
+    return "hard_looked_up" if hard else "looked_up"
 
 
 def _label(case: Case, release: object) -> str | None:
@@ -111,13 +131,18 @@ def _markdown(figures: dict[str, Any], seed: int) -> str:
         f"{figures['releases']} releases in MyAnonamouse items (read by the real adapter) and public-indexer titles; "
         f"{figures['books_with_right_release']} books have a right release among them, the others only traps. "
         "The real path decides: parse, verify, rank with the default quality profile, best release. Traps get more "
-        "seeders, better formats and freeleech more often than the right releases.",
+        "seeders, better formats and freeleech more often than the right releases. Half the wanted books without a "
+        "series carry an ASIN; for those the search step's subtitle lookup is simulated (the book's subtitle, "
+        "sometimes one the heuristic refuses, or none, or the providers down), and each whose subtitle was found "
+        "gets a trap with the same main title and another subtitle (`other_subtitle`). How subtitles are judged: "
+        "docs/acquisition.md.",
         "",
         f"- **Wrong picks: {figures['wrong_picks']}** (target 0)",
         f"- **Books with a right release answered with it: {figures['right_picks']} of "
         f"{figures['books_with_right_release']} ({share:.1%})** (target ≥ {TARGET_ANSWERED:.0%})",
         f"- Answered with another narrator's reading (the same book, not counted as right): "
         f"{figures['acceptable_picks']}; no answer although a right release was listed: {figures['no_answer']}",
+        _lookup_line(figures["subtitle_lookup"]),
         "",
         "A book counts in every class its list holds (right-release styles and trap classes).",
         "",
@@ -130,6 +155,19 @@ def _markdown(figures: dict[str, Any], seed: int) -> str:
             f"{row.get('acceptable', 0)} | {row.get('no_answer', 0)} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _lookup_line(found: dict[str, int]) -> str:
+    def shown(kind: str) -> str:
+        return f"{found[kind]} (answered {found[f'{kind}_answered']})"
+
+    return (
+        "- Subtitle lookup by ASIN (the search step's, simulated: Audnexus's answer is the book's own subtitle): "
+        f"a subtitle the heuristic would take {shown('looked_up')}, one it alone refuses {shown('hard_looked_up')}; "
+        f"no subtitle at the provider {shown('none_at_provider')}; providers down, the heuristic alone "
+        f"{shown('lookup_failed')}. Answered: the right release picked, or rightly none. Books without an ASIN are "
+        "judged by the heuristic alone."
+    )
 
 
 def run(sample: int | None = None, seed: int = SEED) -> dict[str, Any]:

@@ -65,6 +65,26 @@ SUBTITLES = (
     "The Science of the {a} Mind",
     "Inside the Secret World of {n}s",
 )
+# Subtitles the heuristic refuses (a number, an edition-like word, too short): only a known subtitle lets them in.
+HARD_SUBTITLES = (
+    "An American {n}",
+    "{a} {n}s",
+    "Ten Lessons from {p}",
+    "The {n} Years",
+    "A World War II Story of {n}s",
+    "{n}, Complete",
+    "Notes from {p}",
+)
+# Another book with the same main title: its subtitle reads like a description, so the heuristic would take it.
+OTHER_SUBTITLES = (
+    "How the {a} {n} Was Lost and Found Again",
+    "The Strange Afterlife of the {a} {n}",
+    "Letters from the Far Side of {p}",
+    "Why We Keep Returning to {p}",
+)
+SHARE_WITH_ASIN = 0.5  # of the books without a series: wanted records that carry an ASIN
+SHARE_HARD = 0.5  # of those without a subtitle: given one the heuristic refuses
+SHARE_LOOKUP_FAILED = 0.04  # the providers were down when the book was searched: the heuristic alone
 SERIES_WORDS = ("Cycle", "Saga", "Chronicles", "Trilogy", "Sequence", "Archive", "Quartet")
 GUIDE_AUTHORS = ("Quick Reads", "BookRags", "Instaread", "SuperSummary", "Worth Books", "Readtrepreneur Publishing")
 GERMAN = ("Der {a} {n}", "Die Geschichte von {p}", "Das Erbe der {n}")
@@ -84,6 +104,7 @@ class Book:
     year: int
     minutes: int
     siblings: tuple[str, ...] = ()  # the other titles of its series, by position (index 0 is book 1)
+    asin: str | None = None
 
 
 @dataclass
@@ -109,6 +130,8 @@ class Generator:
 
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed)
+        # ASINs, looked-up subtitles and their traps draw from here, so the rest of the corpus stays as it was
+        self.side = random.Random(seed * 7_919 + 18)
         self.counter = 0
 
     # --- names and titles ---------------------------------------------------------------------------------
@@ -185,6 +208,11 @@ class Generator:
             if rng.random() < 0.3 and ":" not in title:
                 a, n, p = rng.choice(ADJ), rng.choice(NOUN), rng.choice(PLACES)
                 subtitle = rng.choice(SUBTITLES).format(a=a, n=n, p=p)
+        asin = None
+        if series is None and ":" not in title and self.side.random() < SHARE_WITH_ASIN:
+            asin = f"B0{self.side.randrange(16**8):08X}"
+            if subtitle is None and self.side.random() < SHARE_HARD:
+                subtitle = self.subtitle(HARD_SUBTITLES)
         return Book(
             title,
             authors,
@@ -195,7 +223,12 @@ class Generator:
             rng.randint(1995, 2025),
             rng.randint(180, 2400),
             siblings,
+            asin,
         )
+
+    def subtitle(self, shapes: tuple[str, ...]) -> str:
+        side = self.side
+        return side.choice(shapes).format(a=side.choice(ADJ), n=side.choice(NOUN), p=side.choice(PLACES))
 
     def wanted(self, book: Book) -> WantedEdition:
         rng = self.rng
@@ -207,7 +240,17 @@ class Generator:
             narrator=", ".join(book.narrators) if rng.random() < 0.75 else None,
             language="en" if rng.random() < 0.7 else None,
             duration_minutes=book.minutes if rng.random() < 0.7 else None,
+            **self.looked_up(book),
         )
+
+    def looked_up(self, book: Book) -> dict[str, str | None]:
+        """What the search step's subtitle lookup by ASIN gives the wanted record (it never has one of its own)."""
+        if book.asin is None:
+            return {"subtitle_note": "no ASIN to look it up"}
+        if self.side.random() < SHARE_LOOKUP_FAILED:
+            return {"asin": book.asin, "subtitle_note": "subtitle lookup failed (audnexus: unreachable)"}
+        note = f"looked up at audnexus by ASIN {book.asin}" if book.subtitle else f"audnexus has none for {book.asin}"
+        return {"asin": book.asin, "subtitle": book.subtitle, "subtitle_note": note}
 
     # --- releases -------------------------------------------------------------------------------------------
     def _size(self, book: Book) -> int:

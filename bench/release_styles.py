@@ -12,12 +12,14 @@ from bench.release_corpus import (
     GUIDE_AUTHORS,
     NOUN,
     NUMBER_WORDS,
+    OTHER_SUBTITLES,
     PLACES,
     Book,
     Case,
     Generator,
     LabelledRelease,
 )
+from shelfkeeper.domain.releases.release import Release
 
 FORMAT_TAGS = ("[M4B]", "M4B", "[MP3 64kbps]", "(mp3)", "{m4b 128}", "[m4b][unabridged]", "", "[M4A]", "MP3 VBR")
 
@@ -72,7 +74,8 @@ def right_releases(gen: Generator, case: Case) -> None:
     for style in rng.sample(styles, rng.randint(1, 3)):
         title = _RIGHT[style](gen, book)
         release = gen.mam(title, book, decoy=False) if style == "mam" else gen.web(title, book, decoy=False)
-        case.releases.append(LabelledRelease(release, "right", style))
+        known = style == "subtitle" and case.wanted.subtitle is not None
+        case.releases.append(LabelledRelease(release, "right", "known_subtitle" if known else style))
 
 
 def _title(gen: Generator, book: Book) -> str:
@@ -109,6 +112,8 @@ def trap_releases(gen: Generator, case: Case) -> None:
     """Two to six traps that fit the book; each claims to be it, and none is the wanted edition."""
     rng, book = gen.rng, case.book
     classes = [name for name, (fits, _) in _TRAPS.items() if fits(book)]
+    if case.wanted.subtitle and book.asin:  # drawn aside, so the other books' traps stay as they were
+        case.releases.extend(LabelledRelease(r, label, "other_subtitle") for label, r in _other_subtitle(gen, book))
     for name in rng.sample(classes, min(len(classes), rng.randint(2, 6))):
         made = (
             _other_narrator(gen, book, case.wanted.narrator is not None)
@@ -143,6 +148,15 @@ def _sequel(gen: Generator, book: Book) -> list[tuple[str, object]]:
         ]
     suffix = gen.rng.choice(["Returns", "2", "II", "Reborn", "Book Two"])
     return _other_book(gen, book, f"{book.title} {suffix}", series=[])
+
+
+def _other_subtitle(gen: Generator, book: Book) -> list[tuple[str, Release]]:
+    """Another book with the wanted main title and a subtitle that reads like a description (the same author)."""
+    other = gen.subtitle(OTHER_SUBTITLES)
+    title = f"{book.title}: {other}"
+    if gen.side.random() < 0.5:
+        return [("wrong", gen.mam(title, book, decoy=True, series=[]))]
+    return [("wrong", gen.web(f"{book.authors[0]} - {title} {_fmt(gen)}", book, decoy=True))]
 
 
 def _first_volume(gen: Generator, book: Book) -> list[tuple[str, object]]:

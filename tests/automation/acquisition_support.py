@@ -183,6 +183,9 @@ def build_stack(engine: Engine, tmp_path: Path, *, qbittorrent: bool = True, **o
         "qb_password": qbt.password if qbt else "nothing",
         "qb_save_path": str(save_path),
         "qb_category": "sk-tests",
+        # never the real metadata providers: a subtitle lookup by ASIN finds nothing listening here
+        "audnexus_url": f"http://127.0.0.1:{free_port()}",
+        "audible_url": f"http://127.0.0.1:{free_port()}",
         **overrides,
     }
     settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -245,7 +245,17 @@ def test_wanted_book_of_a_missing_book_row():
         duration_minutes=1200,
         abridged_ok=True,
         subtitle="The Expanse, Book 1",
+        subtitle_note="from the wanted record",
     )
+    looked_up = {"subtitle_lookup": {"asin": "B0058MX6W8", "source": "audnexus", "subtitle": "The Expanse, Book 1"}}
+    row.evidence = {**row.evidence, **looked_up}
+    assert wanted_book_of(row).subtitle_note == "looked up at audnexus by ASIN B0058MX6W8"
+    row.subtitle, row.evidence = None, {"subtitle_lookup": {**looked_up["subtitle_lookup"], "subtitle": None}}
+    assert wanted_book_of(row).subtitle_note == "audnexus has none for ASIN B0058MX6W8"
+    row.asin = "B0OTHER000"  # looked up for another ASIN: not yet for this one
+    assert wanted_book_of(row).subtitle_note is None
+    row.asin = None
+    assert wanted_book_of(row).subtitle_note == "no ASIN to look it up"
 
 
 @pytest.mark.parametrize(

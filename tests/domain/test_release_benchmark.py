@@ -21,5 +21,6 @@ def test_the_corpus_is_deterministic_and_covers_every_trap_class() -> None:
     kinds = {item.kind for case in corpus(300, seed=7) for item in case.releases}
     traps = {"same_title_other_author", "sequel", "first_volume", "omnibus_box_set", "abridged", "translation",
              "dramatized", "graphic_novel", "study_guide", "other_narrator", "regional_edition", "deluxe_edition",
-             "longer_title", "ebook", "narrator_group", "subtitle", "mam", "scene"}  # fmt: skip
+             "longer_title", "ebook", "narrator_group", "subtitle", "mam", "scene", "known_subtitle",
+             "other_subtitle"}  # fmt: skip
     assert traps <= kinds

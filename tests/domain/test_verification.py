@@ -301,7 +301,7 @@ TRAP_CASES: list[tuple[str, WantedEdition, str, dict[str, Any], bool, set[str]]]
         "Homo Deus: Something Else Entirely Here",
         HARARI,
         False,
-        {"title_extra_words"},
+        {"subtitle_mismatch"},
     ),
     ("sequel", FOWL, "Eoin Colfer - Artemis Fowl: The Arctic Incident", {}, False, {"title_extra_words"}),
     (

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from shelfkeeper.automation.mam_autopilot import RatioWait, prepare_grab
 from shelfkeeper.automation.release_search import MamStatsCache, SearchResult, find_releases, rank_chosen
 from shelfkeeper.automation.run_context import JobResult, RunContext
+from shelfkeeper.automation.wanted_subtitle import searchable_wanted, with_subtitle
 from shelfkeeper.db.tables import Download
 from shelfkeeper.domain.lifecycle import DownloadStatus, DuplicateKind, WantedStatus
 from shelfkeeper.domain.releases.ranking import RankedRelease
@@ -247,6 +248,7 @@ def search_summary(found: SearchResult, candidates: Sequence[RankedRelease]) -> 
         "accepted": len(candidates),
         "best": {"title": best.release.title, "score": best.score} if best else None,
         "sources": {s.name: s.count if s.ok else s.error for s in found.sources},
+        "subtitle": {"known": found.wanted.subtitle, "note": found.wanted.subtitle_note},
     }
 
 
@@ -257,7 +259,7 @@ async def _acquire_one(
     found = searched
     if found is None:
         try:
-            wanted = await run.transaction(lambda s: downloads.wanted_book_of(get_wanted(s, wanted_id)))
+            wanted = await searchable_wanted(run, wanted_id)
         except NotFound:
             return
         found = await find_releases(run, wanted, stats=stats)
@@ -375,7 +377,7 @@ async def request_download(run: RunContext, wanted_id: int, release: Release | N
 
     The chosen release must pass the same ranking as automation (422 RELEASE_REJECTED with the reasons).
     """
-    wanted = await run.transaction(lambda s: _wanted_for_request(s, wanted_id))
+    wanted = await with_subtitle(run, wanted_id, await run.transaction(lambda s: _wanted_for_request(s, wanted_id)))
     if release is None:
         chosen = await _best_release(run, wanted, f"No acceptable release found for wanted book {wanted_id}.")
     else:
@@ -424,7 +426,7 @@ def _wanted_for_request(session: Session, wanted_id: int) -> WantedEdition:
 async def retry_download(run: RunContext, download_id: int) -> Download:
     """A failed download is queued again with the next-best release (the failed one is blocklisted)."""
     wanted_id = await run.transaction(lambda s: _retryable(s, download_id))
-    wanted = await run.transaction(lambda s: _wanted_for_request(s, wanted_id))
+    wanted = await with_subtitle(run, wanted_id, await run.transaction(lambda s: _wanted_for_request(s, wanted_id)))
     chosen = await _best_release(run, wanted, f"No other acceptable release found for download {download_id}.")
     return await _grab_requested(run, wanted_id, chosen)
 

@@ -159,6 +159,23 @@ class ProviderLookup:
 
         return await self._candidates("audnexus", {"asin": asin, "region": nexus.region}, fetch)
 
+    async def by_asin(self, provider: str, asin: str) -> tuple[BookCandidate | None, ServiceError | None]:
+        """One book by its ASIN from "audnexus" or "audible" (its catalog), through the cache; on a failure (logged
+        and counted) None and the error."""
+        fetch = {"audnexus": self._audnexus_book, "audible": self._audible_book}[provider]
+        none: list[BookCandidate] = []
+        found, error = await self.calls.attempt(provider, asin, partial(fetch, asin), none)
+        return (found[0] if found else None), error
+
+    async def _audible_book(self, asin: str) -> list[BookCandidate]:
+        catalog = self.run.integrations.audible()
+
+        async def fetch() -> list[BookCandidate]:
+            found = await catalog.by_id(asin)
+            return [found] if found else []
+
+        return await self._candidates("audible", {"asin": asin, "region": catalog.region}, fetch)
+
     async def _openlibrary(self, query: BookQuery) -> list[BookCandidate]:
         client = self.run.integrations.openlibrary()
         # Open Library is searched by words: an audiobook's ISBN is rarely one of its print editions'.

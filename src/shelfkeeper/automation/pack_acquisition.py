@@ -28,6 +28,7 @@ from shelfkeeper.automation.release_search import (
     quality_profile,
 )
 from shelfkeeper.automation.run_context import JobResult, RunContext
+from shelfkeeper.automation.wanted_subtitle import with_subtitle
 from shelfkeeper.domain.releases.pack_choice import PackDecision, RankedPack, choose_pack, rank_packs
 from shelfkeeper.domain.releases.ranking import RankedRelease
 from shelfkeeper.domain.releases.release import Release
@@ -60,7 +61,10 @@ async def acquire_packs(run: RunContext, wanted_ids: Sequence[int], stats: MamSt
 async def _acquire_group(
     run: RunContext, group: PackGroup, stats: MamStatsCache, result: JobResult, done: PackRun
 ) -> None:
-    found = {book.wanted_id: await find_releases(run, book.edition, stats=stats) for book in group.books}
+    found = {
+        book.wanted_id: await find_releases(run, await with_subtitle(run, book.wanted_id, book.edition), stats=stats)
+        for book in group.books
+    }
     first = group.books[0].edition
     series_search = await find_releases(run, WantedEdition(group.series, first.authors, language=first.language),
                                         stats=stats)  # fmt: skip

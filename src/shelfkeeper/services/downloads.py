@@ -24,6 +24,7 @@ from shelfkeeper.services.records import DOWNLOADS, get_record
 from shelfkeeper.services.release_records import ranked_json, release_flags
 from shelfkeeper.services.status import fail_attempt, move_download, move_wanted, new_download
 from shelfkeeper.services.wanted_list import get_wanted
+from shelfkeeper.services.wanted_subtitles import subtitle_note
 
 # A wanted book in one of these may be grabbed; "failed" only when a person asks (the API), never automatically.
 AUTOMATIC_GRAB_STATES = frozenset({WantedStatus.WANTED, WantedStatus.SEARCHING})
@@ -58,6 +59,7 @@ def wanted_book_of(missing: WantedBook) -> WantedEdition:
         duration_minutes=int(minutes) if isinstance(minutes, int | float) and minutes > 0 else None,
         abridged_ok="abridged" in flags,
         subtitle=missing.subtitle,
+        subtitle_note=subtitle_note(missing),
     )
 
 

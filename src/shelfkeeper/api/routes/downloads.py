@@ -6,6 +6,7 @@ functions they call keep every network call outside the database's transactions.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -28,7 +29,6 @@ from shelfkeeper.domain.lifecycle import DownloadStatus
 from shelfkeeper.services import blocklist, downloads
 from shelfkeeper.services.paging import PageResult
 from shelfkeeper.services.records import DOWNLOADS, get_record, list_records
-from shelfkeeper.services.wanted_list import get_wanted
 
 # Automation (providers, domain rules) is imported inside the routes that run it: loaded on first use, it stays
 # out of start-up (docs/performance.md).
@@ -111,14 +111,18 @@ async def manual_search(context: ContextDep, body: ReleaseSearchRequest) -> dict
     Answers within OUTSIDE_WAIT_SECONDS (15 s): ``sources`` gives each indexer's ``status`` (ok, failed or
     timed_out) and the releases are those that arrived in time."""
     run = _run(context)
+    within = context.settings.outside_wait_seconds
     if body.wanted_book_id is not None:
-        wanted_id = body.wanted_book_id
-        wanted = await run.transaction(lambda s: downloads.wanted_book_of(get_wanted(s, wanted_id)))
+        from shelfkeeper.automation.wanted_subtitle import searchable_wanted
+
+        # a third of the wait at most for the wanted book's subtitle lookup (once per ASIN), the rest to search
+        started = asyncio.get_running_loop().time()
+        wanted = await searchable_wanted(run, body.wanted_book_id, within=within / 3)
+        within = max(0.0, round(within - (asyncio.get_running_loop().time() - started), 1))
     else:
         wanted = body.wanted()
     from shelfkeeper.automation.release_search import find_releases
 
-    within = context.settings.outside_wait_seconds
     return ok(ReleaseSearchRead.of(await find_releases(run, wanted, within=within)))
 
 

@@ -4,13 +4,20 @@
 "Homo Deus: Summary and Analysis", "Homo Deus: Eine kurze Geschichte von Morgen" and "The Hobbit: Deluxe
 Anniversary Edition" do not. The rules lean to refusing: a refused subtitle costs one answer, an accepted
 sequel costs a wrong grab.
+
+When the book's subtitle is known (the wanted record's, or looked up from the providers by its ASIN) the
+heuristic is not asked: a release's subtitle is the book's when it is the same (``same_subtitle``), and
+another book's when it is not.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
-from shelfkeeper.domain.text import fold
+from shelfkeeper.domain.metadata.distance import similarity
+from shelfkeeper.domain.text import fold, normalize_author, normalize_title
+from shelfkeeper.domain.text import initials_joined as words  # people.words, which imports parsing
 
 NUMBER_WORDS = (
     "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen",
@@ -40,6 +47,75 @@ _OPENERS = frozenset({"a", "an", "how", "why", "what", "when", "where", "who", "
 _ROMAN = re.compile(r"^(?:x{0,2}(?:ix|iv|v?i{1,3}|v)|x{1,2})$")
 _KIND_OF_BOOK = re.compile(r"^an? (?:\w+ ){0,3}(?:novel|novella|thriller|memoir|mystery|romance|story|fable)$")
 MIN_WORDS = 4  # a subtitle of fewer words must open like a description
+# Words two spellings of one subtitle may differ by: "The Expanse, Book 1" is "Expanse 1".
+_SAME_IGNORES = frozenset({"the", "a", "an", "and", "of", "book", "bk", "vol", "volume", "no", "nr", "series"})
+SAME_AT = 0.9  # folded similarity from which two subtitles are one (a typo, a dropped word of punctuation)
+
+
+# Small words a title may gain or lose between editions without becoming another book.
+GLUE_WORDS = frozenset({"the", "a", "an", "and", "by", "of"})
+
+
+def title_words(text: str) -> set[str]:
+    """A title's words that count: folded, without the small glue words."""
+    return {w for w in words(normalize_title(text)) if w not in GLUE_WORDS}
+
+
+def release_subtitle(segments: Sequence[str], required: set[str]) -> str | None:
+    """The words after the title in "Title: Subtitle" (one segment) or "Title - Subtitle" (the only two title
+    segments), where ``required`` are the wanted title's words (``title_words``)."""
+    found = None
+    for text in segments:
+        head, colon, tail = text.partition(":")
+        if colon and tail.strip() and title_words(head) == required:
+            found = tail.strip()
+    if found is None and len(segments) == 2 and title_words(segments[0]) == required:
+        found = segments[1]
+    return found
+
+
+def same_subtitle(found: str, known: str) -> bool:
+    """Whether a release's subtitle is the book's known one: the same words once folded (number words as digits,
+    small words and "Book"/"Vol." left out), or nearly the same text (a typo, a word dropped by an uploader)
+    with the same numbers."""
+    ours, theirs = _comparable(found), _comparable(known)
+    if not ours or not theirs or _numbers(ours) != _numbers(theirs):
+        return False  # "Saga, Book 3" is never "Saga, Book 1", however alike the rest
+    return ours == theirs or similarity(" ".join(ours), " ".join(theirs)) >= SAME_AT
+
+
+def _numbers(found: list[str]) -> list[str]:
+    return [word for word in found if any(ch.isdigit() for ch in word) or _ROMAN.match(word)]
+
+
+def _comparable(text: str) -> list[str]:
+    folded = [str(NUMBER_WORDS.index(w) + 1) if w in NUMBER_WORDS else w for w in words(text)]
+    return [w for w in folded if w not in _SAME_IGNORES]
+
+
+def find_run(haystack: Sequence[str], needle: Sequence[str]) -> int:
+    """Where ``needle`` starts as a run of whole words in ``haystack``; -1 when it is not there."""
+    if not needle:
+        return -1
+    for start in range(len(haystack) - len(needle) + 1):
+        if list(haystack[start : start + len(needle)]) == list(needle):
+            return start
+    return -1
+
+
+def subtitle_problem_in(
+    found: str, required: set[str], series_names: Sequence[str], authors: Sequence[str]
+) -> str | None:
+    """Why the words after the wanted title (its words ``required``) cannot be only its subtitle; None when they
+    can. ``series_names`` are the wanted series' and the release's, ``authors`` the wanted authors."""
+    if any(required <= set(words(name)) for name in series_names):
+        return "the title is the series' name, the rest may be a volume's title"
+    found_words = words(found)
+    if required <= set(found_words):
+        return "it holds the title again"  # "It - Stephen King, You Like It Darker"
+    if any(find_run(found_words, words(normalize_author(author))) >= 0 for author in authors):
+        return "it names the author again"
+    return subtitle_problem(found)
 
 
 def subtitle_problem(subtitle: str) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -19,7 +20,14 @@ from shelfkeeper.domain.releases.parsing import (
     part_number,
 )
 from shelfkeeper.domain.releases.people import is_narrator_group, names_match, segment_names_author, words
-from shelfkeeper.domain.releases.subtitles import subtitle_problem
+from shelfkeeper.domain.releases.subtitles import (
+    GLUE_WORDS,
+    find_run,
+    release_subtitle,
+    same_subtitle,
+    subtitle_problem_in,
+    title_words,
+)
 from shelfkeeper.domain.text import (
     format_position,
     format_position_range,
@@ -27,10 +35,9 @@ from shelfkeeper.domain.text import (
     normalize_language,
     normalize_title,
     parse_position,
+    split_names,
 )
 
-# Small words a title may gain or lose between editions without becoming another book.
-_GLUE_WORDS = frozenset({"the", "a", "an", "and", "by", "of"})
 _TITLE_NOISE = frozenset(
     {"book", "bk", "vol", "volume", "part", "pt", "no", "nr", "series", "audiobook", "novel", "read", "narrated"}
 )
@@ -71,6 +78,8 @@ class ReasonCode(StrEnum):
     SEEDERS = "seeders"
     SIZE = "size"
     SUBTITLE = "subtitle"
+    SUBTITLE_KNOWN = "subtitle_known"
+    SUBTITLE_MISMATCH = "subtitle_mismatch"
     TITLE_AS_SERIES = "title_as_series"
     TITLE_EXTRA_WORDS = "title_extra_words"
     TITLE_MATCH = "title_match"
@@ -110,6 +119,7 @@ class WantedEdition:
     duration_minutes: int | None = None
     abridged_ok: bool = False
     subtitle: str | None = None  # its words may appear in a release title, they need not
+    subtitle_note: str | None = None  # where the subtitle came from, or why none is known ("no ASIN to look it up")
 
 
 @dataclass(frozen=True)
@@ -200,22 +210,12 @@ def _check_people(
 
 
 def _title_is_series_name(wanted: WantedEdition) -> bool:
-    title_words = {w for w in words(normalize_title(wanted.title.partition(":")[0])) if w not in _GLUE_WORDS}
-    return bool(wanted.series) and title_words <= set(words(wanted.series or ""))
+    return bool(wanted.series) and title_words(wanted.title.partition(":")[0]) <= set(words(wanted.series or ""))
 
 
 def _author_inside_text(parsed: ParsedRelease, authors: Sequence[str]) -> bool:
     text_words = [w for segment in parsed.segments for w in [*words(segment.text), "|"]]
-    return any(_find_run(text_words, words(normalize_author(author))) >= 0 for author in authors)
-
-
-def _find_run(haystack: Sequence[str], needle: Sequence[str]) -> int:
-    if not needle:
-        return -1
-    for start in range(len(haystack) - len(needle) + 1):
-        if list(haystack[start : start + len(needle)]) == list(needle):
-            return start
-    return -1
+    return any(find_run(text_words, words(normalize_author(author))) >= 0 for author in authors)
 
 
 def _title_segments(parsed: ParsedRelease, skipped: set[int]) -> list[Segment]:
@@ -238,20 +238,20 @@ def _title_pool(wanted: WantedEdition, parsed: ParsedRelease, skipped: set[int])
 
 def _without_runs(tokens: list[str], runs: Iterable[list[str]]) -> list[str]:
     for run in runs:
-        start = _find_run(tokens, run)
+        start = find_run(tokens, run)
         while start >= 0:
             tokens = tokens[:start] + tokens[start + len(run) :]
-            start = _find_run(tokens, run)
+            start = find_run(tokens, run)
     return tokens
 
 
 def _check_title(wanted: WantedEdition, parsed: ParsedRelease, skipped: set[int]) -> list[Reason]:
     """Every title word must be present as a whole word, and no unexplained word may be added.
 
-    Words that are only a subtitle after a colon or dash, which the wanted record lacks, are allowed.
+    Words after a colon or dash are judged against the book's known subtitle, else by the subtitle heuristic.
     """
     main, _, after_colon = wanted.title.partition(":")
-    required = {w for w in words(normalize_title(main)) if w not in _GLUE_WORDS}
+    required = title_words(main)
     if not required:
         return [Reason(ReasonCode.TITLE_MISSING_WORDS, "the wanted title has no words to check", rejects=True)]
     pool = _title_pool(wanted, parsed, skipped)
@@ -261,20 +261,16 @@ def _check_title(wanted: WantedEdition, parsed: ParsedRelease, skipped: set[int]
     extra = sorted({w for w in pool if w not in required and not _explained(w, allowed, wanted.position)})
     extra += _repeated_title_words(words(normalize_title(main)), pool, allowed)
     reasons: list[Reason] = []
-    if extra and not missing and not after_colon.strip() and not wanted.subtitle:
-        subtitle, problem = _subtitle_only(wanted, parsed, skipped, required, extra)
-        if subtitle is not None and problem is None:
-            extra = []
-            reasons.append(Reason(ReasonCode.SUBTITLE, f"subtitle '{subtitle}' (the wanted record has none)"))
-        elif subtitle is not None:
-            extra = [*extra, f"(not only a subtitle: {problem})"]
+    if not missing and not after_colon.strip():
+        extra, subtitle_reasons = _check_subtitle(wanted, parsed, skipped, required, extra)
+        reasons += subtitle_reasons
     if missing:
         reasons.append(
             Reason(ReasonCode.TITLE_MISSING_WORDS, f"title words missing: {', '.join(missing)}", rejects=True)
         )
     if extra:
         reasons.append(Reason(ReasonCode.TITLE_EXTRA_WORDS, f"title has other words: {', '.join(extra)}", rejects=True))
-    optional = {w for w in words(f"{after_colon} {wanted.subtitle or ''}") if w not in _GLUE_WORDS}
+    optional = {w for w in words(f"{after_colon} {wanted.subtitle or ''}") if w not in GLUE_WORDS}
     if not missing and not extra and not set(pool) & (required | optional):
         reasons.extend(_check_series_as_title(wanted, parsed, required))
     if not any(reason.rejects for reason in reasons):
@@ -282,41 +278,37 @@ def _check_title(wanted: WantedEdition, parsed: ParsedRelease, skipped: set[int]
     return reasons
 
 
-def _subtitle_only(
+def _check_subtitle(
     wanted: WantedEdition, parsed: ParsedRelease, skipped: set[int], required: set[str], extra: list[str]
-) -> tuple[str | None, str | None]:
-    """The release's subtitle when the extra words are all in it, and why it cannot be only a subtitle (or None).
+) -> tuple[list[str], list[Reason]]:
+    """Words after a colon or dash: the book's known subtitle or not; else (none known) the heuristic's verdict.
 
-    "Title: Subtitle" in one segment, or "Title - Subtitle" as the only two title segments.
+    Returns the extra title words left to reject and the subtitle's named reason.
     """
+    note = f"; {wanted.subtitle_note}" if wanted.subtitle_note else ""
     segments = [segment.text for segment in _title_segments(parsed, skipped)]
-    found = None
-    for text in segments:
-        head, colon, tail = text.partition(":")
-        if colon and tail.strip() and _title_words(head) == required:
-            found = tail.strip()
-    if found is None and len(segments) == 2 and _title_words(segments[0]) == required:
-        found = segments[1]
-    if found is None or not {word.removesuffix(" (again)") for word in extra} <= set(words(found)):
-        return None, None
+    found = release_subtitle(segments, required)
+    if wanted.subtitle:
+        plain = _allowed_extra_words(dataclasses.replace(wanted, subtitle=None), parsed, "")
+        if found is None or all(_explained(w, plain, wanted.position) for w in words(found)):
+            return extra, []  # no subtitle, or only words a release may add (narrator, series, format)
+        left = [word for word in extra if word.removesuffix(" (again)") not in set(words(found))]
+        if same_subtitle(found, wanted.subtitle):
+            return left, [Reason(ReasonCode.SUBTITLE_KNOWN, f"subtitle '{found}' is the book's{note}")]
+        text = f"subtitle '{found}' is not the book's '{wanted.subtitle}'{note}"
+        return left, [Reason(ReasonCode.SUBTITLE_MISMATCH, text, rejects=True)]
+    if not extra or found is None or not {w.removesuffix(" (again)") for w in extra} <= set(words(found)):
+        return extra, []
     series_names = [wanted.series or "", *(mention.name or "" for mention in parsed.series)]
-    if any(required <= set(words(name)) for name in series_names):
-        return found, "the title is the series' name, the rest may be a volume's title"
-    found_words = words(found)
-    if required <= set(found_words):
-        return found, "it holds the title again"  # "It - Stephen King, You Like It Darker"
-    if any(_find_run(found_words, words(normalize_author(author))) >= 0 for author in wanted.authors):
-        return found, "it names the author again"
-    return found, subtitle_problem(found)
+    problem = subtitle_problem_in(found, required, series_names, wanted.authors)
+    if problem is None:
+        return [], [Reason(ReasonCode.SUBTITLE, f"subtitle '{found}' (the wanted record has none{note})")]
+    return [*extra, f"(not only a subtitle: {problem}{note})"], []
 
 
-def _title_words(text: str) -> set[str]:
-    return {w for w in words(normalize_title(text)) if w not in _GLUE_WORDS}
-
-
-def _repeated_title_words(title_words: list[str], pool: list[str], allowed: frozenset[str]) -> list[str]:
+def _repeated_title_words(own: list[str], pool: list[str], allowed: frozenset[str]) -> list[str]:
     """Title words the release has more often than the title: "You Like It Darker Darker" is not the book."""
-    title_counts, pool_counts = Counter(title_words), Counter(pool)
+    title_counts, pool_counts = Counter(own), Counter(pool)
     return [
         f"{word} (again)"
         for word in sorted(title_counts)
@@ -352,12 +344,18 @@ def _mention_words(mention: SeriesMention) -> list[str]:
 
 
 def _allowed_extra_words(wanted: WantedEdition, parsed: ParsedRelease, after_colon: str) -> frozenset[str]:
-    sources = [after_colon, wanted.subtitle or "", wanted.narrator or "", *wanted.authors]
-    # the series' words only as its whole name: "Café" alone is no part of "The Café Chronicles"
-    series = words(wanted.series or "")
-    series = series[1:] if series[:1] == ["the"] and len(series) > 1 else series
-    if series and _find_run([w for segment in parsed.segments for w in words(segment.text)], series) >= 0:
-        sources.append(wanted.series or "")
+    sources = [after_colon, *wanted.authors]
+    # the series' and the subtitle's words only as a whole: "Café" alone is no part of "The Café Chronicles", nor
+    # "II" of "A World War II Story" ("Gambit II" is no "Gambit: A World War II Story")
+    release_words = [w for segment in parsed.segments for w in words(segment.text)]
+    for whole in (wanted.series, wanted.subtitle):
+        run = words(whole or "")
+        run = run[1:] if run[:1] in (["the"], ["a"], ["an"]) and len(run) > 1 else run
+        if run and find_run(release_words, run) >= 0:
+            sources.append(whole or "")
+    for name in split_names(wanted.narrator or ""):  # "I. I. Okonkwo" explains no "II", unless named whole
+        run = words(name)
+        sources.append(name if find_run(release_words, run) >= 0 else " ".join(run[-1:]))
     sources += [*parsed.narrators]
     if parsed.authors_stated:
         sources += [a for a in parsed.authors if any(names_match(a, w) for w in wanted.authors)]
@@ -365,7 +363,7 @@ def _allowed_extra_words(wanted: WantedEdition, parsed: ParsedRelease, after_col
     sources += [
         s.text for s in parsed.segments if s.kind is not SegmentKind.SERIES and segment_names_author(s, wanted.authors)
     ]
-    return frozenset(w for source in sources for w in words(source)) | _GLUE_WORDS | _TITLE_NOISE
+    return frozenset(w for source in sources for w in words(source)) | GLUE_WORDS | _TITLE_NOISE
 
 
 def _explained(word: str, allowed: frozenset[str], wanted_position: str | None) -> bool:
@@ -414,19 +412,20 @@ def _check_title_words_as_series(wanted: WantedEdition, parsed: ParsedRelease) -
     """ "Lantern: Obsidian Café Book Two" for the wanted "Lantern: Obsidian Café": a later volume of a series named
     by words of the wanted title (not its main title, which may be the series' name: "Mistborn 01")."""
     main = wanted.title.partition(":")[0]
-    title_words = {w for w in words(wanted.title) if w not in _GLUE_WORDS}
-    main_words = {w for w in words(normalize_title(main)) if w not in _GLUE_WORDS}
+    all_words = {w for w in words(wanted.title) if w not in GLUE_WORDS}
+    main_words = {w for w in words(normalize_title(main)) if w not in GLUE_WORDS}
     for mention in parsed.series:
         if wanted.series and mention.name and series_names_match(mention.name, wanted.series):
             continue  # the wanted series: the volume check compares its position
-        name_words = {w for w in words(mention.name or "") if w not in _GLUE_WORDS}
+        name_words = {w for w in words(mention.name or "") if w not in GLUE_WORDS}
         position = mention.position
         later = (
             position is not None
             and position != (Decimal(1), Decimal(1))
-            and format_position(position[0]) not in title_words
+            and format_position(position[0]) not in all_words
         )
-        if later and name_words and name_words <= title_words and not main_words <= name_words:
+        whole_title = name_words == all_words != main_words  # "River: Distant River Book Two"
+        if later and name_words and name_words <= all_words and (whole_title or not main_words <= name_words):
             shown = format_position_range(position) if position else "?"
             text = f"volume {shown} of '{mention.name}', a series named by the title's words"
             return [Reason(ReasonCode.TITLE_AS_SERIES, text, rejects=True)]
