@@ -182,6 +182,18 @@ def test_without_audiobookshelf_the_cover_is_unavailable(world: World) -> None:
         error(client.get(f"/api/books/{book_id}/cover"), 503, "SERVICE_NOT_CONFIGURED")
 
 
+def test_a_silent_audiobookshelf_holds_the_cover_request_no_longer_than_the_bound(world: World) -> None:
+    book_id = _give_cover(world, "dune")
+    world.abs.faults.set("slow", delay=6.0)  # beyond the bound: the answer comes from the bound, not the fake
+    try:
+        context = world.make_context(outside_wait_seconds=1)
+        with TestClient(create_app(context=context), headers={"X-Api-Key": API_KEY}) as client:
+            refused = error(client.get(f"/api/books/{book_id}/cover"), 503, "SERVICE_UNREACHABLE")
+        assert "no cover within 1 s" in refused["error"]
+    finally:
+        world.abs.faults.clear()
+
+
 # ---- the library's growth ----------------------------------------------------------------------------------------
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy.orm import Session
 
 from shelfkeeper.automation.run_context import RunContext
-from shelfkeeper.errors import NotFound, ServiceBadResponse
+from shelfkeeper.errors import NotFound, ServiceBadResponse, ServiceUnreachable
 from shelfkeeper.ports import CoverImage
 from shelfkeeper.services.books import get_book
 
@@ -17,8 +19,9 @@ def _no_cover(book_id: int, why: str) -> NotFound:
     return NotFound(f"Book {book_id} has no cover: {why}.", code="COVER_NOT_FOUND")
 
 
-async def book_cover(run: RunContext, book_id: int) -> CoverImage:
-    """The cover Audiobookshelf holds for the book; COVER_NOT_FOUND when it has none."""
+async def book_cover(run: RunContext, book_id: int, *, within: float) -> CoverImage:
+    """The cover Audiobookshelf holds for the book; COVER_NOT_FOUND when it has none. Audiobookshelf gets
+    ``within`` seconds (retries included): a slow server answers 503, it never holds the request longer."""
 
     def item_of(session: Session) -> tuple[str | None, bool]:
         book = get_book(session, book_id)
@@ -29,7 +32,10 @@ async def book_cover(run: RunContext, book_id: int) -> CoverImage:
         raise _no_cover(book_id, "it is not in Audiobookshelf")
     if not has_cover:
         raise _no_cover(book_id, "Audiobookshelf has none")
-    image = await run.integrations.library().cover(abs_id)
+    try:
+        image = await asyncio.wait_for(run.integrations.library().cover(abs_id), timeout=within)
+    except TimeoutError as exc:
+        raise ServiceUnreachable("audiobookshelf", f"no cover within {within:g} s") from exc
     if image is None:
         raise _no_cover(book_id, "Audiobookshelf has none")
     if image.media_type not in IMAGE_TYPES:

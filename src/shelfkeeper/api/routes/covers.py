@@ -23,9 +23,10 @@ NOT_FOUND = {404: ("COVER_NOT_FOUND", "Book 42 has no cover: Audiobookshelf has 
 async def book_cover(context: ContextDep, book_id: IdPath) -> Response:
     """The book's cover from Audiobookshelf (resized for a list), fetched with Shelfkeeper's token.
 
-    404 COVER_NOT_FOUND when the book has none (or is not in Audiobookshelf); the browser may keep it a day."""
+    404 COVER_NOT_FOUND when the book has none (or is not in Audiobookshelf); 503 when Audiobookshelf does not
+    answer within OUTSIDE_WAIT_SECONDS; the browser may keep it a day."""
     from shelfkeeper.automation.covers import book_cover as cover_of
 
-    image = await cover_of(RunContext(app=context), book_id)
+    image = await cover_of(RunContext(app=context), book_id, within=context.settings.outside_wait_seconds)
     headers = {"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"}
     return Response(image.content, media_type=image.media_type, headers=headers)
