@@ -31,23 +31,6 @@ pytestmark = pytest.mark.browser
 COREY = "James S. A. Corey"
 
 
-@pytest.fixture
-def outside(web_page: Any) -> Iterator[list[str]]:
-    """Cut the network: a request for anything but 127.0.0.1 is refused and remembered; the test ends with none."""
-    refused: list[str] = []
-
-    def guard(route: Any) -> None:
-        if urlsplit(route.request.url).hostname in ("127.0.0.1", "localhost"):
-            route.continue_()
-        else:
-            refused.append(route.request.url)
-            route.abort()
-
-    web_page.context.route("**/*", guard)
-    yield refused
-    assert refused == [], refused
-
-
 def fake_root(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
