@@ -72,9 +72,9 @@ def test_authors_show_completion_missing_books_and_monitoring(
     author_id = int(card.get_attribute("data-id"))
     monitored = live_app.data("GET", f"/api/authors/{author_id}")["monitored"]
     first, second = ("Stop monitoring", "Monitor") if monitored else ("Monitor", "Stop monitoring")
-    card.get_by_role("button", name=first).click()
+    card.get_by_role("button", name=first, exact=True).click()
     card = web_page.locator(f".author-card[data-id='{author_id}']")
-    expect(card.get_by_role("button", name=second)).to_be_visible()
+    expect(card.get_by_role("button", name=second, exact=True)).to_be_visible()
     assert live_app.data("GET", f"/api/authors/{author_id}")["monitored"] is not monitored
     card.get_by_role("button", name=second).click()
     expect(card.get_by_role("button", name=first)).to_be_visible()
