@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -139,6 +140,23 @@ def web_page(chromium: Any, live_app: LiveApp, page_errors: list[str]) -> Iterat
     yield page
     context.close()
     assert page_errors == [], page_errors
+
+
+@pytest.fixture
+def outside(web_page: Any) -> Iterator[list[str]]:
+    """Cut the network: a request for anything but 127.0.0.1 is refused and remembered; the test ends with none."""
+    refused: list[str] = []
+
+    def guard(route: Any) -> None:
+        if urlsplit(route.request.url).hostname in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            refused.append(route.request.url)
+            route.abort()
+
+    web_page.context.route("**/*", guard)
+    yield refused
+    assert refused == [], refused
 
 
 def enter_key(page: Any, key: str = WEB_KEY) -> None:

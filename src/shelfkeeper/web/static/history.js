@@ -26,7 +26,7 @@ function countChips(values) {
 }
 
 const RUN_COLUMNS = [
-  { label: "Run", cell: (task) => [h("strong", { text: `#${task.id}` }), h("span", { class: "block", text: jobLabel(task.name) }), h("code", { class: "block small", text: task.name })] },
+  { label: "Run", cell: (task) => [h("strong", { text: `#${task.id}` }), h("span", { class: "block", text: jobLabel(task.name) }), h("code", { class: "block small job-name", text: task.name, title: "The job's name in the API" })] },
   { label: "Trigger", cell: (task) => [label(task.trigger), task.attempt > 1 ? h("span", { class: "block small", text: `Attempt ${task.attempt}` }) : null] },
   { label: "Status", cell: (task) => badge(task.status) },
   { label: "Started", cell: (task) => timeAgo(task.started_at || task.created_at) },

@@ -7,13 +7,15 @@ import { cronWords, describeCron } from "./cron.js";
 import { dateTime, jobLabel } from "./format.js";
 import { actionButton, badge, dataTable, errorNotice, liveRegion, loader, timeAgo } from "./widgets.js";
 
-function nextRun(job) {
+/** A job's next run: the date and time, and how far off; "Paused" when paused. Tasks shows it too. */
+export function nextRun(job) {
   if (!job.enabled) return badge("paused", "Paused");
   if (!job.next_run_at) return h("span", { class: "muted", text: "—" });
   return h("span", { class: "next-run" }, h("span", { class: "block", text: dateTime(job.next_run_at) }), h("span", { class: "small" }, timeAgo(job.next_run_at)));
 }
 
-function scheduleCell(job) {
+/** A job's schedule in words over its cron expression, and the configured one when changed here. */
+export function scheduleWords(job) {
   return [
     h("strong", { class: "block schedule-words", text: describeCron(job.schedule) }),
     h("code", { class: "small", text: job.schedule }),
@@ -21,8 +23,8 @@ function scheduleCell(job) {
   ];
 }
 
-/** The cron box with its meaning under it as you type, Save, and Back to default when changed here. */
-function editor(job, row, notify) {
+/** The cron box with its meaning under it as you type, Save, and Back to default when changed here. Tasks uses it too. */
+export function scheduleEditor(job, row, notify) {
   const preview = h("p", { class: "small cron-preview", "aria-live": "polite", text: describeCron(job.schedule) });
   const input = h("input", { type: "text", class: "cron", value: job.schedule, spellcheck: "false", "aria-label": `Schedule of ${jobLabel(job.name)} (cron)` });
   input.addEventListener("input", () => {
@@ -48,9 +50,9 @@ function editor(job, row, notify) {
 function columns(notify) {
   return [
     { label: "Job", cell: (job) => [h("strong", { class: "block", text: jobLabel(job.name) }), h("span", { class: "small", text: job.description })] },
-    { label: "Schedule", cell: scheduleCell },
+    { label: "Schedule", cell: scheduleWords },
     { label: "Next run", cell: nextRun },
-    { label: "Change", class: "col-actions", cell: (job, row) => editor(job, row, notify) },
+    { label: "Change", class: "col-actions", cell: (job, row) => scheduleEditor(job, row, notify) },
   ];
 }
 

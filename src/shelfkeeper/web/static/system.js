@@ -3,12 +3,17 @@
 
 import { api } from "./api.js";
 import { h, fill } from "./dom.js";
-import { EMPTY, label } from "./format.js";
+import { EMPTY, jobLabel, label } from "./format.js";
 import { LOG_LEVELS } from "./vocabulary.js";
 import { actionButton, badge, dataTable, errorNotice, liveRegion, loader, notice, selectField, timeAgo, viewHeader } from "./widgets.js";
 
 const LEVELS = [...LOG_LEVELS];
 const LEVEL_TONES = { DEBUG: "plain", INFO: "ok", WARNING: "paused", ERROR: "failed", CRITICAL: "failed" };
+
+/** What a health problem is about, in words: a failing job by its name in words ("Library sync"), not its id. */
+function problemSource(problem) {
+  return problem.code === "job_failing" ? jobLabel(problem.source) : label(problem.source);
+}
 
 /** @param {any} health one HealthRead */
 function healthReport(health) {
@@ -22,7 +27,7 @@ function healthReport(health) {
         h(
           "li",
           { class: `notice notice-${problem.level === "error" ? "error" : "warn"}`, dataset: { code: problem.code } },
-          h("strong", { text: `${label(problem.source)}: ` }),
+          h("strong", { text: `${problemSource(problem)}: `, title: problem.source }),
           problem.message,
           h("span", { class: "small block" }, "Code ", h("code", { text: problem.code }), " · how to fix it: ", h("code", { text: problem.doc })),
         ),

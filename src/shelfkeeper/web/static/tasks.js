@@ -1,8 +1,10 @@
-// Tasks: the scheduled jobs with their schedules, next and last runs; run one now, pause, resume, reschedule.
+// Tasks: the scheduled jobs by name in words, with their schedules in words, next and last runs; run one now, pause,
+// resume, reschedule. The job's registered name (the API's) is kept in small print under its name.
 
 import { api } from "./api.js";
 import { h, fill } from "./dom.js";
-import { EMPTY, elapsed, jobLabel, label } from "./format.js";
+import { elapsed, jobLabel, label } from "./format.js";
+import { nextRun, scheduleEditor, scheduleWords } from "./settings_schedules.js";
 import { actionButton, badge, dataTable, errorNotice, liveRegion, loader, timeAgo, viewHeader } from "./widgets.js";
 
 const REFRESH_SECONDS = 3;
@@ -14,21 +16,17 @@ function schedulerLine(status) {
   return "No process runs the scheduler now (RUN_SCHEDULER is off, or it is starting): jobs run only when triggered here.";
 }
 
+/** The job's name in words; its registered name (what the API and the logs use) in small print and as a tooltip. */
 function jobCell(job) {
-  return [h("strong", { class: "block", text: jobLabel(job.name) }), h("code", { class: "job-name", text: job.name }), h("p", { class: "small", text: job.description })];
-}
-
-function scheduleCell(job) {
   return [
-    h("code", { text: job.schedule }),
-    job.overridden ? h("span", { class: "block small", text: `Changed here; default ${job.default_schedule}` }) : null,
-    job.enabled ? badge("scheduled", "Scheduled") : badge("paused", "Paused"),
+    h("strong", { class: "block", text: jobLabel(job.name), title: `API name: ${job.name}` }),
+    h("code", { class: "block small job-name", text: job.name }),
+    h("p", { class: "small", text: job.description }),
   ];
 }
 
-function nextCell(job) {
-  if (!job.enabled) return h("span", { class: "muted", text: "Paused" });
-  return job.next_run_at ? timeAgo(job.next_run_at) : h("span", { class: "muted", text: EMPTY });
+function scheduleCell(job) {
+  return [...scheduleWords(job), job.enabled ? badge("scheduled", "Scheduled") : badge("paused", "Paused")];
 }
 
 function lastCell(job) {
@@ -43,24 +41,9 @@ function lastCell(job) {
   ];
 }
 
-/** Change the cron schedule, or go back to the default. */
-function scheduleEditor(job, row) {
-  const input = h("input", { type: "text", name: "schedule", value: job.schedule, "aria-label": `Schedule of ${job.name} (cron)`, spellcheck: "false", class: "cron" });
-  const save = actionButton("Save", async () => row.replace(await api.put(`/api/scheduler/jobs/${job.name}`, { schedule: input.value.trim() })), {
-    onError: (error) => row.showError(error),
-  });
-  const reset = job.overridden
-    ? actionButton("Back to default", async () => row.replace(await api.put(`/api/scheduler/jobs/${job.name}`, { reset_schedule: true })), {
-        onError: (error) => row.showError(error),
-      })
-    : null;
-  return h(
-    "details",
-    { class: "schedule-editor" },
-    h("summary", { text: "Change schedule" }),
-    h("p", { class: "small", text: "Five cron fields: minute hour day-of-month month day-of-week, e.g. 30 2 * * *." }),
-    h("div", { class: "inline-form" }, input, save, reset),
-  );
+/** Change the cron schedule (its meaning shown as you type), or go back to the default: the Schedules tab's editor. */
+function changeSchedule(job, row, notify) {
+  return h("details", { class: "schedule-editor" }, h("summary", { text: "Change schedule" }), scheduleEditor(job, row, notify));
 }
 
 /** Run now, pause or resume, and the schedule editor of one job; ``onStarted`` hears of a run started. */
@@ -70,7 +53,7 @@ function jobActions(job, row, { notify, onStarted }) {
     "Run now",
     async () => {
       const answer = await api.post(`/api/scheduler/trigger/${job.name}`);
-      notify(`Started ${answer.name} (run #${answer.task_id}); follow it in History.`);
+      notify(`Started ${jobLabel(answer.name)} (run #${answer.task_id}); follow it in History.`);
       row.replace(await api.get(`/api/scheduler/jobs/${job.name}`));
       onStarted();
     },
@@ -78,7 +61,7 @@ function jobActions(job, row, { notify, onStarted }) {
   );
   const verb = job.enabled ? "pause" : "resume";
   const toggle = actionButton(job.enabled ? "Pause" : "Resume", async () => row.replace(await api.post(`/api/scheduler/jobs/${job.name}/${verb}`)), { onError });
-  return [h("div", { class: "row-actions" }, trigger, toggle), scheduleEditor(job, row)];
+  return [h("div", { class: "row-actions" }, trigger, toggle), changeSchedule(job, row, notify)];
 }
 
 function showSchedulerStatus(status) {
@@ -100,7 +83,7 @@ export function render(root, { notify }) {
   const columns = [
     { label: "Job", class: "col-title", cell: jobCell },
     { label: "Schedule", cell: scheduleCell },
-    { label: "Next run", cell: nextCell },
+    { label: "Next run", cell: nextRun },
     { label: "Last run", class: "col-why", cell: lastCell },
     { label: "Actions", class: "col-actions", cell: (job, row) => jobActions(job, row, { notify, onStarted }) },
   ];
