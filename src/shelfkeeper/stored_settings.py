@@ -61,7 +61,11 @@ GROUPS: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
         (),
     ),
     ("Indexers", ("prowlarr_", "mam_"), ("prowlarr", "mam")),
-    ("Download clients", ("qb_", "transmission_", "deluge_", "download_"), ("qbittorrent", "transmission", "deluge")),
+    (
+        "Download clients",
+        ("qb_", "transmission_", "deluge_", "nzbget_", "download_"),
+        ("qbittorrent", "transmission", "deluge", "nzbget"),
+    ),
     (
         "Metadata",
         ("metadata_", "google_books_", "audnexus_", "audible_", "openlibrary_", "provider_cache_hours"),

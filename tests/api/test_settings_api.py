@@ -204,3 +204,20 @@ def test_a_secret_is_write_only_and_can_be_cleared(engine: Engine, data_dir: Pat
         assert secret not in client.get("/api/system/config").text
         assert patch(client, {"prowlarr_api_key": None}).status_code == 200
         assert read_settings(client)["secrets"]["prowlarr_api_key"] is False
+
+
+def test_every_download_client_is_set_in_the_download_clients_group_nzbget_included(
+    engine: Engine, data_dir: Path
+) -> None:
+    secret = "nzbget-password-not-to-be-shown-7"
+    with server(engine, data_dir) as client:
+        described = read_settings(client)
+        group = next(g for g in described["groups"] if g["name"] == "Download clients")
+        assert {"nzbget_url", "nzbget_username", "nzbget_password", "nzbget_priority", "nzbget_enabled"} <= set(
+            group["keys"]
+        )
+        assert {"qb_host", "transmission_url", "deluge_host"} <= set(group["keys"])
+        response = patch(client, {"nzbget_url": "http://127.0.0.1:6789", "nzbget_password": secret})
+        assert response.status_code == 200 and secret not in response.text
+        assert read_settings(client)["secrets"]["nzbget_password"] is True
+        assert read_settings(client)["values"]["nzbget_url"] == "http://127.0.0.1:6789"
