@@ -262,3 +262,23 @@ def test_a_pack_whose_every_volume_is_refused_fails_and_is_blocklisted_with_each
         ]
         assert all(v["audio_check"]["accepted"] is False for v in failure.evidence["volumes"])
     assert not world.library.joinpath(AUTHOR).exists()
+
+
+@pytest.mark.skipif(FFMPEG is None, reason=NO_FFMPEG)
+@pytest.mark.parametrize("settings_overrides", [{"quality_merge_mp3_to_m4b": True}])
+def test_with_m4b_on_import_each_volume_of_a_pack_is_merged_into_its_own_m4b(world: World) -> None:
+    content = make_sine_pack(world, {1: [4.0, 4.0], 2: [3.0, 5.0]})
+    before = sorted(p.relative_to(content).as_posix() for p in content.rglob("*"))
+    wanted_ids, download_id = arrange_pack(world)
+
+    outcome = run_import(world, download_id)
+
+    assert outcome.status is ImportStatus.IMPORTED, outcome
+    for number, title in enumerate(TITLES[:2], start=1):
+        book_dir = world.library / AUTHOR / SERIES / f"{number:02d} - {title}"
+        (merged,) = list(book_dir.iterdir())
+        assert merged.suffix == ".m4b", merged
+        note = wanted(world, wanted_ids[number - 1]).evidence["import"]
+        assert note["m4b"] == {"merged": True, "file": str(merged)} and note["files"] == [str(merged)]
+    assert wanted(world, wanted_ids[2]).status == "wanted", "volume 3 is not in the pack"
+    assert sorted(p.relative_to(content).as_posix() for p in content.rglob("*")) == before, "the pack is untouched"
