@@ -186,3 +186,19 @@ def test_a_pack_that_would_cross_the_floor_with_the_daily_cap_reached_waits_and_
         assert (wait["title"], wait["pack"], wait["action"]) == (MAM_PACK, True, "wait")
         assert [r["code"] for r in wait["reasons"]] == ["under_floor", "daily_cap_reached"]
         assert "today's 3 purchases are used up" in wait["reasons"][1]["text"]
+
+
+def test_a_pack_under_the_floor_already_is_taken_with_an_owned_wedge_no_longer_left_out(autopilot: Stack) -> None:
+    wanted_ids = near_the_floor_with_a_pack(autopilot)
+    user = autopilot.mam.user  # under the floor now: the ranking accepts the pack only because a wedge frees it
+    user.uploaded_bytes, user.downloaded_bytes, user.ratio, user.wedges = int(9.5 * GIB), 10 * GIB, 0.95, 2
+
+    result = autopilot.go(acquire_wanted)
+
+    assert result.counts.get("pack_grabbed") == 1, result.counts
+    (download,) = downloads_of(autopilot)
+    assert download.release_title == MAM_PACK and len(links(autopilot)) == len(wanted_ids)
+    bonus = [dict(query)["spendtype"] for _, path, query in autopilot.mam.requests if path.startswith("/json/bonus")]
+    assert bonus == ["personalFL"], "an owned wedge is spent, none bought"
+    assert autopilot.mam.torrents[7100].personal_freeleech and autopilot.mam.user.wedges == 1
+    assert download.release["autopilot"]["action"] == "apply_wedge"
