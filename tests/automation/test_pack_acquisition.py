@@ -5,6 +5,7 @@ it is not or when packs are turned off, and a pack of another series never. Both
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,9 @@ from sqlalchemy import Engine, select
 
 from shelfkeeper.automation.acquisition import acquire_wanted
 from shelfkeeper.db.session import unit_of_work
-from shelfkeeper.db.tables import Download, DownloadBook, WantedBook
+from shelfkeeper.db.tables import Download, DownloadBook, TrackerPurchase, WantedBook
+from shelfkeeper.domain.releases.tracker import BonusAnswer, PurchaseKind
+from shelfkeeper.services.tracker_ledger import record_purchase
 from shelfkeeper.testing.doubles import InMemoryDownloadClient
 from tests.automation.acquisition_support import Stack, build_stack, unique_size
 
@@ -109,3 +112,93 @@ def test_with_packs_turned_off_every_book_is_grabbed_on_its_own(no_packs: Stack)
     assert result.counts == {"considered": 3, "searched": 3, "grabbed": 3}
     assert [d.wanted_book_id for d in downloads_of(no_packs)] == wanted_ids
     assert "Books" not in " ".join(d.release_title for d in downloads_of(no_packs))
+
+
+# ---- the MAM ratio autopilot on a pack -----------------------------------------------------------------------------
+
+GIB = 1024**3
+AUTOPILOT = {"mam_use_wedges": True, "mam_buy_wedges": True, "mam_daily_purchase_cap": 3, "mam_points_reserve": 1000}
+MAM_PACK = f"{SERIES} Books 1-3"
+
+
+@pytest.fixture
+def autopilot(engine: Engine, tmp_path: Path) -> Iterator[Stack]:
+    yield from stack_with(engine, tmp_path, **AUTOPILOT)
+
+
+def near_the_floor_with_a_pack(stack: Stack) -> list[int]:
+    """Ratio 1.02, no wedge, 60 000 points; MAM's only release is a 900 MiB Mistborn pack (not freeleech), which
+    would end the ratio at 0.94, under the 1.0 floor. The three books are wanted."""
+    user = stack.mam.user
+    user.uploaded_bytes, user.downloaded_bytes = 10 * GIB, int(9.8 * GIB)
+    user.ratio, user.wedges, user.seedbonus = 1.02, 0, 60_000
+    stack.mam.add_torrent(MAM_PACK, id=7100, authors=[AUTHOR], series=[[SERIES, "1-3"]], size=unique_size(900))
+    return [
+        stack.wanted(title, AUTHOR, series_name=SERIES, series_position=str(number), approved=True)
+        for number, title in enumerate(TITLES, start=1)
+    ]
+
+
+def test_a_pack_that_would_cross_the_ratio_floor_gets_a_wedge_bought_and_spent_before_it_is_fetched(
+    autopilot: Stack,
+) -> None:
+    wanted_ids = near_the_floor_with_a_pack(autopilot)
+
+    result = autopilot.go(acquire_wanted)
+
+    assert result.counts.get("pack_grabbed") == 1, result.counts
+    (download,) = downloads_of(autopilot)
+    assert download.release_title == MAM_PACK and download.indexer == "MyAnonamouse"
+    assert sorted(links(autopilot)) == [(download.id, wanted_id) for wanted_id in wanted_ids]
+    order = [path for _, path, _ in autopilot.mam.requests]
+    bonus = [dict(query)["spendtype"] for _, path, query in autopilot.mam.requests if path.startswith("/json/bonus")]
+    assert bonus == ["wedges", "personalFL"], "a wedge bought with points, then spent on the pack"
+    fetched = next(i for i, p in enumerate(order) if p.startswith("/tor/download.php"))
+    assert max(i for i, p in enumerate(order) if p.startswith("/json/bonus")) < fetched, "before the torrent"
+    assert autopilot.mam.torrents[7100].personal_freeleech
+    assert (autopilot.mam.user.wedges, autopilot.mam.user.seedbonus) == (0, 10_000)
+    decision = download.release["autopilot"]
+    assert decision["action"] == "buy_and_apply" and decision["wedge_applied"] and decision["wedge_bought"]
+    assert decision["ratio_after"] < 1.0, "the forecast used the pack's size"
+    with unit_of_work(autopilot.context.sessions) as session:
+        spent = session.scalars(select(TrackerPurchase).where(TrackerPurchase.kind == "apply_wedge")).one()
+        assert (spent.success, spent.torrent_id, spent.wanted_book_id) == (True, 7100, wanted_ids[0])
+
+
+def test_a_pack_that_would_cross_the_floor_with_the_daily_cap_reached_waits_and_each_book_says_why(
+    autopilot: Stack,
+) -> None:
+    wanted_ids = near_the_floor_with_a_pack(autopilot)
+    with unit_of_work(autopilot.context.sessions) as session:  # today's three purchases are used up
+        for hours in (1, 2, 3):
+            record_purchase(session, autopilot.clock.now - timedelta(hours=hours), PurchaseKind.BUY_UPLOAD,
+                            BonusAnswer(True), amount=1, cost_points=500)  # fmt: skip
+
+    result = autopilot.go(acquire_wanted)
+
+    assert result.counts.get("pack_ratio_wait") == 1 and result.counts.get("grabbed") is None, result.counts
+    assert downloads_of(autopilot) == [] and autopilot.mam.downloads == []
+    assert [p for _, p, _ in autopilot.mam.requests if p.startswith("/json/bonus")] == [], "nothing bought"
+    for wanted_id in wanted_ids:
+        row = wanted(autopilot, wanted_id)
+        assert row.status == "wanted", "the next search tries again"
+        (wait,) = row.evidence["ratio_wait"]["releases"]
+        assert (wait["title"], wait["pack"], wait["action"]) == (MAM_PACK, True, "wait")
+        assert [r["code"] for r in wait["reasons"]] == ["under_floor", "daily_cap_reached"]
+        assert "today's 3 purchases are used up" in wait["reasons"][1]["text"]
+
+
+def test_a_pack_under_the_floor_already_is_taken_with_an_owned_wedge_no_longer_left_out(autopilot: Stack) -> None:
+    wanted_ids = near_the_floor_with_a_pack(autopilot)
+    user = autopilot.mam.user  # under the floor now: the ranking accepts the pack only because a wedge frees it
+    user.uploaded_bytes, user.downloaded_bytes, user.ratio, user.wedges = int(9.5 * GIB), 10 * GIB, 0.95, 2
+
+    result = autopilot.go(acquire_wanted)
+
+    assert result.counts.get("pack_grabbed") == 1, result.counts
+    (download,) = downloads_of(autopilot)
+    assert download.release_title == MAM_PACK and len(links(autopilot)) == len(wanted_ids)
+    bonus = [dict(query)["spendtype"] for _, path, query in autopilot.mam.requests if path.startswith("/json/bonus")]
+    assert bonus == ["personalFL"], "an owned wedge is spent, none bought"
+    assert autopilot.mam.torrents[7100].personal_freeleech and autopilot.mam.user.wedges == 1
+    assert download.release["autopilot"]["action"] == "apply_wedge"

@@ -10,6 +10,7 @@ import asyncio
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from mutagen.easyid3 import EasyID3
@@ -25,12 +26,14 @@ from shelfkeeper.db.tables import (
     BookSeries,
     Download,
     DownloadBook,
+    EventRow,
     FailedAttempt,
     Series,
     WantedBook,
 )
 from shelfkeeper.integrations import Integrations
 from shelfkeeper.settings import Settings
+from shelfkeeper.testing.audio import FFMPEG, NO_FFMPEG, make_sine_book
 from shelfkeeper.testing.fakes.audiobookshelf import FakeAudiobookshelf
 from shelfkeeper.testing.server import serve
 from shelfkeeper.testing.torrents import make_audio_book
@@ -43,7 +46,15 @@ PACK = "Mistborn Books 1-3"
 
 
 @pytest.fixture
-def world(engine: Engine, sessions: sessionmaker[Session], tmp_path: Path) -> Iterator[World]:
+def settings_overrides() -> dict[str, Any]:
+    """Settings a test changes (by parametrizing this fixture)."""
+    return {}
+
+
+@pytest.fixture
+def world(
+    engine: Engine, sessions: sessionmaker[Session], tmp_path: Path, settings_overrides: dict[str, Any]
+) -> Iterator[World]:
     library, downloads = tmp_path / "library", tmp_path / "downloads"
     library.mkdir()
     downloads.mkdir()
@@ -52,7 +63,7 @@ def world(engine: Engine, sessions: sessionmaker[Session], tmp_path: Path) -> It
     with serve(fake.app) as server:
         settings = Settings(data_dir=tmp_path / "data", api_key="k" * 32, abs_url=server.url, abs_token=TOKEN,
                             library_path=library, remote_path_mappings=[f"/qbt/downloads={downloads}"],
-                            run_scheduler=False, _env_file=None)  # fmt: skip
+                            run_scheduler=False, _env_file=None, **settings_overrides)  # fmt: skip
         context = AppContext.from_settings(settings, engine=engine)
         yield World(fake, server, library, downloads, context, sessions, Sleeps(), library_id)
 
@@ -103,6 +114,9 @@ def wanted(world: World, wanted_id: int) -> WantedBook:
         return found
 
 
+# The generated noise lasts seconds, volume 1's provider runtime an hour: the mapping notes it, and with the audio
+# check on the volume would be refused (tested below with real audio); here the mapping alone is tested.
+@pytest.mark.parametrize("settings_overrides", [{"audio_check_enabled": False}])
 def test_an_owned_volume_is_skipped_and_a_volume_missing_from_the_pack_goes_back_to_wanted(world: World) -> None:
     content = world.downloads / PACK
     make_audio_book(content / "01 - The Final Empire", 2, 0.5, seed=1)
@@ -160,3 +174,111 @@ def test_a_pack_whose_files_name_no_wanted_book_fails_and_every_book_is_wanted_a
         failure = session.scalars(select(FailedAttempt)).one()
         assert failure.kind == "import" and failure.evidence["code"] == "pack_unmapped"
     assert not list(world.library.rglob("*.mp3"))
+
+
+# ---- the audio check, volume by volume ---------------------------------------------------------------------------
+
+
+def make_sine_pack(world: World, seconds: dict[int, list[float]]) -> Path:
+    """Real audio (ffmpeg) for each volume, tagged with its book, in its own folder of the pack."""
+    content = world.downloads / PACK
+    for number, lengths in seconds.items():
+        title = TITLES[number - 1]
+        make_sine_book(content / f"{number:02d} - {title}", lengths, title=title, author=AUTHOR)
+    return content
+
+
+def set_runtimes(world: World, wanted_ids: list[int], minutes: int) -> None:
+    with world.sessions() as session:
+        for wanted_id in wanted_ids:
+            row = session.get(WantedBook, wanted_id)
+            assert row is not None
+            row.evidence = {"duration_minutes": minutes}
+        session.commit()
+
+
+@pytest.mark.skipif(FFMPEG is None, reason=NO_FFMPEG)
+def test_an_abridged_volume_is_refused_alone_and_its_book_is_wanted_again_while_the_others_are_imported(
+    world: World,
+) -> None:
+    # volume 2 is an abridged cut: 12 s of a 1-minute edition (20%); volumes 1 and 3 are whole
+    content = make_sine_pack(world, {1: [30.0, 30.0], 2: [6.0, 6.0], 3: [30.0, 30.0]})
+    wanted_ids, download_id = arrange_pack(world)
+    set_runtimes(world, wanted_ids, 1)
+
+    outcome = run_import(world, download_id)
+
+    assert outcome.status is ImportStatus.IMPORTED, outcome
+    series_dir = world.library / AUTHOR / SERIES
+    assert sorted(p.name for p in series_dir.iterdir()) == ["01 - The Final Empire", "03 - The Hero of Ages"]
+    one, two, three = (wanted(world, wanted_id) for wanted_id in wanted_ids)
+    assert (one.status, three.status) == ("imported", "imported")
+    assert one.evidence["import"]["audio_check"]["accepted"] is True, "each imported volume was checked too"
+    assert two.status == "wanted", "the refused volume's book is searched again on its own"
+    failure_note = two.evidence["import_failure"]
+    assert (failure_note["download_id"], failure_note["code"], failure_note["volume"]) == (
+        download_id,
+        "audio_check",
+        "2",
+    )
+    short = next(r for r in failure_note["audio_check"]["reasons"] if r["code"] == "runtime_short")
+    assert short["rejects"] and short["ratio"] == pytest.approx(0.2, abs=0.02)
+    with world.sessions() as session:
+        download = session.get(Download, download_id)
+        assert download is not None and download.status == "imported" and download.attempt_count == 0
+        assert "1 refused by the audio check" in (download.result or "")
+        refused = download.release["import"]["pack"]["refused"]
+        assert [(r["wanted_book_id"], r["position"]) for r in refused] == [(wanted_ids[1], "2")]
+        assert session.scalars(select(BlocklistEntry)).all() == [], "one bad volume does not blocklist the pack"
+        failure = session.scalars(select(FailedAttempt)).one()
+        assert (failure.kind, failure.wanted_book_id, failure.download_id) == ("import", wanted_ids[1], download_id)
+        assert failure.reason.startswith("volume 2 'The Well of Ascension': audio check: runtime 12")
+        assert failure.evidence["content_path"] == str(content)
+        event = session.scalars(select(EventRow).where(EventRow.type == "download_failed")).one()
+        assert event.wanted_book_id == wanted_ids[1] and failure.reason in event.message
+        assert "the book stays on the wanted list" in event.message
+    assert (content / "02 - The Well of Ascension").is_dir(), "the refused volume's files stay in the download"
+
+
+@pytest.mark.skipif(FFMPEG is None, reason=NO_FFMPEG)
+def test_a_pack_whose_every_volume_is_refused_fails_and_is_blocklisted_with_each_verdict(world: World) -> None:
+    make_sine_pack(world, {1: [5.0], 2: [5.0], 3: [5.0]})
+    wanted_ids, download_id = arrange_pack(world)
+    set_runtimes(world, wanted_ids, 1)
+
+    outcome = run_import(world, download_id)
+
+    assert outcome.status is ImportStatus.FAILED
+    assert outcome.reason.startswith("every volume of the pack was refused by the audio check: volume 1 ")
+    assert [wanted(world, wanted_id).status for wanted_id in wanted_ids] == ["wanted", "wanted", "wanted"]
+    with world.sessions() as session:
+        assert session.scalars(select(BlocklistEntry.info_hash)).all() == ["ab" * 20]
+        failure = session.scalars(select(FailedAttempt)).one()
+        assert failure.evidence["code"] == "audio_check"
+        assert [v["volume"] for v in failure.evidence["volumes"]] == [
+            "volume 1 'The Final Empire'",
+            "volume 2 'The Well of Ascension'",
+            "volume 3 'The Hero of Ages'",
+        ]
+        assert all(v["audio_check"]["accepted"] is False for v in failure.evidence["volumes"])
+    assert not world.library.joinpath(AUTHOR).exists()
+
+
+@pytest.mark.skipif(FFMPEG is None, reason=NO_FFMPEG)
+@pytest.mark.parametrize("settings_overrides", [{"quality_merge_mp3_to_m4b": True}])
+def test_with_m4b_on_import_each_volume_of_a_pack_is_merged_into_its_own_m4b(world: World) -> None:
+    content = make_sine_pack(world, {1: [4.0, 4.0], 2: [3.0, 5.0]})
+    before = sorted(p.relative_to(content).as_posix() for p in content.rglob("*"))
+    wanted_ids, download_id = arrange_pack(world)
+
+    outcome = run_import(world, download_id)
+
+    assert outcome.status is ImportStatus.IMPORTED, outcome
+    for number, title in enumerate(TITLES[:2], start=1):
+        book_dir = world.library / AUTHOR / SERIES / f"{number:02d} - {title}"
+        (merged,) = list(book_dir.iterdir())
+        assert merged.suffix == ".m4b", merged
+        note = wanted(world, wanted_ids[number - 1]).evidence["import"]
+        assert note["m4b"] == {"merged": True, "file": str(merged)} and note["files"] == [str(merged)]
+    assert wanted(world, wanted_ids[2]).status == "wanted", "volume 3 is not in the pack"
+    assert sorted(p.relative_to(content).as_posix() for p in content.rglob("*")) == before, "the pack is untouched"

@@ -1,7 +1,9 @@
 """A series pack end to end: three wanted books of one series, a real "Books 1-3" torrent seeded on loopback,
 grabbed ONCE through acquisition (Prowlarr and MAM fakes over HTTP, real qBittorrents), imported as three books,
 each in its own ``Author/Series/NN - Title`` folder by hardlink, the pack still seeding, and a file of the
-pack that belongs to no book reported and left where it is. On SQLite and PostgreSQL (the ``engine`` fixture).
+pack that belongs to no book reported and left where it is; and a pack whose one volume is an abridged cut, that
+volume refused by the audio check and its book grabbed again on its own. On SQLite and PostgreSQL (the ``engine``
+fixture).
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from shelfkeeper.automation.acquisition import acquire_wanted
+from shelfkeeper.automation.download_monitor import download_monitor_task
 from shelfkeeper.context import AppContext
-from shelfkeeper.db.tables import Book, Download, DownloadBook, EventRow, FailedAttempt, WantedBook
+from shelfkeeper.db.tables import BlocklistEntry, Book, Download, DownloadBook, EventRow, FailedAttempt, WantedBook
 from shelfkeeper.domain.torrents.status import AddTorrent, TorrentState
 from shelfkeeper.settings import Settings
+from shelfkeeper.testing.audio import FFMPEG, NO_FFMPEG, make_sine_book
 from shelfkeeper.testing.fakes.audiobookshelf import FakeAudiobookshelf
 from shelfkeeper.testing.fakes.mam import FakeMam
 from shelfkeeper.testing.fakes.prowlarr import FakeProwlarr
@@ -205,3 +209,63 @@ def test_a_three_book_pack_is_grabbed_once_and_imported_as_three_books(loop: Loo
     assert len(loop.abs.scans) == 1, "Audiobookshelf scans once for the three books"
     seeding = [t for t in torrents(loop.leecher) if t.info_hash == pack.info_hash]
     assert len(seeding) == 1 and seeding[0].state is TorrentState.COMPLETED, "the pack keeps seeding"
+
+
+@pytest.mark.skipif(FFMPEG is None, reason=NO_FFMPEG)
+def test_a_pack_with_an_abridged_volume_imports_the_others_and_that_book_is_grabbed_again_on_its_own(
+    loop: Loop,
+) -> None:
+    # real ffmpeg audio: each book runs one minute, but the pack's volume 2 is a 12-second abridged cut
+    folder = loop.data_root / PACK_TITLE.removesuffix(" [MP3]")
+    for number, title in enumerate(TITLES, start=1):
+        make_sine_book(folder / f"Book {number} - {title}", [6.0, 6.0] if number == 2 else [30.0, 30.0],
+                       title=title, author=AUTHOR)  # fmt: skip
+    pack_torrent = make_torrent(folder)
+    pack = Data(folder, pack_torrent, info_hash(pack_torrent))
+    offer(loop, PACK_TITLE, pack, seeded=True)
+    whole = loop.data_root / f"{AUTHOR} - {TITLES[1]}"
+    make_sine_book(whole, [30.0, 30.0], title=TITLES[1], author=AUTHOR)
+    single_torrent = make_torrent(whole)
+    single = Data(whole, single_torrent, info_hash(single_torrent))
+    offer(loop, f"{AUTHOR} - {TITLES[1]} ({SERIES} 2) [MP3]", single, seeded=True)
+    wanted_ids = add_wanted_series(loop)
+    with loop.sessions() as session:  # the providers' runtime of each book
+        for wanted_id in wanted_ids:
+            row = session.get(WantedBook, wanted_id)
+            assert row is not None
+            row.evidence = {"duration_minutes": 1}
+        session.commit()
+
+    assert loop.run(acquire_wanted).counts.get("pack_grabbed") == 1
+    assert loop.download().info_hash == pack.info_hash
+    loop.connect_peers(pack.info_hash)
+    imported = loop.monitor_until_imported()
+
+    series_dir = loop.library / AUTHOR / SERIES
+    assert sorted(p.name for p in series_dir.iterdir()) == ["01 - The Final Empire", "03 - The Hero of Ages"]
+    assert [loop.wanted(w).status for w in wanted_ids] == ["imported", "wanted", "imported"]
+    evidence = loop.wanted(wanted_ids[1]).evidence["import_failure"]
+    assert (evidence["code"], evidence["volume"], evidence["download_id"]) == ("audio_check", "2", imported.id)
+    assert [r["wanted_book_id"] for r in imported.release["import"]["pack"]["refused"]] == [wanted_ids[1]]
+    with loop.sessions() as session:
+        assert session.scalars(select(BlocklistEntry)).all() == [], "the pack is not blocklisted for one volume"
+        refusal = session.scalars(select(FailedAttempt).where(FailedAttempt.wanted_book_id == wanted_ids[1])).one()
+        assert "volume 2 'The Well of Ascension': audio check: runtime 12" in refusal.reason
+        assert "(20%), under the 80% minimum" in refusal.reason
+
+    again = loop.run(acquire_wanted)  # the refused book alone: its single release, the whole one, is grabbed
+    assert again.counts.get("grabbed") == 1 and again.counts.get("pack_grabbed") is None, again
+    loop.connect_peers(single.info_hash)
+
+    def single_imported() -> Download | None:
+        loop.run(download_monitor_task)
+        with loop.sessions() as session:
+            row = session.scalars(select(Download).where(Download.info_hash == single.info_hash)).one()
+            assert row.status not in ("failed", "cancelled"), row.result
+            return row if row.status == "imported" else None
+
+    done: Download = wait_for(single_imported, "the single book imported", timeout=45.0, every=0.2)
+    assert done.wanted_book_id == wanted_ids[1] and done.release["import"]["audio_check"]["accepted"] is True
+    assert loop.wanted(wanted_ids[1]).status == "imported"
+    assert (series_dir / "02 - The Well of Ascension").is_dir()
+    assert {t.info_hash for t in torrents(loop.leecher)} == {pack.info_hash, single.info_hash}, "both keep seeding"

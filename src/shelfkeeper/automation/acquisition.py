@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,6 +44,9 @@ from shelfkeeper.services.wanted_list import get_wanted
 TAG = "shelfkeeper"
 CANDIDATES_PER_BOOK = 3  # accepted releases tried in turn when one cannot be fetched or is taken already
 STRANDED_AFTER = timedelta(minutes=1)  # a download left "queued" this long never reached the client: add it
+
+# Writes the grab's Download row(s) from the torrent's id and the time: one book's, or a series pack's.
+RecordGrab = Callable[[Session, str, datetime], downloads.GrabRecord]
 
 
 @dataclass(frozen=True)
@@ -188,20 +191,33 @@ async def grab(
     WANTED_STATE_CONFLICT) when the book or the torrent is taken, also when another run won a race for it; a
     ServiceError when an indexer or the client fails.
     """
-    decision = await prepare_grab(run, wanted_id, ranked, stats or MamStatsCache())
-    add, torrent_id = await fetch_torrent(run, ranked.release)
-    now = run.now()
-    record = await run.transaction(
-        lambda s: downloads.record_grab(s, wanted_id, ranked, torrent_id, now, allowed=allowed)
-    )
-    if decision is not None:
-        await run.transaction(lambda s: tracker_ledger.note_download_autopilot(s, record.download_id, decision))
-    added = await send_to_client(run, record.download_id, add, ranked.release.protocol)
-    if added != torrent_id:
-        run.log.warning("acquisition: client reports %s for torrent %s", added, torrent_id)
+
+    def record_one(session: Session, torrent_id: str, now: datetime) -> downloads.GrabRecord:
+        return downloads.record_grab(session, wanted_id, ranked, torrent_id, now, allowed=allowed)
+
+    record = await grab_through(run, wanted_id, ranked, record_one, stats or MamStatsCache())
     run.log.info("acquisition: grabbed %r for wanted book %s (download %s)", ranked.release.title, wanted_id,
                  record.download_id)  # fmt: skip
-    return GrabOutcome(record.download_id, wanted_id, torrent_id, ranked.release.title, record.reused)
+    return GrabOutcome(record.download_id, wanted_id, record.info_hash, ranked.release.title, record.reused)
+
+
+async def grab_through(
+    run: RunContext, wanted_id: int, ranked: RankedRelease, record: RecordGrab, stats: MamStatsCache
+) -> downloads.GrabRecord:
+    """The steps of every grab, a single book's or a series pack's (``record`` writes the rows; ``wanted_id``
+    is the book the autopilot's purchases are recorded for): the MAM ratio autopilot first (RatioWait, or a
+    wedge spent before the torrent is fetched), the torrent fetched, the row written, the autopilot's decision
+    kept on it, then the client add. Raises as ``grab`` does."""
+    decision = await prepare_grab(run, wanted_id, ranked, stats)
+    add, torrent_id = await fetch_torrent(run, ranked.release)
+    now = run.now()
+    written = await run.transaction(lambda s: record(s, torrent_id, now))
+    if decision is not None:
+        await run.transaction(lambda s: tracker_ledger.note_download_autopilot(s, written.download_id, decision))
+    added = await send_to_client(run, written.download_id, add, ranked.release.protocol)
+    if added != torrent_id:
+        run.log.warning("acquisition: client reports %s for torrent %s", added, torrent_id)
+    return written
 
 
 async def _grab_first(

@@ -1,9 +1,11 @@
 """The import's audio steps: the audio check before anything is placed, and the optional M4B merge.
 
-The check reads every audio file of the download (AudioInspector) and compares it with the wanted edition; a
-refusal is an ``ImportProblem`` the release is blamed for, so the import fails the usual way: the release is
-blocklisted with the evidence, the FailedAttempt and the event say what was found, and the next-best release is
-grabbed after the retry wait. The download's files are never changed (the torrent keeps seeding).
+The check reads every audio file of one book (AudioInspector) and compares it with the wanted edition; a
+refusal is an ``ImportProblem`` the release is blamed for, so a single-book import fails the usual way: the
+release is blocklisted with the evidence, the FailedAttempt and the event say what was found, and the next-best
+release is grabbed after the retry wait. A series pack checks each book's files on their own (``BookFiles``) and
+refuses only that volume (automation/pack_imports.py). The download's files are never changed (the torrent keeps
+seeding).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from shelfkeeper.automation.import_files import (
     PlacedFile,
     Placement,
     foreign_audio,
-    place_book,
+    place_plan,
     plan_content,
 )
 from shelfkeeper.automation.run_context import RunContext
@@ -30,13 +32,29 @@ from shelfkeeper.db.tables import WantedBook
 from shelfkeeper.domain.library.audio import AudioReport
 from shelfkeeper.domain.library.audio_check import AudioThresholds, AudioVerdict, check_audio
 from shelfkeeper.domain.library.m4b import BookTags, merge_problem, merge_refusal, plan_merge
-from shelfkeeper.domain.library.naming import FileKind
+from shelfkeeper.domain.library.naming import FileKind, FilePlan
 from shelfkeeper.domain.releases.verification import WantedEdition
 from shelfkeeper.ports import MergeFailed
 from shelfkeeper.services.downloads import wanted_book_of
 
 _PARTIAL_SUFFIX = ".shelfkeeper-partial"
 MAX_FILES_SHOWN = 50
+
+
+@dataclass(frozen=True)
+class BookFiles:
+    """One book's files in a download: the download's content, the folder the plan's paths are relative to, and
+    the plan (the whole download for a single book, the files mapped to one volume for a series pack)."""
+
+    content: Path
+    root: Path
+    plan: FilePlan
+
+
+async def book_files(content: Path) -> BookFiles:
+    """Every file of a download's content as one book."""
+    root, plan = await asyncio.to_thread(plan_content, content)
+    return BookFiles(content, root, plan)
 
 
 @dataclass
@@ -68,15 +86,17 @@ def thresholds(run: RunContext, *, known_book: bool) -> AudioThresholds:
     )
 
 
-async def check_before_import(run: RunContext, wanted_id: int | None, content: Path, release_title: str) -> AudioStep:
-    """Read the download's audio and judge it; raises ``ImportProblem`` (the release's fault) when refused."""
+async def check_before_import(
+    run: RunContext, wanted_id: int | None, files: BookFiles, release_title: str
+) -> AudioStep:
+    """Read the book's audio and judge it; raises ``ImportProblem`` (the release's fault) when refused."""
     settings = run.app.settings
     merging = settings.quality_merge_mp3_to_m4b
     if not settings.audio_check_enabled and not merging:
         return AudioStep(notes={"audio_check": {"skipped": "AUDIO_CHECK_ENABLED is off"}})
-    root, plan = await asyncio.to_thread(plan_content, content)
+    root, plan, content = files.root, files.plan, files.content
     if not plan.audio:
-        return AudioStep()  # place_book says "no audio" with its own evidence
+        return AudioStep()  # place_plan says "no audio" with its own evidence
     found = await run.transaction(lambda s: _wanted(s, wanted_id))
     wanted, year = found if found is not None else (WantedEdition(title=release_title), None)
     report = await run.integrations.audio_inspector().inspect(str(root), [f.source for f in plan.audio])
@@ -88,41 +108,41 @@ async def check_before_import(run: RunContext, wanted_id: int | None, content: P
     step.verdict = verdict
     step.notes["audio_check"] = verdict.to_json()
     if not verdict.accepted:
-        files = [facts.to_json() for facts in report.files[:MAX_FILES_SHOWN]]
-        evidence = {"audio_check": verdict.to_json(), "files": files, "content_path": str(content)}
+        shown = [facts.to_json() for facts in report.files[:MAX_FILES_SHOWN]]
+        evidence = {"audio_check": verdict.to_json(), "files": shown, "content_path": str(content)}
         raise ImportProblem("audio_check", verdict.text, evidence=evidence, release_fault=True)
     run.log.info("import: %s: %s", release_title, "; ".join(r.text for r in verdict.reasons))
     return step
 
 
 async def place_audio(
-    run: RunContext, step: AudioStep, content: Path, book_dir: Path, *, link: Linker | None
+    run: RunContext, step: AudioStep, files: BookFiles, book_dir: Path, *, link: Linker | None
 ) -> Placement:
     """The files placed in the book folder: merged into one M4B when the profile asks and the merge is whole,
     else hardlinked (copied) as they are; ``step.notes["m4b"]`` says which and why."""
     if not run.app.settings.quality_merge_mp3_to_m4b or step.report is None:
-        return await _plain(content, book_dir, link)
+        return await _plain(files, book_dir, link)
     refusal = merge_refusal(step.report) or run.integrations.audio_merger().unavailable()
     if refusal is None:
         try:
-            placement = await _merge(run, step, content, book_dir)
+            placement = await _merge(run, step, files, book_dir)
         except (MergeFailed, OSError) as exc:
             refusal = f"the merge failed: {exc}"
         else:
             step.notes["m4b"] = {"merged": True, "file": placement.files[0].target}
             return placement
     step.notes["m4b"] = {"merged": False, "reason": refusal}
-    run.log.warning("import: %s not merged into an M4B: %s; the files are imported as they are", content, refusal)
-    return await _plain(content, book_dir, link)
+    run.log.warning("import: %s not merged into an M4B: %s; the files are imported as they are", book_dir, refusal)
+    return await _plain(files, book_dir, link)
 
 
-async def _plain(content: Path, book_dir: Path, link: Linker | None) -> Placement:
-    return await asyncio.to_thread(place_book, content, book_dir, link=link)
+async def _plain(files: BookFiles, book_dir: Path, link: Linker | None) -> Placement:
+    return await asyncio.to_thread(place_plan, files.root, files.plan, book_dir, link=link, content=files.content)
 
 
-async def _merge(run: RunContext, step: AudioStep, content: Path, book_dir: Path) -> Placement:
+async def _merge(run: RunContext, step: AudioStep, book: BookFiles, book_dir: Path) -> Placement:
     assert step.report is not None and step.wanted is not None
-    root, files = await asyncio.to_thread(plan_content, content)
+    root, files, content = book.root, book.plan, book.content
     cover = next((f.source for f in files.files if f.kind == FileKind.COVER), None)
     wanted = step.wanted
     tags = BookTags(wanted.title, wanted.authors, wanted.narrator, wanted.series, wanted.position, step.year)

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from shelfkeeper.automation.import_audio import check_before_import, place_audio
+from shelfkeeper.automation.import_audio import book_files, check_before_import, place_audio
 from shelfkeeper.automation.import_files import ImportProblem, Linker, Placement, hardlink
 from shelfkeeper.automation.import_library import (
     LibraryNotFound,
@@ -132,8 +132,9 @@ async def import_download(run: RunContext, download_id: int, *, options: ImportO
     try:
         content = await _content_path(run, job)
         book_dir = Path(library_path) / Path(*job.folder.parts)
-        audio = await check_before_import(run, job.wanted_book_id, content, job.release_title)
-        placement = await place_audio(run, audio, content, book_dir, link=options.linker(run.app.settings.import_mode))
+        files = await book_files(content)
+        audio = await check_before_import(run, job.wanted_book_id, files, job.release_title)
+        placement = await place_audio(run, audio, files, book_dir, link=options.linker(run.app.settings.import_mode))
     except ImportProblem as problem:
         return await _fail(run, job, problem)
     except ServiceError as exc:

@@ -2,8 +2,10 @@
 
 For each group of two or more eligible wanted books of one series and author, every book is searched as
 usual and the series once more by its name; the releases found are ranked as packs (domain/releases/
-pack_choice.py) and the best pack is grabbed when it beats the books' best single releases. The decision and
-its reasons are kept on the download and on every wanted book. Books no chosen pack covers are grabbed one
+pack_choice.py) and the best pack is grabbed when it beats the books' best single releases. A pack goes through
+the same grab steps as a single book (``grab_through``): the MAM ratio autopilot forecasts with the pack's size
+and spends (or buys, then spends) a wedge, or the pack waits and each of its books says why. The decision and
+its reasons are kept on the download and on every wanted book. Books no grabbed pack covers are grabbed one
 by one from the searches already made.
 """
 
@@ -11,15 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from shelfkeeper.automation.acquisition import (
-    fetch_torrent,
+    ClientRefused,
+    ClientsUnavailable,
     grab_candidates,
+    grab_through,
     search_summary,
-    send_to_client,
 )
+from shelfkeeper.automation.mam_autopilot import RatioWait
 from shelfkeeper.automation.release_search import (
     MamStatsCache,
     SearchResult,
@@ -32,9 +37,9 @@ from shelfkeeper.automation.wanted_subtitle import with_subtitle
 from shelfkeeper.domain.releases.pack_choice import PackDecision, RankedPack, choose_pack, rank_packs
 from shelfkeeper.domain.releases.ranking import RankedRelease
 from shelfkeeper.domain.releases.release import Release
-from shelfkeeper.domain.releases.verification import ReasonCode, WantedEdition
+from shelfkeeper.domain.releases.verification import WantedEdition
 from shelfkeeper.errors import Conflict, ServiceError
-from shelfkeeper.services import downloads
+from shelfkeeper.services import downloads, tracker_ledger
 from shelfkeeper.services.blocklist import blocklist_keys
 from shelfkeeper.services.pack_downloads import PackGroup, pack_groups, record_pack_grab
 
@@ -74,7 +79,6 @@ async def _acquire_group(
     mam_stats = stats.stats  # fetched by the searches when they found a MAM release
     packs = rank_packs(group.books, pool, quality_profile(run.app.settings), known_positions=group.known_positions,
                        mam_stats=mam_stats, blocklist=blocklist)  # fmt: skip
-    packs = [pack for pack in packs if not _needs_wedge(pack.ranked)]
     singles = {wanted_id: _first(grab_candidates(search)) for wanted_id, search in found.items()}
     decision = choose_pack(packs, singles)
     await _note_searches(run, found, decision, len(packs))
@@ -82,7 +86,7 @@ async def _acquire_group(
     done.searched.update(found)
     if decision.chosen is None:
         return
-    if await _grab_pack(run, decision.chosen, decision, result):
+    if await _grab_pack(run, decision.chosen, decision, stats, result):
         done.grabbed.update(decision.chosen.covers)
 
 
@@ -111,24 +115,31 @@ async def _note_searches(run: RunContext, found: dict[int, SearchResult], decisi
     run.log.info("acquisition: series pack decision: %s", "; ".join(decision.reason_texts))
 
 
-async def _grab_pack(run: RunContext, pack: RankedPack, decision: PackDecision, result: JobResult) -> bool:
-    """Fetch the pack's torrent, write ONE download for all its wanted books, add it to the client."""
+async def _grab_pack(
+    run: RunContext, pack: RankedPack, decision: PackDecision, stats: MamStatsCache, result: JobResult
+) -> bool:
+    """The ratio autopilot, then the pack's torrent fetched, ONE download written for all its wanted books, and
+    the client add (``grab_through``, as for a single book). False when the books are left to single grabs."""
+
+    def record_pack(session: Session, torrent_id: str, now: datetime) -> downloads.GrabRecord:
+        return record_pack_grab(session, pack, decision, torrent_id, now)
+
+    title = pack.ranked.release.title
     try:
-        add, torrent_id = await fetch_torrent(run, pack.ranked.release)
-    except ServiceError as exc:
-        run.log.warning("acquisition: could not fetch pack %r: %s", pack.ranked.release.title, exc.message)
-        return False
-    now = run.now()
-    try:
-        record = await run.transaction(lambda s: record_pack_grab(s, pack, decision, torrent_id, now))
+        record = await grab_through(run, pack.covers[0], pack.ranked, record_pack, stats)
+    except RatioWait as wait:
+        await _note_ratio_wait(run, pack, wait)
+        result.add("pack_ratio_wait")
+        return False  # each book's single release goes through the autopilot on its own
     except Conflict as exc:
-        run.log.info("acquisition: pack %r not grabbed: %s", pack.ranked.release.title, exc.message)
+        run.log.info("acquisition: pack %r not grabbed: %s", title, exc.message)
         return False
-    try:
-        await send_to_client(run, record.download_id, add, pack.ranked.release.protocol)
-    except ServiceError:
+    except (ClientRefused, ClientsUnavailable):
         result.add("grab_failed")
         return True  # the row failed and the books went back to the wanted list: not searched again this run
+    except ServiceError as exc:
+        run.log.warning("acquisition: could not fetch pack %r: %s", title, exc.message)
+        return False
     result.add("pack_grabbed")
     result.add("grabbed")
     run.log.info("acquisition: grabbed pack %r for wanted books %s (download %s)", pack.ranked.release.title,
@@ -136,7 +147,13 @@ async def _grab_pack(run: RunContext, pack: RankedPack, decision: PackDecision, 
     return True
 
 
-def _needs_wedge(ranked: RankedRelease) -> bool:
-    """Accepted only because a freeleech wedge would make it free. The ratio autopilot (wedges spent or bought)
-    runs on single grabs; a pack that needs one is left out and its books are grabbed one by one."""
-    return any(reason.code == ReasonCode.MAM_RATIO and not reason.rejects for reason in ranked.reasons)
+async def _note_ratio_wait(run: RunContext, pack: RankedPack, wait: RatioWait) -> None:
+    """Say on each book the pack covers why the pack was not grabbed now (``evidence["ratio_wait"]``)."""
+    run.log.info("acquisition: series pack %s", wait)
+    now, waits = run.now(), [{**wait.as_json(), "pack": True}]
+
+    def note(session: Session) -> None:
+        for wanted_id in pack.covers:
+            tracker_ledger.note_ratio_wait(session, wanted_id, now, waits)
+
+    await run.transaction(note)

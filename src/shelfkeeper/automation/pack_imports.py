@@ -1,9 +1,12 @@
 """Importing a finished series pack: its files mapped to its books, each book into its own library folder.
 
-The pack's files are mapped to the wanted books it covers (domain/library/pack_files.py); each book's files are
-hardlinked (copied across filesystems) into ``Author/Series/NN - Title`` and the download is left untouched,
-so the pack keeps seeding. A book already in the library is skipped; a book the pack turns out not to hold goes
-back to the wanted list; files that map to no book stay in the download and are reported (an event and a
+The pack's files are mapped to the wanted books it covers (domain/library/pack_files.py); each book's files go
+through the audio check against that book's wanted edition and are hardlinked (copied across filesystems, or
+merged into one M4B when the profile asks) into ``Author/Series/NN - Title``; the download is left untouched,
+so the pack keeps seeding. A book already in the library is skipped; a book the pack turns out not to hold, or
+whose volume the audio check refuses, goes back to the wanted list (a refusal with a FailedAttempt and an event
+saying what was found) while the other volumes are imported; the release is blocklisted only when no volume at
+all could be imported. Files that map to no book stay in the download and are reported (an event and a
 FailedAttempt). Audiobookshelf scans once for all the books.
 """
 
@@ -18,7 +21,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from shelfkeeper.automation.import_files import ImportProblem, Placement, list_content, place_plan
+from shelfkeeper.automation.import_audio import BookFiles, check_before_import, place_audio
+from shelfkeeper.automation.import_files import ImportProblem, Placement, list_content
 from shelfkeeper.automation.import_library import (
     LibraryNotFound,
     find_import_library,
@@ -40,7 +44,7 @@ from shelfkeeper.errors import ServiceError
 from shelfkeeper.services import events
 from shelfkeeper.services.downloads import client_of, wanted_book_of
 from shelfkeeper.services.pack_downloads import owned_book_ids, pack_links, report_unmatched
-from shelfkeeper.services.status import fail_attempt, try_move_download, try_move_wanted
+from shelfkeeper.services.status import fail_attempt, refuse_pack_volume, try_move_download, try_move_wanted
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,7 @@ class _Job:
 class _Placed:
     book: _Book
     placement: Placement
+    notes: dict[str, Any] = field(default_factory=dict)  # the audio check's verdict and the M4B merge's answer
     item: LibraryItem | None = None
 
 
@@ -74,6 +79,7 @@ class _Placed:
 class _Outcome:
     placed: list[_Placed] = field(default_factory=list)
     missing: dict[int, str] = field(default_factory=dict)  # wanted id -> why it was not imported
+    refused: dict[int, ImportProblem] = field(default_factory=dict)  # wanted id -> the audio check's refusal
     warning: str | None = None
 
 
@@ -96,6 +102,7 @@ async def import_pack(run: RunContext, download_id: int, library_path: Path, opt
     audio = await asyncio.to_thread(read_audio, root, paths)
     mapping = map_pack_files(paths, volumes, audio.durations, audio.tags)
     outcome = _Outcome()
+    link = options.linker(run.app.settings.import_mode)
     for book in job.books:
         if book.owned_book_id is not None:
             continue
@@ -103,25 +110,21 @@ async def import_pack(run: RunContext, download_id: int, library_path: Path, opt
         if not files:
             outcome.missing[book.wanted_id] = f"no file of the pack maps to volume {book.position} '{book.title}'"
             continue
-        book_dir = library_path / Path(*book.folder.parts)
+        book_files = BookFiles(content, root, plan_book_files(files))
         try:
-            placement = await asyncio.to_thread(
-                place_plan,
-                root,
-                plan_book_files(files),
-                book_dir,
-                link=options.linker(run.app.settings.import_mode),
-                content=content,
-            )
+            step = await check_before_import(run, book.wanted_id, book_files, job.release_title)
+        except ImportProblem as refused:  # this volume only: the others are still imported
+            outcome.refused[book.wanted_id] = refused
+            continue
+        try:
+            book_dir = library_path / Path(*book.folder.parts)
+            placement = await place_audio(run, step, book_files, book_dir, link=link)
         except ImportProblem as not_placed:
             outcome.missing[book.wanted_id] = not_placed.reason
             continue
-        outcome.placed.append(_Placed(book, placement))
+        outcome.placed.append(_Placed(book, placement, dict(step.notes)))
     if not outcome.placed and all(b.owned_book_id is None for b in job.books):
-        shown = "; ".join(outcome.missing.values())
-        unmapped = ImportProblem("pack_unmapped", f"no book of the pack could be imported: {shown}",
-                                 evidence={"files": paths[:50]}, release_fault=True)  # fmt: skip
-        return await _fail(run, job, unmapped)
+        return await _fail(run, job, _nothing_imported(job, outcome, paths))
     outcome.warning = await _scan_once(run, outcome.placed, library_path, options)
     now = run.now()
     await run.transaction(lambda s: _record(s, job, outcome, mapping, now, run.task_id))
@@ -137,6 +140,20 @@ async def import_pack(run: RunContext, download_id: int, library_path: Path, opt
         copied=sum(p.placement.count("copied") for p in outcome.placed),
         present=sum(p.placement.count("present") for p in outcome.placed),
     )
+
+
+def _nothing_imported(job: _Job, outcome: _Outcome, paths: list[str]) -> ImportProblem:
+    """The pack's failure when no volume could be imported: the release is to blame (and blocklisted)."""
+    titles = {b.wanted_id: f"volume {b.position} '{b.title}'" for b in job.books}
+    refused = [{"wanted_book_id": w, "volume": titles[w], "reason": p.reason, **p.evidence}
+               for w, p in outcome.refused.items()]  # fmt: skip
+    shown = "; ".join([*(f"{r['volume']}: {r['reason']}" for r in refused), *outcome.missing.values()])
+    if refused and not outcome.missing:
+        reason = f"every volume of the pack was refused by the audio check: {shown}"
+        return ImportProblem("audio_check", reason, evidence={"volumes": refused}, release_fault=True)
+    evidence = {"files": paths[:50], **({"volumes": refused} if refused else {})}
+    return ImportProblem("pack_unmapped", f"no book of the pack could be imported: {shown}", evidence=evidence,
+                         release_fault=True)  # fmt: skip
 
 
 def _claim(session: Session, download_id: int, now: str) -> _Job | ImportOutcome:
@@ -232,6 +249,7 @@ def _record(
             "methods": {m: entry.placement.count(m) for m in ("linked", "copied", "present")},
             "mapped_by": mapping.how.get(entry.book.position),
             "abs_item_id": entry.item.id if entry.item else None,
+            **entry.notes,
         }
         row = _imported(session, entry.book.wanted_id, book.id if book else None, {"import": note})
         download.book_id = download.book_id or (book.id if book else None)
@@ -249,6 +267,7 @@ def _record(
         if row is not None:
             try_move_wanted(row, WantedStatus.WANTED)  # the pack did not hold it: searched again on its own
             row.evidence = {**(row.evidence or {}), "pack_import": {"download_id": download.id, "reason": why}}
+    refused = _refuse(session, download, job, outcome, task_id)
     unmatched = [{"path": u.path, "reason": u.reason} for u in mapping.unmatched]
     if unmatched:
         report_unmatched(session, download, unmatched, now, task_id)
@@ -257,6 +276,8 @@ def _record(
         summary += f", {len(skipped)} already owned"
     if outcome.missing:
         summary += f", {len(outcome.missing)} not in the pack"
+    if refused:
+        summary += f", {len(refused)} refused by the audio check (wanted again)"
     if unmatched:
         summary += f"; {len(unmatched)} files map to no book (kept in the download)"
     try_move_download(download, DownloadStatus.IMPORTED)
@@ -266,11 +287,29 @@ def _record(
         "books": books,
         "skipped": [{"wanted_book_id": b.wanted_id, "book_id": b.owned_book_id} for b in skipped],
         "missing": [{"wanted_book_id": w, "reason": why} for w, why in outcome.missing.items()],
+        "refused": refused,
         "unmatched": unmatched,
         "notes": list(mapping.notes),
         "warning": outcome.warning,
     }
     download.release = {**(download.release or {}), "import": {**_note(download), "pack": pack_note}}
+
+
+def _refuse(
+    session: Session, download: Download, job: _Job, outcome: _Outcome, task_id: int | None
+) -> list[dict[str, Any]]:
+    """Each volume the audio check refused: its wanted book back to wanted, with the evidence (services/status.py)."""
+    shown = []
+    for book in job.books:
+        problem = outcome.refused.get(book.wanted_id)
+        row = session.get(WantedBook, book.wanted_id) if problem is not None else None
+        if problem is None or row is None:
+            continue
+        reason = f"volume {book.position} '{book.title}': {problem.reason}"
+        evidence = {"code": problem.code, "volume": str(book.position), **problem.evidence}
+        refuse_pack_volume(session, download, row, reason, evidence, task_id)
+        shown.append({"wanted_book_id": book.wanted_id, "position": str(book.position), "reason": problem.reason})
+    return shown
 
 
 def _imported(session: Session, wanted_id: int, book_id: int | None, evidence: dict[str, Any]) -> WantedBook | None:

@@ -126,18 +126,20 @@ def write_failed_attempt(
     task_id: int | None,
     *,
     kind: FailureKind = FailureKind.DOWNLOAD,
+    about: WantedBook | None = None,
 ) -> None:
-    """Record a failure of ``download`` (its download, or with ``kind`` IMPORT its import) for the history."""
+    """Record a failure of ``download`` (its download, or with ``kind`` IMPORT its import) for the history;
+    ``about``: the wanted book it is about when that is not the download's own (one volume of a series pack)."""
     what = "Import of download" if kind == FailureKind.IMPORT else "Download"
-    _record_failure_event(session, download, reason, evidence, kind)
+    _record_failure_event(session, download, reason, evidence, kind, about)
     session.add(
         FailedAttempt(
             kind=str(kind),
             subject=f"{what} {download.id}: {download.release_title}"[:1000],
             reason=reason,
             evidence=evidence,
-            book_id=download.book_id,
-            wanted_book_id=download.wanted_book_id,
+            book_id=about.book_id if about is not None else download.book_id,
+            wanted_book_id=about.id if about is not None else download.wanted_book_id,
             download_id=download.id,
             task_id=task_id,
         )
@@ -145,7 +147,12 @@ def write_failed_attempt(
 
 
 def _record_failure_event(
-    session: Session, download: Download, reason: str, evidence: dict[str, Any], kind: FailureKind
+    session: Session,
+    download: Download,
+    reason: str,
+    evidence: dict[str, Any],
+    kind: FailureKind,
+    about: WantedBook | None = None,
 ) -> None:
     """The "download failed" (or "stalled") event, saying what happens next."""
     stalled = kind == FailureKind.DOWNLOAD and "stall" in str(evidence.get("code") or reason).lower()
@@ -159,7 +166,9 @@ def _record_failure_event(
     what = "Import" if kind == FailureKind.IMPORT else "Download"
     event_type = EventType.DOWNLOAD_STALLED if stalled else EventType.DOWNLOAD_FAILED
     message = f"{what} of {download.release_title} failed: {reason}; {next_step}."
-    events.record_download_event(session, download, event_type, message, None, reason=reason, next=next_step)
+    events.record_download_event(
+        session, download, event_type, message, None, about=about, reason=reason, next=next_step
+    )
 
 
 def block_release(session: Session, download: Download, reason: str) -> None:
@@ -220,6 +229,17 @@ def fail_attempt(
     write_failed_attempt(session, download, reason, shown, task_id, kind=kind)
     _wanted_after_failure(session, download, retry_at, {"download_id": download.id, **shown}, importing)
     return Retry(attempt, max_attempts, retry_at)
+
+
+def refuse_pack_volume(
+    session: Session, download: Download, row: WantedBook, reason: str, evidence: dict[str, Any], task_id: int | None
+) -> None:
+    """One volume of a series pack refused at import (its audio is not the wanted edition): that wanted book goes
+    back to the wanted list with the evidence, a FailedAttempt and an event about it. The download and the pack's
+    other books are not failed and the release is not blocklisted (the pack's info hash is never grabbed again)."""
+    try_move_wanted(row, WantedStatus.WANTED)
+    row.evidence = {**(row.evidence or {}), "import_failure": {"download_id": download.id, **evidence}}
+    write_failed_attempt(session, download, reason, evidence, task_id, kind=FailureKind.IMPORT, about=row)
 
 
 def wanted_held_by(session: Session, download: Download) -> list[WantedBook]:
