@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import mutagen
 from mutagen.id3 import ID3
@@ -55,8 +56,9 @@ def _chapter_titles(found: object, path: Path) -> tuple[str, ...]:
         return tuple(str(c.title).strip() for c in found.chapters or () if c.title and str(c.title).strip())
     if path.suffix.lower() != ".mp3":
         return ()
+    read_id3: Any = ID3  # mutagen is untyped
     try:
-        frames = ID3(path).getall("CHAP")
+        frames = read_id3(path).getall("CHAP")
     except (mutagen.MutagenError, OSError, ValueError):
         return ()
     titles = (
