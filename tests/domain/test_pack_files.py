@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from shelfkeeper.domain.library.pack_files import PackVolume, map_pack_files
+import pytest
+
+from shelfkeeper.domain.library.pack_files import MappedBy, PackVolume, map_pack_files
 
 VOLUMES = [
     PackVolume(Decimal(1), "The Final Empire", duration_minutes=60),
@@ -64,3 +66,113 @@ def test_tags_place_a_file_that_neither_its_folders_nor_its_name_place() -> None
     assert mapping.volume_files(Decimal(2)) == ("bonus.mp3",)
     assert mapping.how[Decimal(2)] == "tag 'Mistborn, Book 2' names volume 2"
     assert [u.path for u in mapping.unmatched] == ["track.mp3"]
+
+
+THREE_BODY = [
+    PackVolume(Decimal(1), "The Three-Body Problem", duration_minutes=813),
+    PackVolume(Decimal(2), "The Dark Forest", duration_minutes=1310),
+    PackVolume(Decimal(3), "Death's End", duration_minutes=1740),
+]
+
+
+@pytest.mark.parametrize(
+    ("chapters", "expected", "left"),
+    [
+        pytest.param(
+            {"a.m4b": ["Opening Credits", "Book 2: The Dark Forest", "Chapter 1"],
+             "b.m4b": ["Death's End - Chapter 1", "Death's End - Chapter 2"]},
+            {Decimal(2): ("a.m4b",), Decimal(3): ("b.m4b",)}, [], id="chapters-name-the-titles",
+        ),
+        pytest.param(
+            {"a.m4b": ["Part 1", "Part 2"]}, {}, ["a.m4b"], id="a-part-number-in-a-chapter-is-no-volume",
+        ),
+        pytest.param(
+            {"a.m4b": ["The Dark Forest", "Death's End"]}, {}, ["a.m4b"], id="chapters-naming-two-volumes-are-left",
+        ),
+    ],
+)  # fmt: skip
+def test_chapter_titles_place_files_that_neither_names_nor_tags_place(
+    chapters: dict[str, list[str]], expected: dict[Decimal, tuple[str, ...]], left: list[str]
+) -> None:
+    mapping = map_pack_files(sorted(chapters), THREE_BODY, chapters=chapters)
+    assert dict(mapping.files) == expected
+    assert [u.path for u in mapping.unmatched] == left
+    assert all(mapping.matched_by[path] is MappedBy.CHAPTERS for files in expected.values() for path in files)
+
+
+def test_the_chapters_step_says_why_it_placed_a_file_or_refused_it() -> None:
+    paths = ["The Dark Forest/01.mp3", "a.m4b", "b.m4b"]
+    chapters = {"a.m4b": ["The Dark Forest - Chapter 1"], "b.m4b": ["Book 2: The Dark Forest", "Death's End"]}
+    mapping = map_pack_files(paths, THREE_BODY, chapters=chapters)
+    assert mapping.matched_by == {"The Dark Forest/01.mp3": MappedBy.FOLDER}
+    reasons = {u.path: u.reason for u in mapping.unmatched}
+    assert reasons == {
+        "a.m4b": "its chapters name volume 2, which other files of the pack already fill",
+        "b.m4b": "its chapters name several volumes (2, 3)",
+    }
+
+
+def test_durations_place_anonymous_files_on_the_one_runtime_each_matches_and_a_decoy_stays() -> None:
+    paths = ["01.mp3", "02.mp3", "03.mp3", "sample.mp3", "cover.jpg"]
+    durations = {"01.mp3": 1302 * 60.0, "02.mp3": 1750 * 60.0, "03.mp3": 800 * 60.0, "sample.mp3": 300.0}
+    mapping = map_pack_files(paths, THREE_BODY, durations=durations)
+    assert dict(mapping.files) == {Decimal(1): ("03.mp3",), Decimal(2): ("01.mp3",), Decimal(3): ("02.mp3",)}
+    assert {mapping.matched_by[p] for p in ("01.mp3", "02.mp3", "03.mp3")} == {MappedBy.DURATION}
+    assert mapping.how[Decimal(2)] == (
+        "'01.mp3' lasts 1302 min, the runtime of volume 2 is 1310 min and no other volume without files is that close"
+    )
+    reasons = {u.path: u.reason for u in mapping.unmatched}
+    assert reasons["sample.mp3"] == "lasts 5 min, near no runtime of a volume without files"
+    assert set(reasons) == {"sample.mp3", "cover.jpg"}
+    assert mapping.notes == ()
+
+
+def test_durations_place_one_folder_per_volume_with_its_other_files() -> None:
+    paths = ["Pack/x/1.mp3", "Pack/x/2.mp3", "Pack/x/cover.jpg", "Pack/y/1.mp3", "Pack/z/1.mp3"]
+    durations = {"Pack/x/1.mp3": 60000.0, "Pack/x/2.mp3": 19000.0, "Pack/y/1.mp3": 104000.0, "Pack/z/1.mp3": 49000.0}
+    mapping = map_pack_files(paths, THREE_BODY, durations=durations)
+    assert mapping.volume_files(Decimal(2)) == ("Pack/x/1.mp3", "Pack/x/2.mp3", "Pack/x/cover.jpg")
+    assert mapping.volume_files(Decimal(3)) == ("Pack/y/1.mp3",)
+    assert mapping.volume_files(Decimal(1)) == ("Pack/z/1.mp3",)
+    assert mapping.how[Decimal(2)].startswith("'Pack/x' lasts 1317 min")
+
+
+@pytest.mark.parametrize(
+    ("volumes", "durations", "reason"),
+    [
+        pytest.param(
+            [PackVolume(Decimal(1), "A", 600), PackVolume(Decimal(2), "B", 640)],
+            {"01.mp3": 36000.0, "02.mp3": 38400.0},
+            "lasts 600 min, as long as several volumes: volume 1 (600 min), volume 2 (640 min)",
+            id="two-runtimes-within-tolerance-of-each-other",
+        ),
+        pytest.param(
+            [PackVolume(Decimal(1), "A", 600), PackVolume(Decimal(2), "B", 900)],
+            {"01.mp3": 36000.0, "02.mp3": 35000.0},
+            "other files of the pack last as long as volume 1", id="two-files-match-the-same-volume",
+        ),
+    ],
+)  # fmt: skip
+def test_ambiguous_durations_are_left_unmatched_and_say_why(
+    volumes: list[PackVolume], durations: dict[str, float], reason: str
+) -> None:
+    mapping = map_pack_files(["01.mp3", "02.mp3"], volumes, durations=durations)
+    assert not mapping.files
+    assert {u.path: u.reason for u in mapping.unmatched}["01.mp3"] == reason
+
+
+def test_durations_are_not_used_when_a_volume_without_files_has_no_runtime() -> None:
+    volumes = [*THREE_BODY[:2], PackVolume(Decimal(3), "Death's End")]
+    mapping = map_pack_files(["01.mp3"], volumes, durations={"01.mp3": 813 * 60.0})
+    assert not mapping.files
+    assert mapping.notes == ("durations not used: no runtime is known for volume 3",)
+
+
+def test_a_name_matched_volume_far_from_its_runtime_stays_a_note_and_is_not_moved() -> None:
+    paths = ["The Dark Forest.m4b", "01.mp3"]
+    durations = {"The Dark Forest.m4b": 813 * 60.0, "01.mp3": 1740 * 60.0}
+    mapping = map_pack_files(paths, THREE_BODY, durations=durations)
+    assert mapping.volume_files(Decimal(2)) == ("The Dark Forest.m4b",)
+    assert mapping.matched_by["The Dark Forest.m4b"] is MappedBy.FILE_NAME
+    assert mapping.volume_files(Decimal(3)) == ("01.mp3",)
+    assert mapping.notes == ("volume 2: its files last 813 min, the wanted edition 1310 min",)

@@ -100,7 +100,7 @@ async def import_pack(run: RunContext, download_id: int, library_path: Path, opt
         )
     volumes = [PackVolume(b.position, b.title, b.duration_minutes) for b in job.books]
     audio = await asyncio.to_thread(read_audio, root, paths)
-    mapping = map_pack_files(paths, volumes, audio.durations, audio.tags)
+    mapping = map_pack_files(paths, volumes, audio.durations, audio.tags, audio.chapters)
     outcome = _Outcome()
     link = options.linker(run.app.settings.import_mode)
     for book in job.books:
