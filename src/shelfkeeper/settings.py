@@ -547,6 +547,7 @@ _HELP = {
     "nzbget_username": "NZBGet control user (ControlUsername in NZBGet's settings).",
     "nzbget_password": "NZBGet control password (ControlPassword in NZBGet's settings).",
     "nzbget_priority": "NZBGet's priority among the usenet download clients, 1 (first choice) to 50.",
+    "nzbget_enabled": "Send usenet releases to NZBGet when it is configured.",
     "prowlarr_url": "Prowlarr base URL, e.g. http://prowlarr:9696.",
     "prowlarr_api_key": "Prowlarr API key (Settings > General).",
     "prowlarr_indexer_ids": "Only these Prowlarr indexers (comma-separated ids); all when empty.",

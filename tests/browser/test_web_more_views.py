@@ -222,18 +222,18 @@ def test_calendar_shows_upcoming_releases_by_month_and_the_feed(
 def test_system_health_services_and_the_log_filter(web_page: Any, live_app: LiveApp, outside: list[str]) -> None:
     log = logging.getLogger("shelfkeeper.browser.viewer")
     log.setLevel(logging.INFO)
-    log.info("viewer note: nothing to see")
+    log.info("viewer note: shelves dusted at dawn")  # other tests of this process may have made any word a secret
     log.warning("viewer warning: token=abcdef123456 was refused")
     open_with_key(web_page, "#/system?level=info&limit=1000")
     expect(web_page.locator(".services")).to_contain_text("Google Books")
     expect(web_page.locator(".health")).to_contain_text("Checked")
     logs = web_page.locator(".logs")
-    expect(logs).to_contain_text("viewer note: nothing to see")
+    expect(logs.locator("tr", has_text="viewer note:")).to_have_count(1)
     warning = logs.locator("tr", has_text="viewer warning")
     expect(warning).to_contain_text("token=[REDACTED]")
     expect(warning).not_to_contain_text("abcdef123456")
     web_page.get_by_label("Level").select_option("warning")
-    expect(logs).not_to_contain_text("viewer note: nothing to see")
+    expect(logs).not_to_contain_text("viewer note:")
     expect(logs).to_contain_text("viewer warning")
     assert "level=warning" in web_page.url
     link = web_page.get_by_role("link", name="Settings › General")
