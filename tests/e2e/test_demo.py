@@ -105,11 +105,11 @@ def test_the_demo_imports_a_book_unattended_and_stops_cleanly(tmp_path: Path) ->
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
         try:
-            process.wait(timeout=90)
+            process.wait(timeout=180)  # a wait, not a timing: stopping takes long on a loaded machine
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
-            pytest.fail("the demo did not stop within 90 s of SIGINT")
+            pytest.fail("the demo did not stop within 180 s of SIGINT")
         reader.join(timeout=10)
     assert process.returncode == 0, "".join(output)
     assert "stopped." in "".join(output)
