@@ -116,7 +116,8 @@ async def send_to_client(run: RunContext, download_id: int, add: AddTorrent) -> 
                                  blame_release=isinstance(exc, ServiceBadResponse))  # fmt: skip
         raise
     now = run.now()
-    await run.transaction(lambda s: downloads.mark_added(s, download_id, now, settings.qb_save_path))
+    manual = run.task_id is None  # asked for through the API or the page, not by a job
+    await run.transaction(lambda s: downloads.mark_added(s, download_id, now, settings.qb_save_path, manual=manual))
     return added
 
 

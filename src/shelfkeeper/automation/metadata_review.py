@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 from shelfkeeper.automation.metadata_writeback import library_value, write_back
 from shelfkeeper.automation.run_context import RunContext
 from shelfkeeper.db.tables import MetadataCorrection
+from shelfkeeper.domain.events import EventType
 from shelfkeeper.domain.lifecycle import CorrectionStatus
 from shelfkeeper.errors import Conflict
+from shelfkeeper.services import events
 from shelfkeeper.services.books import get_book
 from shelfkeeper.services.metadata import (
     after_review,
@@ -93,6 +95,8 @@ def _settle(session: Session, run: RunContext, target: _Target, move: _Move) -> 
     book = get_book(session, target.book_id)
     set_field_values(session, book, {target.field: from_json(target.field, target.wanted)})
     mark([correction], move.end, run.now(), note=f"{move.verb} by a person")
+    kind = EventType.METADATA_REVERTED if move is REVERT else EventType.METADATA_CORRECTED
+    events.record_metadata_event(session, book, [correction], kind, f"({move.verb} by a person)", run.now())
     after_review(session, book)
     session.flush()
     return correction

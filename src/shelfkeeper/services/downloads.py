@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shelfkeeper.db.tables import BlocklistEntry, Download, WantedBook
-from shelfkeeper.domain.events import EventType
+from shelfkeeper.domain.events import Event, EventType
 from shelfkeeper.domain.lifecycle import ACTIVE_DOWNLOAD_STATES, DownloadStatus, DuplicateKind, WantedStatus
 from shelfkeeper.domain.releases.ranking import RankedRelease
 from shelfkeeper.domain.releases.verification import WantedEdition
@@ -106,6 +106,12 @@ def note_search(session: Session, wanted_id: int, now: datetime, summary: dict[s
     missing.search_count = (missing.search_count or 0) + 1
     missing.last_searched_at = now
     missing.evidence = {**(missing.evidence or {}), "last_search": {"at": now.isoformat(), **summary}}
+    best = summary.get("best") or {}
+    found, accepted = summary.get("found", 0), summary.get("accepted", 0)
+    message = f"{missing.title}: {found} releases found, {accepted} acceptable"
+    message += f"; the best is {best['title']} (score {best.get('score')})." if best.get("title") else "."
+    details = {"found": found, "accepted": accepted, "best": best or None, "sources": summary.get("sources")}
+    events.record(session, Event(EventType.SEARCHED, message, at=now, book=events.book_facts(missing), details=details))
 
 
 def hash_holder(session: Session, info_hash: str) -> Download | None:
@@ -196,7 +202,9 @@ def _fill_release(download: Download, ranked: RankedRelease, info_hash: str, now
     download.next_retry_at = download.last_progress_at = download.started_at = download.completed_at = None
 
 
-def mark_added(session: Session, download_id: int, now: datetime, save_path: str | None) -> None:
+def mark_added(
+    session: Session, download_id: int, now: datetime, save_path: str | None, *, manual: bool = False
+) -> None:
     """The client accepted the torrent: queued -> downloading (a row moved on meanwhile is left alone)."""
     download = session.get(Download, download_id)
     if download is None or download.status != DownloadStatus.QUEUED:
@@ -204,8 +212,12 @@ def mark_added(session: Session, download_id: int, now: datetime, save_path: str
     move_download(download, DownloadStatus.DOWNLOADING)
     download.started_at = download.last_progress_at = now
     download.save_path = save_path
-    message = f"{download.release_title} sent to the download client from {download.indexer}."
-    events.record_download_event(session, download, EventType.GRABBED, message, now)
+    message = f"{download.release_title} sent to the download client from {download.indexer}"
+    message += " (grabbed by hand)." if manual else "."
+    score = (download.release or {}).get("score")
+    events.record_download_event(
+        session, download, EventType.GRABBED, message, now, manual=manual or None, score=score
+    )
 
 
 def fail_queued(
