@@ -215,9 +215,7 @@ def mark_added(
     message = f"{download.release_title} sent to the download client from {download.indexer}"
     message += " (grabbed by hand)." if manual else "."
     score = (download.release or {}).get("score")
-    events.record_download_event(
-        session, download, EventType.GRABBED, message, now, manual=manual or None, score=score
-    )
+    events.record_download_event(session, download, EventType.GRABBED, message, now, manual=manual or None, score=score)
 
 
 def fail_queued(
