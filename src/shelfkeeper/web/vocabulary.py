@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterable
 from enum import StrEnum
 
+from shelfkeeper.domain.events import EVENT_TITLES, EventType
 from shelfkeeper.domain.lifecycle import (
     ACTIVE_DOWNLOAD_STATES,
     DownloadStatus,
@@ -43,13 +44,15 @@ def vocabulary() -> dict[str, object]:
         "TASK_TRIGGERS": _names(TaskTrigger),
         "FAILURE_KINDS": _names(FailureKind),
         "JOB_LABELS": {name: spec.label for name, spec in default_jobs().items()},
+        "EVENT_TITLES": {str(kind): EVENT_TITLES[kind] for kind in EventType if kind != EventType.TEST},
     }
 
 
 def vocabulary_js() -> str:
     """The ES module the page imports."""
     lines = [
-        "// Generated from domain/lifecycle.py and jobs/registry.py by shelfkeeper.web.vocabulary: do not edit.",
+        "// Generated from domain/lifecycle.py, domain/events.py and jobs/registry.py by shelfkeeper.web.vocabulary: "
+        "do not edit.",
         "// Regenerate: python -m shelfkeeper.web.vocabulary > src/shelfkeeper/web/static/vocabulary.js",
         "",
     ]

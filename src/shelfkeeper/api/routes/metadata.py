@@ -3,7 +3,7 @@ quality, provider preview and provider status."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, status
 
@@ -76,14 +76,16 @@ def list_corrections(
 def review_by_book(
     session: SessionDep,
     page: PageDep,
-    status: CorrectionStatus | None = CorrectionStatus.PENDING,
+    status: Annotated[
+        CorrectionStatus | Literal["all"], Query(description="Which corrections; `all` for every status.")
+    ] = CorrectionStatus.PENDING,
     field: Annotated[str | None, Query(max_length=50)] = None,
     source: Annotated[str | None, Query(max_length=50)] = None,
     book_id: IdQuery = None,
 ) -> dict[str, object]:
     """The corrections one card per book (the most recently corrected book first): every changed field, and
-    the reasons of them all, each once. ``status`` defaults to pending; send it empty for every status."""
-    chosen = ReviewFilter(status=status, field=field, source=source, book_id=book_id)
+    the reasons of them all, each once. Pending corrections unless ``status`` says otherwise."""
+    chosen = ReviewFilter(status=None if status == "all" else status, field=field, source=source, book_id=book_id)
     return ok(Page.of(reviews_by_book(session, chosen, page), BookReviewRead.of))
 
 

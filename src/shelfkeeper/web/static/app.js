@@ -4,6 +4,7 @@ import { apiKey, whenUnauthorized } from "./api.js";
 import { h, fill } from "./dom.js";
 import * as history from "./history.js";
 import * as library from "./library.js";
+import { indicator as liveIndicator } from "./live.js";
 import * as metadata from "./metadata.js";
 import * as queue from "./queue.js";
 import * as series from "./series.js";
@@ -130,5 +131,6 @@ whenUnauthorized((error) => {
   askForKey(error.message);
 });
 
+document.getElementById("forget-key").before(liveIndicator());
 window.addEventListener("hashchange", () => show({ focus: true }));
 show();
