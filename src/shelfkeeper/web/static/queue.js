@@ -245,12 +245,14 @@ export function render(root, { params, setParams, notify }) {
   load();
   loadStats();
   blocklistLoader(blocklist, notify)();
-  // Rows are not re-rendered while the pointer or focus is inside the table or a "why" is open.
-  const busy = () => results.matches(":hover") || results.contains(document.activeElement) || results.querySelector("details[open]");
+  // Rows are not re-rendered while focus is inside the table or a "why" is open; under a resting pointer they wait
+  // a few seconds at most (rows do not jump under a click about to happen, and a change still shows).
+  const held = () => results.contains(document.activeElement) || results.querySelector("details[open]");
+  const busy = () => held() || results.matches(":hover");
   let reloadTimer = null;
-  const reloadSoon = () => {
+  const reloadSoon = (waited = 0) => {
     clearTimeout(reloadTimer);
-    reloadTimer = setTimeout(() => (busy() ? reloadSoon() : refresh()), 400);
+    reloadTimer = setTimeout(() => (held() || (waited < 8 && results.matches(":hover")) ? reloadSoon(waited + 1) : refresh()), 400);
   };
   const onDownload = (change) => {
     if (!autoRefresh.checked) return;
