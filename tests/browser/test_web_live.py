@@ -51,20 +51,17 @@ class OwnApp:
 def _seed_reviews(context: AppContext, seeded: SeededLibrary) -> None:
     """Three more pending corrections: two on one book sharing their reasons, one long description."""
     shared = ["title matches exactly (1.00)", "author matches (1.00)"]
+    leviathan, empire = seeded.books["Leviathan Wakes"], seeded.books["The Final Empire"]
+    rows = [
+        (leviathan, "narrators", ["Jefferson Mays"], ["Jefferson Mays", "Someone Else"], "narrators differ: waits"),
+        (leviathan, "publisher", None, "Hachette Audio", "publisher differs: below 0.85, so it waits"),
+        (empire, "description", None, LONG_DESCRIPTION, None),
+    ]
     with context.sessions() as session:
-        session.add_all(
-            [
-                MetadataCorrection(book_id=seeded.books["Leviathan Wakes"], field="narrators", old_value=["Jefferson Mays"],
-                                   new_value=["Jefferson Mays", "Someone Else"], source="audnexus", confidence=0.8,
-                                   status="pending", reasons=[*shared, "narrators differ: below 0.85, so it waits"]),
-                MetadataCorrection(book_id=seeded.books["Leviathan Wakes"], field="publisher", old_value=None,
-                                   new_value="Hachette Audio", source="audnexus", confidence=0.8, status="pending",
-                                   reasons=[*shared, "publisher differs: below 0.85, so it waits"]),
-                MetadataCorrection(book_id=seeded.books["The Final Empire"], field="description", old_value=None,
-                                   new_value=LONG_DESCRIPTION, source="google_books", confidence=0.75,
-                                   status="pending", reasons=[*shared]),
-            ]
-        )  # fmt: skip
+        for book_id, field, old, new, own in rows:
+            reasons = [*shared, own] if own else list(shared)
+            change = {"field": field, "old_value": old, "new_value": new, "reasons": reasons}
+            session.add(MetadataCorrection(book_id=book_id, source="audnexus", confidence=0.8, status="pending", **change))
         session.commit()
 
 
