@@ -60,8 +60,8 @@ def _seed_reviews(context: AppContext, seeded: SeededLibrary) -> None:
     with context.sessions() as session:
         for book_id, field, old, new, own in rows:
             reasons = [*shared, own] if own else list(shared)
-            change = {"field": field, "old_value": old, "new_value": new, "reasons": reasons}
-            session.add(MetadataCorrection(book_id=book_id, source="audnexus", confidence=0.8, status="pending", **change))
+            change = {"field": field, "old_value": old, "new_value": new, "reasons": reasons, "source": "audnexus"}
+            session.add(MetadataCorrection(book_id=book_id, confidence=0.8, status="pending", **change))
         session.commit()
 
 
@@ -213,4 +213,3 @@ def test_without_its_stream_the_page_says_so_and_keeps_itself_current(page: Any,
     expect(_row(page, "Tiamat's Wrath is out today.")).to_be_visible(timeout=12_000)  # read again by polling
     page.unroute("**/api/stream")
     expect(page.locator(".live-mark")).to_have_text("Live", timeout=40_000)
-
