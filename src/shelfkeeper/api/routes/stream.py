@@ -30,7 +30,9 @@ def hub_of(request: Request) -> LiveHub:
     return hub
 
 
-async def _stream(request: Request, hub: LiveHub, heartbeat: float, lasting: float) -> AsyncIterator[str]:
+async def _stream(hub: LiveHub, heartbeat: float, lasting: float) -> AsyncIterator[str]:
+    """The messages of one listener. A client that goes away is noticed by the server (the response is cancelled,
+    at the latest when the next heartbeat cannot be sent), and the ``finally`` forgets the listener."""
     listener = hub.subscribe()
     ends = time.monotonic() + lasting
     try:
@@ -40,8 +42,6 @@ async def _stream(request: Request, hub: LiveHub, heartbeat: float, lasting: flo
             try:
                 text = await asyncio.wait_for(listener.queue.get(), timeout=min(heartbeat, ends - time.monotonic()))
             except TimeoutError:
-                if await request.is_disconnected():
-                    return
                 yield message("heartbeat", {"at": datetime.now(UTC).isoformat()})
                 continue
             yield text
@@ -68,5 +68,5 @@ async def stream(
     stream ends. While a stream is open the download client is read every DOWNLOAD_REFRESH_SECONDS."""
     require_key_or_query(request, apikey, "add ?apikey=<key> to the stream's address")
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    body = _stream(request, hub_of(request), heartbeat, lasting)
+    body = _stream(hub_of(request), heartbeat, lasting)
     return StreamingResponse(body, media_type="text/event-stream", headers=headers)

@@ -141,9 +141,10 @@ async function connect() {
       cache: "no-store",
     });
     if (!response.ok || !response.body) throw new Error(`the stream answered ${response.status}`);
+    const opened = Date.now();
     await read(response.body);
     clearTimeout(watchdog);
-    if (!heard) throw new Error("the stream ended before it began");
+    if (!heard || Date.now() - opened < 2000) throw new Error("the stream ended as soon as it began");
     connect(); // the server ends each stream after a while ("bye"): take the next one at once
   } catch {
     clearTimeout(watchdog);
