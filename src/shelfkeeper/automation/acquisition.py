@@ -206,6 +206,13 @@ def _search_summary(found: SearchResult, candidates: Sequence[RankedRelease]) ->
     }
 
 
+async def record_search(run: RunContext, wanted_id: int, found: SearchResult) -> None:
+    """Remember a search of a wanted book (when, how many found, the best) and tell the history; the automation's
+    searches and a person's (the page's "Search releases") alike."""
+    summary, now = _search_summary(found, grab_candidates(found)), run.now()
+    await run.transaction(lambda s: downloads.note_search(s, wanted_id, now, summary))
+
+
 async def _acquire_one(run: RunContext, wanted_id: int, stats: MamStatsCache, result: JobResult) -> None:
     try:
         wanted = await run.transaction(lambda s: downloads.wanted_book_of(get_wanted(s, wanted_id)))
@@ -214,8 +221,7 @@ async def _acquire_one(run: RunContext, wanted_id: int, stats: MamStatsCache, re
     found = await find_releases(run, wanted, stats=stats)
     candidates = grab_candidates(found)
     result.add("searched")
-    now, summary = run.now(), _search_summary(found, candidates)
-    await run.transaction(lambda s: downloads.note_search(s, wanted_id, now, summary))
+    await record_search(run, wanted_id, found)
     if not candidates:
         result.add("no_release")
         return

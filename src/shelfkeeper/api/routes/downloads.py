@@ -115,10 +115,13 @@ async def manual_search(context: ContextDep, body: ReleaseSearchRequest) -> dict
         wanted = await run.transaction(lambda s: downloads.wanted_book_of(get_wanted(s, wanted_id)))
     else:
         wanted = body.wanted()
+    from shelfkeeper.automation.acquisition import record_search
     from shelfkeeper.automation.release_search import find_releases
 
-    within = context.settings.outside_wait_seconds
-    return ok(ReleaseSearchRead.of(await find_releases(run, wanted, within=within)))
+    found = await find_releases(run, wanted, within=context.settings.outside_wait_seconds)
+    if body.wanted_book_id is not None:  # the wanted list and the history show this search too
+        await record_search(run, body.wanted_book_id, found)
+    return ok(ReleaseSearchRead.of(found))
 
 
 @router.get("/blocklist", response_model=Envelope[Page[BlocklistRead]], responses=error_responses())
