@@ -49,7 +49,7 @@ class BookReviewRead(BaseModel):
 
 
 class BulkReviewRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {"action": "approve", "ids": [12, 13]}})
 
     action: Literal["approve", "reject"]
     ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(
