@@ -67,9 +67,10 @@ def _seed_reviews(context: AppContext, seeded: SeededLibrary) -> None:
 
 @pytest.fixture(scope="module")
 def own_app(web_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnApp]:
-    settings = web_settings.model_copy(
-        update={"data_dir": tmp_path_factory.mktemp("web-live"), "download_refresh_seconds": 1}
-    )
+    # The same fakes, a data directory (so a database) of its own.
+    given = {name: getattr(web_settings, name) for name in web_settings.model_fields_set}
+    given |= {"data_dir": tmp_path_factory.mktemp("web-live"), "download_refresh_seconds": 1}
+    settings = Settings(_env_file=None, **given)  # type: ignore[call-arg]
     context = AppContext.from_settings(settings)
     client = InMemoryDownloadClient()
     context.integrations = Integrations(context, adapters={"qbittorrent": client})
