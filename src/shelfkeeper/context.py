@@ -16,6 +16,7 @@ from shelfkeeper.integrations import Integrations
 from shelfkeeper.settings import Settings
 
 if TYPE_CHECKING:
+    from shelfkeeper.automation.download_refresh import DownloadRefresher
     from shelfkeeper.jobs.runner import JobRunner
     from shelfkeeper.jobs.scheduler import SchedulerService
     from shelfkeeper.metrics import Metrics
@@ -36,6 +37,7 @@ class AppContext:
     scheduler: SchedulerService | None = None
     metrics: Metrics | None = None
     settings_store: SettingsStore | None = None  # settings saved through the API, re-read when they change
+    download_refresher: DownloadRefresher | None = None  # the fast download refresh (web page open, downloads active)
     _integrations: Integrations | None = field(default=None, init=False, repr=False)
 
     @property

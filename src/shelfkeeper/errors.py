@@ -68,6 +68,7 @@ _CODES = [
     ErrorCode("BLOCKLIST_NOT_FOUND", 404, "No blocklist entry with this id."),
     ErrorCode("CORRECTION_NOT_FOUND", 404, "No metadata correction with this id."),
     ErrorCode("CORRECTION_STATE_CONFLICT", 409, "The correction is not in a state that allows this action."),
+    ErrorCode("CORRECTION_IDS_INVALID", 422, "A bulk review names corrections that do not exist or cannot take it."),
     ErrorCode("TASK_NOT_FOUND", 404, "No task run with this id."),
     ErrorCode("JOB_NOT_FOUND", 404, "No scheduled job with this name."),
     ErrorCode("JOB_ALREADY_RUNNING", 409, "This job is running now; it is not started twice."),

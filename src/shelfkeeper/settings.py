@@ -242,6 +242,13 @@ class Settings(BaseSettings):
     download_retry_base_minutes: int = Field(15, ge=1)
     download_stall_minutes: int = Field(120, ge=1)
     download_metadata_timeout_minutes: int = Field(30, ge=1)
+    download_refresh_seconds: int = Field(
+        5,
+        ge=0,
+        le=300,
+        description="While the web page is open or a download is active, the download client's progress is read "
+        "this often (seconds) between the download monitor's runs; 0 turns the fast refresh off.",
+    )
     auto_grab: bool = Field(False, description="Grab top-10 discoveries without approval.")
     followed_genres: CommaList = Field(default_factory=list)
     top10_window_days: int = Field(30, ge=1)

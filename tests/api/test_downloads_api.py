@@ -122,6 +122,12 @@ def test_manual_search_ranks_every_release_with_reasons(offline_api):
     wanted_id = stack.wanted("Project Hail Mary", "Andy Weir")
     by_id = data(client.post("/api/downloads/search", json={"wanted_book_id": wanted_id}))
     assert [r["release"]["title"] for r in by_id["releases"]] == [r["release"]["title"] for r in found["releases"]]
+    # A search of a wanted book is remembered on its row and told in its history, as the automation's are.
+    searched = data(client.get(f"/api/wanted/{wanted_id}"))
+    assert searched["search_count"] == 1 and searched["last_searched_at"] is not None
+    (entry,) = data(client.get("/api/events", params={"type": "searched", "wanted_book_id": wanted_id}))["items"]
+    assert entry["details"]["found"] == 2 and entry["details"]["accepted"] == 1
+    assert entry["details"]["best"]["title"] == "Andy Weir - Project Hail Mary [M4B]"
     error(client.post("/api/downloads/search", json={"wanted_book_id": 999}), 404, "WANTED_NOT_FOUND")
     error(client.post("/api/downloads/search", json={"title": "Project Hail Mary"}), 422, "VALIDATION_ERROR")
 

@@ -23,7 +23,7 @@ from shelfkeeper.automation.imports import ImportOptions, ImportOutcome, ImportS
 from shelfkeeper.automation.library_sync import library_sync_task
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.context import AppContext
-from shelfkeeper.db.tables import BlocklistEntry, Book, Download, FailedAttempt, WantedBook
+from shelfkeeper.db.tables import BlocklistEntry, Book, Download, EventRow, FailedAttempt, WantedBook
 from shelfkeeper.integrations import Integrations
 from shelfkeeper.settings import Settings
 from shelfkeeper.testing.fakes.audiobookshelf import FakeAudiobookshelf
@@ -168,6 +168,10 @@ def test_a_completed_download_is_hardlinked_into_the_series_folder_scanned_and_l
         assert download.imported_at is not None
         assert (wanted.status, wanted.book_id) == ("imported", book.id)
         assert wanted.evidence["import"]["book_dir"] == str(book_dir)
+        # The import is an entry of its own in the history: which book, and where it went.
+        entry = session.scalars(select(EventRow).where(EventRow.type == "imported")).one()
+        assert (entry.book_id, entry.wanted_book_id, entry.download_id) == (book.id, wanted_id, download_id)
+        assert entry.data["details"]["path"] == str(book_dir)
     assert count(world, FailedAttempt) == 0
 
 

@@ -18,7 +18,7 @@ from shelfkeeper.automation.acquisition import acquire_wanted
 from shelfkeeper.automation.notifications import deliver, notifications_task, send_test
 from shelfkeeper.automation.run_context import JobResult
 from shelfkeeper.db.session import unit_of_work
-from shelfkeeper.domain.events import Event, EventType, parse_target
+from shelfkeeper.domain.events import HISTORY_ONLY, Event, EventType, parse_target
 from shelfkeeper.services import events
 from shelfkeeper.testing.server import LiveServer, free_port
 from tests.automation.acquisition_support import build_stack, unique_size
@@ -72,14 +72,20 @@ def every_event(now) -> list[Event]:
 def test_each_event_type_reaches_json_and_webhook_targets_in_order(engine, tmp_path, hook):
     receiver, server = hook
     host = server.url.split("://", 1)[1]
-    urls = f"json://{host}/apprise, webhook://{host}/native, grabbed|imported::webhook://{host}/some"
+    urls = (
+        f"json://{host}/apprise, webhook://{host}/native, grabbed|imported::webhook://{host}/some, "
+        f"wanted|searched::webhook://{host}/history"
+    )
     stack = stack_for(engine, tmp_path, urls, qbittorrent=False)
     now = stack.clock.now
-    sent = every_event(now)
+    recorded = every_event(now)
     with unit_of_work(stack.context.sessions) as session:
-        for event in sent:
+        for event in recorded:
             events.record(session, event)
     result = stack.go(notifications_task)
+    # A target without an event list gets every event but the history's own entries (searches, metadata...).
+    sent = [event for event in recorded if event.type not in HISTORY_ONLY]
+    assert len(sent) < len(recorded)
     native = receiver.bodies("/native")
     assert [body["event"] for body in native] == [event.type.value for event in sent]
     first = native[0]
@@ -90,7 +96,8 @@ def test_each_event_type_reaches_json_and_webhook_targets_in_order(engine, tmp_p
     assert [body["title"] for body in apprise][:2] == ["Grabbed: Project Hail Mary", "Imported: Project Hail Mary"]
     assert apprise[0]["message"] == "grabbed happened"
     assert [body["event"] for body in receiver.bodies("/some")] == ["grabbed", "imported"]
-    assert result.counts["sent"] == 2 * len(sent) + 2
+    assert [body["event"] for body in receiver.bodies("/history")] == ["wanted", "searched"]
+    assert result.counts["sent"] == 2 * len(sent) + 2 + 2
     # A second run sends nothing again.
     assert stack.go(notifications_task).counts.get("sent", 0) == 0
 

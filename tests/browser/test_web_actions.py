@@ -51,14 +51,16 @@ def test_wanted_filters_and_the_evidence(web_page: Any) -> None:
 
 def test_a_correction_is_approved_then_reverted(web_page: Any, live_app: LiveApp) -> None:
     open_with_key(web_page, "#/metadata")
-    row = row_of(web_page, "Dune")
+    card = web_page.locator(".review-card").filter(has_text="Dune")
+    row = card.locator("table.data-table tbody tr").filter(has_text="Publisher")
     expect(row).to_contain_text("Publisher")
     expect(row.locator("del")).to_have_text("Macmillan Audio")
     expect(row.locator("ins")).to_have_text("Macmillan Audio (Unabridged)")
     expect(row).to_contain_text("Google Books")
     expect(row).to_contain_text("72%")
-    expect(row).to_contain_text("publisher differs: below 0.85, so it waits")
+    expect(card.locator(".review-why")).to_contain_text("publisher differs: below 0.85, so it waits")
     book_id = live_app.seeded.books["Dune"]
+    reverted = live_app.data("GET", "/api/metadata/quality")["corrections"].get("reverted", 0)
     row.get_by_role("button", name="Approve").click()
     expect(row).to_contain_text("Applied")
     assert live_app.data("GET", f"/api/books/{book_id}")["publisher"] == "Macmillan Audio (Unabridged)"
@@ -66,6 +68,9 @@ def test_a_correction_is_approved_then_reverted(web_page: Any, live_app: LiveApp
     expect(row).to_contain_text("Reverted")
     expect(row.get_by_role("button")).to_have_count(0)
     assert live_app.data("GET", f"/api/books/{book_id}")["publisher"] == "Macmillan Audio"
+    # The counters above the cards follow the action, without a reload.
+    counter = web_page.locator(".stat-card").filter(has_text="Reverted").locator("dd")
+    expect(counter).to_have_text(str(reverted + 1))
 
 
 def test_a_job_triggered_from_tasks_shows_in_history(web_page: Any) -> None:

@@ -169,6 +169,17 @@ def route_status(client: TestClient, method: str, path: str) -> str:
     return "ok" if Match.FULL in matches else ("wrong method" if Match.PARTIAL in matches else "no route")
 
 
+# 422s about the data, not the request's shape: the example names rows this empty database does not have.
+DATA_REFUSALS = {"CORRECTION_IDS_INVALID"}
+
+
+def sent_path(example: Example) -> str:
+    """The live stream runs until the client leaves; the test client waits for the end, so it is made short."""
+    if urlsplit(example.path).path == "/api/stream":
+        return example.path + ("&" if "?" in example.path else "?") + "lasting=0.1"
+    return example.path
+
+
 def test_every_request_example_is_accepted(app_on_fakes: TestClient):
     problems = []
     for example in EXAMPLES:
@@ -178,13 +189,14 @@ def test_every_request_example_is_accepted(app_on_fakes: TestClient):
             continue
         if not example.complete:
             continue
-        answer = app_on_fakes.request(example.method, example.path, json=example.body)
+        answer = app_on_fakes.request(example.method, sent_path(example), json=example.body)
         error_code = (
             answer.json().get("error_code")
             if answer.headers.get("content-type", "").startswith("application/json")
             else None
         )
-        if answer.status_code in (405, 422) or (answer.status_code == 404 and error_code == "NOT_FOUND"):
+        refused = answer.status_code == 405 or (answer.status_code == 422 and error_code not in DATA_REFUSALS)
+        if refused or (answer.status_code == 404 and error_code == "NOT_FOUND"):
             problems.append(
                 f"{example.where}: {example.method} {example.path} -> {answer.status_code} {answer.text[:300]}"
             )

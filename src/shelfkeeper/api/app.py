@@ -16,6 +16,7 @@ from shelfkeeper.api.auth import authorization_header, require_api_key, x_api_ke
 from shelfkeeper.api.body_limit import BodyLimitMiddleware
 from shelfkeeper.api.deps import refuse_control_characters
 from shelfkeeper.api.envelope import declare_body_errors, declare_links
+from shelfkeeper.api.live import LiveHub
 from shelfkeeper.api.routes import (
     authors,
     books,
@@ -30,6 +31,7 @@ from shelfkeeper.api.routes import (
     scheduler,
     series,
     stats,
+    stream,
     system,
     system_logs,
     tracker,
@@ -37,6 +39,7 @@ from shelfkeeper.api.routes import (
     web,
 )
 from shelfkeeper.api.routes import settings as settings_routes
+from shelfkeeper.automation.download_refresh import DownloadRefresher
 from shelfkeeper.context import AppContext
 from shelfkeeper.jobs.registry import default_jobs
 from shelfkeeper.jobs.runner import JobRunner
@@ -88,6 +91,8 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     scheduler = SchedulerService(runner)
     context.runner = runner
     context.scheduler = scheduler
+    refresher = context.download_refresher = context.download_refresher or DownloadRefresher(context)
+    hub = LiveHub(context, refresher)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -106,6 +111,7 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
         try:
             yield
         finally:
+            await hub.stop()
             await scheduler.stop()
             await integrations.aclose()
             context.engine.dispose()
@@ -134,6 +140,7 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     )
     app.state.context = context
     app.state.api_keys = context.api_keys
+    app.state.live = hub
     build_openapi = app.openapi
     app.openapi = lambda: declare_links(declare_body_errors(build_openapi()))  # type: ignore[method-assign]
     exception_handlers.install(app)
@@ -143,6 +150,7 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     app.add_middleware(BodyLimitMiddleware, max_bytes=context.settings.max_request_body_bytes)
     app.include_router(system.public_router)
     app.include_router(calendar.feed_router)  # checks the key itself: it also takes ?apikey= (calendar apps)
+    app.include_router(stream.router)  # the same: EventSource cannot send headers
     docs_pages.install(app)
     web.install(app)  # the page and its assets: public, they hold no data
     guard = [

@@ -35,6 +35,14 @@ def presented_key(request: Request) -> str | None:
     return authorization.strip()
 
 
+def require_key_or_query(request: Request, apikey: str | None, hint: str) -> None:
+    """For the routes a client cannot send headers to (calendar apps, EventSource): the key as ``?apikey=`` too."""
+    store: ApiKeyStore = request.app.state.api_keys
+    key = apikey or presented_key(request)
+    if key is None or not store.matches(key):
+        raise Unauthorized(f"Missing or invalid API key: {hint}.")
+
+
 async def require_api_key(request: Request) -> None:
     """Dependency on every non-public route: 401 in the envelope without the right key (no thread: a stat)."""
     store: ApiKeyStore = request.app.state.api_keys

@@ -268,6 +268,13 @@ def search_summary(found: SearchResult, candidates: Sequence[RankedRelease]) -> 
     }
 
 
+async def record_search(run: RunContext, wanted_id: int, found: SearchResult) -> None:
+    """Remember a search of a wanted book (when, how many found, the best) and tell the history; the automation's
+    searches and a person's (the page's "Search releases") alike."""
+    summary, now = search_summary(found, grab_candidates(found)), run.now()
+    await run.transaction(lambda s: downloads.note_search(s, wanted_id, now, summary))
+
+
 async def _acquire_one(
     run: RunContext, wanted_id: int, stats: MamStatsCache, result: JobResult, searched: SearchResult | None = None
 ) -> None:
@@ -282,8 +289,7 @@ async def _acquire_one(
     candidates = grab_candidates(found)
     if searched is None:  # a search made by the pack step is counted there
         result.add("searched")
-        now, summary = run.now(), search_summary(found, candidates)
-        await run.transaction(lambda s: downloads.note_search(s, wanted_id, now, summary))
+        await record_search(run, wanted_id, found)
     if not candidates:
         result.add("no_release")
         return
@@ -373,7 +379,12 @@ async def _mark_added(
     run: RunContext, download_id: int, client: str, skipped: list[dict[str, str]] | None = None
 ) -> None:
     now, path = run.now(), client_entry(client).save_path(run.app.settings)
-    await run.transaction(lambda s: downloads.mark_added(s, download_id, now, path, client=client, skipped=skipped))
+    manual = run.task_id is None  # asked for through the API or the page, not by a job
+
+    def mark(session: Session) -> None:
+        downloads.mark_added(session, download_id, now, path, client=client, skipped=skipped, manual=manual)
+
+    await run.transaction(mark)
 
 
 def _stranded(session: Session, cutoff: datetime) -> list[tuple[int, str, dict[str, Any]]]:

@@ -107,7 +107,7 @@ def _evidence(watched: Watched, torrent: TorrentInfo | None, now: datetime) -> d
     return shown
 
 
-def _watched(session: Session) -> list[Watched]:
+def watched_downloads(session: Session) -> list[Watched]:
     rows = session.scalars(
         select(Download).where(Download.status.in_([str(s) for s in WATCHED]), Download.info_hash.isnot(None))
     )
@@ -252,7 +252,7 @@ async def download_monitor_task(run: RunContext) -> JobResult:
     """Follow every live download in its client; fail, blocklist and retry dead ones; import finished ones."""
     result = JobResult()
     await resume_stranded(run, result)
-    watched = await run.transaction(_watched)
+    watched = await run.transaction(watched_downloads)
     result.counts["watched"] = len(watched)
     failures = await _observe(run, watched, result) if watched else []
     for failure in failures or []:

@@ -18,11 +18,13 @@ from shelfkeeper.automation.metadata_providers import ProviderAnswer, ProviderLo
 from shelfkeeper.automation.metadata_writeback import write_back
 from shelfkeeper.automation.run_context import RunContext
 from shelfkeeper.db.tables import MetadataCorrection
+from shelfkeeper.domain.events import EventType
 from shelfkeeper.domain.lifecycle import CorrectionStatus, MetadataStatus
 from shelfkeeper.domain.metadata.corrections import SOURCE_POLICIES, CorrectionPlan, plan_corrections
 from shelfkeeper.domain.metadata.distance import BookFacts, Decision, MatchWeights
 from shelfkeeper.domain.metadata.matching import MatchResult, choose, rank
 from shelfkeeper.errors import ServiceError, ServiceUnreachable
+from shelfkeeper.services import events
 from shelfkeeper.services.books import get_book
 from shelfkeeper.services.metadata import (
     Proposal,
@@ -223,6 +225,7 @@ def _finish(
     if chosen and failure is None:
         set_field_values(session, book, {row.field: from_json(row.field, row.new_value) for row in chosen})
         mark(chosen, CorrectionStatus.APPLIED, now)
+        events.record_metadata_event(session, book, chosen, EventType.METADATA_CORRECTED, "automatically", now)
     elif chosen:
         mark(chosen, CorrectionStatus.PENDING, now, note=failure)
     matched = any(m.result is not None and m.result.decision is not Decision.REJECT for m in matches)

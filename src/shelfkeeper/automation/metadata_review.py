@@ -7,6 +7,7 @@ Read, call Audiobookshelf, then write: no transaction is open while Audiobookshe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,8 +16,10 @@ from sqlalchemy.orm import Session
 from shelfkeeper.automation.metadata_writeback import library_value, write_back
 from shelfkeeper.automation.run_context import RunContext
 from shelfkeeper.db.tables import MetadataCorrection
+from shelfkeeper.domain.events import EventType
 from shelfkeeper.domain.lifecycle import CorrectionStatus
-from shelfkeeper.errors import Conflict
+from shelfkeeper.errors import Conflict, ShelfkeeperError
+from shelfkeeper.services import events
 from shelfkeeper.services.books import get_book
 from shelfkeeper.services.metadata import (
     after_review,
@@ -29,6 +32,7 @@ from shelfkeeper.services.metadata import (
     set_field_values,
     to_json,
 )
+from shelfkeeper.services.metadata_review import check_bulk
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,8 @@ def _settle(session: Session, run: RunContext, target: _Target, move: _Move) -> 
     book = get_book(session, target.book_id)
     set_field_values(session, book, {target.field: from_json(target.field, target.wanted)})
     mark([correction], move.end, run.now(), note=f"{move.verb} by a person")
+    kind = EventType.METADATA_REVERTED if move is REVERT else EventType.METADATA_CORRECTED
+    events.record_metadata_event(session, book, [correction], kind, f"({move.verb} by a person)", run.now())
     after_review(session, book)
     session.flush()
     return correction
@@ -127,3 +133,41 @@ async def reject_correction(run: RunContext, correction_id: int) -> MetadataCorr
         return correction
 
     return await run.transaction(reject)
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    """What a bulk review did: the corrections it moved, and those it could not (with the refusal)."""
+
+    action: str
+    done: list[MetadataCorrection]
+    failed: list[tuple[int, ShelfkeeperError]]
+
+
+async def bulk_review(run: RunContext, action: str, ids: Sequence[int]) -> BulkOutcome:
+    """Approve or reject many pending corrections; 422 CORRECTION_IDS_INVALID (nothing done) for a bad id.
+
+    A rejection changes no book: every rejection is one transaction. An approval writes each book to
+    Audiobookshelf, so each is carried out on its own; one that is refused (the field changed meanwhile,
+    Audiobookshelf down) is reported and the others go on.
+    """
+    chosen = await run.transaction(lambda s: check_bulk(s, ids, CorrectionStatus.PENDING))
+    if action == "reject":
+
+        def reject_all(session: Session) -> list[MetadataCorrection]:
+            rows = [get_correction(session, one) for one in chosen]
+            mark(rows, CorrectionStatus.REJECTED, run.now(), note="rejected by a person")
+            for book_id in dict.fromkeys(row.book_id for row in rows):
+                after_review(session, get_book(session, book_id))
+            session.flush()
+            return rows
+
+        return BulkOutcome(action, await run.transaction(reject_all), [])
+    done: list[MetadataCorrection] = []
+    failed: list[tuple[int, ShelfkeeperError]] = []
+    for one in chosen:
+        try:
+            done.append(await approve_correction(run, one))
+        except ShelfkeeperError as exc:
+            failed.append((one, exc))
+    return BulkOutcome(action, done, failed)

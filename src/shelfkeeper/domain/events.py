@@ -25,6 +25,24 @@ class EventType(enum.StrEnum):
     JOB_FAILED = "job_failed"
     JOB_PARTIAL = "job_partial"
     TEST = "test"
+    # The history's own entries (the *arr History): kept and shown, sent only to a target that names them.
+    WANTED = "wanted"
+    SEARCHED = "searched"
+    BLOCKLISTED = "blocklisted"
+    METADATA_CORRECTED = "metadata_corrected"
+    METADATA_REVERTED = "metadata_reverted"
+
+
+# Events a target without an event list is not sent: every search or metadata change would flood a chat.
+HISTORY_ONLY: frozenset[EventType] = frozenset(
+    {
+        EventType.WANTED,
+        EventType.SEARCHED,
+        EventType.BLOCKLISTED,
+        EventType.METADATA_CORRECTED,
+        EventType.METADATA_REVERTED,
+    }
+)
 
 
 EVENT_TITLES: dict[EventType, str] = {
@@ -41,6 +59,11 @@ EVENT_TITLES: dict[EventType, str] = {
     EventType.JOB_FAILED: "Job failed",
     EventType.JOB_PARTIAL: "Job partly done",
     EventType.TEST: "Test notification",
+    EventType.WANTED: "Wanted",
+    EventType.SEARCHED: "Searched",
+    EventType.BLOCKLISTED: "Blocklisted",
+    EventType.METADATA_CORRECTED: "Metadata corrected",
+    EventType.METADATA_REVERTED: "Metadata reverted",
 }
 
 PAYLOAD_VERSION = 1
@@ -106,7 +129,9 @@ class NotifyTarget:
         return f"{scheme}://{host}" if host else f"{scheme}://"
 
     def wants(self, event_type: EventType) -> bool:
-        return event_type == EventType.TEST or self.events is None or event_type in self.events
+        if event_type == EventType.TEST:
+            return True
+        return event_type not in HISTORY_ONLY if self.events is None else event_type in self.events
 
 
 def parse_target(entry: str) -> NotifyTarget:

@@ -66,6 +66,7 @@ class SchedulerService:
         self.scheduler: AsyncIOScheduler | None = None
         self._loop: asyncio.Task[None] | None = None
         self._applied: dict[str, tuple[str, bool]] = {}
+        self._refresh: asyncio.Task[None] | None = None  # the fast download refresh, run by the leader
 
     async def start(self) -> None:
         self._loop = asyncio.create_task(self._leadership_loop())
@@ -114,6 +115,9 @@ class SchedulerService:
         _active_runner = self.runner
         self.is_leader = True
         logger.info("this process (%s) now runs the scheduler", self.runner.holder)
+        refresher = self.app.download_refresher
+        if refresher is not None:
+            self._refresh = asyncio.create_task(refresher.run_forever())
         await self.apply_plans()
         await self._check_health_at_start()
 
@@ -128,6 +132,10 @@ class SchedulerService:
 
     async def _step_down(self) -> None:
         global _active_runner
+        if self._refresh is not None:
+            self._refresh.cancel()
+            await asyncio.gather(self._refresh, return_exceptions=True)
+            self._refresh = None
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
             self.scheduler = None

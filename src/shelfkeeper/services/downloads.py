@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shelfkeeper.db.tables import BlocklistEntry, Download, DownloadBook, WantedBook
-from shelfkeeper.domain.events import EventType
+from shelfkeeper.domain.events import Event, EventType
 from shelfkeeper.domain.lifecycle import ACTIVE_DOWNLOAD_STATES, DownloadStatus, DuplicateKind, WantedStatus
 from shelfkeeper.domain.releases.ranking import RankedRelease
 from shelfkeeper.domain.releases.verification import WantedEdition
@@ -121,6 +121,12 @@ def note_search(session: Session, wanted_id: int, now: datetime, summary: dict[s
     missing.search_count = (missing.search_count or 0) + 1
     missing.last_searched_at = now
     missing.evidence = {**(missing.evidence or {}), "last_search": {"at": now.isoformat(), **summary}}
+    best = summary.get("best") or {}
+    found, accepted = summary.get("found", 0), summary.get("accepted", 0)
+    message = f"{missing.title}: {found} releases found, {accepted} acceptable"
+    message += f"; the best is {best['title']} (score {best.get('score')})." if best.get("title") else "."
+    details = {"found": found, "accepted": accepted, "best": best or None, "sources": summary.get("sources")}
+    events.record(session, Event(EventType.SEARCHED, message, at=now, book=events.book_facts(missing), details=details))
 
 
 def hash_holder(session: Session, info_hash: str) -> Download | None:
@@ -229,10 +235,12 @@ def mark_added(
     *,
     client: str,
     skipped: list[dict[str, str]] | None = None,
+    manual: bool = False,
 ) -> None:
     """``client`` accepted the torrent: queued -> downloading (a row moved on meanwhile is left alone).
 
-    ``skipped``: the clients tried first that were down (name, reason, code), kept with the GRABBED event.
+    ``skipped``: the clients tried first that were down (name, reason, code), kept with the GRABBED event;
+    ``manual``: grabbed by hand (the API or the page), not by a job.
     """
     download = session.get(Download, download_id)
     if download is None or download.status != DownloadStatus.QUEUED:
@@ -241,10 +249,21 @@ def mark_added(
     download.started_at = download.last_progress_at = now
     download.save_path = save_path
     download.download_client = client
-    message = f"{download.release_title} sent to {client} from {download.indexer}."
+    message = f"{download.release_title} sent to {client} from {download.indexer}"
+    message += " (grabbed by hand)." if manual else "."
     if skipped:
         message += " Skipped first: " + "; ".join(s["reason"] for s in skipped) + "."
-    events.record_download_event(session, download, EventType.GRABBED, message, now, skipped_clients=skipped or None)
+    score = (download.release or {}).get("score")
+    events.record_download_event(
+        session,
+        download,
+        EventType.GRABBED,
+        message,
+        now,
+        skipped_clients=skipped or None,
+        manual=manual or None,
+        score=score,
+    )
 
 
 def fail_queued(

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from shelfkeeper.db.tables import Download, EventRow, WantedBook
+from shelfkeeper.db.tables import Book, Download, EventRow, MetadataCorrection, WantedBook
 from shelfkeeper.domain.events import Event, EventType
 from shelfkeeper.services.paging import PageRequest, PageResult
 
@@ -159,3 +159,20 @@ def record_download_event(
         details={key: value for key, value in details.items() if value is not None},
     )
     return record(session, event)
+
+
+def record_metadata_event(
+    session: Session, book: Book, rows: Sequence[MetadataCorrection], kind: EventType, by: str, now: datetime | None
+) -> EventRow | None:
+    """One "metadata corrected" (or "reverted") entry per book and action: every field it changed, and by whom."""
+    if not rows:
+        return None
+    fields = sorted({row.field for row in rows})
+    verb = "reverted" if kind == EventType.METADATA_REVERTED else "corrected"
+    message = f"{book.title}: {', '.join(fields)} {verb} {by}."
+    changes = [
+        {"field": row.field, "old": row.old_value, "new": row.new_value, "source": row.source, "correction_id": row.id}
+        for row in rows
+    ]
+    facts = {"title": book.title, "book_id": book.id}
+    return record(session, Event(kind, message, at=now, book=facts, details={"by": by, "changes": changes}))

@@ -182,6 +182,8 @@ def block_release(session: Session, download: Download, reason: str) -> None:
         wanted_book_id=download.wanted_book_id,
         download_id=download.id,
     )
+    message = f"{download.release_title} at {download.indexer} is blocklisted: {reason}."
+    events.record_download_event(session, download, EventType.BLOCKLISTED, message, None, reason=reason)
 
 
 def fail_attempt(

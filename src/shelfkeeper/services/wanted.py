@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session
 
 from shelfkeeper.db.repositories import author_key
 from shelfkeeper.db.tables import Author, WantedBook
+from shelfkeeper.domain.events import Event, EventType
 from shelfkeeper.domain.lifecycle import WantedReason, WantedStatus
 from shelfkeeper.domain.metadata.editions import Edition, edition_of
 from shelfkeeper.domain.text import parse_position
+from shelfkeeper.services import events
 from shelfkeeper.services.owned_books import Owner, find_owner
 from shelfkeeper.services.status import new_wanted_book, try_move_wanted
 
@@ -180,7 +182,19 @@ def _insert(session: Session, candidate: WantedCandidate, now: datetime) -> Want
             raise
         _refresh(session, winner, candidate, now)
         return winner
+    _record_wanted_event(session, row, now)
     return row
+
+
+def _record_wanted_event(session: Session, row: WantedBook, now: datetime) -> None:
+    """The history's "wanted" entry: which book, and why (the reason and its explanation)."""
+    evidence = row.evidence or {}
+    why = str(evidence.get("explanation") or row.reason.replace("_", " "))
+    message = f"{row.title} is wanted: {why}"
+    message += "" if row.approved else " (waiting for approval)"
+    details = {"reason": row.reason, "source": row.source, "explanation": evidence.get("explanation")}
+    event = Event(EventType.WANTED, message + ".", at=now, book=events.book_facts(row), details=details)
+    events.record(session, event)
 
 
 def _rank(reason: str) -> int:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from enum import StrEnum
 from typing import get_args
 
+from shelfkeeper.domain.events import EVENT_TITLES, EventType
 from shelfkeeper.domain.lifecycle import (
     ACTIVE_DOWNLOAD_STATES,
     DownloadStatus,
@@ -47,13 +48,15 @@ def vocabulary() -> dict[str, object]:
         "FAILURE_KINDS": _names(FailureKind),
         "JOB_LABELS": {name: spec.label for name, spec in default_jobs().items()},
         "LOG_LEVELS": list(get_args(LogLevelName)),
+        "EVENT_TITLES": {str(kind): EVENT_TITLES[kind] for kind in EventType if kind != EventType.TEST},
     }
 
 
 def vocabulary_js() -> str:
     """The ES module the page imports."""
     lines = [
-        "// Generated from domain/lifecycle.py, jobs/registry.py, logs.py by shelfkeeper.web.vocabulary: do not edit.",
+        "// Generated from domain/lifecycle.py, domain/events.py, jobs/registry.py and logs.py by "
+        "shelfkeeper.web.vocabulary: do not edit.",
         "// Regenerate: python -m shelfkeeper.web.vocabulary > src/shelfkeeper/web/static/vocabulary.js",
         "",
     ]

@@ -12,12 +12,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from shelfkeeper.api.auth import presented_key
+from shelfkeeper.api.auth import require_key_or_query
 from shelfkeeper.api.deps import SessionDep
 from shelfkeeper.api.envelope import Envelope, error_responses, ok
 from shelfkeeper.api.schemas.events import CalendarEntryRead
-from shelfkeeper.apikeys import ApiKeyStore
-from shelfkeeper.errors import Unauthorized
 from shelfkeeper.services import calendar
 
 router = APIRouter(prefix="/api/calendar", tags=["system"])
@@ -49,10 +47,7 @@ def calendar_feed(
     apikey: Annotated[str | None, Query(description="The API key (calendar apps cannot send headers).")] = None,
 ) -> Response:
     """The iCal feed: releases from 30 days ago to a year ahead, and the imports of the last 30 days."""
-    store: ApiKeyStore = request.app.state.api_keys
-    key = apikey or presented_key(request)
-    if key is None or not store.matches(key):
-        raise Unauthorized("Missing or invalid API key: add ?apikey=<key> to the feed's address.")
+    require_key_or_query(request, apikey, "add ?apikey=<key> to the feed's address")
     now = datetime.now(UTC)
     body = calendar.ical(calendar.entries(session, now - FEED_PAST, now + FEED_FUTURE), now)
     return Response(body, media_type="text/calendar; charset=utf-8")

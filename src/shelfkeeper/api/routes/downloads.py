@@ -121,9 +121,13 @@ async def manual_search(context: ContextDep, body: ReleaseSearchRequest) -> dict
         within = max(0.0, round(within - (asyncio.get_running_loop().time() - started), 1))
     else:
         wanted = body.wanted()
+    from shelfkeeper.automation.acquisition import record_search
     from shelfkeeper.automation.release_search import find_releases
 
-    return ok(ReleaseSearchRead.of(await find_releases(run, wanted, within=within)))
+    found = await find_releases(run, wanted, within=within)
+    if body.wanted_book_id is not None:  # the wanted list and the history show this search too
+        await record_search(run, body.wanted_book_id, found)
+    return ok(ReleaseSearchRead.of(found))
 
 
 @router.get("/blocklist", response_model=Envelope[Page[BlocklistRead]], responses=error_responses())

@@ -3,13 +3,19 @@ quality, provider preview and provider status."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, status
 
 from shelfkeeper.api.deps import ContextDep, IdPath, IdQuery, PageDep, RunnerDep, SessionDep, SettingsDep
 from shelfkeeper.api.envelope import Envelope, Page, error_responses, ok
-from shelfkeeper.api.schemas.corrections import CorrectionRead
+from shelfkeeper.api.schemas.corrections import (
+    BookReviewRead,
+    BulkFailureRead,
+    BulkReviewRead,
+    BulkReviewRequest,
+    CorrectionRead,
+)
 from shelfkeeper.api.schemas.metadata import (
     BookCorrectionRead,
     CorrectAllAnswer,
@@ -25,6 +31,7 @@ from shelfkeeper.automation.run_context import RunContext, utc_now
 from shelfkeeper.domain.lifecycle import CorrectionStatus
 from shelfkeeper.domain.metadata.distance import BookFacts
 from shelfkeeper.services.metadata import quality_report
+from shelfkeeper.services.metadata_review import ReviewFilter, reviews_by_book
 from shelfkeeper.services.provider_cache import provider_overview
 from shelfkeeper.services.records import CORRECTIONS, get_record, list_records
 
@@ -42,6 +49,9 @@ STATE = {
 }
 QUOTA = {429: ("SERVICE_QUOTA_EXHAUSTED", "google_books: daily request budget of 1000 used up for 2026-11-24 (UTC)")}
 ALL_FAILED = {503: ("SERVICE_UNREACHABLE", "metadata: every provider failed for book 42")}
+BULK_INVALID = {
+    422: ("CORRECTION_IDS_INVALID", "Nothing was reviewed: unknown corrections 998; not pending: 12 (applied).")
+}
 RUNNING = {409: ("JOB_ALREADY_RUNNING", "Job metadata_full_refresh_task is already running.")}
 
 
@@ -60,6 +70,40 @@ def list_corrections(
     filters = {"status": status, "field": field, "source": source, "book_id": book_id, "task_id": task_id}
     result = list_records(session, CORRECTIONS, filters, page, sort)
     return ok(Page.of(result, CorrectionRead.model_validate))
+
+
+@router.get("/review", response_model=Envelope[Page[BookReviewRead]], responses=error_responses())
+def review_by_book(
+    session: SessionDep,
+    page: PageDep,
+    status: Annotated[
+        CorrectionStatus | Literal["all"], Query(description="Which corrections; `all` for every status.")
+    ] = CorrectionStatus.PENDING,
+    field: Annotated[str | None, Query(max_length=50)] = None,
+    source: Annotated[str | None, Query(max_length=50)] = None,
+    book_id: IdQuery = None,
+) -> dict[str, object]:
+    """The corrections one card per book (the most recently corrected book first): every changed field, and
+    the reasons of them all, each once. Pending corrections unless ``status`` says otherwise."""
+    chosen = ReviewFilter(status=None if status == "all" else status, field=field, source=source, book_id=book_id)
+    return ok(Page.of(reviews_by_book(session, chosen, page), BookReviewRead.of))
+
+
+@router.post(
+    "/corrections/bulk",
+    response_model=Envelope[BulkReviewRead],
+    responses=error_responses(422, codes=BULK_INVALID),
+)
+async def bulk(context: ContextDep, body: BulkReviewRequest) -> dict[str, object]:
+    """Approve or reject many pending corrections at once. An unknown id, or one that is not pending, refuses
+    the whole request (422 CORRECTION_IDS_INVALID, nothing done). Rejections are one transaction; each approval
+    writes its book to Audiobookshelf on its own, and one refused is listed in ``failed`` while the others go on."""
+    from shelfkeeper.automation.metadata_review import bulk_review
+
+    outcome = await bulk_review(RunContext(app=context), body.action, body.ids)
+    failed = [BulkFailureRead(id=one, error=error.message, error_code=error.code) for one, error in outcome.failed]
+    done = [CorrectionRead.model_validate(row) for row in outcome.done]
+    return ok(BulkReviewRead(action=outcome.action, done=done, failed=failed))
 
 
 @router.get(

@@ -7,6 +7,7 @@ import * as authors from "./authors.js";
 import * as calendar from "./calendar.js";
 import * as history from "./history.js";
 import * as library from "./library.js";
+import { indicator as liveIndicator } from "./live.js";
 import * as metadata from "./metadata.js";
 import * as queue from "./queue.js";
 import * as series from "./series.js";
@@ -150,5 +151,6 @@ whenUnauthorized((error) => {
   askForKey(error.message);
 });
 
+document.getElementById("forget-key")?.before(liveIndicator());
 window.addEventListener("hashchange", () => show({ focus: true }));
 show();

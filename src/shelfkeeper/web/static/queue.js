@@ -1,6 +1,7 @@
 // Queue: downloads with their progress and state, why each release was picked, and pause/resume/cancel/retry.
 
 import { api } from "./api.js";
+import * as live from "./live.js";
 import { h, fill } from "./dom.js";
 import { EMPTY, bytes, hoursMinutes, label, speed } from "./format.js";
 import {
@@ -77,10 +78,25 @@ function stateCell(download) {
 }
 
 function resultCell(download) {
+  const history = download.wanted_book_id ? `#/history?wanted_book_id=${download.wanted_book_id}` : `#/history?download_id=${download.id}`;
   return [
     download.result ? h("p", { class: "why", text: download.result }) : h("span", { class: "muted", text: EMPTY }),
     h("span", { class: "block small" }, "Added ", timeAgo(download.created_at)),
+    h("a", { class: "block small", href: history, text: "History" }),
   ];
+}
+
+/** A download's progress and state as the stream tells them, written into its row (the rest of the row stays). */
+function patchRow(results, download) {
+  const row = results.querySelector(`tr[data-id="${download.id}"]`);
+  if (!row) return false;
+  /** @type {[string, (download: any) => (Node | string | null)[]][]} */
+  const cells = [["State", stateCell], ["Progress", progressCell]];
+  for (const [name, cell] of cells) {
+    const td = row.querySelector(`td[data-label="${name}"]`);
+    if (td) td.replaceChildren(.../** @type {(Node | string)[]} */ (cell(download).filter(Boolean)));
+  }
+  return true;
 }
 
 function actionsCell(download, act) {
@@ -183,7 +199,7 @@ function queueFilters(state, update, autoRefresh) {
       options: [["-created", "Newest first"], ["-priority", "Priority"], ["-progress", "Progress"], ["-updated", "Recently changed"]],
       onChange: (sort) => update({ sort }),
     }),
-    h("label", { class: "field field-check" }, autoRefresh, h("span", { text: `Refresh every ${REFRESH_SECONDS} s` })),
+    h("label", { class: "field field-check" }, autoRefresh, h("span", { text: `Follow live (or refresh every ${REFRESH_SECONDS} s offline)` })),
   );
 }
 
@@ -203,12 +219,15 @@ export function render(root, { params, setParams, notify }) {
     loadStats({ quiet: true });
   };
   const columns = downloadColumns(downloadAction(feedback, notify, refresh));
-  let live = false;
+  let moving = false;
+  const shown = new Map(); // id -> the download as last shown
   const load = loader(
     results,
     () => api.get("/api/downloads", state),
     (page) => {
-      live = page.items.some((download) => ACTIVE_DOWNLOAD_STATUSES.includes(download.status));
+      moving = page.items.some((download) => ACTIVE_DOWNLOAD_STATUSES.includes(download.status));
+      shown.clear();
+      for (const download of page.items) shown.set(download.id, download);
       return [
         dataTable({ caption: "Downloads", columns, rows: page.items, empty: "No downloads match this filter." }),
         pager(page, { noun: "downloads", onOffset: (offset) => update({ offset }), onLimit: (limit) => update({ limit }) }),
@@ -228,11 +247,34 @@ export function render(root, { params, setParams, notify }) {
   load();
   loadStats();
   blocklistLoader(blocklist, notify)();
+  // Rows are not re-rendered while focus is inside the table or a "why" is open; under a resting pointer they wait
+  // a few seconds at most (rows do not jump under a click about to happen, and a change still shows).
+  const held = () => results.contains(document.activeElement) || results.querySelector("details[open]");
+  const busy = () => held() || results.matches(":hover");
+  let reloadTimer = null;
+  const reloadSoon = (waited = 0) => {
+    clearTimeout(reloadTimer);
+    reloadTimer = setTimeout(() => (held() || (waited < 8 && results.matches(":hover")) ? reloadSoon(waited + 1) : refresh()), 400);
+  };
+  const onDownload = (change) => {
+    if (!autoRefresh.checked) return;
+    const before = shown.get(change.id);
+    const merged = { ...(before || {}), ...change };
+    if (before && before.status === change.status && patchRow(results, merged)) {
+      shown.set(change.id, merged);
+      loadStats({ quiet: true });
+    } else {
+      reloadSoon(); // a new download, or one that moved to another status: the page and its filter decide
+    }
+  };
+  const stops = [live.on("download", onDownload), live.on("resync", () => autoRefresh.checked && refresh())];
+  // Offline (the stream lost), the queue is read every few seconds while something moves and someone looks.
   const timer = setInterval(() => {
-    // Only while something moves and someone looks; an open "why" stays open because rows are not re-rendered
-    // while the pointer or focus is inside the table.
-    const busy = results.matches(":hover") || results.contains(document.activeElement) || results.querySelector("details[open]");
-    if (autoRefresh.checked && live && !document.hidden && !busy) refresh();
+    if (autoRefresh.checked && moving && !live.isLive() && !document.hidden && !busy()) refresh();
   }, REFRESH_SECONDS * 1000);
-  return () => clearInterval(timer);
+  return () => {
+    clearInterval(timer);
+    clearTimeout(reloadTimer);
+    for (const stop of stops) stop();
+  };
 }
