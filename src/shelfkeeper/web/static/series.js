@@ -74,7 +74,12 @@ function seriesCard(entry, { notify }) {
     async () => {
       fill(feedback, h("p", { class: "loading", text: "Searching the providers for this series' gaps…" }));
       const found = await api.post(`/api/series/${entry.id}/complete`);
-      fill(feedback, foundReport(found));
+      // The card shows the series as it is now (known positions and completion may have moved), with the report.
+      const summary = await api.get("/api/series/completion-summary", { q: entry.name, limit: 100 });
+      const now = summary.items.find((/** @type {any} */ item) => item.id === entry.id) || entry;
+      const next = seriesCard(now, { notify });
+      next.querySelector(".card-feedback")?.replaceChildren(foundReport(found));
+      card.replaceWith(next);
       notify(`Checked ${entry.name}: ${found.missing.length} missing.`);
     },
     { tone: "primary", onError: (error) => fill(feedback, errorNotice(error, `Complete ${entry.name}`)) },
