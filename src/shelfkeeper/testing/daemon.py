@@ -1,8 +1,8 @@
 """What the real-daemon fixtures share: a throwaway root, two free loopback ports, the process started with its
 output in a log, a wait until it answers, and a stop by PID (SIGTERM, then SIGKILL) that removes the root.
 
-Each daemon (``qbittorrent.py``, ``transmission.py``, ``deluge.py``, ``nzbget.py``) writes its own loopback-only configuration
-before the first start and says how to start it and when it is ready.
+Each daemon (``qbittorrent.py``, ``transmission.py``, ``deluge.py``, ``nzbget.py``) writes its own loopback-only
+configuration before the first start and says how to start it and when it is ready.
 """
 
 from __future__ import annotations
