@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,6 +42,7 @@ from shelfkeeper.testing.server import serve
 from shelfkeeper.testing.torrents import info_hash, make_audio_book, make_torrent
 from shelfkeeper.testing.tracker import ANNOUNCE_PATH, Tracker
 from shelfkeeper.testing.transmission import TransmissionProcess
+from tests.e2e.loop_support import Data, loop_folders, wait_for
 
 ABS_TOKEN = "abs-clients-token"
 PROWLARR_KEY = "prowlarr-clients-key"
@@ -81,18 +81,6 @@ def torrents(process: Leecher) -> list[TorrentInfo]:
     return found
 
 
-def wait_for(probe: Callable[[], Any], what: str, *, timeout: float = 30.0, every: float = 0.3) -> Any:
-    """Real-time polling with a deadline: a real transfer takes the time it takes."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what}: not within {timeout} s (last: {value!r})")
-        time.sleep(every)
-
-
 @pytest.fixture(scope="module")
 def tracker() -> Iterator[tuple[Tracker, str]]:
     # a short "min interval": libtorrent honours it for a forced re-announce
@@ -105,13 +93,6 @@ def tracker() -> Iterator[tuple[Tracker, str]]:
 def seeder() -> Iterator[DelugeProcess]:
     with DelugeProcess() as process:
         yield process
-
-
-@dataclass(frozen=True)
-class Data:
-    folder: Path
-    torrent: bytes
-    info_hash: str
 
 
 @dataclass
@@ -202,13 +183,9 @@ def client_settings(name: str, leecher: Leecher, save: Path) -> dict[str, Any]:
 
 def make_loop(name: str, leecher: Leecher, seeder: DelugeProcess, tracker: tuple[Tracker, str], engine: Engine,
               sessions: sessionmaker[Session], tmp_path: Path) -> Iterator[Loop]:  # fmt: skip
-    dirs = {part: tmp_path / part for part in ("data", "library", "seeded")}
-    for path in dirs.values():
-        path.mkdir()
     save = leecher.save_dir / "shelfkeeper"
-    save.mkdir()
-    view = tmp_path / "downloads-as-shelfkeeper-sees-them"
-    view.symlink_to(save)
+    dirs = loop_folders(tmp_path, save)
+    view = dirs["view"]
     prowlarr, abs_fake = FakeProwlarr(PROWLARR_KEY), FakeAudiobookshelf(ABS_TOKEN)
     prowlarr.add_indexer(1, "Audio Tracker", definition_name="AudioTracker")
     abs_fake.add_library("Audiobooks", [str(dirs["library"])])
