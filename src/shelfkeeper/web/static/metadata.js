@@ -9,6 +9,7 @@ import {
   badge,
   dataTable,
   filterBar,
+  filterUpdater,
   liveRegion,
   loader,
   notice,
@@ -151,12 +152,7 @@ export function render(root, { params, setParams, notify }) {
   const titles = new Map();
   const quality = h("div", { class: "stats" });
   const results = liveRegion();
-  const update = (change) => {
-    Object.assign(state, change);
-    if (!("offset" in change)) state.offset = 0;
-    setParams(state);
-    load();
-  };
+  const update = filterUpdater(state, setParams, () => load());
   const columns = correctionColumns(notify);
   root.append(
     viewHeader("Metadata", "Corrections from the metadata providers: what would change, from where, how sure, and why."),
