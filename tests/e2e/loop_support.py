@@ -7,6 +7,7 @@ Transmission/Deluge loop.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -36,6 +37,8 @@ from shelfkeeper.testing.server import serve
 ABS_TOKEN = "abs-e2e-token"
 PROWLARR_KEY = "prowlarr-e2e-key"
 MAM_COOKIE = "mam-e2e-cookie"
+TITLE, AUTHOR, SERIES = "The Way of Kings", "Brandon Sanderson", "The Stormlight Archive"
+BOOK_DIR = Path(AUTHOR) / SERIES / "01 - The Way of Kings"
 
 Job = Callable[[RunContext], Awaitable[JobResult]]
 
@@ -219,3 +222,25 @@ def open_loop(
         context = AppContext.from_settings(configured, engine=engine)
         yield Loop(prowlarr, mam, abs_fake, seeder, leecher, dirs["library"], dirs["seeded"], configured, context,
                    sessions)  # fmt: skip
+
+
+def add_wanted(sessions: sessionmaker[Session], **extra: Any) -> int:
+    """The Way of Kings on the wanted list, approved (``extra``: more columns, e.g. ``evidence``)."""
+    with sessions() as session:
+        row = WantedBook(
+            title=TITLE, author_name=AUTHOR, series_name=SERIES, series_position="1", reason="series_gap",
+            source="e2e", dedupe_key="the way of kings|brandon sanderson", status="wanted", approved=True, **extra,
+        )  # fmt: skip
+        session.add(row)
+        session.commit()
+        return row.id
+
+
+def assert_hardlinked(book_dir: Path, seeded_dir: Path, data: Data) -> None:
+    """The book folder holds exactly the torrent's files, each a hardlink of what the client seeds, same bytes."""
+    placed = sorted(p for p in book_dir.iterdir() if p.is_file())
+    seeded = sorted(seeded_dir.iterdir())
+    assert [p.name for p in placed] == [p.name for p in seeded] == sorted(p.name for p in data.folder.iterdir())
+    for in_library, in_client in zip(placed, seeded, strict=True):
+        assert os.stat(in_library).st_ino == os.stat(in_client).st_ino, "hardlinked: same inode"
+        assert in_library.read_bytes() == (data.folder / in_library.name).read_bytes()

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,13 +41,20 @@ from shelfkeeper.testing.server import serve
 from shelfkeeper.testing.torrents import info_hash, make_audio_book, make_torrent
 from shelfkeeper.testing.tracker import ANNOUNCE_PATH, Tracker
 from shelfkeeper.testing.transmission import TransmissionProcess
-from tests.e2e.loop_support import Data, loop_folders, wait_for
+from tests.e2e.loop_support import (
+    AUTHOR,
+    BOOK_DIR,
+    TITLE,
+    Data,
+    add_wanted,
+    assert_hardlinked,
+    loop_folders,
+    wait_for,
+)
 
 ABS_TOKEN = "abs-clients-token"
 PROWLARR_KEY = "prowlarr-clients-key"
 MAM_COOKIE = "mam-clients-cookie"
-TITLE, AUTHOR, SERIES = "The Way of Kings", "Brandon Sanderson", "The Stormlight Archive"
-BOOK_DIR = Path(AUTHOR) / SERIES / "01 - The Way of Kings"
 _numbers = itertools.count(100)
 
 Leecher = TransmissionProcess | DelugeProcess
@@ -217,20 +223,9 @@ def make_loop(name: str, leecher: Leecher, seeder: DelugeProcess, tracker: tuple
                    dirs["seeded"], context, sessions)  # fmt: skip
 
 
-def add_wanted(loop: Loop) -> int:
-    with loop.sessions() as session:
-        row = WantedBook(
-            title=TITLE, author_name=AUTHOR, series_name=SERIES, series_position="1", reason="series_gap",
-            source="e2e", dedupe_key="the way of kings|brandon sanderson", status="wanted", approved=True,
-        )  # fmt: skip
-        session.add(row)
-        session.commit()
-        return row.id
-
-
 def travels_all_the_way(loop: Loop, *, label: str) -> None:
     data = loop.offer_seeded(f"{AUTHOR} - {TITLE} (The Stormlight Archive 1) [MP3]")
-    wanted_id = add_wanted(loop)
+    wanted_id = add_wanted(loop.sessions)
 
     acquired = loop.run(acquire_wanted)
 
@@ -248,12 +243,7 @@ def travels_all_the_way(loop: Loop, *, label: str) -> None:
 
     download = loop.download()
     book_dir = loop.library / BOOK_DIR
-    placed = sorted(p for p in book_dir.iterdir() if p.is_file())
-    seeded = sorted((loop.leecher.save_dir / "shelfkeeper" / data.folder.name).iterdir())
-    assert [p.name for p in placed] == [p.name for p in seeded] == sorted(p.name for p in data.folder.iterdir())
-    for in_library, in_leecher in zip(placed, seeded, strict=True):
-        assert os.stat(in_library).st_ino == os.stat(in_leecher).st_ino, "hardlinked: same inode"
-        assert in_library.read_bytes() == (data.folder / in_library.name).read_bytes()
+    assert_hardlinked(book_dir, loop.leecher.save_dir / "shelfkeeper" / data.folder.name, data)
     items = [i for i in loop.abs.data.items.values() if i.path == str(book_dir)]
     assert len(items) == 1 and items[0].title == TITLE
     assert len(loop.abs.scans) == 1

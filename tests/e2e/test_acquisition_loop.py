@@ -31,12 +31,22 @@ from shelfkeeper.domain.torrents.status import TorrentState
 from shelfkeeper.testing.fakes.mam import FakeMam
 from shelfkeeper.testing.qbittorrent import QbittorrentProcess
 from shelfkeeper.testing.torrents import info_hash, make_audio_book, make_torrent
-from tests.e2e.loop_support import Data, Loop, open_loop, torrents, wait_for
+from tests.e2e.loop_support import (
+    AUTHOR,
+    BOOK_DIR,
+    SERIES,
+    TITLE,
+    Data,
+    Loop,
+    add_wanted,
+    assert_hardlinked,
+    open_loop,
+    torrents,
+    wait_for,
+)
 
 pytestmark = pytest.mark.qbittorrent
 
-TITLE, AUTHOR, SERIES = "The Way of Kings", "Brandon Sanderson", "The Stormlight Archive"
-BOOK_DIR = Path(AUTHOR) / SERIES / "01 - The Way of Kings"
 _numbers = itertools.count(1)
 LOOKING_FOR_PEERS = (TorrentState.STALLED, TorrentState.DOWNLOADING)
 
@@ -64,27 +74,11 @@ def loop(
         yield loop
 
 
-def add_wanted(loop: Loop) -> int:
-    with loop.sessions() as session:
-        row = WantedBook(
-            title=TITLE, author_name=AUTHOR, series_name=SERIES, series_position="1", reason="series_gap",
-            source="e2e", dedupe_key="the way of kings|brandon sanderson", status="wanted", approved=True,
-        )  # fmt: skip
-        session.add(row)
-        session.commit()
-        return row.id
-
-
 def assert_imported(loop: Loop, wanted_id: int, data: Data) -> None:
     """In the library (hardlinked to what the torrent seeds), listed by Audiobookshelf, Book linked."""
     download = loop.download()
     book_dir = loop.library / BOOK_DIR
-    placed = sorted(p for p in book_dir.iterdir() if p.is_file())
-    seeded = sorted((loop.leecher.save_dir / "shelfkeeper" / data.folder.name).iterdir())
-    assert [p.name for p in placed] == [p.name for p in seeded] == sorted(p.name for p in data.folder.iterdir())
-    for in_library, in_client in zip(placed, seeded, strict=True):
-        assert os.stat(in_library).st_ino == os.stat(in_client).st_ino, "hardlinked: same inode"
-        assert in_library.read_bytes() == (data.folder / in_library.name).read_bytes()
+    assert_hardlinked(book_dir, loop.leecher.save_dir / "shelfkeeper" / data.folder.name, data)
     items = [i for i in loop.abs.data.items.values() if i.path == str(book_dir)]
     assert len(items) == 1 and items[0].title == TITLE
     assert [sequence for _, sequence in items[0].series] == ["1"], "the scanner read the volume from the folder"
@@ -104,7 +98,7 @@ def assert_imported(loop: Loop, wanted_id: int, data: Data) -> None:
 def test_a_wanted_book_travels_all_the_way_into_the_library(loop: Loop) -> None:
     data = make_data(loop.data_root, f"{AUTHOR} - {TITLE}")
     loop.offer(f"{AUTHOR} - {TITLE} (The Stormlight Archive 1) [MP3]", data, seeded=True, seeders=12)
-    wanted_id = add_wanted(loop)
+    wanted_id = add_wanted(loop.sessions)
 
     acquired = loop.run(acquire_wanted)
 
@@ -155,7 +149,7 @@ def test_a_kill_between_the_download_row_and_the_client_add_leaves_one_download_
 ) -> None:
     data = make_data(loop.data_root, f"{AUTHOR} - {TITLE}")
     loop.offer(f"{AUTHOR} - {TITLE} (The Stormlight Archive 1) [MP3]", data, seeded=True, seeders=12)
-    wanted_id = add_wanted(loop)
+    wanted_id = add_wanted(loop.sessions)
     values = {
         name: (value.get_secret_value() if hasattr(value, "get_secret_value") else value)
         for name, value in loop.settings.model_dump().items()
@@ -197,7 +191,7 @@ def test_a_dead_torrent_is_detected_and_replaced_by_the_next_best_release(loop: 
     dead_title = f"{AUTHOR} - {TITLE} (The Stormlight Archive 1) [M4B]"
     loop.offer(dead_title, dead, seeded=False, seeders=50)
     loop.offer(f"{AUTHOR} - {TITLE} (The Stormlight Archive 1) [MP3]", alive, seeded=True, seeders=5)
-    wanted_id = add_wanted(loop)
+    wanted_id = add_wanted(loop.sessions)
 
     loop.run(acquire_wanted)
     assert (loop.download().info_hash, loop.download().release_title) == (dead.info_hash, dead_title), "m4b first"

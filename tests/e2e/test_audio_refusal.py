@@ -17,18 +17,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shelfkeeper.automation.acquisition import acquire_wanted
 from shelfkeeper.automation.download_monitor import download_monitor_task
-from shelfkeeper.db.tables import BlocklistEntry, Book, Download, EventRow, FailedAttempt, WantedBook
+from shelfkeeper.db.tables import BlocklistEntry, Book, Download, EventRow, FailedAttempt
 from shelfkeeper.domain.torrents.status import TorrentState
 from shelfkeeper.testing.audio import FFMPEG, NO_FFMPEG, make_sine_book
 from shelfkeeper.testing.qbittorrent import QbittorrentProcess
 from shelfkeeper.testing.torrents import info_hash, make_torrent
-from tests.e2e.loop_support import Data, Loop, open_loop, torrents
+from tests.e2e.loop_support import AUTHOR, BOOK_DIR, TITLE, Data, Loop, add_wanted, open_loop, torrents
 from tests.e2e.loop_support import wait_for as wait_until
 
 pytestmark = [pytest.mark.qbittorrent, pytest.mark.skipif(FFMPEG is None, reason=NO_FFMPEG)]
-
-TITLE, AUTHOR, SERIES = "The Way of Kings", "Brandon Sanderson", "The Stormlight Archive"
-BOOK_DIR = Path(AUTHOR) / SERIES / "01 - The Way of Kings"
 
 
 @pytest.fixture
@@ -48,17 +45,9 @@ def sine_data(root: Path, name: str, seconds: list[float], suffix: str) -> Data:
     return Data(folder, torrent, info_hash(torrent))
 
 
-def add_wanted(loop: Loop) -> int:
+def add_wanted_short(loop: Loop) -> int:
     """The wanted book, whose providers say it runs one minute."""
-    with loop.sessions() as session:
-        row = WantedBook(
-            title=TITLE, author_name=AUTHOR, series_name=SERIES, series_position="1", reason="series_gap",
-            source="e2e", dedupe_key="the way of kings|brandon sanderson", status="wanted", approved=True,
-            evidence={"duration_minutes": 1},
-        )  # fmt: skip
-        session.add(row)
-        session.commit()
-        return row.id
+    return add_wanted(loop.sessions, evidence={"duration_minutes": 1})
 
 
 def test_a_release_whose_audio_is_a_fraction_of_the_runtime_is_refused_and_the_next_one_imported(loop: Loop) -> None:
@@ -67,7 +56,7 @@ def test_a_release_whose_audio_is_a_fraction_of_the_runtime_is_refused_and_the_n
     short_title = f"{AUTHOR} - {TITLE} (The Stormlight Archive 1) [M4B]"
     loop.offer(short_title, short, seeded=True, seeders=50)
     loop.offer(f"{AUTHOR} - {TITLE} (The Stormlight Archive 1) [MP3]", full, seeded=True, seeders=5)
-    wanted_id = add_wanted(loop)
+    wanted_id = add_wanted_short(loop)
 
     loop.run(acquire_wanted)
     assert (loop.download().info_hash, loop.download().release_title) == (short.info_hash, short_title), "m4b first"
