@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,12 +41,20 @@ from shelfkeeper.testing.server import serve
 from shelfkeeper.testing.torrents import info_hash, make_audio_book, make_torrent
 from shelfkeeper.testing.tracker import ANNOUNCE_PATH, Tracker
 from shelfkeeper.testing.transmission import TransmissionProcess
+from tests.e2e.loop_support import (
+    AUTHOR,
+    BOOK_DIR,
+    TITLE,
+    Data,
+    add_wanted,
+    assert_hardlinked,
+    loop_folders,
+    wait_for,
+)
 
 ABS_TOKEN = "abs-clients-token"
 PROWLARR_KEY = "prowlarr-clients-key"
 MAM_COOKIE = "mam-clients-cookie"
-TITLE, AUTHOR, SERIES = "The Way of Kings", "Brandon Sanderson", "The Stormlight Archive"
-BOOK_DIR = Path(AUTHOR) / SERIES / "01 - The Way of Kings"
 _numbers = itertools.count(100)
 
 Leecher = TransmissionProcess | DelugeProcess
@@ -81,18 +87,6 @@ def torrents(process: Leecher) -> list[TorrentInfo]:
     return found
 
 
-def wait_for(probe: Callable[[], Any], what: str, *, timeout: float = 30.0, every: float = 0.3) -> Any:
-    """Real-time polling with a deadline: a real transfer takes the time it takes."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what}: not within {timeout} s (last: {value!r})")
-        time.sleep(every)
-
-
 @pytest.fixture(scope="module")
 def tracker() -> Iterator[tuple[Tracker, str]]:
     # a short "min interval": libtorrent honours it for a forced re-announce
@@ -105,13 +99,6 @@ def tracker() -> Iterator[tuple[Tracker, str]]:
 def seeder() -> Iterator[DelugeProcess]:
     with DelugeProcess() as process:
         yield process
-
-
-@dataclass(frozen=True)
-class Data:
-    folder: Path
-    torrent: bytes
-    info_hash: str
 
 
 @dataclass
@@ -202,13 +189,9 @@ def client_settings(name: str, leecher: Leecher, save: Path) -> dict[str, Any]:
 
 def make_loop(name: str, leecher: Leecher, seeder: DelugeProcess, tracker: tuple[Tracker, str], engine: Engine,
               sessions: sessionmaker[Session], tmp_path: Path) -> Iterator[Loop]:  # fmt: skip
-    dirs = {part: tmp_path / part for part in ("data", "library", "seeded")}
-    for path in dirs.values():
-        path.mkdir()
     save = leecher.save_dir / "shelfkeeper"
-    save.mkdir()
-    view = tmp_path / "downloads-as-shelfkeeper-sees-them"
-    view.symlink_to(save)
+    dirs = loop_folders(tmp_path, save)
+    view = dirs["view"]
     prowlarr, abs_fake = FakeProwlarr(PROWLARR_KEY), FakeAudiobookshelf(ABS_TOKEN)
     prowlarr.add_indexer(1, "Audio Tracker", definition_name="AudioTracker")
     abs_fake.add_library("Audiobooks", [str(dirs["library"])])
@@ -240,20 +223,9 @@ def make_loop(name: str, leecher: Leecher, seeder: DelugeProcess, tracker: tuple
                    dirs["seeded"], context, sessions)  # fmt: skip
 
 
-def add_wanted(loop: Loop) -> int:
-    with loop.sessions() as session:
-        row = WantedBook(
-            title=TITLE, author_name=AUTHOR, series_name=SERIES, series_position="1", reason="series_gap",
-            source="e2e", dedupe_key="the way of kings|brandon sanderson", status="wanted", approved=True,
-        )  # fmt: skip
-        session.add(row)
-        session.commit()
-        return row.id
-
-
 def travels_all_the_way(loop: Loop, *, label: str) -> None:
     data = loop.offer_seeded(f"{AUTHOR} - {TITLE} (The Stormlight Archive 1) [MP3]")
-    wanted_id = add_wanted(loop)
+    wanted_id = add_wanted(loop.sessions)
 
     acquired = loop.run(acquire_wanted)
 
@@ -271,12 +243,7 @@ def travels_all_the_way(loop: Loop, *, label: str) -> None:
 
     download = loop.download()
     book_dir = loop.library / BOOK_DIR
-    placed = sorted(p for p in book_dir.iterdir() if p.is_file())
-    seeded = sorted((loop.leecher.save_dir / "shelfkeeper" / data.folder.name).iterdir())
-    assert [p.name for p in placed] == [p.name for p in seeded] == sorted(p.name for p in data.folder.iterdir())
-    for in_library, in_leecher in zip(placed, seeded, strict=True):
-        assert os.stat(in_library).st_ino == os.stat(in_leecher).st_ino, "hardlinked: same inode"
-        assert in_library.read_bytes() == (data.folder / in_library.name).read_bytes()
+    assert_hardlinked(book_dir, loop.leecher.save_dir / "shelfkeeper" / data.folder.name, data)
     items = [i for i in loop.abs.data.items.values() if i.path == str(book_dir)]
     assert len(items) == 1 and items[0].title == TITLE
     assert len(loop.abs.scans) == 1

@@ -17,36 +17,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shelfkeeper.automation.acquisition import acquire_wanted
 from shelfkeeper.automation.download_monitor import download_monitor_task
-from shelfkeeper.context import AppContext
-from shelfkeeper.db.tables import BlocklistEntry, Book, Download, EventRow, FailedAttempt, WantedBook
+from shelfkeeper.db.tables import BlocklistEntry, Book, Download, EventRow, FailedAttempt
 from shelfkeeper.domain.torrents.status import TorrentState
-from shelfkeeper.settings import Settings
 from shelfkeeper.testing.audio import FFMPEG, NO_FFMPEG, make_sine_book
-from shelfkeeper.testing.fakes.audiobookshelf import FakeAudiobookshelf
-from shelfkeeper.testing.fakes.mam import FakeMam
-from shelfkeeper.testing.fakes.prowlarr import FakeProwlarr
 from shelfkeeper.testing.qbittorrent import QbittorrentProcess
-from shelfkeeper.testing.server import serve
 from shelfkeeper.testing.torrents import info_hash, make_torrent
-from tests.e2e.test_acquisition_loop import ABS_TOKEN, MAM_COOKIE, PROWLARR_KEY, Data, Loop, settings_values, torrents
-from tests.e2e.test_acquisition_loop import wait_for as wait_until
+from tests.e2e.loop_support import AUTHOR, BOOK_DIR, TITLE, Data, Loop, add_wanted, open_loop, torrents
+from tests.e2e.loop_support import wait_for as wait_until
 
 pytestmark = [pytest.mark.qbittorrent, pytest.mark.skipif(FFMPEG is None, reason=NO_FFMPEG)]
-
-TITLE, AUTHOR, SERIES = "The Way of Kings", "Brandon Sanderson", "The Stormlight Archive"
-BOOK_DIR = Path(AUTHOR) / SERIES / "01 - The Way of Kings"
-
-
-@pytest.fixture(scope="module")
-def seeder() -> Iterator[QbittorrentProcess]:
-    with QbittorrentProcess() as process:
-        yield process
-
-
-@pytest.fixture
-def leecher() -> Iterator[QbittorrentProcess]:
-    with QbittorrentProcess() as process:
-        yield process
 
 
 @pytest.fixture
@@ -54,26 +33,9 @@ def loop(
     engine: Engine, sessions: sessionmaker[Session], tmp_path: Path, seeder: QbittorrentProcess,
     leecher: QbittorrentProcess,
 ) -> Iterator[Loop]:  # fmt: skip
-    dirs = {name: tmp_path / name for name in ("data", "library", "seeded")}
-    for path in dirs.values():
-        path.mkdir()
-    (leecher.save_dir / "shelfkeeper").mkdir()
-    dirs["view"] = tmp_path / "downloads-as-shelfkeeper-sees-them"
-    dirs["view"].symlink_to(leecher.save_dir / "shelfkeeper")
-    prowlarr, mam, abs_fake = FakeProwlarr(PROWLARR_KEY), FakeMam(MAM_COOKIE, rotate_every=None), FakeAudiobookshelf(
-        ABS_TOKEN)  # fmt: skip
-    prowlarr.add_indexer(1, "Audio Tracker", definition_name="AudioTracker")
-    abs_fake.add_library("Audiobooks", [str(dirs["library"])])
-    with serve(prowlarr.app) as p, serve(mam.app) as m, serve(abs_fake.app) as a:
-        servers = {"prowlarr": p.url, "mam": m.url, "abs": a.url}
-        values = settings_values(dirs, servers, leecher) | {
-            "database_url": engine.url.render_as_string(False),
-            "quality_min_mb_per_hour": 0,  # a one-minute book of a few hundred kilobytes is not junk here
-        }
-        settings = Settings(**values, _env_file=None)
-        context = AppContext.from_settings(settings, engine=engine)
-        yield Loop(prowlarr, mam, abs_fake, seeder, leecher, dirs["library"], dirs["seeded"], settings, context,
-                   sessions)  # fmt: skip
+    # a one-minute book of a few hundred kilobytes is not junk here
+    with open_loop(engine, sessions, tmp_path, seeder, leecher, settings={"quality_min_mb_per_hour": 0}) as loop:
+        yield loop
 
 
 def sine_data(root: Path, name: str, seconds: list[float], suffix: str) -> Data:
@@ -83,17 +45,9 @@ def sine_data(root: Path, name: str, seconds: list[float], suffix: str) -> Data:
     return Data(folder, torrent, info_hash(torrent))
 
 
-def add_wanted(loop: Loop) -> int:
+def add_wanted_short(loop: Loop) -> int:
     """The wanted book, whose providers say it runs one minute."""
-    with loop.sessions() as session:
-        row = WantedBook(
-            title=TITLE, author_name=AUTHOR, series_name=SERIES, series_position="1", reason="series_gap",
-            source="e2e", dedupe_key="the way of kings|brandon sanderson", status="wanted", approved=True,
-            evidence={"duration_minutes": 1},
-        )  # fmt: skip
-        session.add(row)
-        session.commit()
-        return row.id
+    return add_wanted(loop.sessions, evidence={"duration_minutes": 1})
 
 
 def test_a_release_whose_audio_is_a_fraction_of_the_runtime_is_refused_and_the_next_one_imported(loop: Loop) -> None:
@@ -102,7 +56,7 @@ def test_a_release_whose_audio_is_a_fraction_of_the_runtime_is_refused_and_the_n
     short_title = f"{AUTHOR} - {TITLE} (The Stormlight Archive 1) [M4B]"
     loop.offer(short_title, short, seeded=True, seeders=50)
     loop.offer(f"{AUTHOR} - {TITLE} (The Stormlight Archive 1) [MP3]", full, seeded=True, seeders=5)
-    wanted_id = add_wanted(loop)
+    wanted_id = add_wanted_short(loop)
 
     loop.run(acquire_wanted)
     assert (loop.download().info_hash, loop.download().release_title) == (short.info_hash, short_title), "m4b first"

@@ -18,28 +18,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shelfkeeper.automation.acquisition import acquire_wanted
 from shelfkeeper.automation.download_monitor import download_monitor_task
-from shelfkeeper.context import AppContext
 from shelfkeeper.db.tables import BlocklistEntry, Book, Download, DownloadBook, EventRow, FailedAttempt, WantedBook
 from shelfkeeper.domain.torrents.status import AddTorrent, TorrentState
-from shelfkeeper.settings import Settings
 from shelfkeeper.testing.audio import FFMPEG, NO_FFMPEG, make_sine_book
-from shelfkeeper.testing.fakes.audiobookshelf import FakeAudiobookshelf
 from shelfkeeper.testing.fakes.mam import FakeMam
-from shelfkeeper.testing.fakes.prowlarr import FakeProwlarr
 from shelfkeeper.testing.qbittorrent import QbittorrentProcess
-from shelfkeeper.testing.server import serve
 from shelfkeeper.testing.torrents import info_hash, make_audio_book, make_torrent
-from tests.e2e.test_acquisition_loop import (
-    ABS_TOKEN,
-    MAM_COOKIE,
-    PROWLARR_KEY,
-    Data,
-    Loop,
-    client_call,
-    settings_values,
-    torrents,
-    wait_for,
-)
+from tests.e2e.loop_support import Data, Loop, client_call, open_loop, torrents, wait_for
 
 pytestmark = pytest.mark.qbittorrent
 
@@ -47,18 +32,6 @@ AUTHOR, SERIES = "Brandon Sanderson", "Mistborn"
 TITLES = ("The Final Empire", "The Well of Ascension", "The Hero of Ages")
 PACK_TITLE = f"{AUTHOR} - {SERIES} Books 1-3 [MP3]"
 EXTRA = "Extras/Author Interview.mp3"
-
-
-@pytest.fixture(scope="module")
-def seeder() -> Iterator[QbittorrentProcess]:
-    with QbittorrentProcess() as process:
-        yield process
-
-
-@pytest.fixture
-def leecher() -> Iterator[QbittorrentProcess]:
-    with QbittorrentProcess() as process:
-        yield process
 
 
 @pytest.fixture
@@ -69,29 +42,13 @@ def loop(
     seeder: QbittorrentProcess,
     leecher: QbittorrentProcess,
 ) -> Iterator[Loop]:
-    dirs = {name: tmp_path / name for name in ("data", "library", "seeded")}
-    for path in dirs.values():
-        path.mkdir()
-    (leecher.save_dir / "shelfkeeper").mkdir()
-    dirs["view"] = tmp_path / "downloads-as-shelfkeeper-sees-them"
-    dirs["view"].symlink_to(leecher.save_dir / "shelfkeeper")
-    prowlarr, mam, abs_fake = (
-        FakeProwlarr(PROWLARR_KEY),
-        FakeMam(MAM_COOKIE, rotate_every=None),
-        FakeAudiobookshelf(ABS_TOKEN),
-    )
-    prowlarr.add_indexer(1, "Audio Tracker", definition_name="AudioTracker")
-    abs_fake.add_library("Audiobooks", [str(dirs["library"])])
-    # MyAnonamouse holds a pack of ANOTHER series by the same author: found by the series search, never taken
-    mam.add_torrent(f"{SERIES}: Wax and Wayne Books 1-3", authors=[AUTHOR], series=[["Wax and Wayne", "1-3"]],
-                    seeders=80, size=1_200_000_000, filetype="m4b", free=True)  # fmt: skip
-    with serve(prowlarr.app) as p, serve(mam.app) as m, serve(abs_fake.app) as a:
-        servers = {"prowlarr": p.url, "mam": m.url, "abs": a.url}
-        values = settings_values(dirs, servers, leecher) | {"database_url": engine.url.render_as_string(False)}
-        settings = Settings(**values, _env_file=None)
-        context = AppContext.from_settings(settings, engine=engine)
-        yield Loop(prowlarr, mam, abs_fake, seeder, leecher, dirs["library"], dirs["seeded"], settings, context,
-                   sessions)  # fmt: skip
+    def stock_mam(mam: FakeMam) -> None:
+        # MyAnonamouse holds a pack of ANOTHER series by the same author: found by the series search, never taken
+        mam.add_torrent(f"{SERIES}: Wax and Wayne Books 1-3", authors=[AUTHOR], series=[["Wax and Wayne", "1-3"]],
+                        seeders=80, size=1_200_000_000, filetype="m4b", free=True)  # fmt: skip
+
+    with open_loop(engine, sessions, tmp_path, seeder, leecher, stock_mam=stock_mam) as loop:
+        yield loop
 
 
 def make_pack(root: Path) -> Data:

@@ -1,4 +1,4 @@
-"""The shared start/stop of the real-daemon fixtures, for each of the three daemons."""
+"""The shared start/stop of the real-daemon fixtures, for each of the four daemons."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 
 from shelfkeeper.testing.daemon import DaemonNotInstalled, DaemonProcess, DaemonStartFailed
 from shelfkeeper.testing.deluge import DelugeNotInstalled, DelugeProcess, DelugeStartFailed
+from shelfkeeper.testing.nzbget import NzbgetNotInstalled, NzbgetProcess, NzbgetStartFailed
 from shelfkeeper.testing.qbittorrent import QbittorrentNotInstalled, QbittorrentProcess, QbittorrentStartFailed
 from shelfkeeper.testing.transmission import TransmissionNotInstalled, TransmissionProcess, TransmissionStartFailed
 
@@ -16,6 +17,7 @@ KINDS = [
     (QbittorrentProcess, QbittorrentNotInstalled, QbittorrentStartFailed, "qbittorrent-nox"),
     (TransmissionProcess, TransmissionNotInstalled, TransmissionStartFailed, "transmission-daemon"),
     (DelugeProcess, DelugeNotInstalled, DelugeStartFailed, "deluged"),
+    (NzbgetProcess, NzbgetNotInstalled, NzbgetStartFailed, "nzbget"),
 ]
 
 
@@ -60,3 +62,18 @@ def test_each_writes_a_loopback_configuration_before_starting(tmp_path, monkeypa
     assert not any(values[key] for key in ("dht", "upnp", "natpmp", "utpex", "lsd", "new_release_check"))
     for process, _ in written.values():
         shutil.rmtree(process.root)
+
+
+def test_nzbget_writes_its_loopback_configuration_before_starting(monkeypatch):
+    process = NzbgetProcess(binary="false", start_timeout=5.0)
+    monkeypatch.setattr(process, "stop", lambda: None)  # keep the root to read what was written
+    with pytest.raises(NzbgetStartFailed, match="exited with 1"):
+        process.start()
+    try:
+        lines = dict(line.split("=", 1) for line in process.config_path.read_text().splitlines())
+        assert (lines["ControlIP"], lines["ControlPort"]) == ("127.0.0.1", str(process.port))
+        assert (lines["ControlUsername"], lines["ControlPassword"]) == (process.username, process.password)
+        assert lines["AuthorizedIP"] == "" and lines["UpdateCheck"] == "none"
+        assert not any(name.startswith("Server") for name in lines)  # no news server unless given
+    finally:
+        shutil.rmtree(process.root, ignore_errors=True)

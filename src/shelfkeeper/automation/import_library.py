@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime
 from pathlib import PurePosixPath
 
@@ -91,6 +91,32 @@ async def wait_for_item(
         if found is not None:
             return found
     return await find_item(client, library_id, book_dir, rel_path, everywhere=True)
+
+
+async def find_or_scan(
+    client: LibraryServer,
+    library_id: str,
+    folders: Sequence[tuple[str, str]],
+    *,
+    sleep: Sleep,
+    delays: Sequence[float],
+) -> AsyncIterator[tuple[int, LibraryItem | None]]:
+    """The full item of each (``book_dir``, ``rel_path``) folder, by index, as soon as it is known: the folders
+    already listed first, then ONE scan of the library for all the others and a wait for each (None: still not
+    listed). Shared by the single-book and pack imports."""
+    waiting = []
+    for index, (book_dir, rel_path) in enumerate(folders):
+        found = await find_item(client, library_id, book_dir, rel_path)
+        if found is None:
+            waiting.append(index)
+        else:
+            yield index, await client.item(found.id)
+    if waiting:
+        await client.scan_library(library_id)
+    for index in waiting:
+        book_dir, rel_path = folders[index]
+        found = await wait_for_item(client, library_id, book_dir, rel_path, sleep=sleep, delays=delays)
+        yield index, await client.item(found.id) if found is not None else None
 
 
 def save_book(

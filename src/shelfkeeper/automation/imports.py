@@ -22,9 +22,8 @@ from shelfkeeper.automation.import_files import ImportProblem, Linker, Placement
 from shelfkeeper.automation.import_library import (
     LibraryNotFound,
     find_import_library,
-    find_item,
+    find_or_scan,
     save_book,
-    wait_for_item,
 )
 from shelfkeeper.automation.run_context import RunContext
 from shelfkeeper.db.tables import Download, WantedBook
@@ -150,7 +149,9 @@ async def import_download(run: RunContext, download_id: int, *, options: ImportO
 # ---- claiming --------------------------------------------------------------------------------------------
 
 
-def _claim(session: Session, download_id: int, now: str) -> _Job | ImportOutcome:
+def claim_download(session: Session, download_id: int, now: str) -> Download | ImportOutcome:
+    """The download to import, its import note stamped ``started_at``; or the outcome saying why there is none
+    (not found, already imported, not in an importable status). Shared by the single-book and pack imports."""
     download = session.get(Download, download_id)
     if download is None:
         return ImportOutcome(download_id, ImportStatus.SKIPPED, f"download {download_id} not found")
@@ -159,7 +160,14 @@ def _claim(session: Session, download_id: int, now: str) -> _Job | ImportOutcome
     if download.status not in IMPORTABLE:
         return ImportOutcome(download_id, ImportStatus.SKIPPED, f"download {download_id} is {download.status}")
     # Not moved to "importing": a crash must leave it "completed", which the monitor imports again.
-    download.release = {**(download.release or {}), "import": {**_import_note(download), "started_at": now}}
+    download.release = {**(download.release or {}), "import": {**import_note(download), "started_at": now}}
+    return download
+
+
+def _claim(session: Session, download_id: int, now: str) -> _Job | ImportOutcome:
+    download = claim_download(session, download_id, now)
+    if isinstance(download, ImportOutcome):
+        return download
     missing = session.get(WantedBook, download.wanted_book_id) if download.wanted_book_id else None
     return _Job(
         download_id=download.id,
@@ -231,13 +239,9 @@ async def _link_in_library(run: RunContext, job: _Job, result: _Result, options:
         client = run.integrations.library()
         library = await find_import_library(client, str(settings.library_path), settings.abs_library_ids)
         result.extra["library_id"] = library.id
-        item = await find_item(client, library.id, book_dir, rel_path)
-        if item is None:
-            await client.scan_library(library.id)
-            item = await wait_for_item(
-                client, library.id, book_dir, rel_path, sleep=options.sleep, delays=options.poll_delays
-            )
-        result.item = await client.item(item.id) if item is not None else None
+        folders = [(book_dir, rel_path)]
+        async for _, item in find_or_scan(client, library.id, folders, sleep=options.sleep, delays=options.poll_delays):
+            result.item = item
     except LibraryNotFound as exc:
         result.warning = str(exc)
         return await _complete(run, job, result)
@@ -283,10 +287,11 @@ def _mark_waiting(session: Session, download_id: int, waits: int, text: str) -> 
         return
     try_move_download(download, DownloadStatus.COMPLETED)
     download.result = text
-    download.release = {**(download.release or {}), "import": {**_import_note(download), "waits": waits}}
+    download.release = {**(download.release or {}), "import": {**import_note(download), "waits": waits}}
 
 
-def _import_note(download: Download) -> dict[str, Any]:
+def import_note(download: Download) -> dict[str, Any]:
+    """A copy of what the imports noted so far on the download (``release["import"]``)."""
     return dict((download.release or {}).get("import") or {})
 
 
@@ -330,7 +335,7 @@ def _record_import(session: Session, job: _Job, result: _Result, now: datetime, 
     download.imported_at = now
     download.book_id = book.id if book else download.book_id
     download.result = result.warning or f"imported into {result.placement.book_dir}"
-    download.release = {**(download.release or {}), "import": {**_import_note(download), **note}}
+    download.release = {**(download.release or {}), "import": {**import_note(download), **note}}
     missing = session.get(WantedBook, job.wanted_book_id) if job.wanted_book_id else None
     if missing is not None:
         # A book still "grabbed" (the monitor never saw it complete) steps through "downloaded".
@@ -363,7 +368,7 @@ def _record_failure(
     if download is None:
         return
     evidence = {"code": problem.code, "book_folder": job.folder.relative_path, **problem.evidence}
-    download.release = {**(download.release or {}), "import": {**_import_note(download), **evidence}}
+    download.release = {**(download.release or {}), "import": {**import_note(download), **evidence}}
     max_attempts, base_minutes = retry
     fail_attempt(session, download, problem.reason, evidence, now=now, max_attempts=max_attempts,
                  retry_base_minutes=base_minutes, task_id=task_id, kind=FailureKind.IMPORT,

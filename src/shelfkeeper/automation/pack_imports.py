@@ -26,11 +26,17 @@ from shelfkeeper.automation.import_files import ImportProblem, Placement, list_c
 from shelfkeeper.automation.import_library import (
     LibraryNotFound,
     find_import_library,
-    find_item,
+    find_or_scan,
     save_book,
-    wait_for_item,
 )
-from shelfkeeper.automation.imports import IMPORTABLE, ImportOptions, ImportOutcome, ImportStatus, content_path_of
+from shelfkeeper.automation.imports import (
+    ImportOptions,
+    ImportOutcome,
+    ImportStatus,
+    claim_download,
+    content_path_of,
+    import_note,
+)
 from shelfkeeper.automation.pack_audio import read_audio
 from shelfkeeper.automation.run_context import RunContext
 from shelfkeeper.db.tables import Download, WantedBook
@@ -157,14 +163,9 @@ def _nothing_imported(job: _Job, outcome: _Outcome, paths: list[str]) -> ImportP
 
 
 def _claim(session: Session, download_id: int, now: str) -> _Job | ImportOutcome:
-    download = session.get(Download, download_id)
-    if download is None:
-        return ImportOutcome(download_id, ImportStatus.SKIPPED, f"download {download_id} not found")
-    if download.status == DownloadStatus.IMPORTED:
-        return ImportOutcome(download_id, ImportStatus.ALREADY_IMPORTED, "already imported", book_id=download.book_id)
-    if download.status not in IMPORTABLE:
-        return ImportOutcome(download_id, ImportStatus.SKIPPED, f"download {download_id} is {download.status}")
-    download.release = {**(download.release or {}), "import": {**_note(download), "started_at": now}}
+    download = claim_download(session, download_id, now)
+    if isinstance(download, ImportOutcome):
+        return download
     books = []
     for link in pack_links(session, download_id):
         row = session.get(WantedBook, link.wanted_book_id)
@@ -195,10 +196,6 @@ def _claim(session: Session, download_id: int, now: str) -> _Job | ImportOutcome
     )
 
 
-def _note(download: Download) -> dict[str, Any]:
-    return dict((download.release or {}).get("import") or {})
-
-
 async def _scan_once(run: RunContext, placed: list[_Placed], library_path: Path, options: ImportOptions) -> str | None:
     """Find each book's Audiobookshelf item, asking for one scan for them all; a warning when that fails."""
     settings = run.app.settings
@@ -209,21 +206,11 @@ async def _scan_once(run: RunContext, placed: list[_Placed], library_path: Path,
     try:
         client = run.integrations.library()
         library = await find_import_library(client, str(library_path), settings.abs_library_ids)
-        waiting = []
-        for entry in placed:
-            found = await find_item(client, library.id, str(entry.placement.book_dir), entry.book.folder.relative_path)
-            if found is None:
-                waiting.append(entry)
-            else:
-                entry.item = await client.item(found.id)
-        if waiting:
-            await client.scan_library(library.id)
-        for entry in waiting:
-            book_dir, rel_path = str(entry.placement.book_dir), entry.book.folder.relative_path
-            found = await wait_for_item(
-                client, library.id, book_dir, rel_path, sleep=options.sleep, delays=options.poll_delays
-            )
-            entry.item = await client.item(found.id) if found is not None else None
+        folders = [(str(e.placement.book_dir), e.book.folder.relative_path) for e in placed]
+        async for index, item in find_or_scan(
+            client, library.id, folders, sleep=options.sleep, delays=options.poll_delays
+        ):
+            placed[index].item = item
     except LibraryNotFound as exc:
         return str(exc)
     except ServiceError as exc:
@@ -292,7 +279,7 @@ def _record(
         "notes": list(mapping.notes),
         "warning": outcome.warning,
     }
-    download.release = {**(download.release or {}), "import": {**_note(download), "pack": pack_note}}
+    download.release = {**(download.release or {}), "import": {**import_note(download), "pack": pack_note}}
 
 
 def _refuse(
@@ -335,7 +322,7 @@ async def _fail(run: RunContext, job: _Job, problem: ImportProblem) -> ImportOut
         if download is None:
             return
         evidence = {"code": problem.code, **problem.evidence}
-        download.release = {**(download.release or {}), "import": {**_note(download), **evidence}}
+        download.release = {**(download.release or {}), "import": {**import_note(download), **evidence}}
         fail_attempt(session, download, problem.reason, evidence, now=now, max_attempts=settings.download_max_attempts,
                      retry_base_minutes=settings.download_retry_base_minutes, task_id=run.task_id,
                      kind=FailureKind.IMPORT, blame_release=problem.release_fault)  # fmt: skip

@@ -1,8 +1,8 @@
 """What the real-daemon fixtures share: a throwaway root, two free loopback ports, the process started with its
 output in a log, a wait until it answers, and a stop by PID (SIGTERM, then SIGKILL) that removes the root.
 
-Each daemon (``qbittorrent.py``, ``transmission.py``, ``deluge.py``) writes its own loopback-only configuration
-before the first start and says how to start it and when it is ready.
+Each daemon (``qbittorrent.py``, ``transmission.py``, ``deluge.py``, ``nzbget.py``) writes its own loopback-only
+configuration before the first start and says how to start it and when it is ready.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ class DaemonProcess:
     not_installed: ClassVar[type[DaemonNotInstalled]] = DaemonNotInstalled
     start_failed: ClassVar[type[DaemonStartFailed]] = DaemonStartFailed
     output_name: ClassVar[str] = "stdout.log"  # where the daemon's stdout and stderr go, under the root
+    poll_interval: ClassVar[float] = 0.05  # seconds between two "does it answer yet?" checks while starting
 
     def __init__(
         self,
@@ -65,6 +66,15 @@ class DaemonProcess:
         self._output: IO[bytes] | None = None
 
     # ---- what each daemon says ----
+
+    def prepare(self) -> None:
+        """Make the folders and choose the ports the daemon needs, in the fresh root, before ``configure``."""
+        self.save_dir.mkdir()
+        self.profile_dir.mkdir()
+        self.port = free_port()
+        self.peer_port = free_port()
+        while self.peer_port == self.port:
+            self.peer_port = free_port()
 
     def configure(self) -> None:
         """Write the loopback-only configuration (ports, folders, credentials chosen) before the first start."""
@@ -109,12 +119,7 @@ class DaemonProcess:
                 f"{self.binary} not found on PATH: install it (Debian/Ubuntu: apt-get install -y {self.package})"
             )
         self._root = Path(tempfile.mkdtemp(prefix=self.root_prefix))
-        self.save_dir.mkdir()
-        self.profile_dir.mkdir()
-        self.port = free_port()
-        self.peer_port = free_port()
-        while self.peer_port == self.port:
-            self.peer_port = free_port()
+        self.prepare()
         self.configure()
         self._output = self.output_path.open("wb")
         try:
@@ -138,7 +143,7 @@ class DaemonProcess:
                 return
             if time.monotonic() > deadline:
                 raise self.start_failed(f"{self.binary} on {self.host}:{self.port} did not answer: {self.log_tail()}")
-            time.sleep(0.05)
+            time.sleep(self.poll_interval)
 
     def log_tail(self) -> str:
         try:

@@ -9,33 +9,25 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import secrets
-import shutil
-import signal
-import subprocess
-import tempfile
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import IO, Any, Self
+from typing import Any
 
+from shelfkeeper.testing.daemon import HOST, DaemonNotInstalled, DaemonProcess, DaemonStartFailed
 from shelfkeeper.testing.server import free_port
 
-HOST = "127.0.0.1"
 WEB_DIR = "/usr/share/nzbget/webui"  # Debian's paths
 CATEGORIES = ("audiobooks", "ebooks")
 
 
-class NzbgetNotInstalled(RuntimeError):
+class NzbgetNotInstalled(DaemonNotInstalled):
     """The nzbget binary is missing (Debian: apt-get install nzbget)."""
 
 
-class NzbgetStartFailed(RuntimeError):
+class NzbgetStartFailed(DaemonStartFailed):
     """nzbget exited or its RPC did not answer in time."""
 
 
@@ -125,41 +117,34 @@ def make_nzb(name: str, *, files: int = 1, segments: int = 2, segment_bytes: int
     return (head + body + "".join(entries) + "</nzb>\n").encode()
 
 
-class NzbgetProcess:
-    """One ``nzbget -s`` with its own temporary profile and control port on 127.0.0.1, stopped by PID."""
+class NzbgetProcess(DaemonProcess):
+    """One ``nzbget -s`` with its own temporary profile and control port on 127.0.0.1, stopped by PID.
+
+    The shared life cycle is ``DaemonProcess``'s; nzbget.conf is written before the first start.
+    """
+
+    package = "nzbget"
+    root_prefix = "shelfkeeper-nzbget-"
+    not_installed = NzbgetNotInstalled
+    start_failed = NzbgetStartFailed
+    output_name = "console.log"
+    poll_interval = 0.1
 
     def __init__(
         self,
         *,
         binary: str = "nzbget",
         servers: Sequence[NewsServer] = (),
-        username: str = "shelfkeeper",
-        password: str | None = None,
         start_timeout: float = 20.0,
         stop_timeout: float = 8.0,
+        **options: Any,
     ) -> None:
-        self.binary = binary
+        super().__init__(binary=binary, start_timeout=start_timeout, stop_timeout=stop_timeout, **options)
         self.servers = tuple(servers)
-        self.host = HOST
-        self.username = username
-        self.password = password or secrets.token_urlsafe(12)
-        self.start_timeout = start_timeout
-        self.stop_timeout = stop_timeout
-        self.port = 0
-        self.pid: int | None = None
-        self._root: Path | None = None
-        self._process: subprocess.Popen[bytes] | None = None
-        self._log: IO[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
-
-    @property
-    def root(self) -> Path:
-        if self._root is None:
-            raise RuntimeError("nzbget is not started")
-        return self._root
 
     @property
     def config_path(self) -> Path:
@@ -167,32 +152,27 @@ class NzbgetProcess:
 
     @property
     def log_path(self) -> Path:
-        return self.root / "console.log"
+        return self.output_path
 
-    def start(self) -> Self:
-        binary = shutil.which(self.binary)
-        if binary is None:
-            raise NzbgetNotInstalled(f"{self.binary} not found on PATH: install it (Debian: apt-get install -y nzbget)")
-        self._root = Path(tempfile.mkdtemp(prefix="shelfkeeper-nzbget-"))
+    def prepare(self) -> None:
+        """Only a control port: NZBGet makes its own folders under ``MainDir`` and has no peer port."""
         self.port = free_port()
+
+    def configure(self) -> None:
         config = loopback_config(
             root=self.root, port=self.port, username=self.username, password=self.password, servers=self.servers
         )
         self.config_path.write_text(config)
-        self._log = self.log_path.open("wb")
+
+    def command(self, binary: str) -> list[str]:
+        return [binary, "-s", "-c", str(self.config_path)]
+
+    def answers(self) -> bool:
         try:
-            self._process = subprocess.Popen(
-                [binary, "-s", "-c", str(self.config_path)],
-                stdin=subprocess.DEVNULL,
-                stdout=self._log,
-                stderr=subprocess.STDOUT,
-            )
-            self.pid = self._process.pid
-            self._wait_for_rpc()
-        except BaseException:
-            self.stop()
-            raise
-        return self
+            self.call("version")
+        except (OSError, urllib.error.URLError, ValueError):
+            return False
+        return True
 
     def call(self, method: str, *params: Any) -> Any:
         """One JSON-RPC call with the control credentials (for test set-up and checks)."""
@@ -206,49 +186,3 @@ class NzbgetProcess:
         if answer.get("error"):
             raise RuntimeError(f"nzbget {method}: {answer['error']}")
         return answer.get("result")
-
-    def _wait_for_rpc(self) -> None:
-        deadline = time.monotonic() + self.start_timeout
-        while True:
-            assert self._process is not None
-            if self._process.poll() is not None:
-                raise NzbgetStartFailed(f"nzbget exited with {self._process.returncode}: {self._log_tail()}")
-            try:
-                self.call("version")
-                return
-            except (OSError, urllib.error.URLError, ValueError):
-                pass
-            if time.monotonic() > deadline:
-                raise NzbgetStartFailed(f"RPC on {self.url} did not answer: {self._log_tail()}")
-            time.sleep(0.1)
-
-    def _log_tail(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-2000:]
-        except OSError:
-            return ""
-
-    def stop(self) -> None:
-        """SIGTERM by PID, SIGKILL after ``stop_timeout``, then remove the profile."""
-        if self._process is not None and self._process.poll() is None:
-            os.kill(self._process.pid, signal.SIGTERM)
-            try:
-                self._process.wait(timeout=self.stop_timeout)
-            except subprocess.TimeoutExpired:
-                os.kill(self._process.pid, signal.SIGKILL)
-                self._process.wait(timeout=self.stop_timeout)
-        self._process = None
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-        if self._root is not None:
-            shutil.rmtree(self._root, ignore_errors=True)
-            self._root = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()

@@ -3,8 +3,8 @@
 import { api } from "./api.js";
 import { h, fill } from "./dom.js";
 import { EMPTY, day, percent } from "./format.js";
-import { foundReport } from "./series.js";
-import { actionButton, badge, errorNotice, filterBar, liveRegion, loader, notice, pager, progressBar, searchField, selectField, timeAgo, viewHeader } from "./widgets.js";
+import { completeNowButton } from "./series.js";
+import { badge, filterBar, filterUpdater, liveRegion, loader, monitorButton, monitoredField, notice, pager, progressBar, searchField, timeAgo, viewHeader } from "./widgets.js";
 
 /** @param {URLSearchParams} params */
 function readState(params) {
@@ -73,25 +73,21 @@ function missingBooks(entry) {
 function authorCard(entry, { notify }) {
   const feedback = h("div", { class: "card-feedback", "aria-live": "polite" });
   const card = h("article", { class: "card author-card", dataset: { id: entry.id } });
-  const complete = actionButton(
-    "Complete now",
-    async () => {
-      fill(feedback, h("p", { class: "loading", text: `Reading ${entry.name}'s catalogue at the providers…` }));
-      const found = await api.post(`/api/authors/${entry.id}/discover`);
-      fill(feedback, foundReport(found));
-      notify(`Checked ${entry.name}: ${found.missing.length} missing.`);
-    },
-    { tone: "primary", onError: (error) => fill(feedback, errorNotice(error, `Complete ${entry.name}`)) },
-  );
-  const monitor = actionButton(
-    entry.monitored ? "Stop monitoring" : "Monitor",
-    async () => {
-      const updated = await api.post(`/api/authors/${entry.id}/${entry.monitored ? "unmonitor" : "monitor"}`);
-      card.replaceWith(authorCard({ ...entry, monitored: updated.monitored }, { notify }));
-      notify(updated.monitored ? `Monitoring ${entry.name}.` : `Stopped monitoring ${entry.name}.`);
-    },
-    { onError: (error) => fill(feedback, errorNotice(error)) },
-  );
+  const complete = completeNowButton({
+    name: entry.name,
+    searching: `Reading ${entry.name}'s catalogue at the providers…`,
+    path: `/api/authors/${entry.id}/discover`,
+    notify,
+    feedback,
+  });
+  const monitor = monitorButton({
+    name: entry.name,
+    monitored: entry.monitored,
+    toggle: (action) => api.post(`/api/authors/${entry.id}/${action}`),
+    rebuild: (monitored) => card.replaceWith(authorCard({ ...entry, monitored }, { notify })),
+    notify,
+    feedback,
+  });
   const facts = [
     ["Missing", entry.missing],
     ["Upcoming", entry.upcoming],
@@ -118,25 +114,13 @@ export function render(root, { params, setParams, notify }) {
   const state = readState(params);
   const totals = h("p", { class: "summary", text: " " });
   const results = liveRegion();
-  /** @param {Partial<ReturnType<typeof readState>>} change */
-  const update = (change) => {
-    Object.assign(state, change);
-    if (!("offset" in change)) state.offset = 0;
-    setParams(state);
-    load();
-  };
+  const update = filterUpdater(state, setParams, () => load());
   root.append(
     viewHeader("Authors", "Each author's catalogue: the books you own, the ones missing, and whether Shelfkeeper follows them.", h("a", { class: "button", href: "#/add", text: "Add a book" })),
     totals,
     filterBar(
       searchField({ label: "Search", value: state.q, placeholder: "Author's name", onSearch: (q) => update({ q }) }),
-      selectField({
-        label: "Monitored",
-        name: "monitored",
-        value: state.monitored,
-        options: [["", "Any"], ["true", "Monitored"], ["false", "Not monitored"]],
-        onChange: (monitored) => update({ monitored }),
-      }),
+      monitoredField(state.monitored, (monitored) => update({ monitored })),
     ),
     results,
   );

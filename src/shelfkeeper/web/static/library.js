@@ -4,7 +4,7 @@ import { api } from "./api.js";
 import { bookCover } from "./cover.js";
 import { h, fill } from "./dom.js";
 import { EMPTY, label, hoursMinutes, percent } from "./format.js";
-import { badge, dataTable, errorNotice, filterBar, liveRegion, loader, pager, searchField, selectField, viewHeader } from "./widgets.js";
+import { badge, dataTable, errorNotice, filterBar, filterUpdater, liveRegion, loader, pager, searchField, selectField, viewHeader } from "./widgets.js";
 
 const SORTS = [
   ["title", "Title, A–Z"],
@@ -108,12 +108,7 @@ export function render(root, { params, setParams }) {
   const state = readState(params);
   const statsLine = h("p", { class: "summary", text: " " });
   const results = liveRegion();
-  const update = (change) => {
-    Object.assign(state, change);
-    if (!("offset" in change)) state.offset = 0;
-    setParams(state);
-    load();
-  };
+  const update = filterUpdater(state, setParams, () => load());
   const languages = selectField({ label: "Language", name: "language", value: state.language, options: [["", "Any"]], onChange: (language) => update({ language }) });
   root.append(viewHeader("Library", "Every book Shelfkeeper knows from Audiobookshelf."), statsLine, libraryFilters(state, update, languages), results);
   const load = loader(

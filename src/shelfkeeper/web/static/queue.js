@@ -11,6 +11,7 @@ import {
   disclosure,
   errorNotice,
   filterBar,
+  filterUpdater,
   liveRegion,
   loader,
   pager,
@@ -207,12 +208,7 @@ export function render(root, { params, setParams, notify }) {
   const state = readState(params);
   const [stats, feedback, results, blocklist] = [h("div", { class: "stats" }), h("div", { class: "feedback" }), liveRegion(), liveRegion()];
   const autoRefresh = h("input", { type: "checkbox", checked: true });
-  const update = (change) => {
-    Object.assign(state, change);
-    if (!("offset" in change)) state.offset = 0;
-    setParams(state);
-    load();
-  };
+  const update = filterUpdater(state, setParams, () => load());
   const loadStats = statsLoader(stats);
   const refresh = () => {
     load({ quiet: true });

@@ -3,7 +3,7 @@
 import { api } from "./api.js";
 import { h, fill } from "./dom.js";
 import { label, percent, positionRanges } from "./format.js";
-import { actionButton, badge, errorNotice, filterBar, liveRegion, loader, notice, pager, progressBar, searchField, selectField, viewHeader } from "./widgets.js";
+import { actionButton, badge, errorNotice, filterBar, filterUpdater, liveRegion, loader, monitorButton, monitoredField, notice, pager, progressBar, searchField, selectField, viewHeader } from "./widgets.js";
 
 function readState(params) {
   return {
@@ -66,34 +66,52 @@ export function foundReport(found) {
   return h("div", { class: "found-report" }, parts);
 }
 
+/**
+ * A card's "Complete now" button: POST to ``path`` (a gap search), ``searching`` shown meanwhile, then what it
+ * found (``foundReport``) in ``feedback``, or ``redraw(found)`` draws the card again with it. Series and authors cards.
+ * @param {{name: string, searching: string, path: string, notify: (message: string, tone?: string) => void,
+ *   feedback: HTMLElement, redraw?: ((found: any) => Promise<void>) | null}} options
+ */
+export function completeNowButton({ name, searching, path, notify, feedback, redraw = null }) {
+  return actionButton(
+    "Complete now",
+    async () => {
+      fill(feedback, h("p", { class: "loading", text: searching }));
+      const found = await api.post(path);
+      if (redraw) await redraw(found);
+      else fill(feedback, foundReport(found));
+      notify(`Checked ${name}: ${found.missing.length} missing.`);
+    },
+    { tone: "primary", onError: (error) => fill(feedback, errorNotice(error, `Complete ${name}`)) },
+  );
+}
+
 function seriesCard(entry, { notify }) {
   const feedback = h("div", { class: "card-feedback", "aria-live": "polite" });
   const card = h("article", { class: "card series-card", dataset: { id: entry.id } });
-  const complete = actionButton(
-    "Complete now",
-    async () => {
-      fill(feedback, h("p", { class: "loading", text: "Searching the providers for this series' gaps…" }));
-      const found = await api.post(`/api/series/${entry.id}/complete`);
-      // The card shows the series as it is now (known positions and completion may have moved), with the report.
+  const complete = completeNowButton({
+    name: entry.name,
+    searching: "Searching the providers for this series' gaps…",
+    path: `/api/series/${entry.id}/complete`,
+    notify,
+    feedback,
+    // The card shows the series as it is now (known positions and completion may have moved), with the report.
+    redraw: async (/** @type {any} */ found) => {
       const summary = await api.get("/api/series/completion-summary", { q: entry.name, limit: 100 });
       const now = summary.items.find((/** @type {any} */ item) => item.id === entry.id) || entry;
       const next = seriesCard(now, { notify });
       next.querySelector(".card-feedback")?.replaceChildren(foundReport(found));
       card.replaceWith(next);
-      notify(`Checked ${entry.name}: ${found.missing.length} missing.`);
     },
-    { tone: "primary", onError: (error) => fill(feedback, errorNotice(error, `Complete ${entry.name}`)) },
-  );
-  const monitorAction = entry.monitored ? "unmonitor" : "monitor";
-  const monitor = actionButton(
-    entry.monitored ? "Stop monitoring" : "Monitor",
-    async () => {
-      const updated = await api.post(`/api/series/${entry.id}/${monitorAction}`);
-      card.replaceWith(seriesCard({ ...entry, monitored: updated.monitored }, { notify }));
-      notify(updated.monitored ? `Monitoring ${entry.name}.` : `Stopped monitoring ${entry.name}.`);
-    },
-    { onError: (error) => fill(feedback, errorNotice(error)) },
-  );
+  });
+  const monitor = monitorButton({
+    name: entry.name,
+    monitored: entry.monitored,
+    toggle: (action) => api.post(`/api/series/${entry.id}/${action}`),
+    rebuild: (monitored) => card.replaceWith(seriesCard({ ...entry, monitored }, { notify })),
+    notify,
+    feedback,
+  });
   const wantedLink = h("a", { class: "button button-link", href: `#/wanted?series_id=${entry.id}`, text: "Wanted books of this series" });
   fill(card, seriesFacts(entry), h("div", { class: "card-actions" }, complete, monitor, wantedLink), feedback);
   return card;
@@ -125,12 +143,7 @@ export function render(root, { params, setParams, notify }) {
   const state = readState(params);
   const totals = h("p", { class: "summary", text: " " });
   const results = liveRegion();
-  const update = (change) => {
-    Object.assign(state, change);
-    if (!("offset" in change)) state.offset = 0;
-    setParams(state);
-    load();
-  };
+  const update = filterUpdater(state, setParams, () => load());
   root.append(
     viewHeader("Series", "How complete each series is: the positions you own, the ones the providers know, the gaps."),
     totals,
@@ -143,13 +156,7 @@ export function render(root, { params, setParams, notify }) {
         options: [["", "Any"], ["false", "Incomplete"], ["true", "Complete"]],
         onChange: (complete) => update({ complete }),
       }),
-      selectField({
-        label: "Monitored",
-        name: "monitored",
-        value: state.monitored,
-        options: [["", "Any"], ["true", "Monitored"], ["false", "Not monitored"]],
-        onChange: (monitored) => update({ monitored }),
-      }),
+      monitoredField(state.monitored, (monitored) => update({ monitored })),
     ),
     results,
   );

@@ -10,6 +10,7 @@ import {
   disclosure,
   errorNotice,
   filterBar,
+  filterUpdater,
   keyValues,
   liveRegion,
   loader,
@@ -179,13 +180,10 @@ export function render(root, { params, setParams, notify }) {
   const state = readState(params);
   const results = liveRegion();
   const scope = h("div");
-  const update = (change) => {
-    Object.assign(state, change);
-    if (!("offset" in change)) state.offset = 0;
-    setParams(state);
+  const update = filterUpdater(state, setParams, () => {
     fill(scope, scopeNote(state, update));
     load();
-  };
+  });
   fill(scope, scopeNote(state, update));
   root.append(
     viewHeader("Wanted", "Books the library lacks, each with the reason it is wanted and who said so."),

@@ -258,3 +258,46 @@ export function loader(region, fetchData, render) {
     }
   };
 }
+
+/**
+ * The ``update(change)`` of a filtered list view: ``change`` merged into ``state`` (back to the first page unless
+ * the change is the page itself), written to the address with ``setParams``, then ``reload()``.
+ * @param {Record<string, any>} state
+ * @param {(values: object) => void} setParams
+ * @param {() => unknown} reload
+ * @returns {(change: Record<string, any>) => void}
+ */
+export function filterUpdater(state, setParams, reload) {
+  return (change) => {
+    Object.assign(state, change);
+    if (!("offset" in change)) state.offset = 0;
+    setParams(state);
+    reload();
+  };
+}
+
+/**
+ * The "Monitored" filter of a list view: any, monitored, not monitored.
+ * @param {string} value
+ * @param {(value: string) => void} onChange
+ */
+export function monitoredField(value, onChange) {
+  return selectField({ label: "Monitored", name: "monitored", value, options: [["", "Any"], ["true", "Monitored"], ["false", "Not monitored"]], onChange });
+}
+
+/**
+ * A card's "Monitor" / "Stop monitoring" button: ``toggle(action)`` asks for "monitor" or "unmonitor" (a promise
+ * of the updated entry), ``rebuild(monitored)`` draws the card again; an error is shown in ``feedback``.
+ * @param {{name: string, monitored: boolean, toggle: (action: string) => Promise<any>, rebuild: (monitored: boolean) => void, notify: (message: string, tone?: string) => void, feedback: HTMLElement}} options
+ */
+export function monitorButton({ name, monitored, toggle, rebuild, notify, feedback }) {
+  return actionButton(
+    monitored ? "Stop monitoring" : "Monitor",
+    async () => {
+      const updated = await toggle(monitored ? "unmonitor" : "monitor");
+      rebuild(updated.monitored);
+      notify(updated.monitored ? `Monitoring ${name}.` : `Stopped monitoring ${name}.`);
+    },
+    { onError: (error) => fill(feedback, errorNotice(error)) },
+  );
+}
