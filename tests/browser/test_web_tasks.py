@@ -54,6 +54,7 @@ def test_tasks_show_jobs_and_schedules_in_words_with_the_next_run(
         assert words.startswith("every ") or words.startswith("on the "), (name, words)
     # A job's runs in History are named by its label too (the seeded failed run of the MAM search).
     web_page.goto("/#/history?name=mam_scraping_task")
-    run = web_page.locator("table.data-table tbody tr").first
-    expect(run.locator("td").first.locator("span")).to_have_text("MyAnonamouse search")
+    runs = web_page.locator("table.data-table").filter(has=web_page.locator("caption", has_text="Job runs"))
+    run = runs.locator("tbody tr").first
+    expect(run.locator("td").first.locator("span").first).to_have_text("MyAnonamouse search")
     expect(run.locator("code.job-name")).to_have_text("mam_scraping_task")
