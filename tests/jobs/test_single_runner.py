@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -45,6 +46,14 @@ def test_one_runner_and_takeover(engine, sessions, tmp_path):
         )
         for _ in range(4)
     ]
+    # Each worker's lines as they come: a worker prints LEADER after its tick that took the lease returns.
+    printed: dict[int, list[str]] = {w.pid: [] for w in workers}
+    readers = [
+        threading.Thread(target=lambda w=w: printed[w.pid].extend(iter(w.stdout.readline, "")), daemon=True)
+        for w in workers
+    ]
+    for reader in readers:
+        reader.start()
     try:
         leases = LeaseManager(sessions)
         first = wait_for(lambda: leader_pid(leases), 90)  # four interpreters starting on a busy machine
@@ -57,15 +66,17 @@ def test_one_runner_and_takeover(engine, sessions, tmp_path):
         # Taken over once the 2 s lease lapses; the wait is generous so a busy machine does not fail it.
         second = wait_for(lambda: (pid := leader_pid(leases)) and pid != first and pid, 90)
         assert second in {w.pid for w in workers if w is not killed}
-        time.sleep(1.0)  # the successor keeps the lease (and has printed that it leads)
-        assert leader_pid(leases) == second
+        assert wait_for(lambda: "LEADER\n" in printed[second], 60), "the successor says it leads"
+        assert leader_pid(leases) == second  # and keeps the lease
     finally:
         for worker in workers:
             if worker.poll() is None:
                 worker.send_signal(signal.SIGTERM)
         for worker in workers:
             worker.wait(5)
-    outputs = [w.stdout.read() for w in workers]
+    for reader in readers:
+        reader.join(timeout=10)
     errors = [w.stderr.read() for w in workers]
     assert not any("Traceback" in e for e in errors), errors
-    assert sum(out.count("LEADER") for out in outputs) == 2  # the first leader, then exactly one successor
+    leads = sum(lines.count("LEADER\n") for lines in printed.values())
+    assert leads == 2  # the first leader, then exactly one successor

@@ -76,7 +76,7 @@ def test_a_grab_by_hand_is_an_entry_of_its_own(sessions: sessionmaker[Session]) 
     with unit_of_work(sessions) as session:
         wanted_id = want(session)
         download = add_download(session, wanted_id)
-        downloads.mark_added(session, download.id, NOW, "/downloads", manual=True)
+        downloads.mark_added(session, download.id, NOW, "/downloads", client="qbittorrent", manual=True)
     (entry,) = entries(sessions, "grabbed")
     assert entry.message.endswith("(grabbed by hand).")
     assert entry.data["details"] == {"manual": True, "score": 143}
