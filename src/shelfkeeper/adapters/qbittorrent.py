@@ -17,7 +17,7 @@ import requests
 from shelfkeeper.adapters.connection_report import connection_report
 from shelfkeeper.adapters.qbittorrent_states import fold_state
 from shelfkeeper.domain.torrents.files import BencodeError, info_hash, is_magnet, magnet_info_hash
-from shelfkeeper.domain.torrents.status import AddTorrent, TorrentInfo
+from shelfkeeper.domain.torrents.status import AddTorrent, TorrentInfo, TorrentState
 from shelfkeeper.errors import (
     ServiceAuthFailed,
     ServiceBadResponse,
@@ -151,6 +151,10 @@ def _torrent_ids(hashes: Sequence[str]) -> list[str]:
 def _status_of(error: ServiceError) -> int | None:
     details = error.details
     return details.get("status") if isinstance(details, dict) else None
+
+
+PAUSE_TRIES = 3
+PAUSE_RECHECK_SECONDS = 0.5
 
 
 class QbittorrentClient:
@@ -309,8 +313,16 @@ class QbittorrentClient:
         return [parse_torrent(item) for item in raw]
 
     async def pause(self, hashes: Sequence[str]) -> None:
-        if ids := _torrent_ids(hashes):
+        """Pause ("stop" from 5.0); asked again while qBittorrent still shows one running: a torrent it is still
+        adding ignores the first request (seen on a loaded machine)."""
+        pending = list(hashes)
+        for attempt in range(PAUSE_TRIES):
+            if not (ids := _torrent_ids(pending)):
+                return
             await self._call(self._api.torrents_stop, torrent_hashes=ids)  # "pause" before 5.0, "stop" after
+            if attempt + 1 < PAUSE_TRIES:
+                await asyncio.sleep(PAUSE_RECHECK_SECONDS)
+                pending = [t.info_hash for t in await self.info(hashes=pending) if t.state is not TorrentState.PAUSED]
 
     async def resume(self, hashes: Sequence[str]) -> None:
         if ids := _torrent_ids(hashes):
