@@ -5,12 +5,17 @@ the fields the start-up ``Settings`` was given; they cannot be changed here. Sec
 directory's key (``secret_store``) and never answered, only whether each is set. Every change bumps a version;
 each process compares it with the one it applied (per API request and per scheduler tick) and, when it moved,
 rebuilds ``AppContext.settings`` and lets the integrations build their adapters again from the new values.
+
+An API request does not ask the database every time: ``due`` lets it check at most once per ``RECHECK_SECONDS``
+(a change saved by another process is applied within that delay; one saved through this process at once, and
+``GET /api/settings`` always checks).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args, get_origin
@@ -29,6 +34,9 @@ from shelfkeeper.secret_store import SecretBox
 from shelfkeeper.settings import DEFAULT_SCHEDULES, METADATA_SOURCES, Settings, setting_help, validation_problems
 
 logger = logging.getLogger("shelfkeeper.settings")
+
+# How long an API request may go on settings another process saved before this one checks their version again.
+RECHECK_SECONDS = 1.0
 
 # Read once when the process starts (where the database is, how to listen, how to log): environment only.
 START_UP_ONLY = frozenset(
@@ -118,6 +126,7 @@ class SettingsStore:
         self.box = SecretBox(app.settings.data_dir)
         self.secrets = secret_fields()
         self.applied_version: int | None = None
+        self.checked_at = -RECHECK_SECONDS  # time.monotonic() of the last version check
         self._lock = threading.Lock()
 
     def fixed(self) -> frozenset[str]:
@@ -126,9 +135,14 @@ class SettingsStore:
 
     # ---- reading and applying ----
 
+    def due(self) -> bool:
+        """Whether ``RECHECK_SECONDS`` have passed since the version was last checked (no I/O)."""
+        return time.monotonic() - self.checked_at >= RECHECK_SECONDS
+
     def refresh(self, *, force: bool = False) -> bool:
         """Apply the stored settings when their version moved since this process last applied them (one query);
         ``force`` applies them whatever their version (a restored backup has its own, maybe an older one)."""
+        self.checked_at = time.monotonic()
         with self.app.sessions() as session:
             try:
                 version = session.scalar(select(func.max(StoredSetting.version)))

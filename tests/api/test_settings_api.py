@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+import time
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from shelfkeeper.api.app import create_app
 from shelfkeeper.context import AppContext
 from shelfkeeper.errors import ConfigurationError
 from shelfkeeper.settings import Settings, load_settings
+from shelfkeeper.stored_settings import RECHECK_SECONDS
 from shelfkeeper.testing.qbittorrent import QbittorrentProcess
 
 API_KEY = "settings-api-key-0123456789abcdef"
@@ -192,6 +194,21 @@ def test_another_process_picks_up_a_change_on_its_next_request(engine: Engine, d
         assert patch(second, {"quality_min_seeders": None}).status_code == 200  # back to the default
         assert read_settings(first)["values"]["quality_min_seeders"] == 1
         assert "quality_min_seeders" not in read_settings(first)["stored"]
+
+
+def test_another_process_applies_a_change_on_a_request_once_its_recheck_delay_passed(
+    engine: Engine, data_dir: Path
+) -> None:
+    with server(engine, data_dir) as first, server(engine, data_dir) as second:
+        assert second.get("/api/books").status_code == 200  # checks the version: nothing stored yet
+        store = second.app.state.context.settings_store
+        assert patch(first, {"quality_min_seeders": 5}).status_code == 200
+        store.checked_at = time.monotonic()  # as if it had just checked (a loaded machine may be slower than that)
+        assert second.get("/api/books").status_code == 200  # within the delay: no query, the old value
+        assert second.app.state.context.settings.quality_min_seeders == 1
+        store.checked_at -= RECHECK_SECONDS  # the delay has passed
+        assert second.get("/api/books").status_code == 200
+        assert second.app.state.context.settings.quality_min_seeders == 5
 
 
 def test_a_secret_is_write_only_and_can_be_cleared(engine: Engine, data_dir: Path) -> None:
