@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import stat
-import time
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path

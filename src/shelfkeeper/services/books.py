@@ -111,7 +111,7 @@ def _conditions(filters: BookFilters, dialect: str, *, unindexed: bool = False) 
     """The filters as SQL; ``unindexed`` (SQLite) keeps the planner from finding the books through them."""
 
     def c(column: InstrumentedAttribute[Any]) -> ColumnElement[Any]:
-        return _unindexed(column) if unindexed else column
+        return _unindexed(column) if unindexed else column.expression
 
     def linked(column: InstrumentedAttribute[int], condition: ColumnElement[bool]) -> ColumnElement[bool]:
         """Books whose id appears in an association table's rows matching ``condition`` (uses its index)."""
