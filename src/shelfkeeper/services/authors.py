@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from shelfkeeper.db.repositories import author_key, refresh_books_naming, sort_name, start_following
 from shelfkeeper.db.tables import Author, Book, BookAuthor, BookSeries, Series
 from shelfkeeper.errors import Conflict, NotFound
-from shelfkeeper.services.books import SORTS as BOOK_SORTS
+from shelfkeeper.services.book_list import SORTS as BOOK_SORTS
 from shelfkeeper.services.paging import PageRequest, PageResult, SortColumn, order_by, paginate
 
 SORTS: dict[str, SortColumn] = {

@@ -22,7 +22,7 @@ from shelfkeeper.api.schemas.metadata import BookCorrectionRead, MetadataCorrect
 from shelfkeeper.api.schemas.scheduler import TriggerAnswer
 from shelfkeeper.automation.run_context import RunContext
 from shelfkeeper.errors import ServiceNotConfigured
-from shelfkeeper.services import books
+from shelfkeeper.services import book_list, books
 
 # Automation (providers, domain rules) is imported inside the routes that run it: loaded on first use, it stays
 # out of start-up (docs/performance.md).
@@ -57,7 +57,7 @@ async def list_books(
     ] = None,
 ) -> Response:
     """List, search and filter books, one page at a time."""
-    filters = books.BookFilters(
+    filters = book_list.BookFilters(
         q=q,
         author_id=author_id,
         author=author,
@@ -72,7 +72,9 @@ async def list_books(
     )
     return await answer(
         context.sessions,
-        lambda session: Page.of(books.list_books(session, filters, page, sort), BookRead.model_validate),
+        lambda session: Page.of(
+            book_list.list_books(session.connection(), filters, page, sort), BookRead.model_validate
+        ),
         Envelope[Page[BookRead]],
     )
 
