@@ -29,7 +29,7 @@ from shelfkeeper.db.migrate import (
     upgrade_if_needed,
 )
 from shelfkeeper.db.session import make_engine
-from shelfkeeper.services import authors, books, records, series
+from shelfkeeper.services import authors, book_list, records, series
 
 PG_ADMIN_URL = os.environ.get("SHELFKEEPER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -162,7 +162,7 @@ def test_downgrade_to_base_then_upgrade_again(empty_engine):
 
 def _listed_columns() -> set[tuple[str, str]]:
     """Every (table, column) a list endpoint sorts or filters on."""
-    attributes: list[Any] = [*books.SORTS.values(), *series.SORTS.values(), *authors.SORTS.values()]
+    attributes: list[Any] = [*book_list.SORTS.values(), *series.SORTS.values(), *authors.SORTS.values()]
     for kind in (records.DOWNLOADS, records.CORRECTIONS, records.TASKS, records.FAILED_ATTEMPTS):
         attributes += [*kind.sorts.values(), *(getattr(kind.table, name) for name in kind.filters)]
     table_classes = (
