@@ -193,6 +193,26 @@ def _listed_columns() -> set[tuple[str, str]]:
 
 
 # Sorted on by a list endpoint but without an index yet: adding them needs tables.py and a new migration.
+def _list_indexes(engine: Engine) -> set[str]:
+    query = (
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'books'"
+        if engine.dialect.name == "sqlite"
+        else "SELECT indexname FROM pg_indexes WHERE tablename = 'books'"
+    )
+    with engine.connect() as connection:
+        return {name for (name,) in connection.execute(text(query)) if name.startswith("ix_list_")}
+
+
+def test_the_list_indexes_come_and_go_with_their_migration(empty_engine):
+    upgrade(empty_engine)
+    descending = {"ix_list_books_title_sort_desc", "ix_list_books_author_sort_desc", "ix_list_books_created_at_desc"}
+    assert {"ix_list_books_language", "ix_list_books_filters"} | descending <= _list_indexes(empty_engine)
+    command.downgrade(alembic_config(empty_engine), "0014_series_packs")
+    assert _list_indexes(empty_engine) == set()
+    upgrade(empty_engine)
+    assert {"ix_list_books_language", "ix_list_books_filters"} | descending <= _list_indexes(empty_engine)
+
+
 def test_sorted_and_filtered_columns_are_indexed(migrated):
     assert not _listed_columns() - _indexed_columns(migrated)
 
