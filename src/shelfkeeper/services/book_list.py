@@ -249,8 +249,11 @@ def _walk_sort_index(connection: Connection, total: int, page: PageRequest) -> b
     takes (offset + limit) * books / matches steps; reading the matches costs one row read each. The count just
     made tells which is cheaper; the filters are then asked as ``+books.column`` terms, which no index answers.
     """
+    wanted = page.offset + page.limit
+    if total * 10 < wanted:  # there are at least ``total`` books: the walk cannot be cheaper, no need to count them
+        return False
     books = connection.scalar(ALL_BOOKS) or 0
-    return total * total * 10 >= (page.offset + page.limit) * books
+    return total * total * 10 >= wanted * books
 
 
 def _links_statement() -> Select[Any]:
