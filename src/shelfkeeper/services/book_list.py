@@ -229,7 +229,8 @@ def list_books(
     values = filters.values()
     total = connection.scalar(_count(shape, dialect), values) or 0
     walk = dialect == "sqlite" and shape.filtered() and _walk_sort_index(connection, total, page)
-    rows = connection.execute(_page(shape, dialect, sort, walk), {**values, "limit": page.limit, "offset": page.offset})
+    parameters = {**values, "limit": page.limit, "offset": page.offset}
+    rows = connection.execute(_page(shape, dialect, sort, walk), parameters).all()  # one fetch, not one per row
     items = [dict(zip(LISTED_KEYS, row, strict=True)) for row in rows]
     _attach_people(connection, items)
     return PageResult(items=items, total=total, limit=page.limit, offset=page.offset)
@@ -292,7 +293,7 @@ def _attach_people(connection: Connection, rows: list[dict[str, Any]]) -> None:
         row["authors"], row["narrators"], row["series"] = [], [], []
     if not by_id:
         return
-    for book_id, kind, _rank, link_id, name, position in connection.execute(LINKS, {"ids": list(by_id)}):
+    for book_id, kind, _rank, link_id, name, position in connection.execute(LINKS, {"ids": list(by_id)}).all():
         row = by_id[book_id]
         if kind == 0:
             row["authors"].append({"id": link_id, "name": name})
