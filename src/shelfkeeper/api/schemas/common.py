@@ -37,7 +37,19 @@ Position = Annotated[
 ]
 
 
-class StrictModel(BaseModel):
+class ApiModel(BaseModel):
+    """Every request and response model of the API.
+
+    Its validator and serializer are built on first use, not when the class is made: the ~80 models and the
+    ~70 envelopes of them (``Envelope[BookRead]``) would otherwise be built while ``serve`` starts, a good part
+    of its start-up, for routes most processes never call (docs/architecture.md, "Start-up loads what a request
+    needs"). The first request of each kind pays for its own model once.
+    """
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class StrictModel(ApiModel):
     """Input models refuse unknown fields, so a typo is an error instead of silently ignored."""
 
     model_config = ConfigDict(extra="forbid")
@@ -55,6 +67,6 @@ class SeriesRefIn(StrictModel):
     position: Position | None = Field(None, description='Position in the series: "2", "1.5" or a range "1-3".')
 
 
-class Deleted(BaseModel):
+class Deleted(ApiModel):
     id: int
     deleted: bool = True
