@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shelfkeeper.api.schemas.common import ApiModel
 
@@ -50,7 +50,7 @@ class BookReviewRead(ApiModel):
         )
 
 
-class BulkReviewRequest(ApiModel):
+class BulkReviewRequest(BaseModel):  # a request body: built at once (see StrictModel)
     model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {"action": "approve", "ids": [12, 13]}})
 
     action: Literal["approve", "reject"]
