@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -17,18 +18,14 @@ import typer
 from rich.console import Console
 
 from shelfkeeper import __version__
-from shelfkeeper.apikeys import ApiKeyStore
-from shelfkeeper.cli_api import missing_data_dir, server_url
 from shelfkeeper.cli_commands import register as register_work_commands
 from shelfkeeper.cli_demo import register as register_demo_command
-from shelfkeeper.context import AppContext
-from shelfkeeper.db.migrate import current_revision, head_revision, upgrade, upgrade_if_needed
-from shelfkeeper.errors import ConfigurationError, error_code_reference
-from shelfkeeper.logs import configure_logging
-from shelfkeeper.services.system import redacted_configuration
-from shelfkeeper.settings import Settings, configuration_reference, load_settings
 
+# The rest loads inside the command that needs it: `serve` starts with the collector off (see `serve`), and
+# a command that only prints pays for no more than it uses.
 if TYPE_CHECKING:
+    from shelfkeeper.context import AppContext
+    from shelfkeeper.settings import Settings
     from shelfkeeper.testing.fakes import RunningFake
     from shelfkeeper.testing.qbittorrent import QbittorrentProcess
 
@@ -63,6 +60,9 @@ errors = Console(stderr=True)
 
 
 def _settings() -> Settings:
+    from shelfkeeper.errors import ConfigurationError
+    from shelfkeeper.settings import load_settings
+
     try:
         return load_settings()
     except ConfigurationError as exc:
@@ -71,11 +71,15 @@ def _settings() -> Settings:
 
 
 def _context() -> AppContext:
+    from shelfkeeper.context import AppContext
+
     return AppContext.from_settings(_settings())
 
 
 def _settings_and_key() -> tuple[Settings, str | None]:
     """The settings and the API key the server uses (None when none exists yet); never creates anything."""
+    from shelfkeeper.apikeys import ApiKeyStore
+
     settings = _settings()
     store = ApiKeyStore(settings.data_dir, settings.api_key.get_secret_value() if settings.api_key else None)
     key = store.configured or (store.current() if store.path.is_file() else None)
@@ -110,12 +114,24 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, max=32, help="Worker processes.")] = 1,
 ) -> None:
     """Apply migrations, make sure an API key exists, and run the API (and the scheduler)."""
+    if workers == 1:
+        # Start-up makes some 200,000 objects that live as long as the process and almost no garbage; the
+        # collector would walk them again and again while they are made (a good part of the start-up). It stays
+        # off until the app's lifespan has frozen them (shelfkeeper.api.app), which turns it back on. With
+        # several workers this process only supervises them: it keeps its collector.
+        gc.disable()
     import uvicorn
+
+    from shelfkeeper.cli_api import server_url
+    from shelfkeeper.context import AppContext
+    from shelfkeeper.db.migrate import upgrade_if_needed
+    from shelfkeeper.logs import configure_logging
 
     settings = _settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
     context = AppContext.from_settings(settings)
-    upgrade_if_needed(context.engine)
+    if upgrade_if_needed(context.engine):
+        gc.collect()  # alembic's work leaves garbage behind, unlike the rest of start-up
     key, generated = context.api_keys.ensure()
     if generated:
         console.print(
@@ -163,6 +179,8 @@ def _announce_when_listening(url: str, port: int, banner: str, timeout: float = 
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
     """Apply the migrations up to the newest revision."""
+    from shelfkeeper.db.migrate import current_revision, upgrade
+
     context = _context()
     upgrade(context.engine, revision)
     console.print(f"database at revision {current_revision(context.engine)}")
@@ -171,6 +189,8 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
 @db_app.command("current")
 def db_current() -> None:
     """Show the database's revision and the newest one."""
+    from shelfkeeper.db.migrate import current_revision, head_revision
+
     context = _context()
     current, head = current_revision(context.engine), head_revision(context.engine)
     state = "up to date" if current == head else "needs `shelfkeeper db upgrade`"
@@ -180,6 +200,9 @@ def db_current() -> None:
 @config_app.command("show")
 def config_show() -> None:
     """Print every setting in force by its environment variable, secrets redacted; and which data directory."""
+    from shelfkeeper.services.system import redacted_configuration
+    from shelfkeeper.settings import Settings
+
     settings, key = _settings_and_key()
     shown = redacted_configuration(_context())
     fields = set(Settings.model_fields)
@@ -194,6 +217,8 @@ def config_show() -> None:
 @key_app.command("show")
 def key_show() -> None:
     """Print the API key the server uses (from API_KEY, else DATA_DIR/api_key)."""
+    from shelfkeeper.cli_api import missing_data_dir
+
     settings, key = _settings_and_key()
     if key is None:
         problem = missing_data_dir(settings) or (
@@ -207,6 +232,9 @@ def key_show() -> None:
 @key_app.command("rotate")
 def key_rotate() -> None:
     """Replace the stored API key with a new one; running servers pick it up at once."""
+    from shelfkeeper.cli_api import missing_data_dir
+    from shelfkeeper.errors import ConfigurationError
+
     settings = _settings()
     problem = None if settings.api_key else missing_data_dir(settings)  # with API_KEY set: refused below
     if problem:
@@ -273,6 +301,8 @@ def backups() -> None:
 @docs_app.command("error-codes")
 def docs_error_codes() -> None:
     """Print the error-code reference (docs/error-codes.md)."""
+    from shelfkeeper.errors import error_code_reference
+
     typer.echo(error_code_reference(), nl=False)
 
 
@@ -281,6 +311,7 @@ def _openapi() -> dict[str, object]:
     from tempfile import mkdtemp
 
     from shelfkeeper.api.app import create_app
+    from shelfkeeper.settings import Settings
 
     settings = Settings(data_dir=Path(mkdtemp()), api_key="docs", run_scheduler=False, _env_file=None)
     return create_app(settings).openapi()
@@ -305,6 +336,8 @@ def docs_postman() -> None:
 @docs_app.command("configuration")
 def docs_configuration() -> None:
     """Print the configuration reference (docs/configuration.md)."""
+    from shelfkeeper.settings import configuration_reference
+
     typer.echo(configuration_reference(), nl=False)
 
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from shelfkeeper.settings import Settings
+if TYPE_CHECKING:  # httpx loads when a command talks to a server: `serve` (which imports this) never does
+    from shelfkeeper.settings import Settings
 
 FINISHED = ("success", "failed", "cancelled")
 
@@ -47,6 +47,8 @@ def missing_data_dir(settings: Settings) -> str | None:
 
 
 def _server_answers(url: str) -> bool:
+    import httpx
+
     try:
         answer = httpx.get(f"{url}/health", timeout=1.5)
     except httpx.HTTPError:
@@ -68,6 +70,8 @@ class Api:
 
     def call(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None) -> Any:
         """The ``data`` of the envelope; a CliError with the error code and message otherwise."""
+        import httpx
+
         clean = {name: value for name, value in (params or {}).items() if value is not None}
         try:
             response = self.client.request(method, path, json=json, params=clean or None)
@@ -116,6 +120,8 @@ class Api:
 @contextmanager
 def connect(settings: Settings, key: str | None, console: Console) -> Iterator[Api]:
     """The running server when one answers at HOST:PORT, else the app in-process (its scheduler off)."""
+    import httpx
+
     url = server_url(settings)
     if _server_answers(url):
         if key is None:

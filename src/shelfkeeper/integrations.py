@@ -13,35 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from shelfkeeper.adapters import (
-    audible,
-    audiobookshelf,
-    audnexus,
-    deluge,
-    google_books,
-    mam,
-    nzbget,
-    openlibrary,
-    prowlarr,
-    qbittorrent,
-    transmission,
-)
-from shelfkeeper.adapters.audible import AudibleCatalogClient
-from shelfkeeper.adapters.audio_files import LocalAudioInspector
-from shelfkeeper.adapters.audiobookshelf import AudiobookshelfClient
-from shelfkeeper.adapters.audnexus import AudnexusClient
-from shelfkeeper.adapters.deluge import DelugeClient
-from shelfkeeper.adapters.ffmpeg_merge import FfmpegMerger
-from shelfkeeper.adapters.google_books import GoogleBooksClient
-from shelfkeeper.adapters.http import ServiceClient, ServiceHealth
-from shelfkeeper.adapters.mam import MamClient
-from shelfkeeper.adapters.notifier import AppriseNotifier
-from shelfkeeper.adapters.nzbget import NzbgetClient
-from shelfkeeper.adapters.openlibrary import OpenLibraryClient
-from shelfkeeper.adapters.prowlarr import ProwlarrClient
-from shelfkeeper.adapters.qbittorrent import QbittorrentClient
 from shelfkeeper.adapters.redaction import redact_text, registered_secrets
-from shelfkeeper.adapters.transmission import TransmissionClient
 from shelfkeeper.db.service_state import DatabaseBudgetStore, ServiceStateStore
 from shelfkeeper.domain.releases.release import DownloadProtocol
 from shelfkeeper.download_clients import BrokenClient, ordered_clients
@@ -62,7 +34,19 @@ from shelfkeeper.ports import (
 )
 from shelfkeeper.secret_store import MAM_COOKIE_SECRET, SecretBox, SecretUnreadable, is_sealed
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the adapters themselves load when a service is first used (``_build_*``), not with the app
+    from shelfkeeper.adapters.audible import AudibleCatalogClient
+    from shelfkeeper.adapters.audiobookshelf import AudiobookshelfClient
+    from shelfkeeper.adapters.audnexus import AudnexusClient
+    from shelfkeeper.adapters.deluge import DelugeClient
+    from shelfkeeper.adapters.google_books import GoogleBooksClient
+    from shelfkeeper.adapters.http import ServiceHealth
+    from shelfkeeper.adapters.mam import MamClient
+    from shelfkeeper.adapters.nzbget import NzbgetClient
+    from shelfkeeper.adapters.openlibrary import OpenLibraryClient
+    from shelfkeeper.adapters.prowlarr import ProwlarrClient
+    from shelfkeeper.adapters.qbittorrent import QbittorrentClient
+    from shelfkeeper.adapters.transmission import TransmissionClient
     from shelfkeeper.context import AppContext
 
 logger = logging.getLogger("shelfkeeper.integrations")
@@ -298,12 +282,16 @@ class Integrations:
     def notifier(self) -> Notifier:
         """Sends events to the notification targets (NOTIFY_URLS); needs no configuration of its own."""
         if "notifier" not in self._clients:
+            from shelfkeeper.adapters.notifier import AppriseNotifier  # apprise: loaded when an event is sent
+
             self._clients["notifier"] = AppriseNotifier()
         return cast(Notifier, self._clients["notifier"])  # built just above
 
     def audio_inspector(self) -> AudioInspector:
         """Reads downloaded audio files (mutagen, and ffprobe when installed); needs no configuration."""
         if "audio_inspector" not in self._clients:
+            from shelfkeeper.adapters.audio_files import LocalAudioInspector  # mutagen
+
             inspector: AudioInspector = LocalAudioInspector()
             self._clients["audio_inspector"] = inspector
         return cast(AudioInspector, self._clients["audio_inspector"])  # built just above
@@ -311,6 +299,8 @@ class Integrations:
     def audio_merger(self) -> AudioMerger:
         """Merges MP3 books into one M4B (ffmpeg); says why not when ffmpeg is missing."""
         if "audio_merger" not in self._clients:
+            from shelfkeeper.adapters.ffmpeg_merge import FfmpegMerger
+
             merger: AudioMerger = FfmpegMerger()
             self._clients["audio_merger"] = merger
         return cast(AudioMerger, self._clients["audio_merger"])  # built just above
@@ -322,32 +312,44 @@ class Integrations:
         return value.get_secret_value() if value is not None else ""
 
     def _build_audiobookshelf(self) -> AudiobookshelfClient:
+        from shelfkeeper.adapters import audiobookshelf
+
         s = self.app.settings
         return audiobookshelf.build(s.abs_url or "", self._secret("abs_token"), **self.build_options)
 
     def _build_qbittorrent(self) -> QbittorrentClient:
+        from shelfkeeper.adapters import qbittorrent
+
         s = self.app.settings
         return qbittorrent.build(
             s.qb_host or "", s.qb_port, s.qb_username or "", self._secret("qb_password"), use_https=s.qb_use_https
         )
 
     def _build_transmission(self) -> TransmissionClient:
+        from shelfkeeper.adapters import transmission
+
         s = self.app.settings
         return transmission.build(
             s.transmission_url or "", s.transmission_username or "", self._secret("transmission_password")
         )
 
     def _build_deluge(self) -> DelugeClient:
+        from shelfkeeper.adapters import deluge
+
         s = self.app.settings
         return deluge.build(
             s.deluge_host or "", s.deluge_port, s.deluge_username or "", self._secret("deluge_password")
         )
 
     def _build_nzbget(self) -> NzbgetClient:
+        from shelfkeeper.adapters import nzbget
+
         s = self.app.settings
         return nzbget.build(s.nzbget_url or "", s.nzbget_username or "", self._secret("nzbget_password"))
 
     def _build_prowlarr(self) -> ProwlarrClient:
+        from shelfkeeper.adapters import prowlarr
+
         s = self.app.settings
         # Usenet results are searched only when a usenet client can take them.
         usenet = (DownloadProtocol.USENET,) if self.configured("nzbget") else ()
@@ -360,6 +362,8 @@ class Integrations:
         )
 
     def _build_google_books(self) -> GoogleBooksClient:
+        from shelfkeeper.adapters import google_books
+
         s = self.app.settings
         return google_books.build(
             s.google_books_url,
@@ -370,16 +374,23 @@ class Integrations:
         )
 
     def _build_audnexus(self) -> AudnexusClient:
+        from shelfkeeper.adapters import audnexus
+        from shelfkeeper.adapters.audible import AudibleCatalogClient
+
         s = self.app.settings
         catalog = self.audible()  # title searches go through the Audible catalog when it is the real one
         real = catalog if isinstance(catalog, AudibleCatalogClient) else None
         return audnexus.build(s.audnexus_url, region=s.audible_region, catalog=real, **self.build_options)
 
     def _build_audible(self) -> AudibleCatalogClient:
+        from shelfkeeper.adapters import audible
+
         s = self.app.settings
         return audible.build(s.audible_url, region=s.audible_region, **self.build_options)
 
     def _build_openlibrary(self) -> OpenLibraryClient:
+        from shelfkeeper.adapters import openlibrary
+
         return openlibrary.build(self.app.settings.openlibrary_url, **self.build_options)
 
     def remembered_mam_cookie(self) -> str | None:
@@ -396,6 +407,8 @@ class Integrations:
             return None
 
     def _build_mam(self) -> MamClient:
+        from shelfkeeper.adapters import mam
+
         s = self.app.settings
         cookie = self.remembered_mam_cookie() or self._secret("mam_id")
 
@@ -532,6 +545,10 @@ class Integrations:
 
     def _health(self, name: str) -> ServiceHealth | None:
         client = self._clients.get(name)
+        if client is None:  # never built: nothing seen (and no reason to load the HTTP adapter)
+            return None
+        from shelfkeeper.adapters.http import ServiceClient
+
         # Not every adapter exposes its ServiceClient as ``http``; the others keep it as ``_client``.
         http = getattr(client, "http", None) or getattr(client, "_client", None)
         return http.health if isinstance(http, ServiceClient) else None

@@ -105,9 +105,13 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
         if context.settings.run_scheduler:
             await scheduler.start()
         # Everything alive now (modules, routes, schemas, mappers) lives as long as the process: moved out of the
-        # collector's reach, a full collection no longer walks it in the middle of a request.
-        gc.collect()
+        # collector's reach, a full collection no longer walks it in the middle of a request. `shelfkeeper serve`
+        # starts with the collector off (start-up leaves almost no garbage, ~1,000 objects): what little there
+        # is gets frozen with the rest instead of a full collection (~0.1 s) before the first answer.
+        if gc.isenabled():
+            gc.collect()
         gc.freeze()
+        gc.enable()
         try:
             yield
         finally:

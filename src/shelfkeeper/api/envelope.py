@@ -9,10 +9,11 @@ from typing import Any, Generic, TypeVar
 
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import Field, TypeAdapter
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from shelfkeeper.api.schemas.common import ApiModel
 from shelfkeeper.db.session import unit_of_work
 from shelfkeeper.services.paging import PageResult
 
@@ -23,7 +24,7 @@ def utc_now_iso() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
-class Envelope(BaseModel, Generic[T]):
+class Envelope(ApiModel, Generic[T]):
     """Every response body has this shape."""
 
     success: bool = Field(description="True when the request did what it asked.")
@@ -33,7 +34,7 @@ class Envelope(BaseModel, Generic[T]):
     timestamp: str = Field(default_factory=utc_now_iso, description="When the answer was made, ISO-8601 UTC.")
 
 
-class Page(BaseModel, Generic[T]):
+class Page(ApiModel, Generic[T]):
     """One page of a list: the items, how many there are in all, and the window asked for."""
 
     items: list[T]

@@ -9,20 +9,21 @@ expires and another process takes over within ``lease_seconds + poll`` seconds.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
+import sys
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
-
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.cron import CronTrigger
+from typing import TYPE_CHECKING, Any
 
 from shelfkeeper.domain.lifecycle import TaskTrigger
 from shelfkeeper.errors import Conflict
 from shelfkeeper.jobs.leases import SCHEDULER_LEASE, utc_now
 from shelfkeeper.jobs.runner import JobRunner
 from shelfkeeper.services.scheduler import JobPlan, job_plans
+
+if TYPE_CHECKING:  # APScheduler loads with the first tick (``_load_apscheduler``), not with the app
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 STARTUP_CHECK = "health_check_task"
 logger = logging.getLogger("shelfkeeper.scheduler")
@@ -32,6 +33,13 @@ MISFIRE_GRACE_SECONDS = 3600
 FREQUENT_GRACE_SECONDS = 60
 
 _active_runner: JobRunner | None = None
+
+
+def _load_apscheduler() -> None:
+    """APScheduler's modules: tens of milliseconds (it reads every installed package's entry points), so they
+    load when this process first competes for the lease, after start-up, not with the app."""
+    for module in ("apscheduler.schedulers.asyncio", "apscheduler.jobstores.sqlalchemy", "apscheduler.triggers.cron"):
+        importlib.import_module(module)
 
 
 async def run_scheduled(name: str) -> None:
@@ -89,6 +97,8 @@ class SchedulerService:
     async def tick(self) -> None:
         """One round: take or keep the lease, then (as leader) apply schedule changes and start due retries."""
         leases = self.runner.leases
+        if "apscheduler.schedulers.asyncio" not in sys.modules:  # on a worker thread, before the lease is held:
+            await asyncio.to_thread(_load_apscheduler)  # the import does not eat into the lease's time
         held = await asyncio.to_thread(leases.acquire, SCHEDULER_LEASE, self.runner.holder, self.lease_seconds)
         if held and not self.is_leader:
             await self._become_leader()
@@ -104,6 +114,9 @@ class SchedulerService:
 
     async def _become_leader(self) -> None:
         global _active_runner
+        from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
         settings = self.app.settings
         self.scheduler = AsyncIOScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=self.app.engine, tablename=JOBSTORE_TABLE)},
@@ -161,6 +174,8 @@ class SchedulerService:
         scheduler = self.scheduler
         if scheduler is None:
             return
+        from apscheduler.triggers.cron import CronTrigger
+
         trigger = CronTrigger.from_crontab(plan.schedule, timezone=self.app.settings.timezone)
         existing = scheduler.get_job(plan.name)
         # Keep a stored job whose trigger did not change: its persisted next run time is what lets a run

@@ -7,12 +7,13 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from shelfkeeper.adapters.redaction import register_secret
 from shelfkeeper.api.deps import ContextDep
 from shelfkeeper.api.envelope import Envelope, error_responses, ok
 from shelfkeeper.api.routes.settings import settings_store
+from shelfkeeper.api.schemas.common import ApiModel
 from shelfkeeper.api.schemas.records import BackupRead
 from shelfkeeper.domain.library.naming import book_folder
 from shelfkeeper.errors import Conflict
@@ -23,18 +24,18 @@ FIXED_KEY = {409: ("CONFLICT", "API_KEY is set in the environment, which wins: c
 NO_BACKUP = {404: ("BACKUP_NOT_FOUND", "No backup called 'shelfkeeper-20261124.db' in /data/backups")}
 
 
-class ApiKeyRotated(BaseModel):
+class ApiKeyRotated(ApiModel):
     api_key: str = Field(description="The new key, answered this once; the old one stops working at once.")
 
 
-class BackupRestored(BaseModel):
+class BackupRestored(ApiModel):
     backup: BackupRead
     secrets_to_enter_again: list[str] = Field(
         description="Secrets in the restored database this data directory's key cannot open: enter them again."
     )
 
 
-class NamingExample(BaseModel):
+class NamingExample(ApiModel):
     library_path: str | None
     examples: list[str] = Field(description="Where a series book and a standalone book would be imported.")
 

@@ -6,22 +6,23 @@ from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from shelfkeeper.api.deps import SessionDep
 from shelfkeeper.api.envelope import Envelope, error_responses, ok
+from shelfkeeper.api.schemas.common import ApiModel
 from shelfkeeper.services.library_growth import Interval, growth
 
 router = APIRouter(prefix="/api/stats", tags=["system"])
 
 
-class GrowthPointRead(BaseModel):
+class GrowthPointRead(ApiModel):
     start: date = Field(description="The period's first day (a month's 1st, a week's Monday).")
     added: int = Field(description="Books added to the library in the period.")
     total: int = Field(description="Books in the library at the period's end.")
 
 
-class GrowthRead(BaseModel):
+class GrowthRead(ApiModel):
     interval: Interval
     points: list[GrowthPointRead]
 

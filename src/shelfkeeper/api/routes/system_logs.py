@@ -7,15 +7,16 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from shelfkeeper.api.envelope import Envelope, error_responses, ok
+from shelfkeeper.api.schemas.common import ApiModel
 from shelfkeeper.logs import RECENT_CAPACITY, LogLevelName, keep_recent_logs
 
 router = APIRouter(prefix="/api/system", tags=["system"])
 
 
-class LogRecordRead(BaseModel):
+class LogRecordRead(ApiModel):
     time: datetime
     level: str
     logger: str
@@ -24,7 +25,7 @@ class LogRecordRead(BaseModel):
     exception: str | None = Field(description="The traceback, redacted.")
 
 
-class LogsRead(BaseModel):
+class LogsRead(ApiModel):
     level: LogLevelName
     capacity: int = Field(description="How many records the server keeps in memory (the oldest go first).")
     items: list[LogRecordRead]

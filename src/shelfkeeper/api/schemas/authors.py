@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from shelfkeeper.api.schemas.common import Asin, Name, StrictModel
+from shelfkeeper.api.schemas.common import ApiModel, Asin, Name, StrictModel
 from shelfkeeper.api.schemas.series import SeriesRead
 
 
@@ -35,7 +35,7 @@ class AuthorUpdate(AuthorFieldsIn):
     """The whole author (PUT)."""
 
 
-class AuthorRead(BaseModel):
+class AuthorRead(ApiModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
@@ -55,6 +55,6 @@ class AuthorRead(BaseModel):
     updated_at: datetime
 
 
-class AuthorSeriesRead(BaseModel):
+class AuthorSeriesRead(ApiModel):
     series: SeriesRead
     books_by_author: int

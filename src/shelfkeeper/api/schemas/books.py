@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from shelfkeeper.api.schemas.common import Asin, Isbn, Name, SeriesRefIn, StrictModel, Title
+from shelfkeeper.api.schemas.common import ApiModel, Asin, Isbn, Name, SeriesRefIn, StrictModel, Title
 from shelfkeeper.db.tables import Book
 
 MetadataStatusName = Literal["unchecked", "ok", "corrected", "needs_review", "no_match"]
@@ -65,18 +65,18 @@ class BookUpdate(BookFieldsIn):
     """The whole book (PUT): fields left out are cleared to their defaults."""
 
 
-class AuthorRef(BaseModel):
+class AuthorRef(ApiModel):
     id: int
     name: str
 
 
-class SeriesRef(BaseModel):
+class SeriesRef(ApiModel):
     id: int
     name: str
     position: str | None
 
 
-class BookRead(BaseModel):
+class BookRead(ApiModel):
     id: int
     abs_id: str | None
     library_id: str | None
@@ -121,7 +121,7 @@ class BookRead(BaseModel):
         return cls(**data)
 
 
-class BookStats(BaseModel):
+class BookStats(ApiModel):
     total: int
     in_library: int
     removed: int

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from shelfkeeper.api.schemas.common import StrictModel
+from shelfkeeper.api.schemas.common import ApiModel, StrictModel
 
 if TYPE_CHECKING:  # only annotations: the automation stays out of start-up
     from shelfkeeper.automation.catalogue_search import CatalogueHit, CatalogueSearch
@@ -26,13 +26,13 @@ class EditionIn(StrictModel):
     cover_url: str | None = Field(None, max_length=1000, pattern=r"^https?://")
 
 
-class HoldingRead(BaseModel):
+class HoldingRead(ApiModel):
     kind: Literal["owned", "wanted"] = Field(description="owned: the library has it; wanted: it is on the list.")
     id: int = Field(description="The book's id (owned) or the wanted book's id (wanted).")
     detail: str
 
 
-class CatalogueBookRead(BaseModel):
+class CatalogueBookRead(ApiModel):
     source: str
     source_id: str
     sources: list[str] = Field(description="Every provider that gave this book (by ASIN, ISBN or title).")
@@ -81,7 +81,7 @@ class CatalogueBookRead(BaseModel):
         )
 
 
-class CatalogueProviderRead(BaseModel):
+class CatalogueProviderRead(ApiModel):
     provider: str
     status: Literal["ok", "failed", "timed_out"]
     results: int
@@ -89,7 +89,7 @@ class CatalogueProviderRead(BaseModel):
     error_code: str | None
 
 
-class CatalogueSearchRead(BaseModel):
+class CatalogueSearchRead(ApiModel):
     """Every configured catalogue's answer: the books merged across providers, and how each provider did."""
 
     query: str

@@ -37,8 +37,25 @@ Position = Annotated[
 ]
 
 
+class ApiModel(BaseModel):
+    """Every response model of the API (request bodies are ``StrictModel``).
+
+    Its validator and serializer are built on first use, not when the class is made: the ~60 response models
+    and the ~70 envelopes of them (``Envelope[BookRead]``) would otherwise be built while ``serve`` starts, a
+    good part of its start-up, for routes most processes seldom call (docs/architecture.md, "Start-up loads
+    what a request needs"). The first answer of each kind pays for its model once.
+    """
+
+    model_config = ConfigDict(defer_build=True)
+
+
 class StrictModel(BaseModel):
-    """Input models refuse unknown fields, so a typo is an error instead of silently ignored."""
+    """Input models refuse unknown fields, so a typo is an error instead of silently ignored.
+
+    Built when the class is made, not deferred like ``ApiModel``: FastAPI wraps a request body in an
+    ``Annotated[Model, Field(alias=...)]`` adapter and silences pydantic's warning about that alias only while
+    it builds the adapter at registration; a deferred build would warn at the first request instead.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -55,6 +72,6 @@ class SeriesRefIn(StrictModel):
     position: Position | None = Field(None, description='Position in the series: "2", "1.5" or a range "1-3".')
 
 
-class Deleted(BaseModel):
+class Deleted(ApiModel):
     id: int
     deleted: bool = True

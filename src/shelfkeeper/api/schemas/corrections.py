@@ -7,8 +7,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shelfkeeper.api.schemas.common import ApiModel
 
-class CorrectionRead(BaseModel):
+
+class CorrectionRead(ApiModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
@@ -26,7 +28,7 @@ class CorrectionRead(BaseModel):
     reverted_at: datetime | None
 
 
-class BookReviewRead(BaseModel):
+class BookReviewRead(ApiModel):
     """One book's corrections as one card: every changed field, and every reason given, each once."""
 
     book_id: int
@@ -48,7 +50,7 @@ class BookReviewRead(BaseModel):
         )
 
 
-class BulkReviewRequest(BaseModel):
+class BulkReviewRequest(BaseModel):  # a request body: built at once (see StrictModel)
     model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {"action": "approve", "ids": [12, 13]}})
 
     action: Literal["approve", "reject"]
@@ -57,13 +59,13 @@ class BulkReviewRequest(BaseModel):
     )
 
 
-class BulkFailureRead(BaseModel):
+class BulkFailureRead(ApiModel):
     id: int
     error: str
     error_code: str
 
 
-class BulkReviewRead(BaseModel):
+class BulkReviewRead(ApiModel):
     action: str
     done: list[CorrectionRead] = Field(description="The corrections moved (approved or rejected).")
     failed: list[BulkFailureRead] = Field(description="Approvals refused one by one (the others went on).")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from shelfkeeper.api.schemas.common import Name, Position, StrictModel, Title
+from shelfkeeper.api.schemas.common import ApiModel, Name, Position, StrictModel, Title
 from shelfkeeper.domain.releases.ranking import RankedRelease
 from shelfkeeper.domain.releases.release import Release
 from shelfkeeper.domain.releases.verification import WantedEdition
@@ -127,14 +127,14 @@ class ReleaseSearchRequest(StrictModel):
         )
 
 
-class ReasonRead(BaseModel):
+class ReasonRead(ApiModel):
     code: str
     text: str
     points: int
     rejects: bool
 
 
-class RankedReleaseRead(BaseModel):
+class RankedReleaseRead(ApiModel):
     """One release with its score, verdict and every named reason (``summary`` is the same, as sentences)."""
 
     release: ReleaseData
@@ -151,7 +151,7 @@ class RankedReleaseRead(BaseModel):
         return cls.model_validate(ranked_json(ranked))
 
 
-class SourceRead(BaseModel):
+class SourceRead(ApiModel):
     name: str
     ok: bool
     status: Literal["ok", "failed", "timed_out"] = Field(
@@ -162,7 +162,7 @@ class SourceRead(BaseModel):
     error_code: str | None
 
 
-class WantedEditionRead(BaseModel):
+class WantedEditionRead(ApiModel):
     """What a release search looked for: the wanted book's title, people, series and language."""
 
     title: str
@@ -173,7 +173,7 @@ class WantedEditionRead(BaseModel):
     language: str | None
 
 
-class ReleaseSearchRead(BaseModel):
+class ReleaseSearchRead(ApiModel):
     wanted: WantedEditionRead
     releases: list[RankedReleaseRead]
     accepted: int = Field(description="How many releases pass every check.")
@@ -200,7 +200,7 @@ class ReleaseSearchRead(BaseModel):
         )
 
 
-class DownloadStats(BaseModel):
+class DownloadStats(ApiModel):
     by_status: dict[str, int]
     total: int
     total_size_bytes: int
@@ -211,7 +211,7 @@ class DownloadStats(BaseModel):
     blocklisted: int
 
 
-class BlocklistRead(BaseModel):
+class BlocklistRead(ApiModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int

@@ -6,14 +6,15 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from shelfkeeper.api.schemas.common import ApiModel
 from shelfkeeper.domain.events import Event
 from shelfkeeper.domain.health import HealthProblem
 from shelfkeeper.services.calendar import CalendarEntry
 
 
-class EventRead(BaseModel):
+class EventRead(ApiModel):
     id: int | None
     type: str
     title: str
@@ -39,14 +40,14 @@ class EventRead(BaseModel):
         )
 
 
-class NotificationTestRead(BaseModel):
+class NotificationTestRead(ApiModel):
     target: str = Field(description="The target's scheme and host (never its token).")
     events: list[str] | None = Field(description="The events it asked for; null for every event.")
     ok: bool
     error: str | None = None
 
 
-class NotificationTargetRead(BaseModel):
+class NotificationTargetRead(ApiModel):
     target: str
     events: list[str] | None
     last_event_id: int | None = Field(description="The last event this target was sent (or skipped).")
@@ -56,7 +57,7 @@ class NotificationTargetRead(BaseModel):
     last_error: str | None
 
 
-class HealthProblemRead(BaseModel):
+class HealthProblemRead(ApiModel):
     level: str
     source: str
     code: str
@@ -70,13 +71,13 @@ class HealthProblemRead(BaseModel):
                    doc=problem.doc)  # fmt: skip
 
 
-class HealthRead(BaseModel):
+class HealthRead(ApiModel):
     checked_at: datetime | None
     healthy: bool
     problems: list[HealthProblemRead]
 
 
-class CalendarEntryRead(BaseModel):
+class CalendarEntryRead(ApiModel):
     kind: str = Field(description="release (a wanted book's release date) or import (a book imported that day).")
     at: datetime
     title: str

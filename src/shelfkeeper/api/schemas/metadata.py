@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from shelfkeeper.api.schemas.common import StrictModel
+from shelfkeeper.api.schemas.common import ApiModel, StrictModel
 from shelfkeeper.api.schemas.corrections import CorrectionRead
 
 if TYPE_CHECKING:  # only annotations: the automation stays out of start-up
@@ -30,20 +30,20 @@ class CorrectAllRequest(StrictModel):
     model_config = {"extra": "forbid", "json_schema_extra": {"examples": [{"dry_run": True, "limit": 500}]}}
 
 
-class CorrectAllAnswer(BaseModel):
+class CorrectAllAnswer(ApiModel):
     task_id: int = Field(description="Follow the run at /api/scheduler/history/{task_id}.")
     name: str
     parameters: dict[str, Any]
 
 
-class ReasonRead(BaseModel):
+class ReasonRead(ApiModel):
     """A named reason: a stable ``code`` and a sentence."""
 
     code: str
     message: str
 
 
-class ProviderMatchRead(BaseModel):
+class ProviderMatchRead(ApiModel):
     """One provider's answer for a book: the candidate chosen, its decision and why, or the provider's error.
 
     ``same_edition`` says whether the candidate is the item's own edition on evidence (``edition_reasons``); when it
@@ -67,7 +67,7 @@ class ProviderMatchRead(BaseModel):
     error_code: str | None = None
 
 
-class BookCorrectionRead(BaseModel):
+class BookCorrectionRead(ApiModel):
     """What checking one book did (or, in a dry run, would do)."""
 
     book_id: int
@@ -80,12 +80,12 @@ class BookCorrectionRead(BaseModel):
     matches: list[ProviderMatchRead]
 
 
-class SeriesRefRead(BaseModel):
+class SeriesRefRead(ApiModel):
     name: str
     sequence: str | None = None
 
 
-class CandidateRead(BaseModel):
+class CandidateRead(ApiModel):
     """A provider's candidate with its score against the searched title and author."""
 
     source: str
@@ -106,20 +106,20 @@ class CandidateRead(BaseModel):
     reasons: list[str]
 
 
-class ProviderErrorRead(BaseModel):
+class ProviderErrorRead(ApiModel):
     provider: str
     error: str
     error_code: str
 
 
-class SourceStatusRead(BaseModel):
+class SourceStatusRead(ApiModel):
     name: str
     status: Literal["ok", "failed", "timed_out"] = Field(
         description="timed_out: no answer within OUTSIDE_WAIT_SECONDS; the candidates are what arrived in time."
     )
 
 
-class MetadataSearchRead(BaseModel):
+class MetadataSearchRead(ApiModel):
     title: str
     author: str | None
     candidates: list[CandidateRead]
@@ -127,7 +127,7 @@ class MetadataSearchRead(BaseModel):
     sources: list[SourceStatusRead]
 
 
-class ProviderRead(BaseModel):
+class ProviderRead(ApiModel):
     """A metadata provider as last seen: by the pipeline's lookups or by a connection test, whichever is newer."""
 
     name: str
@@ -142,12 +142,12 @@ class ProviderRead(BaseModel):
     cache_entries: int = Field(description="Answers cached and not expired.")
 
 
-class ShareRead(BaseModel):
+class ShareRead(ApiModel):
     count: int
     share: float = Field(description="count / books, 0..1.")
 
 
-class QualityRead(BaseModel):
+class QualityRead(ApiModel):
     books: int = Field(description="Books in the library.")
     with_asin: ShareRead
     with_series: ShareRead

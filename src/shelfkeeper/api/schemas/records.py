@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from shelfkeeper.api.schemas.common import ApiModel
 
 
-class DownloadRead(BaseModel):
+class DownloadRead(ApiModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
@@ -44,7 +46,7 @@ class DownloadRead(BaseModel):
     updated_at: datetime
 
 
-class TaskRead(BaseModel):
+class TaskRead(ApiModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
@@ -63,7 +65,7 @@ class TaskRead(BaseModel):
     created_at: datetime
 
 
-class FailedAttemptRead(BaseModel):
+class FailedAttemptRead(ApiModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
@@ -78,7 +80,7 @@ class FailedAttemptRead(BaseModel):
     created_at: datetime
 
 
-class BackupRead(BaseModel):
+class BackupRead(ApiModel):
     name: str
     path: str
     size_bytes: int

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from shelfkeeper.api.schemas.common import StrictModel
+from shelfkeeper.api.schemas.common import ApiModel, StrictModel
 
 
-class LastRun(BaseModel):
+class LastRun(ApiModel):
     task_id: int
     status: str
     trigger: str
@@ -20,7 +20,7 @@ class LastRun(BaseModel):
     error: str | None
 
 
-class JobRead(BaseModel):
+class JobRead(ApiModel):
     name: str
     description: str
     schedule: str = Field(description="Five-field cron expression in the scheduler's time zone.")
@@ -46,13 +46,13 @@ class TriggerRequest(StrictModel):
     parameters: dict[str, Any] = Field(default_factory=dict, description="Options for this run (e.g. dry_run).")
 
 
-class TriggerAnswer(BaseModel):
+class TriggerAnswer(ApiModel):
     task_id: int
     name: str
     status: str = "running"
 
 
-class SchedulerStatus(BaseModel):
+class SchedulerStatus(ApiModel):
     running: bool
     is_leader: bool
     this_process: str

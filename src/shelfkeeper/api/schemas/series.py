@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from shelfkeeper.api.schemas.common import Position, StrictModel, Title
+from shelfkeeper.api.schemas.common import ApiModel, Position, StrictModel, Title
 
 
 class SeriesFieldsIn(StrictModel):
@@ -43,7 +43,7 @@ class SeriesUpdate(SeriesFieldsIn):
     """The whole series (PUT)."""
 
 
-class SeriesRead(BaseModel):
+class SeriesRead(ApiModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
@@ -63,7 +63,7 @@ class SeriesRead(BaseModel):
     updated_at: datetime
 
 
-class SeriesCompletion(BaseModel):
+class SeriesCompletion(ApiModel):
     id: int
     name: str
     monitored: bool
@@ -75,7 +75,7 @@ class SeriesCompletion(BaseModel):
     completion: float | None
 
 
-class CompletionSummary(BaseModel):
+class CompletionSummary(ApiModel):
     items: list[SeriesCompletion]
     total: int
     limit: int

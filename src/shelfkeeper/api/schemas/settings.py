@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from shelfkeeper.api.schemas.common import ApiModel
 
 
-class SettingsGroup(BaseModel):
+class SettingsGroup(ApiModel):
     name: str = Field(description="Media management, Profiles, Indexers, Download clients, Metadata, Schedules, ...")
     keys: list[str] = Field(description="The settings shown in this group, in order.")
     services: list[str] = Field(description="The integrations its Test button checks.")
 
 
-class SettingsRead(BaseModel):
+class SettingsRead(ApiModel):
     """Every setting in force: environment > database > defaults."""
 
     version: int | None = Field(description="Version of the stored settings this process applied (null: none).")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from shelfkeeper.api.schemas.common import ApiModel
 
 
-class IntegrationRead(BaseModel):
+class IntegrationRead(ApiModel):
     """One outside service as Shelfkeeper last saw it; never carries a credential."""
 
     model_config = ConfigDict(

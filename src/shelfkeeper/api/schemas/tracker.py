@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from shelfkeeper.api.envelope import Page
+from shelfkeeper.api.schemas.common import ApiModel
 from shelfkeeper.db.tables import TrackerPurchase, TrackerSnapshot
 
 
-class TrackerSnapshotRead(BaseModel):
+class TrackerSnapshotRead(ApiModel):
     id: int
     at: datetime
     ratio: float | None
@@ -26,7 +27,7 @@ class TrackerSnapshotRead(BaseModel):
         return cls.model_validate(row, from_attributes=True)
 
 
-class TrackerPurchaseRead(BaseModel):
+class TrackerPurchaseRead(ApiModel):
     id: int
     at: datetime
     kind: str = Field(description="apply_wedge (a wedge spent on a torrent), buy_wedge or buy_upload.")
@@ -43,7 +44,7 @@ class TrackerPurchaseRead(BaseModel):
         return cls.model_validate(row, from_attributes=True)
 
 
-class TrackerPolicyRead(BaseModel):
+class TrackerPolicyRead(ApiModel):
     ratio_floor: float
     wedge_policy: str = Field(description="never, owned (spend owned wedges) or buy (buy one with points first).")
     points_reserve: int
@@ -52,7 +53,7 @@ class TrackerPolicyRead(BaseModel):
     upload_autospend: bool
 
 
-class TrackerHistoryRead(BaseModel):
+class TrackerHistoryRead(ApiModel):
     policy: TrackerPolicyRead
     snapshots: Page[TrackerSnapshotRead] = Field(description="Stats snapshots, newest first.")
     purchases: Page[TrackerPurchaseRead] = Field(description="Bonus-store requests, newest first.")

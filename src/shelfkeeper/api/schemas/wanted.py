@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from shelfkeeper.api.schemas.catalogue import EditionIn
-from shelfkeeper.api.schemas.common import Asin, Isbn, Name, SeriesRefIn, StrictModel, Title
+from shelfkeeper.api.schemas.common import ApiModel, Asin, Isbn, Name, SeriesRefIn, StrictModel, Title
 
 WantedStatusName = Literal["wanted", "searching", "grabbed", "downloaded", "imported", "ignored", "failed"]
 WantedReasonName = Literal["series_gap", "author_catalogue", "top10", "manual"]
@@ -47,7 +47,7 @@ class WantedCreate(StrictModel):
     }
 
 
-class WantedRead(BaseModel):
+class WantedRead(ApiModel):
     """A book on the wanted list: why (reason, source, evidence, explanation) and how far it got (status)."""
 
     model_config = ConfigDict(from_attributes=True)
@@ -92,14 +92,14 @@ class WantedRead(BaseModel):
         return read.model_copy(update={"explanation": explanation if isinstance(explanation, str) else None})
 
 
-class ProviderFailureRead(BaseModel):
+class ProviderFailureRead(ApiModel):
     provider: str
     subject: str
     error_code: str
     message: str
 
 
-class ExclusionRead(BaseModel):
+class ExclusionRead(ApiModel):
     """A provider's book left out of the catalogue, and why (owned by ASIN/ISBN/title/position, language...)."""
 
     title: str
@@ -109,7 +109,7 @@ class ExclusionRead(BaseModel):
     sources: list[str]
 
 
-class WantedFound(BaseModel):
+class WantedFound(ApiModel):
     """What checking one series or author found now: the wanted books, and what was skipped and why."""
 
     subject_id: int
@@ -120,7 +120,7 @@ class WantedFound(BaseModel):
     excluded: list[ExclusionRead] = Field(default_factory=list)
 
 
-class AuthorCompletion(BaseModel):
+class AuthorCompletion(ApiModel):
     id: int
     name: str
     monitored: bool
@@ -133,7 +133,7 @@ class AuthorCompletion(BaseModel):
     last_catalogue_check_at: datetime | None
 
 
-class AuthorCompletionSummary(BaseModel):
+class AuthorCompletionSummary(ApiModel):
     items: list[AuthorCompletion]
     total: int
     limit: int
