@@ -48,9 +48,10 @@ _LEADING_NUMBER = re.compile(
     rf"^\s*(?:{_NUMBER_KEYWORD}\s*\b{_NUMBER}\b\s*[\-–—.:]|\d{{1,3}}\s*[\-–—.])\s+", re.IGNORECASE
 )
 _HASH_NUMBER = re.compile(r"\s*#\s*\d+(?:\.\d+)?")
+# A mark one of the bracket, subtitle, "A Novel", leading or separated number patterns needs to match.
+_NOISE_MARKS = re.compile(r"[\(\[:;,.\-–—]")
 _TRAILING_ARTICLE = re.compile(r"^(.*),\s*(the|a|an)$", re.IGNORECASE)
 _NON_WORD = re.compile(r"[^\w\s]")
-_SPACES = re.compile(r"\s+")
 _POSITION_WORDS = re.compile(r"^(books?|bk|vol|volume|part|no|number|#)\.?\s*#?\s*", re.IGNORECASE)
 _POSITION_OF_TOTAL = re.compile(r"\s+of\s+\d+\s*$", re.IGNORECASE)
 _RANGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:-|–|—|to|through|&|and|,\s)\s*(\d+(?:\.\d+)?)\s*$", re.IGNORECASE)
@@ -90,11 +91,13 @@ def fold(text: str) -> str:
 
     Other scripts are kept as they are ("刘慈欣" stays "刘慈欣"), since their marks distinguish letters.
     """
-    # ASCII has no marks to strip and nothing to transliterate (NFKD and NFC leave it as it is): most titles.
-    no_marks = text if text.isascii() else _without_marks(text)
-    no_marks = no_marks.replace("&", " and ").replace("'", "").replace("’", "")
-    cleaned = _NON_WORD.sub(" ", no_marks.lower().translate(_TRANSLITERATION)).replace("_", " ")
-    return _SPACES.sub(" ", cleaned).strip()
+    if text.isascii():  # most titles: no marks to strip, nothing to transliterate, no curly apostrophe
+        lowered = text.replace("&", " and ").replace("'", "").lower()
+    else:
+        no_marks = _without_marks(text).replace("&", " and ").replace("'", "").replace("’", "")
+        lowered = no_marks.lower().translate(_TRANSLITERATION)
+    # Whitespace runs as one space, the ends trimmed (str.split() splits on exactly what the regex "\s" matches).
+    return " ".join(_NON_WORD.sub(" ", lowered).replace("_", " ").split())
 
 
 def _without_marks(text: str) -> str:
@@ -137,15 +140,21 @@ def move_trailing_article(title: str) -> str:
 
 def strip_title_noise(title: str) -> str:
     """The title without edition notes, series suffixes, book numbers and "A Novel", still in its own case."""
-    text = _BRACKETED.sub(lambda m: " " if _BRACKET_NOISE.search(m.group(1)) else m.group(0), title)
-    text = _SERIES_SUBTITLE.sub(" ", text)
-    text = _NOVEL_SUFFIX.sub(" ", text)
-    text = _LEADING_NUMBER.sub(" ", text)
-    text = _SEPARATED_NUMBER.sub(" ", text)
+    text = title
+    # Each of the next five patterns needs one of these marks, and none of them adds a mark: a title without any
+    # (most titles) is left as it is by all five, so they are not run.
+    if _NOISE_MARKS.search(title):
+        text = _BRACKETED.sub(lambda m: " " if _BRACKET_NOISE.search(m.group(1)) else m.group(0), text)
+        text = _SERIES_SUBTITLE.sub(" ", text)
+        text = _NOVEL_SUFFIX.sub(" ", text)
+        text = _LEADING_NUMBER.sub(" ", text)
+        text = _SEPARATED_NUMBER.sub(" ", text)
     text = _TRAILING_NUMBER.sub(" ", text)
-    text = _HASH_NUMBER.sub(" ", text)
-    text = _SPACES.sub(" ", text).strip(" ,:;-–—")
-    return move_trailing_article(text)
+    if "#" in text:
+        text = _HASH_NUMBER.sub(" ", text)
+    # Whitespace runs as one space, then the ends trimmed of spaces and separators.
+    text = " ".join(text.split()).strip(" ,:;-–—")
+    return move_trailing_article(text) if "," in text else text
 
 
 @lru_cache(maxsize=32768)  # a library's titles are compared many times (gap analysis, matching)
