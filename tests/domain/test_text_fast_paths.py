@@ -1,21 +1,23 @@
-"""The shortcuts of ``fold`` and ``strip_title_noise`` give exactly what the plain pipeline of patterns gives.
+"""The shortcuts of ``fold``, ``strip_title_noise`` and ``title_position`` change no answer.
 
 ``fold`` skips the transliteration of ASCII text and collapses whitespace with ``str.split``; ``strip_title_noise``
-skips the patterns that need a mark the title does not have. The reference functions here are those functions as
-they were before the shortcuts: every pattern run on every title.
+skips the patterns that need a mark the title does not have; ``title_position`` answers an ASCII title without a
+position word at once. The reference functions here are those functions as they were before the shortcuts: every
+pattern run on every title.
 """
 
 from __future__ import annotations
 
 import re
 import sys
+from decimal import Decimal
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from shelfkeeper.domain import text
-from shelfkeeper.domain.text import fold, strip_title_noise
+from shelfkeeper.domain.text import fold, strip_leading_article, strip_title_noise, title_position
 
 _SPACES = re.compile(r"\s+")
 
@@ -71,12 +73,12 @@ TITLES = [
 ]
 
 # Text built from the pieces the patterns look for, so that the generated titles do hit them.
-_PIECES = st.sampled_from(
-    [" ", "  ", "\t", "\u00a0", ":", ";", ",", ".", "-", "–", "—", "#", "(", ")", "[", "]", "&", "'", "’", "_"]
-    + ["Book", "book", "BK", "vol", "Volume", "Part", "episode", "No", "number", "the", "The", "a", "An", "of"]
-    + ["1", "2", "13.5", "07", "one", "Two", "twenty", "iv", "IX", "x", "Novel", "a thriller", "Series", "Saga"]
-    + ["Unabridged", "audiobook", "Dramatized", "Box Set", "Mistborn", "Élantris", "Ø", "ß", "刘慈欣", "\u212a", "ſ"]
-)
+_MARKS = [" ", "  ", "\t", "\u00a0", ":", ";", ",", ".", "-", "–", "—", "#", "(", ")", "[", "]", "&", "'", "’", "_"]
+_KEYWORDS = ["Book", "book", "BK", "vol", "Volume", "Part", "episode", "No", "number", "the", "The", "a", "An", "of"]
+_NUMBERS = ["1", "2", "13.5", "07", "one", "Two", "twenty", "iv", "IX", "x"]
+_WORDS = ["Novel", "a thriller", "Series", "Saga", "Unabridged", "audiobook", "Dramatized", "Box Set", "Mistborn"]
+_LETTERS = ["Élantris", "Ø", "ß", "刘慈欣", "\u212a", "ſ"]  # the Kelvin sign and the long s fold to "k" and "s"
+_PIECES = st.sampled_from([*_MARKS, *_KEYWORDS, *_NUMBERS, *_WORDS, *_LETTERS])
 TITLE_LIKE = st.lists(_PIECES, max_size=12).map("".join)
 
 
@@ -107,3 +109,44 @@ def test_str_split_knows_the_same_whitespace_as_the_regex() -> None:
     """``fold`` and ``strip_title_noise`` collapse whitespace with ``str.split`` in place of the regex ``\\s+``."""
     every = "".join(chr(point) for point in range(sys.maxunicode + 1) if not 0xD800 <= point <= 0xDFFF)
     assert set(re.findall(r"\s", every)) == {ch for ch in every if ch.isspace()}
+
+
+def reference_title_position(title: str) -> tuple[Decimal, Decimal] | None:
+    found = None
+    for match in text._TITLE_POSITION.finditer(title):
+        if match.group(1).strip():
+            found = match.group(1)
+    if found is None:
+        return None
+    parts = re.split(r"\s*(?:-|–|—|to|through|&|and)\s*", found.strip(), flags=re.IGNORECASE)
+    values = [text._number_value(part) for part in parts if part]
+    numbers = [value for value in values if value is not None]
+    if not numbers or len(numbers) != len(values):
+        return None
+    return min(numbers), max(numbers)
+
+
+@pytest.mark.parametrize("title", [*TITLES, "Books 1-3", "BOOK II", "Vol.4", "Part 2 of Book 3", "\u212ak 2"])
+def test_title_position_as_the_pattern_alone(title: str) -> None:
+    assert title_position(title) == reference_title_position(title)
+
+
+@settings(max_examples=2000)
+@given(st.one_of(TITLE_LIKE, st.text()))
+def test_title_position_as_the_pattern_alone_on_any_text(title: str) -> None:
+    assert title_position(title) == reference_title_position(title)
+
+
+def reference_strip_leading_article(folded: str) -> str:
+    for article in ("the ", "a ", "an "):
+        if folded.startswith(article) and len(folded) > len(article):
+            return folded[len(article) :]
+    return folded
+
+
+@settings(max_examples=500)
+@given(st.lists(st.sampled_from(["the", "a", "an", "then", "at", " ", "  ", "x", "\t"]), max_size=5).map("".join))
+@example("the ")
+@example("an")
+def test_strip_leading_article_as_the_prefix_loop(folded: str) -> None:
+    assert strip_leading_article(folded) == reference_strip_leading_article(folded)

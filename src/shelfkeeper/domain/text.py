@@ -7,7 +7,7 @@ import unicodedata
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-_LEADING_ARTICLES = ("the ", "a ", "an ")
+_LEADING_ARTICLES = frozenset({"the", "a", "an"})
 # Words a series name may carry or drop ("The Expanse Series", "Mistborn Saga"): the one list of them.
 SERIES_NOISE_WORDS = frozenset({"series", "saga", "cycle", "sequence", "chronicles", "trilogy", "books"})
 # What may follow a surname without being a given name ("King, Jr."): the one list of them.
@@ -124,10 +124,8 @@ def _is_latin_or_greek(ch: str) -> bool:
 
 def strip_leading_article(folded: str) -> str:
     """Drop a leading "the", "a" or "an" from folded text, unless that is all there is."""
-    for article in _LEADING_ARTICLES:
-        if folded.startswith(article) and len(folded) > len(article):
-            return folded[len(article) :]
-    return folded
+    first, _, rest = folded.partition(" ")
+    return rest if rest and first in _LEADING_ARTICLES else folded
 
 
 def move_trailing_article(title: str) -> str:
@@ -282,6 +280,12 @@ def _number_value(text: str) -> Decimal | None:
 
 def title_position(title: str) -> tuple[Decimal, Decimal] | None:
     """The series position a title states itself ("Dune, Book 2", "Mistborn #3", "Books 1-3"), if any."""
+    if title.isascii() and "#" not in title:
+        # Without "#" a position follows one of these words (in other scripts, letters like the Kelvin sign "K" may
+        # match their letters case-insensitively, so only ASCII titles are answered here).
+        lowered = title.lower()
+        if "book" not in lowered and "bk" not in lowered and "vol" not in lowered and "part" not in lowered:
+            return None
     found = None
     for match in _TITLE_POSITION.finditer(title):
         if match.group(1).strip():

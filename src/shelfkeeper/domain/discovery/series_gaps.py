@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from functools import cached_property, lru_cache
 
 from shelfkeeper.domain.discovery.ownership import (
     OwnedBook,
@@ -18,13 +17,12 @@ from shelfkeeper.domain.discovery.ownership import (
     identifier_keys,
     label_positions,
     source_rank,
-    title_keys,
     wanted_key,
 )
 from shelfkeeper.domain.metadata.candidates import BookCandidate
 from shelfkeeper.domain.metadata.editions import Edition, edition_of
 from shelfkeeper.domain.releases.release import Release
-from shelfkeeper.domain.text import format_position, normalize_asin, normalize_isbn, parse_position, series_key
+from shelfkeeper.domain.text import format_position, normalize_asin, normalize_isbn, series_key
 
 __all__ = [
     "Gap",
@@ -168,14 +166,7 @@ def find_series_gaps(
     """
     index = owned if isinstance(owned, OwnedIndex) else OwnedIndex(owned)
     wanted = series_key(series_name)
-    entries = [entry for entry in known if series_key(entry.series) == wanted]
-    covered = dict(index.positions(series_name))
-    unowned = _unowned_entries(series_name, entries, index, covered)
-    slots = _slots(unowned, covered)
-    last = max((p for p in covered if p <= _HIGHEST_PLAUSIBLE_POSITION), default=None)
-    _add_holes(slots, covered, last)
-    gaps = [_gap(series_name, slot, covered, last, index, today) for slot in slots.values()]
-    return sorted(gaps, key=_gap_order)
+    return _series_gaps(series_name, index, [entry for entry in known if series_key(entry.series) == wanted], today)
 
 
 def find_all_series_gaps(
@@ -187,28 +178,60 @@ def find_all_series_gaps(
     for entry in known:
         by_series.setdefault(series_key(entry.series), []).append(entry)
     return {
-        name: find_series_gaps(name, index, by_series.get(series_key(name), []), today=today)
-        for name in index.series_names()
+        name: _series_gaps(name, index, by_series.get(series_key(name), []), today) for name in index.series_names()
     }
 
 
-@dataclass
-class _Listing:
-    entry: SeriesEntry
-    positions: frozenset[Decimal]
+def _series_gaps(series_name: str, index: OwnedIndex, entries: Sequence[SeriesEntry], today: date) -> list[Gap]:
+    """``find_series_gaps`` over the entries of this series alone."""
+    covered = dict(index.positions(series_name))
+    unowned = _unowned_entries(series_name, entries, index, covered)
+    slots = _slots(unowned, covered)
+    last = max((p for p in covered if p <= _HIGHEST_PLAUSIBLE_POSITION), default=None)
+    _add_holes(slots, covered, last)
+    gaps = [(_slot_order(slot), _gap(series_name, slot, covered, last, index, today)) for slot in slots.values()]
+    return [gap for _, gap in sorted(gaps, key=lambda pair: (*pair[0], pair[1].title or ""))]
 
-    @cached_property  # asked for at every comparison of the listing
-    def identity(self) -> set[str]:
+
+class _Listing:
+    """A provider's entry with what is read from it, each read once: its positions, identity keys and rank."""
+
+    __slots__ = ("_markers", "_rank", "entry", "identity", "positions")
+
+    def __init__(self, entry: SeriesEntry, index: OwnedIndex) -> None:
+        self.entry = entry
+        self.positions = label_positions(entry.position, entry.title)
         # Within one series a title names one book, but a box set never shares a title identity with a single.
         kind = "set" if len(self.positions) > 1 else "single"
-        found = {f"{kind}:{title_keys(self.entry.title)[0]}"} if self.entry.title else set()
-        return found | set(identifier_keys(self.entry.asin, self.entry.isbn))
+        keys = identifier_keys(entry.asin, entry.isbn)
+        if entry.title:
+            keys.append(f"{kind}:{index.title_keys(entry.title)[0]}")
+        self.identity = frozenset(keys)
+        # Read when first asked for: only the listings left unowned are ranked and described.
+        self._markers: frozenset[Edition] | None = None
+        self._rank: tuple[int, int, int] | None = None
+
+    @property
+    def markers(self) -> frozenset[Edition]:
+        """The edition markers of the entry's own data."""
+        if self._markers is None:
+            self._markers = edition_of(self.entry.title or "", self.entry.position, self.entry.format_type)
+        return self._markers
+
+    @property
+    def rank(self) -> tuple[int, int, int]:
+        """Lower names the book better: the plain single edition from the most trusted source, with a title."""
+        if self._rank is None:
+            # "2, Dramatized Adaptation" is an edition of the book, not the book.
+            markers = self.markers - {Edition.OMNIBUS}
+            self._rank = len(markers), source_rank(self.entry.source), int(self.entry.title is None)
+        return self._rank
 
 
 @dataclass
 class _Slot:
     position: Decimal | None
-    entries: list[SeriesEntry] = field(default_factory=list)
+    entries: list[_Listing] = field(default_factory=list)  # single books (one position or none)
     collections: list[SeriesEntry] = field(default_factory=list)  # box sets holding this position
     other_positions: set[Decimal] = field(default_factory=set)  # where other providers put the same book
 
@@ -217,12 +240,15 @@ def _unowned_entries(
     series_name: str, entries: Sequence[SeriesEntry], index: OwnedIndex, covered: dict[Decimal, str]
 ) -> list[_Listing]:
     """The listings not owned; extends ``covered`` with the positions of books owned under another label."""
-    listings = [_Listing(entry, label_positions(entry.position, entry.title)) for entry in entries]
     unmatched: list[_Listing] = []
     owned_ids: set[str] = set()
     series_authors = index.series_authors(series_name)
-    for listing in listings:
+    for listing in (_Listing(entry, index) for entry in entries):
         e = listing.entry
+        if listing.positions and listing.positions <= covered.keys():
+            # Every position it names is owned already: owned, and nothing to add, whether it matches or not.
+            owned_ids |= listing.identity
+            continue
         # An entry without authors (MAM often) is taken to be by the series' authors, as its gap will say.
         found = index.match(e.title, e.authors or series_authors, e.asin, e.isbn, (series_name,))
         if found is None:
@@ -249,7 +275,7 @@ def _slots(unowned: Sequence[_Listing], covered: dict[Decimal, str]) -> dict[obj
     for listing in sorted(unowned, key=lambda item: len(item.positions) > 1):
         if len(listing.positions) == 1:
             (position,) = listing.positions
-            slots.setdefault(position, _Slot(position)).entries.append(listing.entry)
+            slots.setdefault(position, _Slot(position)).entries.append(listing)
         elif listing.positions:
             for position in listing.positions - covered.keys():
                 slots.setdefault(position, _Slot(position)).collections.append(listing.entry)
@@ -257,15 +283,15 @@ def _slots(unowned: Sequence[_Listing], covered: dict[Decimal, str]) -> dict[obj
         # An entry with neither position nor title nor identifier names nothing that could be searched for.
         if not listing.positions and listing.identity:
             home = next((s for s in slots.values() if _identities(s) & listing.identity), None)
-            (home or slots.setdefault(min(listing.identity), _Slot(None))).entries.append(listing.entry)
+            (home or slots.setdefault(min(listing.identity), _Slot(None))).entries.append(listing)
     _fold_same_books(slots)
     return slots
 
 
 def _identities(slot: _Slot) -> set[str]:
     found: set[str] = set()
-    for entry in slot.entries:
-        found |= _Listing(entry, frozenset({slot.position} if slot.position is not None else ())).identity
+    for listing in slot.entries:
+        found |= listing.identity
     return found
 
 
@@ -290,19 +316,8 @@ def _fold_same_books(slots: dict[object, _Slot]) -> None:
 
 
 def _slot_rank(slot: _Slot) -> tuple[int, int]:
-    best = min((_entry_rank(entry) for entry in slot.entries), default=(9, 99, 1))
+    best = min((listing.rank for listing in slot.entries), default=(9, 99, 1))
     return best[1], int(slot.position is None)
-
-
-@lru_cache(maxsize=32768)  # an entry's edition markers, read once: entries are ranked and described repeatedly
-def _markers(title: str | None, position: str | None, format_type: str | None) -> frozenset[Edition]:
-    return edition_of(title or "", position, format_type)
-
-
-def _entry_rank(entry: SeriesEntry) -> tuple[int, int, int]:
-    # The plain single edition from the most trusted source names the book; "2, Dramatized Adaptation" does not.
-    markers = _markers(entry.title, entry.position, entry.format_type) - {Edition.OMNIBUS}
-    return len(markers), source_rank(entry.source), int(entry.title is None)
 
 
 def _add_holes(slots: dict[object, _Slot], covered: dict[Decimal, str], last: Decimal | None) -> None:
@@ -325,7 +340,8 @@ def _reason(position: Decimal | None, last: Decimal | None) -> GapReason:
 def _gap(
     series_name: str, slot: _Slot, covered: dict[Decimal, str], last: Decimal | None, index: OwnedIndex, today: date
 ) -> Gap:
-    entries = sorted(slot.entries, key=_entry_rank)
+    listings = sorted(slot.entries, key=lambda listing: listing.rank)
+    entries = [listing.entry for listing in listings]
     titled = next((entry for entry in entries if entry.title), None)
     dates = [entry.release_date for entry in entries if entry.release_date]
     release_date = min(dates) if dates else None
@@ -341,17 +357,18 @@ def _gap(
         reason=reason,
         upcoming=bool(release_date and release_date > today),
         release_date=release_date,
-        evidence=_evidence(series_name, slot, entries, covered, reason),
+        evidence=_evidence(series_name, slot, listings, covered, reason),
     )
 
 
 def _evidence(
-    series_name: str, slot: _Slot, entries: Sequence[SeriesEntry], covered: dict[Decimal, str], reason: GapReason
+    series_name: str, slot: _Slot, listings: Sequence[_Listing], covered: dict[Decimal, str], reason: GapReason
 ) -> dict[str, object]:
     position = slot.position
     below = max((p for p in covered if position is not None and p < position), default=None)
     above = min((p for p in covered if position is not None and p > position), default=None)
-    markers = {marker for e in entries for marker in _markers(e.title, e.position, e.format_type)}
+    markers = {marker for listing in listings for marker in listing.markers}
+    entries = [listing.entry for listing in listings]
     facts: dict[str, object] = {
         "series": series_name,
         "reason": reason.value,
@@ -381,6 +398,6 @@ def _entry_facts(entry: SeriesEntry) -> dict[str, object]:
     return {name: value for name, value in facts.items() if value is not None}
 
 
-def _gap_order(gap: Gap) -> tuple[bool, Decimal, str]:
-    parsed = parse_position(gap.position) if gap.position is not None else None
-    return parsed is None, parsed[0] if parsed else Decimal(0), gap.title or ""
+def _slot_order(slot: _Slot) -> tuple[bool, Decimal]:
+    # Positioned gaps first, by position (the one a gap shows reads back as the same number), unnumbered last.
+    return slot.position is None, slot.position if slot.position is not None else Decimal(0)
