@@ -17,7 +17,14 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from shelfkeeper.domain import text
-from shelfkeeper.domain.text import fold, strip_leading_article, strip_title_noise, title_position
+from shelfkeeper.domain.text import (
+    fold,
+    initials_joined,
+    split_names,
+    strip_leading_article,
+    strip_title_noise,
+    title_position,
+)
 
 _SPACES = re.compile(r"\s+")
 
@@ -150,3 +157,13 @@ def reference_strip_leading_article(folded: str) -> str:
 @example("an")
 def test_strip_leading_article_as_the_prefix_loop(folded: str) -> None:
     assert strip_leading_article(folded) == reference_strip_leading_article(folded)
+
+
+def test_cached_word_lists_are_fresh_copies() -> None:
+    """``initials_joined`` and ``split_names`` are cached; a caller changing its list must not change the next one."""
+    words = initials_joined("J. R. R. Tolkien")
+    words.append("changed")
+    names = split_names("Sanderson, Brandon & Robert Jordan")
+    names.clear()
+    assert initials_joined("J. R. R. Tolkien") == ["jrr", "tolkien"]
+    assert split_names("Sanderson, Brandon & Robert Jordan") == ["Sanderson, Brandon", "Robert Jordan"]

@@ -179,6 +179,11 @@ def normalize_author(name: str) -> str:
 def initials_joined(text: str) -> list[str]:
     """Folded words with runs of single letters joined: "J R R Tolkien", "J.R.R. Tolkien" and "JRR Tolkien" all give
     ["jrr", "tolkien"]."""
+    return list(_initials_joined(text))
+
+
+@lru_cache(maxsize=16384)  # ranking reads the same names and title pieces for every release of a search
+def _initials_joined(text: str) -> tuple[str, ...]:
     merged: list[str] = []
     previous_was_initial = False
     for token in fold(text).split():
@@ -188,7 +193,7 @@ def initials_joined(text: str) -> list[str]:
         else:
             merged.append(token)
         previous_was_initial = is_initial
-    return merged
+    return tuple(merged)
 
 
 def display_name(name: str) -> str:
@@ -213,14 +218,19 @@ def series_key(name: str) -> str:
 
 def split_names(joined: str) -> list[str]:
     """Split "A, B & C" or "A; B and C" into names, keeping each "Last, First" pair whole."""
+    return list(_split_names(joined))
+
+
+@lru_cache(maxsize=4096)  # ranking splits the same author and narrator fields for every release of a search
+def _split_names(joined: str) -> tuple[str, ...]:
     if not joined or not joined.strip():
-        return []
+        return ()
     groups = re.split(r"\s*;\s*", joined.strip()) if ";" in joined else [joined.strip()]
     names: list[str] = []
     for group in groups:
         for part in re.split(r"\s*(?:&|\band\b)\s*", group):
             names.extend(_split_commas(part.strip()))
-    return [name for name in names if name]
+    return tuple(name for name in names if name)
 
 
 def _split_commas(part: str) -> list[str]:
@@ -244,6 +254,7 @@ def _is_initial(word: str) -> bool:
     return 0 < len(letters) <= 3 and letters.isalpha() and (word.endswith(".") or letters.isupper())
 
 
+@lru_cache(maxsize=4096, typed=True)  # a few labels ("1", "2", "Book 3"), read for every entry and release
 def parse_position(raw: str | float | int | None) -> tuple[Decimal, Decimal] | None:
     """A series position as an inclusive range: "2" -> (2, 2), "1-3" -> (1, 3), "Book 1.5" -> (1.5, 1.5)."""
     if raw is None:
@@ -300,6 +311,7 @@ def title_position(title: str) -> tuple[Decimal, Decimal] | None:
     return min(numbers), max(numbers)
 
 
+@lru_cache(maxsize=1024)  # a few languages, asked for by every release
 def normalize_language(value: str | None) -> str | None:
     """ "English", "eng", "en-US" -> "en"; an unknown language is folded; empty -> None."""
     if not value or not value.strip():

@@ -275,17 +275,24 @@ def _slots(unowned: Sequence[_Listing], covered: dict[Decimal, str]) -> dict[obj
     for listing in sorted(unowned, key=lambda item: len(item.positions) > 1):
         if len(listing.positions) == 1:
             (position,) = listing.positions
-            slots.setdefault(position, _Slot(position)).entries.append(listing)
+            _slot(slots, position, position).entries.append(listing)
         elif listing.positions:
             for position in listing.positions - covered.keys():
-                slots.setdefault(position, _Slot(position)).collections.append(listing.entry)
+                _slot(slots, position, position).collections.append(listing.entry)
     for listing in unowned:
         # An entry with neither position nor title nor identifier names nothing that could be searched for.
         if not listing.positions and listing.identity:
             home = next((s for s in slots.values() if _identities(s) & listing.identity), None)
-            (home or slots.setdefault(min(listing.identity), _Slot(None))).entries.append(listing)
+            (home or _slot(slots, min(listing.identity), None)).entries.append(listing)
     _fold_same_books(slots)
     return slots
+
+
+def _slot(slots: dict[object, _Slot], key: object, position: Decimal | None) -> _Slot:
+    slot = slots.get(key)
+    if slot is None:
+        slot = slots[key] = _Slot(position)
+    return slot
 
 
 def _identities(slot: _Slot) -> set[str]:
@@ -365,8 +372,13 @@ def _evidence(
     series_name: str, slot: _Slot, listings: Sequence[_Listing], covered: dict[Decimal, str], reason: GapReason
 ) -> dict[str, object]:
     position = slot.position
-    below = max((p for p in covered if position is not None and p < position), default=None)
-    above = min((p for p in covered if position is not None and p > position), default=None)
+    below = above = None
+    if position is not None:
+        for owned in covered:  # the nearest owned positions on either side
+            if owned < position and (below is None or owned > below):
+                below = owned
+            elif owned > position and (above is None or owned < above):
+                above = owned
     markers = {marker for listing in listings for marker in listing.markers}
     entries = [listing.entry for listing in listings]
     facts: dict[str, object] = {
@@ -386,16 +398,22 @@ def _evidence(
 
 
 def _entry_facts(entry: SeriesEntry) -> dict[str, object]:
-    facts: dict[str, object] = {
-        "source": entry.source,
-        "source_id": entry.source_id,
-        "position": entry.position,
-        "title": entry.title,
-        "asin": normalize_asin(entry.asin),
-        "isbn": normalize_isbn(entry.isbn),
-        "release_date": entry.release_date.isoformat() if entry.release_date else None,
-    }
-    return {name: value for name, value in facts.items() if value is not None}
+    facts: dict[str, object] = {}  # the facts known, in this order
+    for name, value in (
+        ("source", entry.source),
+        ("source_id", entry.source_id),
+        ("position", entry.position),
+        ("title", entry.title),
+    ):
+        if value is not None:
+            facts[name] = value
+    if entry.asin and (asin := normalize_asin(entry.asin)):
+        facts["asin"] = asin
+    if entry.isbn and (isbn := normalize_isbn(entry.isbn)):
+        facts["isbn"] = isbn
+    if entry.release_date:
+        facts["release_date"] = entry.release_date.isoformat()
+    return facts
 
 
 def _slot_order(slot: _Slot) -> tuple[bool, Decimal]:

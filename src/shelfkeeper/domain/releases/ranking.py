@@ -288,6 +288,8 @@ def ranked_with(
 
 
 def _blocklist_reasons(release: Release, blocklist: Collection[BlocklistKey]) -> list[Reason]:
+    if not blocklist:
+        return []  # nothing blocked: no key of the release to build
     keys = BlocklistKey.keys_of(release)
     hits = [key for key in keys if key in blocklist]
     if not hits:
@@ -355,6 +357,8 @@ def _language_reasons(parsed: ParsedRelease, profile: QualityProfile) -> list[Re
 
 def _word_reasons(release: Release, profile: QualityProfile) -> list[Reason]:
     """Preferred and forbidden words match whole words of the release title, case and accents ignored."""
+    if not profile.forbidden_words and not profile.preferred_words:
+        return []
     title = f" {fold(release.title)} "
     reasons = [
         Reason(ReasonCode.FORBIDDEN_WORD, f"forbidden word '{word}'", rejects=True)
