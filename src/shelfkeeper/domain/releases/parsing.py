@@ -328,38 +328,23 @@ def _record_fact(kind: str, token: str, found: _Findings) -> None:
 
 
 def _take_loose_tokens(text: str, found: _Findings) -> str:
-    """Take bitrate, format, (un)abridged and narrator phrases from outside brackets.
-
-    Each pattern is found and cut out in one pass: ``sub`` meets the same matches, in the same order, as ``finditer``.
-    """
-
-    def narrator(match: re.Match[str]) -> str:
-        found.narrators.extend(split_names((match.group("names") or match.group("short")).strip()))
-        return " - "
-
-    def part(match: re.Match[str]) -> str:
-        found.part = part_number(match.group(1))
-        return " "
-
-    def bitrate(match: re.Match[str]) -> str:
-        found.bitrate = int(match.group(1))
-        return " "
-
-    def fmt(match: re.Match[str]) -> str:
-        found.add_format(match.group(1).lower())
-        return " "
-
-    def abridged(match: re.Match[str]) -> str:
-        found.abridged = found.abridged or match.group(1) is None
-        return " "
-
-    text = _NARRATOR_PHRASE.sub(narrator, text)
-    text = PART_PATTERN.sub(part, text)
-    text = _LOOSE_BITRATE.sub(bitrate, text)
-    text = _LOOSE_FORMAT.sub(fmt, text)
-    # Cutting the whole words "vbr"/"cbr" first changes no word boundary, so "(un)abridged" is found as before.
-    text = _LOOSE_ABRIDGED.sub(abridged, _LOOSE_ENCODING.sub(" ", text))
-    return " ".join(text.split())
+    """Take bitrate, format, (un)abridged and narrator phrases from outside brackets."""
+    for narrator in _NARRATOR_PHRASE.finditer(text):
+        found.narrators.extend(split_names((narrator.group("names") or narrator.group("short")).strip()))
+    text = _NARRATOR_PHRASE.sub(" - ", text)
+    for part in PART_PATTERN.finditer(text):
+        found.part = part_number(part.group(1))
+    text = PART_PATTERN.sub(" ", text)
+    for bitrate in _LOOSE_BITRATE.finditer(text):
+        found.bitrate = int(bitrate.group(1))
+    text = _LOOSE_BITRATE.sub(" ", text)
+    for fmt in _LOOSE_FORMAT.finditer(text):
+        found.add_format(fmt.group(1).lower())
+    text = _LOOSE_FORMAT.sub(" ", text)
+    for abridged in _LOOSE_ABRIDGED.finditer(text):
+        found.abridged = found.abridged or abridged.group(1) is None
+    text = _LOOSE_ABRIDGED.sub(" ", _LOOSE_ENCODING.sub(" ", text))
+    return re.sub(r"\s+", " ", text).strip()
 
 
 def _classify_piece(piece: str) -> list[Segment]:
