@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -118,11 +118,12 @@ def find_all_series_gaps(
 def _series_gaps(series_name: str, index: OwnedIndex, entries: Sequence[SeriesEntry], today: date) -> list[Gap]:
     """``find_series_gaps`` over the entries of this series alone."""
     covered = dict(index.positions(series_name))
-    unowned = _unowned_entries(series_name, entries, index, covered)
+    authors = index.series_authors(series_name)
+    unowned = _unowned_entries(series_name, entries, index, covered, authors)
     slots = _slots(unowned, covered)
     last = max((p for p in covered if p <= _HIGHEST_PLAUSIBLE_POSITION), default=None)
     _add_holes(slots, covered, last)
-    gaps = [(_slot_order(slot), _gap(series_name, slot, covered, last, index, today)) for slot in slots.values()]
+    gaps = [(_slot_order(slot), _gap(series_name, slot, covered, last, authors, today)) for slot in slots.values()]
     return [gap for _, gap in sorted(gaps, key=lambda pair: (*pair[0], pair[1].title or ""))]
 
 
@@ -170,12 +171,15 @@ class _Slot:
 
 
 def _unowned_entries(
-    series_name: str, entries: Sequence[SeriesEntry], index: OwnedIndex, covered: dict[Decimal, str]
+    series_name: str,
+    entries: Sequence[SeriesEntry],
+    index: OwnedIndex,
+    covered: dict[Decimal, str],
+    series_authors: tuple[str, ...],
 ) -> list[_Listing]:
     """The listings not owned; extends ``covered`` with the positions of books owned under another label."""
     unmatched: list[_Listing] = []
     owned_ids: set[str] = set()
-    series_authors = index.series_authors(series_name)
     for listing in (_Listing(entry, index) for entry in entries):
         e = listing.entry
         if listing.positions and listing.positions <= covered.keys():
@@ -237,9 +241,13 @@ def _identities(slot: _Slot) -> set[str]:
 
 def _fold_same_books(slots: dict[object, _Slot]) -> None:
     """One book placed at two positions by two providers: keep the better source's position, note the other."""
+    # A slot's identities change only once it has been folded into: each is read before, when nothing has been.
+    identities = {key: _identities(slot) for key, slot in slots.items()}
+    if not _any_shared(identities.values()):
+        return  # no book is in two slots: nothing to fold, and no need to rank the slots
     first_owner: dict[str, object] = {}
     for key, slot in sorted(slots.items(), key=lambda item: _slot_rank(item[1])):
-        ids = _identities(slot)
+        ids = identities[key]
         target_key = next((first_owner[i] for i in sorted(ids) if i in first_owner), None)
         if target_key is None or target_key == key:
             first_owner.update(dict.fromkeys(ids, key))
@@ -253,6 +261,15 @@ def _fold_same_books(slots: dict[object, _Slot]) -> None:
             slot.entries = []  # the position stays missing, known through its box sets
         else:
             del slots[key]
+
+
+def _any_shared(groups: Iterable[set[str]]) -> bool:
+    seen: set[str] = set()
+    for ids in groups:
+        if not seen.isdisjoint(ids):
+            return True
+        seen |= ids
+    return False
 
 
 def _slot_rank(slot: _Slot) -> tuple[int, int]:
@@ -278,7 +295,12 @@ def _reason(position: Decimal | None, last: Decimal | None) -> GapReason:
 
 
 def _gap(
-    series_name: str, slot: _Slot, covered: dict[Decimal, str], last: Decimal | None, index: OwnedIndex, today: date
+    series_name: str,
+    slot: _Slot,
+    covered: dict[Decimal, str],
+    last: Decimal | None,
+    series_authors: tuple[str, ...],
+    today: date,
 ) -> Gap:
     listings = sorted(slot.entries, key=lambda listing: listing.rank)
     entries = [listing.entry for listing in listings]
@@ -291,7 +313,7 @@ def _gap(
         position=format_position(slot.position) if slot.position is not None else None,
         title=titled.title if titled else None,
         # The title's own entry names the authors, so the title and authors checked for ownership are the ones shown.
-        authors=(titled.authors if titled else ()) or index.series_authors(series_name),
+        authors=(titled.authors if titled else ()) or series_authors,
         asin=next((asin for asin in (normalize_asin(e.asin) for e in entries) if asin), None),
         isbn=next((isbn for isbn in (normalize_isbn(e.isbn) for e in entries) if isbn), None),
         reason=reason,
