@@ -1,4 +1,4 @@
-"""The shortcuts of ``fold``, ``strip_title_noise`` and ``title_position`` change no answer.
+"""The shortcuts of ``fold``, ``strip_title_noise``, ``title_position`` and ``edition_of`` change no answer.
 
 ``fold`` skips the transliteration of ASCII text and collapses whitespace with ``str.split``; ``strip_title_noise``
 skips the patterns that need a mark the title does not have; ``title_position`` answers an ASCII title without a
@@ -17,6 +17,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from shelfkeeper.domain import text
+from shelfkeeper.domain.metadata import editions
+from shelfkeeper.domain.metadata.editions import Edition, edition_of
 from shelfkeeper.domain.text import (
     fold,
     initials_joined,
@@ -167,3 +169,32 @@ def test_cached_word_lists_are_fresh_copies() -> None:
     names.clear()
     assert initials_joined("J. R. R. Tolkien") == ["jrr", "tolkien"]
     assert split_names("Sanderson, Brandon & Robert Jordan") == ["Sanderson, Brandon", "Robert Jordan"]
+
+
+def reference_edition_of(title: str, subtitle: str | None, format_type: str | None) -> frozenset[Edition]:
+    text = f"{title} {subtitle or ''} {format_type or ''}"
+    found: set[Edition] = set()
+    if editions._ABRIDGED.search(text):
+        found.add(Edition.ABRIDGED)
+    if editions._DRAMATIZED.search(text):
+        found.add(Edition.DRAMATIZED)
+    if editions._OMNIBUS.search(text) or editions._spans_several(title, subtitle, ()):
+        found.add(Edition.OMNIBUS)
+    return frozenset(found)
+
+
+_EDITION_WORDS = ["Abridged", "unabridged", "Dramatized", "dramatisation", "Full-Cast", "full cast", "BBC Radio"]
+_EDITION_WORDS += ["Radio Play", "Audio Drama", "GraphicAudio", "adaptation", "Adapted", "Omnibus", "Boxed Set"]
+_EDITION_WORDS += ["box-set", "Complete Series", "Collection", "collected", "Books 1-3", "3-Book", "Three-Book"]
+EDITION_LIKE = st.lists(st.sampled_from([*_EDITION_WORDS, *_MARKS, *_NUMBERS, *_LETTERS, "Trilogy"]), max_size=8)
+
+
+@settings(max_examples=2000)
+@given(
+    st.one_of(EDITION_LIKE.map(" ".join), TITLE_LIKE, st.text()),
+    st.one_of(st.none(), EDITION_LIKE.map("".join), st.text(max_size=8)),
+    st.sampled_from([None, "Unabridged", "abridged", "Dramatized"]),
+)
+def test_edition_of_as_every_pattern_run(title: str, subtitle: str | None, format_type: str | None) -> None:
+    """``edition_of`` skips a pattern on ASCII text without its words; the answer stays the patterns' own."""
+    assert edition_of(title, subtitle, format_type) == reference_edition_of(title, subtitle, format_type)
