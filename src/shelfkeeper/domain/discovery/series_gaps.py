@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 
 from shelfkeeper.domain.discovery.ownership import (
     OwnedBook,
@@ -149,7 +150,7 @@ class _Listing:
     def markers(self) -> frozenset[Edition]:
         """The edition markers of the entry's own data."""
         if self._markers is None:
-            self._markers = edition_of(self.entry.title or "", self.entry.position, self.entry.format_type)
+            self._markers = _markers(self.entry.title, self.entry.position, self.entry.format_type)
         return self._markers
 
     @property
@@ -261,6 +262,11 @@ def _fold_same_books(slots: dict[object, _Slot]) -> None:
             slot.entries = []  # the position stays missing, known through its box sets
         else:
             del slots[key]
+
+
+@lru_cache(maxsize=32768)  # providers often list one book alike (same title, position and format)
+def _markers(title: str | None, position: str | None, format_type: str | None) -> frozenset[Edition]:
+    return edition_of(title or "", position, format_type)
 
 
 def _any_shared(groups: Iterable[set[str]]) -> bool:
