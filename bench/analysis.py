@@ -17,14 +17,13 @@ from datetime import date
 
 from bench.asgi import load, median, percentile
 from bench.library_data import FIRST, LAST, NOUNS, WORDS
-from shelfkeeper.domain.discovery.ownership import OwnedBook, OwnedIndex, label_positions, title_keys
+from shelfkeeper.domain.discovery.ownership import OwnedBook, OwnedIndex
 from shelfkeeper.domain.discovery.series_gaps import SeriesEntry, find_all_series_gaps
 from shelfkeeper.domain.library.items import SeriesRef
-from shelfkeeper.domain.metadata.penalties import series_key
 from shelfkeeper.domain.releases.ranking import QualityProfile, rank
 from shelfkeeper.domain.releases.release import Release
 from shelfkeeper.domain.releases.verification import WantedEdition
-from shelfkeeper.domain.text import fold, normalize_author, normalize_title
+from shelfkeeper.domain.text import fold
 
 TODAY = date(2026, 12, 7)
 GAP_GOAL_S = 1.0
@@ -142,9 +141,13 @@ def releases(count: int = 1_000, seed: int = 7) -> tuple[WantedEdition, list[Rel
 
 
 def _cold() -> None:
-    """Forget the keys cached by earlier rounds: each round analyses the library as a fresh process would."""
-    for cached in (title_keys, label_positions, normalize_title, normalize_author, series_key):
-        cached.cache_clear()
+    """Forget the keys cached by earlier rounds (every ``lru_cache`` of the domain): each round analyses the library
+    as a fresh process would."""
+    for name, module in list(sys.modules.items()):
+        if name == "shelfkeeper.domain" or name.startswith("shelfkeeper.domain."):
+            for value in vars(module).values():
+                if callable(getattr(value, "cache_clear", None)):
+                    value.cache_clear()
 
 
 def _timed(work: object) -> float:

@@ -8,14 +8,11 @@ from typing import Any
 
 import pytest
 
+from shelfkeeper.domain.releases.mam_policy import MamPolicy, decide_wedge, is_mam_release, mam_torrent_id
 from shelfkeeper.domain.releases.ranking import (
     BlocklistKey,
-    MamPolicy,
     QualityProfile,
     best_release,
-    decide_wedge,
-    is_mam_release,
-    mam_torrent_id,
     rank,
     release_title_key,
 )

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shelfkeeper.domain.discovery.author_catalogue import OwnedBook, merge_catalogue, wanted_key
-from shelfkeeper.domain.discovery.series_gaps import Gap, SeriesEntry, find_series_gaps
+from shelfkeeper.domain.discovery.ownership import OwnedIndex, title_keys
+from shelfkeeper.domain.discovery.series_gaps import Gap, SeriesEntry, find_all_series_gaps, find_series_gaps
 from shelfkeeper.domain.library.items import SeriesRef
 from shelfkeeper.domain.metadata.candidates import BookCandidate
 from shelfkeeper.domain.text import normalize_asin, normalize_author, normalize_isbn, normalize_title
@@ -214,3 +215,23 @@ def _same_series(left: str, right: str) -> bool:
 def test_wanted_key_ignores_edition_noise_case_and_name_order(title: str, dress: str, upper: bool, author: str) -> None:
     spelled = dress.format(title)
     assert wanted_key(spelled.upper() if upper else spelled, author) == wanted_key(title, "James S. A. Corey")
+
+
+@settings(max_examples=300, deadline=None)
+@given(owned=owned_books, known=entries)
+def test_the_whole_library_at_once_decides_as_series_by_series(
+    owned: list[OwnedBook], known: list[SeriesEntry]
+) -> None:
+    """One index (its title keys read once) and entries bucketed by series give what each series alone gives."""
+    index = OwnedIndex(owned)
+    together = find_all_series_gaps(index, known, today=TODAY)
+    assert list(together) == index.series_names()
+    for name, gaps in together.items():
+        alone = find_series_gaps(name, owned, known, today=TODAY)
+        assert [(gap, gap.evidence) for gap in gaps] == [(gap, gap.evidence) for gap in alone]
+
+
+@given(st.lists(st.one_of(titles, st.text(max_size=20)), max_size=8))
+def test_an_index_reads_each_title_as_title_keys_does(found: list[str]) -> None:
+    index = OwnedIndex([OwnedBook(title) for title in found[::2]])
+    assert [index.title_keys(title) for title in found] == [title_keys(title) for title in found]

@@ -23,7 +23,8 @@ from shelfkeeper.domain.releases.autopilot import (
     plan_upload,
     refusal_means_free,
 )
-from shelfkeeper.domain.releases.ranking import RankedRelease, is_mam_release
+from shelfkeeper.domain.releases.mam_policy import is_mam_release
+from shelfkeeper.domain.releases.ranking import RankedRelease
 from shelfkeeper.domain.releases.tracker import BonusAnswer, PurchaseKind, TrackerStats
 from shelfkeeper.errors import ServiceError
 from shelfkeeper.services import tracker_ledger as ledger

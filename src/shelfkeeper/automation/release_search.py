@@ -12,14 +12,8 @@ from typing import Any
 
 from shelfkeeper.automation.provider_calls import ProviderCalls
 from shelfkeeper.automation.run_context import RunContext
-from shelfkeeper.domain.releases.ranking import (
-    MamPolicy,
-    QualityProfile,
-    RankedRelease,
-    is_mam_release,
-    mam_torrent_id,
-    rank,
-)
+from shelfkeeper.domain.releases.mam_policy import MamPolicy, is_mam_release, mam_torrent_id
+from shelfkeeper.domain.releases.ranking import QualityProfile, RankedRelease, rank
 from shelfkeeper.domain.releases.release import Release, ReleaseSource
 from shelfkeeper.domain.releases.tracker import TrackerStats
 from shelfkeeper.domain.releases.verification import WantedEdition

@@ -7,7 +7,7 @@ import unicodedata
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-_LEADING_ARTICLES = ("the ", "a ", "an ")
+_LEADING_ARTICLES = frozenset({"the", "a", "an"})
 # Words a series name may carry or drop ("The Expanse Series", "Mistborn Saga"): the one list of them.
 SERIES_NOISE_WORDS = frozenset({"series", "saga", "cycle", "sequence", "chronicles", "trilogy", "books"})
 # What may follow a surname without being a given name ("King, Jr."): the one list of them.
@@ -48,9 +48,10 @@ _LEADING_NUMBER = re.compile(
     rf"^\s*(?:{_NUMBER_KEYWORD}\s*\b{_NUMBER}\b\s*[\-–—.:]|\d{{1,3}}\s*[\-–—.])\s+", re.IGNORECASE
 )
 _HASH_NUMBER = re.compile(r"\s*#\s*\d+(?:\.\d+)?")
+# A mark one of the bracket, subtitle, "A Novel", leading or separated number patterns needs to match.
+_NOISE_MARKS = re.compile(r"[\(\[:;,.\-–—]")
 _TRAILING_ARTICLE = re.compile(r"^(.*),\s*(the|a|an)$", re.IGNORECASE)
 _NON_WORD = re.compile(r"[^\w\s]")
-_SPACES = re.compile(r"\s+")
 _POSITION_WORDS = re.compile(r"^(books?|bk|vol|volume|part|no|number|#)\.?\s*#?\s*", re.IGNORECASE)
 _POSITION_OF_TOTAL = re.compile(r"\s+of\s+\d+\s*$", re.IGNORECASE)
 _RANGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:-|–|—|to|through|&|and|,\s)\s*(\d+(?:\.\d+)?)\s*$", re.IGNORECASE)
@@ -90,11 +91,13 @@ def fold(text: str) -> str:
 
     Other scripts are kept as they are ("刘慈欣" stays "刘慈欣"), since their marks distinguish letters.
     """
-    # ASCII has no marks to strip and nothing to transliterate (NFKD and NFC leave it as it is): most titles.
-    no_marks = text if text.isascii() else _without_marks(text)
-    no_marks = no_marks.replace("&", " and ").replace("'", "").replace("’", "")
-    cleaned = _NON_WORD.sub(" ", no_marks.lower().translate(_TRANSLITERATION)).replace("_", " ")
-    return _SPACES.sub(" ", cleaned).strip()
+    if text.isascii():  # most titles: no marks to strip, nothing to transliterate, no curly apostrophe
+        lowered = text.replace("&", " and ").replace("'", "").lower()
+    else:
+        no_marks = _without_marks(text).replace("&", " and ").replace("'", "").replace("’", "")
+        lowered = no_marks.lower().translate(_TRANSLITERATION)
+    # Whitespace runs as one space, the ends trimmed (str.split() splits on exactly what the regex "\s" matches).
+    return " ".join(_NON_WORD.sub(" ", lowered).replace("_", " ").split())
 
 
 def _without_marks(text: str) -> str:
@@ -121,10 +124,8 @@ def _is_latin_or_greek(ch: str) -> bool:
 
 def strip_leading_article(folded: str) -> str:
     """Drop a leading "the", "a" or "an" from folded text, unless that is all there is."""
-    for article in _LEADING_ARTICLES:
-        if folded.startswith(article) and len(folded) > len(article):
-            return folded[len(article) :]
-    return folded
+    first, _, rest = folded.partition(" ")
+    return rest if rest and first in _LEADING_ARTICLES else folded
 
 
 def move_trailing_article(title: str) -> str:
@@ -137,15 +138,21 @@ def move_trailing_article(title: str) -> str:
 
 def strip_title_noise(title: str) -> str:
     """The title without edition notes, series suffixes, book numbers and "A Novel", still in its own case."""
-    text = _BRACKETED.sub(lambda m: " " if _BRACKET_NOISE.search(m.group(1)) else m.group(0), title)
-    text = _SERIES_SUBTITLE.sub(" ", text)
-    text = _NOVEL_SUFFIX.sub(" ", text)
-    text = _LEADING_NUMBER.sub(" ", text)
-    text = _SEPARATED_NUMBER.sub(" ", text)
+    text = title
+    # Each of the next five patterns needs one of these marks, and none of them adds a mark: a title without any
+    # (most titles) is left as it is by all five, so they are not run.
+    if _NOISE_MARKS.search(title):
+        text = _BRACKETED.sub(lambda m: " " if _BRACKET_NOISE.search(m.group(1)) else m.group(0), text)
+        text = _SERIES_SUBTITLE.sub(" ", text)
+        text = _NOVEL_SUFFIX.sub(" ", text)
+        text = _LEADING_NUMBER.sub(" ", text)
+        text = _SEPARATED_NUMBER.sub(" ", text)
     text = _TRAILING_NUMBER.sub(" ", text)
-    text = _HASH_NUMBER.sub(" ", text)
-    text = _SPACES.sub(" ", text).strip(" ,:;-–—")
-    return move_trailing_article(text)
+    if "#" in text:
+        text = _HASH_NUMBER.sub(" ", text)
+    # Whitespace runs as one space, then the ends trimmed of spaces and separators.
+    text = " ".join(text.split()).strip(" ,:;-–—")
+    return move_trailing_article(text) if "," in text else text
 
 
 @lru_cache(maxsize=32768)  # a library's titles are compared many times (gap analysis, matching)
@@ -172,6 +179,11 @@ def normalize_author(name: str) -> str:
 def initials_joined(text: str) -> list[str]:
     """Folded words with runs of single letters joined: "J R R Tolkien", "J.R.R. Tolkien" and "JRR Tolkien" all give
     ["jrr", "tolkien"]."""
+    return list(_initials_joined(text))
+
+
+@lru_cache(maxsize=16384)  # ranking reads the same names and title pieces for every release of a search
+def _initials_joined(text: str) -> tuple[str, ...]:
     merged: list[str] = []
     previous_was_initial = False
     for token in fold(text).split():
@@ -181,7 +193,7 @@ def initials_joined(text: str) -> list[str]:
         else:
             merged.append(token)
         previous_was_initial = is_initial
-    return merged
+    return tuple(merged)
 
 
 def display_name(name: str) -> str:
@@ -206,14 +218,19 @@ def series_key(name: str) -> str:
 
 def split_names(joined: str) -> list[str]:
     """Split "A, B & C" or "A; B and C" into names, keeping each "Last, First" pair whole."""
+    return list(_split_names(joined))
+
+
+@lru_cache(maxsize=4096)  # ranking splits the same author and narrator fields for every release of a search
+def _split_names(joined: str) -> tuple[str, ...]:
     if not joined or not joined.strip():
-        return []
+        return ()
     groups = re.split(r"\s*;\s*", joined.strip()) if ";" in joined else [joined.strip()]
     names: list[str] = []
     for group in groups:
         for part in re.split(r"\s*(?:&|\band\b)\s*", group):
             names.extend(_split_commas(part.strip()))
-    return [name for name in names if name]
+    return tuple(name for name in names if name)
 
 
 def _split_commas(part: str) -> list[str]:
@@ -237,6 +254,7 @@ def _is_initial(word: str) -> bool:
     return 0 < len(letters) <= 3 and letters.isalpha() and (word.endswith(".") or letters.isupper())
 
 
+@lru_cache(maxsize=4096, typed=True)  # a few labels ("1", "2", "Book 3"), read for every entry and release
 def parse_position(raw: str | float | int | None) -> tuple[Decimal, Decimal] | None:
     """A series position as an inclusive range: "2" -> (2, 2), "1-3" -> (1, 3), "Book 1.5" -> (1.5, 1.5)."""
     if raw is None:
@@ -273,6 +291,12 @@ def _number_value(text: str) -> Decimal | None:
 
 def title_position(title: str) -> tuple[Decimal, Decimal] | None:
     """The series position a title states itself ("Dune, Book 2", "Mistborn #3", "Books 1-3"), if any."""
+    if title.isascii() and "#" not in title:
+        # Without "#" a position follows one of these words (in other scripts, letters like the Kelvin sign "K" may
+        # match their letters case-insensitively, so only ASCII titles are answered here).
+        lowered = title.lower()
+        if "book" not in lowered and "bk" not in lowered and "vol" not in lowered and "part" not in lowered:
+            return None
     found = None
     for match in _TITLE_POSITION.finditer(title):
         if match.group(1).strip():
@@ -287,6 +311,7 @@ def title_position(title: str) -> tuple[Decimal, Decimal] | None:
     return min(numbers), max(numbers)
 
 
+@lru_cache(maxsize=1024)  # a few languages, asked for by every release
 def normalize_language(value: str | None) -> str | None:
     """ "English", "eng", "en-US" -> "en"; an unknown language is folded; empty -> None."""
     if not value or not value.strip():

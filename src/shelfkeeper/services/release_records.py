@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from shelfkeeper.domain.releases.ranking import RankedRelease, WedgeDecision
+from shelfkeeper.domain.releases.mam_policy import WedgeDecision
+from shelfkeeper.domain.releases.ranking import RankedRelease
 from shelfkeeper.domain.releases.release import DownloadProtocol, Release, ReleaseSource
 
 

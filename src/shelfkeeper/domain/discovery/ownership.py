@@ -57,8 +57,12 @@ def title_keys(title: str) -> tuple[str, str]:
 
 def identifier_keys(asin: str | None, isbn: str | None) -> list[str]:
     """The identity keys of a book's identifiers, normalised: ``["asin:B0036UC2LO", "isbn:9780765326355"]``."""
-    identifiers = {"asin": normalize_asin(asin), "isbn": normalize_isbn(isbn)}
-    return [f"{kind}:{value}" for kind, value in identifiers.items() if value]
+    keys = []
+    if asin and (value := normalize_asin(asin)):
+        keys.append(f"asin:{value}")
+    if isbn and (value := normalize_isbn(isbn)):
+        keys.append(f"isbn:{value}")
+    return keys
 
 
 def author_keys(names: Iterable[str]) -> frozenset[str]:
@@ -81,13 +85,24 @@ def _author_keys(names: tuple[str, ...]) -> frozenset[str]:
     return frozenset(keys)
 
 
-@lru_cache(maxsize=32768)
 def label_positions(label: str | None, title: str | None = None) -> frozenset[Decimal]:
     """Every position a label names: "3" -> {3}, "1-3" -> {1, 2, 3}, "01-16, 13.5" -> {1..16, 13.5}, "Book 2" -> {2}.
 
     A title stating a range ("Books 1-3") widens a single label that lies inside it, as box sets are often
     listed at their first position.
     """
+    found = _positions_named(label)
+    if not title or len(found) > 1:
+        return found
+    stated = title_position(title)
+    if stated and stated[0] < stated[1] and all(stated[0] <= p <= stated[1] for p in found):
+        return found | _expand(*stated)
+    return found
+
+
+@lru_cache(maxsize=4096)  # a library has few distinct labels ("1", "2", "1-3"), each read once
+def _positions_named(label: str | None) -> frozenset[Decimal]:
+    """The positions a label alone names (``label_positions`` without a title)."""
     ranges: list[tuple[Decimal, Decimal] | None] = []
     if label and label.strip():
         whole = parse_position(label)
@@ -96,9 +111,6 @@ def label_positions(label: str | None, title: str | None = None) -> frozenset[De
     for span in ranges:
         if span is not None:
             found.update(_expand(*span))
-    stated = title_position(title) if title else None
-    if stated and stated[0] < stated[1] and len(found) <= 1 and all(stated[0] <= p <= stated[1] for p in found):
-        found.update(_expand(*stated))
     return frozenset(found)
 
 
@@ -148,6 +160,9 @@ class OwnedIndex:
     """What the library owns, indexed to answer "is this provider's book owned, and why?"."""
 
     def __init__(self, owned: Iterable[OwnedBook]) -> None:
+        # Each title's keys, computed once for the index's life: the owned titles, then the providers' titles that
+        # gap analysis compares (many the same as owned ones).
+        self._title_keys: dict[str, tuple[str, str]] = {}
         self._asins: dict[str, str] = {}
         self._isbns: dict[str, str] = {}
         self._full_titles: dict[tuple[str, str], str] = {}  # (normalised full title, author key) -> owned title
@@ -157,15 +172,23 @@ class OwnedIndex:
         self._series_main_titles: dict[tuple[str, str], str] = {}
         self._positions: dict[str, dict[Decimal, str]] = {}  # series key -> position -> owned title
         self._series_authors: dict[str, Counter[str]] = {}
+        self._authors_in_order: dict[str, tuple[str, ...]] = {}  # series key -> its authors, most frequent first
         self._series_names: dict[str, str] = {}  # series key -> the name as first seen in the library
         for book in owned:
             self._add(book)
+
+    def title_keys(self, title: str) -> tuple[str, str]:
+        """``title_keys(title)``, computed once per title for the life of the index."""
+        keys = self._title_keys.get(title)
+        if keys is None:
+            keys = self._title_keys[title] = title_keys(title)
+        return keys
 
     def _add(self, book: OwnedBook) -> None:
         for identifiers, value in ((self._asins, normalize_asin(book.asin)), (self._isbns, normalize_isbn(book.isbn))):
             if value:
                 identifiers.setdefault(value, book.title)
-        full, main = title_keys(book.title)
+        full, main = self.title_keys(book.title)
         for author in author_keys(book.authors):
             self._full_titles.setdefault((full, author), book.title)
             self._main_titles.setdefault((main, author), book.title)
@@ -177,7 +200,10 @@ class OwnedIndex:
             positions = self._positions.setdefault(key, {})
             for position in label_positions(ref.sequence, book.title):
                 positions.setdefault(position, book.title)
-            self._series_authors.setdefault(key, Counter()).update(book.authors)
+            counts = self._series_authors.get(key)
+            if counts is None:
+                counts = self._series_authors[key] = Counter()
+            counts.update(book.authors)
 
     def positions(self, series_name: str) -> Mapping[Decimal, str]:
         """Owned positions of a series (by its loose name), each with the title of the book that holds it."""
@@ -189,8 +215,12 @@ class OwnedIndex:
 
     def series_authors(self, series_name: str) -> tuple[str, ...]:
         """The authors of the owned books of a series, most frequent first."""
-        counts = self._series_authors.get(series_key(series_name), Counter())
-        return tuple(name for name, _ in counts.most_common())
+        key = series_key(series_name)
+        ordered = self._authors_in_order.get(key)
+        if ordered is None:
+            counts = self._series_authors.get(key, Counter())
+            ordered = self._authors_in_order[key] = tuple(name for name, _ in counts.most_common())
+        return ordered
 
     def match(
         self, title: str | None, authors: Sequence[str], asin: str | None, isbn: str | None, series: Sequence[str] = ()
@@ -215,7 +245,7 @@ class OwnedIndex:
         return OwnedMatch(OwnedBy.TITLE, owned, f"title {title!r} {how} is owned as {owned!r}")
 
     def _title_match(self, title: str, authors: Sequence[str], series: Sequence[str]) -> str | None:
-        full, main = title_keys(title)
+        full, main = self.title_keys(title)
         for author in author_keys(authors):
             found = _subtitle_tolerant(full, main, self._full_titles, self._main_titles, author)
             if found is not None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
 from shelfkeeper.domain.discovery.ownership import (
     OwnedBook,
@@ -18,13 +18,11 @@ from shelfkeeper.domain.discovery.ownership import (
     identifier_keys,
     label_positions,
     source_rank,
-    title_keys,
     wanted_key,
 )
-from shelfkeeper.domain.metadata.candidates import BookCandidate
+from shelfkeeper.domain.discovery.series_entries import SeriesEntry, entries_from_candidates, entries_from_releases
 from shelfkeeper.domain.metadata.editions import Edition, edition_of
-from shelfkeeper.domain.releases.release import Release
-from shelfkeeper.domain.text import format_position, normalize_asin, normalize_isbn, parse_position, series_key
+from shelfkeeper.domain.text import format_position, normalize_asin, normalize_isbn, series_key
 
 __all__ = [
     "Gap",
@@ -41,72 +39,6 @@ __all__ = [
 
 # Owned positions above this are data errors (a year typed as the position); they must not invent 2,000 holes.
 _HIGHEST_PLAUSIBLE_POSITION = Decimal(1000)
-
-
-@dataclass(frozen=True)
-class SeriesEntry:
-    """One book a provider lists in a series, at the provider's position label ("3", "1.5", "1-3", None)."""
-
-    series: str
-    position: str | None
-    title: str | None
-    source: str  # "audible", "audnexus", "google_books", "openlibrary", "mam"
-    source_id: str | None = None
-    authors: tuple[str, ...] = ()
-    asin: str | None = None
-    isbn: str | None = None
-    release_date: date | None = None
-    language: str | None = None
-    format_type: str | None = None
-
-
-def entries_from_candidates(candidates: Iterable[BookCandidate], series_name: str | None = None) -> list[SeriesEntry]:
-    """One entry per series a provider's book belongs to (only ``series_name``'s, loosely compared, when given)."""
-    wanted = series_key(series_name) if series_name else None
-    return [
-        SeriesEntry(
-            series=ref.name,
-            position=ref.sequence,
-            title=candidate.title,
-            source=candidate.source,
-            source_id=candidate.source_id,
-            authors=candidate.authors,
-            asin=candidate.asin,
-            isbn=candidate.isbn,
-            release_date=candidate.release_date,
-            language=candidate.language,
-            format_type=candidate.format_type,
-        )
-        for candidate in candidates
-        for ref in candidate.series
-        if wanted is None or series_key(ref.name) == wanted
-    ]
-
-
-def entries_from_releases(releases: Iterable[Release], series_name: str | None = None) -> list[SeriesEntry]:
-    """Entries from the (name, number) pairs of MAM's ``series_info`` on its releases."""
-    wanted = series_key(series_name) if series_name else None
-    entries = []
-    for release in releases:
-        asin, isbn = release.extra.get("asin"), release.extra.get("isbn")
-        isbn_text = isbn if isinstance(isbn, str) and not isbn.upper().startswith("ASIN:") else None
-        for name, position in release.series:
-            if wanted is not None and series_key(name) != wanted:
-                continue
-            entries.append(
-                SeriesEntry(
-                    series=name,
-                    position=position,
-                    title=release.title,
-                    source=release.source,
-                    source_id=str(release.mam_id) if release.mam_id is not None else release.guid,
-                    authors=release.authors,
-                    asin=asin if isinstance(asin, str) else None,
-                    isbn=isbn_text,
-                    language=release.language,
-                )
-            )
-    return entries
 
 
 class GapReason(StrEnum):
@@ -168,14 +100,7 @@ def find_series_gaps(
     """
     index = owned if isinstance(owned, OwnedIndex) else OwnedIndex(owned)
     wanted = series_key(series_name)
-    entries = [entry for entry in known if series_key(entry.series) == wanted]
-    covered = dict(index.positions(series_name))
-    unowned = _unowned_entries(series_name, entries, index, covered)
-    slots = _slots(unowned, covered)
-    last = max((p for p in covered if p <= _HIGHEST_PLAUSIBLE_POSITION), default=None)
-    _add_holes(slots, covered, last)
-    gaps = [_gap(series_name, slot, covered, last, index, today) for slot in slots.values()]
-    return sorted(gaps, key=_gap_order)
+    return _series_gaps(series_name, index, [entry for entry in known if series_key(entry.series) == wanted], today)
 
 
 def find_all_series_gaps(
@@ -187,42 +112,81 @@ def find_all_series_gaps(
     for entry in known:
         by_series.setdefault(series_key(entry.series), []).append(entry)
     return {
-        name: find_series_gaps(name, index, by_series.get(series_key(name), []), today=today)
-        for name in index.series_names()
+        name: _series_gaps(name, index, by_series.get(series_key(name), []), today) for name in index.series_names()
     }
 
 
-@dataclass
-class _Listing:
-    entry: SeriesEntry
-    positions: frozenset[Decimal]
+def _series_gaps(series_name: str, index: OwnedIndex, entries: Sequence[SeriesEntry], today: date) -> list[Gap]:
+    """``find_series_gaps`` over the entries of this series alone."""
+    covered = dict(index.positions(series_name))
+    authors = index.series_authors(series_name)
+    unowned = _unowned_entries(series_name, entries, index, covered, authors)
+    slots = _slots(unowned, covered)
+    last = max((p for p in covered if p <= _HIGHEST_PLAUSIBLE_POSITION), default=None)
+    _add_holes(slots, covered, last)
+    gaps = [(_slot_order(slot), _gap(series_name, slot, covered, last, authors, today)) for slot in slots.values()]
+    return [gap for _, gap in sorted(gaps, key=lambda pair: (*pair[0], pair[1].title or ""))]
 
-    @cached_property  # asked for at every comparison of the listing
-    def identity(self) -> set[str]:
+
+class _Listing:
+    """A provider's entry with what is read from it, each read once: its positions, identity keys and rank."""
+
+    __slots__ = ("_markers", "_rank", "entry", "identity", "positions")
+
+    def __init__(self, entry: SeriesEntry, index: OwnedIndex) -> None:
+        self.entry = entry
+        self.positions = label_positions(entry.position, entry.title)
         # Within one series a title names one book, but a box set never shares a title identity with a single.
         kind = "set" if len(self.positions) > 1 else "single"
-        found = {f"{kind}:{title_keys(self.entry.title)[0]}"} if self.entry.title else set()
-        return found | set(identifier_keys(self.entry.asin, self.entry.isbn))
+        keys = identifier_keys(entry.asin, entry.isbn)
+        if entry.title:
+            keys.append(f"{kind}:{index.title_keys(entry.title)[0]}")
+        self.identity = frozenset(keys)
+        # Read when first asked for: only the listings left unowned are ranked and described.
+        self._markers: frozenset[Edition] | None = None
+        self._rank: tuple[int, int, int] | None = None
+
+    @property
+    def markers(self) -> frozenset[Edition]:
+        """The edition markers of the entry's own data."""
+        if self._markers is None:
+            self._markers = _markers(self.entry.title, self.entry.position, self.entry.format_type)
+        return self._markers
+
+    @property
+    def rank(self) -> tuple[int, int, int]:
+        """Lower names the book better: the plain single edition from the most trusted source, with a title."""
+        if self._rank is None:
+            # "2, Dramatized Adaptation" is an edition of the book, not the book.
+            markers = self.markers - {Edition.OMNIBUS}
+            self._rank = len(markers), source_rank(self.entry.source), int(self.entry.title is None)
+        return self._rank
 
 
 @dataclass
 class _Slot:
     position: Decimal | None
-    entries: list[SeriesEntry] = field(default_factory=list)
+    entries: list[_Listing] = field(default_factory=list)  # single books (one position or none)
     collections: list[SeriesEntry] = field(default_factory=list)  # box sets holding this position
     other_positions: set[Decimal] = field(default_factory=set)  # where other providers put the same book
 
 
 def _unowned_entries(
-    series_name: str, entries: Sequence[SeriesEntry], index: OwnedIndex, covered: dict[Decimal, str]
+    series_name: str,
+    entries: Sequence[SeriesEntry],
+    index: OwnedIndex,
+    covered: dict[Decimal, str],
+    series_authors: tuple[str, ...],
 ) -> list[_Listing]:
     """The listings not owned; extends ``covered`` with the positions of books owned under another label."""
-    listings = [_Listing(entry, label_positions(entry.position, entry.title)) for entry in entries]
     unmatched: list[_Listing] = []
     owned_ids: set[str] = set()
-    series_authors = index.series_authors(series_name)
-    for listing in listings:
+    for listing in (_Listing(entry, index) for entry in entries):
         e = listing.entry
+        if listing.positions and listing.positions <= covered.keys():
+            # Every position it names is owned already: owned, and nothing to add, whether it matches or not.
+            owned_ids |= listing.identity
+            continue
         # An entry without authors (MAM often) is taken to be by the series' authors, as its gap will say.
         found = index.match(e.title, e.authors or series_authors, e.asin, e.isbn, (series_name,))
         if found is None:
@@ -249,31 +213,42 @@ def _slots(unowned: Sequence[_Listing], covered: dict[Decimal, str]) -> dict[obj
     for listing in sorted(unowned, key=lambda item: len(item.positions) > 1):
         if len(listing.positions) == 1:
             (position,) = listing.positions
-            slots.setdefault(position, _Slot(position)).entries.append(listing.entry)
+            _slot(slots, position, position).entries.append(listing)
         elif listing.positions:
             for position in listing.positions - covered.keys():
-                slots.setdefault(position, _Slot(position)).collections.append(listing.entry)
+                _slot(slots, position, position).collections.append(listing.entry)
     for listing in unowned:
         # An entry with neither position nor title nor identifier names nothing that could be searched for.
         if not listing.positions and listing.identity:
             home = next((s for s in slots.values() if _identities(s) & listing.identity), None)
-            (home or slots.setdefault(min(listing.identity), _Slot(None))).entries.append(listing.entry)
+            (home or _slot(slots, min(listing.identity), None)).entries.append(listing)
     _fold_same_books(slots)
     return slots
 
 
+def _slot(slots: dict[object, _Slot], key: object, position: Decimal | None) -> _Slot:
+    slot = slots.get(key)
+    if slot is None:
+        slot = slots[key] = _Slot(position)
+    return slot
+
+
 def _identities(slot: _Slot) -> set[str]:
     found: set[str] = set()
-    for entry in slot.entries:
-        found |= _Listing(entry, frozenset({slot.position} if slot.position is not None else ())).identity
+    for listing in slot.entries:
+        found |= listing.identity
     return found
 
 
 def _fold_same_books(slots: dict[object, _Slot]) -> None:
     """One book placed at two positions by two providers: keep the better source's position, note the other."""
+    # A slot's identities change only once it has been folded into: each is read before, when nothing has been.
+    identities = {key: _identities(slot) for key, slot in slots.items()}
+    if not _any_shared(identities.values()):
+        return  # no book is in two slots: nothing to fold, and no need to rank the slots
     first_owner: dict[str, object] = {}
     for key, slot in sorted(slots.items(), key=lambda item: _slot_rank(item[1])):
-        ids = _identities(slot)
+        ids = identities[key]
         target_key = next((first_owner[i] for i in sorted(ids) if i in first_owner), None)
         if target_key is None or target_key == key:
             first_owner.update(dict.fromkeys(ids, key))
@@ -289,20 +264,23 @@ def _fold_same_books(slots: dict[object, _Slot]) -> None:
             del slots[key]
 
 
-def _slot_rank(slot: _Slot) -> tuple[int, int]:
-    best = min((_entry_rank(entry) for entry in slot.entries), default=(9, 99, 1))
-    return best[1], int(slot.position is None)
-
-
-@lru_cache(maxsize=32768)  # an entry's edition markers, read once: entries are ranked and described repeatedly
+@lru_cache(maxsize=32768)  # providers often list one book alike (same title, position and format)
 def _markers(title: str | None, position: str | None, format_type: str | None) -> frozenset[Edition]:
     return edition_of(title or "", position, format_type)
 
 
-def _entry_rank(entry: SeriesEntry) -> tuple[int, int, int]:
-    # The plain single edition from the most trusted source names the book; "2, Dramatized Adaptation" does not.
-    markers = _markers(entry.title, entry.position, entry.format_type) - {Edition.OMNIBUS}
-    return len(markers), source_rank(entry.source), int(entry.title is None)
+def _any_shared(groups: Iterable[set[str]]) -> bool:
+    seen: set[str] = set()
+    for ids in groups:
+        if not seen.isdisjoint(ids):
+            return True
+        seen |= ids
+    return False
+
+
+def _slot_rank(slot: _Slot) -> tuple[int, int]:
+    best = min((listing.rank for listing in slot.entries), default=(9, 99, 1))
+    return best[1], int(slot.position is None)
 
 
 def _add_holes(slots: dict[object, _Slot], covered: dict[Decimal, str], last: Decimal | None) -> None:
@@ -323,9 +301,15 @@ def _reason(position: Decimal | None, last: Decimal | None) -> GapReason:
 
 
 def _gap(
-    series_name: str, slot: _Slot, covered: dict[Decimal, str], last: Decimal | None, index: OwnedIndex, today: date
+    series_name: str,
+    slot: _Slot,
+    covered: dict[Decimal, str],
+    last: Decimal | None,
+    series_authors: tuple[str, ...],
+    today: date,
 ) -> Gap:
-    entries = sorted(slot.entries, key=_entry_rank)
+    listings = sorted(slot.entries, key=lambda listing: listing.rank)
+    entries = [listing.entry for listing in listings]
     titled = next((entry for entry in entries if entry.title), None)
     dates = [entry.release_date for entry in entries if entry.release_date]
     release_date = min(dates) if dates else None
@@ -335,23 +319,29 @@ def _gap(
         position=format_position(slot.position) if slot.position is not None else None,
         title=titled.title if titled else None,
         # The title's own entry names the authors, so the title and authors checked for ownership are the ones shown.
-        authors=(titled.authors if titled else ()) or index.series_authors(series_name),
+        authors=(titled.authors if titled else ()) or series_authors,
         asin=next((asin for asin in (normalize_asin(e.asin) for e in entries) if asin), None),
         isbn=next((isbn for isbn in (normalize_isbn(e.isbn) for e in entries) if isbn), None),
         reason=reason,
         upcoming=bool(release_date and release_date > today),
         release_date=release_date,
-        evidence=_evidence(series_name, slot, entries, covered, reason),
+        evidence=_evidence(series_name, slot, listings, covered, reason),
     )
 
 
 def _evidence(
-    series_name: str, slot: _Slot, entries: Sequence[SeriesEntry], covered: dict[Decimal, str], reason: GapReason
+    series_name: str, slot: _Slot, listings: Sequence[_Listing], covered: dict[Decimal, str], reason: GapReason
 ) -> dict[str, object]:
     position = slot.position
-    below = max((p for p in covered if position is not None and p < position), default=None)
-    above = min((p for p in covered if position is not None and p > position), default=None)
-    markers = {marker for e in entries for marker in _markers(e.title, e.position, e.format_type)}
+    below = above = None
+    if position is not None:
+        for owned in covered:  # the nearest owned positions on either side
+            if owned < position and (below is None or owned > below):
+                below = owned
+            elif owned > position and (above is None or owned < above):
+                above = owned
+    markers = {marker for listing in listings for marker in listing.markers}
+    entries = [listing.entry for listing in listings]
     facts: dict[str, object] = {
         "series": series_name,
         "reason": reason.value,
@@ -369,18 +359,24 @@ def _evidence(
 
 
 def _entry_facts(entry: SeriesEntry) -> dict[str, object]:
-    facts: dict[str, object] = {
-        "source": entry.source,
-        "source_id": entry.source_id,
-        "position": entry.position,
-        "title": entry.title,
-        "asin": normalize_asin(entry.asin),
-        "isbn": normalize_isbn(entry.isbn),
-        "release_date": entry.release_date.isoformat() if entry.release_date else None,
-    }
-    return {name: value for name, value in facts.items() if value is not None}
+    facts: dict[str, object] = {}  # the facts known, in this order
+    for name, value in (
+        ("source", entry.source),
+        ("source_id", entry.source_id),
+        ("position", entry.position),
+        ("title", entry.title),
+    ):
+        if value is not None:
+            facts[name] = value
+    if entry.asin and (asin := normalize_asin(entry.asin)):
+        facts["asin"] = asin
+    if entry.isbn and (isbn := normalize_isbn(entry.isbn)):
+        facts["isbn"] = isbn
+    if entry.release_date:
+        facts["release_date"] = entry.release_date.isoformat()
+    return facts
 
 
-def _gap_order(gap: Gap) -> tuple[bool, Decimal, str]:
-    parsed = parse_position(gap.position) if gap.position is not None else None
-    return parsed is None, parsed[0] if parsed else Decimal(0), gap.title or ""
+def _slot_order(slot: _Slot) -> tuple[bool, Decimal]:
+    # Positioned gaps first, by position (the one a gap shows reads back as the same number), unnumbered last.
+    return slot.position is None, slot.position if slot.position is not None else Decimal(0)

@@ -44,12 +44,17 @@ def edition_of(
 ) -> frozenset[Edition]:
     """The edition markers a book's own data shows; empty means a plain single unabridged book."""
     text = f"{title} {subtitle or ''} {format_type or ''}"
+    # Each pattern needs one of its words: an ASCII text holding none of them is not searched. (In other scripts,
+    # letters like the Kelvin sign "K" match ASCII ones case-insensitively, so there every pattern runs.)
+    low = text.lower() if text.isascii() else None
     found: set[Edition] = set()
-    if _ABRIDGED.search(text):
+    if (low is None or "abridged" in low) and _ABRIDGED.search(text):
         found.add(Edition.ABRIDGED)
-    if _DRAMATIZED.search(text) or any(_FULL_CAST_NARRATOR.search(n) for n in narrators):
+    dramatized = low is None or any(word in low for word in ("dramati", "full", "radio", "audio", "adapt"))
+    if (dramatized and _DRAMATIZED.search(text)) or any(_FULL_CAST_NARRATOR.search(n) for n in narrators):
         found.add(Edition.DRAMATIZED)
-    if _OMNIBUS.search(text) or _spans_several(title, subtitle, series):
+    omnibus = low is None or any(word in low for word in ("omnibus", "box", "complete", "collect", "book"))
+    if (omnibus and _OMNIBUS.search(text)) or _spans_several(title, subtitle, series):
         found.add(Edition.OMNIBUS)
     return frozenset(found)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from shelfkeeper.domain.releases.ranking import freeleech_kind, is_mam_release, mam_torrent_id
+from shelfkeeper.domain.releases.mam_policy import freeleech_kind, is_mam_release, mam_torrent_id
 from shelfkeeper.domain.releases.release import Release
 from shelfkeeper.domain.releases.tracker import TrackerStats
 

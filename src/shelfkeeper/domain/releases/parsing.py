@@ -7,6 +7,7 @@ import html
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 
 from shelfkeeper.domain.releases.release import NEWZNAB_AUDIOBOOK, NEWZNAB_EBOOK, Release, ReleaseSource
 from shelfkeeper.domain.releases.subtitles import GROUP_DECOY_WORDS, NUMBER_WORDS
@@ -391,6 +392,7 @@ def _series_in(content: str) -> SeriesMention | None:
     return None
 
 
+@lru_cache(maxsize=4096)  # the same pieces ("Brandon Sanderson") recur across the releases of a search
 def _looks_like_names(text: str) -> bool:
     """True when the text reads like one to five person names: capitalised words or initials, no digits."""
     if not text or any(ch.isdigit() for ch in text) or len(text) > 80:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from shelfkeeper.domain.releases.parsing import ParsedRelease, Segment, SegmentKind
 from shelfkeeper.domain.text import initials_joined, normalize_author, split_names
@@ -14,6 +15,7 @@ def words(text: str) -> list[str]:
     return initials_joined(text)
 
 
+@lru_cache(maxsize=4096)  # ranking compares the same few names for every release of a search
 def names_match(first: str, second: str) -> bool:
     """True when two author names are the same person: equal when normalised, or same surname and first initial."""
     a, b = words(normalize_author(first)), words(normalize_author(second))
@@ -29,7 +31,12 @@ def names_match(first: str, second: str) -> bool:
 
 def segment_names_author(segment: Segment, authors: Sequence[str]) -> bool:
     """True when a segment names a wanted author, and anything else in it is short enough to be a co-author."""
-    names = split_names(segment.text)
+    return _names_author(segment.text, tuple(authors))
+
+
+@lru_cache(maxsize=4096)  # the same pieces ("Brandon Sanderson") recur across the releases of a search
+def _names_author(text: str, authors: tuple[str, ...]) -> bool:
+    names = split_names(text)
     matched = [name for name in names if any(names_match(name, wanted) for wanted in authors)]
     return bool(matched) and all(name in matched or 2 <= len(name.split()) <= 3 for name in names)
 
