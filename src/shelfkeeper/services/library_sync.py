@@ -46,6 +46,7 @@ _LENGTHS = {c.name: c.type.length for c in Book.__table__.c if isinstance(c.type
 
 # A page names the same people again and again: their normalised keys are computed once (bounded memory).
 author_key = lru_cache(maxsize=8192)(repositories.author_key)
+narrator_key = lru_cache(maxsize=8192)(fold)
 
 
 @dataclass(frozen=True)
@@ -337,7 +338,7 @@ def _authors(write: ItemWrite) -> list[str]:
 
 def _narrators(write: ItemWrite) -> list[str]:
     names = [_text(name)[:_NAME_LENGTH] for name in unique_names(write.narrators or write.item.narrators)]
-    return _unique(names, fold)
+    return _unique(names, narrator_key)
 
 
 def _unique(names: Sequence[str], key: Any) -> list[str]:
