@@ -187,20 +187,22 @@ async def _sync_one_library(
     index = await _read_series(run, client, library.id, report)
     seen: set[str] = set()
     page = 0
-    # The next page is read while this one is written: two pages at most in memory.
-    fetch: asyncio.Future[LibraryPage] | None = asyncio.ensure_future(client.items_page(library.id, 0, page_size))
+    # The next page is read while this one is written: two pages at most in memory. Audiobookshelf cannot
+    # filter by updatedAt: every page is read, but an item older than the watermark is only an id and a time.
+    read = partial(client.items_page, library.id, limit=page_size, updated_since=since)
+    fetch: asyncio.Future[LibraryPage] | None = asyncio.ensure_future(read(0))
     try:
         while fetch is not None:
             batch = await fetch
             report.requests["pages"] += 1
             page += 1
-            more = bool(batch.items) and page * page_size < batch.total
-            fetch = asyncio.ensure_future(client.items_page(library.id, page, page_size)) if more else None
-            report.saw(batch.items)
+            more = bool(batch.items or batch.older) and page * page_size < batch.total
+            fetch = asyncio.ensure_future(read(page)) if more else None
+            report.saw(batch.items, batch.older)
             seen.update(item.id for item in batch.items)
-            # Audiobookshelf cannot filter by updatedAt: every page is read, only the changed items are looked at.
+            seen.update(item_id for item_id, _ in batch.older)
             changed = [i for i in batch.items if since is None or i.updated_at is None or i.updated_at >= since]
-            report.counts["unchanged"] += len(batch.items) - len(changed)
+            report.counts["unchanged"] += len(batch.items) - len(changed) + len(batch.older)
             if changed:
                 await _sync_page(run, client, index, library.id, changed, report)
     finally:

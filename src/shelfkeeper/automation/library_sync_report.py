@@ -31,9 +31,9 @@ class SyncReport:
     series_renamed: int = 0
     formats_read: int = 0
 
-    def saw(self, items: Sequence[LibraryItem]) -> None:
-        self.counts["seen"] += len(items)
-        times = [item.updated_at for item in items if item.updated_at is not None]
+    def saw(self, items: Sequence[LibraryItem], older: Sequence[tuple[str, datetime]] = ()) -> None:
+        self.counts["seen"] += len(items) + len(older)
+        times = [item.updated_at for item in items if item.updated_at is not None] + [time for _, time in older]
         if times and (self.newest_seen is None or max(times) > self.newest_seen):
             self.newest_seen = max(times)
 
