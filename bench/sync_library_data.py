@@ -162,9 +162,12 @@ def _index_fake(data: Any, index: dict[str, list[str]]) -> None:
     """Answer from indexes where a real server's SQL has them; every query is otherwise the fake's own code."""
     from shelfkeeper.testing.fakes import audiobookshelf as fake_module
     from shelfkeeper.testing.fakes.audiobookshelf_data import sequence_key
-    from shelfkeeper.testing.fakes.audiobookshelf_listing import decode_filter, query_items
+    from shelfkeeper.testing.fakes.audiobookshelf_listing import decode_filter, number, query_items
 
     by_added = dict(sorted(data.items.items(), key=lambda pair: pair[1].added_at))
+    in_order = list(by_added.values())
+    ids = {item.library_id for item in in_order}
+    assert len(ids) == 1, "the slice below stands for one library's whole listing"
 
     def books_of_series(series_id: str) -> list[tuple[Any, str | None]]:
         found = [
@@ -177,8 +180,13 @@ def _index_fake(data: Any, index: dict[str, list[str]]) -> None:
         view = copy.copy(data)
         if group == "series" and value and value != "no-series":
             view.items = {item_id: data.items[item_id] for item_id in index.get(value, ())}
-        elif group is None and params.get("sort") == "addedAt" and params.get("desc") != "1":
-            view.items = by_added  # already in the order asked for: the sort below keeps it (stable) cheaply
+        elif group is None and params.get("sort") == "addedAt" and params.get("desc") != "1" and library_id in ids:
+            # The index's range scan (LIMIT/OFFSET): only the page's items are sorted (already in order) and rendered.
+            limit, page = number(params.get("limit")), number(params.get("page"))
+            chosen = in_order[page * limit : page * limit + limit] if limit else in_order
+            view.items = {item.id: item for item in chosen}
+            unpaged = {k: v for k, v in params.items() if k not in ("limit", "page")}
+            return query_items(view, library_id, unpaged, rng)[0], len(in_order)
         return query_items(view, library_id, params, rng)
 
     data.books_of_series = books_of_series

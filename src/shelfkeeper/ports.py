@@ -77,7 +77,8 @@ class LibraryServer(Testable, Protocol):
     async def items_page(
         self, library_id: str, page: int, limit: int, *, updated_since: datetime | None = None
     ) -> LibraryPage:
-        """One page of book items (minified: series without sequences)."""
+        """One page of book items (minified: series without sequences); those not changed since
+        ``updated_since`` only as ids and times (``LibraryPage.older``)."""
         ...
 
     async def all_items(self, library_id: str, *, updated_since: datetime | None = None) -> list[LibraryItem]:

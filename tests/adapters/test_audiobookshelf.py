@@ -221,7 +221,7 @@ def test_updated_since_keeps_only_changed_items_but_the_full_total(
 ):
     lib = fake.add_library("Audiobooks")
     old = fake.add_item(lib, "Old")
-    fake.add_item(lib, "Untouched")
+    untouched = fake.add_item(lib, "Untouched")
     clock.now += 3600
     since = datetime.fromtimestamp(clock.now, tz=UTC)
     fake.add_item(lib, "New")
@@ -235,6 +235,9 @@ def test_updated_since_keeps_only_changed_items_but_the_full_total(
     page, every = run(_scenario(_client(server.url, sleeps), scenario))
 
     assert page.total == 3 and [i.title for i in page.items] == ["Old"]
+    # The item left out is only its id and its updatedAt (older than the watermark).
+    assert page.older == ((untouched, datetime.fromtimestamp(fake.item(untouched).updated_at / 1000, tz=UTC)),)
+    assert page.older[0][1] < since
     assert sorted(i.title for i in every) == ["New", "Old"]
 
 

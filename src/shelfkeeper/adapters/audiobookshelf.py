@@ -136,10 +136,17 @@ class AudiobookshelfClient:
         """
         params = {"limit": limit, "page": page, "sort": "addedAt", "minified": 1}
         payload = expect_object(await self.http.get_json(f"/api/libraries/{library_id}/items", params=params), "items")
-        items = tuple(parse_minified_item(row) for row in expect_list(payload.get("results"), "results"))
-        if updated_since is not None:
-            items = tuple(i for i in items if i.updated_at is None or i.updated_at >= updated_since)
-        return LibraryPage(items=items, total=as_int(payload.get("total")), page=page, limit=limit)
+        items: list[LibraryItem] = []
+        older: list[tuple[str, datetime]] = []
+        for row in expect_list(payload.get("results"), "results"):
+            # An item older than ``updated_since`` is only an id and a time: the rest of it is not parsed.
+            updated = parse_ms(row.get("updatedAt")) if updated_since and isinstance(row, dict) else None
+            if updated is not None and updated_since is not None and updated < updated_since and "id" in row:
+                older.append((str(row["id"]), updated))
+            else:
+                items.append(parse_minified_item(row))
+        total = as_int(payload.get("total"))
+        return LibraryPage(items=tuple(items), total=total, page=page, limit=limit, older=tuple(older))
 
     async def item(self, item_id: str) -> LibraryItem:
         """One item, expanded: authors, narrators and series with sequences, duration and size."""

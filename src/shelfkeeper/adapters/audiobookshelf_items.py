@@ -6,6 +6,7 @@ import re
 from collections.abc import Collection
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from shelfkeeper.domain.library.items import LibraryItem, LibrarySeries, MetadataUpdate, SeriesRef
@@ -14,6 +15,12 @@ from shelfkeeper.errors import ServiceBadResponse
 
 SERVICE = "audiobookshelf"
 _SERIES_WITH_SEQUENCE = re.compile(r"^(?P<name>.+?) #(?P<sequence>\S+)$")
+
+
+@lru_cache(maxsize=8192)
+def joined_names(joined: str) -> tuple[str, ...]:
+    """A list item's joined names split (``split_names``): a library names the same people on many items."""
+    return tuple(split_names(joined))
 
 
 def parse_ms(value: Any) -> datetime | None:
@@ -96,8 +103,8 @@ def parse_minified_item(row: dict[str, Any]) -> LibraryItem:
         row,
         metadata,
         minified=True,
-        authors=tuple(split_names(metadata.get("authorName") or "")),
-        narrators=tuple(split_names(metadata.get("narratorName") or "")),
+        authors=joined_names(str(metadata.get("authorName") or "")),
+        narrators=joined_names(str(metadata.get("narratorName") or "")),
         series=series,
     )
 

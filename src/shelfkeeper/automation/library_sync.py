@@ -11,7 +11,7 @@ a page.
 from __future__ import annotations
 
 import asyncio
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,11 +20,19 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from shelfkeeper.automation.library_sync_report import COUNT_NAMES, SyncReport
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.db.service_state import ServiceStateStore
-from shelfkeeper.domain.library.items import Library, LibraryItem, LibraryPage, LibrarySeries, MediaType, SeriesRef
+from shelfkeeper.domain.library.items import (
+    Library,
+    LibraryItem,
+    LibraryPage,
+    LibrarySeries,
+    MediaType,
+    SeriesPage,
+    SeriesRef,
+)
 from shelfkeeper.domain.library.sync import (
-    ModeDecision,
     SyncMode,
     choose_mode,
     exact_series,
@@ -33,17 +41,9 @@ from shelfkeeper.domain.library.sync import (
 )
 from shelfkeeper.errors import ServiceBadResponse, ServiceNotConfigured
 from shelfkeeper.ports import LibraryServer
+from shelfkeeper.services.library_presence import books_without_format, mark_removed, present_books, set_formats
 from shelfkeeper.services.library_series import apply_series_names
-from shelfkeeper.services.library_sync import (
-    ItemFailure,
-    ItemWrite,
-    books_without_format,
-    mark_removed,
-    present_books,
-    set_formats,
-    stored_versions,
-    write_items,
-)
+from shelfkeeper.services.library_sync import ItemFailure, ItemWrite, stored_versions, write_items
 
 STATE_SERVICE = "audiobookshelf"
 STATE_KEY = "library_sync"
@@ -57,50 +57,6 @@ EXPAND_BATCH = 100  # items per POST /api/items/batch/get
 # reading for Audiobookshelf spread over several runs rather than one.
 NEW_EXPANDED_PER_PAGE = 50
 FORMATS_PER_RUN = 1000  # audio formats read per run (newest books first)
-COUNT_NAMES = ("seen", "created", "updated", "unchanged", "removed", "restored", "errors")
-
-
-@dataclass
-class SyncReport:
-    """What one sync did: the counts the Task shows, the requests made and the times that move the watermark."""
-
-    decision: ModeDecision
-    counts: Counter[str] = field(default_factory=Counter)
-    requests: Counter[str] = field(default_factory=Counter)
-    libraries: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    newest_seen: datetime | None = None
-    oldest_failed: datetime | None = None
-    watermark: datetime | None = None
-    series_renamed: int = 0
-    formats_read: int = 0
-
-    def saw(self, items: Sequence[LibraryItem]) -> None:
-        self.counts["seen"] += len(items)
-        times = [item.updated_at for item in items if item.updated_at is not None]
-        if times and (self.newest_seen is None or max(times) > self.newest_seen):
-            self.newest_seen = max(times)
-
-    def failed(self, failures: Sequence[ItemFailure]) -> None:
-        times = [f.item.updated_at for f in failures if f.item.updated_at is not None]
-        if times and (self.oldest_failed is None or min(times) < self.oldest_failed):
-            self.oldest_failed = min(times)
-
-    def result(self) -> JobResult:
-        counts = {name: int(self.counts.get(name, 0)) for name in COUNT_NAMES}
-        metrics: dict[str, Any] = {
-            "mode": self.decision.mode.value,
-            "reason": self.decision.reason,
-            "since": self.decision.since.isoformat() if self.decision.since else None,
-            "libraries": self.libraries,
-            "requests": dict(self.requests),
-            "next_watermark": self.watermark.isoformat() if self.watermark else None,
-            "series_renamed": self.series_renamed,
-            "formats_read": self.formats_read,
-        }
-        if self.notes:
-            metrics["notes"] = self.notes
-        return JobResult(counts=counts, metrics=metrics)
 
 
 @dataclass
@@ -108,12 +64,13 @@ class SeriesIndex:
     """What the series listing told of a library: each series' name, and each item's (series id, sequence)."""
 
     names: dict[str, str] = field(default_factory=dict)
-    members: defaultdict[str, list[tuple[str, str | None]]] = field(default_factory=lambda: defaultdict(list))
+    # Tuples, not lists: most items are in one series, and 50,000 of them stay in memory for the whole sync.
+    members: dict[str, tuple[tuple[str, str | None], ...]] = field(default_factory=dict)
 
     def add(self, series: LibrarySeries) -> None:
         self.names[series.id] = series.name
         for item_id, sequence in series.members:
-            self.members[item_id].append((series.id, sequence))
+            self.members[item_id] = (*self.members.get(item_id, ()), (series.id, sequence))
 
 
 # ---- the job ------------------------------------------------------------------------------------------------
@@ -200,14 +157,22 @@ async def _read_series(run: RunContext, client: LibraryServer, library_id: str, 
     """Every series of the library with its books' sequences, page by page; renames are followed at the end."""
     index = SeriesIndex()
     page = 0
-    while True:
-        batch = await client.series_page(library_id, page, SERIES_PAGE_SIZE)
-        report.requests["series_pages"] += 1
-        for series in batch.series:
-            index.add(series)
-        page += 1
-        if not batch.series or page * SERIES_PAGE_SIZE >= batch.total:
-            break
+    # As with the items: the next page is asked for before this one is indexed (Audiobookshelf renders it
+    # meanwhile); its answer is read while the loop goes on.
+    fetch: asyncio.Future[SeriesPage] | None = asyncio.ensure_future(
+        client.series_page(library_id, 0, SERIES_PAGE_SIZE)
+    )
+    try:
+        while fetch is not None:
+            batch = await fetch
+            report.requests["series_pages"] += 1
+            page += 1
+            more = bool(batch.series) and page * SERIES_PAGE_SIZE < batch.total
+            fetch = asyncio.ensure_future(client.series_page(library_id, page, SERIES_PAGE_SIZE)) if more else None
+            for series in batch.series:
+                index.add(series)
+    finally:
+        _settle(fetch)
     listed = [LibrarySeries(series_id, name) for series_id, name in index.names.items()]
     renamed, notes = await run.transaction(partial(apply_series_names, listed=listed))
     report.series_renamed += renamed
@@ -222,29 +187,36 @@ async def _sync_one_library(
     index = await _read_series(run, client, library.id, report)
     seen: set[str] = set()
     page = 0
-    # The next page is read while this one is written: two pages at most in memory.
-    fetch: asyncio.Future[LibraryPage] | None = asyncio.ensure_future(client.items_page(library.id, 0, page_size))
+    # The next page is read while this one is written: two pages at most in memory. Audiobookshelf cannot
+    # filter by updatedAt: every page is read, but an item older than the watermark is only an id and a time.
+    read = partial(client.items_page, library.id, limit=page_size, updated_since=since)
+    fetch: asyncio.Future[LibraryPage] | None = asyncio.ensure_future(read(0))
     try:
         while fetch is not None:
             batch = await fetch
             report.requests["pages"] += 1
             page += 1
-            more = bool(batch.items) and page * page_size < batch.total
-            fetch = asyncio.ensure_future(client.items_page(library.id, page, page_size)) if more else None
-            report.saw(batch.items)
+            more = bool(batch.items or batch.older) and page * page_size < batch.total
+            fetch = asyncio.ensure_future(read(page)) if more else None
+            report.saw(batch.items, batch.older)
             seen.update(item.id for item in batch.items)
-            # Audiobookshelf cannot filter by updatedAt: every page is read, only the changed items are looked at.
+            seen.update(item_id for item_id, _ in batch.older)
             changed = [i for i in batch.items if since is None or i.updated_at is None or i.updated_at >= since]
-            report.counts["unchanged"] += len(batch.items) - len(changed)
+            report.counts["unchanged"] += len(batch.items) - len(changed) + len(batch.older)
             if changed:
                 await _sync_page(run, client, index, library.id, changed, report)
     finally:
-        if fetch is not None and not fetch.done():
-            fetch.cancel()
-        elif fetch is not None and not fetch.cancelled():
-            fetch.exception()  # read, so that a failed prefetch behind another failure is not reported twice
+        _settle(fetch)
     # The whole listing was read (full or incremental): what it did not show is checked, then marked removed.
     await _mark_absent(run, client, library.id, seen, report)
+
+
+def _settle(fetch: asyncio.Future[Any] | None) -> None:
+    """A prefetch left behind by a failure: cancelled, or its own failure read (so it is not reported twice)."""
+    if fetch is not None and not fetch.done():
+        fetch.cancel()
+    elif fetch is not None and not fetch.cancelled():
+        fetch.exception()
 
 
 async def _sync_page(

@@ -105,13 +105,16 @@ def refresh_stats(session: Session, series_ids: Iterable[int]) -> None:
     ids = sorted(set(series_ids))
     for chunk in chunks(ids):
         labels: defaultdict[int, list[str | None]] = defaultdict(list)
+        # Presence is read, not filtered on: a filter on the indexed in_library would lead SQLite (no statistics)
+        # to walk every book of the library for each chunk instead of the chunk's series' links.
         query = (
-            select(BookSeries.series_id, BookSeries.position)
+            select(BookSeries.series_id, BookSeries.position, Book.in_library)
             .join(Book, Book.id == BookSeries.book_id)
-            .where(BookSeries.series_id.in_(chunk), Book.in_library.is_(True))
+            .where(BookSeries.series_id.in_(chunk))
         )
-        for series_id, position in session.execute(query):
-            labels[series_id].append(position)
+        for series_id, position, present in session.execute(query):
+            if present:
+                labels[series_id].append(position)
         changes = []
         stats = select(Series.id, Series.known_positions, Series.known_total, Series.owned_count, Series.completion)
         for id_, known, total, owned, completion in session.execute(stats.where(Series.id.in_(chunk))):

@@ -69,6 +69,8 @@ class LibraryPage:
     total: int
     page: int
     limit: int
+    # The page's items an ``updated_since`` left out, as (id, updatedAt) only: not read any further.
+    older: tuple[tuple[str, datetime], ...] = ()
 
 
 @dataclass(frozen=True)

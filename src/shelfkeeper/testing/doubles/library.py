@@ -64,12 +64,15 @@ class InMemoryLibraryServer(Recorder):
     ) -> LibraryPage:
         self._enter("items_page", library_id, page, limit)
         everything = self._of(library_id)
-        chosen = [
-            item
-            for item in everything[page * limit : (page + 1) * limit]
-            if updated_since is None or item.updated_at is None or item.updated_at >= updated_since
+        listed = everything[page * limit : (page + 1) * limit]
+        older = [
+            (item.id, item.updated_at)
+            for item in listed
+            if updated_since is not None and item.updated_at is not None and item.updated_at < updated_since
         ]
-        return LibraryPage(items=tuple(chosen), total=len(everything), page=page, limit=limit)
+        left_out = {item_id for item_id, _ in older}
+        chosen = [item for item in listed if item.id not in left_out]
+        return LibraryPage(items=tuple(chosen), total=len(everything), page=page, limit=limit, older=tuple(older))
 
     async def all_items(self, library_id: str, *, updated_since: datetime | None = None) -> list[LibraryItem]:
         self._enter("all_items", library_id)
