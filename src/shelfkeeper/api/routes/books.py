@@ -7,10 +7,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, Query, Response, status
 
 from shelfkeeper.api.deps import ContextDep, IdPath, IdQuery, PageDep, RunnerDep, SessionDep, SettingsDep
-from shelfkeeper.api.envelope import Envelope, Page, answer, error_responses, ok
+from shelfkeeper.api.envelope import Envelope, EnvelopeRows, Page, PageRows, answer, error_responses, ok, page_rows
 from shelfkeeper.api.schemas.books import (
     BookCreate,
     BookRead,
+    BookRow,
     BookStats,
     BookSyncRequest,
     BookUpdate,
@@ -72,10 +73,9 @@ async def list_books(
     )
     return await answer(
         context.sessions,
-        lambda session: Page.of(
-            book_list.list_books(session.connection(), filters, page, sort), BookRead.model_validate
-        ),
-        Envelope[Page[BookRead]],
+        lambda session: page_rows(book_list.list_books(session.connection(), filters, page, sort)),
+        EnvelopeRows[PageRows[BookRow]],
+        rows=True,
     )
 
 
