@@ -16,11 +16,15 @@ from typing import Any
 
 from sqlalchemy import (
     BindParameter,
+    Column,
     ColumnElement,
     Connection,
     Integer,
+    MetaData,
     Select,
     String,
+    Table,
+    Text,
     and_,
     bindparam,
     cast,
@@ -54,6 +58,11 @@ SORTS: dict[str, SortColumn] = {
     "quality": Book.quality_score,
     "id": Book.id,
 }
+
+# PostgreSQL's copy of books.search_text, where its searches read (0018_pg_book_search; not in db/tables.py).
+BOOK_SEARCH = Table(
+    "book_list_search", MetaData(), Column("book_id", Integer, primary_key=True), Column("search_text", Text)
+)
 
 # What a listing shows of a book (search_text and extra stay in the database).
 LISTED_COLUMNS = tuple(column for column in Book.__table__.c if column.key not in ("search_text", "extra"))
@@ -198,8 +207,7 @@ def _conditions(shape: Shape, dialect: str, *, unindexed: bool = False) -> list[
     if shape.words and dialect == "sqlite":
         conditions.append(c(Book.id).in_(_fts_rowids()))
     elif shape.words:
-        words = [bindparam(f"word_{i}", type_=String) for i in range(shape.words)]
-        conditions.append(and_(*(Book.search_text.contains(word, escape="/") for word in words)))
+        conditions.append(c(Book.id).in_(select(BOOK_SEARCH.c.book_id).where(_words_match(shape))))
     if shape.author_id:
         conditions.append(linked(BookAuthor.book_id, BookAuthor.author_id == bindparam("author_id")))
     if shape.author:
@@ -229,12 +237,21 @@ def _conditions(shape: Shape, dialect: str, *, unindexed: bool = False) -> list[
     return conditions
 
 
+def _words_match(shape: Shape) -> ColumnElement[bool]:
+    """PostgreSQL: every word starts a word of the book's folded text (``LIKE '% word%'``, a trigram index)."""
+    words = [bindparam(f"word_{i}", type_=String) for i in range(shape.words)]
+    return and_(*(BOOK_SEARCH.c.search_text.contains(word, escape="/") for word in words))
+
+
 @cache
 def _count(shape: Shape, dialect: str) -> Select[Any]:
-    """How many books match. A search alone on SQLite is counted in its FTS index, without reading a book row
-    (the index holds exactly one entry per book: triggers keep it in step on every write)."""
+    """How many books match. A search alone is counted in its own table, without reading a book row: SQLite's FTS
+    index, PostgreSQL's ``book_list_search`` (each holds exactly one entry per book: triggers keep them in step on
+    every write)."""
     if dialect == "sqlite" and shape.search_only():
         return select(func.count()).select_from(text("books_fts")).where(text("books_fts MATCH :fts_match"))
+    if shape.search_only():
+        return select(func.count()).select_from(BOOK_SEARCH).where(_words_match(shape))
     return select(func.count()).select_from(Book).where(*_conditions(shape, dialect))
 
 
