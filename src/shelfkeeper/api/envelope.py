@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, TypeAdapter
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from typing_extensions import TypedDict
@@ -51,7 +52,7 @@ class Page(BaseModel, Generic[T]):
 
 
 class PageRows(TypedDict, Generic[T]):
-    """``Page`` as plain rows, for an answer serialised without validation (``answer(..., rows=True)``)."""
+    """``Page`` as plain rows, for an answer serialised without validation (``answer_rows``)."""
 
     items: list[T]
     total: int
@@ -84,27 +85,36 @@ def _adapter(model: Any) -> TypeAdapter[Any]:
     return TypeAdapter(model)
 
 
-async def answer(
-    sessions: sessionmaker[Session], work: Callable[[Session], Any], model: Any, *, rows: bool = False
-) -> Response:
+async def answer(sessions: sessionmaker[Session], work: Callable[[Session], Any], model: Any) -> Response:
     """``ok(work(session))`` validated as ``model`` and serialised, all in one worker thread.
 
     The list routes answer this way: one thread hop per request, where a sync route with a session dependency
     takes four (dependency entry and exit, endpoint, response validation), each a wait for a busy core. The body
     is exactly what FastAPI would send for ``response_model=model``.
-
-    ``rows``: ``model`` is a TypedDict mirroring the route's response model (``EnvelopeRows[PageRows[BookRow]]``)
-    and ``work`` gives exactly its values: they are serialised as they are, not validated into models first
-    (the book list: building 50 models cost more than its SQL).
     """
 
     def run() -> bytes:
         with unit_of_work(sessions) as session:
             data = work(session)
         adapter = _adapter(model)
-        if rows:
-            return adapter.dump_json(ok(data))
         return adapter.dump_json(adapter.validate_python(ok(data)), by_alias=True)
+
+    return Response(await run_in_threadpool(run), media_type="application/json")
+
+
+async def answer_rows(engine: Engine, read: Callable[[Connection], Any], rows: Any) -> Response:
+    """``ok(read(connection))`` serialised as ``rows`` as it is, without validating it first, in one worker thread.
+
+    ``rows`` is a TypedDict mirroring the route's response model (``EnvelopeRows[PageRows[BookRow]]`` for
+    ``Envelope[Page[BookRead]]``) and ``read`` gives exactly its values: the bytes are the model's, without
+    building a model per row (the book list: 50 models cost more than its SQL). ``read`` only reads: it gets a
+    connection, not a session, and its transaction is rolled back when it ends (nothing to commit).
+    """
+
+    def run() -> bytes:
+        with engine.connect() as connection:
+            data = read(connection)
+        return _adapter(rows).dump_json(ok(data))
 
     return Response(await run_in_threadpool(run), media_type="application/json")
 
