@@ -110,8 +110,15 @@ def test_timestamps_stored_in_other_forms_are_read_as_sqlalchemy_reads_them(
     arrange(session)
     if session.get_bind().dialect.name != "sqlite":  # PostgreSQL stores timestamps as such: no text forms
         return
-    forms = ["2026-01-02 03:04:05.5", "2026-01-02 03:04", "2026-01-02 03:04:05.000000", "2026-01-02 03:04:05"]
-    for book_id, form in zip(ids_by_title(session), forms, strict=False):
-        session.execute(text("UPDATE books SET removed_at = :form WHERE id = :id"), {"form": form, "id": book_id})
+    forms = [
+        ("2026-01-02 03:04:05.5", "2026-01-02 03:04"),
+        ("2026-01-02 03:04:05.000000", "2026-01-02 03:04:05"),
+        ("2026-01-02 03:04:05.123+00", "2026-01-02T03:04:05"),  # 26 characters, but not SQLAlchemy's form
+    ]
+    for book_id, (removed, checked) in zip(ids_by_title(session), forms, strict=True):
+        session.execute(
+            text("UPDATE books SET removed_at = :removed, metadata_checked_at = :checked WHERE id = :id"),
+            {"removed": removed, "checked": checked, "id": book_id},
+        )
     session.commit()
     assert listed_data(client, "/api/books") == expected_data(session, ids_by_title(session), total=3)

@@ -291,8 +291,14 @@ def _sqlite_timestamp(raw: str | None, dialect: Any) -> str | None:
     read as SQLAlchemy reads it."""
     if raw is None:
         return None
-    if len(raw) in (19, 26) and raw[4] == "-" and raw[10] == " " and raw[13] == ":" and raw[19:20] in ("", "."):
-        fraction = raw[19:]
+    fraction = raw[19:]
+    if (
+        len(raw) in (19, 26)
+        and raw[4] == raw[7] == "-"
+        and raw[10] == " "
+        and raw[13] == raw[16] == ":"
+        and (not fraction or (fraction[0] == "." and fraction[1:].isdigit()))
+    ):
         return f"{raw[:10]}T{raw[11:19]}{'' if fraction == '.000000' else fraction}Z"
     value = _read_timestamp(dialect)(raw)
     return None if value is None else api_timestamp(value)
