@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from shelfkeeper.api.envelope import Page
 from shelfkeeper.api.schemas.books import BookRead, BookRow
 from shelfkeeper.db.tables import Book
-from shelfkeeper.services import book_list, books
+from shelfkeeper.services import book_rows, books
 
 BOOKS: list[dict[str, Any]] = [
     {
@@ -90,7 +90,7 @@ def ids_by_title(session: Session) -> list[int]:
 
 
 def test_the_row_schema_is_bookreads_fields_in_its_order() -> None:
-    assert tuple(BookRead.model_fields) == book_list.ROW_KEYS
+    assert tuple(BookRead.model_fields) == book_rows.ROW_KEYS
     assert tuple(BookRow.__annotations__) == tuple(BookRead.model_fields)
 
 

@@ -8,9 +8,7 @@ reused, so a request does not pay for building and compiling them again.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -44,6 +42,7 @@ from shelfkeeper.db.base import UTCDateTime
 from shelfkeeper.db.repositories import author_key
 from shelfkeeper.db.tables import Author, Book, BookAuthor, BookNarrator, BookSeries, Series
 from shelfkeeper.domain.text import fold, series_key
+from shelfkeeper.services.book_rows import book_row
 from shelfkeeper.services.paging import PageRequest, PageResult, SortColumn, order_by
 
 SORTS: dict[str, SortColumn] = {
@@ -68,38 +67,6 @@ BOOK_SEARCH = Table(
 LISTED_COLUMNS = tuple(column for column in Book.__table__.c if column.key not in ("search_text", "extra"))
 LISTED_KEYS = tuple(column.key for column in LISTED_COLUMNS)
 TIMESTAMPS = frozenset(column.key for column in LISTED_COLUMNS if isinstance(column.type, UTCDateTime))
-# The API's order of a row's keys: the table's columns, the links after the subtitle, as BookRead declares them.
-ROW_KEYS = (
-    "id",
-    "abs_id",
-    "library_id",
-    "title",
-    "subtitle",
-    "authors",
-    "narrators",
-    "series",
-    "asin",
-    "isbn",
-    "publisher",
-    "published_year",
-    "language",
-    "genres",
-    "description",
-    "duration_seconds",
-    "size_bytes",
-    "format",
-    "path",
-    "has_cover",
-    "metadata_status",
-    "quality_score",
-    "in_library",
-    "removed_at",
-    "metadata_checked_at",
-    "abs_added_at",
-    "abs_updated_at",
-    "created_at",
-    "updated_at",
-)
 
 
 @dataclass(frozen=True)
@@ -265,43 +232,10 @@ def _page(shape: Shape, dialect: str, sort: str, walk: bool) -> Select[Any]:
 
 
 def _listed(dialect: str) -> list[ColumnElement[Any]]:
-    """The listed columns; on SQLite the timestamps as stored text, which ``_sqlite_timestamp`` rewrites."""
+    """The listed columns; on SQLite the timestamps as stored text, which ``book_rows`` rewrites."""
     if dialect != "sqlite":
         return list(LISTED_COLUMNS)
     return [type_coerce(c, String).label(c.key) if c.key in TIMESTAMPS else c for c in LISTED_COLUMNS]
-
-
-def api_timestamp(value: datetime) -> str:
-    """An aware UTC datetime as the API writes it (as pydantic does): ISO-8601, ``Z``, microseconds when not 0."""
-    return value.isoformat().replace("+00:00", "Z")
-
-
-@cache
-def _read_timestamp(dialect: Any) -> Callable[[Any], datetime | None]:
-    """How SQLAlchemy reads a stored timestamp on ``dialect`` (for forms ``_sqlite_timestamp`` does not know)."""
-    read = UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)
-    assert read is not None
-    return read
-
-
-def _sqlite_timestamp(raw: str | None, dialect: Any) -> str | None:
-    """A timestamp as SQLite stores it, ``2026-12-07 16:11:09`` (CURRENT_TIMESTAMP) or ``… 16:11:09.123456``
-    (SQLAlchemy), as the API writes it (``2026-12-07T16:11:09Z``, ``…09.123456Z``), by moving characters: parsing
-    300 timestamps a page into datetimes to print them again cost as much as the page's SQL. Any other form is
-    read as SQLAlchemy reads it."""
-    if raw is None:
-        return None
-    fraction = raw[19:]
-    if (
-        len(raw) in (19, 26)
-        and raw[4] == raw[7] == "-"
-        and raw[10] == " "
-        and raw[13] == raw[16] == ":"
-        and (not fraction or (fraction[0] == "." and fraction[1:].isdigit()))
-    ):
-        return f"{raw[:10]}T{raw[11:19]}{'' if fraction == '.000000' else fraction}Z"
-    value = _read_timestamp(dialect)(raw)
-    return None if value is None else api_timestamp(value)
 
 
 ALL_BOOKS = select(func.count()).select_from(Book)
@@ -326,22 +260,9 @@ def list_books(
     walk = dialect == "sqlite" and shape.filtered() and _walk_sort_index(connection, total, page)
     parameters = {**values, "limit": page.limit, "offset": page.offset}
     rows = connection.execute(_page(shape, dialect, sort, walk), parameters).all()  # one fetch, not one per row
-    items = [_row(row, connection.dialect) for row in rows]
+    items = [book_row(dict(zip(LISTED_KEYS, row, strict=True)), connection.dialect, TIMESTAMPS) for row in rows]
     _attach_people(connection, items)
     return PageResult(items=items, total=total, limit=page.limit, offset=page.offset)
-
-
-def _row(values: Any, dialect: Any) -> dict[str, Any]:
-    """One listed book as the API's row (``BookRow``): its keys in ``ROW_KEYS`` order, timestamps as text."""
-    read = dict(zip(LISTED_KEYS, values, strict=True))
-    sqlite = dialect.name == "sqlite"
-    for key in TIMESTAMPS:
-        value = read[key]
-        read[key] = _sqlite_timestamp(value, dialect) if sqlite else None if value is None else api_timestamp(value)
-    read["genres"] = list(read["genres"] or [])
-    row: dict[str, Any] = {key: read.get(key) for key in ROW_KEYS}
-    row["authors"], row["narrators"], row["series"] = [], [], []
-    return row
 
 
 def _canonical(sort: str | None) -> str:
