@@ -502,6 +502,16 @@ def test_put_replaces_the_book_and_clears_what_is_left_out(client):
     assert titles(ok(client.get("/api/books", params={"q": "les mis"}))) == ["Les Mis"]
 
 
+def test_a_search_counts_and_finds_only_the_books_that_are_left(client):
+    first = ok(client.post("/api/books", json={"title": "Citadel of Ash"}), 201)
+    ok(client.post("/api/books", json={"title": "The Citadel"}), 201)
+    assert ok(client.get("/api/books", params={"q": "citadel"}))["total"] == 2
+    ok(client.delete(f"/api/books/{first['id']}"))
+    page = ok(client.get("/api/books", params={"q": "citadel"}))
+    assert (page["total"], titles(page)) == (1, ["The Citadel"])
+    assert ok(client.get("/api/books", params={"q": "citadel", "language": "English"}))["total"] == 0
+
+
 def test_put_relinks_authors_and_series_and_recounts_the_series(client):
     book = ok(
         client.post(

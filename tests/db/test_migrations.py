@@ -213,6 +213,27 @@ def test_the_list_indexes_come_and_go_with_their_migration(empty_engine):
     assert {"ix_list_books_language", "ix_list_books_filters"} | descending <= _list_indexes(empty_engine)
 
 
+def test_postgresqls_search_table_is_filled_by_its_migration_and_kept_in_step(empty_engine):
+    if empty_engine.dialect.name != "postgresql":  # SQLite searches its FTS5 index (0002)
+        return
+    upgrade(empty_engine, "0017_list_indexes")
+    with empty_engine.begin() as connection:
+        connection.execute(tables.Book.__table__.insert().values(title="A", title_sort="a", search_text=" a before "))
+    upgrade(empty_engine)
+    search = "SELECT search_text FROM book_list_search ORDER BY book_id"
+    with empty_engine.begin() as connection:
+        assert connection.execute(text(search)).scalars().all() == [" a before "]
+        connection.execute(tables.Book.__table__.insert().values(title="B", title_sort="b", search_text=" b new "))
+        connection.execute(text("UPDATE books SET search_text = ' a after ' WHERE title = 'A'"))
+        assert connection.execute(text(search)).scalars().all() == [" a after ", " b new "]
+        connection.execute(text("DELETE FROM books WHERE title = 'A'"))
+        assert connection.execute(text(search)).scalars().all() == [" b new "]
+    command.downgrade(alembic_config(empty_engine), "0017_list_indexes")
+    with empty_engine.connect() as connection:
+        assert not inspect(connection).has_table("book_list_search")
+    upgrade(empty_engine)
+
+
 def test_sorted_and_filtered_columns_are_indexed(migrated):
     assert not _listed_columns() - _indexed_columns(migrated)
 

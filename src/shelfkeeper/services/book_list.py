@@ -14,11 +14,15 @@ from typing import Any
 
 from sqlalchemy import (
     BindParameter,
+    Column,
     ColumnElement,
     Connection,
     Integer,
+    MetaData,
     Select,
     String,
+    Table,
+    Text,
     and_,
     bindparam,
     cast,
@@ -29,13 +33,16 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    type_coerce,
     union_all,
 )
 from sqlalchemy.orm import InstrumentedAttribute
 
+from shelfkeeper.db.base import UTCDateTime
 from shelfkeeper.db.repositories import author_key
 from shelfkeeper.db.tables import Author, Book, BookAuthor, BookNarrator, BookSeries, Series
 from shelfkeeper.domain.text import fold, series_key
+from shelfkeeper.services.book_rows import book_row
 from shelfkeeper.services.paging import PageRequest, PageResult, SortColumn, order_by
 
 SORTS: dict[str, SortColumn] = {
@@ -51,9 +58,15 @@ SORTS: dict[str, SortColumn] = {
     "id": Book.id,
 }
 
+# PostgreSQL's copy of books.search_text, where its searches read (0018_pg_book_search; not in db/tables.py).
+BOOK_SEARCH = Table(
+    "book_list_search", MetaData(), Column("book_id", Integer, primary_key=True), Column("search_text", Text)
+)
+
 # What a listing shows of a book (search_text and extra stay in the database).
 LISTED_COLUMNS = tuple(column for column in Book.__table__.c if column.key not in ("search_text", "extra"))
 LISTED_KEYS = tuple(column.key for column in LISTED_COLUMNS)
+TIMESTAMPS = frozenset(column.key for column in LISTED_COLUMNS if isinstance(column.type, UTCDateTime))
 
 
 @dataclass(frozen=True)
@@ -161,8 +174,7 @@ def _conditions(shape: Shape, dialect: str, *, unindexed: bool = False) -> list[
     if shape.words and dialect == "sqlite":
         conditions.append(c(Book.id).in_(_fts_rowids()))
     elif shape.words:
-        words = [bindparam(f"word_{i}", type_=String) for i in range(shape.words)]
-        conditions.append(and_(*(Book.search_text.contains(word, escape="/") for word in words)))
+        conditions.append(c(Book.id).in_(select(BOOK_SEARCH.c.book_id).where(_words_match(shape))))
     if shape.author_id:
         conditions.append(linked(BookAuthor.book_id, BookAuthor.author_id == bindparam("author_id")))
     if shape.author:
@@ -192,12 +204,21 @@ def _conditions(shape: Shape, dialect: str, *, unindexed: bool = False) -> list[
     return conditions
 
 
+def _words_match(shape: Shape) -> ColumnElement[bool]:
+    """PostgreSQL: every word starts a word of the book's folded text (``LIKE '% word%'``, a trigram index)."""
+    words = [bindparam(f"word_{i}", type_=String) for i in range(shape.words)]
+    return and_(*(BOOK_SEARCH.c.search_text.contains(word, escape="/") for word in words))
+
+
 @cache
 def _count(shape: Shape, dialect: str) -> Select[Any]:
-    """How many books match. A search alone on SQLite is counted in its FTS index, without reading a book row
-    (the index holds exactly one entry per book: triggers keep it in step on every write)."""
+    """How many books match. A search alone is counted in its own table, without reading a book row: SQLite's FTS
+    index, PostgreSQL's ``book_list_search`` (each holds exactly one entry per book: triggers keep them in step on
+    every write)."""
     if dialect == "sqlite" and shape.search_only():
         return select(func.count()).select_from(text("books_fts")).where(text("books_fts MATCH :fts_match"))
+    if shape.search_only():
+        return select(func.count()).select_from(BOOK_SEARCH).where(_words_match(shape))
     return select(func.count()).select_from(Book).where(*_conditions(shape, dialect))
 
 
@@ -207,7 +228,14 @@ def _page(shape: Shape, dialect: str, sort: str, walk: bool) -> Select[Any]:
     order = [*order_by(sort, SORTS, "title"), Book.id]
     conditions = _conditions(shape, dialect, unindexed=walk)
     window = select(Book.id).where(*conditions).order_by(*order).limit(bindparam("limit")).offset(bindparam("offset"))
-    return select(*LISTED_COLUMNS).where(Book.id.in_(window)).order_by(*order)
+    return select(*_listed(dialect)).where(Book.id.in_(window)).order_by(*order)
+
+
+def _listed(dialect: str) -> list[ColumnElement[Any]]:
+    """The listed columns; on SQLite the timestamps as stored text, which ``book_rows`` rewrites."""
+    if dialect != "sqlite":
+        return list(LISTED_COLUMNS)
+    return [type_coerce(c, String).label(c.key) if c.key in TIMESTAMPS else c for c in LISTED_COLUMNS]
 
 
 ALL_BOOKS = select(func.count()).select_from(Book)
@@ -223,15 +251,16 @@ def list_books(
     building 50 objects with their links cost more than the SQL.
     """
     dialect = connection.dialect.name
-    order_by(sort, SORTS, "title")  # an unknown sort is a 422 before any statement is built
     sort = _canonical(sort)  # one cached statement per order, however it was spelled ("year", "+year", " year")
+    if sort.removeprefix("-") not in SORTS:
+        order_by(sort, SORTS, "title")  # the 422 naming the allowed sorts, before any statement is built
     shape = Shape.of(filters)
     values = filters.values()
     total = connection.scalar(_count(shape, dialect), values) or 0
     walk = dialect == "sqlite" and shape.filtered() and _walk_sort_index(connection, total, page)
     parameters = {**values, "limit": page.limit, "offset": page.offset}
     rows = connection.execute(_page(shape, dialect, sort, walk), parameters).all()  # one fetch, not one per row
-    items = [dict(zip(LISTED_KEYS, row, strict=True)) for row in rows]
+    items = [book_row(dict(zip(LISTED_KEYS, row, strict=True)), connection.dialect, TIMESTAMPS) for row in rows]
     _attach_people(connection, items)
     return PageResult(items=items, total=total, limit=page.limit, offset=page.offset)
 
@@ -289,8 +318,6 @@ LINKS = _links_statement()
 def _attach_people(connection: Connection, rows: list[dict[str, Any]]) -> None:
     """Each row's ``authors`` and ``series`` ({id, name[, position]}) and ``narrators``, in their stored order."""
     by_id = {row["id"]: row for row in rows}
-    for row in rows:
-        row["authors"], row["narrators"], row["series"] = [], [], []
     if not by_id:
         return
     for book_id, kind, _rank, link_id, name, position in connection.execute(LINKS, {"ids": list(by_id)}).all():

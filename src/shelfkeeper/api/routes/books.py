@@ -7,10 +7,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, Query, Response, status
 
 from shelfkeeper.api.deps import ContextDep, IdPath, IdQuery, PageDep, RunnerDep, SessionDep, SettingsDep
-from shelfkeeper.api.envelope import Envelope, Page, answer, error_responses, ok
+from shelfkeeper.api.envelope import Envelope, EnvelopeRows, Page, PageRows, answer_rows, error_responses, ok, page_rows
 from shelfkeeper.api.schemas.books import (
     BookCreate,
     BookRead,
+    BookRow,
     BookStats,
     BookSyncRequest,
     BookUpdate,
@@ -70,12 +71,10 @@ async def list_books(
         metadata_status=metadata_status,
         library_id=library_id,
     )
-    return await answer(
-        context.sessions,
-        lambda session: Page.of(
-            book_list.list_books(session.connection(), filters, page, sort), BookRead.model_validate
-        ),
-        Envelope[Page[BookRead]],
+    return await answer_rows(
+        context.engine,
+        lambda connection: page_rows(book_list.list_books(connection, filters, page, sort)),
+        EnvelopeRows[PageRows[BookRow]],
     )
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import Field
+from typing_extensions import TypedDict
 
 from shelfkeeper.api.schemas.common import ApiModel, Asin, Isbn, Name, SeriesRefIn, StrictModel, Title
 from shelfkeeper.db.tables import Book
@@ -119,6 +120,53 @@ class BookRead(ApiModel):
         ]
         data["genres"] = list(book.genres or [])
         return cls(**data)
+
+
+class AuthorRefRow(TypedDict):
+    id: int
+    name: str
+
+
+class SeriesRefRow(TypedDict):
+    id: int
+    name: str
+    position: str | None
+
+
+class BookRow(TypedDict):
+    """A listed book as the list query reads it: ``BookRead``'s fields in its order, timestamps already in the API's
+    text (services/book_list.py). Only serialised, never validated: the list answers these bytes, which are
+    exactly ``BookRead``'s (tests/api/test_book_rows.py); ``BookRead`` stays the documented response model."""
+
+    id: int
+    abs_id: str | None
+    library_id: str | None
+    title: str
+    subtitle: str | None
+    authors: list[AuthorRefRow]
+    narrators: list[str]
+    series: list[SeriesRefRow]
+    asin: str | None
+    isbn: str | None
+    publisher: str | None
+    published_year: int | None
+    language: str | None
+    genres: list[str]
+    description: str | None
+    duration_seconds: float | None
+    size_bytes: int | None
+    format: str | None
+    path: str | None
+    has_cover: bool
+    metadata_status: str
+    quality_score: float | None
+    in_library: bool
+    removed_at: str | None
+    metadata_checked_at: str | None
+    abs_added_at: str | None
+    abs_updated_at: str | None
+    created_at: str
+    updated_at: str
 
 
 class BookStats(ApiModel):

@@ -7,7 +7,7 @@ from shelfkeeper.db.base import Base
 
 # Tables and indexes the models do not describe: SQLite's full-text index, APScheduler's job store, and the
 # PostgreSQL-only list indexes of migration 0007 (trigram search, DESC NULLS LAST sorts).
-UNMANAGED_PREFIXES = ("books_fts", "apscheduler_", "ix_pg_", "ix_list_")
+UNMANAGED_PREFIXES = ("books_fts", "apscheduler_", "ix_pg_", "ix_list_", "book_list_")
 
 
 def include_object(obj, name, type_, reflected, compare_to):

@@ -1,0 +1,92 @@
+"""A listed book as the API's row (``api.schemas.books.BookRow``): ``BookRead``'s fields in its order, its
+timestamps already as the API's text, so the list serialises its rows as they are (docs/architecture.md, "Lists
+read with Core"; tests/api/test_book_rows.py checks the bytes are ``BookRead``'s).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from shelfkeeper.db.base import UTCDateTime
+
+# The API's order of a row's keys: the table's columns, the links after the subtitle, as BookRead declares them.
+ROW_KEYS = (
+    "id",
+    "abs_id",
+    "library_id",
+    "title",
+    "subtitle",
+    "authors",
+    "narrators",
+    "series",
+    "asin",
+    "isbn",
+    "publisher",
+    "published_year",
+    "language",
+    "genres",
+    "description",
+    "duration_seconds",
+    "size_bytes",
+    "format",
+    "path",
+    "has_cover",
+    "metadata_status",
+    "quality_score",
+    "in_library",
+    "removed_at",
+    "metadata_checked_at",
+    "abs_added_at",
+    "abs_updated_at",
+    "created_at",
+    "updated_at",
+)
+
+
+def api_timestamp(value: datetime) -> str:
+    """An aware UTC datetime as the API writes it (as pydantic does): ISO-8601, ``Z``, microseconds when not 0."""
+    return value.isoformat().replace("+00:00", "Z")
+
+
+@cache
+def _read_timestamp(dialect: Any) -> Callable[[Any], datetime | None]:
+    """How SQLAlchemy reads a stored timestamp on ``dialect`` (for forms ``_sqlite_timestamp`` does not know)."""
+    read = UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)
+    assert read is not None
+    return read
+
+
+def _sqlite_timestamp(raw: str | None, dialect: Any) -> str | None:
+    """A timestamp as SQLite stores it, ``2026-12-07 16:11:09`` (CURRENT_TIMESTAMP) or ``… 16:11:09.123456``
+    (SQLAlchemy), as the API writes it (``2026-12-07T16:11:09Z``, ``…09.123456Z``), by moving characters: parsing
+    300 timestamps a page into datetimes to print them again cost as much as the page's SQL. Any other form is
+    read as SQLAlchemy reads it."""
+    if raw is None:
+        return None
+    fraction = raw[19:]
+    if (
+        len(raw) in (19, 26)
+        and raw[4] == raw[7] == "-"
+        and raw[10] == " "
+        and raw[13] == raw[16] == ":"
+        and (not fraction or (fraction[0] == "." and fraction[1:].isdigit()))
+    ):
+        return f"{raw[:10]}T{raw[11:19]}{'' if fraction == '.000000' else fraction}Z"
+    value = _read_timestamp(dialect)(raw)
+    return None if value is None else api_timestamp(value)
+
+
+def book_row(read: dict[str, Any], dialect: Any, timestamps: Iterable[str]) -> dict[str, Any]:
+    """One listed book's columns (its ``timestamps`` as stored text on SQLite) as the API's row (``BookRow``):
+    its keys in ``ROW_KEYS`` order, timestamps as the API's text, empty links for the list to fill."""
+    sqlite = dialect.name == "sqlite"
+    for key in timestamps:
+        value = read[key]
+        read[key] = _sqlite_timestamp(value, dialect) if sqlite else None if value is None else api_timestamp(value)
+    read["genres"] = list(read["genres"] or [])
+    row: dict[str, Any] = {key: read.get(key) for key in ROW_KEYS}
+    row["authors"], row["narrators"], row["series"] = [], [], []
+    return row
