@@ -175,7 +175,7 @@ def run(rounds: int = 5) -> AnalysisResult:
     work = {
         "gaps": lambda: (_cold(), find_all_series_gaps(OwnedIndex(owned), entries, today=TODAY)),
         "gaps floor": lambda: gap_floor(owned, entries),
-        "rank": lambda: rank(wanted, found, profile),
+        "rank": lambda: (_cold(), rank(wanted, found, profile)),
         "rank floor": lambda: sorted(found, key=lambda r: (-(r.seeders or 0), fold(r.title))),
     }
     load_before = load()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -132,8 +133,27 @@ def rank(
 
     Ties break on freeleech, then seeders, then guid, so the same input always gives the same order.
     """
-    ranked = [_rank_one(wanted, release, profile, mam_stats, blocklist) for release in releases]
+    readings: dict[tuple[object, ...], ParsedRelease] = {}  # one upload listed by several indexers parses once
+    ranked = [_rank_one(wanted, _parsed(release, readings), profile, mam_stats, blocklist) for release in releases]
     return sorted(ranked, key=_order_key)
+
+
+def _parsed(release: Release, readings: dict[tuple[object, ...], ParsedRelease]) -> ParsedRelease:
+    """``parse_release(release)``, shared by releases alike in every field the parse reads.
+
+    The parse reads the title, file type, stated people, series and language, the categories, source, MAM's main
+    category and the freeleech and VIP flags; of the rest it only copies the release and its size.
+    """
+    r, main_category = release, release.extra.get("main_cat")
+    if not isinstance(main_category, int | str | None):
+        return parse_release(release)  # not a key (the parse only compares it)
+    key: tuple[object, ...] = (r.title, r.file_type, r.authors, r.narrators, r.series, r.language, r.categories)
+    key += (r.source, main_category, r.freeleech, r.personal_freeleech, r.vip)
+    shared = readings.get(key)
+    if shared is None:
+        readings[key] = shared = parse_release(release)
+        return shared
+    return dataclasses.replace(shared, release=release, size_bytes=release.size_bytes)
 
 
 def best_release(ranked: Sequence[RankedRelease]) -> RankedRelease | None:
@@ -147,12 +167,11 @@ def _order_key(item: RankedRelease) -> tuple[bool, int, bool, int, str]:
 
 def _rank_one(
     wanted: WantedEdition,
-    release: Release,
+    parsed: ParsedRelease,
     profile: QualityProfile,
     mam_stats: TrackerStats | None,
     blocklist: Collection[BlocklistKey],
 ) -> RankedRelease:
-    parsed = parse_release(release)
     verification = verify(wanted, parsed)
     return ranked_with(wanted, parsed, verification, profile, mam_stats=mam_stats, blocklist=blocklist)
 
