@@ -5,7 +5,8 @@ every series the library has a book of). Its floor does the same comparison the 
 once with ``domain.text.fold`` into sets, and each series' known positions minus the owned ones and the owned
 titles. Ranking runs ``rank`` over 1,000 releases of one wanted book (about nine in ten titles distinct, the rest
 the same upload listed by another indexer); its floor folds each title once and sorts
-by seeders. Rounds alternate between the real thing and its floor.
+by seeders. Rounds alternate between the real thing and its floor; before each real round every cache of the domain
+is cleared, as in a fresh process.
 """
 
 from __future__ import annotations
