@@ -179,9 +179,10 @@ def _rename_in_sources(session: Session, book_ids: Collection[int], old: str, ne
     for chunk in chunks(sorted(book_ids)):
         for id_, extra in session.execute(select(Book.id, Book.extra).where(Book.id.in_(chunk))):
             source = (extra or {}).get(SOURCE_KEY)
-            joined = source.get("series") if isinstance(source, dict) else None
-            if isinstance(joined, str) and joined and (text_now := renamed_in_joined(joined, old, new)) != joined:
-                changes.append({"id": id_, "extra": {**extra, SOURCE_KEY: {**source, "series": text_now}}})
+            if not isinstance(source, dict) or not isinstance(joined := source.get("series"), str) or not joined:
+                continue
+            if (text_now := renamed_in_joined(joined, old, new)) != joined:
+                changes.append({"id": id_, "extra": {**(extra or {}), SOURCE_KEY: {**source, "series": text_now}}})
     if changes:
         session.execute(update(Book), changes)
 
