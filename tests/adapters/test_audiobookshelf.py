@@ -15,6 +15,7 @@ import pytest
 from shelfkeeper.adapters.audiobookshelf import AudiobookshelfClient, build
 from shelfkeeper.adapters.audiobookshelf_items import (
     clearing_patch,
+    listed_authors,
     media_patch,
     parse_minified_item,
     parse_ms,
@@ -497,3 +498,24 @@ def test_a_batch_read_gives_expanded_items_and_their_audio_format(
     assert items[0].series == (SeriesRef("Saga", "2", saga),) and items[0].authors == ("Le Guin, Ursula K.",)
     assert fake.requests[-1][:2] == ("POST", "/api/items/batch/get")
     assert run(_call(_client(server.url, sleeps), "items_batch", [])) == []
+
+
+@pytest.mark.parametrize(
+    ("joined", "last_first", "expected"),
+    [
+        ("Ursula K. Le Guin, Someone Else", "Le Guin, Ursula K., Else, Someone", ("Ursula K. Le Guin", "Someone Else")),
+        ("Le Guin, Ursula K., Someone Else", "Le Guin, Ursula K., Else, Someone", None),
+        ("Le Guin, Ursula K.", "Le Guin, Ursula K.", None),
+        ("Plato, Someone Else", "Plato, Else, Someone", None),
+        ("Brandon Sanderson", "Sanderson, Brandon", ("Brandon Sanderson",)),
+        ("", "", ()),
+    ],
+)
+def test_list_authors_are_split_only_when_both_joined_forms_agree(
+    joined: str, last_first: str, expected: tuple[str, ...] | None
+) -> None:
+    assert listed_authors(joined, last_first) == expected
+    item = parse_minified_item(
+        {"id": "li_1", "media": {"metadata": {"authorName": joined, "authorNameLF": last_first}}}
+    )
+    assert item.authors_exact is (expected is not None)

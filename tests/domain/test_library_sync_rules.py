@@ -16,6 +16,7 @@ from shelfkeeper.domain.library.sync import (
     needs_exact_series,
     next_watermark,
     plan_series_sources,
+    renamed_in_joined,
     series_text,
 )
 from shelfkeeper.domain.text import display_name
@@ -160,3 +161,22 @@ def test_each_series_gets_the_cheaper_source(
     assert (found.learn_from, found.listings) == (plan.learn_from, plan.listings)
     assert set(found.reasons) == set(members)
     assert all(reason for reason in found.reasons.values())
+
+
+@pytest.mark.parametrize(
+    ("joined", "expected"),
+    [
+        ("Old #1", "New #1"),
+        ("Old", "New"),
+        ("Other #2, Old #1.5", "Other #2, New #1.5"),
+        ("Old Tales #1, Bold #2", "Old Tales #1, Bold #2"),
+        ("", ""),
+    ],
+)
+def test_a_rename_rewrites_only_whole_parts_of_a_joined_series_name(joined: str, expected: str) -> None:
+    assert renamed_in_joined(joined, "Old", "New") == expected
+
+
+def test_a_renamed_name_holding_a_comma_is_matched_whole() -> None:
+    joined = "Earthsea Cycle, The #1, Cosmere #3"
+    assert renamed_in_joined(joined, "Earthsea Cycle, The", "Earthsea") == "Earthsea #1, Cosmere #3"

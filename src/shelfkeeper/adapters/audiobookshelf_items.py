@@ -23,6 +23,30 @@ def joined_names(joined: str) -> tuple[str, ...]:
     return tuple(split_names(joined))
 
 
+@lru_cache(maxsize=8192)
+def listed_authors(joined: str, joined_last_first: str) -> tuple[str, ...] | None:
+    """A list item's authors from its ``authorName`` ("Ursula K. Le Guin, Someone Else") and ``authorNameLF``
+    ("Le Guin, Ursula K., Else, Someone"); None when the two cannot tell the names apart exactly.
+
+    Both are joined with ", ", so a name holding ", " ("Le Guin, Ursula K." as Audiobookshelf has it) cannot
+    be told from two names by either alone. The split at every ", " is taken when each of its names has
+    several words and appears in the last-first string as exactly two parts (last, first) of the same words;
+    anything else (a one-word name, a name written last-first, a suffix) is left to an expanded read.
+    """
+    if ", " not in joined:
+        return (joined.strip(),) if joined.strip() else ()
+    names = joined.split(", ")
+    parts = joined_last_first.split(", ")
+    if len(parts) != 2 * len(names):
+        return None
+    for at, name in enumerate(names):
+        words = name.split()
+        last, first = parts[2 * at], parts[2 * at + 1]
+        if len(words) < 2 or sorted(words) != sorted(f"{first} {last}".split()):
+            return None
+    return tuple(name.strip() for name in names)
+
+
 def parse_ms(value: Any) -> datetime | None:
     """Audiobookshelf times are epoch milliseconds; an aware UTC datetime (None when absent or bad)."""
     if value is None or isinstance(value, bool):
@@ -85,7 +109,8 @@ def parse_series_row(row: dict[str, Any]) -> LibrarySeries:
 
 
 def parse_minified_item(row: dict[str, Any]) -> LibraryItem:
-    """A list item: authors, narrators and series only as joined strings, so ``minified=True``.
+    """A list item: authors, narrators and series only as joined strings, so ``minified=True``; authors
+    the joined strings cannot split exactly are a guess, marked ``authors_exact=False``.
 
     With a series filter, ``metadata.series`` is one ``{id, name, sequence}`` object: it replaces the
     series of that name parsed from ``seriesName`` and adds the id.
@@ -99,14 +124,17 @@ def parse_minified_item(row: dict[str, Any]) -> LibraryItem:
     if isinstance(filtered, dict) and filtered.get("name"):
         exact = SeriesRef(str(filtered["name"]), _text(filtered.get("sequence")), _text(filtered.get("id")))
         series = (exact, *(s for s in series if s.name != exact.name))
-    return _item(
+    joined = str(metadata.get("authorName") or "")
+    authors = listed_authors(joined, str(metadata.get("authorNameLF") or ""))
+    item = _item(
         row,
         metadata,
         minified=True,
-        authors=joined_names(str(metadata.get("authorName") or "")),
+        authors=joined_names(joined) if authors is None else authors,
         narrators=joined_names(str(metadata.get("narratorName") or "")),
         series=series,
     )
+    return item if authors is not None else replace(item, authors_exact=False)
 
 
 def parse_item(row: dict[str, Any]) -> LibraryItem:

@@ -236,9 +236,9 @@ async def _sync_page(
     expand: dict[str, LibraryItem] = {}
     for item in todo:
         refs = exact_series(item, index.members.get(item.id, ()), index.names)
-        if refs is None:
+        if refs is None or not item.authors_exact:
             expand[item.id] = item  # the listings disagree or cannot tell: read the item itself
-        else:
+        if refs is not None:
             exact[item.id] = refs
     new = [item for item in todo if item.id not in versions]
     if len(new) <= NEW_EXPANDED_PER_PAGE:

@@ -17,7 +17,9 @@ from shelfkeeper.db.repositories import refresh_books_naming, series_stats, sort
 from shelfkeeper.db.tables import Author, Book, BookSeries, Series, WantedBook
 from shelfkeeper.domain import text
 from shelfkeeper.domain.library.items import LibrarySeries
+from shelfkeeper.domain.library.sync import renamed_in_joined
 
+SOURCE_KEY = "audiobookshelf"  # Book.extra[SOURCE_KEY]: what the book remembers of its item
 CHUNK = 500  # ids per IN (...): well under SQLite's and PostgreSQL's parameter limits
 SERIES_NAME_LENGTH = 500
 
@@ -143,13 +145,13 @@ def apply_series_names(session: Session, listed: Sequence[LibrarySeries]) -> tup
     query = select(Series.id, Series.abs_id, Series.name, Series.name_key)
     renamed: list[tuple[int, str, str]] = []
     for chunk in chunks(sorted(names)):
-        for id_, abs_id, name, key in session.execute(query.where(Series.abs_id.in_(chunk))):
+        for id_, abs_id, name, _ in session.execute(query.where(Series.abs_id.in_(chunk))):
             new_name = names.get(abs_id or "", name)
             if new_name != name:
-                renamed.append((id_, new_name, key))
+                renamed.append((id_, new_name, name))
     notes: list[str] = []
     books: set[int] = set()
-    for id_, new_name, _ in renamed:
+    for id_, new_name, old_name in renamed:
         new_key = series_key(new_name)
         other = session.execute(
             select(Series.id, Series.abs_id).where(Series.name_key == new_key, Series.id != id_)
@@ -161,11 +163,28 @@ def apply_series_names(session: Session, listed: Sequence[LibrarySeries]) -> tup
                 continue
             books |= _fold_into(session, other.id, id_)
         session.execute(update(Series).where(Series.id == id_).values(name=new_name, name_key=new_key))
-        books |= set(session.scalars(select(BookSeries.book_id).where(BookSeries.series_id == id_)))
+        linked = set(session.scalars(select(BookSeries.book_id).where(BookSeries.series_id == id_)))
+        _rename_in_sources(session, linked, old_name, new_name)
+        books |= linked
     if books:
         refresh_books_naming(session, books)
         refresh_stats(session, {id_ for id_, _, _ in renamed})
     return len(renamed) - len(notes), notes
+
+
+def _rename_in_sources(session: Session, book_ids: Collection[int], old: str, new: str) -> None:
+    """The books' remembered series text (``extra["audiobookshelf"]["series"]``, the item's joined
+    ``seriesName``) follows the rename, as Audiobookshelf's own ``seriesName`` does, without the item changing."""
+    changes = []
+    for chunk in chunks(sorted(book_ids)):
+        for id_, extra in session.execute(select(Book.id, Book.extra).where(Book.id.in_(chunk))):
+            source = (extra or {}).get(SOURCE_KEY)
+            if not isinstance(source, dict) or not isinstance(joined := source.get("series"), str) or not joined:
+                continue
+            if (text_now := renamed_in_joined(joined, old, new)) != joined:
+                changes.append({"id": id_, "extra": {**(extra or {}), SOURCE_KEY: {**source, "series": text_now}}})
+    if changes:
+        session.execute(update(Book), changes)
 
 
 def _fold_into(session: Session, source: int, target: int) -> set[int]:

@@ -31,6 +31,7 @@ from shelfkeeper.domain.library.sync import (
 )
 from shelfkeeper.domain.text import fold, normalize_title
 from shelfkeeper.services.library_series import (
+    SOURCE_KEY,
     SeriesWanted,
     chunks,
     ensure_authors,
@@ -39,7 +40,6 @@ from shelfkeeper.services.library_series import (
     series_of_books,
 )
 
-SOURCE_KEY = "audiobookshelf"  # Book.extra[SOURCE_KEY]: what the book remembers of its item
 _NAME_LENGTH = 300
 _POSITION_LENGTH = 40
 _LENGTHS = {c.name: c.type.length for c in Book.__table__.c if isinstance(c.type, String) and c.type.length}

@@ -58,6 +58,8 @@ class LibraryItem:
     updated_at: datetime | None = None
     # True when authors/series were parsed from the minified list form (series without sequences).
     minified: bool = False
+    # False when the list form's joined author names could not be split exactly (read the item expanded).
+    authors_exact: bool = True
     # The first audio file's extension ("m4b", "mp3"); only a single item (not the list) carries audio files.
     audio_format: str | None = None
     extra: dict[str, object] = field(default_factory=dict, compare=False)

@@ -216,3 +216,17 @@ def exact_series(
 
 def _part(name: str, sequence: str | None) -> str:
     return f"{name} #{sequence}" if sequence else name
+
+
+def renamed_in_joined(joined: str, old: str, new: str) -> str:
+    """A joined ``seriesName`` ("Old #1, Other #2") with the series ``old`` named ``new``; parts are matched
+    whole (the name alone or followed by " #sequence"), so "Old" does not touch "Old Tales"."""
+    parts = joined.split(", ")
+    at = 0
+    while at < len(parts):
+        width = old.count(", ") + 1  # a name holding ", " spans as many parts
+        candidate = ", ".join(parts[at : at + width])
+        if candidate == old or candidate.startswith(old + " #"):
+            parts[at : at + width] = [new + candidate[len(old) :]]
+        at += 1
+    return ", ".join(parts)
