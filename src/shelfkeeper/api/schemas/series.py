@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ConfigDict, Field
+from typing_extensions import TypedDict
 
 from shelfkeeper.api.schemas.common import ApiModel, Position, StrictModel, Title
 
@@ -61,6 +62,28 @@ class SeriesRead(ApiModel):
     last_checked_at: datetime | None
     created_at: datetime
     updated_at: datetime
+
+
+class SeriesRow(TypedDict):
+    """A listed series as the list query reads it: ``SeriesRead``'s fields in its order, timestamps already in the
+    API's text (services/series.py). Only serialised, never validated: the list answers these bytes, which are
+    exactly ``SeriesRead``'s (tests/api/test_series_rows.py); ``SeriesRead`` stays the documented response model."""
+
+    id: int
+    name: str
+    abs_id: str | None
+    description: str | None
+    provider_ids: dict[str, Any]
+    known_total: int | None
+    known_positions: list[Any]
+    owned_count: int
+    completion: float | None
+    monitored: bool
+    future_only: bool
+    monitored_since: str | None
+    last_checked_at: str | None
+    created_at: str
+    updated_at: str
 
 
 class SeriesCompletion(ApiModel):

@@ -1,0 +1,101 @@
+"""The series list answers its rows without building SeriesRead models: its bytes must be exactly SeriesRead's.
+
+Each listed series is compared, byte for byte, with ``SeriesRead`` of the same series read through the ORM and
+serialised by pydantic (what the list answered before), on both databases: nulls, unicode, JSON columns, floats,
+and timestamps with and without microseconds, as SQLAlchemy and CURRENT_TIMESTAMP store them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi.testclient import TestClient
+from pydantic import TypeAdapter
+from sqlalchemy import text, update
+from sqlalchemy.orm import Session
+
+from shelfkeeper.api.envelope import Page
+from shelfkeeper.api.schemas.series import SeriesRead, SeriesRow
+from shelfkeeper.db.tables import Series
+from shelfkeeper.services import books
+from shelfkeeper.services import series as service
+
+SERIES: list[dict[str, Any]] = [
+    {
+        "name": 'Ça ✓ "quoted" \\ back',
+        "description": "Line one\nLine two\ttab \u2028 sep 😀",
+        "provider_ids": {"audible": "B0ÇA", "nested": "x"},
+        "known_total": 3,
+        "known_positions": ["1", "1.5", "2"],
+        "monitored": False,
+        "future_only": True,
+        "abs_id": "se_1",
+    },
+    {"name": "Bare", "monitored": False},  # every optional field null or empty
+    {"name": "Whole", "known_total": 1, "known_positions": ["1"]},
+]
+TIMESTAMPS: dict[str, dict[str, datetime]] = {
+    'Ça ✓ "quoted" \\ back': {
+        "monitored_since": datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=UTC),
+        "last_checked_at": datetime(2026, 1, 2, 3, 4, 5, 120000, tzinfo=UTC),
+    },
+    "Whole": {"last_checked_at": datetime(2026, 12, 7, 16, 11, 9, tzinfo=UTC)},
+}
+DATA = b'{"success":true,"data":'
+
+
+def listed_data(client: TestClient, url: str) -> bytes:
+    """The ``data`` of a list answer, as the bytes sent."""
+    response = client.get(url)
+    assert response.status_code == 200, response.text
+    body = response.content
+    assert body.startswith(DATA)
+    end = body.rindex(b',"error":null,"error_code":null,"timestamp":"')
+    return body[len(DATA) : end]
+
+
+def expected_data(session: Session, ids: list[int], total: int, limit: int = 50, offset: int = 0) -> bytes:
+    session.expire_all()
+    items = [SeriesRead.model_validate(session.get_one(Series, series_id)) for series_id in ids]
+    return TypeAdapter(Page[SeriesRead]).dump_json(
+        Page[SeriesRead](items=items, total=total, limit=limit, offset=offset)
+    )
+
+
+def arrange(session: Session) -> None:
+    for fields in SERIES:
+        service.create_series(session, fields)
+    books.create_book(session, {"title": "Owned", "series": [{"name": "Whole", "position": "1"}]})  # completion 1.0
+    for name, values in TIMESTAMPS.items():
+        session.execute(update(Series).where(Series.name == name).values(**values))
+    session.commit()
+
+
+def ids_by_name(session: Session) -> list[int]:
+    return [series.id for series in session.query(Series).order_by(Series.name_key, Series.id)]
+
+
+def test_the_row_schema_is_seriesreads_fields_in_its_order() -> None:
+    assert tuple(SeriesRead.model_fields) == service.ROW_KEYS
+    assert tuple(SeriesRow.__annotations__) == tuple(SeriesRead.model_fields)
+
+
+def test_listed_rows_are_seriesreads_bytes(client: TestClient, session: Session) -> None:
+    arrange(session)
+    ids = ids_by_name(session)
+    assert listed_data(client, "/api/series") == expected_data(session, ids, total=3)
+    assert listed_data(client, "/api/series?sort=-id&limit=2&offset=1") == expected_data(
+        session, sorted(ids, reverse=True)[1:3], total=3, limit=2, offset=1
+    )
+    whole = session.query(Series).filter_by(name="Whole").one()
+    assert whole.completion == 1.0
+    assert listed_data(client, "/api/series?complete=true") == expected_data(session, [whole.id], total=1)
+    assert listed_data(client, "/api/series?q=%C3%A7a&monitored=false") == expected_data(session, ids[1:2], total=1)
+
+
+def test_timestamps_as_current_timestamp_stores_them(client: TestClient, session: Session) -> None:
+    arrange(session)
+    session.execute(text("UPDATE series SET created_at = CURRENT_TIMESTAMP, monitored_since = NULL"))
+    session.commit()
+    assert listed_data(client, "/api/series") == expected_data(session, ids_by_name(session), total=3)
