@@ -1,12 +1,14 @@
-"""The series list answers its rows without building SeriesRead models: its bytes must be exactly SeriesRead's.
+"""The series list and completion summary answer plain rows, never validated: their bytes must be the models'.
 
 Each listed series is compared, byte for byte, with ``SeriesRead`` of the same series read through the ORM and
 serialised by pydantic (what the list answered before), on both databases: nulls, unicode, JSON columns, floats,
-and timestamps with and without microseconds, as SQLAlchemy and CURRENT_TIMESTAMP store them.
+and timestamps with and without microseconds, as SQLAlchemy and CURRENT_TIMESTAMP store them; the summary with
+``CompletionSummary`` built from ORM objects.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +18,7 @@ from sqlalchemy import text, update
 from sqlalchemy.orm import Session
 
 from shelfkeeper.api.envelope import Page
-from shelfkeeper.api.schemas.series import SeriesRead, SeriesRow
+from shelfkeeper.api.schemas.series import CompletionSummary, SeriesCompletion, SeriesRead, SeriesRow
 from shelfkeeper.db.tables import Series
 from shelfkeeper.services import books
 from shelfkeeper.services import series as service
@@ -99,3 +101,36 @@ def test_timestamps_as_current_timestamp_stores_them(client: TestClient, session
     session.execute(text("UPDATE series SET created_at = CURRENT_TIMESTAMP, monitored_since = NULL"))
     session.commit()
     assert listed_data(client, "/api/series") == expected_data(session, ids_by_name(session), total=3)
+
+
+def expected_summary(session: Session, ids: list[int], total: int, limit: int = 50, offset: int = 0) -> bytes:
+    """The summary as the ORM path built it: ``Series`` objects, validated into ``CompletionSummary``."""
+    session.expire_all()
+    listed = [session.get_one(Series, series_id) for series_id in ids]
+    owned = service.positions_owned(session, ids)
+    everything = session.query(Series).all()
+    summary = CompletionSummary(
+        items=[SeriesCompletion(**service.completion_entry(s, owned.get(s.id, []))) for s in listed],
+        total=total,
+        limit=limit,
+        offset=offset,
+        complete_series=sum(1 for s in everything if s.completion is not None and s.completion >= 1.0),
+        series_with_known_positions=sum(1 for s in everything if s.completion is not None),
+    )
+    return TypeAdapter(CompletionSummary).dump_json(summary)
+
+
+def test_the_summary_is_completionsummarys_bytes(client: TestClient, session: Session) -> None:
+    arrange(session)
+    books.create_book(session, {"title": "Half", "series": [{"name": SERIES[0]["name"], "position": "1.5"}]})
+    session.commit()
+    ids = ids_by_name(session)
+    data = listed_data(client, "/api/series/completion-summary")
+    assert data == expected_summary(session, ids, total=3)
+    summary = json.loads(data)
+    assert [item["owned_positions"] for item in summary["items"]] == [[], ["1.5"], ["1"]]
+    assert [item["missing_positions"] for item in summary["items"]] == [[], ["1", "2"], []]
+    assert (summary["complete_series"], summary["series_with_known_positions"]) == (1, 2)
+    assert listed_data(client, "/api/series/completion-summary?limit=1&offset=1&monitored=false") == expected_summary(
+        session, ids[1:2], total=2, limit=1, offset=1
+    )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, String, func, or_, select, type_coerce
+from sqlalchemy import ColumnElement, Connection, Select, String, case, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from shelfkeeper.db.base import UTCDateTime
@@ -177,10 +177,10 @@ def series_books(session: Session, series_id: int, page: PageRequest) -> PageRes
     return paginate(session, query, page, order, Book.id)
 
 
-def positions_owned(session: Session, series_ids: list[int]) -> dict[int, list[str]]:
+def positions_owned(connection: Session | Connection, series_ids: list[int]) -> dict[int, list[str]]:
     """The positions of the books in the library, per series, as given ("1", "1.5", "1-3")."""
     owned: dict[int, list[str]] = defaultdict(list)
-    rows = session.execute(
+    rows = connection.execute(
         select(BookSeries.series_id, BookSeries.position)
         .join(Book, Book.id == BookSeries.book_id)
         .where(BookSeries.series_id.in_(series_ids), Book.in_library.is_(True))
@@ -191,8 +191,9 @@ def positions_owned(session: Session, series_ids: list[int]) -> dict[int, list[s
     return owned
 
 
-def completion_entry(series: Series, owned: list[str]) -> dict[str, Any]:
-    """Owned against known positions of one series; ``missing`` lists known positions not owned."""
+def completion_entry(series: Any, owned: list[str]) -> dict[str, Any]:
+    """Owned against known positions of one series (a ``Series`` or a row of ``_COMPLETION_COLUMNS``);
+    ``missing`` lists known positions not owned."""
     covered = covered_positions(owned)
     known = [str(p) for p in series.known_positions or []]
     missing = [p for p in known if (parsed := parse_position(p)) is not None and parsed[0] not in covered]
@@ -209,18 +210,41 @@ def completion_entry(series: Series, owned: list[str]) -> dict[str, Any]:
     }
 
 
-def completion_summary(session: Session, filters: SeriesFilters, page: PageRequest) -> dict[str, Any]:
-    """Owned vs known positions for every series (a page of them), with library-wide totals."""
-    result = list_series(session, filters, page, "name")
-    owned = positions_owned(session, [s.id for s in result.items])
-    entries = [completion_entry(series, owned.get(series.id, [])) for series in result.items]
-    complete = session.scalar(select(func.count(Series.id)).where(Series.completion >= 1.0)) or 0
-    with_known = session.scalar(select(func.count(Series.id)).where(Series.completion.is_not(None))) or 0
+_COMPLETION_COLUMNS = (
+    Series.id,
+    Series.name,
+    Series.monitored,
+    Series.owned_count,
+    Series.known_positions,
+    Series.known_total,
+    Series.completion,
+)
+# Both library-wide totals in one pass over the completion index (series of unknown size are not in it).
+_COMPLETION_TOTALS = select(func.count(case((Series.completion >= 1.0, 1))), func.count(Series.completion)).where(
+    Series.completion.is_not(None)
+)
+
+
+def completion_summary(connection: Connection, filters: SeriesFilters, page: PageRequest) -> dict[str, Any]:
+    """Owned vs known positions for every series (a page of them), with library-wide totals: read with Core, the
+    API's ``CompletionSummary`` as plain rows (``CompletionSummaryRows``), no ORM object per series."""
+    conditions = _conditions(filters)
+    total = connection.scalar(select(func.count()).select_from(Series).where(*conditions)) or 0
+    query = (
+        select(*_COMPLETION_COLUMNS)
+        .where(*conditions)
+        .order_by(*order_by("name", SORTS, "name"), Series.id)
+        .limit(page.limit)
+        .offset(page.offset)
+    )
+    rows = connection.execute(query).all()
+    owned = positions_owned(connection, [row.id for row in rows])
+    complete, with_known = connection.execute(_COMPLETION_TOTALS).one()
     return {
-        "items": entries,
-        "total": result.total,
-        "limit": result.limit,
-        "offset": result.offset,
+        "items": [completion_entry(row, owned.get(row.id, [])) for row in rows],
+        "total": total,
+        "limit": page.limit,
+        "offset": page.offset,
         "complete_series": complete,
         "series_with_known_positions": with_known,
     }

@@ -12,7 +12,6 @@ from shelfkeeper.api.envelope import (
     EnvelopeRows,
     Page,
     PageRows,
-    answer,
     answer_rows,
     error_responses,
     ok,
@@ -21,7 +20,14 @@ from shelfkeeper.api.envelope import (
 from shelfkeeper.api.routes.wanted import found_read
 from shelfkeeper.api.schemas.books import BookRead
 from shelfkeeper.api.schemas.common import Deleted
-from shelfkeeper.api.schemas.series import CompletionSummary, SeriesCreate, SeriesRead, SeriesRow, SeriesUpdate
+from shelfkeeper.api.schemas.series import (
+    CompletionSummary,
+    CompletionSummaryRows,
+    SeriesCreate,
+    SeriesRead,
+    SeriesRow,
+    SeriesUpdate,
+)
 from shelfkeeper.api.schemas.wanted import WantedFound, WantedRead, WantedStatusName
 from shelfkeeper.automation.run_context import RunContext
 from shelfkeeper.services import series as service
@@ -76,10 +82,10 @@ async def completion_summary(
 ) -> Response:
     """Owned against known positions for every series, with the missing positions."""
     filters = service.SeriesFilters(q=q, monitored=monitored, complete=complete)
-    return await answer(
-        context.sessions,
-        lambda session: service.completion_summary(session, filters, page),
-        Envelope[CompletionSummary],
+    return await answer_rows(
+        context.engine,
+        lambda connection: service.completion_summary(connection, filters, page),
+        EnvelopeRows[CompletionSummaryRows],
     )
 
 

@@ -98,6 +98,32 @@ class SeriesCompletion(ApiModel):
     completion: float | None
 
 
+class SeriesCompletionRow(TypedDict):
+    """``SeriesCompletion`` as the summary reads it (services/series.py): serialised, never validated."""
+
+    id: int
+    name: str
+    monitored: bool
+    owned_positions: list[str]
+    owned_count: int
+    known_positions: list[str]
+    known_total: int | None
+    missing_positions: list[str]
+    completion: float | None
+
+
+class CompletionSummaryRows(TypedDict):
+    """``CompletionSummary`` as plain rows, its bytes exactly the model's (tests/api/test_series_rows.py);
+    ``CompletionSummary`` stays the documented response model."""
+
+    items: list[SeriesCompletionRow]
+    total: int
+    limit: int
+    offset: int
+    complete_series: int
+    series_with_known_positions: int
+
+
 class CompletionSummary(ApiModel):
     items: list[SeriesCompletion]
     total: int
