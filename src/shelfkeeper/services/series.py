@@ -66,11 +66,6 @@ def _conditions(filters: SeriesFilters) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def list_series(session: Session, filters: SeriesFilters, page: PageRequest, sort: str | None) -> PageResult[Series]:
-    query: Select[Any] = select(Series).where(*_conditions(filters))
-    return paginate(session, query, page, order_by(sort, SORTS, "name"), Series.id)
-
-
 # The API's order of a listed series' keys, as SeriesRead declares them (tests/api/test_series_rows.py).
 ROW_KEYS = (
     "id",
@@ -98,8 +93,9 @@ _SQLITE_COLUMNS = tuple(type_coerce(c, String).label(c.key) if c.key in TIMESTAM
 def list_series_rows(
     connection: Connection, filters: SeriesFilters, page: PageRequest, sort: str | None
 ) -> PageResult[dict[str, Any]]:
-    """``list_series`` as the API's rows (``SeriesRow``): read with Core, two statements (the count straight from
-    the table, the page), no ORM object per series; a listing changes nothing."""
+    """One page of series matching every filter, in the asked order (name by default), as the API's rows
+    (``SeriesRow``): read with Core, two statements (the count straight from the table, the page), no ORM object
+    per series; a listing changes nothing."""
     order = order_by(sort, SORTS, "name")
     conditions = _conditions(filters)
     total = connection.scalar(select(func.count()).select_from(Series).where(*conditions)) or 0
