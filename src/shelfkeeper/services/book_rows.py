@@ -79,13 +79,19 @@ def _sqlite_timestamp(raw: str | None, dialect: Any) -> str | None:
     return None if value is None else api_timestamp(value)
 
 
-def book_row(read: dict[str, Any], dialect: Any, timestamps: Iterable[str]) -> dict[str, Any]:
-    """One listed book's columns (its ``timestamps`` as stored text on SQLite) as the API's row (``BookRow``):
-    its keys in ``ROW_KEYS`` order, timestamps as the API's text, empty links for the list to fill."""
+def write_timestamps(read: dict[str, Any], dialect: Any, timestamps: Iterable[str]) -> None:
+    """A read row's ``timestamps`` (stored text on SQLite, datetimes on PostgreSQL) as the API's text, in place;
+    the series list uses it too (services/series.py)."""
     sqlite = dialect.name == "sqlite"
     for key in timestamps:
         value = read[key]
         read[key] = _sqlite_timestamp(value, dialect) if sqlite else None if value is None else api_timestamp(value)
+
+
+def book_row(read: dict[str, Any], dialect: Any, timestamps: Iterable[str]) -> dict[str, Any]:
+    """One listed book's columns (its ``timestamps`` as stored text on SQLite) as the API's row (``BookRow``):
+    its keys in ``ROW_KEYS`` order, timestamps as the API's text, empty links for the list to fill."""
+    write_timestamps(read, dialect, timestamps)
     read["genres"] = list(read["genres"] or [])
     row: dict[str, Any] = {key: read.get(key) for key in ROW_KEYS}
     row["authors"], row["narrators"], row["series"] = [], [], []

@@ -8,14 +8,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, String, case, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
+from shelfkeeper.db.base import UTCDateTime
 from shelfkeeper.db.repositories import refresh_books_naming, refresh_series_stats, start_following
 from shelfkeeper.db.tables import Book, BookSeries, Series
 from shelfkeeper.domain.discovery.positions import covered_positions
 from shelfkeeper.domain.text import format_position, parse_position, series_key
 from shelfkeeper.errors import Conflict, NotFound
+from shelfkeeper.services.book_rows import write_timestamps
 from shelfkeeper.services.paging import PageRequest, PageResult, SortColumn, order_by, paginate
 
 SORTS: dict[str, SortColumn] = {
@@ -64,9 +66,47 @@ def _conditions(filters: SeriesFilters) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def list_series(session: Session, filters: SeriesFilters, page: PageRequest, sort: str | None) -> PageResult[Series]:
-    query: Select[Any] = select(Series).where(*_conditions(filters))
-    return paginate(session, query, page, order_by(sort, SORTS, "name"), Series.id)
+# The API's order of a listed series' keys, as SeriesRead declares them (tests/api/test_series_rows.py).
+ROW_KEYS = (
+    "id",
+    "name",
+    "abs_id",
+    "description",
+    "provider_ids",
+    "known_total",
+    "known_positions",
+    "owned_count",
+    "completion",
+    "monitored",
+    "future_only",
+    "monitored_since",
+    "last_checked_at",
+    "created_at",
+    "updated_at",
+)
+_COLUMNS = tuple(Series.__table__.c[key] for key in ROW_KEYS)
+TIMESTAMPS = tuple(column.key for column in _COLUMNS if isinstance(column.type, UTCDateTime))
+# On SQLite the timestamps as stored text, which ``write_timestamps`` rewrites without parsing them.
+_SQLITE_COLUMNS = tuple(type_coerce(c, String).label(c.key) if c.key in TIMESTAMPS else c for c in _COLUMNS)
+
+
+def list_series_rows(
+    connection: Connection, filters: SeriesFilters, page: PageRequest, sort: str | None
+) -> PageResult[dict[str, Any]]:
+    """One page of series matching every filter, in the asked order (name by default), as the API's rows
+    (``SeriesRow``): read with Core, two statements (the count straight from the table, the page), no ORM object
+    per series; a listing changes nothing."""
+    order = order_by(sort, SORTS, "name")
+    conditions = _conditions(filters)
+    total = connection.scalar(select(func.count()).select_from(Series).where(*conditions)) or 0
+    columns = _SQLITE_COLUMNS if connection.dialect.name == "sqlite" else _COLUMNS
+    query = select(*columns).where(*conditions).order_by(*order, Series.id).limit(page.limit).offset(page.offset)
+    items = []
+    for row in connection.execute(query):
+        read = dict(zip(ROW_KEYS, row, strict=True))
+        write_timestamps(read, connection.dialect, TIMESTAMPS)
+        items.append(read)
+    return PageResult(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
 def get_series(session: Session, series_id: int) -> Series:
@@ -133,10 +173,10 @@ def series_books(session: Session, series_id: int, page: PageRequest) -> PageRes
     return paginate(session, query, page, order, Book.id)
 
 
-def positions_owned(session: Session, series_ids: list[int]) -> dict[int, list[str]]:
+def positions_owned(connection: Session | Connection, series_ids: list[int]) -> dict[int, list[str]]:
     """The positions of the books in the library, per series, as given ("1", "1.5", "1-3")."""
     owned: dict[int, list[str]] = defaultdict(list)
-    rows = session.execute(
+    rows = connection.execute(
         select(BookSeries.series_id, BookSeries.position)
         .join(Book, Book.id == BookSeries.book_id)
         .where(BookSeries.series_id.in_(series_ids), Book.in_library.is_(True))
@@ -147,8 +187,9 @@ def positions_owned(session: Session, series_ids: list[int]) -> dict[int, list[s
     return owned
 
 
-def completion_entry(series: Series, owned: list[str]) -> dict[str, Any]:
-    """Owned against known positions of one series; ``missing`` lists known positions not owned."""
+def completion_entry(series: Any, owned: list[str]) -> dict[str, Any]:
+    """Owned against known positions of one series (a ``Series`` or a row of ``_COMPLETION_COLUMNS``);
+    ``missing`` lists known positions not owned."""
     covered = covered_positions(owned)
     known = [str(p) for p in series.known_positions or []]
     missing = [p for p in known if (parsed := parse_position(p)) is not None and parsed[0] not in covered]
@@ -165,18 +206,41 @@ def completion_entry(series: Series, owned: list[str]) -> dict[str, Any]:
     }
 
 
-def completion_summary(session: Session, filters: SeriesFilters, page: PageRequest) -> dict[str, Any]:
-    """Owned vs known positions for every series (a page of them), with library-wide totals."""
-    result = list_series(session, filters, page, "name")
-    owned = positions_owned(session, [s.id for s in result.items])
-    entries = [completion_entry(series, owned.get(series.id, [])) for series in result.items]
-    complete = session.scalar(select(func.count(Series.id)).where(Series.completion >= 1.0)) or 0
-    with_known = session.scalar(select(func.count(Series.id)).where(Series.completion.is_not(None))) or 0
+_COMPLETION_COLUMNS = (
+    Series.id,
+    Series.name,
+    Series.monitored,
+    Series.owned_count,
+    Series.known_positions,
+    Series.known_total,
+    Series.completion,
+)
+# Both library-wide totals in one pass over the completion index (series of unknown size are not in it).
+_COMPLETION_TOTALS = select(func.count(case((Series.completion >= 1.0, 1))), func.count(Series.completion)).where(
+    Series.completion.is_not(None)
+)
+
+
+def completion_summary(connection: Connection, filters: SeriesFilters, page: PageRequest) -> dict[str, Any]:
+    """Owned vs known positions for every series (a page of them), with library-wide totals: read with Core, the
+    API's ``CompletionSummary`` as plain rows (``CompletionSummaryRows``), no ORM object per series."""
+    conditions = _conditions(filters)
+    total = connection.scalar(select(func.count()).select_from(Series).where(*conditions)) or 0
+    query = (
+        select(*_COMPLETION_COLUMNS)
+        .where(*conditions)
+        .order_by(*order_by("name", SORTS, "name"), Series.id)
+        .limit(page.limit)
+        .offset(page.offset)
+    )
+    rows = connection.execute(query).all()
+    owned = positions_owned(connection, [row.id for row in rows])
+    complete, with_known = connection.execute(_COMPLETION_TOTALS).one()
     return {
-        "items": entries,
-        "total": result.total,
-        "limit": result.limit,
-        "offset": result.offset,
+        "items": [completion_entry(row, owned.get(row.id, [])) for row in rows],
+        "total": total,
+        "limit": page.limit,
+        "offset": page.offset,
         "complete_series": complete,
         "series_with_known_positions": with_known,
     }

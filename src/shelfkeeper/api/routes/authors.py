@@ -8,9 +8,9 @@ from fastapi import APIRouter, Query, Response, status
 from sqlalchemy.orm import Session
 
 from shelfkeeper.api.deps import ContextDep, IdPath, PageDep, SessionDep
-from shelfkeeper.api.envelope import Envelope, Page, answer, error_responses, ok
+from shelfkeeper.api.envelope import Envelope, EnvelopeRows, Page, PageRows, answer_rows, error_responses, ok, page_rows
 from shelfkeeper.api.routes.wanted import found_read, page_read
-from shelfkeeper.api.schemas.authors import AuthorCreate, AuthorRead, AuthorSeriesRead, AuthorUpdate
+from shelfkeeper.api.schemas.authors import AuthorCreate, AuthorRead, AuthorRow, AuthorSeriesRead, AuthorUpdate
 from shelfkeeper.api.schemas.books import BookRead
 from shelfkeeper.api.schemas.common import Deleted
 from shelfkeeper.api.schemas.series import SeriesRead
@@ -49,12 +49,11 @@ async def list_authors(
     """List authors with how many books of the library each has."""
     filters = service.AuthorFilters(q=q, monitored=monitored, has_asin=has_asin)
 
-    def work(session: Session) -> Page[AuthorRead]:
-        result = service.list_authors(session, filters, page, sort)
-        counts = service.book_counts(session, [a.id for a in result.items])
-        return Page.of(result, lambda a: _read(a, counts.get(a.id, 0)))
-
-    return await answer(context.sessions, work, Envelope[Page[AuthorRead]])
+    return await answer_rows(
+        context.engine,
+        lambda connection: page_rows(service.list_author_rows(connection, filters, page, sort)),
+        EnvelopeRows[PageRows[AuthorRow]],
+    )
 
 
 @router.post(

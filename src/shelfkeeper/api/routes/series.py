@@ -5,14 +5,29 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
-from sqlalchemy.orm import Session
 
 from shelfkeeper.api.deps import ContextDep, IdPath, PageDep, SessionDep
-from shelfkeeper.api.envelope import Envelope, Page, answer, error_responses, ok
+from shelfkeeper.api.envelope import (
+    Envelope,
+    EnvelopeRows,
+    Page,
+    PageRows,
+    answer_rows,
+    error_responses,
+    ok,
+    page_rows,
+)
 from shelfkeeper.api.routes.wanted import found_read
 from shelfkeeper.api.schemas.books import BookRead
 from shelfkeeper.api.schemas.common import Deleted
-from shelfkeeper.api.schemas.series import CompletionSummary, SeriesCreate, SeriesRead, SeriesUpdate
+from shelfkeeper.api.schemas.series import (
+    CompletionSummary,
+    CompletionSummaryRows,
+    SeriesCreate,
+    SeriesRead,
+    SeriesRow,
+    SeriesUpdate,
+)
 from shelfkeeper.api.schemas.wanted import WantedFound, WantedRead, WantedStatusName
 from shelfkeeper.automation.run_context import RunContext
 from shelfkeeper.services import series as service
@@ -39,10 +54,11 @@ async def list_series(
     """List series with their completion."""
     filters = service.SeriesFilters(q=q, monitored=monitored, complete=complete)
 
-    def work(session: Session) -> Page[SeriesRead]:
-        return Page.of(service.list_series(session, filters, page, sort), SeriesRead.model_validate)
-
-    return await answer(context.sessions, work, Envelope[Page[SeriesRead]])
+    return await answer_rows(
+        context.engine,
+        lambda connection: page_rows(service.list_series_rows(connection, filters, page, sort)),
+        EnvelopeRows[PageRows[SeriesRow]],
+    )
 
 
 @router.post(
@@ -66,10 +82,10 @@ async def completion_summary(
 ) -> Response:
     """Owned against known positions for every series, with the missing positions."""
     filters = service.SeriesFilters(q=q, monitored=monitored, complete=complete)
-    return await answer(
-        context.sessions,
-        lambda session: service.completion_summary(session, filters, page),
-        Envelope[CompletionSummary],
+    return await answer_rows(
+        context.engine,
+        lambda connection: service.completion_summary(connection, filters, page),
+        EnvelopeRows[CompletionSummaryRows],
     )
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ConfigDict, Field
+from typing_extensions import TypedDict
 
 from shelfkeeper.api.schemas.common import ApiModel, Asin, Name, StrictModel
 from shelfkeeper.api.schemas.series import SeriesRead
@@ -53,6 +54,28 @@ class AuthorRead(ApiModel):
     book_count: int = 0
     created_at: datetime
     updated_at: datetime
+
+
+class AuthorRow(TypedDict):
+    """A listed author as the list query reads it: ``AuthorRead``'s fields in its order, timestamps already in the
+    API's text (services/authors.py). Only serialised, never validated: the list answers these bytes, which are
+    exactly ``AuthorRead``'s (tests/api/test_author_rows.py); ``AuthorRead`` stays the documented response model."""
+
+    id: int
+    name: str
+    sort_name: str
+    abs_id: str | None
+    asin: str | None
+    provider_ids: dict[str, Any]
+    description: str | None
+    image_url: str | None
+    monitored: bool
+    future_only: bool
+    monitored_since: str | None
+    last_catalogue_check_at: str | None
+    book_count: int
+    created_at: str
+    updated_at: str
 
 
 class AuthorSeriesRead(ApiModel):

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ConfigDict, Field
+from typing_extensions import TypedDict
 
 from shelfkeeper.api.schemas.common import ApiModel, Position, StrictModel, Title
 
@@ -63,6 +64,28 @@ class SeriesRead(ApiModel):
     updated_at: datetime
 
 
+class SeriesRow(TypedDict):
+    """A listed series as the list query reads it: ``SeriesRead``'s fields in its order, timestamps already in the
+    API's text (services/series.py). Only serialised, never validated: the list answers these bytes, which are
+    exactly ``SeriesRead``'s (tests/api/test_series_rows.py); ``SeriesRead`` stays the documented response model."""
+
+    id: int
+    name: str
+    abs_id: str | None
+    description: str | None
+    provider_ids: dict[str, Any]
+    known_total: int | None
+    known_positions: list[Any]
+    owned_count: int
+    completion: float | None
+    monitored: bool
+    future_only: bool
+    monitored_since: str | None
+    last_checked_at: str | None
+    created_at: str
+    updated_at: str
+
+
 class SeriesCompletion(ApiModel):
     id: int
     name: str
@@ -73,6 +96,32 @@ class SeriesCompletion(ApiModel):
     known_total: int | None
     missing_positions: list[str]
     completion: float | None
+
+
+class SeriesCompletionRow(TypedDict):
+    """``SeriesCompletion`` as the summary reads it (services/series.py): serialised, never validated."""
+
+    id: int
+    name: str
+    monitored: bool
+    owned_positions: list[str]
+    owned_count: int
+    known_positions: list[str]
+    known_total: int | None
+    missing_positions: list[str]
+    completion: float | None
+
+
+class CompletionSummaryRows(TypedDict):
+    """``CompletionSummary`` as plain rows, its bytes exactly the model's (tests/api/test_series_rows.py);
+    ``CompletionSummary`` stays the documented response model."""
+
+    items: list[SeriesCompletionRow]
+    total: int
+    limit: int
+    offset: int
+    complete_series: int
+    series_with_known_positions: int
 
 
 class CompletionSummary(ApiModel):
