@@ -676,6 +676,9 @@ UPLOADER_TAG_CASES: list[tuple[WantedEdition, str, bool, set[str]]] = [
     (FINAL_EMPIRE_READ, "Brandon Sanderson - The Final Empire [M4B] [Tantor Media]", False, {"other_names"}),
     # the wanted title is its series' name: a tag may name another volume, so its words count
     (RED_RISING, "Pierce Brown - Red Rising [M4B] [Morning]", False, {"title_extra_words"}),
+    (RED_RISING, "Pierce Brown - Red Rising 03 - Red Rising [M4B] [Tantor]", False, {
+        "wrong_volume", "title_extra_words"}),
+    (RED_RISING, "Pierce Brown - Red Rising 01 - Red Rising [M4B] [Tantor]", True, set()),  # the volume is named
 ]  # fmt: skip
 
 

@@ -214,10 +214,13 @@ def _check_people(
 
 def _check_uploader_tag(wanted: WantedEdition, parsed: ParsedRelease) -> tuple[set[int], list[Reason]]:
     """The trailing uploader tag (``parsing`` found it) is no title word, unless the wanted title is its series'
-    name: then "Red Rising [M4B] [Morning]" may name another volume, and the tag's words are judged as title words.
+    name and the release does not name the wanted volume: "Red Rising [M4B] [Morning]" may be another volume, and
+    the tag's words are judged as title words ("Red Rising 01 - Red Rising [M4B] [Tantor]" is the wanted one).
     """
     tags = {index for index, segment in enumerate(parsed.segments) if segment.kind is SegmentKind.UPLOADER}
-    if not tags or _title_is_series_name(wanted):
+    wanted_position = parse_position(wanted.position)
+    volume_named = wanted_position is not None and _release_position(wanted, parsed) == wanted_position
+    if not tags or (_title_is_series_name(wanted) and not volume_named):
         return set(), []
     shown = ", ".join(parsed.segments[index].text for index in sorted(tags))
     return tags, [Reason(ReasonCode.UPLOADER_TAG, f"uploader tag ignored: {shown}")]
