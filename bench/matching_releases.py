@@ -8,12 +8,13 @@ best_release, default quality profile) and the pick is scored. ``run()`` gives t
 
 from __future__ import annotations
 
+import random
 import sys
 from collections import Counter, defaultdict
 from typing import Any
 
 from bench.release_corpus import Case, Generator
-from bench.release_styles import right_releases, trap_releases
+from bench.release_styles import right_releases, trap_releases, uploader_releases
 from shelfkeeper.domain.releases.ranking import QualityProfile, best_release, rank
 from shelfkeeper.domain.releases.subtitles import subtitle_problem
 
@@ -34,6 +35,8 @@ def corpus(books: int = BOOKS, seed: int = SEED) -> list[Case]:
             right_releases(gen, case)
         trap_releases(gen, case)
         gen.rng.shuffle(case.releases)
+        for item in uploader_releases(gen, case):  # placed by their own stream: the rest stays as it was
+            case.releases.insert(random.Random(item.release.title).randint(0, len(case.releases)), item)
         cases.append(case)
     return cases
 
@@ -134,7 +137,10 @@ def _markdown(figures: dict[str, Any], seed: int) -> str:
         "seeders, better formats and freeleech more often than the right releases. Half the wanted books without a "
         "series carry an ASIN; for those the search step's subtitle lookup is simulated (the book's subtitle, "
         "sometimes one the heuristic refuses, or none, or the providers down), and each whose subtitle was found "
-        "gets a trap with the same main title and another subtitle (`other_subtitle`). How subtitles are judged: "
+        "gets a trap with the same main title and another subtitle (`other_subtitle`). For some books a right "
+        "upload, and a trap (another edition, part, volume or book, or an edition or language word where the tag "
+        "would stand), end in an uploader tag (`[StarLantern]`, `-JNoN`; class `uploader_tag`); for half of those "
+        "books the tagged upload is the only right one listed. How subtitles and tags are judged: "
         "docs/acquisition.md.",
         "",
         f"- **Wrong picks: {figures['wrong_picks']}** (target 0)",

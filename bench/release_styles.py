@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import unicodedata
 from collections.abc import Callable
 
@@ -316,3 +317,62 @@ _TRAPS: dict[str, tuple[Callable[[Book], bool], Callable[[Generator, Book], list
     "ebook": (_ANY, _ebook),
     "other_book_same_author": (_ANY, _other_book_same_author),
 }
+
+
+# Uploader and group tags as release lists end with them once the file is described (docs/acquisition.md).
+UPLOADER_TAGS = ("[StarLantern]", "[RG AudioBook]", "[Tantor]", "-JNoN", "{Blackstone}", "[MrFreeloader]", "-EMERALD")
+_DESCRIBED = ("[M4B]", "[Unabridged] m4b", "[M4B][64kbps]", "(2019) [mp3]", "[Unabridged] [M4B]", "MP3 128kbps")
+UPLOADER_SHARE = 0.4  # of the books, each for a right release and a trap with a tag
+ONLY_TAGGED_SHARE = 0.5  # of the books with a tagged right release, those whose other right releases are dropped
+
+
+def uploader_releases(gen: Generator, case: Case) -> list[LabelledRelease]:
+    """A right release and a trap, each ending in an uploader tag, for some books (class ``uploader_tag``); for half
+    of those with the tagged right release it is the only right one listed (the others are dropped).
+
+    Drawn from a stream of their own (and returned for the caller to place), so the rest of the corpus stays as
+    it was: the same books, releases and traps as without them.
+    """
+    saved, gen.rng = gen.rng, random.Random(f"uploader:{case.book.title}:{case.book.authors}:{gen.counter}")
+    try:
+        return _uploader_releases(gen, case)
+    finally:
+        gen.rng = saved
+
+
+def _uploader_releases(gen: Generator, case: Case) -> list[LabelledRelease]:
+    rng, book = gen.rng, case.book
+    made: list[LabelledRelease] = []
+    author = book.authors[0]
+    if case.has_right and rng.random() < UPLOADER_SHARE:
+        series = f"{_position(gen, book.series, book.position or 1)} - " if book.series and rng.random() < 0.5 else ""
+        title = f"{author} - {series}{book.title} {rng.choice(_DESCRIBED)} {rng.choice(UPLOADER_TAGS)}"
+        made.append(LabelledRelease(gen.web(title, book, decoy=False), "right", "uploader_tag"))
+        if rng.random() < ONLY_TAGGED_SHARE:  # the only right upload listed carries a tag: found only if read
+            case.releases[:] = [item for item in case.releases if item.label != "right"]
+    if rng.random() < UPLOADER_SHARE:
+        title = rng.choice(_uploader_traps(gen, book)).format(tag=rng.choice(UPLOADER_TAGS), fmt=rng.choice(_DESCRIBED))
+        made.append(LabelledRelease(gen.web(f"{author} - {title}", book, decoy=True), "wrong", "uploader_tag"))
+    return made
+
+
+def _uploader_traps(gen: Generator, book: Book) -> list[str]:
+    """Another book or edition with a tag after it, or an edition word where a tag would stand."""
+    other = gen.rng.choice(NOUN)
+    traps = [
+        f"{book.title} [Abridged] {{fmt}} {{tag}}",
+        f"{book.title} Part 2 {{fmt}} {{tag}}",
+        f"{book.title} Returns {{fmt}} {{tag}}",
+        f"{book.title} [{other}] {{fmt}} {{tag}}",  # the extra word in brackets, before the file's description
+        f"{book.title} {{fmt}} [Dramatized]",
+        f"{book.title} {{fmt}} [Summary]",
+        f"{book.title} {{fmt}} [Abridged]",
+        f"{book.title} {{fmt}} [Full Cast]",
+        f"{book.title} {{fmt}}-Deutsch",
+        f"{book.title} {{fmt}} [II]",
+        f"{book.title} {{fmt}} [Part Two]",
+    ]
+    if book.series and book.position and book.position < len(book.siblings):
+        nxt = book.position + 1
+        traps.append(f"{_position(gen, book.series, nxt)} - {book.siblings[nxt - 1]} {{fmt}} {{tag}}")
+    return traps

@@ -22,5 +22,5 @@ def test_the_corpus_is_deterministic_and_covers_every_trap_class() -> None:
     traps = {"same_title_other_author", "sequel", "first_volume", "omnibus_box_set", "abridged", "translation",
              "dramatized", "graphic_novel", "study_guide", "other_narrator", "regional_edition", "deluxe_edition",
              "longer_title", "ebook", "narrator_group", "subtitle", "mam", "scene", "known_subtitle",
-             "other_subtitle"}  # fmt: skip
+             "other_subtitle", "uploader_tag"}  # fmt: skip
     assert traps <= kinds

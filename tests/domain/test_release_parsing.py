@@ -304,3 +304,38 @@ def test_parsing_never_raises_on_odd_titles() -> None:
     for title in ["", "   ", "[]", "()", "- - -", "((((", "[M4B]", "by", "Book 1", "🎧 - 🎧"]:
         parsed = parse_release(_release(title))
         assert isinstance(parsed.title, str)
+
+
+# (title, the uploader tag read from its end, or None; the title guess)
+EMPIRE = "The Final Empire"
+UPLOADER_TITLES: list[tuple[str, str | None, str]] = [
+    ("Brandon Sanderson - Mistborn 01 - The Final Empire [Unabridged] m4b [StarLantern]", "StarLantern", EMPIRE),
+    ("Brandon Sanderson - The Final Empire (2006) [m4b] [StarLantern]", "StarLantern", EMPIRE),
+    ("Brandon Sanderson - The Final Empire [M4B][64kbps][RG AudioBook]", "RG AudioBook", EMPIRE),
+    ("Brandon Sanderson - The Final Empire (Mistborn 1) [Unabridged] [M4B]-StarLantern", "StarLantern", EMPIRE),
+    ("Brandon Sanderson - The Final Empire m4b-JNoN", "JNoN", EMPIRE),
+    ("Brandon Sanderson - The Final Empire [ENG / MP3 64kbps] {Tantor}", "Tantor", EMPIRE),
+    ("Brandon Sanderson - The Final Empire [Requiem]", None, "The Final Empire - Requiem"),  # no format before it
+    ("Brandon Sanderson - The Final Empire (2006) [Requiem]", None, "The Final Empire - Requiem"),  # a year only
+    ("Brandon Sanderson - The Final Empire [M4B] (Requiem)", None, "The Final Empire - Requiem"),  # parentheses
+    ("Brandon Sanderson - The Final Empire [M4B] - Requiem", None, "The Final Empire - Requiem"),  # a spaced dash
+    ("[M4B] [StarLantern]", None, "StarLantern"),  # no title before the file's description
+    ("Brandon Sanderson - The Final Empire [M4B] [Book Two]", None, EMPIRE),
+    ("Brandon Sanderson - The Final Empire [M4B] [Summary]", None, "The Final Empire - Summary"),
+    ("Brandon Sanderson - The Final Empire [M4B] [Full Cast]", None, "The Final Empire - Full Cast"),
+    ("Brandon Sanderson - The Final Empire [M4B]-Deutsch", None, "The Final Empire - Deutsch"),
+    ("Brandon Sanderson - The Final Empire [M4B] [IV]", None, "The Final Empire - IV"),
+    ("Brandon Sanderson - The Final Empire [M4B] [Tantor Media]", None, EMPIRE),  # a group of names
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("title", "tag", "guess"), UPLOADER_TITLES, ids=[case[0][-40:] for case in UPLOADER_TITLES])
+def test_a_trailing_uploader_tag_is_its_own_segment(title: str, tag: str | None, guess: str) -> None:
+    parsed = parse_release(_release(title))
+    assert [seg.text for seg in parsed.segments if seg.kind is SegmentKind.UPLOADER] == ([tag] if tag else [])
+    assert parsed.title == guess
+
+
+def test_a_trailing_tracker_fact_is_no_uploader_tag() -> None:
+    parsed = parse_release(_release("Brandon Sanderson - The Final Empire [M4B] [VIP]"))
+    assert parsed.vip and not [seg for seg in parsed.segments if seg.kind is SegmentKind.UPLOADER]

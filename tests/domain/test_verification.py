@@ -626,3 +626,75 @@ def test_a_title_with_one_more_word_is_never_accepted(
     exact = parse_release(_release(" - ".join([author, title] if author_first else [title, author]) + " [M4B]"))
     assert not verify(wanted, decoy).accepted
     assert verify(wanted, exact).accepted
+
+
+FINAL_EMPIRE_EN = replace(FINAL_EMPIRE, language="en")
+FINAL_EMPIRE_READ = replace(FINAL_EMPIRE, narrator="Michael Kramer")
+# A trailing uploader or group tag after the file's description is no title word; anything a volume, edition,
+# summary, language or another book may be stays refused. (wanted, release title, accepted, rejecting codes)
+UPLOADER_TAG_CASES: list[tuple[WantedEdition, str, bool, set[str]]] = [
+    (FINAL_EMPIRE, "Brandon Sanderson - Mistborn 01 - The Final Empire [Unabridged] m4b [StarLantern]", True, set()),
+    (FINAL_EMPIRE, "Brandon Sanderson - The Final Empire (2006) [m4b] [StarLantern]", True, set()),
+    (FINAL_EMPIRE, "Brandon Sanderson - The Final Empire [M4B][64kbps][RG AudioBook]", True, set()),
+    (FINAL_EMPIRE, "Brandon Sanderson - The Final Empire (Mistborn 1) [Unabridged] [M4B]-StarLantern", True, set()),
+    (FINAL_EMPIRE, "Brandon Sanderson - The Final Empire m4b-JNoN", True, set()),
+    (FINAL_EMPIRE, "Brandon Sanderson - The Final Empire 64kbps {Tantor}", True, set()),
+    (FINAL_EMPIRE_READ, "Brandon Sanderson - The Final Empire [Michael Kramer] [M4B] [StarLantern]", True, set()),
+    (FINAL_EMPIRE, "Brandon Sanderson - The Final Empire [Michael Kramer] [M4B]", True, set()),
+    # no file description before it: an unknown word right after the title may be another book's
+    (FINAL_EMPIRE, "Brandon Sanderson - The Final Empire [Requiem]", False, {"title_extra_words"}),
+    (FINAL_EMPIRE, "Brandon Sanderson - The Final Empire (2006) [Requiem]", False, {"title_extra_words"}),
+    (FINAL_EMPIRE, "Brandon Sanderson - The Final Empire [ENG] [Requiem]", False, {"title_extra_words"}),
+    (FINAL_EMPIRE, "Brandon Sanderson - The Final Empire [Requiem] [M4B]", False, {"title_extra_words"}),
+    (FINAL_EMPIRE, "Brandon Sanderson - The Final Empire [Requiem] [M4B] [StarLantern]", False, {"title_extra_words"}),
+    (FINAL_EMPIRE, "Brandon Sanderson - The Final Empire - Requiem [M4B] [StarLantern]", False, {"title_extra_words"}),
+    # the decoys the tag's guards know
+    (FINAL_EMPIRE, "Brandon Sanderson - The Final Empire [M4B] [Part 2]", False, {"partial"}),
+    (FINAL_EMPIRE, "Brandon Sanderson - The Final Empire Part 2 [M4B] [StarLantern]", False, {"partial"}),
+    (FINAL_EMPIRE, "Brandon Sanderson - The Final Empire [M4B] [Book Two]", False, {"wrong_volume"}),
+    (FINAL_EMPIRE, "Brandon Sanderson - The Final Empire Book 2 [M4B] [StarLantern]", False, {"title_as_series"}),
+    (FINAL_EMPIRE, "Brandon Sanderson - The Final Empire [M4B] [II]", False, {"title_extra_words"}),
+    (FINAL_EMPIRE, "Brandon Sanderson - The Final Empire [M4B]-Two", False, {"title_extra_words"}),
+    (FINAL_EMPIRE, "Brandon Sanderson - The Final Empire [M4B] [Abridged]", False, {"abridged"}),
+    (FINAL_EMPIRE, "Brandon Sanderson - The Final Empire [Abridged] [M4B] [StarLantern]", False, {"abridged"}),
+    (FINAL_EMPIRE, "Brandon Sanderson - The Final Empire [M4B] [Summary]", False, {"title_extra_words"}),
+    (FINAL_EMPIRE, "Brandon Sanderson - The Final Empire [M4B] [Dramatized]", False, {"title_extra_words"}),
+    (FINAL_EMPIRE, "Brandon Sanderson - The Final Empire [M4B]-Dramatized", False, {"title_extra_words"}),
+    (FINAL_EMPIRE, "Brandon Sanderson - The Final Empire [M4B] [Full Cast]", False, {"title_extra_words"}),
+    (FINAL_EMPIRE, "Brandon Sanderson - The Final Empire [M4B] [Deluxe Edition]", False, {"title_extra_words"}),
+    (FINAL_EMPIRE_EN, "Brandon Sanderson - The Final Empire [M4B] [GER]", False, {"language_mismatch"}),
+    (FINAL_EMPIRE_EN, "Brandon Sanderson - The Final Empire [M4B]-Deutsch", False, {"title_extra_words"}),
+    (FINAL_EMPIRE_EN, "Brandon Sanderson - The Final Empire [GER] [M4B] [StarLantern]", False, {"language_mismatch"}),
+    (FINAL_EMPIRE_EN, "Brandon Sanderson - The Final Empire [M4B]-Italiano", False, {"title_extra_words"}),
+    (FINAL_EMPIRE, "Brandon Sanderson - The Final Empire [M4B] {Das}", False, {"title_extra_words"}),
+    (FINAL_EMPIRE, "Brandon Sanderson - The Final Empire [M4B] [The Sequel]", False, {"title_extra_words"}),
+    (FINAL_EMPIRE, "Brandon Sanderson - The Well of Ascension [M4B] [StarLantern]", False, {
+        "title_missing_words", "title_extra_words"}),
+    (FINAL_EMPIRE, "Brandon Sanderson - Mistborn 02 - The Well of Ascension [M4B]-JNoN", False, {
+        "title_missing_words", "title_extra_words", "wrong_volume"}),
+    # a group of names stays a group of names: with the narrator known, another name is refused
+    (FINAL_EMPIRE_READ, "Brandon Sanderson - The Final Empire [M4B] [Tantor Media]", False, {"other_names"}),
+    # the wanted title is its series' name: a tag may name another volume, so its words count
+    (RED_RISING, "Pierce Brown - Red Rising [M4B] [Morning]", False, {"title_extra_words"}),
+    (RED_RISING, "Pierce Brown - Red Rising 03 - Red Rising [M4B] [Tantor]", False, {
+        "wrong_volume", "title_extra_words"}),
+    (RED_RISING, "Pierce Brown - Red Rising 01 - Red Rising [M4B] [Tantor]", True, set()),  # the volume is named
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("wanted", "title", "accepted", "rejections"),
+    UPLOADER_TAG_CASES,
+    ids=[f"{case[0].title}<-{case[1][:70]}" for case in UPLOADER_TAG_CASES],
+)
+def test_uploader_tags(wanted: WantedEdition, title: str, accepted: bool, rejections: set[str]) -> None:
+    verification = verify(wanted, parse_release(Release(indexer="AudioBookBay", title=title, guid=title)))
+    assert (verification.accepted, {reason.code for reason in verification.rejections}) == (accepted, rejections)
+
+
+def test_an_ignored_uploader_tag_is_a_named_reason() -> None:
+    title = "Brandon Sanderson - The Final Empire [M4B][64kbps][RG AudioBook]"
+    verification = verify(FINAL_EMPIRE, parse_release(_release(title)))
+    assert "uploader tag ignored: RG AudioBook (+0)" in map(str, verification.reasons)
+    no_tag = verify(FINAL_EMPIRE, parse_release(_release("Brandon Sanderson - The Final Empire [M4B]")))
+    assert all(reason.code != "uploader_tag" for reason in no_tag.reasons)

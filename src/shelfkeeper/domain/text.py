@@ -321,6 +321,11 @@ def normalize_language(value: str | None) -> str | None:
     return _LANGUAGES.get(folded) or _LANGUAGES.get(primary) or folded
 
 
+def is_language_word(word: str) -> bool:
+    """True for a word that names a language: a code or a name ("de", "GER", "German", "Deutsch")."""
+    return fold(word) in _LANGUAGES
+
+
 def normalize_isbn(value: str | None) -> str | None:
     """An ISBN as 13 digits ("0-441-01359-7" -> "9780441013593"); other text is kept, cleaned; empty -> None."""
     if not value:

@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from shelfkeeper.domain.releases.release import NEWZNAB_AUDIOBOOK, NEWZNAB_EBOOK, Release, ReleaseSource
 from shelfkeeper.domain.releases.subtitles import GROUP_DECOY_WORDS, NUMBER_WORDS
+from shelfkeeper.domain.releases.uploader import split_uploader_tag
 from shelfkeeper.domain.text import fold, normalize_language, parse_position, split_names
 
 AUDIO_FORMATS = frozenset({"m4b", "m4a", "mp3", "flac", "opus", "ogg", "aac", "wma", "wav", "aax", "aaxc"})
@@ -80,6 +81,9 @@ class SegmentKind(enum.StrEnum):
     # A bracket group of person names after the title: the author, else the narrators (verification decides,
     # knowing the wanted author and narrator): "[Michael Kramer, Kate Reading]", "(Ray Porter)".
     PEOPLE = "people"
+    # The uploader's or group's tag that ends the title once the file was described: "[M4B] [StarLantern]",
+    # "m4b-JNoN" (see ``uploader``). Never title words.
+    UPLOADER = "uploader"
 
 
 @dataclass(frozen=True)
@@ -187,11 +191,15 @@ def parse_release(release: Release) -> ParsedRelease:
     found = _Findings()
     for fmt in (release.file_type or "").lower().replace(",", " ").split():
         found.add_format(fmt.strip("."))
-    text = _prepare_title(release.title, found)
+    text, uploader = split_uploader_tag(_prepare_title(release.title, found), _piece_quality_kinds)
+    if uploader is not None and _looks_like_names(uploader):  # a group of names: narrators or author, no tag
+        text, uploader = _prepare_title(release.title, _Findings()), None
     text = _take_groups(text, found)
     text = _take_loose_tokens(text, found)
     main_segments = [segment for piece in _SEPARATOR.split(text) for segment in _classify_piece(piece)]
     segments = _mark_name_like(main_segments + found.segments, stated=bool(release.authors))
+    if uploader is not None:
+        segments.append(Segment(uploader, SegmentKind.UPLOADER))
     series = _series_mentions(release, segments)
     guessed_authors = [
         name for seg in segments if seg.kind is SegmentKind.AUTHOR_GUESS for name in split_names(seg.text)
@@ -279,17 +287,40 @@ def _take_group(content: str, found: _Findings) -> None:
 
 def _record_quality_tokens(content: str, found: _Findings) -> bool:
     """Record the group's facts and return True when every token of it is a quality fact."""
+    facts = _group_facts(content)
+    if facts is None:
+        return False
+    for kind, token in facts:
+        _record_fact(kind, token, found)
+    return True
+
+
+def _group_facts(content: str) -> list[tuple[str, str]] | None:
+    """Each token of a bracket group with its kind of quality fact; None when one token is no quality fact."""
     tokens = [t for t in re.split(r"[\s/,|;+&]+", _BITRATE_JOIN.sub(r"\1\2", content.lower())) if t]
     has_format = any(t.strip(".") in _ALL_FORMATS for t in tokens)
     facts: list[tuple[str, str]] = []
     for token in tokens:
         kind = _quality_token_kind(token.strip("."), has_format)
         if kind is None:
-            return False
+            return None
         facts.append((kind, token.strip(".")))
-    for kind, token in facts:
-        _record_fact(kind, token, found)
-    return True
+    return facts
+
+
+def _piece_quality_kinds(content: str, bracketed: bool) -> list[str] | None:
+    """What a bracket group or a bare word before an uploader tag describes; None when it is no file fact."""
+    if bracketed:
+        facts = _group_facts(content)
+        return [kind for kind, _ in facts] if facts else None
+    word = content.lower().strip(".")
+    if word in _LOOSE_FORMATS:
+        return ["format"]
+    if _BITRATE.match(word):
+        return ["bitrate"]
+    if word in ("unabridged", "abridged"):
+        return [word]
+    return ["noise"] if word in ("vbr", "cbr") else None
 
 
 def _quality_token_kind(token: str, has_format: bool) -> str | None:

@@ -85,6 +85,7 @@ class ReasonCode(StrEnum):
     TITLE_MATCH = "title_match"
     TITLE_MISSING_WORDS = "title_missing_words"
     UNABRIDGED = "unabridged"
+    UPLOADER_TAG = "uploader_tag"
     VIP = "vip"
     VOLUME_MATCH = "volume_match"
     WEDGE = "wedge"
@@ -139,10 +140,12 @@ def verify(wanted: WantedEdition, parsed: ParsedRelease) -> Verification:
     """Check that a parsed release is the wanted book; every failed check is a named rejecting reason."""
     author_segments, author_reason = _check_author(wanted, parsed)
     people_segments, people_reasons = _check_people(wanted, parsed, author_segments)
+    tag_segments, tag_reasons = _check_uploader_tag(wanted, parsed)
     reasons = [
-        *_check_title(wanted, parsed, author_segments | people_segments),
+        *_check_title(wanted, parsed, author_segments | people_segments | tag_segments),
         author_reason,
         *people_reasons,
+        *tag_reasons,
         *_check_volume(wanted, parsed),
         *_check_edition(wanted, parsed),
         *_check_identifiers(wanted, parsed),
@@ -207,6 +210,20 @@ def _check_people(
             text = f"names in brackets are not the author, and the title is its series' name: {segment.text}"
             reasons.append(Reason(ReasonCode.OTHER_NAMES, text, rejects=True))
     return indexes, reasons
+
+
+def _check_uploader_tag(wanted: WantedEdition, parsed: ParsedRelease) -> tuple[set[int], list[Reason]]:
+    """The trailing uploader tag (``parsing`` found it) is no title word, unless the wanted title is its series'
+    name and the release does not name the wanted volume: "Red Rising [M4B] [Morning]" may be another volume, and
+    the tag's words are judged as title words ("Red Rising 01 - Red Rising [M4B] [Tantor]" is the wanted one).
+    """
+    tags = {index for index, segment in enumerate(parsed.segments) if segment.kind is SegmentKind.UPLOADER}
+    wanted_position = parse_position(wanted.position)
+    volume_named = wanted_position is not None and _release_position(wanted, parsed) == wanted_position
+    if not tags or (_title_is_series_name(wanted) and not volume_named):
+        return set(), []
+    shown = ", ".join(parsed.segments[index].text for index in sorted(tags))
+    return tags, [Reason(ReasonCode.UPLOADER_TAG, f"uploader tag ignored: {shown}")]
 
 
 def _title_is_series_name(wanted: WantedEdition) -> bool:

@@ -1,0 +1,94 @@
+"""A trailing uploader or group tag of a release title: "[StarLantern]", "[RG AudioBook]", "-JNoN".
+
+Release lists often end with the uploader's or group's tag once the format, bitrate and edition tokens have
+been given: "Author - Title [Unabridged] [M4B] [Tantor]", "Author - Title m4b-JNoN". Read as title words such a
+tag refuses the right release, so a tag is set aside, but only where that cannot let another book in:
+
+- it is the title's LAST piece: a square or curly bracket group, or a word glued to a dash ("-JNoN"), and no
+  file or tracker fact itself ("[VIP]", "[FL]", "[ENG]");
+- right before it stands at least one group or token that only describes the file, and among them a format,
+  a bitrate or (un)abridged ("[M4B]", "64kbps", "[Unabridged]"); a year or language alone is not enough;
+- something is left before those: the title was read first;
+- the tag is one to three words of letters only, none of them a number (word or roman), a volume, book, part,
+  edition, abridged, dramatized, summary or other word the subtitle and edition guards know, a language, a
+  function word of another language, a small word of a title ("the", "of") or a narrator phrase.
+
+A bracket group that reads as person names stays a group of names (narrators or author): it is no tag.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from shelfkeeper.domain.releases.subtitles import (
+    FOREIGN_WORDS,
+    GLUE_WORDS,
+    GROUP_DECOY_WORDS,
+    NUMBER_WORDS,
+)
+from shelfkeeper.domain.text import fold, is_language_word
+
+# Words that make a trailing group a volume, an edition or a narrator note, never an uploader.
+_NOT_TAG_LIST = """book bk books vol volume volumes part pt parts no nr number episode chapter unabridged abridged
+    narrated narrator narr read reads performed by with series saga trilogy cycle chronicles sequel prequel summary
+    guide edition version cast dramatized dramatised language dub dubbed"""
+_NOT_TAG_WORDS = (
+    GROUP_DECOY_WORDS | FOREIGN_WORDS | GLUE_WORDS | frozenset(NUMBER_WORDS) | frozenset(_NOT_TAG_LIST.split())
+)
+_ROMAN = re.compile(r"^(?=[ivxlc])c{0,3}(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})$")
+_TRAILING_GROUP = re.compile(r"(?:\[(?P<square>[^\[\]]*)\]|\{(?P<curly>[^{}]*)\})\s*$")
+_TRAILING_DASH = re.compile(r"\s?-(?P<scene>[^\W\d_][^\W\d_]*)\s*$")  # "-JNoN", glued to the dash
+_TRAILING_PIECE = re.compile(r"(?:\[(?P<a>[^\[\]]*)\]|\{(?P<b>[^{}]*)\}|\((?P<c>[^()]*)\)|(?P<word>[^\s\[\]{}()]+))$")
+_MAX_TAG_WORDS = 3
+
+# What a piece before the tag holds: None when it is no file description, else the kinds of its tokens
+QualityKinds = Callable[[str, bool], "list[str] | None"]
+_FILE_FACTS = frozenset({"format", "bitrate", "unabridged", "abridged"})
+
+
+def split_uploader_tag(text: str, quality_kinds: QualityKinds) -> tuple[str, str | None]:
+    """The title without its trailing uploader tag, and the tag (None when the title ends in none).
+
+    ``quality_kinds(piece, bracketed)`` tells what a piece of the title describes (see ``parsing``).
+    """
+    match = _TRAILING_GROUP.search(text) or _TRAILING_DASH.search(text)
+    if match is None:
+        return text, None
+    tag = next(part for part in match.groups() if part is not None).strip()
+    head = text[: match.start()]
+    if quality_kinds(tag, True) or not is_tag_text(tag) or not _file_described_before(head, quality_kinds):
+        return text, None
+    return head.rstrip(), tag
+
+
+def is_tag_text(tag: str) -> bool:
+    """Whether a trailing piece's words may be an uploader's tag (see the module's rules)."""
+    if not tag or len(tag) > 40 or any(ch.isdigit() for ch in tag):
+        return False
+    tokens = fold(tag).split()
+    if not 1 <= len(tokens) <= _MAX_TAG_WORDS:
+        return False
+    for token in tokens:
+        if not token.isalpha() or token in _NOT_TAG_WORDS or _ROMAN.match(token) or is_language_word(token):
+            return False
+    return True
+
+
+def _file_described_before(head: str, quality_kinds: QualityKinds) -> bool:
+    """True when the head ends in one or more pieces describing the file, one a format, bitrate or (un)abridged,
+    and some text (the title) stands before them."""
+    facts: set[str] = set()
+    rest = head.rstrip(" -–—|,;")
+    while rest:
+        piece = _TRAILING_PIECE.search(rest)
+        if piece is None:
+            break
+        bracketed = piece.group("word") is None
+        content = next(part for part in piece.groups() if part is not None)
+        kinds = quality_kinds(content.strip(), bracketed)
+        if not kinds:
+            break
+        facts.update(kinds)
+        rest = rest[: piece.start()].rstrip(" -–—|,;")
+    return bool(facts & _FILE_FACTS) and any(ch.isalpha() for ch in rest)
