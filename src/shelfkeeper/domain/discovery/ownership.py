@@ -189,14 +189,19 @@ class OwnedIndex:
             if value:
                 identifiers.setdefault(value, book.title)
         full, main = self.title_keys(book.title)
+        # A main-title table is read only for a key no full title has (``_subtitle_tolerant`` reads the full-title
+        # table first), so a book without a subtitle (main == full) never answers from it and is not put in it.
+        subtitled = main != full
         for author in author_keys(book.authors):
             self._full_titles.setdefault((full, author), book.title)
-            self._main_titles.setdefault((main, author), book.title)
+            if subtitled:
+                self._main_titles.setdefault((main, author), book.title)
         for ref in book.series:
             key = series_key(ref.name)
             self._series_names.setdefault(key, ref.name)
             self._series_full_titles.setdefault((full, key), book.title)
-            self._series_main_titles.setdefault((main, key), book.title)
+            if subtitled:
+                self._series_main_titles.setdefault((main, key), book.title)
             positions = self._positions.setdefault(key, {})
             for position in label_positions(ref.sequence, book.title):
                 positions.setdefault(position, book.title)

@@ -308,7 +308,8 @@ def _gap(
     series_authors: tuple[str, ...],
     today: date,
 ) -> Gap:
-    listings = sorted(slot.entries, key=lambda listing: listing.rank)
+    # Most slots hold one listing (or none): nothing to rank then.
+    listings = sorted(slot.entries, key=lambda listing: listing.rank) if len(slot.entries) > 1 else slot.entries
     entries = [listing.entry for listing in listings]
     titled = next((entry for entry in entries if entry.title), None)
     dates = [entry.release_date for entry in entries if entry.release_date]
@@ -340,22 +341,27 @@ def _evidence(
                 below = owned
             elif owned > position and (above is None or owned < above):
                 above = owned
-    markers = {marker for listing in listings for marker in listing.markers}
     entries = [listing.entry for listing in listings]
-    facts: dict[str, object] = {
-        "series": series_name,
-        "reason": reason.value,
-        "listed_by": sorted({e.source for e in (*entries, *slot.collections)}),
-        "sources": [_entry_facts(e) for e in entries],
-        "available_in": [_entry_facts(e) for e in slot.collections],
-        "owned_before": format_position(below) if below is not None else None,
-        "owned_before_title": covered[below] if below is not None else None,
-        "owned_after": format_position(above) if above is not None else None,
-        "owned_after_title": covered[above] if above is not None else None,
-        "other_positions": sorted(format_position(p) for p in slot.other_positions),
-        "editions": sorted(markers),
-    }
-    return {name: value for name, value in facts.items() if value not in (None, [])}
+    # Only the facts known, in this order (an absent or empty one is left out).
+    facts: dict[str, object] = {"series": series_name, "reason": reason.value}
+    if entries or slot.collections:
+        facts["listed_by"] = sorted({e.source for e in (*entries, *slot.collections)})
+    if entries:
+        facts["sources"] = [_entry_facts(e) for e in entries]
+    if slot.collections:
+        facts["available_in"] = [_entry_facts(e) for e in slot.collections]
+    if below is not None:
+        facts["owned_before"] = format_position(below)
+        facts["owned_before_title"] = covered[below]
+    if above is not None:
+        facts["owned_after"] = format_position(above)
+        facts["owned_after_title"] = covered[above]
+    if slot.other_positions:
+        facts["other_positions"] = sorted(format_position(p) for p in slot.other_positions)
+    markers = {marker for listing in listings for marker in listing.markers}
+    if markers:
+        facts["editions"] = sorted(markers)
+    return facts
 
 
 def _entry_facts(entry: SeriesEntry) -> dict[str, object]:
