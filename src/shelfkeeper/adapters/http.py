@@ -278,6 +278,11 @@ class ServiceClient:
             )
             self._note_error(error)
             raise error from exc
+        finally:
+            # An httpx response and its stream refer to each other, so a read response outlives its last use
+            # until the cyclic garbage collector runs, its whole body with it (a listing page is a megabyte):
+            # a sync's pages piled up. With the stream let go, the response is freed as soon as it is dropped.
+            response.stream = httpx.ByteStream(b"")
 
     async def aclose(self) -> None:
         await self._client.aclose()
