@@ -5,8 +5,17 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, Response, status
+from pydantic import BaseModel, Field
 
-from shelfkeeper.api.deps import ContextDep, IdPath, IdQuery, PageDep, RunnerDep, SessionDep, SettingsDep
+from shelfkeeper.api.deps import (
+    MAX_ID,
+    ContextDep,
+    IdPath,
+    PageDep,
+    RunnerDep,
+    SessionDep,
+    SettingsDep,
+)
 from shelfkeeper.api.envelope import Envelope, EnvelopeRows, Page, PageRows, answer_rows, error_responses, ok, page_rows
 from shelfkeeper.api.schemas.books import (
     BookCreate,
@@ -32,48 +41,37 @@ NOT_FOUND = {404: ("BOOK_NOT_FOUND", "Book 42 not found.")}
 EXISTS = {409: ("BOOK_ALREADY_EXISTS", "Book 7 already has asin 'B002UZMLXM'.")}
 
 
-@router.get("", response_model=Envelope[Page[BookRead]], responses=error_responses())
-async def list_books(
-    context: ContextDep,
-    page: PageDep,
-    q: Annotated[
-        str | None, Query(max_length=200, description="Words to find in title, subtitle, author, narrator and series.")
-    ] = None,
-    author_id: IdQuery = None,
-    author: Annotated[str | None, Query(max_length=300)] = None,
-    series_id: IdQuery = None,
-    series: Annotated[str | None, Query(max_length=300)] = None,
-    narrator: Annotated[str | None, Query(max_length=300)] = None,
-    status_: Annotated[Literal["in_library", "removed"] | None, Query(alias="status")] = None,
-    language: Annotated[str | None, Query(max_length=50)] = None,
-    has_asin: bool | None = None,
-    metadata_status: MetadataStatusName | None = None,
-    library_id: Annotated[str | None, Query(max_length=64)] = None,
-    sort: Annotated[
-        str | None,
-        Query(
-            description="title, author, added, created, updated, year, duration, "
-            "size, quality, id; prefix '-' for descending."
-        ),
-    ] = None,
-) -> Response:
-    """List, search and filter books, one page at a time."""
-    filters = book_list.BookFilters(
-        q=q,
-        author_id=author_id,
-        author=author,
-        series_id=series_id,
-        series=series,
-        narrator=narrator,
-        status=status_,
-        language=language,
-        has_asin=has_asin,
-        metadata_status=metadata_status,
-        library_id=library_id,
+class BookListQuery(BaseModel):
+    """The list's filters and sort as one query model: FastAPI validates them in one call, not one call each
+    (the page, ``PageDep``, stays its own dependency: its errors come first, as before)."""
+
+    q: str | None = Field(
+        None, max_length=200, description="Words to find in title, subtitle, author, narrator and series."
     )
+    author_id: int | None = Field(None, ge=1, le=MAX_ID, description="A row id (1 to 2147483647).")
+    author: str | None = Field(None, max_length=300)
+    series_id: int | None = Field(None, ge=1, le=MAX_ID, description="A row id (1 to 2147483647).")
+    series: str | None = Field(None, max_length=300)
+    narrator: str | None = Field(None, max_length=300)
+    status: Literal["in_library", "removed"] | None = None
+    language: str | None = Field(None, max_length=50)
+    has_asin: bool | None = None
+    metadata_status: MetadataStatusName | None = None
+    library_id: str | None = Field(None, max_length=64)
+    sort: str | None = Field(
+        None,
+        description="title, author, added, created, updated, year, duration, "
+        "size, quality, id; prefix '-' for descending.",
+    )
+
+
+@router.get("", response_model=Envelope[Page[BookRead]], responses=error_responses())
+async def list_books(context: ContextDep, page: PageDep, query: Annotated[BookListQuery, Query()]) -> Response:
+    """List, search and filter books, one page at a time."""
+    filters = book_list.BookFilters(**query.model_dump(exclude={"sort"}))
     return await answer_rows(
         context.engine,
-        lambda connection: page_rows(book_list.list_books(connection, filters, page, sort)),
+        lambda connection: page_rows(book_list.list_books(connection, filters, page, query.sort)),
         EnvelopeRows[PageRows[BookRow]],
     )
 
