@@ -27,3 +27,17 @@ def failed(response: Any, status: int, code: str) -> dict[str, Any]:
     assert body["success"] is False and body["data"] is None
     assert body["error_code"] == code and body["error"]
     return body
+
+
+SUCCESS_DATA = b'{"success":true,"data":'
+
+
+def listed_data(client: Any, url: str) -> bytes:
+    """The ``data`` of a success envelope, as the bytes sent (the list answers serialised as read are compared
+    byte for byte with their documented models)."""
+    response = client.get(url)
+    assert response.status_code == 200, response.text
+    body = response.content
+    assert body.startswith(SUCCESS_DATA)
+    end = body.rindex(b',"error":null,"error_code":null,"timestamp":"')
+    return body[len(SUCCESS_DATA) : end]

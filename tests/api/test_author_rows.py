@@ -21,6 +21,7 @@ from shelfkeeper.api.schemas.authors import AuthorRead, AuthorRow
 from shelfkeeper.db.tables import Author
 from shelfkeeper.services import authors as service
 from shelfkeeper.services import books
+from tests.api.envelope_checks import listed_data
 
 AUTHORS: list[dict[str, Any]] = [
     {
@@ -48,17 +49,6 @@ TIMESTAMPS: dict[str, dict[str, datetime]] = {
     },
     "Zoë Counted": {"last_catalogue_check_at": datetime(2026, 12, 7, 16, 11, 9, tzinfo=UTC)},
 }
-DATA = b'{"success":true,"data":'
-
-
-def listed_data(client: TestClient, url: str) -> bytes:
-    """The ``data`` of a list answer, as the bytes sent."""
-    response = client.get(url)
-    assert response.status_code == 200, response.text
-    body = response.content
-    assert body.startswith(DATA)
-    end = body.rindex(b',"error":null,"error_code":null,"timestamp":"')
-    return body[len(DATA) : end]
 
 
 def expected_data(session: Session, ids: list[int], total: int, limit: int = 50, offset: int = 0) -> bytes:

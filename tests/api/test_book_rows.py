@@ -19,6 +19,7 @@ from shelfkeeper.api.envelope import Page
 from shelfkeeper.api.schemas.books import BookRead, BookRow
 from shelfkeeper.db.tables import Book
 from shelfkeeper.services import book_rows, books
+from tests.api.envelope_checks import listed_data
 
 BOOKS: list[dict[str, Any]] = [
     {
@@ -57,17 +58,6 @@ TIMESTAMPS = {
     },
     "Whole numbers": {"abs_added_at": datetime(2026, 12, 7, 16, 11, 9, tzinfo=UTC)},
 }
-DATA = b'{"success":true,"data":'
-
-
-def listed_data(client: TestClient, url: str) -> bytes:
-    """The ``data`` of a list answer, as the bytes sent."""
-    response = client.get(url)
-    assert response.status_code == 200, response.text
-    body = response.content
-    assert body.startswith(DATA)
-    end = body.rindex(b',"error":null,"error_code":null,"timestamp":"')
-    return body[len(DATA) : end]
 
 
 def expected_data(session: Session, url_ids: list[int], total: int, limit: int = 50, offset: int = 0) -> bytes:

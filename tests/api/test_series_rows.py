@@ -22,6 +22,7 @@ from shelfkeeper.api.schemas.series import CompletionSummary, SeriesCompletion, 
 from shelfkeeper.db.tables import Series
 from shelfkeeper.services import books
 from shelfkeeper.services import series as service
+from tests.api.envelope_checks import listed_data
 
 SERIES: list[dict[str, Any]] = [
     {
@@ -44,17 +45,6 @@ TIMESTAMPS: dict[str, dict[str, datetime]] = {
     },
     "Whole": {"last_checked_at": datetime(2026, 12, 7, 16, 11, 9, tzinfo=UTC)},
 }
-DATA = b'{"success":true,"data":'
-
-
-def listed_data(client: TestClient, url: str) -> bytes:
-    """The ``data`` of a list answer, as the bytes sent."""
-    response = client.get(url)
-    assert response.status_code == 200, response.text
-    body = response.content
-    assert body.startswith(DATA)
-    end = body.rindex(b',"error":null,"error_code":null,"timestamp":"')
-    return body[len(DATA) : end]
 
 
 def expected_data(session: Session, ids: list[int], total: int, limit: int = 50, offset: int = 0) -> bytes:
