@@ -26,7 +26,7 @@ from shelfkeeper.services import events
 from shelfkeeper.settings import Settings
 from shelfkeeper.testing.doubles.downloads import InMemoryDownloadClient
 from shelfkeeper.testing.server import LiveServer
-from tests.browser.conftest import DESKTOP, PHONE, WEB_KEY, _console_error, enter_key
+from tests.browser.conftest import DESKTOP, PHONE, WEB_KEY, LiveApp, _console_error, enter_key
 from tests.browser.library_seed import SeededLibrary, seed_library
 
 pytestmark = pytest.mark.browser
@@ -35,17 +35,11 @@ LONG_DESCRIPTION = "A very long description without a single break " * 40 + "htt
 
 
 @dataclass
-class OwnApp:
-    url: str
+class OwnApp(LiveApp):
+    """A running app of this module's own, with its context and download client at hand."""
+
     context: AppContext
     client: InMemoryDownloadClient
-    seeded: SeededLibrary
-    api: httpx.Client
-
-    def data(self, method: str, path: str, **kwargs: Any) -> Any:
-        answer = self.api.request(method, path, **kwargs)
-        assert answer.status_code < 400, answer.text
-        return answer.json()["data"]
 
 
 def _seed_reviews(context: AppContext, seeded: SeededLibrary) -> None:
@@ -82,7 +76,7 @@ def own_app(web_settings: Settings, tmp_path_factory: pytest.TempPathFactory) ->
     server = LiveServer(create_app(context=context)).start()
     api = httpx.Client(base_url=server.url, headers={"X-Api-Key": WEB_KEY}, timeout=10)
     try:
-        yield OwnApp(server.url, context, client, seeded, api)
+        yield OwnApp(server.url, seeded, api, context, client)
     finally:
         api.close()
         server.stop()
