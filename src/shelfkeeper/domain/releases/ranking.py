@@ -13,9 +13,10 @@ from shelfkeeper.domain.releases.mam_policy import (
     freeleech_kind,
     is_mam_release,
 )
-from shelfkeeper.domain.releases.parsing import EBOOK_FORMATS, ParsedRelease, parse_release
+from shelfkeeper.domain.releases.parsing import ParsedRelease, parse_release
 from shelfkeeper.domain.releases.people import group_narrators, names_match
 from shelfkeeper.domain.releases.release import DownloadProtocol, Release
+from shelfkeeper.domain.releases.title_facts import EBOOK_FORMATS
 from shelfkeeper.domain.releases.tracker import TrackerStats
 from shelfkeeper.domain.releases.verification import Reason, ReasonCode, Verification, WantedEdition, verify
 from shelfkeeper.domain.text import fold, normalize_language, split_names

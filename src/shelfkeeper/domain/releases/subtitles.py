@@ -97,8 +97,10 @@ def find_run(haystack: Sequence[str], needle: Sequence[str]) -> int:
     """Where ``needle`` starts as a run of whole words in ``haystack``; -1 when it is not there."""
     if not needle:
         return -1
-    for start in range(len(haystack) - len(needle) + 1):
-        if list(haystack[start : start + len(needle)]) == list(needle):
+    first, size = needle[0], len(needle)
+    wanted = list(needle)
+    for start in range(len(haystack) - size + 1):
+        if haystack[start] == first and list(haystack[start : start + size]) == wanted:
             return start
     return -1
 
