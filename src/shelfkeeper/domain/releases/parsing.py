@@ -100,8 +100,8 @@ class ParsedRelease:
     @property
     def is_ebook(self) -> bool:
         """True for an e-book release: only e-book formats, or an e-book category and no audio format."""
-        has_audio = any(fmt in AUDIO_FORMATS for fmt in self.formats)
-        has_ebook = any(fmt in EBOOK_FORMATS for fmt in self.formats)
+        has_audio = not AUDIO_FORMATS.isdisjoint(self.formats)
+        has_ebook = not EBOOK_FORMATS.isdisjoint(self.formats)
         return not has_audio and (has_ebook or self.ebook_category)
 
 
@@ -127,8 +127,6 @@ class _Findings:
     def add(self, facts: TitleFacts) -> None:
         """A later piece's facts: formats added, a stated bitrate, year, language or part replaces the earlier
         one, "abridged" anywhere wins (it is the safe reading)."""
-        if facts is NO_FACTS:
-            return
         for fmt in facts.formats:
             self.add_format(fmt)
         if facts.bitrate is not None:
@@ -153,7 +151,8 @@ def parse_release(release: Release) -> ParsedRelease:
         found.add_format(fmt.strip("."))
     text, uploader = split_uploader_tag(_prepare_title(release.title, found))
     text, loose = loose_facts(_take_groups(text, found))
-    found.add(loose)
+    if loose is not NO_FACTS:
+        found.add(loose)
     segments = mark_name_like([*plain_segments(text), *found.segments], stated=bool(release.authors))
     if uploader is not None:
         segments.append(Segment(uploader, SegmentKind.UPLOADER))
@@ -237,7 +236,8 @@ def _take_nested_groups(text: str, found: _Findings) -> str:
 
 def _add_group(content: str, found: _Findings) -> None:
     facts, segment = _group_reading(content.strip())
-    found.add(facts)
+    if facts is not NO_FACTS:
+        found.add(facts)
     if segment is not None:
         found.segments.append(segment)
 
@@ -247,10 +247,13 @@ def _group_reading(content: str) -> tuple[TitleFacts, Segment | None]:
     """What one bracket group holds: narrators, a part, quality facts, or else a segment of its own."""
     if not content:
         return NO_FACTS, None
-    narrator = NARRATOR_PHRASE.fullmatch(content)
+    # each pattern needs a word of its own (checked on ASCII text: case-blind matching lets letters of other
+    # scripts stand for "k", "s" or "i")
+    lowered = content.lower() if content.isascii() else None
+    narrator = NARRATOR_PHRASE.fullmatch(content) if lowered is None or "by" in lowered or "narr" in lowered else None
     if narrator:
         return TitleFacts(narrators=tuple(narrator_names(narrator))), None
-    part = PART_PATTERN.fullmatch(content)
+    part = PART_PATTERN.fullmatch(content) if lowered is None or "pt" in lowered or "part" in lowered else None
     if part:
         return TitleFacts(part=part_number(part.group(1))), None
     facts = group_facts(content)

@@ -16,6 +16,12 @@ def words(text: str) -> list[str]:
     return initials_joined(text)
 
 
+@lru_cache(maxsize=8192)  # the pieces of a search's release titles recur, each verified for every release
+def segment_words(text: str) -> tuple[str, ...]:
+    """``words`` of a segment's text, as a tuple."""
+    return tuple(initials_joined(text))
+
+
 @lru_cache(maxsize=4096)  # ranking compares the same few names for every release of a search
 def names_match(first: str, second: str) -> bool:
     """True when two author names are the same person: equal when normalised, or same surname and first initial."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from shelfkeeper.domain.releases.parsing import ParsedRelease
 from shelfkeeper.domain.releases.people import names_match, words
@@ -28,29 +29,73 @@ _FIRST = (Decimal(1), Decimal(1))
 _NO_WORDS = Reason(ReasonCode.TITLE_MISSING_WORDS, "the wanted title has no words to check", rejects=True)
 
 
-def check_title(
+class TitleCheck:
+    """The title words check against one wanted book, for the releases of one search.
+
+    Every title word must be present as a whole word, and no unexplained word may be added; words after a colon
+    or dash are judged against the book's known subtitle, else by the subtitle heuristic. The verdict reads only
+    the release's title pieces, its series mentions, its narrators and stated authors, the pieces naming the
+    wanted author, and whether the wanted series, subtitle and narrators stand whole among its words: releases
+    alike in all of these (the same upload with another year or narrator tag) share one verdict.
+    """
+
+    def __init__(self, forms: WantedForms) -> None:
+        self.forms = forms
+        self._verdicts: dict[tuple[object, ...], tuple[Reason, ...]] = {}
+
+    def __call__(
+        self,
+        parsed: ParsedRelease,
+        skipped: Collection[int],
+        author_segments: Collection[int],
+        segment_words: Sequence[tuple[str, ...]],
+    ) -> tuple[Reason, ...]:
+        """The title's reasons. ``skipped`` are the segments that hold no title words (the author's, names, the
+        uploader tag), ``author_segments`` those naming the wanted author, ``segment_words`` each one's words."""
+        forms = self.forms
+        if not forms.required:
+            return (_NO_WORDS,)
+        segments = parsed.segments
+        title_indexes = [i for i, s in enumerate(segments) if i not in skipped and s.kind is not SegmentKind.SERIES]
+        release_words = [w for found in segment_words for w in found]  # all segments' words in a row
+        whole = (
+            _names_whole(forms.series_run, release_words),
+            _names_whole(forms.subtitle_run, release_words),
+            *(find_run(release_words, narrator.run) >= 0 for narrator in forms.narrator_forms),
+        )
+        check = (parsed, title_indexes, author_segments, segment_words, whole)
+        if any(m.position is not None and not (m.position[0] and m.position[1]) for m in parsed.series):
+            return _check_title(forms, *check)  # 0 and -0 are equal keys, but are shown apart
+        key = (
+            tuple(segments[i].text for i in title_indexes),
+            parsed.series,
+            whole,
+            parsed.narrators,
+            parsed.authors if parsed.authors_stated else None,
+            tuple(segments[i].text for i in sorted(author_segments)),
+        )
+        found = self._verdicts.get(key)
+        if found is None:
+            self._verdicts[key] = found = _check_title(forms, *check)
+        return found
+
+
+def _check_title(
     forms: WantedForms,
     parsed: ParsedRelease,
-    skipped: Collection[int],
+    title_indexes: list[int],
     author_segments: Collection[int],
-    segment_words: Sequence[list[str]],
-) -> list[Reason]:
-    """Every title word must be present as a whole word, and no unexplained word may be added.
-
-    Words after a colon or dash are judged against the book's known subtitle, else by the subtitle heuristic.
-    ``skipped`` are the segments that hold no title words (the author's, names, the uploader tag),
-    ``author_segments`` those naming the wanted author, ``segment_words`` each segment's ``words``.
-    """
-    required = forms.required
-    if not required:
-        return [_NO_WORDS]
-    segments = parsed.segments
-    title_indexes = [i for i, s in enumerate(segments) if i not in skipped and s.kind is not SegmentKind.SERIES]
+    segment_words: Sequence[tuple[str, ...]],
+    whole: tuple[bool, ...],
+) -> tuple[Reason, ...]:
+    """``TitleCheck`` of one release; ``whole`` tells whether the wanted series, the subtitle and each wanted
+    narrator stand whole among the release's words."""
+    required, segments = forms.required, parsed.segments
     pool = [w for i in title_indexes for w in _without_runs(segment_words[i], forms.author_runs)]
     pool_set = set(pool)
     series_words = {w for mention in parsed.series for w in _mention_words(mention)}
-    core = _allowed_core(forms, parsed, segment_words, author_segments)
-    allowed = core | forms.subtitle_words if _names_whole(forms.subtitle_run, segment_words) else core
+    core = _allowed_core(forms, parsed, segment_words, author_segments, whole)
+    allowed = core | forms.subtitle_words if whole[1] else core
     missing = sorted(required - pool_set - series_words)
     extra = sorted({w for w in pool_set if w not in required and not _explained(w, allowed, forms)})
     # title words the release has more often than the title: "You Like It Darker Darker" is not the book
@@ -70,10 +115,10 @@ def check_title(
         reasons.extend(_check_series_as_title(forms, parsed))
     if not any(reason.rejects for reason in reasons):
         reasons.insert(0, forms.title_match)
-    return reasons
+    return tuple(reasons)
 
 
-def _without_runs(tokens: list[str], runs: Sequence[Sequence[str]]) -> list[str]:
+def _without_runs(tokens: tuple[str, ...], runs: Sequence[tuple[str, ...]]) -> tuple[str, ...]:
     for run in runs:
         start = find_run(tokens, run)
         while start >= 0:
@@ -82,13 +127,17 @@ def _without_runs(tokens: list[str], runs: Sequence[Sequence[str]]) -> list[str]
     return tokens
 
 
-def _names_whole(run: Sequence[str], segment_words: Sequence[list[str]]) -> bool:
+def _names_whole(run: Sequence[str], release_words: list[str]) -> bool:
     """Whether the release's words (all segments' in a row) hold ``run``."""
-    return bool(run) and find_run([w for found in segment_words for w in found], run) >= 0
+    return bool(run) and find_run(release_words, run) >= 0
 
 
 def _allowed_core(
-    forms: WantedForms, parsed: ParsedRelease, segment_words: Sequence[list[str]], author_segments: Collection[int]
+    forms: WantedForms,
+    parsed: ParsedRelease,
+    segment_words: Sequence[tuple[str, ...]],
+    author_segments: Collection[int],
+    whole: tuple[bool, ...],
 ) -> frozenset[str]:
     """The words a release may add besides the title's (all but the subtitle's): the words after the title's
     colon, the authors', the series' when the release names it whole, each wanted narrator's (the surname alone
@@ -96,12 +145,10 @@ def _allowed_core(
     are the wanted ones, the words of segments naming the wanted author (a co-author beside them), glue and noise.
     """
     added: set[str] = set()
-    if _names_whole(forms.series_run, segment_words):
+    if whole[0]:
         added |= forms.series_words
-    if forms.narrator_forms:
-        release_words = [w for found in segment_words for w in found]
-        for narrator in forms.narrator_forms:
-            added |= narrator.words if find_run(release_words, narrator.run) >= 0 else narrator.surname_words
+    for narrator, named in zip(forms.narrator_forms, whole[2:], strict=True):
+        added |= narrator.words if named else narrator.surname_words
     for name in parsed.narrators:
         added.update(words(name))
     if parsed.authors_stated:
@@ -141,7 +188,7 @@ def _check_subtitle(
     """
     wanted = forms.wanted
     note = f"; {wanted.subtitle_note}" if wanted.subtitle_note else ""
-    found = release_subtitle(texts, set(forms.required))
+    found = release_subtitle(texts, forms.required)
     if wanted.subtitle:
         if found is None or all(_explained(w, plain, forms) for w in words(found)):
             return extra, []  # no subtitle, or only words a release may add (narrator, series, format)
@@ -153,7 +200,7 @@ def _check_subtitle(
     if not extra or found is None or not {w.removesuffix(" (again)") for w in extra} <= set(words(found)):
         return extra, []
     series_names = [wanted.series or "", *(mention.name or "" for mention in parsed.series)]
-    problem = subtitle_problem_in(found, set(forms.required), series_names, wanted.authors)
+    problem = subtitle_problem_in(found, forms.required, series_names, wanted.authors)
     if problem is None:
         return [], [Reason(ReasonCode.SUBTITLE, f"subtitle '{found}' (the wanted record has none{note})")]
     return [*extra, f"(not only a subtitle: {problem}{note})"], []
@@ -180,7 +227,19 @@ def _check_series_as_title(forms: WantedForms, parsed: ParsedRelease) -> list[Re
     return [Reason(ReasonCode.TITLE_AS_SERIES, f"title only as a series name, volume {shown}", rejects=True)]
 
 
-def _mention_words(mention: SeriesMention) -> list[str]:
+def _mention_words(mention: SeriesMention) -> tuple[str, ...]:
     """A series mention's name words and, for a single position, its number: "Catch 22" -> catch, 22."""
-    shown = [format_position(mention.position[0])] if mention.position and len(set(mention.position)) == 1 else []
-    return [*words(mention.name or ""), *shown]
+    position = mention.position
+    if position is not None and position[0] and position[1]:
+        return _named_position_words(mention.name, position)
+    return _position_words(mention.name, position)  # zero: "0" and "-0" are equal keys, but shown apart
+
+
+@lru_cache(maxsize=4096)  # a search's releases name the same few series and volumes
+def _named_position_words(name: str | None, position: tuple[Decimal, Decimal]) -> tuple[str, ...]:
+    return _position_words(name, position)
+
+
+def _position_words(name: str | None, position: tuple[Decimal, Decimal] | None) -> tuple[str, ...]:
+    shown = [format_position(position[0])] if position and len(set(position)) == 1 else []
+    return (*words(name or ""), *shown)

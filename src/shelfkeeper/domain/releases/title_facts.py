@@ -9,8 +9,8 @@ search, so the readings are cached; ``parsing`` applies them, piece by piece in 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from shelfkeeper.domain.releases.subtitles import NUMBER_WORDS
 from shelfkeeper.domain.text import fold, normalize_language, split_names
@@ -52,8 +52,7 @@ _NOT_DIGIT = re.compile(r"\D")
 _WHITESPACE = re.compile(r"\s+")
 
 
-@dataclass(frozen=True)
-class TitleFacts:
+class TitleFacts(NamedTuple):
     """What one piece of a title states, in the order it states it: formats in order of appearance; the bitrate,
     year, language and part the piece states last; ``abridged`` as every "(un)abridged" of the piece read in
     turn (None: the piece says nothing)."""
@@ -89,6 +88,7 @@ def title_language(token: str) -> str | None:
     return code if code and code != fold(token) else None
 
 
+@lru_cache(maxsize=8192)  # verification asks it of every unexplained word of every release
 def is_quality_word(word: str) -> bool:
     """True for a folded word that only describes a file (format, bitrate, language code, rip noise)."""
     return (

@@ -148,9 +148,10 @@ def _looks_like_one_name(name: str) -> bool:
         bare = token.strip(".,'’")
         if _INITIAL.fullmatch(token):
             continue  # an initial, even "A."
-        if not bare or fold(bare) in _NAME_STOP_WORDS:
+        if not bare:
             return False
-        if not bare[0].isupper() and fold(bare) not in _NAME_PARTICLES:
+        folded = bare.lower() if bare.isascii() and bare.isalpha() else fold(bare)  # ASCII letters fold to lower
+        if folded in _NAME_STOP_WORDS or (not bare[0].isupper() and folded not in _NAME_PARTICLES):
             return False
     return True
 
@@ -160,15 +161,25 @@ def mark_name_like(segments: list[Segment], *, stated: bool) -> list[Segment]:
 
     When no plain segment can be the author, the first bracket group of names is: "Dune (Frank Herbert)".
     """
-    if stated or any(seg.kind is SegmentKind.AUTHOR_GUESS for seg in segments):
+    if stated:
         return segments
-    plain = [i for i, seg in enumerate(segments) if seg.kind is SegmentKind.TEXT]
+    plain: list[int] = []
+    people: list[int] = []
+    for index, segment in enumerate(segments):
+        kind = segment.kind
+        if kind is SegmentKind.TEXT:
+            plain.append(index)
+        elif kind is SegmentKind.PEOPLE:
+            people.append(index)
+        elif kind is SegmentKind.AUTHOR_GUESS:
+            return segments
     candidates = [i for i in plain if looks_like_names(segments[i].text)] if len(plain) >= 2 else []
-    with_initials = [i for i in candidates if _HAS_INITIAL.search(segments[i].text)]
-    people = [i for i, seg in enumerate(segments) if seg.kind is SegmentKind.PEOPLE]
-    if not candidates and not people:
+    if candidates:
+        chosen = next((i for i in candidates if _HAS_INITIAL.search(segments[i].text)), candidates[0])
+    elif people:
+        chosen = people[0]
+    else:
         return segments
-    chosen = (with_initials or candidates or people)[0]
     marked = list(segments)
     marked[chosen] = Segment(segments[chosen].text, SegmentKind.AUTHOR_GUESS)
     return marked

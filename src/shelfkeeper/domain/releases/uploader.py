@@ -57,7 +57,7 @@ def split_uploader_tag(text: str) -> tuple[str, str | None]:
     if match is None:
         return text, None
     tag = match.group(match.lastindex or 0).strip()
-    if not is_tag_text(tag) or looks_like_names(tag) or piece_quality_kinds(tag, True):
+    if looks_like_names(tag) or not is_tag_text(tag) or piece_quality_kinds(tag, True):
         return text, None  # a group of names is the narrators or the author, no tag
     head = text[: match.start()]
     if not _file_described_before(head):

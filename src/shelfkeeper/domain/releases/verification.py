@@ -7,14 +7,15 @@ The wanted book's forms are normalised once (``wanted.wanted_forms``); the title
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from decimal import Decimal
 
 from shelfkeeper.domain.releases.parsing import ParsedRelease
-from shelfkeeper.domain.releases.people import is_narrator_group, names_author, names_match, words
+from shelfkeeper.domain.releases.people import is_narrator_group, names_author, names_match, segment_words, words
 from shelfkeeper.domain.releases.reasons import Reason, ReasonCode, Verification
 from shelfkeeper.domain.releases.subtitles import GLUE_WORDS, find_run
-from shelfkeeper.domain.releases.title_check import check_title
-from shelfkeeper.domain.releases.title_segments import SegmentKind, series_names_match
+from shelfkeeper.domain.releases.title_check import TitleCheck
+from shelfkeeper.domain.releases.title_segments import SegmentKind, SeriesMention, series_names_match
 from shelfkeeper.domain.releases.wanted import Position, WantedEdition, WantedForms, wanted_forms
 from shelfkeeper.domain.text import format_position, format_position_range
 
@@ -22,6 +23,7 @@ __all__ = [  # the verdict's vocabulary and the wanted book, importable from her
     "Reason",
     "ReasonCode",
     "Verification",
+    "Verifier",
     "WantedEdition",
     "names_match",
     "release_asin",
@@ -37,50 +39,79 @@ _NO_AUTHOR = Reason(ReasonCode.AUTHOR_MISSING, "the wanted book has no author to
 
 def verify(wanted: WantedEdition, parsed: ParsedRelease) -> Verification:
     """Check that a parsed release is the wanted book; every failed check is a named rejecting reason."""
-    forms = wanted_forms(wanted)
-    segment_words = [words(segment.text) for segment in parsed.segments]
-    position = _ReleasePosition(forms, parsed)
-    author_segments, author_reason = _check_author(forms, parsed, segment_words)
-    people_segments, people_reasons = _check_people(forms, parsed, author_segments)
-    tag_segments, tag_reasons = _check_uploader_tag(forms, parsed, position)
-    skipped = author_segments | people_segments | tag_segments
-    reasons = [
-        *check_title(forms, parsed, skipped, author_segments, segment_words),
-        author_reason,
-        *people_reasons,
-        *tag_reasons,
-        *_check_volume(forms, parsed, position),
-        *_check_edition(forms, parsed),
-        *_check_identifiers(forms, parsed),
-    ]
-    return Verification(accepted=not any(r.rejects for r in reasons), reasons=tuple(reasons))
+    return Verifier(wanted).verify(parsed)
 
 
-class _ReleasePosition:
-    """The position a release claims in the wanted series (read when first asked for)."""
+class Verifier:
+    """Verifies the releases of one search against one wanted book, its forms normalised once. What a check reads
+    of a title piece or a release's series mentions it answers once for the search: releases alike in what the
+    title check reads share its verdict (``title_check.TitleCheck``)."""
 
-    def __init__(self, forms: WantedForms, parsed: ParsedRelease) -> None:
-        self._forms, self._parsed = forms, parsed
-        self._read = False
-        self._value: Position | None = None
+    def __init__(self, wanted: WantedEdition) -> None:
+        self.forms = forms = wanted_forms(wanted)
+        self._title = TitleCheck(forms)
+        self._names_author: dict[str, bool] = {}
+        self._volumes: dict[tuple[SeriesMention, ...], tuple[Position | None, tuple[Reason, ...]]] = {}
 
-    @property
-    def value(self) -> Position | None:
-        if not self._read:
-            self._value, self._read = _release_position(self._forms, self._parsed), True
-        return self._value
+    def verify(self, parsed: ParsedRelease) -> Verification:
+        """``verify`` of one release."""
+        forms = self.forms
+        words_of = [segment_words(segment.text) for segment in parsed.segments]
+        position, volume_reasons = self._volume(parsed)
+        author_segments, author_reason = _check_author(forms, parsed, words_of, self._author_segments(parsed))
+        people_segments, people_reasons = _check_people(forms, parsed, author_segments)
+        tag_segments, tag_reasons = _check_uploader_tag(forms, parsed, position)
+        skipped = author_segments | people_segments | tag_segments
+        reasons = [
+            *self._title(parsed, skipped, author_segments, words_of),
+            author_reason,
+            *people_reasons,
+            *tag_reasons,
+            *volume_reasons,
+            *_check_edition(forms, parsed),
+            *_check_identifiers(forms, parsed),
+        ]
+        return Verification(accepted=not any(r.rejects for r in reasons), reasons=tuple(reasons))
+
+    def _author_segments(self, parsed: ParsedRelease) -> set[int]:
+        """The segments (not series mentions) that name a wanted author (``people.names_author``)."""
+        authors, known = self.forms.wanted.authors, self._names_author
+        found: set[int] = set()
+        for index, segment in enumerate(parsed.segments):
+            if segment.kind is SegmentKind.SERIES:
+                continue
+            names = known.get(segment.text)
+            if names is None:
+                known[segment.text] = names = names_author(segment.text, authors)
+            if names:
+                found.add(index)
+        return found
+
+    def _volume(self, parsed: ParsedRelease) -> tuple[Position | None, tuple[Reason, ...]]:
+        """The position the release claims in the wanted series (read only when the wanted one is known), and the
+        volume check's reasons; both read only the release's series mentions."""
+        series = parsed.series
+        if any(m.position is not None and not (m.position[0] and m.position[1]) for m in series):
+            return self._read_volume(parsed)  # 0 and -0 are equal keys, but are shown apart
+        found = self._volumes.get(series)
+        if found is None:
+            self._volumes[series] = found = self._read_volume(parsed)
+        return found
+
+    def _read_volume(self, parsed: ParsedRelease) -> tuple[Position | None, tuple[Reason, ...]]:
+        forms = self.forms
+        position = _release_position(forms, parsed) if forms.position is not None else None
+        return position, tuple(_check_volume(forms, parsed, position))
 
 
-def _check_author(forms: WantedForms, parsed: ParsedRelease, segment_words: list[list[str]]) -> tuple[set[int], Reason]:
-    """Find the wanted author among stated authors, name segments, or inside the title text."""
+def _check_author(
+    forms: WantedForms, parsed: ParsedRelease, words_of: Sequence[tuple[str, ...]], author_segments: set[int]
+) -> tuple[set[int], Reason]:
+    """Find the wanted author among stated authors, name segments (``author_segments``: the segments that name
+    one), or inside the title text."""
     authors = forms.wanted.authors
     if not authors:
         return set(), _NO_AUTHOR
-    author_segments = {
-        index
-        for index, segment in enumerate(parsed.segments)
-        if segment.kind is not SegmentKind.SERIES and names_author(segment.text, authors)
-    }
     if parsed.authors_stated:
         matched = [name for name in parsed.authors if any(names_match(name, w) for w in authors)]
         if matched:
@@ -89,8 +120,9 @@ def _check_author(forms: WantedForms, parsed: ParsedRelease, segment_words: list
         return author_segments, Reason(
             ReasonCode.AUTHOR_MISMATCH, f"another author: {stated} (wanted {forms.author_names})", rejects=True
         )
-    if author_segments or (not parsed.authors and _author_inside_text(forms, segment_words)):
-        return author_segments, Reason(ReasonCode.AUTHOR_MATCH, f"author {authors[0]} named in the title")
+    if author_segments or (not parsed.authors and _author_inside_text(forms, words_of)):
+        named = forms.author_in_title or Reason(ReasonCode.AUTHOR_MATCH, f"author {authors[0]} named in the title")
+        return author_segments, named
     if parsed.authors:
         guessed = ", ".join(parsed.authors)
         return author_segments, Reason(
@@ -127,7 +159,7 @@ def _check_people(
 
 
 def _check_uploader_tag(
-    forms: WantedForms, parsed: ParsedRelease, position: _ReleasePosition
+    forms: WantedForms, parsed: ParsedRelease, position: Position | None
 ) -> tuple[set[int], list[Reason]]:
     """The trailing uploader tag (``parsing`` found it) is no title word, unless the wanted title is its series'
     name and the release does not name the wanted volume: "Red Rising [M4B] [Morning]" may be another volume, and
@@ -136,15 +168,15 @@ def _check_uploader_tag(
     tags = {index for index, segment in enumerate(parsed.segments) if segment.kind is SegmentKind.UPLOADER}
     if not tags:
         return set(), []
-    volume_named = forms.position is not None and position.value == forms.position
+    volume_named = forms.position is not None and position == forms.position
     if forms.title_is_series_name and not volume_named:
         return set(), []
     shown = ", ".join(parsed.segments[index].text for index in sorted(tags))
     return tags, [Reason(ReasonCode.UPLOADER_TAG, f"uploader tag ignored: {shown}")]
 
 
-def _author_inside_text(forms: WantedForms, segment_words: list[list[str]]) -> bool:
-    text_words = [w for found in segment_words for w in [*found, "|"]]
+def _author_inside_text(forms: WantedForms, words_of: Sequence[tuple[str, ...]]) -> bool:
+    text_words = [w for found in words_of for w in [*found, "|"]]
     return any(find_run(text_words, run) >= 0 for run in forms.author_runs)
 
 
@@ -159,11 +191,10 @@ def _release_position(forms: WantedForms, parsed: ParsedRelease) -> Position | N
     return mentions[0].position if len(mentions) == 1 else None
 
 
-def _check_volume(forms: WantedForms, parsed: ParsedRelease, position: _ReleasePosition) -> list[Reason]:
+def _check_volume(forms: WantedForms, parsed: ParsedRelease, release_position: Position | None) -> list[Reason]:
     named_by_title = _check_title_words_as_series(forms, parsed)
     if named_by_title or forms.position is None:
         return named_by_title
-    release_position = position.value
     if release_position is None:
         return []
     shown = format_position_range(release_position)

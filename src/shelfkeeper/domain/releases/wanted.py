@@ -85,6 +85,7 @@ class WantedForms:
     part: int | None  # the part the title itself names ("Part 2")
     language: str | None
     title_match: Reason
+    author_in_title: Reason | None  # the first author named in a release's title
 
 
 @lru_cache(maxsize=256)  # one wanted book is compared with every release of its search
@@ -122,7 +123,12 @@ def wanted_forms(wanted: WantedEdition) -> WantedForms:
         part=part_number(wanted_part.group(1)) if wanted_part else None,
         language=normalize_language(wanted.language),
         title_match=Reason(ReasonCode.TITLE_MATCH, f"title words match '{wanted.title}'"),
+        author_in_title=_author_in_title(wanted.authors),
     )
+
+
+def _author_in_title(authors: tuple[str, ...]) -> Reason | None:
+    return Reason(ReasonCode.AUTHOR_MATCH, f"author {authors[0]} named in the title") if authors else None
 
 
 def _whole_run(whole: str | None) -> tuple[str, ...]:
