@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 from shelfkeeper.domain.releases.release import NEWZNAB_AUDIOBOOK, NEWZNAB_EBOOK, Release, ReleaseSource
@@ -105,20 +105,24 @@ class ParsedRelease:
         return not has_audio and (has_ebook or self.ebook_category)
 
 
-@dataclass
 class _Findings:
     """What the pieces of a title stated so far, each piece's facts added in title order."""
 
-    formats: list[str] = field(default_factory=list)
-    bitrate: int | None = None
-    abridged: bool | None = None
-    language: str | None = None
-    year: int | None = None
-    part: int | None = None
-    narrators: list[str] = field(default_factory=list)
-    vip: bool = False
-    freeleech: bool = False
-    segments: list[Segment] = field(default_factory=list)
+    __slots__ = (
+        "abridged", "bitrate", "formats", "freeleech", "language", "narrators", "part", "segments", "vip", "year",
+    )  # fmt: skip
+
+    def __init__(self) -> None:
+        self.formats: list[str] = []
+        self.bitrate: int | None = None
+        self.abridged: bool | None = None
+        self.language: str | None = None
+        self.year: int | None = None
+        self.part: int | None = None
+        self.narrators: list[str] = []
+        self.vip = False
+        self.freeleech = False
+        self.segments: list[Segment] = []
 
     def add_format(self, fmt: str) -> None:
         if fmt not in self.formats:
@@ -127,51 +131,64 @@ class _Findings:
     def add(self, facts: TitleFacts) -> None:
         """A later piece's facts: formats added, a stated bitrate, year, language or part replaces the earlier
         one, "abridged" anywhere wins (it is the safe reading)."""
-        for fmt in facts.formats:
-            self.add_format(fmt)
-        if facts.bitrate is not None:
-            self.bitrate = facts.bitrate
-        if facts.abridged is not None:
-            self.abridged = self.abridged or facts.abridged
-        if facts.language is not None:
-            self.language = facts.language
-        if facts.year is not None:
-            self.year = facts.year
-        if facts.part is not None:
-            self.part = facts.part
-        self.narrators.extend(facts.narrators)
-        self.vip = self.vip or facts.vip
-        self.freeleech = self.freeleech or facts.freeleech
+        formats, bitrate, abridged, language, year, part, narrators, vip, freeleech = facts
+        for fmt in formats:
+            if fmt not in self.formats:
+                self.formats.append(fmt)
+        if bitrate is not None:
+            self.bitrate = bitrate
+        if abridged is not None:
+            self.abridged = self.abridged or abridged
+        if language is not None:
+            self.language = language
+        if year is not None:
+            self.year = year
+        if part is not None:
+            self.part = part
+        if narrators:
+            self.narrators.extend(narrators)
+        if vip:
+            self.vip = True
+        if freeleech:
+            self.freeleech = True
 
 
 def parse_release(release: Release) -> ParsedRelease:
     """Parse a release's title and structured fields into a ParsedRelease (pure, never raises)."""
     found = _Findings()
-    for fmt in (release.file_type or "").lower().replace(",", " ").split():
-        found.add_format(fmt.strip("."))
+    if release.file_type:
+        for fmt in release.file_type.lower().replace(",", " ").split():
+            found.add_format(fmt.strip("."))
     text, uploader = split_uploader_tag(_prepare_title(release.title, found))
     text, loose = loose_facts(_take_groups(text, found))
     if loose is not NO_FACTS:
         found.add(loose)
-    segments = mark_name_like([*plain_segments(text), *found.segments], stated=bool(release.authors))
+    stated_authors = bool(release.authors)
+    segments = mark_name_like([*plain_segments(text), *found.segments], stated=stated_authors)
     if uploader is not None:
         segments.append(Segment(uploader, SegmentKind.UPLOADER))
-    series = _series_mentions(release, segments)
-    guessed_authors = [
-        name for seg in segments if seg.kind is SegmentKind.AUTHOR_GUESS for name in split_names(seg.text)
-    ]
+    plain: list[str] = []
+    guessed_authors: list[str] = []
+    from_title: list[SeriesMention] = []
+    for segment in segments:
+        if segment.series is not None:
+            from_title.append(segment.series)
+        if segment.kind is SegmentKind.TEXT:
+            plain.append(segment.text)
+        elif segment.kind is SegmentKind.AUTHOR_GUESS:
+            guessed_authors += split_names(segment.text)
     return ParsedRelease(
         release=release,
-        title=_title_guess(segments, release.title),
+        title=" - ".join(plain) if plain else _named_title(from_title, release.title),
         segments=tuple(segments),
-        authors=tuple(release.authors) if release.authors else tuple(guessed_authors),
-        authors_stated=bool(release.authors),
+        authors=tuple(release.authors) if stated_authors else tuple(guessed_authors),
+        authors_stated=stated_authors,
         narrators=tuple(release.narrators) if release.narrators else tuple(found.narrators),
-        series=series,
+        series=_series_mentions(release, from_title),
         formats=tuple(fmt for fmt in found.formats if fmt in ALL_FORMATS),
         bitrate_kbps=found.bitrate,
         abridged=found.abridged,
-        language=normalize_language(release.language) or found.language,
+        language=(normalize_language(release.language) if release.language else None) or found.language,
         year=found.year,
         size_bytes=release.size_bytes,
         freeleech=release.freeleech or found.freeleech,
@@ -210,18 +227,13 @@ def _take_groups(text: str, found: _Findings) -> str:
     segment; each group leaves " - " in its place."""
     if "[" not in text and "{" not in text and "(" not in text:
         return text
-    matches = list(_GROUP.finditer(text))
-    pieces, end = [], 0
-    for match in matches:
-        pieces += [text[end : match.start()], " - "]
-        end = match.end()
-    rest = "".join([*pieces, text[end:]])
+    rest = _GROUP.sub(" - ", text)
     if "[" in rest or "{" in rest or "(" in rest:
         return _take_nested_groups(text, found)  # a group inside another: taking one may open the next
     # No opening bracket is left outside the groups found in one scan, so consuming the leftmost group again and
     # again finds just these, in this order.
-    for match in matches:
-        _add_group(match.group(match.lastindex or 0), found)
+    for square, curly, round_ in _GROUP.findall(text):
+        _add_group(square or curly or round_, found)  # the one that matched (all "" when it is empty)
     return rest
 
 
@@ -267,15 +279,14 @@ def _group_reading(content: str) -> tuple[TitleFacts, Segment | None]:
     return NO_FACTS, Segment(content)
 
 
-def _series_mentions(release: Release, segments: list[Segment]) -> tuple[SeriesMention, ...]:
+def _series_mentions(release: Release, from_title: list[SeriesMention]) -> tuple[SeriesMention, ...]:
+    if not release.series:
+        return tuple(from_title)
     stated = [SeriesMention(name or None, parse_position(position)) for name, position in release.series]
-    from_title = [seg.series for seg in segments if seg.series is not None]
     return tuple(stated + [mention for mention in from_title if mention not in stated])
 
 
-def _title_guess(segments: list[Segment], raw_title: str) -> str:
-    plain = [seg.text for seg in segments if seg.kind is SegmentKind.TEXT]
-    if plain:
-        return " - ".join(plain)
-    named = [seg.series.name for seg in segments if seg.series is not None and seg.series.name]
+def _named_title(from_title: list[SeriesMention], raw_title: str) -> str:
+    """A title of nothing but series mentions: the first series named, else the raw title."""
+    named = [mention.name for mention in from_title if mention.name]
     return named[0] if named else html.unescape(raw_title).strip()

@@ -212,10 +212,11 @@ class _Judge:
         self.size_bounds = (profile.min_mb_per_hour, profile.max_mb_per_hour, profile.min_size_mb, profile.max_size_mb)
         self.forbidden = [(word, fold(word)) for word in profile.forbidden_words]
         self.preferred = [(word, fold(word)) for word in profile.preferred_words]
-        self.formats: dict[tuple[tuple[str, ...], bool], tuple[Reason, ...]] = {}
-        self.bitrates: dict[int | None, tuple[Reason, ...]] = {}
+        self.files: dict[tuple[tuple[str, ...], bool, int | None], tuple[Reason, ...]] = {}
         self.language_reasons: dict[str | None, tuple[Reason, ...]] = {}
         self.seeders: dict[int | None, Reason] = {}
+        self.flags: dict[tuple[bool | None, str | None, bool], tuple[Reason, ...]] = {}
+        self.narrators_matter = bool(wanted.narrator or profile.preferred_narrators)
 
     def verified(self, parsed: ParsedRelease) -> Verification:
         return self.verifier.verify(parsed)
@@ -225,48 +226,48 @@ class _Judge:
         wedge = decide_wedge(release, self.mam_stats, profile.mam) if is_mam_release(release) else None
         # a "[FL]" tag in a title counts too, though only the indexer's flag is trusted for wedges
         free = freeleech_kind(release, self.mam_stats) or ("freeleech" if parsed.freeleech else None)
-        reasons = [*_blocklist_reasons(release, self.blocklist), *verification.reasons, *extra]
-        reasons += self._format_reasons(parsed)
-        reasons += self._bitrate_reasons(parsed.bitrate_kbps)
+        if self.blocklist:
+            reasons = [*_blocklist_reasons(release, self.blocklist), *verification.reasons, *extra]
+        else:
+            reasons = [*verification.reasons, *extra]
+        reasons += self._file_reasons(parsed)
         reasons.append(size_reason(parsed.size_bytes, wanted.duration_minutes, self.size_bounds))
-        reasons += self._language_reasons(parsed.language)
+        reasons += self._language(parsed.language)
         if self.forbidden or self.preferred:
             reasons += word_reasons(fold(release.title), self.forbidden, self.preferred)
-        reasons += narrator_reasons(
-            parsed, wanted.authors, wanted.narrator, self.forms.narrators, profile.preferred_narrators
-        )
+        if self.narrators_matter:
+            reasons += narrator_reasons(
+                parsed, wanted.authors, wanted.narrator, self.forms.narrators, profile.preferred_narrators
+            )
         if release.protocol is DownloadProtocol.USENET:
             reasons += usenet_reasons(release)
         else:
             reasons.append(self._seeder_reason(release.seeders))
-        reasons += flag_reasons(parsed, wanted.abridged_ok, free, profile.prefer_freeleech, profile.prefer_vip)
-        reasons += mam_reasons(free is not None, self.mam_stats, profile.mam, wedge)
+        reasons += self._flag_reasons(parsed, free)
+        if wedge is not None:
+            reasons += mam_reasons(free is not None, self.mam_stats, profile.mam, wedge)
         return RankedRelease(
             release=release,
             parsed=parsed,
-            score=sum(reason.points for reason in reasons),
-            accepted=not any(reason.rejects for reason in reasons),
+            score=sum([reason.points for reason in reasons]),
+            accepted=not any([reason.rejects for reason in reasons]),
             reasons=tuple(reasons),
             verification=verification,
             wedge=wedge,
             freeleech=free is not None,
         )
 
-    def _format_reasons(self, parsed: ParsedRelease) -> tuple[Reason, ...]:
-        key = (parsed.formats, parsed.ebook_category)  # all that format_reasons reads
-        found = self.formats.get(key)
-        if found is None:
-            self.formats[key] = found = format_reasons(parsed, self.order)
-        return found
-
-    def _bitrate_reasons(self, bitrate: int | None) -> tuple[Reason, ...]:
-        found = self.bitrates.get(bitrate)
+    def _file_reasons(self, parsed: ParsedRelease) -> tuple[Reason, ...]:
+        """The format's and the bitrate's reasons (all they read: the formats, e-book category and bitrate)."""
+        key = (parsed.formats, parsed.ebook_category, parsed.bitrate_kbps)
+        found = self.files.get(key)
         if found is None:
             low, high = self.profile.min_bitrate_kbps, self.profile.max_bitrate_kbps
-            self.bitrates[bitrate] = found = bitrate_reasons(bitrate, low, high)
+            found = (*format_reasons(parsed, self.order), *bitrate_reasons(parsed.bitrate_kbps, low, high))
+            self.files[key] = found
         return found
 
-    def _language_reasons(self, language: str | None) -> tuple[Reason, ...]:
+    def _language(self, language: str | None) -> tuple[Reason, ...]:
         found = self.language_reasons.get(language)
         if found is None:
             self.language_reasons[language] = found = language_reasons(language, self.languages, self.shown_languages)
@@ -276,6 +277,16 @@ class _Judge:
         found = self.seeders.get(seeders)
         if found is None:
             self.seeders[seeders] = found = seeder_reason(seeders, self.profile.min_seeders)
+        return found
+
+    def _flag_reasons(self, parsed: ParsedRelease, free: str | None) -> tuple[Reason, ...]:
+        key = (parsed.abridged, free, parsed.vip)  # all that flag_reasons reads of a release
+        found = self.flags.get(key)
+        if found is None:
+            profile = self.profile
+            abridged_ok = self.wanted.abridged_ok
+            found = tuple(flag_reasons(parsed, abridged_ok, free, profile.prefer_freeleech, profile.prefer_vip))
+            self.flags[key] = found
         return found
 
 

@@ -20,7 +20,7 @@ from shelfkeeper.domain.releases.subtitles import (
     subtitle_problem_in,
 )
 from shelfkeeper.domain.releases.title_facts import is_quality_word
-from shelfkeeper.domain.releases.title_segments import SegmentKind, SeriesMention, series_names_match
+from shelfkeeper.domain.releases.title_segments import SeriesMention, series_names_match
 from shelfkeeper.domain.releases.wanted import WantedForms
 from shelfkeeper.domain.text import format_position, format_position_range
 
@@ -46,37 +46,38 @@ class TitleCheck:
     def __call__(
         self,
         parsed: ParsedRelease,
-        skipped: Collection[int],
+        title_indexes: list[int],
         author_segments: Collection[int],
         segment_words: Sequence[tuple[str, ...]],
+        series_key: object | None,
     ) -> tuple[Reason, ...]:
-        """The title's reasons. ``skipped`` are the segments that hold no title words (the author's, names, the
-        uploader tag), ``author_segments`` those naming the wanted author, ``segment_words`` each one's words."""
+        """The title's reasons. ``title_indexes`` are the segments that may hold title words (not the author's,
+        a series mention, names or the uploader tag), ``author_segments`` those naming the wanted author,
+        ``segment_words`` each segment's words, ``series_key`` stands for the release's series mentions (None:
+        they are not to be compared, the verdict is not shared)."""
         forms = self.forms
         if not forms.required:
             return (_NO_WORDS,)
-        segments = parsed.segments
-        title_indexes = [i for i, s in enumerate(segments) if i not in skipped and s.kind is not SegmentKind.SERIES]
-        release_words = [w for found in segment_words for w in found]  # all segments' words in a row
         whole = (
-            _names_whole(forms.series_run, release_words),
-            _names_whole(forms.subtitle_run, release_words),
-            *(find_run(release_words, narrator.run) >= 0 for narrator in forms.narrator_forms),
+            _names_whole(forms.series_run, segment_words),
+            _names_whole(forms.subtitle_run, segment_words),
+            *(_names_whole(narrator.run, segment_words) for narrator in forms.narrator_forms),
         )
-        check = (parsed, title_indexes, author_segments, segment_words, whole)
-        if any(m.position is not None and not (m.position[0] and m.position[1]) for m in parsed.series):
-            return _check_title(forms, *check)  # 0 and -0 are equal keys, but are shown apart
+        if series_key is None:
+            return _check_title(forms, parsed, title_indexes, author_segments, segment_words, whole)
+        segments = parsed.segments
         key = (
-            tuple(segments[i].text for i in title_indexes),
-            parsed.series,
+            tuple([segments[i].text for i in title_indexes]),
+            series_key,
             whole,
             parsed.narrators,
             parsed.authors if parsed.authors_stated else None,
-            tuple(segments[i].text for i in sorted(author_segments)),
+            tuple([segments[i].text for i in sorted(author_segments)]) if author_segments else (),
         )
         found = self._verdicts.get(key)
         if found is None:
-            self._verdicts[key] = found = _check_title(forms, *check)
+            found = _check_title(forms, parsed, title_indexes, author_segments, segment_words, whole)
+            self._verdicts[key] = found
         return found
 
 
@@ -127,9 +128,12 @@ def _without_runs(tokens: tuple[str, ...], runs: Sequence[tuple[str, ...]]) -> t
     return tokens
 
 
-def _names_whole(run: Sequence[str], release_words: list[str]) -> bool:
+def _names_whole(run: Sequence[str], segment_words: Sequence[tuple[str, ...]]) -> bool:
     """Whether the release's words (all segments' in a row) hold ``run``."""
-    return bool(run) and find_run(release_words, run) >= 0
+    if len(run) == 1:
+        word = run[0]
+        return any(word in found for found in segment_words)
+    return bool(run) and find_run([w for found in segment_words for w in found], run) >= 0
 
 
 def _allowed_core(

@@ -15,7 +15,7 @@ from shelfkeeper.domain.releases.people import is_narrator_group, names_author, 
 from shelfkeeper.domain.releases.reasons import Reason, ReasonCode, Verification
 from shelfkeeper.domain.releases.subtitles import GLUE_WORDS, find_run
 from shelfkeeper.domain.releases.title_check import TitleCheck
-from shelfkeeper.domain.releases.title_segments import SegmentKind, SeriesMention, series_names_match
+from shelfkeeper.domain.releases.title_segments import Segment, SegmentKind, SeriesMention, series_names_match
 from shelfkeeper.domain.releases.wanted import Position, WantedEdition, WantedForms, wanted_forms
 from shelfkeeper.domain.text import format_position, format_position_range
 
@@ -44,134 +44,141 @@ def verify(wanted: WantedEdition, parsed: ParsedRelease) -> Verification:
 
 class Verifier:
     """Verifies the releases of one search against one wanted book, its forms normalised once. What a check reads
-    of a title piece or a release's series mentions it answers once for the search: releases alike in what the
+    of a title piece or of a release's series mentions it answers once for the search; releases alike in what the
     title check reads share its verdict (``title_check.TitleCheck``)."""
 
     def __init__(self, wanted: WantedEdition) -> None:
         self.forms = forms = wanted_forms(wanted)
         self._title = TitleCheck(forms)
         self._names_author: dict[str, bool] = {}
-        self._volumes: dict[tuple[SeriesMention, ...], tuple[Position | None, tuple[Reason, ...]]] = {}
+        self._people: dict[str, Reason] = {}
+        self._series: dict[tuple[SeriesMention, ...], _SeriesReading] = {}
 
     def verify(self, parsed: ParsedRelease) -> Verification:
         """``verify`` of one release."""
         forms = self.forms
-        words_of = [segment_words(segment.text) for segment in parsed.segments]
-        position, volume_reasons = self._volume(parsed)
-        author_segments, author_reason = _check_author(forms, parsed, words_of, self._author_segments(parsed))
-        people_segments, people_reasons = _check_people(forms, parsed, author_segments)
-        tag_segments, tag_reasons = _check_uploader_tag(forms, parsed, position)
-        skipped = author_segments | people_segments | tag_segments
+        series = self._series_reading(parsed)
+        authors, known = forms.wanted.authors, self._names_author
+        words_of: list[tuple[str, ...]] = []
+        not_series: list[int] = []
+        author_segments: set[int] = set()
+        people: list[int] = []
+        tags: list[int] = []
+        for index, segment in enumerate(parsed.segments):
+            text = segment.text
+            words_of.append(segment_words(text))
+            kind = segment.kind
+            if kind is SegmentKind.SERIES:
+                continue
+            not_series.append(index)
+            names = known.get(text)
+            if names is None:
+                known[text] = names = names_author(text, authors)
+            if names:
+                author_segments.add(index)
+            elif kind is SegmentKind.PEOPLE:  # a group of names that are not the author
+                people.append(index)
+            if kind is SegmentKind.UPLOADER:
+                tags.append(index)
+        author_reason = _check_author(forms, parsed, words_of, author_segments)
+        people_reasons = [self._people_reason(parsed.segments[index].text) for index in people]
+        tags, tag_reasons = _check_uploader_tag(forms, parsed, tags, series.position)
+        skipped = author_segments.union(people, tags)
+        title_indexes = [index for index in not_series if index not in skipped]
         reasons = [
-            *self._title(parsed, skipped, author_segments, words_of),
+            *self._title(parsed, title_indexes, author_segments, words_of, series if series.shared else None),
             author_reason,
             *people_reasons,
             *tag_reasons,
-            *volume_reasons,
+            *series.volume_reasons,
             *_check_edition(forms, parsed),
             *_check_identifiers(forms, parsed),
         ]
-        return Verification(accepted=not any(r.rejects for r in reasons), reasons=tuple(reasons))
+        return Verification(accepted=not any([r.rejects for r in reasons]), reasons=tuple(reasons))
 
-    def _author_segments(self, parsed: ParsedRelease) -> set[int]:
-        """The segments (not series mentions) that name a wanted author (``people.names_author``)."""
-        authors, known = self.forms.wanted.authors, self._names_author
-        found: set[int] = set()
-        for index, segment in enumerate(parsed.segments):
-            if segment.kind is SegmentKind.SERIES:
-                continue
-            names = known.get(segment.text)
-            if names is None:
-                known[segment.text] = names = names_author(segment.text, authors)
-            if names:
-                found.add(index)
+    def _people_reason(self, text: str) -> Reason:
+        """A bracket group of names that are not the author: narrators when they can be, else a named rejection.
+
+        With the wanted narrator known, the group must name them; see ``people.is_narrator_group``.
+        """
+        found = self._people.get(text)
+        if found is None:
+            self._people[text] = found = _people_reason(self.forms, text)
         return found
 
-    def _volume(self, parsed: ParsedRelease) -> tuple[Position | None, tuple[Reason, ...]]:
-        """The position the release claims in the wanted series (read only when the wanted one is known), and the
-        volume check's reasons; both read only the release's series mentions."""
+    def _series_reading(self, parsed: ParsedRelease) -> _SeriesReading:
+        """What the volume checks read of the release's series mentions, once per search for each set of them."""
         series = parsed.series
         if any(m.position is not None and not (m.position[0] and m.position[1]) for m in series):
-            return self._read_volume(parsed)  # 0 and -0 are equal keys, but are shown apart
-        found = self._volumes.get(series)
+            return _SeriesReading(self.forms, parsed, shared=False)  # 0 and -0 are equal keys, but shown apart
+        found = self._series.get(series)
         if found is None:
-            self._volumes[series] = found = self._read_volume(parsed)
+            self._series[series] = found = _SeriesReading(self.forms, parsed, shared=True)
         return found
 
-    def _read_volume(self, parsed: ParsedRelease) -> tuple[Position | None, tuple[Reason, ...]]:
-        forms = self.forms
-        position = _release_position(forms, parsed) if forms.position is not None else None
-        return position, tuple(_check_volume(forms, parsed, position))
+
+class _SeriesReading:
+    """The position a release claims in the wanted series (read only when the wanted one is known) and the volume
+    check's reasons: both read only its series mentions. ``shared`` when releases alike in their mentions may
+    share it (and the title check's verdict, keyed by it)."""
+
+    __slots__ = ("position", "shared", "volume_reasons")
+
+    def __init__(self, forms: WantedForms, parsed: ParsedRelease, *, shared: bool) -> None:
+        self.position = _release_position(forms, parsed) if forms.position is not None else None
+        self.volume_reasons = tuple(_check_volume(forms, parsed, self.position))
+        self.shared = shared
 
 
 def _check_author(
     forms: WantedForms, parsed: ParsedRelease, words_of: Sequence[tuple[str, ...]], author_segments: set[int]
-) -> tuple[set[int], Reason]:
+) -> Reason:
     """Find the wanted author among stated authors, name segments (``author_segments``: the segments that name
     one), or inside the title text."""
     authors = forms.wanted.authors
     if not authors:
-        return set(), _NO_AUTHOR
+        return _NO_AUTHOR
     if parsed.authors_stated:
         matched = [name for name in parsed.authors if any(names_match(name, w) for w in authors)]
         if matched:
-            return author_segments, Reason(ReasonCode.AUTHOR_MATCH, f"author {matched[0]}")
+            return Reason(ReasonCode.AUTHOR_MATCH, f"author {matched[0]}")
         stated = ", ".join(parsed.authors)
-        return author_segments, Reason(
-            ReasonCode.AUTHOR_MISMATCH, f"another author: {stated} (wanted {forms.author_names})", rejects=True
-        )
+        text = f"another author: {stated} (wanted {forms.author_names})"
+        return Reason(ReasonCode.AUTHOR_MISMATCH, text, rejects=True)
     if author_segments or (not parsed.authors and _author_inside_text(forms, words_of)):
-        named = forms.author_in_title or Reason(ReasonCode.AUTHOR_MATCH, f"author {authors[0]} named in the title")
-        return author_segments, named
+        return forms.author_in_title or Reason(ReasonCode.AUTHOR_MATCH, f"author {authors[0]} named in the title")
     if parsed.authors:
         guessed = ", ".join(parsed.authors)
-        return author_segments, Reason(
+        return Reason(
             ReasonCode.AUTHOR_MISMATCH, f"another author: {guessed} (wanted {forms.author_names})", rejects=True
         )
-    return author_segments, Reason(
-        ReasonCode.AUTHOR_MISSING, f"author not named (wanted {forms.author_names})", rejects=True
-    )
+    return Reason(ReasonCode.AUTHOR_MISSING, f"author not named (wanted {forms.author_names})", rejects=True)
 
 
-def _check_people(
-    forms: WantedForms, parsed: ParsedRelease, author_segments: set[int]
-) -> tuple[set[int], list[Reason]]:
-    """Bracket groups of names that are not the author: narrators when they can be, else a named rejection.
-
-    With the wanted narrator known, the group must name them; see ``people.is_narrator_group``.
-    """
-    indexes: set[int] = set()
-    reasons: list[Reason] = []
+def _people_reason(forms: WantedForms, text: str) -> Reason:
     narrator = forms.wanted.narrator
-    for index, segment in enumerate(parsed.segments):
-        if segment.kind is not SegmentKind.PEOPLE or index in author_segments:
-            continue
-        indexes.add(index)
-        if is_narrator_group(segment, narrator, lone_name_ok=not forms.title_is_series_name):
-            reasons.append(Reason(ReasonCode.NARRATOR_GROUP, f"narrators in brackets: {segment.text}"))
-        elif narrator:
-            text = f"names in brackets are neither the author nor the narrator: {segment.text}"
-            reasons.append(Reason(ReasonCode.OTHER_NAMES, f"{text} (wanted narrator {narrator})", rejects=True))
-        else:
-            text = f"names in brackets are not the author, and the title is its series' name: {segment.text}"
-            reasons.append(Reason(ReasonCode.OTHER_NAMES, text, rejects=True))
-    return indexes, reasons
+    if is_narrator_group(Segment(text, SegmentKind.PEOPLE), narrator, lone_name_ok=not forms.title_is_series_name):
+        return Reason(ReasonCode.NARRATOR_GROUP, f"narrators in brackets: {text}")
+    if narrator:
+        shown = f"names in brackets are neither the author nor the narrator: {text}"
+        return Reason(ReasonCode.OTHER_NAMES, f"{shown} (wanted narrator {narrator})", rejects=True)
+    shown = f"names in brackets are not the author, and the title is its series' name: {text}"
+    return Reason(ReasonCode.OTHER_NAMES, shown, rejects=True)
 
 
 def _check_uploader_tag(
-    forms: WantedForms, parsed: ParsedRelease, position: Position | None
-) -> tuple[set[int], list[Reason]]:
-    """The trailing uploader tag (``parsing`` found it) is no title word, unless the wanted title is its series'
-    name and the release does not name the wanted volume: "Red Rising [M4B] [Morning]" may be another volume, and
-    the tag's words are judged as title words ("Red Rising 01 - Red Rising [M4B] [Tantor]" is the wanted one).
-    """
-    tags = {index for index, segment in enumerate(parsed.segments) if segment.kind is SegmentKind.UPLOADER}
+    forms: WantedForms, parsed: ParsedRelease, tags: list[int], position: Position | None
+) -> tuple[list[int], list[Reason]]:
+    """The trailing uploader tag (``parsing`` found it; ``tags`` its segments) is no title word, unless the wanted
+    title is its series' name and the release does not name the wanted volume: "Red Rising [M4B] [Morning]" may be
+    another volume, and the tag's words are judged as title words ("Red Rising 01 - Red Rising [M4B] [Tantor]" is
+    the wanted one)."""
     if not tags:
-        return set(), []
+        return [], []
     volume_named = forms.position is not None and position == forms.position
     if forms.title_is_series_name and not volume_named:
-        return set(), []
-    shown = ", ".join(parsed.segments[index].text for index in sorted(tags))
+        return [], []
+    shown = ", ".join(parsed.segments[index].text for index in tags)
     return tags, [Reason(ReasonCode.UPLOADER_TAG, f"uploader tag ignored: {shown}")]
 
 
