@@ -13,6 +13,7 @@ from shelfkeeper.domain.text import fold
 _MIB = 1024 * 1024
 _MAM_GUID = re.compile(r"myanonamouse\.net/t/(\d+)", re.IGNORECASE)
 _VIP_CLASSES = frozenset({"vip", "elite vip"})  # MAM classes for whom fl_vip torrents are freeleech
+_MAM = ReleaseSource.MAM  # read for every release (reading a member off an Enum class costs a lookup)
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class WedgeDecision:
 def is_mam_release(release: Release) -> bool:
     """True for a MyAnonamouse torrent, found directly or through Prowlarr."""
     return (
-        release.source == ReleaseSource.MAM
+        release.source == _MAM
         or release.mam_id is not None
         or _is_mam_indexer(release.indexer)
         or _MAM_GUID.search(release.guid) is not None

@@ -66,6 +66,8 @@ _MAM_EBOOK_CATEGORIES = frozenset(
 )  # MAM's e-book sub-categories; Prowlarr shows them as 100000 + id
 _EXTENSION = re.compile(r"\.(" + "|".join(sorted(ALL_FORMATS)) + r")\s*$", re.IGNORECASE)
 _GROUP = re.compile(r"\[([^\[\]]*)\]|\{([^{}]*)\}|\(([^()]*)\)")
+# the kinds read for every segment of every release (reading a member off an Enum class costs a lookup)
+_TEXT, _AUTHOR_GUESS, _UPLOADER = SegmentKind.TEXT, SegmentKind.AUTHOR_GUESS, SegmentKind.UPLOADER
 
 
 @dataclass(frozen=True)
@@ -166,16 +168,16 @@ def parse_release(release: Release) -> ParsedRelease:
     stated_authors = bool(release.authors)
     segments = mark_name_like([*plain_segments(text), *found.segments], stated=stated_authors)
     if uploader is not None:
-        segments.append(Segment(uploader, SegmentKind.UPLOADER))
+        segments.append(Segment(uploader, _UPLOADER))
     plain: list[str] = []
     guessed_authors: list[str] = []
     from_title: list[SeriesMention] = []
     for segment in segments:
         if segment.series is not None:
             from_title.append(segment.series)
-        if segment.kind is SegmentKind.TEXT:
+        if segment.kind is _TEXT:
             plain.append(segment.text)
-        elif segment.kind is SegmentKind.AUTHOR_GUESS:
+        elif segment.kind is _AUTHOR_GUESS:
             guessed_authors += split_names(segment.text)
     return ParsedRelease(
         release=release,

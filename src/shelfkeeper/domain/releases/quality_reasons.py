@@ -34,6 +34,7 @@ _FREELEECH_POINTS = 15
 _VIP_POINTS = 5
 _UNABRIDGED_POINTS = 5
 _ABRIDGED_ALLOWED_POINTS = -10
+_SIZE = ReasonCode.SIZE  # a reason made for every release (reading a member off an Enum class costs a lookup)
 _FORMAT_UNKNOWN = (Reason(ReasonCode.FORMAT, "format unknown"),)
 _SIZE_UNKNOWN = Reason(ReasonCode.SIZE, "size unknown")
 _SEEDERS_UNKNOWN = Reason(ReasonCode.SEEDERS, "seeders unknown")
@@ -82,10 +83,10 @@ def size_reason(size_bytes: int | None, duration_minutes: int | None, bounds: tu
     else:
         low, high, shown, unit = bounds[2], bounds[3], size_mb, "MB"
     if shown < low:
-        return Reason(ReasonCode.SIZE, f"size {shown:.1f} {unit} < minimum {low:g} {unit}", rejects=True)
+        return Reason(_SIZE, f"size {shown:.1f} {unit} < minimum {low:g} {unit}", rejects=True)
     if shown > high:
-        return Reason(ReasonCode.SIZE, f"size {shown:.1f} {unit} > maximum {high:g} {unit}", rejects=True)
-    return Reason(ReasonCode.SIZE, f"size {shown:.1f} {unit}")
+        return Reason(_SIZE, f"size {shown:.1f} {unit} > maximum {high:g} {unit}", rejects=True)
+    return Reason(_SIZE, f"size {shown:.1f} {unit}")
 
 
 def language_reasons(language: str | None, allowed: frozenset[str | None], shown: str) -> tuple[Reason, ...]:

@@ -34,6 +34,8 @@ from shelfkeeper.domain.releases.verification import Verifier, verify
 from shelfkeeper.domain.releases.wanted import WantedEdition
 from shelfkeeper.domain.text import fold, normalize_language
 
+_USENET = DownloadProtocol.USENET  # read for every release (reading a member off an Enum class costs a lookup)
+
 
 @dataclass(frozen=True)
 class QualityProfile:
@@ -239,7 +241,7 @@ class _Judge:
             reasons += narrator_reasons(
                 parsed, wanted.authors, wanted.narrator, self.forms.narrators, profile.preferred_narrators
             )
-        if release.protocol is DownloadProtocol.USENET:
+        if release.protocol is _USENET:
             reasons += usenet_reasons(release)
         else:
             reasons.append(self._seeder_reason(release.seeders))

@@ -71,6 +71,10 @@ class Segment:
     series: SeriesMention | None = None
 
 
+# the kinds read for every segment of every release (reading a member off an Enum class costs a lookup)
+_TEXT, _PEOPLE, _AUTHOR_GUESS = SegmentKind.TEXT, SegmentKind.PEOPLE, SegmentKind.AUTHOR_GUESS
+
+
 @lru_cache(maxsize=4096)  # a release's series names are compared with the wanted one, the same few each time
 def series_names_match(first: str, second: str) -> bool:
     """ "The Expanse" ~ "Expanse", "Mistborn" ~ "Mistborn Saga": one name's words hold all of the other's."""
@@ -183,11 +187,11 @@ def mark_name_like(segments: list[Segment], *, stated: bool) -> list[Segment]:
     people: list[int] = []
     for index, segment in enumerate(segments):
         kind = segment.kind
-        if kind is SegmentKind.TEXT:
+        if kind is _TEXT:
             plain.append(index)
-        elif kind is SegmentKind.PEOPLE:
+        elif kind is _PEOPLE:
             people.append(index)
-        elif kind is SegmentKind.AUTHOR_GUESS:
+        elif kind is _AUTHOR_GUESS:
             return segments
     candidates = [i for i in plain if looks_like_names(segments[i].text)] if len(plain) >= 2 else []
     if candidates:
@@ -197,5 +201,10 @@ def mark_name_like(segments: list[Segment], *, stated: bool) -> list[Segment]:
     else:
         return segments
     marked = list(segments)
-    marked[chosen] = Segment(segments[chosen].text, SegmentKind.AUTHOR_GUESS)
+    marked[chosen] = _author_guess(segments[chosen].text)
     return marked
+
+
+@lru_cache(maxsize=4096)  # the same author stands in many releases of a search
+def _author_guess(text: str) -> Segment:
+    return Segment(text, SegmentKind.AUTHOR_GUESS)

@@ -34,6 +34,8 @@ __all__ = [  # the verdict's vocabulary and the wanted book, importable from her
 
 _ASIN = re.compile(r"\b(B0[A-Z0-9]{8})\b")
 _FIRST = (Decimal(1), Decimal(1))
+# the kinds read for every segment of every release (reading a member off an Enum class costs a lookup)
+_SERIES, _PEOPLE, _UPLOADER = SegmentKind.SERIES, SegmentKind.PEOPLE, SegmentKind.UPLOADER
 _NO_AUTHOR = Reason(ReasonCode.AUTHOR_MISSING, "the wanted book has no author to check", rejects=True)
 
 
@@ -52,6 +54,8 @@ class Verifier:
         self._title = TitleCheck(forms)
         self._names_author: dict[str, bool] = {}
         self._people: dict[str, Reason] = {}
+        self._authors: dict[tuple[bool, tuple[str, ...]], Reason] = {}
+        self._editions: dict[tuple[object, ...], tuple[Reason, ...]] = {}
         self._series: dict[tuple[SeriesMention, ...], _SeriesReading] = {}
 
     def verify(self, parsed: ParsedRelease) -> Verification:
@@ -68,7 +72,7 @@ class Verifier:
             text = segment.text
             words_of.append(segment_words(text))
             kind = segment.kind
-            if kind is SegmentKind.SERIES:
+            if kind is _SERIES:
                 continue
             not_series.append(index)
             names = known.get(text)
@@ -76,11 +80,11 @@ class Verifier:
                 known[text] = names = names_author(text, authors)
             if names:
                 author_segments.add(index)
-            elif kind is SegmentKind.PEOPLE:  # a group of names that are not the author
+            elif kind is _PEOPLE:  # a group of names that are not the author
                 people.append(index)
-            if kind is SegmentKind.UPLOADER:
+            if kind is _UPLOADER:
                 tags.append(index)
-        author_reason = _check_author(forms, parsed, words_of, author_segments)
+        author_reason = self._author_reason(parsed, words_of, author_segments)
         people_reasons = [self._people_reason(parsed.segments[index].text) for index in people]
         tags, tag_reasons = _check_uploader_tag(forms, parsed, tags, series.position)
         skipped = author_segments.union(people, tags)
@@ -91,10 +95,36 @@ class Verifier:
             *people_reasons,
             *tag_reasons,
             *series.volume_reasons,
-            *_check_edition(forms, parsed),
+            *self._edition_reasons(parsed),
             *_check_identifiers(forms, parsed),
         ]
         return Verification(accepted=not any([r.rejects for r in reasons]), reasons=tuple(reasons))
+
+    def _author_reason(
+        self, parsed: ParsedRelease, words_of: list[tuple[str, ...]], author_segments: set[int]
+    ) -> Reason:
+        """Find the wanted author among stated authors, name segments (``author_segments``: the segments that
+        name one), or inside the title text."""
+        forms = self.forms
+        authors = forms.wanted.authors
+        if not authors:
+            return _NO_AUTHOR
+        if not parsed.authors_stated and (
+            author_segments or (not parsed.authors and _author_inside_text(forms, words_of))
+        ):
+            return forms.author_in_title or Reason(ReasonCode.AUTHOR_MATCH, f"author {authors[0]} named in the title")
+        key = (parsed.authors_stated, parsed.authors)
+        found = self._authors.get(key)
+        if found is None:
+            self._authors[key] = found = _author_verdict(forms, *key)
+        return found
+
+    def _edition_reasons(self, parsed: ParsedRelease) -> tuple[Reason, ...]:
+        key = (parsed.part, parsed.formats, parsed.ebook_category, parsed.abridged, parsed.language)  # all it reads
+        found = self._editions.get(key)
+        if found is None:
+            self._editions[key] = found = tuple(_check_edition(self.forms, parsed))
+        return found
 
     def _people_reason(self, text: str) -> Reason:
         """A bracket group of names that are not the author: narrators when they can be, else a named rejection.
@@ -130,28 +160,18 @@ class _SeriesReading:
         self.shared = shared
 
 
-def _check_author(
-    forms: WantedForms, parsed: ParsedRelease, words_of: Sequence[tuple[str, ...]], author_segments: set[int]
-) -> Reason:
-    """Find the wanted author among stated authors, name segments (``author_segments``: the segments that name
-    one), or inside the title text."""
-    authors = forms.wanted.authors
-    if not authors:
-        return _NO_AUTHOR
-    if parsed.authors_stated:
-        matched = [name for name in parsed.authors if any(names_match(name, w) for w in authors)]
+def _author_verdict(forms: WantedForms, stated: bool, release_authors: tuple[str, ...]) -> Reason:
+    """The author check of a release whose title names no wanted author: its stated authors (MAM) matched, else
+    the authors guessed from its title, else none named."""
+    if stated:
+        matched = [name for name in release_authors if any(names_match(name, w) for w in forms.wanted.authors)]
         if matched:
             return Reason(ReasonCode.AUTHOR_MATCH, f"author {matched[0]}")
-        stated = ", ".join(parsed.authors)
-        text = f"another author: {stated} (wanted {forms.author_names})"
+        text = f"another author: {', '.join(release_authors)} (wanted {forms.author_names})"
         return Reason(ReasonCode.AUTHOR_MISMATCH, text, rejects=True)
-    if author_segments or (not parsed.authors and _author_inside_text(forms, words_of)):
-        return forms.author_in_title or Reason(ReasonCode.AUTHOR_MATCH, f"author {authors[0]} named in the title")
-    if parsed.authors:
-        guessed = ", ".join(parsed.authors)
-        return Reason(
-            ReasonCode.AUTHOR_MISMATCH, f"another author: {guessed} (wanted {forms.author_names})", rejects=True
-        )
+    if release_authors:
+        text = f"another author: {', '.join(release_authors)} (wanted {forms.author_names})"
+        return Reason(ReasonCode.AUTHOR_MISMATCH, text, rejects=True)
     return Reason(ReasonCode.AUTHOR_MISSING, f"author not named (wanted {forms.author_names})", rejects=True)
 
 
