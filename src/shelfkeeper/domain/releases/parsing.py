@@ -93,6 +93,29 @@ class ParsedRelease:
     ebook_category: bool = False
     part: int | None = None  # "Part 2": the release holds one piece of a split book
 
+    def for_release(self, release: Release) -> ParsedRelease:
+        """This reading for another release alike in all the parse reads: its own release and size."""
+        return ParsedRelease(
+            release=release,
+            title=self.title,
+            segments=self.segments,
+            authors=self.authors,
+            authors_stated=self.authors_stated,
+            narrators=self.narrators,
+            series=self.series,
+            formats=self.formats,
+            bitrate_kbps=self.bitrate_kbps,
+            abridged=self.abridged,
+            language=self.language,
+            year=self.year,
+            size_bytes=release.size_bytes,
+            freeleech=self.freeleech,
+            personal_freeleech=self.personal_freeleech,
+            vip=self.vip,
+            ebook_category=self.ebook_category,
+            part=self.part,
+        )
+
     @property
     def format(self) -> str | None:
         """The release's main format: its most book-like audio format, else its first format of any kind."""

@@ -3,7 +3,6 @@ quality reasons: ``quality_reasons``)."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -152,7 +151,7 @@ def _parsed(release: Release, readings: dict[tuple[object, ...], ParsedRelease])
     if shared is None:
         readings[key] = shared = parse_release(release)
         return shared
-    return dataclasses.replace(shared, release=release, size_bytes=release.size_bytes)
+    return shared.for_release(release)
 
 
 def best_release(ranked: Sequence[RankedRelease]) -> RankedRelease | None:

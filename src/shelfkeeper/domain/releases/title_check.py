@@ -132,7 +132,7 @@ def _names_whole(run: Sequence[str], segment_words: Sequence[tuple[str, ...]]) -
     """Whether the release's words (all segments' in a row) hold ``run``."""
     if len(run) == 1:
         word = run[0]
-        return any(word in found for found in segment_words)
+        return any([word in found for found in segment_words])
     return bool(run) and find_run([w for found in segment_words for w in found], run) >= 0
 
 

@@ -28,7 +28,7 @@ _KEYWORD_SUFFIX = re.compile(
     r"(?P<lead>.*?)[\s,:;]*(?:\b(?:book|bk|vol|volume|no|nr)\.?\s*#?|#)\s*" + _POSITION + r"\s*$",
     re.IGNORECASE,
 )
-_KEYWORDS = ("#", "book", "bk", "vol", "no", "nr")  # one of them stands in every match of _KEYWORD_SUFFIX
+_KEYWORD_WORD = re.compile("#|book|bk|vol|no|nr")  # one of them stands in every match of _KEYWORD_SUFFIX
 _NUMBER_SUFFIX = re.compile(r"^(?P<lead>\D.*?)[\s,]+#?(?P<pos>\d{1,2}(?:\.\d+)?(?:\s*-\s*\d{1,2}(?:\.\d+)?)?)$")
 _INITIAL = re.compile(r"[A-Z]\.")
 _HAS_INITIAL = re.compile(r"\b[A-Z]\.")
@@ -139,7 +139,7 @@ def _keyword_suffix(text: str) -> re.Match[str] | None:
     case-blind matching lets letters of other scripts stand for "k", "s" or "i")."""
     if text.isascii():
         lowered = text.lower()
-        if not any(keyword in lowered for keyword in _KEYWORDS):
+        if not _KEYWORD_WORD.search(lowered):
             return None
     return _KEYWORD_SUFFIX.match(text)
 
@@ -152,7 +152,7 @@ def _number_suffix(text: str) -> re.Match[str] | None:
 @lru_cache(maxsize=4096)  # the same pieces ("Brandon Sanderson") recur across the releases of a search
 def looks_like_names(text: str) -> bool:
     """True when the text reads like one to five person names: capitalised words or initials, no digits."""
-    if not text or any(ch.isdigit() for ch in text) or len(text) > 80:
+    if not text or any(map(str.isdigit, text)) or len(text) > 80:
         return False
     names = split_names(text)
     if not 1 <= len(names) <= 5:

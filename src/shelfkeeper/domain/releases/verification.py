@@ -139,10 +139,10 @@ class Verifier:
     def _series_reading(self, parsed: ParsedRelease) -> _SeriesReading:
         """What the volume checks read of the release's series mentions, once per search for each set of them."""
         series = parsed.series
-        if any(m.position is not None and not (m.position[0] and m.position[1]) for m in series):
-            return _SeriesReading(self.forms, parsed, shared=False)  # 0 and -0 are equal keys, but shown apart
-        found = self._series.get(series)
+        found = self._series.get(series)  # only mentions without a 0 are kept: those equal to them have none
         if found is None:
+            if any(m.position is not None and not (m.position[0] and m.position[1]) for m in series):
+                return _SeriesReading(self.forms, parsed, shared=False)  # 0 and -0 are equal keys, but shown apart
             self._series[series] = found = _SeriesReading(self.forms, parsed, shared=True)
         return found
 
