@@ -174,3 +174,22 @@ def test_the_warm_up_loads_the_rest_once_and_a_request_waits_until_it_has(
         assert client.get("/api/settings").status_code == 200  # waits for the warm-up, which has the settings store
         assert app.route_areas is not None and app.route_areas.complete
     assert len(calls) == 1
+
+
+def test_a_failed_load_answers_500_to_every_request_but_health(
+    settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+
+    def broken(app: Any) -> None:
+        calls.append(1)
+        raise ImportError("No module named 'rapidfuzz'")
+
+    monkeypatch.setattr(routers, "include", broken)
+    app = new_app(settings, engine)
+    client = TestClient(app, headers=KEY, raise_server_exceptions=False)
+    for path in ("/api/books", "/nope", "/api/books"):
+        failed = client.get(path)
+        assert failed.status_code == 500 and failed.json()["error_code"] == "INTERNAL_ERROR"
+    assert client.get("/health").status_code == 200
+    assert calls == [1]  # not tried again: it may have left part of the table behind

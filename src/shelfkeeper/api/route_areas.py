@@ -34,6 +34,7 @@ class RouteAreas:
         self.app = app
         self.answered_early = tuple(answered_early)
         self.loaded = False
+        self.failure: BaseException | None = None
         self.freeze = False  # set by a started app: what loads later leaves the collector's reach as start-up did
         self._lock = threading.Lock()
         self._warming: asyncio.Task[None] | None = None
@@ -50,18 +51,24 @@ class RouteAreas:
         return any(route.matches(probe)[0] is Match.FULL for route in self.answered_early)
 
     def load(self) -> None:
-        """Load the rest unless it is in; a second caller waits for the first."""
+        """Load the rest unless it is in; a second caller waits for the first. A failed loading is not tried
+        again (it may have left part of the rest in the table): every later caller gets its error."""
         if self.loaded:
             return
         with self._lock:
             if self.loaded:
                 return
-            from shelfkeeper.api import routers
-
+            if self.failure is not None:
+                raise RuntimeError("the app could not be loaded at start-up (see the log)") from self.failure
             collecting = gc.isenabled()
             gc.disable()  # some 100,000 objects for the life of the process: not walked again and again meanwhile
             try:
+                from shelfkeeper.api import routers
+
                 routers.include(self.app)
+            except BaseException as exc:
+                self.failure = exc
+                raise
             finally:
                 if self.freeze:
                     gc.freeze()
@@ -78,7 +85,7 @@ class RouteAreas:
             await asyncio.to_thread(self.load)
             await then()
         except Exception:
-            logger.exception("start-up could not finish; the next request that needs the rest of the app tries again")
+            logger.exception("start-up could not finish: every request but /health will fail until a restart")
 
     async def ready(self) -> None:
         """Wait until the rest is in: for the warm-up, if one runs, and for ``load`` (in a worker thread)."""
