@@ -5,19 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from pydantic import Field, TypeAdapter
-from sqlalchemy import Connection, Engine
-from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from typing_extensions import TypedDict
 
 from shelfkeeper.api.schemas.common import ApiModel
 from shelfkeeper.db.session import unit_of_work
-from shelfkeeper.services.paging import PageResult
+
+if TYPE_CHECKING:  # /health and the error handlers use this module before the ORM is loaded
+    from sqlalchemy import Connection, Engine
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from shelfkeeper.services.paging import PageResult
 
 T = TypeVar("T")
 
