@@ -176,7 +176,7 @@ def test_the_warm_up_loads_the_rest_once_and_a_request_waits_until_it_has(
     assert len(calls) == 1
 
 
-def test_a_failed_load_answers_500_to_every_request_but_health(
+def test_a_failed_load_answers_500_and_health_reports_it(
     settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[int] = []
@@ -191,5 +191,27 @@ def test_a_failed_load_answers_500_to_every_request_but_health(
     for path in ("/api/books", "/nope", "/api/books"):
         failed = client.get(path)
         assert failed.status_code == 500 and failed.json()["error_code"] == "INTERNAL_ERROR"
-    assert client.get("/health").status_code == 200
+    health = client.get("/health")
+    assert health.status_code == 503 and health.json()["error_code"] == "START_UP_FAILED"
+    assert health.json()["data"]["status"] == "degraded"
     assert calls == [1]  # not tried again: it may have left part of the table behind
+
+
+def test_a_start_up_that_cannot_finish_is_reported_by_health(
+    settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The warm-up loads the rest, applies stored settings, then starts the scheduler: if that fails, /health says
+    so (503), so a container check restarts the service instead of trusting one whose jobs never run."""
+    from shelfkeeper.jobs.scheduler import SchedulerService
+
+    async def broken(self: SchedulerService) -> None:
+        raise RuntimeError("job store unreadable")
+
+    monkeypatch.setattr(SchedulerService, "start", broken)
+    app = new_app(settings.model_copy(update={"run_scheduler": True}), engine)
+    with TestClient(app, headers=KEY) as client:
+        assert client.get("/api/books").status_code == 200  # waits for the warm-up; the routes themselves are in
+        health = client.get("/health")
+    assert health.status_code == 503
+    assert health.json()["error_code"] == "START_UP_FAILED"
+    assert health.json()["data"]["database"]["reachable"] is True

@@ -34,7 +34,7 @@ class RouteAreas:
         self.app = app
         self.answered_early = tuple(answered_early)
         self.loaded = False
-        self.failure: BaseException | None = None
+        self.failure: BaseException | None = None  # the loading or the rest of the start-up failed: /health says so
         self.freeze = False  # set by a started app: what loads later leaves the collector's reach as start-up did
         self._lock = threading.Lock()
         self._warming: asyncio.Task[None] | None = None
@@ -84,8 +84,9 @@ class RouteAreas:
         try:
             await asyncio.to_thread(self.load)
             await then()
-        except Exception:
-            logger.exception("start-up could not finish: every request but /health will fail until a restart")
+        except Exception as exc:
+            self.failure = self.failure or exc  # /health answers 503 START_UP_FAILED from now on
+            logger.exception("start-up could not finish: /health reports it; restart the service")
 
     async def ready(self) -> None:
         """Wait until the rest is in: for the warm-up, if one runs, and for ``load`` (in a worker thread)."""

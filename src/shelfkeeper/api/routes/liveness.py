@@ -33,9 +33,18 @@ router = APIRouter(tags=["system"])
     },
 )
 def health(request: Request) -> Any:
-    """Public: is the service up and its database reachable (503 when it is not, for container checks)."""
+    """Public: is the service up, started and its database reachable (503 when not, for container checks)."""
     # The context straight from the app: shelfkeeper.api.deps loads the job runner and the ORM with it.
     report = liveness.health(request.app.state.context)
+    areas = getattr(request.app, "route_areas", None)
+    if areas is not None and areas.failure is not None:  # a broken install or start: a container check sees it
+        body = {
+            **ok({**report, "status": "degraded"}),
+            "success": False,
+            "error": "The service could not finish starting; its log says why. Restart it once that is fixed.",
+            "error_code": "START_UP_FAILED",
+        }
+        return JSONResponse(body, status_code=503)
     if not report["database"]["reachable"]:
         body = {
             **ok(report),
