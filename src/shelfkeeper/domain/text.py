@@ -136,16 +136,9 @@ def move_trailing_article(title: str) -> str:
     return title
 
 
-def strip_title_noise(title: str) -> str:
-    """The title without edition notes, series suffixes, book numbers and "A Novel", still in its own case."""
-    text = title
-    # Each pattern needs a mark or a word (below), and none of them adds one: each replaces what it matched by a
-    # space or leaves it, so a mark or word the title lacks is lacking after every step, and a pattern needing it is
-    # not run. Words are looked for in ASCII titles only: in other scripts letters like the Kelvin sign "K" match ASCII
-    # ones case-insensitively, so there every pattern that has its mark runs.
-    low = title.lower() if title.isascii() else None
-    # The words of _NUMBER_KEYWORD ("volume" holds "vol") and of "A Novel" ("novella" holds "novel"), spelled out.
-    keyword = low is None or (
+def _names_a_number_keyword(low: str) -> bool:
+    """Whether lower-cased ASCII text holds a word of _NUMBER_KEYWORD ("volume" holds "vol"), spelled out."""
+    return (
         "book" in low
         or "bk" in low
         or "vol" in low
@@ -154,6 +147,17 @@ def strip_title_noise(title: str) -> str:
         or "number" in low
         or "episode" in low
     )
+
+
+def strip_title_noise(title: str) -> str:
+    """The title without edition notes, series suffixes, book numbers and "A Novel", still in its own case."""
+    text = title
+    # Each pattern needs a mark or a word (below), and none of them adds one: each replaces what it matched by a
+    # space or leaves it, so a mark or word the title lacks is lacking after every step, and a pattern needing it is
+    # not run. Words are looked for in ASCII titles only: in other scripts letters like the Kelvin sign "K" match ASCII
+    # ones case-insensitively, so there every pattern that has its mark runs.
+    low = title.lower() if title.isascii() else None
+    keyword = low is None or _names_a_number_keyword(low)
     colon_or_dash = ":" in title or "-" in title or "–" in title or "—" in title
     if "(" in title or "[" in title:
         text = _BRACKETED.sub(lambda m: " " if _BRACKET_NOISE.search(m.group(1)) else m.group(0), text)
@@ -180,6 +184,12 @@ def strip_title_noise(title: str) -> str:
 @lru_cache(maxsize=32768)  # a library's titles are compared many times (gap analysis, matching)
 def normalize_title(title: str) -> str:
     """A title reduced to what identifies the work: no edition noise, series suffix, book number, article."""
+    if title.isascii():
+        low = title.lower()
+        if low.replace(" ", "").isalnum() and not _names_a_number_keyword(low):
+            # ASCII letters and digits between spaces, no number keyword: no noise pattern applies (each needs a mark
+            # or a keyword) and folding only lower-cases, so the title is its words, lower-cased, without an article.
+            return strip_leading_article(" ".join(low.split()))
     normalized = strip_leading_article(fold(strip_title_noise(title)))
     if normalized:
         return normalized
