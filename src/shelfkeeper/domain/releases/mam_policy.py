@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from shelfkeeper.domain.releases.release import Release, ReleaseSource
 from shelfkeeper.domain.releases.tracker import TrackerStats
@@ -38,9 +39,14 @@ def is_mam_release(release: Release) -> bool:
     return (
         release.source == ReleaseSource.MAM
         or release.mam_id is not None
-        or "myanonamouse" in fold(release.indexer).replace(" ", "")
+        or _is_mam_indexer(release.indexer)
         or _MAM_GUID.search(release.guid) is not None
     )
+
+
+@lru_cache(maxsize=256)  # a handful of indexers, asked for every release
+def _is_mam_indexer(indexer: str) -> bool:
+    return "myanonamouse" in fold(indexer).replace(" ", "")
 
 
 def mam_torrent_id(release: Release) -> int | None:

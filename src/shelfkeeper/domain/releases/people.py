@@ -6,13 +6,20 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
-from shelfkeeper.domain.releases.parsing import ParsedRelease, Segment, SegmentKind
+from shelfkeeper.domain.releases.parsing import ParsedRelease
+from shelfkeeper.domain.releases.title_segments import Segment, SegmentKind
 from shelfkeeper.domain.text import initials_joined, normalize_author, split_names
 
 
 def words(text: str) -> list[str]:
     """Folded words, with runs of single letters joined so "S. A. Corey" and "SA Corey" give the same words."""
     return initials_joined(text)
+
+
+@lru_cache(maxsize=8192)  # the pieces of a search's release titles recur, each verified for every release
+def segment_words(text: str) -> tuple[str, ...]:
+    """``words`` of a segment's text, as a tuple."""
+    return tuple(initials_joined(text))
 
 
 @lru_cache(maxsize=4096)  # ranking compares the same few names for every release of a search
@@ -31,11 +38,12 @@ def names_match(first: str, second: str) -> bool:
 
 def segment_names_author(segment: Segment, authors: Sequence[str]) -> bool:
     """True when a segment names a wanted author, and anything else in it is short enough to be a co-author."""
-    return _names_author(segment.text, tuple(authors))
+    return names_author(segment.text, tuple(authors))
 
 
 @lru_cache(maxsize=4096)  # the same pieces ("Brandon Sanderson") recur across the releases of a search
-def _names_author(text: str, authors: tuple[str, ...]) -> bool:
+def names_author(text: str, authors: tuple[str, ...]) -> bool:
+    """``segment_names_author`` of a segment's text."""
     names = split_names(text)
     matched = [name for name in names if any(names_match(name, wanted) for wanted in authors)]
     return bool(matched) and all(name in matched or 2 <= len(name.split()) <= 3 for name in names)

@@ -1,4 +1,5 @@
-"""The quality profile, the blocklist, and ranking releases with reasons (MAM's wedge policy: ``mam_policy``)."""
+"""The quality profile, the blocklist, and ranking releases with reasons (MAM's wedge policy: ``mam_policy``; the
+quality reasons: ``quality_reasons``)."""
 
 from __future__ import annotations
 
@@ -13,30 +14,25 @@ from shelfkeeper.domain.releases.mam_policy import (
     freeleech_kind,
     is_mam_release,
 )
-from shelfkeeper.domain.releases.parsing import EBOOK_FORMATS, ParsedRelease, parse_release
-from shelfkeeper.domain.releases.people import group_narrators, names_match
+from shelfkeeper.domain.releases.parsing import ParsedRelease, parse_release
+from shelfkeeper.domain.releases.quality_reasons import (
+    bitrate_reasons,
+    flag_reasons,
+    format_reasons,
+    language_reasons,
+    mam_reasons,
+    narrator_reasons,
+    seeder_reason,
+    size_reason,
+    usenet_reasons,
+    word_reasons,
+)
+from shelfkeeper.domain.releases.reasons import Reason, ReasonCode, Verification
 from shelfkeeper.domain.releases.release import DownloadProtocol, Release
 from shelfkeeper.domain.releases.tracker import TrackerStats
-from shelfkeeper.domain.releases.verification import Reason, ReasonCode, Verification, WantedEdition, verify
-from shelfkeeper.domain.text import fold, normalize_language, split_names
-
-_MIB = 1024 * 1024
-_FORMAT_POINTS = 30
-_MAX_SEEDER_POINTS = 10
-_MAX_GRAB_POINTS = 10
-_FRESH_POST_DAYS = 365  # younger usenet posts rarely miss articles
-_AGE_POINTS_PER_YEAR = -2  # each further year makes missing (taken down or expired) articles likelier
-_MAX_AGE_PENALTY = -10
-_WANTED_NARRATOR_POINTS = 20
-# Another narrator's reading is another edition: still the book, but any release that may be the wanted
-# edition (no narrator stated) outranks it whatever its format, seeders or freeleech.
-_OTHER_NARRATOR_POINTS = -70
-_PREFERRED_NARRATOR_POINTS = 10
-_PREFERRED_WORD_POINTS = 10
-_FREELEECH_POINTS = 15
-_VIP_POINTS = 5
-_UNABRIDGED_POINTS = 5
-_ABRIDGED_ALLOWED_POINTS = -10
+from shelfkeeper.domain.releases.verification import Verifier, verify
+from shelfkeeper.domain.releases.wanted import WantedEdition
+from shelfkeeper.domain.text import fold, normalize_language
 
 
 @dataclass(frozen=True)
@@ -133,8 +129,9 @@ def rank(
 
     Ties break on freeleech, then seeders, then guid, so the same input always gives the same order.
     """
+    judge = _Judge(wanted, profile, mam_stats, blocklist)
     readings: dict[tuple[object, ...], ParsedRelease] = {}  # one upload listed by several indexers parses once
-    ranked = [_rank_one(wanted, _parsed(release, readings), profile, mam_stats, blocklist) for release in releases]
+    ranked = [judge.ranked(parsed, judge.verified(parsed)) for parsed in (_parsed(r, readings) for r in releases)]
     return sorted(ranked, key=_order_key)
 
 
@@ -172,6 +169,7 @@ def _rank_one(
     mam_stats: TrackerStats | None,
     blocklist: Collection[BlocklistKey],
 ) -> RankedRelease:
+    """One release verified and ranked on its own (what ``rank`` gives it, as a plain path for tests)."""
     verification = verify(wanted, parsed)
     return ranked_with(wanted, parsed, verification, profile, mam_stats=mam_stats, blocklist=blocklist)
 
@@ -191,38 +189,105 @@ def ranked_with(
     The single-book ranking verifies against one wanted book; a series pack (domain/releases/packs.py)
     verifies against several and ranks its quality here by the same rules.
     """
-    release = parsed.release
-    wedge = decide_wedge(release, mam_stats, profile.mam) if is_mam_release(release) else None
-    # a "[FL]" tag in a title counts too, though only the indexer's flag is trusted for wedges
-    free = freeleech_kind(release, mam_stats) or ("freeleech" if parsed.freeleech else None)
-    reasons = [
-        *_blocklist_reasons(release, blocklist),
-        *verification.reasons,
-        *extra,
-        *_format_reasons(parsed, profile),
-        *_bitrate_reasons(parsed, profile),
-        *_size_reasons(parsed, wanted, profile),
-        *_language_reasons(parsed, profile),
-        *_word_reasons(release, profile),
-        *_narrator_reasons(parsed, wanted, profile),
-        *(
-            _usenet_reasons(release)
-            if release.protocol is DownloadProtocol.USENET
-            else _seeder_reasons(release, profile)
-        ),
-        *_flag_reasons(parsed, wanted, profile, free),
-        *_mam_reasons(free is not None, mam_stats, profile.mam, wedge),
-    ]
-    return RankedRelease(
-        release=release,
-        parsed=parsed,
-        score=sum(reason.points for reason in reasons),
-        accepted=not any(reason.rejects for reason in reasons),
-        reasons=tuple(reasons),
-        verification=verification,
-        wedge=wedge,
-        freeleech=free is not None,
-    )
+    return _Judge(wanted, profile, mam_stats, blocklist).ranked(parsed, verification, extra)
+
+
+class _Judge:
+    """One ranking's wanted book, profile, account and blocklist, each normalised once; the quality reasons of
+    releases alike in what they read (formats, bitrate, language, seeders) are made once."""
+
+    def __init__(
+        self,
+        wanted: WantedEdition,
+        profile: QualityProfile,
+        mam_stats: TrackerStats | None,
+        blocklist: Collection[BlocklistKey],
+    ) -> None:
+        self.wanted, self.profile, self.mam_stats, self.blocklist = wanted, profile, mam_stats, blocklist
+        self.verifier = Verifier(wanted)
+        self.forms = self.verifier.forms
+        self.order = [fmt.lower() for fmt in profile.format_order]
+        self.languages = frozenset(normalize_language(language) for language in profile.languages)
+        self.shown_languages = ", ".join(sorted(code for code in self.languages if code))
+        self.size_bounds = (profile.min_mb_per_hour, profile.max_mb_per_hour, profile.min_size_mb, profile.max_size_mb)
+        self.forbidden = [(word, fold(word)) for word in profile.forbidden_words]
+        self.preferred = [(word, fold(word)) for word in profile.preferred_words]
+        self.files: dict[tuple[tuple[str, ...], bool, int | None], tuple[Reason, ...]] = {}
+        self.language_reasons: dict[str | None, tuple[Reason, ...]] = {}
+        self.seeders: dict[int | None, Reason] = {}
+        self.flags: dict[tuple[bool | None, str | None, bool], tuple[Reason, ...]] = {}
+        self.narrators_matter = bool(wanted.narrator or profile.preferred_narrators)
+
+    def verified(self, parsed: ParsedRelease) -> Verification:
+        return self.verifier.verify(parsed)
+
+    def ranked(self, parsed: ParsedRelease, verification: Verification, extra: Sequence[Reason] = ()) -> RankedRelease:
+        release, profile, wanted = parsed.release, self.profile, self.wanted
+        wedge = decide_wedge(release, self.mam_stats, profile.mam) if is_mam_release(release) else None
+        # a "[FL]" tag in a title counts too, though only the indexer's flag is trusted for wedges
+        free = freeleech_kind(release, self.mam_stats) or ("freeleech" if parsed.freeleech else None)
+        if self.blocklist:
+            reasons = [*_blocklist_reasons(release, self.blocklist), *verification.reasons, *extra]
+        else:
+            reasons = [*verification.reasons, *extra]
+        reasons += self._file_reasons(parsed)
+        reasons.append(size_reason(parsed.size_bytes, wanted.duration_minutes, self.size_bounds))
+        reasons += self._language(parsed.language)
+        if self.forbidden or self.preferred:
+            reasons += word_reasons(fold(release.title), self.forbidden, self.preferred)
+        if self.narrators_matter:
+            reasons += narrator_reasons(
+                parsed, wanted.authors, wanted.narrator, self.forms.narrators, profile.preferred_narrators
+            )
+        if release.protocol is DownloadProtocol.USENET:
+            reasons += usenet_reasons(release)
+        else:
+            reasons.append(self._seeder_reason(release.seeders))
+        reasons += self._flag_reasons(parsed, free)
+        if wedge is not None:
+            reasons += mam_reasons(free is not None, self.mam_stats, profile.mam, wedge)
+        return RankedRelease(
+            release=release,
+            parsed=parsed,
+            score=sum([reason.points for reason in reasons]),
+            accepted=not any([reason.rejects for reason in reasons]),
+            reasons=tuple(reasons),
+            verification=verification,
+            wedge=wedge,
+            freeleech=free is not None,
+        )
+
+    def _file_reasons(self, parsed: ParsedRelease) -> tuple[Reason, ...]:
+        """The format's and the bitrate's reasons (all they read: the formats, e-book category and bitrate)."""
+        key = (parsed.formats, parsed.ebook_category, parsed.bitrate_kbps)
+        found = self.files.get(key)
+        if found is None:
+            low, high = self.profile.min_bitrate_kbps, self.profile.max_bitrate_kbps
+            found = (*format_reasons(parsed, self.order), *bitrate_reasons(parsed.bitrate_kbps, low, high))
+            self.files[key] = found
+        return found
+
+    def _language(self, language: str | None) -> tuple[Reason, ...]:
+        found = self.language_reasons.get(language)
+        if found is None:
+            self.language_reasons[language] = found = language_reasons(language, self.languages, self.shown_languages)
+        return found
+
+    def _seeder_reason(self, seeders: int | None) -> Reason:
+        found = self.seeders.get(seeders)
+        if found is None:
+            self.seeders[seeders] = found = seeder_reason(seeders, self.profile.min_seeders)
+        return found
+
+    def _flag_reasons(self, parsed: ParsedRelease, free: str | None) -> tuple[Reason, ...]:
+        key = (parsed.abridged, free, parsed.vip)  # all that flag_reasons reads of a release
+        found = self.flags.get(key)
+        if found is None:
+            profile = self.profile
+            abridged_ok = self.wanted.abridged_ok
+            found = tuple(flag_reasons(parsed, abridged_ok, free, profile.prefer_freeleech, profile.prefer_vip))
+            self.flags[key] = found
+        return found
 
 
 def _blocklist_reasons(release: Release, blocklist: Collection[BlocklistKey]) -> list[Reason]:
@@ -234,163 +299,3 @@ def _blocklist_reasons(release: Release, blocklist: Collection[BlocklistKey]) ->
         return []
     how = "info hash" if any(key.info_hash for key in hits) else "title on this indexer"
     return [Reason(ReasonCode.BLOCKLISTED, f"blocklisted ({how})", rejects=True)]
-
-
-def _format_reasons(parsed: ParsedRelease, profile: QualityProfile) -> list[Reason]:
-    if not parsed.formats:
-        return [Reason(ReasonCode.FORMAT, "format unknown")]
-    if parsed.is_ebook:
-        return []  # verification already rejects it as an ebook
-    order = [fmt.lower() for fmt in profile.format_order]
-    ranked = sorted((order.index(fmt), fmt) for fmt in parsed.formats if fmt in order)
-    if not ranked:
-        shown = ", ".join(fmt for fmt in parsed.formats if fmt not in EBOOK_FORMATS)
-        return [Reason(ReasonCode.FORMAT, f"format {shown} not in the profile", rejects=True)]
-    index, fmt = ranked[0]
-    points = round(_FORMAT_POINTS * (len(order) - index) / len(order))
-    return [Reason(ReasonCode.FORMAT, f"format {fmt}", points)]
-
-
-def _bitrate_reasons(parsed: ParsedRelease, profile: QualityProfile) -> list[Reason]:
-    bitrate = parsed.bitrate_kbps
-    if bitrate is None:
-        return []
-    if bitrate < profile.min_bitrate_kbps:
-        return [
-            Reason(ReasonCode.BITRATE, f"bitrate {bitrate} kbps < minimum {profile.min_bitrate_kbps}", rejects=True)
-        ]
-    if bitrate > profile.max_bitrate_kbps:
-        return [
-            Reason(ReasonCode.BITRATE, f"bitrate {bitrate} kbps > maximum {profile.max_bitrate_kbps}", rejects=True)
-        ]
-    return [Reason(ReasonCode.BITRATE, f"bitrate {bitrate} kbps")]
-
-
-def _size_reasons(parsed: ParsedRelease, wanted: WantedEdition, profile: QualityProfile) -> list[Reason]:
-    """Size per hour of runtime when the runtime is known, else absolute bounds: both catch samples and junk."""
-    if parsed.size_bytes is None:
-        return [Reason(ReasonCode.SIZE, "size unknown")]
-    size_mb = parsed.size_bytes / _MIB
-    if wanted.duration_minutes:
-        per_hour = size_mb / (wanted.duration_minutes / 60)
-        low, high, shown, unit = profile.min_mb_per_hour, profile.max_mb_per_hour, per_hour, "MB/h"
-    else:
-        low, high, shown, unit = profile.min_size_mb, profile.max_size_mb, size_mb, "MB"
-    if shown < low:
-        return [Reason(ReasonCode.SIZE, f"size {shown:.1f} {unit} < minimum {low:g} {unit}", rejects=True)]
-    if shown > high:
-        return [Reason(ReasonCode.SIZE, f"size {shown:.1f} {unit} > maximum {high:g} {unit}", rejects=True)]
-    return [Reason(ReasonCode.SIZE, f"size {shown:.1f} {unit}")]
-
-
-def _language_reasons(parsed: ParsedRelease, profile: QualityProfile) -> list[Reason]:
-    allowed = {normalize_language(language) for language in profile.languages}
-    if parsed.language is None or not allowed:
-        return []
-    if parsed.language not in allowed:
-        shown = ", ".join(sorted(a for a in allowed if a))
-        return [Reason(ReasonCode.LANGUAGE, f"language {parsed.language} not in the profile ({shown})", rejects=True)]
-    return [Reason(ReasonCode.LANGUAGE, f"language {parsed.language}")]
-
-
-def _word_reasons(release: Release, profile: QualityProfile) -> list[Reason]:
-    """Preferred and forbidden words match whole words of the release title, case and accents ignored."""
-    if not profile.forbidden_words and not profile.preferred_words:
-        return []
-    title = f" {fold(release.title)} "
-    reasons = [
-        Reason(ReasonCode.FORBIDDEN_WORD, f"forbidden word '{word}'", rejects=True)
-        for word in profile.forbidden_words
-        if fold(word) and f" {fold(word)} " in title
-    ]
-    reasons += [
-        Reason(ReasonCode.PREFERRED_WORD, f"preferred word '{word}'", _PREFERRED_WORD_POINTS)
-        for word in profile.preferred_words
-        if fold(word) and f" {fold(word)} " in title
-    ]
-    return reasons
-
-
-def _narrator_reasons(parsed: ParsedRelease, wanted: WantedEdition, profile: QualityProfile) -> list[Reason]:
-    narrators = parsed.narrators or group_narrators(parsed, wanted.authors, wanted.narrator)
-    if not narrators:
-        return []
-    reasons: list[Reason] = []
-    shown = ", ".join(narrators)
-    if wanted.narrator:
-        if any(names_match(name, wanted_one) for name in narrators for wanted_one in split_names(wanted.narrator)):
-            reasons.append(Reason(ReasonCode.NARRATOR, f"narrator {wanted.narrator}", _WANTED_NARRATOR_POINTS))
-        else:
-            text = f"another narrator: {shown} (wanted {wanted.narrator})"
-            reasons.append(Reason(ReasonCode.NARRATOR, text, _OTHER_NARRATOR_POINTS))
-    preferred = [p for p in profile.preferred_narrators if any(names_match(n, p) for n in narrators)]
-    if preferred:
-        reasons.append(
-            Reason(ReasonCode.PREFERRED_NARRATOR, f"preferred narrator {preferred[0]}", _PREFERRED_NARRATOR_POINTS)
-        )
-    return reasons
-
-
-def _seeder_reasons(release: Release, profile: QualityProfile) -> list[Reason]:
-    seeders = release.seeders
-    if seeders is None:
-        return [Reason(ReasonCode.SEEDERS, "seeders unknown")]
-    if seeders < profile.min_seeders:
-        return [Reason(ReasonCode.SEEDERS, f"seeders {seeders} < minimum {profile.min_seeders}", rejects=True)]
-    # grows with the doubling of seeders, so 200 versus 150 seeders does not outweigh a better format
-    points = min(_MAX_SEEDER_POINTS, 2 * seeders.bit_length())
-    return [Reason(ReasonCode.SEEDERS, f"seeders {seeders}", points)]
-
-
-def _usenet_reasons(release: Release) -> list[Reason]:
-    """A usenet post has no seeders: its grabs say it works, its age how likely articles went missing."""
-    grabs = release.grabs
-    reasons = [
-        Reason(ReasonCode.GRABS, "grabs unknown")
-        if grabs is None
-        else Reason(ReasonCode.GRABS, f"grabs {grabs}", min(_MAX_GRAB_POINTS, 2 * max(grabs, 0).bit_length()))
-    ]
-    age_hours = release.extra.get("age_hours")
-    if isinstance(age_hours, int | float) and not isinstance(age_hours, bool) and age_hours >= 0:
-        days = int(age_hours // 24)
-        years_over = max(0, days - _FRESH_POST_DAYS) // 365 + (1 if days > _FRESH_POST_DAYS else 0)
-        points = max(_MAX_AGE_PENALTY, _AGE_POINTS_PER_YEAR * years_over)
-        reasons.append(Reason(ReasonCode.AGE, f"age {days} days", points))
-    else:
-        reasons.append(Reason(ReasonCode.AGE, "age unknown"))
-    return reasons
-
-
-def _flag_reasons(
-    parsed: ParsedRelease, wanted: WantedEdition, profile: QualityProfile, free: str | None
-) -> list[Reason]:
-    reasons: list[Reason] = []
-    if parsed.abridged is False:
-        reasons.append(Reason(ReasonCode.UNABRIDGED, "unabridged", _UNABRIDGED_POINTS))
-    elif parsed.abridged and wanted.abridged_ok:
-        reasons.append(Reason(ReasonCode.ABRIDGED, "abridged (allowed)", _ABRIDGED_ALLOWED_POINTS))
-    if profile.prefer_freeleech and free:
-        reasons.append(Reason(ReasonCode.FREELEECH, free, _FREELEECH_POINTS))
-    if profile.prefer_vip and parsed.vip:
-        reasons.append(Reason(ReasonCode.VIP, "VIP", _VIP_POINTS))
-    return reasons
-
-
-def _mam_reasons(
-    free: bool, stats: TrackerStats | None, policy: MamPolicy, wedge: WedgeDecision | None
-) -> list[Reason]:
-    """Below the ratio floor a MAM release must be freeleech, or become so with a wedge."""
-    if wedge is None:
-        return []
-    reasons: list[Reason] = []
-    if wedge.use_wedge:
-        reasons.append(Reason(ReasonCode.WEDGE, f"freeleech wedge: {wedge.reason}"))
-    ratio = stats.ratio if stats is not None else None
-    if free or ratio is None or ratio >= policy.ratio_floor:
-        return reasons
-    text = f"ratio {ratio:.2f} < floor {policy.ratio_floor:.2f}"
-    if wedge.use_wedge:
-        reasons.append(Reason(ReasonCode.MAM_RATIO, f"{text}: allowed because a wedge makes it freeleech"))
-    else:
-        reasons.append(Reason(ReasonCode.MAM_RATIO, f"{text} and not freeleech ({wedge.reason})", rejects=True))
-    return reasons

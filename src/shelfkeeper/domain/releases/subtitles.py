@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
+from functools import lru_cache
 
 from shelfkeeper.domain.metadata.distance import similarity
 from shelfkeeper.domain.text import fold, normalize_author, normalize_title
@@ -56,12 +58,13 @@ SAME_AT = 0.9  # folded similarity from which two subtitles are one (a typo, a d
 GLUE_WORDS = frozenset({"the", "a", "an", "and", "by", "of"})
 
 
-def title_words(text: str) -> set[str]:
+@lru_cache(maxsize=8192)  # the title pieces of a search's releases recur
+def title_words(text: str) -> frozenset[str]:
     """A title's words that count: folded, without the small glue words."""
-    return {w for w in words(normalize_title(text)) if w not in GLUE_WORDS}
+    return frozenset(w for w in words(normalize_title(text)) if w not in GLUE_WORDS)
 
 
-def release_subtitle(segments: Sequence[str], required: set[str]) -> str | None:
+def release_subtitle(segments: Sequence[str], required: AbstractSet[str]) -> str | None:
     """The words after the title in "Title: Subtitle" (one segment) or "Title - Subtitle" (the only two title
     segments), where ``required`` are the wanted title's words (``title_words``)."""
     found = None
@@ -97,14 +100,16 @@ def find_run(haystack: Sequence[str], needle: Sequence[str]) -> int:
     """Where ``needle`` starts as a run of whole words in ``haystack``; -1 when it is not there."""
     if not needle:
         return -1
-    for start in range(len(haystack) - len(needle) + 1):
-        if list(haystack[start : start + len(needle)]) == list(needle):
+    first, size = needle[0], len(needle)
+    wanted = list(needle)
+    for start in range(len(haystack) - size + 1):
+        if haystack[start] == first and list(haystack[start : start + size]) == wanted:
             return start
     return -1
 
 
 def subtitle_problem_in(
-    found: str, required: set[str], series_names: Sequence[str], authors: Sequence[str]
+    found: str, required: AbstractSet[str], series_names: Sequence[str], authors: Sequence[str]
 ) -> str | None:
     """Why the words after the wanted title (its words ``required``) cannot be only its subtitle; None when they
     can. ``series_names`` are the wanted series' and the release's, ``authors`` the wanted authors."""
@@ -118,6 +123,7 @@ def subtitle_problem_in(
     return subtitle_problem(found)
 
 
+@lru_cache(maxsize=4096)  # the same subtitles recur across the releases of a search
 def subtitle_problem(subtitle: str) -> str | None:
     """Why these words cannot be only a subtitle of the wanted book; None when they can."""
     found = fold(subtitle).split()

@@ -13,13 +13,15 @@ tag refuses the right release, so a tag is set aside, but only where that cannot
   edition, abridged, dramatized, summary or other word the subtitle and edition guards know, a language, a
   function word of another language, a small word of a title ("the", "of") or a narrator phrase.
 
-A bracket group that reads as person names stays a group of names (narrators or author): it is no tag.
+A bracket group that reads as person names stays a group of names (narrators or author): it is no tag. What a
+piece describes is read by ``title_facts.piece_quality_kinds``, whether it reads as names by
+``title_segments.looks_like_names``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from functools import lru_cache
 
 from shelfkeeper.domain.releases.subtitles import (
     FOREIGN_WORDS,
@@ -27,6 +29,8 @@ from shelfkeeper.domain.releases.subtitles import (
     GROUP_DECOY_WORDS,
     NUMBER_WORDS,
 )
+from shelfkeeper.domain.releases.title_facts import piece_quality_kinds
+from shelfkeeper.domain.releases.title_segments import looks_like_names
 from shelfkeeper.domain.text import fold, is_language_word
 
 # Words that make a trailing group a volume, an edition or a narrator note, never an uploader.
@@ -42,26 +46,26 @@ _TRAILING_DASH = re.compile(r"\s?-(?P<scene>[^\W\d_][^\W\d_]*)\s*$")  # "-JNoN",
 _TRAILING_PIECE = re.compile(r"(?:\[(?P<a>[^\[\]]*)\]|\{(?P<b>[^{}]*)\}|\((?P<c>[^()]*)\)|(?P<word>[^\s\[\]{}()]+))$")
 _MAX_TAG_WORDS = 3
 
-# What a piece before the tag holds: None when it is no file description, else the kinds of its tokens
-QualityKinds = Callable[[str, bool], "list[str] | None"]
 _FILE_FACTS = frozenset({"format", "bitrate", "unabridged", "abridged"})
 
 
-def split_uploader_tag(text: str, quality_kinds: QualityKinds) -> tuple[str, str | None]:
-    """The title without its trailing uploader tag, and the tag (None when the title ends in none).
-
-    ``quality_kinds(piece, bracketed)`` tells what a piece of the title describes (see ``parsing``).
-    """
-    match = _TRAILING_GROUP.search(text) or _TRAILING_DASH.search(text)
+def split_uploader_tag(text: str) -> tuple[str, str | None]:
+    """The title without its trailing uploader tag, and the tag (None when the title ends in none)."""
+    match = _TRAILING_GROUP.search(text) if text.rstrip()[-1:] in ("]", "}") else None
+    if match is None and "-" in text:
+        match = _TRAILING_DASH.search(text)
     if match is None:
         return text, None
-    tag = next(part for part in match.groups() if part is not None).strip()
+    tag = match.group(match.lastindex or 0).strip()
+    if looks_like_names(tag) or not is_tag_text(tag) or piece_quality_kinds(tag, True):
+        return text, None  # a group of names is the narrators or the author, no tag
     head = text[: match.start()]
-    if quality_kinds(tag, True) or not is_tag_text(tag) or not _file_described_before(head, quality_kinds):
+    if not _file_described_before(head):
         return text, None
     return head.rstrip(), tag
 
 
+@lru_cache(maxsize=4096)  # the same trailing pieces recur across the releases of a search
 def is_tag_text(tag: str) -> bool:
     """Whether a trailing piece's words may be an uploader's tag (see the module's rules)."""
     if not tag or len(tag) > 40 or any(ch.isdigit() for ch in tag):
@@ -75,7 +79,7 @@ def is_tag_text(tag: str) -> bool:
     return True
 
 
-def _file_described_before(head: str, quality_kinds: QualityKinds) -> bool:
+def _file_described_before(head: str) -> bool:
     """True when the head ends in one or more pieces describing the file, one a format, bitrate or (un)abridged,
     and some text (the title) stands before them."""
     facts: set[str] = set()
@@ -86,7 +90,7 @@ def _file_described_before(head: str, quality_kinds: QualityKinds) -> bool:
             break
         bracketed = piece.group("word") is None
         content = next(part for part in piece.groups() if part is not None)
-        kinds = quality_kinds(content.strip(), bracketed)
+        kinds = piece_quality_kinds(content.strip(), bracketed)
         if not kinds:
             break
         facts.update(kinds)

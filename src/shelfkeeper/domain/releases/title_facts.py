@@ -1,0 +1,215 @@
+"""What a release title states about its file, outside its words: formats, bitrate, (un)abridged, year, language,
+the part of a split book, narrator phrases and the tracker's flags ("[VIP]", "[FL]").
+
+Each reading is a pure function of one piece of text (a bracket group, or the title's text outside brackets),
+answered as a ``TitleFacts``. The same pieces ("[M4B]", "(Unabridged)", "64kbps") recur across the releases of a
+search, so the readings are cached; ``parsing`` applies them, piece by piece in title order, to what it found.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import NamedTuple
+
+from shelfkeeper.domain.releases.subtitles import NUMBER_WORDS
+from shelfkeeper.domain.text import fold, normalize_language, split_names
+
+AUDIO_FORMATS = frozenset({"m4b", "m4a", "mp3", "flac", "opus", "ogg", "aac", "wma", "wav", "aax", "aaxc"})
+EBOOK_FORMATS = frozenset({"epub", "mobi", "azw3", "azw", "pdf", "cbz", "djvu", "fb2"})
+ALL_FORMATS = AUDIO_FORMATS | EBOOK_FORMATS
+# Outside brackets "opus" is more often a word of a title ("Magnum Opus") than a codec.
+LOOSE_FORMATS = ALL_FORMATS - {"opus"}
+_QUALITY_NOISE = frozenset(
+    {
+        "retail", "audiobook", "audiobooks", "audio", "audible", "cbr", "vbr", "mono", "stereo", "chapterized",
+        "chaptered", "chapters", "multi", "files", "kbps", "kbit", "khz", "mb", "gb", "mib", "gib", "web", "rip",
+    }
+)  # fmt: skip
+_BITRATE_JOIN = re.compile(r"\b(\d{2,3})\s+(kbps|kb/s|kbit/s|kbit|k)\b", re.IGNORECASE)
+BITRATE = re.compile(r"^@?(\d{2,3})(?:kbps|kb/s|kbit/s|kbit|k)$")
+_LOOSE_BITRATE = re.compile(r"@?\b(\d{2,3})\s?(?:kbps|kb/s|kbit/s|kbit|k)\b", re.IGNORECASE)
+_LOOSE_FORMAT = re.compile(r"\b(" + "|".join(sorted(LOOSE_FORMATS)) + r")\b", re.IGNORECASE)
+_LOOSE_ENCODING = re.compile(r"\b(?:vbr|cbr)\b", re.IGNORECASE)
+_LOOSE_ABRIDGED = re.compile(r"\b(un)?abridged\b", re.IGNORECASE)
+NARRATOR_PHRASE = re.compile(
+    r"(?:^|[,;]\s*|\s)(?:narrated|read|performed)\s+by\s*:?\s*(?P<names>[^\-–—|\[\]{}()]+)|"
+    r"(?:^|\s)(?:narr\.?|narrator)\s*:?\s+(?P<short>[^\-–—|\[\]{}()]+)",
+    re.IGNORECASE,
+)
+_NUMBER_WORD = "|".join(NUMBER_WORDS)
+# "Part 2 of 3": one piece of a book split over several releases
+_PART_NUMBER = r"(\d{1,2}|" + _NUMBER_WORD + r")"
+PART_PATTERN = re.compile(
+    r"[,:;]?\s*\b(?:part|pt)\.?\s*" + _PART_NUMBER + r"(?:\s*(?:of|/)\s*(?:\d{1,2}|" + _NUMBER_WORD + r"))?\b",
+    re.IGNORECASE,
+)
+YEAR = re.compile(r"^(?:19|20)\d\d$")
+_TOKEN_SPLIT = re.compile(r"[\s/,|;+&]+")
+_UNIT_SIZE = re.compile(r"\d+(?:khz|hz|mb|gb|mib|gib)")
+_BARE_BITRATE = re.compile(r"\d{2,3}")
+_NOT_DIGIT = re.compile(r"\D")
+_WHITESPACE = re.compile(r"\s+")
+
+
+class TitleFacts(NamedTuple):
+    """What one piece of a title states, in the order it states it: formats in order of appearance; the bitrate,
+    year, language and part the piece states last; ``abridged`` as every "(un)abridged" of the piece read in
+    turn (None: the piece says nothing)."""
+
+    formats: tuple[str, ...] = ()
+    bitrate: int | None = None
+    abridged: bool | None = None
+    language: str | None = None
+    year: int | None = None
+    part: int | None = None
+    narrators: tuple[str, ...] = ()
+    vip: bool = False
+    freeleech: bool = False
+
+
+NO_FACTS = TitleFacts()
+
+
+def part_number(token: str) -> int:
+    """The number of a "Part 2" or "Part Two" that PART_PATTERN found."""
+    folded = token.strip().lower()
+    return NUMBER_WORDS.index(folded) + 1 if folded in NUMBER_WORDS else int(folded)
+
+
+def title_language(token: str) -> str | None:
+    """The language code a bracketed title token names ("GER", "English"), or None.
+
+    Two-letter codes never count in a title: "It" or "No" must stay words of a title.
+    """
+    if len(token) < 3:
+        return None
+    code = normalize_language(token)
+    return code if code and code != fold(token) else None
+
+
+@lru_cache(maxsize=8192)  # verification asks it of every unexplained word of every release
+def is_quality_word(word: str) -> bool:
+    """True for a folded word that only describes a file (format, bitrate, language code, rip noise)."""
+    return (
+        word in ALL_FORMATS
+        or word in _QUALITY_NOISE
+        or word in ("unabridged", "abridged")
+        or bool(BITRATE.match(word))
+        or bool(_UNIT_SIZE.fullmatch(word))
+    )
+
+
+@lru_cache(maxsize=8192)  # the same groups ("M4B", "Unabridged", "2011") recur across the releases of a search
+def group_facts(content: str) -> tuple[tuple[str, str], ...] | None:
+    """Each token of a bracket group with its kind of quality fact; None when one token is no quality fact."""
+    tokens = [t for t in _TOKEN_SPLIT.split(_BITRATE_JOIN.sub(r"\1\2", content.lower())) if t]
+    has_format = any(t.strip(".") in ALL_FORMATS for t in tokens)
+    facts: list[tuple[str, str]] = []
+    for token in tokens:
+        kind = _quality_token_kind(token.strip("."), has_format)
+        if kind is None:
+            return None
+        facts.append((kind, token.strip(".")))
+    return tuple(facts)
+
+
+@lru_cache(maxsize=8192)
+def piece_quality_kinds(content: str, bracketed: bool) -> tuple[str, ...] | None:
+    """What a bracket group or a bare word before an uploader tag describes; None when it is no file fact."""
+    if bracketed:
+        facts = group_facts(content)
+        return tuple(kind for kind, _ in facts) if facts else None
+    word = content.lower().strip(".")
+    if word in LOOSE_FORMATS:
+        return ("format",)
+    if BITRATE.match(word):
+        return ("bitrate",)
+    if word in ("unabridged", "abridged"):
+        return (word,)
+    return ("noise",) if word in ("vbr", "cbr") else None
+
+
+def _quality_token_kind(token: str, has_format: bool) -> str | None:
+    if token in ALL_FORMATS:
+        return "format"
+    if BITRATE.match(token) or (has_format and _BARE_BITRATE.fullmatch(token) and 16 <= int(token) <= 999):
+        return "bitrate"
+    if token in ("unabridged", "abridged"):
+        return token
+    if YEAR.match(token):
+        return "year"
+    if title_language(token):
+        return "language"
+    if token in ("vip", "fl", "freeleech"):
+        return token
+    if is_quality_word(token):
+        return "noise"
+    return None
+
+
+def facts_of_group(facts: tuple[tuple[str, str], ...]) -> TitleFacts:
+    """A group's quality tokens (``group_facts``) as the facts they state."""
+    formats: list[str] = []
+    bitrate: int | None = None
+    abridged: bool | None = None
+    language: str | None = None
+    year: int | None = None
+    vip = freeleech = False
+    for kind, token in facts:
+        if kind == "format":
+            formats.append(token)
+        elif kind == "bitrate":
+            bitrate = int(_NOT_DIGIT.sub("", token))
+        elif kind in ("unabridged", "abridged"):
+            abridged = abridged or kind == "abridged"  # "abridged" anywhere wins: it is the safe reading
+        elif kind == "year":
+            year = int(token)
+        elif kind == "language":
+            language = title_language(token)
+        elif kind == "vip":
+            vip = True
+        elif kind in ("fl", "freeleech"):
+            freeleech = True
+    return TitleFacts(tuple(formats), bitrate, abridged, language, year, None, (), vip, freeleech)
+
+
+def narrator_names(match: re.Match[str]) -> list[str]:
+    """The names a NARRATOR_PHRASE match gives: "read by A and B" -> A, B."""
+    return split_names((match.group("names") or match.group("short")).strip())
+
+
+@lru_cache(maxsize=4096)  # the text outside brackets is often the same across a search's releases
+def loose_facts(text: str) -> tuple[str, TitleFacts]:
+    """Bitrate, format, (un)abridged, part and narrator phrases taken from text outside brackets: what is left of
+    the text, and the facts.
+
+    Each pattern is looked for only when the text holds a word it needs (checked on ASCII text only: case-blind
+    matching lets letters of other scripts stand for "k", "s" or "i").
+    """
+    lowered = text.lower() if text.isascii() else None
+    narrators: list[str] = []
+    if lowered is None or "by" in lowered or "narr" in lowered:
+        narrators = [name for found in NARRATOR_PHRASE.finditer(text) for name in narrator_names(found)]
+        text = NARRATOR_PHRASE.sub(" - ", text)
+    part = None
+    if lowered is None or "pt" in lowered or "part" in lowered:
+        for found in PART_PATTERN.finditer(text):
+            part = part_number(found.group(1))
+        text = PART_PATTERN.sub(" ", text)
+    bitrate = None
+    if lowered is None or "k" in lowered:
+        for found in _LOOSE_BITRATE.finditer(text):
+            bitrate = int(found.group(1))
+        text = _LOOSE_BITRATE.sub(" ", text)
+    formats = [found.group(1).lower() for found in _LOOSE_FORMAT.finditer(text)]
+    text = _LOOSE_FORMAT.sub(" ", text)
+    abridged = None
+    if lowered is None or "abridged" in lowered:
+        for found in _LOOSE_ABRIDGED.finditer(text):
+            abridged = abridged or found.group(1) is None
+        text = _LOOSE_ABRIDGED.sub(" ", text)
+    if lowered is None or "br" in lowered:
+        text = _LOOSE_ENCODING.sub(" ", text)
+    facts = TitleFacts(tuple(formats), bitrate, abridged, None, None, part, tuple(narrators))
+    return _WHITESPACE.sub(" ", text).strip(), facts
