@@ -11,8 +11,8 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from pydantic import Field, TypeAdapter
 from sqlalchemy import Connection, Engine
-from sqlalchemy.pool import QueuePool
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 from starlette.concurrency import run_in_threadpool
 from typing_extensions import TypedDict
 

@@ -23,13 +23,12 @@ from dataclasses import dataclass
 from typing import Any, get_type_hints
 
 from fastapi import params
-from fastapi._compat import Undefined, field_annotation_is_sequence
+from fastapi._compat import Undefined, field_annotation_is_sequence, get_cached_model_fields
 from fastapi.dependencies.models import Dependant, _is_coroutine_callable
 from fastapi.dependencies.utils import (
     _get_param_aliases,
     _get_param_model,
     _validate_value_with_model_field,
-    get_cached_model_fields,
 )
 from fastapi.routing import APIRoute, _effective_route_context_var
 from starlette.datastructures import QueryParams
