@@ -252,16 +252,47 @@ GATHER = "gather"  # PostgreSQL: find every match first, then sort them
 
 
 @cache
-def _page(shape: Shape, dialect: str, sort: str, route: str | None) -> Select[Any]:
+def _page(shape: Shape, dialect: str, sort: str, route: str | None, backward: bool) -> Select[Any]:
     """The page's rows, found by an id window (which an index alone can answer: a deep page walks an index), by
-    the ``route`` ``_route`` chose (None: the planner's)."""
+    the ``route`` ``_route`` chose (None: the planner's); ``backward``, the window counted from the end of the
+    order (``Window``)."""
     order = [*order_by(sort, SORTS, "title"), Book.id]
     conditions = _conditions(shape, dialect, unindexed=route == WALK)
     if route == GATHER:
         matches = select(Book.id).where(*conditions).cte("matches").prefix_with("MATERIALIZED")
         conditions = [Book.id.in_(select(matches.c.id))]
-    window = select(Book.id).where(*conditions).order_by(*order).limit(bindparam("limit")).offset(bindparam("offset"))
+    walked = _reversed(sort) if backward else order
+    window = select(Book.id).where(*conditions).order_by(*walked).limit(bindparam("limit")).offset(bindparam("offset"))
     return select(*_listed(dialect)).where(Book.id.in_(window)).order_by(*order)
+
+
+def _reversed(sort: str) -> list[ColumnElement[Any]]:
+    """The exact reverse of the list's order for ``sort`` (``order_by``'s, then id): each direction turned, NULLs
+    first where they were last; the order is total (ids are unique), so its reverse is exactly the same rows from
+    the other end, which the same index answers walked the other way."""
+    descending = sort.startswith("-")
+    column = SORTS[sort.lstrip("-")]
+    turned = column.asc() if descending else column.desc()  # type: ignore[union-attr]
+    if getattr(column, "nullable", True):
+        turned = turned.nulls_first()
+    return [turned, Book.id.desc()]
+
+
+@dataclass(frozen=True)
+class Window:
+    """Where a page's rows are in the whole order: ``limit`` rows after ``offset``, counted from the end when
+    ``backward``. A page past the middle is found from the end (the count says where the end is): a walk of the
+    sort's index to the 40,000th of 50,000 books takes 10,000 steps that way, not 40,000."""
+
+    backward: bool
+    limit: int
+    offset: int
+
+    @classmethod
+    def of(cls, page: PageRequest, total: int) -> Window:
+        if page.offset < total and 2 * page.offset + page.limit > total:
+            return cls(True, min(page.limit, total - page.offset), max(0, total - page.offset - page.limit))
+        return cls(False, page.limit, page.offset)
 
 
 def _listed(dialect: str) -> list[ColumnElement[Any]]:
@@ -288,9 +319,11 @@ def list_books(
     values = filters.values()
     counted = connection.execute(_count(shape, dialect), values).one()
     total = counted[0] or 0
-    route = _route(connection, shape, total, page, books=counted[1] if len(counted) > 1 else None)
-    parameters = {**values, "limit": page.limit, "offset": page.offset}
-    rows = connection.execute(_page(shape, dialect, sort, route), parameters).all()  # one fetch, not one per row
+    window = Window.of(page, total)
+    route = _route(connection, shape, total, window, books=counted[1] if len(counted) > 1 else None)
+    parameters = {**values, "limit": window.limit, "offset": window.offset}
+    statement = _page(shape, dialect, sort, route, window.backward)
+    rows = connection.execute(statement, parameters).all()  # one fetch, not one per row
     items = [book_row(dict(zip(LISTED_KEYS, row, strict=True)), connection.dialect, TIMESTAMPS) for row in rows]
     _attach_people(connection, items)
     return PageResult(items=items, total=total, limit=page.limit, offset=page.offset)
@@ -301,33 +334,33 @@ def _canonical(sort: str | None) -> str:
     return ("-" if text_.startswith("-") else "") + text_.lstrip("-+")
 
 
-def _route(connection: Connection, shape: Shape, total: int, page: PageRequest, *, books: int | None) -> str | None:
+def _route(connection: Connection, shape: Shape, total: int, window: Window, *, books: int | None) -> str | None:
     """How to find a filtered page when the database's planner would guess wrong (None: as it plans).
 
     SQLite keeps no statistics here (no ANALYZE), so it prefers any index the filter can use, and sorts what it
     found: 20 ms when 15,000 books match. PostgreSQL has statistics, but none for a search: it guesses how many
     books two words match by multiplying their shares, and walked 24,000 books of the title index to find the
     first 50 of 388 matches (44 ms) where reading the 388 and sorting them took 2 ms. The count just made tells
-    which is cheaper: walking the sort's index (0017_list_indexes gives every sort its index) takes
-    (offset + limit) * books / matches steps, each costing a ``step`` share of reading a match (SQLite: a tenth,
-    PostgreSQL, which checks a step through the search table's primary key: about one); reading the matches
-    costs one each. SQLite then asks the filters as ``+books.column`` terms, which no index answers (``WALK``);
-    PostgreSQL is made to read the matches first (``GATHER``, a materialised CTE).
+    which is cheaper: walking the sort's index (0017_list_indexes gives every sort its index) takes (the window's
+    offset + limit) * books / matches steps, each costing a ``steps_per_read``-th of reading a match (SQLite:
+    a tenth; PostgreSQL, which checks each step through the search table's primary key: about one); reading the
+    matches costs one each. SQLite then asks the filters as ``+books.column`` terms, which no index answers
+    (``WALK``); PostgreSQL is made to read the matches first (``GATHER``, a materialised CTE).
     """
     dialect = connection.dialect.name
     if dialect == "sqlite" and shape.filtered():
-        return WALK if _walk_is_cheaper(connection, total, page, books, steps_per_read=10) else None
+        return WALK if _walk_is_cheaper(connection, total, window, books, steps_per_read=10) else None
     if dialect == "postgresql" and shape.words:
-        return None if _walk_is_cheaper(connection, total, page, books, steps_per_read=1) else GATHER
+        return None if _walk_is_cheaper(connection, total, window, books, steps_per_read=1) else GATHER
     return None
 
 
 def _walk_is_cheaper(
-    connection: Connection, total: int, page: PageRequest, books: int | None, *, steps_per_read: int
+    connection: Connection, total: int, window: Window, books: int | None, *, steps_per_read: int
 ) -> bool:
     """Whether walking the sort index costs less than reading the ``total`` matches (``books``: how many books
     there are, when the count already said; else asked now, unless the answer cannot matter)."""
-    wanted = page.offset + page.limit
+    wanted = window.offset + window.limit
     if total * steps_per_read < wanted:  # there are at least ``total`` books: the walk cannot be cheaper
         return False
     if books is None:
