@@ -43,7 +43,7 @@ from shelfkeeper.db.base import UTCDateTime
 from shelfkeeper.db.repositories import author_key
 from shelfkeeper.db.tables import Author, Book, BookAuthor, BookNarrator, BookSeries, Series
 from shelfkeeper.domain.text import fold, series_key
-from shelfkeeper.services.book_rows import book_row
+from shelfkeeper.services.book_rows import book_rows
 from shelfkeeper.services.paging import PageRequest, PageResult, SortColumn, order_by
 
 SORTS: dict[str, SortColumn] = {
@@ -324,7 +324,7 @@ def list_books(
     parameters = {**values, "limit": window.limit, "offset": window.offset}
     statement = _page(shape, dialect, sort, route, window.backward)
     rows = connection.execute(statement, parameters).all()  # one fetch, not one per row
-    items = [book_row(dict(zip(LISTED_KEYS, row, strict=True)), connection.dialect, TIMESTAMPS) for row in rows]
+    items = book_rows(rows, LISTED_KEYS, connection.dialect, TIMESTAMPS)
     _attach_people(connection, items)
     return PageResult(items=items, total=total, limit=page.limit, offset=page.offset)
 
