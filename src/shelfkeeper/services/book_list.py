@@ -44,7 +44,7 @@ from shelfkeeper.db.repositories import author_key
 from shelfkeeper.db.tables import Author, Book, BookAuthor, BookNarrator, BookSeries, Series
 from shelfkeeper.domain.text import fold, series_key
 from shelfkeeper.services.book_rows import book_rows
-from shelfkeeper.services.paging import PageRequest, PageResult, SortColumn, order_by
+from shelfkeeper.services.paging import PageRequest, PageResult, SortColumn, canonical_sort, like_escaped, order_by
 
 SORTS: dict[str, SortColumn] = {
     "title": Book.title_sort,
@@ -95,23 +95,17 @@ class BookFilters:
     def values(self) -> dict[str, Any]:
         """The bound parameters of the statements (``Shape`` says which are used)."""
         words = self.words()
-        values: dict[str, Any] = {f"word_{i}": _like_escaped(" " + word) for i, word in enumerate(words)}
+        values: dict[str, Any] = {f"word_{i}": like_escaped(" " + word) for i, word in enumerate(words)}
         values["fts_match"] = " ".join('"' + word.replace('"', "") + '"*' for word in words)
         values["author_id"] = self.author_id
-        values["author_key"] = _like_escaped(author_key(self.author)) if self.author else None
+        values["author_key"] = like_escaped(author_key(self.author)) if self.author else None
         values["series_id"] = self.series_id
-        values["series_key"] = _like_escaped(series_key(self.series)) if self.series else None
-        values["narrator"] = _like_escaped(self.narrator.lower()) if self.narrator else None
+        values["series_key"] = like_escaped(series_key(self.series)) if self.series else None
+        values["narrator"] = like_escaped(self.narrator.lower()) if self.narrator else None
         values["language"] = self.language.lower() if self.language else None
         values["metadata_status"] = self.metadata_status
         values["library_id"] = self.library_id
         return values
-
-
-def _like_escaped(value: str) -> str:
-    """``value`` for ``LIKE ... ESCAPE '/'``: its wildcards literal (what ``contains(autoescape=True)`` does to a
-    literal value; the statements are built once with bound values, which it cannot take)."""
-    return value.replace("/", "//").replace("%", "/%").replace("_", "/_")
 
 
 @dataclass(frozen=True)
@@ -312,7 +306,9 @@ def list_books(
     building 50 objects with their links cost more than the SQL.
     """
     dialect = connection.dialect.name
-    sort = _canonical(sort)  # one cached statement per order, however it was spelled ("year", "+year", " year")
+    sort = canonical_sort(
+        sort, "title"
+    )  # one cached statement per order, however it was spelled ("year", "+year", " year")
     if sort.removeprefix("-") not in SORTS:
         order_by(sort, SORTS, "title")  # the 422 naming the allowed sorts, before any statement is built
     shape = Shape.of(filters)
@@ -327,11 +323,6 @@ def list_books(
     items = book_rows(rows, LISTED_KEYS, connection.dialect, TIMESTAMPS)
     _attach_people(connection, items)
     return PageResult(items=items, total=total, limit=page.limit, offset=page.offset)
-
-
-def _canonical(sort: str | None) -> str:
-    text_ = (sort or "title").strip()
-    return ("-" if text_.startswith("-") else "") + text_.lstrip("-+")
 
 
 def _route(connection: Connection, shape: Shape, total: int, window: Window, *, books: int | None) -> str | None:
