@@ -19,15 +19,15 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Integer,
+    LargeBinary,
     MetaData,
     Select,
     String,
     Table,
-    Text,
-    and_,
     bindparam,
     cast,
     func,
+    intersect,
     literal,
     literal_column,
     null,
@@ -59,9 +59,12 @@ SORTS: dict[str, SortColumn] = {
     "id": Book.id,
 }
 
-# PostgreSQL's copy of books.search_text, where its searches read (0018_pg_book_search; not in db/tables.py).
-BOOK_SEARCH = Table(
-    "book_list_search", MetaData(), Column("book_id", Integer, primary_key=True), Column("search_text", Text)
+# PostgreSQL's index of the words of books.search_text, as UTF-8 bytes (0020_pg_book_words; not in db/tables.py).
+BOOK_WORDS = Table(
+    "book_list_words",
+    MetaData(),
+    Column("word", LargeBinary, primary_key=True),
+    Column("book_id", Integer, primary_key=True),
 )
 
 # PostgreSQL's count of the books, as delta rows to sum, kept by triggers (0019_pg_book_count; not in db/tables.py).
@@ -95,7 +98,9 @@ class BookFilters:
     def values(self) -> dict[str, Any]:
         """The bound parameters of the statements (``Shape`` says which are used)."""
         words = self.words()
-        values: dict[str, Any] = {f"word_{i}": like_escaped(" " + word) for i, word in enumerate(words)}
+        values: dict[str, Any] = {}
+        for i, word in enumerate(words):  # PostgreSQL: the range of the words that start with ``word``
+            values[f"word_from_{i}"], values[f"word_to_{i}"] = word_range(word)
         values["fts_match"] = " ".join('"' + word.replace('"', "") + '"*' for word in words)
         values["author_id"] = self.author_id
         values["author_key"] = like_escaped(author_key(self.author)) if self.author else None
@@ -106,6 +111,14 @@ class BookFilters:
         values["metadata_status"] = self.metadata_status
         values["library_id"] = self.library_id
         return values
+
+
+def word_range(word: str) -> tuple[bytes, bytes]:
+    """The words (UTF-8 bytes) that start with ``word`` are those from the first up to, not including, the second:
+    ``word``'s bytes with the last one higher (UTF-8 sorts as its code points; a character's last byte is at most
+    0xBF, so it has a next; a byte prefix that ends a character is a character prefix)."""
+    first = word.encode()
+    return first, first[:-1] + bytes([first[-1] + 1])
 
 
 @dataclass(frozen=True)
@@ -174,7 +187,7 @@ def _conditions(shape: Shape, dialect: str, *, unindexed: bool = False) -> list[
     if shape.words and dialect == "sqlite":
         conditions.append(c(Book.id).in_(_fts_rowids()))
     elif shape.words:
-        conditions.append(c(Book.id).in_(select(BOOK_SEARCH.c.book_id).where(_words_match(shape))))
+        conditions.extend(c(Book.id).in_(found) for found in _word_matches(shape))
     if shape.author_id:
         conditions.append(linked(BookAuthor.book_id, BookAuthor.author_id == bindparam("author_id")))
     if shape.author:
@@ -207,22 +220,34 @@ def _conditions(shape: Shape, dialect: str, *, unindexed: bool = False) -> list[
     return conditions
 
 
-def _words_match(shape: Shape) -> ColumnElement[bool]:
-    """PostgreSQL: every word starts a word of the book's folded text (``LIKE '% word%'``, a trigram index)."""
-    words = [bindparam(f"word_{i}", type_=String) for i in range(shape.words)]
-    return and_(*(BOOK_SEARCH.c.search_text.contains(word, escape="/") for word in words))
+def _word_matches(shape: Shape) -> list[Select[Any]]:
+    """PostgreSQL: for each word, the books with a word of their folded text that starts with it (what
+    ``search_text LIKE '% word%'`` finds), as one range of ``book_list_words``' primary key."""
+    return [
+        select(BOOK_WORDS.c.book_id).where(
+            BOOK_WORDS.c.word >= bindparam(f"word_from_{i}", type_=LargeBinary),
+            BOOK_WORDS.c.word < bindparam(f"word_to_{i}", type_=LargeBinary),
+        )
+        for i in range(shape.words)
+    ]
+
+
+def _search_matches(shape: Shape) -> Any:
+    """PostgreSQL: the books a search alone finds, each once, from ``book_list_words`` alone."""
+    matches = _word_matches(shape)
+    return intersect(*matches) if len(matches) > 1 else matches[0].distinct()
 
 
 @cache
 def _count(shape: Shape, dialect: str) -> Select[Any]:
-    """How many books match. A search alone is counted in its own table, without reading a book row: SQLite's FTS
-    index, PostgreSQL's ``book_list_search`` (each holds exactly one entry per book: triggers keep them in step on
-    every write); every book, on PostgreSQL, from ``book_list_count``. A PostgreSQL search's count also says how
+    """How many books match. A search alone is counted in its own index, without reading a book row: SQLite's FTS
+    index, PostgreSQL's ``book_list_words`` (the books each word's range holds, intersected; triggers keep both in
+    step on every write); every book, on PostgreSQL, from ``book_list_count``. A PostgreSQL search's count also says how
     many books there are (its second column), which ``_route`` weighs against the matches."""
     if dialect == "sqlite" and shape.search_only():
         return select(func.count()).select_from(text("books_fts")).where(text("books_fts MATCH :fts_match"))
     if shape.search_only():
-        counted = select(func.count()).select_from(BOOK_SEARCH).where(_words_match(shape))
+        counted = select(func.count()).select_from(_search_matches(shape).subquery())
     elif not shape.filtered():
         return _all_books(dialect)
     else:
@@ -253,8 +278,9 @@ def _page(shape: Shape, dialect: str, sort: str, route: str | None, backward: bo
     order = [*order_by(sort, SORTS, "title"), Book.id]
     conditions = _conditions(shape, dialect, unindexed=route == WALK)
     if route == GATHER:
-        matches = select(Book.id).where(*conditions).cte("matches").prefix_with("MATERIALIZED")
-        conditions = [Book.id.in_(select(matches.c.id))]
+        found = _search_matches(shape) if shape.search_only() else select(Book.id.label("book_id")).where(*conditions)
+        matches = found.cte("matches").prefix_with("MATERIALIZED")
+        conditions = [Book.id.in_(select(matches.c.book_id))]
     walked = _reversed(sort) if backward else order
     window = select(Book.id).where(*conditions).order_by(*walked).limit(bindparam("limit")).offset(bindparam("offset"))
     return select(*_listed(dialect)).where(Book.id.in_(window)).order_by(*order)
