@@ -13,7 +13,9 @@ whether a field is a sequence, its aliases). A ``ReadRoute`` works that out once
   which answers the same 422 as ever (the same errors in the same order: it does everything again);
 - any other route is FastAPI's own handler as it is.
 
-The OpenAPI document is FastAPI's, untouched (it is built from the same declarations).
+The OpenAPI document is FastAPI's, untouched (it is built from the same declarations). The functions it borrows
+from FastAPI are internal ones: pyproject.toml pins FastAPI's version, and tests/api/test_read_route.py asks both
+paths random queries and compares their answers byte for byte, so an upgrade that changes them fails there.
 """
 
 from __future__ import annotations
@@ -163,6 +165,8 @@ def _parameter(field: Any) -> ScalarParameter | ModelParameter | None:
     if model is None:
         alias = _single_alias(field)
         return None if alias is None or _is_sequence(field) else ScalarParameter(field, alias)
+    if field.field_info.annotation is not model:  # ``Model | None``: FastAPI may pass no value at all
+        return None
     fields = get_cached_model_fields(model)
     aliases = [_single_alias(f) for f in fields]
     if any(alias is None for alias in aliases) or any(_is_sequence(f) for f in fields):
