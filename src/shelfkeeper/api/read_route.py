@@ -165,9 +165,9 @@ def _parameter(field: Any) -> ScalarParameter | ModelParameter | None:
     if model is None:
         alias = _single_alias(field)
         return None if alias is None or _is_sequence(field) else ScalarParameter(field, alias)
+    fields = get_cached_model_fields(model)
     if field.field_info.annotation is not model:  # ``Model | None``: FastAPI may pass no value at all
         return None
-    fields = get_cached_model_fields(model)
     aliases = [_single_alias(f) for f in fields]
     if any(alias is None for alias in aliases) or any(_is_sequence(f) for f in fields):
         return None
