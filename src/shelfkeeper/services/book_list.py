@@ -8,13 +8,13 @@ reused, so a request does not pay for building and compiling them again.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
-    BindParameter,
     Column,
     ColumnElement,
     Connection,
@@ -24,6 +24,7 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    any_,
     bindparam,
     cast,
     func,
@@ -37,6 +38,7 @@ from sqlalchemy import (
     type_coerce,
     union_all,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import InstrumentedAttribute
 
 from shelfkeeper.db.base import UTCDateTime
@@ -385,9 +387,20 @@ def _walk_is_cheaper(
     return total * total * steps_per_read >= wanted * books
 
 
-def _links_statement() -> Select[Any]:
-    """The authors, narrators and series of the books ``:ids``, in stored order: built once, reused as is."""
-    ids: BindParameter[list[int]] = bindparam("ids", expanding=True)
+@cache
+def _links(dialect: str) -> Select[Any]:
+    """The authors, narrators and series of the books ``:ids``, in stored order: built once, reused as is. The
+    ids are one value, not one bound parameter each (which SQLAlchemy would write into the SQL anew for every
+    page): a JSON array read by ``json_each`` on SQLite, an array on PostgreSQL."""
+
+    def among(column: InstrumentedAttribute[int]) -> ColumnElement[bool]:
+        if dialect == "sqlite":
+            listed: Select[Any] = select(literal_column("value")).select_from(
+                func.json_each(bindparam("ids", type_=String))
+            )
+            return column.in_(listed)
+        return column == any_(bindparam("ids", type_=postgresql.ARRAY(Integer)))
+
     no_text, no_id = cast(null(), String), cast(null(), Integer)
     # Names by a lookup per link, not a join: PostgreSQL would hash every author to join 50 links.
     author_name = select(Author.name).where(Author.id == BookAuthor.author_id).scalar_subquery()
@@ -400,18 +413,15 @@ def _links_statement() -> Select[Any]:
             BookAuthor.author_id.label("link_id"),
             author_name.label("name"),
             no_text.label("position"),
-        ).where(BookAuthor.book_id.in_(ids)),
+        ).where(among(BookAuthor.book_id)),
         select(BookNarrator.book_id, literal(1), BookNarrator.ordinal, no_id, BookNarrator.name, no_text).where(
-            BookNarrator.book_id.in_(ids)
+            among(BookNarrator.book_id)
         ),
         select(
             BookSeries.book_id, literal(2), BookSeries.series_id, BookSeries.series_id, series_name, BookSeries.position
-        ).where(BookSeries.book_id.in_(ids)),
+        ).where(among(BookSeries.book_id)),
     ).subquery()
     return select(links).order_by(links.c.kind, links.c.book_id, links.c.rank)
-
-
-LINKS = _links_statement()
 
 
 def _attach_people(connection: Connection, rows: list[dict[str, Any]]) -> None:
@@ -419,7 +429,9 @@ def _attach_people(connection: Connection, rows: list[dict[str, Any]]) -> None:
     by_id = {row["id"]: row for row in rows}
     if not by_id:
         return
-    for book_id, kind, _rank, link_id, name, position in connection.execute(LINKS, {"ids": list(by_id)}).all():
+    dialect = connection.dialect.name
+    ids = json.dumps(list(by_id)) if dialect == "sqlite" else list(by_id)
+    for book_id, kind, _rank, link_id, name, position in connection.execute(_links(dialect), {"ids": ids}).all():
         row = by_id[book_id]
         if kind == 0:
             row["authors"].append({"id": link_id, "name": name})
