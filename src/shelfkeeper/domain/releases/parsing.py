@@ -227,13 +227,14 @@ def _take_groups(text: str, found: _Findings) -> str:
     segment; each group leaves " - " in its place."""
     if "[" not in text and "{" not in text and "(" not in text:
         return text
-    rest = _GROUP.sub(" - ", text)
+    parts = _GROUP.split(text)  # the text between groups, then each group's three alternatives, in turn
+    rest = " - ".join(parts[::4])
     if "[" in rest or "{" in rest or "(" in rest:
         return _take_nested_groups(text, found)  # a group inside another: taking one may open the next
     # No opening bracket is left outside the groups found in one scan, so consuming the leftmost group again and
     # again finds just these, in this order.
-    for square, curly, round_ in _GROUP.findall(text):
-        _add_group(square or curly or round_, found)  # the one that matched (all "" when it is empty)
+    for index in range(1, len(parts), 4):
+        _add_group(parts[index] or parts[index + 1] or parts[index + 2] or "", found)
     return rest
 
 

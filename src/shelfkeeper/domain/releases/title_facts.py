@@ -29,7 +29,11 @@ _QUALITY_NOISE = frozenset(
 _BITRATE_JOIN = re.compile(r"\b(\d{2,3})\s+(kbps|kb/s|kbit/s|kbit|k)\b", re.IGNORECASE)
 BITRATE = re.compile(r"^@?(\d{2,3})(?:kbps|kb/s|kbit/s|kbit|k)$")
 _LOOSE_BITRATE = re.compile(r"@?\b(\d{2,3})\s?(?:kbps|kb/s|kbit/s|kbit|k)\b", re.IGNORECASE)
-_LOOSE_FORMAT = re.compile(r"\b(" + "|".join(sorted(LOOSE_FORMATS)) + r")\b", re.IGNORECASE)
+# the lookahead (each format's first letter) only spares trying every format at every position
+_LOOSE_FORMAT = re.compile(
+    "(?=[" + "".join(sorted({fmt[0] for fmt in LOOSE_FORMATS})) + r"])\b(" + "|".join(sorted(LOOSE_FORMATS)) + r")\b",
+    re.IGNORECASE,
+)
 _LOOSE_ENCODING = re.compile(r"\b(?:vbr|cbr)\b", re.IGNORECASE)
 _LOOSE_ABRIDGED = re.compile(r"\b(un)?abridged\b", re.IGNORECASE)
 NARRATOR_PHRASE = re.compile(
@@ -49,7 +53,6 @@ _TOKEN_SPLIT = re.compile(r"[\s/,|;+&]+")
 _UNIT_SIZE = re.compile(r"\d+(?:khz|hz|mb|gb|mib|gib)")
 _BARE_BITRATE = re.compile(r"\d{2,3}")
 _NOT_DIGIT = re.compile(r"\D")
-_WHITESPACE = re.compile(r"\s+")
 
 
 class TitleFacts(NamedTuple):
@@ -103,7 +106,11 @@ def is_quality_word(word: str) -> bool:
 @lru_cache(maxsize=8192)  # the same groups ("M4B", "Unabridged", "2011") recur across the releases of a search
 def group_facts(content: str) -> tuple[tuple[str, str], ...] | None:
     """Each token of a bracket group with its kind of quality fact; None when one token is no quality fact."""
-    tokens = [t for t in _TOKEN_SPLIT.split(_BITRATE_JOIN.sub(r"\1\2", content.lower())) if t]
+    lowered = content.lower()
+    if _BITRATE_JOIN.search(lowered):  # "64 kbps" as one token
+        lowered = _BITRATE_JOIN.sub(r"\1\2", lowered)
+    # split on whitespace and separators (str.split alone when there is no separator)
+    tokens = [t for t in _TOKEN_SPLIT.split(lowered) if t] if _has_separator(lowered) else lowered.split()
     has_format = any(t.strip(".") in ALL_FORMATS for t in tokens)
     facts: list[tuple[str, str]] = []
     for token in tokens:
@@ -112,6 +119,10 @@ def group_facts(content: str) -> tuple[tuple[str, str], ...] | None:
             return None
         facts.append((kind, token.strip(".")))
     return tuple(facts)
+
+
+def _has_separator(text: str) -> bool:
+    return "/" in text or "," in text or "|" in text or ";" in text or "+" in text or "&" in text
 
 
 @lru_cache(maxsize=8192)
@@ -190,26 +201,36 @@ def loose_facts(text: str) -> tuple[str, TitleFacts]:
     lowered = text.lower() if text.isascii() else None
     narrators: list[str] = []
     if lowered is None or "by" in lowered or "narr" in lowered:
-        narrators = [name for found in NARRATOR_PHRASE.finditer(text) for name in narrator_names(found)]
-        text = NARRATOR_PHRASE.sub(" - ", text)
+        text, found = _cut(NARRATOR_PHRASE, text, " - ")
+        narrators = [name for match in found for name in narrator_names(match)]
     part = None
     if lowered is None or "pt" in lowered or "part" in lowered:
-        for found in PART_PATTERN.finditer(text):
-            part = part_number(found.group(1))
-        text = PART_PATTERN.sub(" ", text)
+        text, found = _cut(PART_PATTERN, text, " ")
+        part = part_number(found[-1].group(1)) if found else None
     bitrate = None
     if lowered is None or "k" in lowered:
-        for found in _LOOSE_BITRATE.finditer(text):
-            bitrate = int(found.group(1))
-        text = _LOOSE_BITRATE.sub(" ", text)
-    formats = [found.group(1).lower() for found in _LOOSE_FORMAT.finditer(text)]
-    text = _LOOSE_FORMAT.sub(" ", text)
+        text, found = _cut(_LOOSE_BITRATE, text, " ")
+        bitrate = int(found[-1].group(1)) if found else None
+    text, found = _cut(_LOOSE_FORMAT, text, " ")
+    formats = tuple(match.group(1).lower() for match in found)
     abridged = None
     if lowered is None or "abridged" in lowered:
-        for found in _LOOSE_ABRIDGED.finditer(text):
-            abridged = abridged or found.group(1) is None
-        text = _LOOSE_ABRIDGED.sub(" ", text)
+        text, found = _cut(_LOOSE_ABRIDGED, text, " ")
+        for match in found:
+            abridged = abridged or match.group(1) is None
     if lowered is None or "br" in lowered:
-        text = _LOOSE_ENCODING.sub(" ", text)
-    facts = TitleFacts(tuple(formats), bitrate, abridged, None, None, part, tuple(narrators))
-    return _WHITESPACE.sub(" ", text).strip(), facts
+        text = _cut(_LOOSE_ENCODING, text, " ")[0]
+    return " ".join(text.split()), TitleFacts(formats, bitrate, abridged, None, None, part, tuple(narrators))
+
+
+def _cut(pattern: re.Pattern[str], text: str, replacement: str) -> tuple[str, list[re.Match[str]]]:
+    """``pattern.sub(replacement, text)`` and the matches it replaced, from one scan."""
+    found = list(pattern.finditer(text))
+    if not found:
+        return text, found
+    pieces, end = [], 0
+    for match in found:
+        pieces += [text[end : match.start()], replacement]
+        end = match.end()
+    pieces.append(text[end:])
+    return "".join(pieces), found

@@ -28,6 +28,7 @@ _KEYWORD_SUFFIX = re.compile(
     r"(?P<lead>.*?)[\s,:;]*(?:\b(?:book|bk|vol|volume|no|nr)\.?\s*#?|#)\s*" + _POSITION + r"\s*$",
     re.IGNORECASE,
 )
+_KEYWORDS = ("#", "book", "bk", "vol", "no", "nr")  # one of them stands in every match of _KEYWORD_SUFFIX
 _NUMBER_SUFFIX = re.compile(r"^(?P<lead>\D.*?)[\s,]+#?(?P<pos>\d{1,2}(?:\.\d+)?(?:\s*-\s*\d{1,2}(?:\.\d+)?)?)$")
 _INITIAL = re.compile(r"[A-Z]\.")
 _HAS_INITIAL = re.compile(r"\b[A-Z]\.")
@@ -93,10 +94,10 @@ def classify_piece(piece: str) -> list[Segment]:
     if by_author and looks_like_names(by_author.group("names")):
         rest = classify_piece(by_author.group("title"))
         return [*rest, Segment(by_author.group("names").strip(), SegmentKind.AUTHOR_GUESS)]
-    keyword = _KEYWORD_SUFFIX.match(piece)
+    keyword = _keyword_suffix(piece)
     if keyword:
         return _split_keyword_suffix(piece, keyword)
-    number = _NUMBER_SUFFIX.match(piece)
+    number = _number_suffix(piece)
     if number and not YEAR.match(number.group("pos")):
         mention = SeriesMention(number.group("lead").strip(), parse_position(number.group("pos").replace(" ", "")))
         return [Segment(piece, SegmentKind.SERIES, mention)]
@@ -119,14 +120,29 @@ def _split_keyword_suffix(piece: str, keyword: re.Match[str]) -> list[Segment]:
 
 def series_in(content: str) -> SeriesMention | None:
     """ "Mistborn #1", "The Expanse, Book 3", "Book 2" or "[Mistborn 01]" as a series mention."""
-    keyword = _KEYWORD_SUFFIX.match(content)
+    keyword = _keyword_suffix(content)
     if keyword:
         name = keyword.group("lead").strip(" ,;:") or None
         return SeriesMention(name, parse_position(keyword.group("pos").replace(" ", "")))
-    number = _NUMBER_SUFFIX.match(content)
+    number = _number_suffix(content)
     if number and not YEAR.match(number.group("pos")):
         return SeriesMention(number.group("lead").strip(), parse_position(number.group("pos").replace(" ", "")))
     return None
+
+
+def _keyword_suffix(text: str) -> re.Match[str] | None:
+    """``_KEYWORD_SUFFIX.match``, tried only when the text holds a keyword or "#" (checked on ASCII text only:
+    case-blind matching lets letters of other scripts stand for "k", "s" or "i")."""
+    if text.isascii():
+        lowered = text.lower()
+        if not any(keyword in lowered for keyword in _KEYWORDS):
+            return None
+    return _KEYWORD_SUFFIX.match(text)
+
+
+def _number_suffix(text: str) -> re.Match[str] | None:
+    """``_NUMBER_SUFFIX.match``, tried only when the text ends in a digit (or a line break, where "$" matches)."""
+    return _NUMBER_SUFFIX.match(text) if text[-1:].isdigit() or text.endswith("\n") else None
 
 
 @lru_cache(maxsize=4096)  # the same pieces ("Brandon Sanderson") recur across the releases of a search
