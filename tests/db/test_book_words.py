@@ -68,6 +68,31 @@ def test_the_migration_indexes_the_books_there_and_writes_keep_it_in_step(pg_eng
         ("zola", second),
         ("émile", second),
     ]
+    with pg_engine.begin() as connection:  # several books in one statement: only the changed texts are rewritten
+        connection.execute(text("UPDATE books SET search_text = search_text, title = title || '!'"))
+    assert _words(pg_engine) == [
+        ("dune", first),
+        ("messiah", first),
+        ("word", first + 2),
+        ("zola", second),
+        ("émile", second),
+    ]
+    with pg_engine.begin() as connection:
+        connection.execute(
+            text("UPDATE books SET search_text = ' new' || search_text WHERE id IN (:a, :b)"), {"a": first, "b": second}
+        )
+    assert _words(pg_engine) == [
+        ("dune", first),
+        ("messiah", first),
+        ("new", first),
+        ("new", second),
+        ("word", first + 2),
+        ("zola", second),
+        ("émile", second),
+    ]
+    with pg_engine.begin() as connection:
+        connection.execute(text("UPDATE books SET search_text = ' dune messiah ' WHERE id = :id"), {"id": first})
+        connection.execute(text("UPDATE books SET search_text = ' émile zola ' WHERE id = :id"), {"id": second})
     with pg_engine.begin() as connection:
         connection.execute(text("DELETE FROM books WHERE id = :id"), {"id": first})
     assert _words(pg_engine) == [("word", first + 2), ("zola", second), ("émile", second)]

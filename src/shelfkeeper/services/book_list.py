@@ -9,6 +9,7 @@ reused, so a request does not pay for building and compiling them again.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
@@ -38,7 +39,7 @@ from sqlalchemy import (
     type_coerce,
     union_all,
 )
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute
 
 from shelfkeeper.db.base import UTCDateTime
@@ -324,6 +325,29 @@ def _listed(dialect: str) -> list[ColumnElement[Any]]:
     return [type_coerce(c, String).label(c.key) if c.key in TIMESTAMPS else c for c in LISTED_COLUMNS]
 
 
+SQLITE = sqlite.dialect()
+
+
+@cache
+def _sqlite_sql(statement: Select[Any]) -> tuple[str, tuple[tuple[str, Any], ...]]:
+    """``statement`` as SQLite's SQL, with its parameters in order (each with its value when it has one)."""
+    compiled = statement.compile(dialect=SQLITE)
+    assert compiled.positiontup is not None
+    return str(compiled), tuple((name, compiled.binds[name].effective_value) for name in compiled.positiontup)
+
+
+def _fetch(connection: Connection, statement: Select[Any], values: dict[str, Any]) -> Sequence[Any]:
+    """Every row of one of the list's cached statements. On SQLite its SQL, compiled once, goes to the driver as
+    it is (``exec_driver_sql``: the engine's events still see it); SQLAlchemy's work to execute a compiled
+    statement cost more than SQLite's to run a small one. Its rows come as the driver gives them: the
+    ``SQLITE_RAW`` columns are read by ``book_rows`` (PostgreSQL's rows come through SQLAlchemy's types)."""
+    if connection.dialect.name != "sqlite":
+        return connection.execute(statement, values).all()
+    sql, parameters = _sqlite_sql(statement)
+    given = tuple(values.get(name, value) for name, value in parameters)
+    return connection.exec_driver_sql(sql, given).all()
+
+
 def list_books(
     connection: Connection, filters: BookFilters, page: PageRequest, sort: str | None
 ) -> PageResult[dict[str, Any]]:
@@ -341,14 +365,14 @@ def list_books(
         order_by(sort, SORTS, "title")  # the 422 naming the allowed sorts, before any statement is built
     shape = Shape.of(filters)
     values = filters.values()
-    counted = connection.execute(_count(shape, dialect), values).one()
+    counted = _fetch(connection, _count(shape, dialect), values)[0]
     total = counted[0] or 0
     window = Window.of(page, total)
     route = _route(connection, shape, total, window, books=counted[1] if len(counted) > 1 else None)
     parameters = {**values, "limit": window.limit, "offset": window.offset}
     statement = _page(shape, dialect, sort, route, window.backward)
-    rows = connection.execute(statement, parameters).all()  # one fetch, not one per row
-    items = book_rows(rows, LISTED_KEYS, connection.dialect, TIMESTAMPS)
+    rows = _fetch(connection, statement, parameters)
+    items = book_rows(rows, LISTED_KEYS, connection.dialect, TIMESTAMPS, raw=dialect == "sqlite")
     _attach_people(connection, items)
     return PageResult(items=items, total=total, limit=page.limit, offset=page.offset)
 
@@ -383,7 +407,7 @@ def _walk_is_cheaper(
     if total * steps_per_read < wanted:  # there are at least ``total`` books: the walk cannot be cheaper
         return False
     if books is None:
-        books = connection.scalar(_all_books(connection.dialect.name)) or 0
+        books = _fetch(connection, _all_books(connection.dialect.name), {})[0][0] or 0
     return total * total * steps_per_read >= wanted * books
 
 
@@ -431,7 +455,7 @@ def _attach_people(connection: Connection, rows: list[dict[str, Any]]) -> None:
         return
     dialect = connection.dialect.name
     ids = json.dumps(list(by_id)) if dialect == "sqlite" else list(by_id)
-    for book_id, kind, _rank, link_id, name, position in connection.execute(_links(dialect), {"ids": ids}).all():
+    for book_id, kind, _rank, link_id, name, position in _fetch(connection, _links(dialect), {"ids": ids}):
         row = by_id[book_id]
         if kind == 0:
             row["authors"].append({"id": link_id, "name": name})

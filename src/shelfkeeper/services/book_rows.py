@@ -5,6 +5,7 @@ read with Core"; tests/api/test_book_rows.py checks the bytes are ``BookRead``'s
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from functools import cache
@@ -89,6 +90,7 @@ def write_timestamps(read: dict[str, Any], dialect: Any, timestamps: Iterable[st
         read[key] = _sqlite_timestamp(value, dialect) if sqlite else None if value is None else api_timestamp(value)
 
 
+RAW_BOOLEANS = ("has_cover", "in_library")  # what SQLite gives as 0 and 1
 _HEAD = ROW_KEYS[: ROW_KEYS.index("authors")]  # the columns before the links, and after them
 _TAIL = ROW_KEYS[ROW_KEYS.index("series") + 1 :]
 
@@ -99,11 +101,13 @@ def _pickers(listed: tuple[str, ...]) -> tuple[Callable[[Any], tuple[Any, ...]],
 
 
 def book_rows(
-    rows: Iterable[Sequence[Any]], listed: tuple[str, ...], dialect: Any, timestamps: Iterable[str]
+    rows: Iterable[Sequence[Any]], listed: tuple[str, ...], dialect: Any, timestamps: Iterable[str], *, raw: bool
 ) -> list[dict[str, Any]]:
     """Listed books (each a row of the ``listed`` columns, its ``timestamps`` as stored text on SQLite) as the
     API's rows (``BookRow``): their keys in ``ROW_KEYS`` order, timestamps as the API's text, empty links for the
-    list to fill. Each row's values are picked in that order at once (``itemgetter``), not key by key."""
+    list to fill. Each row's values are picked in that order at once (``itemgetter``), not key by key. ``raw``:
+    the rows are SQLite's own, the booleans as 0/1 and the genres as JSON text, read here as SQLAlchemy's types
+    would read them."""
     head, tail = _pickers(listed)
     stamps = tuple(timestamps)
     sqlite = dialect.name == "sqlite"
@@ -116,6 +120,12 @@ def book_rows(
             value = row[key]
             if value is not None:
                 row[key] = _sqlite_timestamp(value, dialect) if sqlite else api_timestamp(value)
+        if raw:
+            genres = row["genres"]
+            row["genres"] = json.loads(genres) if genres is not None else None
+            for key in RAW_BOOLEANS:
+                value = row[key]
+                row[key] = None if value is None else bool(value)
         row["genres"] = list(row["genres"] or [])
         made.append(row)
     return made

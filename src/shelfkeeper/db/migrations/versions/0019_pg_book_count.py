@@ -6,9 +6,12 @@ rows*: statement-level triggers on ``books`` add one row per INSERT or DELETE st
 the statement's transition table), and the count is their sum. It is exact in every snapshot: a writer's delta row
 commits (or rolls back) with its books, so a reader's statement sums the deltas of exactly the transactions whose
 books it sees. Writers never wait for each other: each inserts its own row (one counter row updated by every
-writer would make them queue behind its lock until each commits). Every 64th delta row, its writer folds the rows
-nobody else holds (``FOR UPDATE SKIP LOCKED``: it never waits, so it cannot deadlock) into one row of their sum, so
-readers sum a handful of rows. A TRUNCATE of ``books`` (which no writer runs alongside: it locks the table) empties
+writer would make them queue behind its lock until each commits). The writer of every 64th delta row folds the 64
+rows up to its own (an index range: the same cost however long its transaction, which a fold of the whole table
+would not have: inside one transaction the rows it folded stay in the table, dead, until it ends) into one row of
+their sum, skipping any another transaction holds (``FOR UPDATE SKIP LOCKED``: it never waits, so it cannot
+deadlock); the writer of every 4,096th folds every row (what an earlier fold skipped), so readers sum a handful
+of rows. A TRUNCATE of ``books`` (which no writer runs alongside: it locks the table) empties
 it. The migration fills it with the current count, under the lock its CREATE TRIGGER takes (no book is written
 between the two).
 
@@ -32,7 +35,8 @@ branch_labels = None
 depends_on = None
 
 NO_ASIN_INDEX = "ix_pg_books_no_asin"
-FOLD_EVERY = 64  # delta rows
+FOLD_EVERY = 64  # delta rows: the rows each fold takes
+FOLD_ALL_EVERY = 4096
 
 
 def upgrade() -> None:
@@ -41,10 +45,12 @@ def upgrade() -> None:
     op.execute("CREATE TABLE book_list_count (id bigserial PRIMARY KEY, books bigint NOT NULL)")
     op.execute(
         """
-        CREATE FUNCTION book_list_count_fold() RETURNS void LANGUAGE sql AS $$
+        CREATE FUNCTION book_list_count_fold(after bigint, up_to bigint) RETURNS void LANGUAGE sql AS $$
             WITH folded AS (
                 DELETE FROM book_list_count
-                WHERE id IN (SELECT id FROM book_list_count FOR UPDATE SKIP LOCKED)
+                WHERE id IN (
+                    SELECT id FROM book_list_count WHERE id > after AND id <= up_to FOR UPDATE SKIP LOCKED
+                )
                 RETURNING books
             )
             INSERT INTO book_list_count (books) SELECT sum(books) FROM folded HAVING count(*) > 0
@@ -68,8 +74,10 @@ def upgrade() -> None:
             END IF;
             IF change <> 0 THEN
                 INSERT INTO book_list_count (books) VALUES (change) RETURNING id INTO added;
-                IF added % {FOLD_EVERY} = 0 THEN
-                    PERFORM book_list_count_fold();
+                IF added % {FOLD_ALL_EVERY} = 0 THEN
+                    PERFORM book_list_count_fold(0, added);
+                ELSIF added % {FOLD_EVERY} = 0 THEN
+                    PERFORM book_list_count_fold(added - {FOLD_EVERY}, added);
                 END IF;
             END IF;
             RETURN NULL;
@@ -101,5 +109,5 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER book_list_count_delete ON books")
     op.execute("DROP TRIGGER book_list_count_truncate ON books")
     op.execute("DROP FUNCTION book_list_count_write()")
-    op.execute("DROP FUNCTION book_list_count_fold()")
+    op.execute("DROP FUNCTION book_list_count_fold(bigint, bigint)")
     op.execute("DROP TABLE book_list_count")

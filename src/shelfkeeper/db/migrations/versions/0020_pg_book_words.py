@@ -8,8 +8,8 @@ that table. Here every word of ``search_text`` (split at its spaces, after the f
 is a row, its UTF-8 bytes as ``bytea``; the books whose text has a word starting with ``w`` are exactly the rows
 with ``w`` ≤ ``word`` < ``w`` with its last byte one higher (UTF-8 is ordered as its code points, a character's
 last byte is never 0xFF, and a byte prefix that ends a character is a character prefix): one range of the
-primary key, read from the index alone. A row trigger keeps it in step with ``books`` on insert and on an update
-of ``search_text``; a book's words go with it (ON DELETE CASCADE). ``book_list_search`` (0018), which nothing
+primary key, read from the index alone. Statement-level triggers keep it in step with ``books`` on insert and on
+an update that changes ``search_text``; a book's words go with it (ON DELETE CASCADE). ``book_list_search`` (0018), which nothing
 reads any more, goes, with its trigger; the downgrade brings it back as 0018 made it.
 
 SQLite keeps its FTS5 index (0002). Not in db/tables.py (PostgreSQL's only): the ``book_list_`` prefix is in
@@ -47,28 +47,40 @@ def upgrade() -> None:
     # A book's words: an update or a delete finds them here, and a page that walks a sorted index checks each book
     # it meets here, from the index alone.
     op.execute("CREATE INDEX ix_pg_book_list_words_book ON book_list_words (book_id, word)")
+    # One statement per INSERT or UPDATE statement on books, over its transition tables (a row trigger ran a
+    # function per book: a bulk insert took three times as long). An update rewrites the words of the books whose
+    # text changed (an update of other columns finds none).
     op.execute(
         """
         CREATE FUNCTION book_list_words_write() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             IF TG_OP = 'UPDATE' THEN
-                DELETE FROM book_list_words WHERE book_id = OLD.id;
+                DELETE FROM book_list_words AS words
+                USING (SELECT id, search_text FROM old_books EXCEPT SELECT id, search_text FROM new_books) AS gone
+                WHERE words.book_id = gone.id;
+                INSERT INTO book_list_words (word, book_id)
+                SELECT DISTINCT convert_to(word, 'UTF8'), came.id
+                FROM (SELECT id, search_text FROM new_books EXCEPT SELECT id, search_text FROM old_books) AS came,
+                     unnest((string_to_array(came.search_text, ' '))[2:]) AS word
+                WHERE word <> '';
+            ELSE
+                INSERT INTO book_list_words (word, book_id)
+                SELECT DISTINCT convert_to(word, 'UTF8'), added.id
+                FROM new_books AS added, unnest((string_to_array(added.search_text, ' '))[2:]) AS word
+                WHERE word <> '';
             END IF;
-            INSERT INTO book_list_words (word, book_id)
-            SELECT DISTINCT convert_to(word, 'UTF8'), NEW.id
-            FROM unnest((string_to_array(NEW.search_text, ' '))[2:]) AS word WHERE word <> '';
             RETURN NULL;
         END $$
         """
     )
     op.execute(
-        "CREATE TRIGGER book_list_words_insert AFTER INSERT ON books"
-        " FOR EACH ROW EXECUTE FUNCTION book_list_words_write()"
+        "CREATE TRIGGER book_list_words_insert AFTER INSERT ON books REFERENCING NEW TABLE AS new_books"
+        " FOR EACH STATEMENT EXECUTE FUNCTION book_list_words_write()"
     )
     op.execute(
-        "CREATE TRIGGER book_list_words_update AFTER UPDATE OF search_text, id ON books FOR EACH ROW"
-        " WHEN (OLD.search_text IS DISTINCT FROM NEW.search_text OR OLD.id <> NEW.id)"
-        " EXECUTE FUNCTION book_list_words_write()"
+        "CREATE TRIGGER book_list_words_update AFTER UPDATE ON books"
+        " REFERENCING OLD TABLE AS old_books NEW TABLE AS new_books"
+        " FOR EACH STATEMENT EXECUTE FUNCTION book_list_words_write()"
     )
     op.execute("DROP TABLE book_list_search")
     op.execute("DROP FUNCTION book_list_search_write() CASCADE")
