@@ -27,6 +27,7 @@ from sqlalchemy import (
     Table,
     any_,
     bindparam,
+    case,
     cast,
     func,
     intersect,
@@ -246,9 +247,18 @@ def _count(shape: Shape, dialect: str) -> Select[Any]:
     """How many books match. A search alone is counted in its own index, without reading a book row: SQLite's FTS
     index, PostgreSQL's ``book_list_words`` (the books each word's range holds, intersected; triggers keep both in
     step on every write); every book, on PostgreSQL, from ``book_list_count``. A PostgreSQL search's count also says how
-    many books there are (its second column), which ``_route`` weighs against the matches."""
+    many books there are (its second column), which ``_route`` weighs against the matches; a search of several
+    words alone, when it finds at most ``GATHERED`` books, their ids too (its third column), so that a page found
+    from its matches (``GATHER``) does not intersect the words' ranges again. (Not for one word: keeping its
+    matches to count them cost more than reading its one range again.)"""
     if dialect == "sqlite" and shape.search_only():
         return select(func.count()).select_from(text("books_fts")).where(text("books_fts MATCH :fts_match"))
+    if dialect == "postgresql" and shape.search_only() and shape.words > 1:
+        matches = _search_matches(shape).cte("matches").prefix_with("MATERIALIZED")
+        found = select(func.count().label("found")).select_from(matches).subquery("found")
+        ids = select(func.array_agg(matches.c.book_id)).scalar_subquery()
+        books = _all_books(dialect).scalar_subquery()
+        return select(found.c.found, books, case((found.c.found <= GATHERED, ids), else_=null()))
     if shape.search_only():
         counted = select(func.count()).select_from(_search_matches(shape).subquery())
     elif not shape.filtered():
@@ -271,6 +281,8 @@ def _all_books(dialect: str) -> Select[Any]:
 
 WALK = "walk"  # SQLite: walk the sort's index, checking each book's filters on the way
 GATHER = "gather"  # PostgreSQL: find every match first, then sort them
+GATHERED = 2000  # PostgreSQL: the most matches of a search whose ids its count returns
+FROM_IDS = "ids"  # PostgreSQL: ``GATHER`` from the ids the count returned
 
 
 @cache
@@ -280,6 +292,8 @@ def _page(shape: Shape, dialect: str, sort: str, route: str | None, backward: bo
     order (``Window``)."""
     order = [*order_by(sort, SORTS, "title"), Book.id]
     conditions = _conditions(shape, dialect, unindexed=route == WALK)
+    if route == FROM_IDS:
+        conditions = [Book.id == any_(bindparam("ids", type_=postgresql.ARRAY(Integer)))]
     if route == GATHER:
         found = _search_matches(shape) if shape.search_only() else select(Book.id.label("book_id")).where(*conditions)
         matches = found.cte("matches").prefix_with("MATERIALIZED")
@@ -358,9 +372,8 @@ def list_books(
     building 50 objects with their links cost more than the SQL.
     """
     dialect = connection.dialect.name
-    sort = canonical_sort(
-        sort, "title"
-    )  # one cached statement per order, however it was spelled ("year", "+year", " year")
+    # one cached statement per order, however it was spelled ("year", "+year", " year")
+    sort = canonical_sort(sort, "title")
     if sort.removeprefix("-") not in SORTS:
         order_by(sort, SORTS, "title")  # the 422 naming the allowed sorts, before any statement is built
     shape = Shape.of(filters)
@@ -370,6 +383,8 @@ def list_books(
     window = Window.of(page, total)
     route = _route(connection, shape, total, window, books=counted[1] if len(counted) > 1 else None)
     parameters = {**values, "limit": window.limit, "offset": window.offset}
+    if route == GATHER and len(counted) > 2 and counted[2] is not None:
+        route, parameters["ids"] = FROM_IDS, counted[2]
     statement = _page(shape, dialect, sort, route, window.backward)
     rows = _fetch(connection, statement, parameters)
     items = book_rows(rows, LISTED_KEYS, connection.dialect, TIMESTAMPS, raw=dialect == "sqlite")
