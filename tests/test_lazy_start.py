@@ -1,10 +1,11 @@
 """Start-up loads what a request needs: `shelfkeeper serve` up to its first `/health` answer leaves the libraries
-of the outside services, alembic and the job bodies unloaded (they load when first used), and the collector it
-turned off for start-up is on again once the app serves (docs/architecture.md, "Start-up loads what a request
-needs").
+of the outside services, alembic, the job bodies, the ORM and every route but `/health` unloaded (they load when
+first used, or in the warm-up after start-up), and the collector it turned off for start-up is on again once the
+app serves (docs/architecture.md, "Start-up loads what a request needs").
 
-It runs the real command in a fresh interpreter: `uvicorn.run` is replaced by the app's lifespan and one
-`GET /health` spoken in plain ASGI (a test client would load httpx itself), then `sys.modules` is read.
+It runs the real command in a fresh interpreter: `uvicorn.run` is replaced by the app's lifespan and requests
+spoken in plain ASGI (a test client would load httpx itself), and `sys.modules` is read after each. The warm-up
+is held back (it would load the rest at a moment of its own) except where it is what the test is about.
 """
 
 from __future__ import annotations
@@ -39,17 +40,51 @@ NOT_AT_START = (
     "shelfkeeper.automation.library_sync",
     "shelfkeeper.automation.acquisition",
     "shelfkeeper.testing",
+    # the rest of the app: loaded by the first request /health does not answer, or by the warm-up
+    "sqlalchemy.orm",
+    "cryptography",
+    "shelfkeeper.db.tables",
+    "shelfkeeper.api.routers",
+    "shelfkeeper.api.deps",
+    "shelfkeeper.api.routes.books",
+    "shelfkeeper.api.routes.system",
+    "shelfkeeper.api.routes.web",
+    "shelfkeeper.api.schemas.books",
+    "shelfkeeper.services.book_list",
+    "shelfkeeper.stored_settings",
+    "shelfkeeper.integrations",
+    "shelfkeeper.jobs",
 )
+# What the first other request loads (and only then).
+WITH_THE_REST = ("shelfkeeper.api.routers", "shelfkeeper.db.tables", "shelfkeeper.api.routes.books", "sqlalchemy.orm")
 
 SERVE_ONCE = """
-import asyncio, gc, importlib, json, sys
+import asyncio, gc, importlib, json, os, sys
 
 import uvicorn
 
 answers = {}
 
 
-async def lifespan_and_health(app):
+async def call(app, path, headers=()):
+    body = []
+
+    async def request():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def respond(message):
+        body.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+        "path": path, "raw_path": path.encode(), "root_path": "", "query_string": b"", "headers": list(headers),
+        "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 8787), "state": {},
+    }
+    await app(scope, request, respond)
+    return body[0]["status"]
+
+
+async def lifespan_and_requests(app):
     inbox = asyncio.Queue()
     sent = []
 
@@ -65,22 +100,19 @@ async def lifespan_and_health(app):
         await asyncio.sleep(0.01)
     answers["lifespan"] = sent[0]["type"]
     answers["gc_enabled_after_start"] = gc.isenabled()
-    body = []
-
-    async def request():
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def respond(message):
-        body.append(message)
-
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-        "path": "/health", "raw_path": b"/health", "root_path": "", "query_string": b"", "headers": [],
-        "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 8787), "state": {},
-    }
-    await app(scope, request, respond)
-    answers["status"] = body[0]["status"]
+    answers["status"] = await call(app, "/health")
     answers["modules"] = sorted(sys.modules)
+    if os.environ.get("WARM_UP") == "1":  # no request: the warm-up loads the rest by itself
+        for _ in range(3000):
+            if app.route_areas.complete:
+                break
+            await asyncio.sleep(0.01)
+        answers["warmed_modules"] = sorted(sys.modules)
+    else:
+        answers["frozen_before"] = gc.get_freeze_count()
+        answers["books_status"] = await call(app, "/api/books", [(b"x-api-key", b"lazy-start-key")])
+        answers["frozen_after"] = gc.get_freeze_count()
+        answers["modules_after_books"] = sorted(sys.modules)
     await inbox.put({"type": "lifespan.shutdown"})
     await lifespan
 
@@ -89,10 +121,14 @@ def serve_once(target, *, factory, **options):
     module, _, name = target.partition(":")
     answers["gc_enabled_before_app"] = gc.isenabled()
     app = getattr(importlib.import_module(module), name)()
-    asyncio.run(lifespan_and_health(app))
+    asyncio.run(lifespan_and_requests(app))
 
 
 uvicorn.run = serve_once
+if os.environ.get("WARM_UP") != "1":
+    from shelfkeeper.api.route_areas import RouteAreas
+
+    RouteAreas.warm_up = lambda self, then: None  # held back: only the request loads the rest
 sys.argv = ["shelfkeeper", "serve"]
 from shelfkeeper.cli import main
 
@@ -151,3 +187,25 @@ def test_serve_leaves_unloaded_what_no_request_needs_yet(served: dict[str, objec
 def test_the_collector_is_off_for_start_up_and_on_once_the_app_serves(served: dict[str, object]) -> None:
     assert served["gc_enabled_before_app"] is False
     assert served["gc_enabled_after_start"] is True
+
+
+def test_the_first_other_request_loads_the_rest_and_is_answered(served: dict[str, object]) -> None:
+    assert served["books_status"] == 200
+    modules = served["modules_after_books"]
+    assert isinstance(modules, list)
+    assert [name for name in WITH_THE_REST if name not in modules] == []
+
+
+def test_what_loads_after_start_up_is_frozen_as_what_loaded_before(served: dict[str, object]) -> None:
+    before, after = served["frozen_before"], served["frozen_after"]
+    assert isinstance(before, int) and isinstance(after, int)
+    assert after > before
+
+
+def test_the_warm_up_loads_the_rest_without_a_request(tmp_path_factory: pytest.TempPathFactory) -> None:
+    home = tmp_path_factory.mktemp("warm-up")
+    answers = _serve_once(home, WARM_UP="1")
+    assert answers["status"] == 200
+    modules = answers["warmed_modules"]
+    assert isinstance(modules, list)
+    assert [name for name in WITH_THE_REST if name not in modules] == []

@@ -7,16 +7,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
 from shelfkeeper.adapters.redaction import register_secret
 from shelfkeeper.apikeys import ApiKeyStore
 from shelfkeeper.db.session import make_engine, make_session_factory
-from shelfkeeper.integrations import Integrations
 from shelfkeeper.settings import Settings
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the ORM and the outside services load when first used, not to answer /health
+    from sqlalchemy.orm import Session, sessionmaker
+
     from shelfkeeper.automation.download_refresh import DownloadRefresher
+    from shelfkeeper.integrations import Integrations
     from shelfkeeper.jobs.runner import JobRunner
     from shelfkeeper.jobs.scheduler import SchedulerService
     from shelfkeeper.metrics import Metrics
@@ -29,7 +30,6 @@ class AppContext:
 
     settings: Settings
     engine: Engine
-    sessions: sessionmaker[Session]
     api_keys: ApiKeyStore
     started_at: float = field(default_factory=time.time)
     # Set by ``create_app`` (the CLI and the tests run jobs without them).
@@ -38,12 +38,22 @@ class AppContext:
     metrics: Metrics | None = None
     settings_store: SettingsStore | None = None  # settings saved through the API, re-read when they change
     download_refresher: DownloadRefresher | None = None  # the fast download refresh (web page open, downloads active)
+    _sessions: sessionmaker[Session] | None = field(default=None, init=False, repr=False)
     _integrations: Integrations | None = field(default=None, init=False, repr=False)
+
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        """ORM sessions on ``engine``, made on first use (building them loads the ORM)."""
+        if self._sessions is None:
+            self._sessions = make_session_factory(self.engine)
+        return self._sessions
 
     @property
     def integrations(self) -> Integrations:
         """The outside services, each built from settings on first use."""
         if self._integrations is None:
+            from shelfkeeper.integrations import Integrations
+
             self._integrations = Integrations(self)
         return self._integrations
 
@@ -51,6 +61,11 @@ class AppContext:
     def integrations(self, integrations: Integrations) -> None:
         """Use these services instead (a test's integrations, with faked waits or in-memory doubles)."""
         self._integrations = integrations
+
+    async def close_integrations(self) -> None:
+        """Close the outside services' clients, if any was built."""
+        if self._integrations is not None:
+            await self._integrations.aclose()
 
     def job_runner(self) -> JobRunner:
         if self.runner is None:
@@ -76,6 +91,5 @@ class AppContext:
         return cls(
             settings=settings,
             engine=engine,
-            sessions=make_session_factory(engine),
             api_keys=ApiKeyStore(settings.data_dir, configured),
         )

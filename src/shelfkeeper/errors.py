@@ -46,6 +46,11 @@ _CODES = [
     ErrorCode("RATE_LIMITED", 429, "Too many requests."),
     ErrorCode("INTERNAL_ERROR", 500, "An unexpected error; the log has the traceback."),
     ErrorCode("DATABASE_UNAVAILABLE", 503, "The database cannot be reached."),
+    ErrorCode(
+        "START_UP_FAILED",
+        503,
+        "The service could not finish starting (its log says why); /health says so until a restart.",
+    ),
     # resources
     ErrorCode("BOOK_NOT_FOUND", 404, "No book with this id."),
     ErrorCode("COVER_NOT_FOUND", 404, "The book has no cover in Audiobookshelf (or is not in it)."),

@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shelfkeeper.context import AppContext
-from shelfkeeper.db.tables import Book, Download, FailedAttempt, Task, WantedBook
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -24,6 +23,9 @@ class DatabaseCollector(Collector):
         self.context = context
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
+        # The tables load at the first scrape: the middleware counts requests from the start, /health's too.
+        from shelfkeeper.db.tables import Book, Download, FailedAttempt, Task, WantedBook
+
         with self.context.sessions() as session:
             books = GaugeMetricFamily(
                 "shelfkeeper_books", "Books known, by presence in the library", labels=["in_library"]

@@ -7,12 +7,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from shelfkeeper.api.app import create_app
 from shelfkeeper.context import AppContext
 from shelfkeeper.db.migrate import upgrade
 from shelfkeeper.db.tables import Book, MetadataCorrection
+from shelfkeeper.services import book_list
 from shelfkeeper.settings import Settings
 from tests.api.envelope_checks import failed, ok
 
@@ -353,7 +354,8 @@ def test_every_list_filter(client, library):
 
 def test_every_list_filter_paged_one_book_at_a_time(client, library):
     """One book a page: SQLite then walks the sort's index checking each book (the default page of many matches
-    reads the matches and sorts them instead); both ways find the same books in the same order."""
+    reads the matches and sorts them instead), PostgreSQL reads a search's few matches first (``GATHER``); every
+    way finds the same books in the same order."""
     for params, expected in FILTERS:
         found = []
         for offset in range(len(expected) + 1):
@@ -361,6 +363,37 @@ def test_every_list_filter_paged_one_book_at_a_time(client, library):
             assert page["total"] == len(expected), params
             found += titles(page)
         assert found == expected, params
+
+
+@pytest.mark.parametrize("sort", ["title", "-title", "author", "-added", "year", "-size", "id"])
+def test_every_way_to_find_a_page_finds_the_same_rows(engine, library, sort):
+    """The statements of each route ``book_list._route`` can choose (and PostgreSQL's page from the ids its count
+    returned), forward and from the end (``Window``), asked directly for every page of two books: the same rows."""
+    dialect = engine.dialect.name
+    routes = [None, book_list.WALK] if dialect == "sqlite" else [None, book_list.GATHER, book_list.FROM_IDS]
+    with engine.begin() as connection:  # years and sizes: some equal, some unknown (NULLs last both ways)
+        for title, year in (("Solaris", 1961), ("Leviathan Wakes", 2011), ("Les Misérables", 2011)):
+            connection.execute(update(Book).where(Book.title == title).values(published_year=year, size_bytes=year))
+    for params, expected in FILTERS:
+        values = {key: value == "true" if key == "has_asin" else value for key, value in params.items()}
+        filters = book_list.BookFilters(**values)
+        shape = book_list.Shape.of(filters)
+        total = len(expected)
+        with engine.connect() as connection:  # what the count hands a page found from the ids it returned
+            conditions = book_list._conditions(shape, dialect)
+            ids = list(connection.scalars(select(Book.id).where(*conditions), filters.values()))
+        for offset in range(total + 1):
+            ways = [(False, 2, offset)]
+            if offset < total:
+                ways.append((True, min(2, total - offset), max(0, total - offset - 2)))
+            found = []
+            with engine.connect() as connection:
+                for route in routes:
+                    for backward, limit, skip in ways:
+                        statement = book_list._page(shape, dialect, sort, route, backward)
+                        parameters = {**filters.values(), "limit": limit, "offset": skip, "ids": ids}
+                        found.append(connection.execute(statement, parameters).all())
+            assert all(rows == found[0] for rows in found), (params, sort, offset)
 
 
 def test_filters_by_author_id_and_series_id(client, library):

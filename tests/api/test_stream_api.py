@@ -44,6 +44,7 @@ def served(engine: Engine, tmp_path: Path) -> Iterator[Served]:
     client = InMemoryDownloadClient()
     context.integrations = Integrations(context, adapters={"qbittorrent": client})
     app = create_app(context=context)
+    app.load_route_areas()  # the live hub comes with them
     hub: LiveHub = app.state.live
     hub.poll_seconds = 0.2
     server = LiveServer(app).start()

@@ -101,6 +101,7 @@ def test_a_schedule_that_never_fires_is_422_with_the_reason(client):
 
 
 def test_a_schedule_change_answers_the_new_next_run_while_the_scheduler_holds_the_old_one(client):
+    client.app.load_route_areas()  # the scheduler comes with them (no request has needed them yet)
     scheduler = client.app.state.context.job_scheduler()
     client.portal.call(scheduler.tick)  # leader: the job store holds each job's next run at 01:00
     try:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
+import time
 
 import pytest
 
-from shelfkeeper.testing.daemon import DaemonNotInstalled, DaemonProcess, DaemonStartFailed
+from shelfkeeper.testing.daemon import DaemonNotInstalled, DaemonProcess, DaemonStartFailed, tied_to_parent
 from shelfkeeper.testing.deluge import DelugeNotInstalled, DelugeProcess, DelugeStartFailed
 from shelfkeeper.testing.nzbget import NzbgetNotInstalled, NzbgetProcess, NzbgetStartFailed
 from shelfkeeper.testing.qbittorrent import QbittorrentNotInstalled, QbittorrentProcess, QbittorrentStartFailed
@@ -77,3 +81,46 @@ def test_nzbget_writes_its_loopback_configuration_before_starting(monkeypatch):
         assert not any(name.startswith("Server") for name in lines)  # no news server unless given
     finally:
         shutil.rmtree(process.root, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a killed child not yet reaped by its new parent is a zombie: gone for our purpose
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="util-linux setpriv is not installed")
+def test_a_started_process_dies_with_its_parent_even_by_sigkill():
+    """A daemon (or the demo's server) started through tied_to_parent does not outlive a SIGKILLed parent."""
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import subprocess, sys\n"
+            "from shelfkeeper.testing.daemon import tied_to_parent\n"
+            "child = subprocess.Popen(tied_to_parent(['sleep', '600']))\n"
+            "print(child.pid, flush=True)\n"
+            "sys.stdin.read()\n",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    assert _alive(child)
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 30
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child)
+
+
+def test_without_setpriv_the_command_runs_as_it_is(monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    assert tied_to_parent(["qbittorrent-nox", "--profile=x"]) == ["qbittorrent-nox", "--profile=x"]

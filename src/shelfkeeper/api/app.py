@@ -1,4 +1,8 @@
-"""The FastAPI application: routers, envelope, error handlers, API-key auth, OpenAPI docs."""
+"""The FastAPI application: routers, envelope, error handlers, API-key auth, OpenAPI docs.
+
+Built light: ``/health`` and the middleware; the routers and what they work with load on first need or in the
+warm-up right after start-up (shelfkeeper.api.route_areas).
+"""
 
 from __future__ import annotations
 
@@ -8,46 +12,18 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI
 
 from shelfkeeper import __version__
-from shelfkeeper.api import docs_pages, exception_handlers
-from shelfkeeper.api.auth import authorization_header, require_api_key, x_api_key_header
+from shelfkeeper.api import exception_handlers
 from shelfkeeper.api.body_limit import BodyLimitMiddleware
-from shelfkeeper.api.deps import refuse_control_characters
 from shelfkeeper.api.envelope import declare_body_errors, declare_links
-from shelfkeeper.api.live import LiveHub
-from shelfkeeper.api.routes import (
-    authors,
-    books,
-    calendar,
-    catalogue,
-    covers,
-    downloads,
-    events,
-    health,
-    maintenance,
-    metadata,
-    scheduler,
-    series,
-    stats,
-    stream,
-    system,
-    system_logs,
-    tracker,
-    wanted,
-    web,
-)
-from shelfkeeper.api.routes import settings as settings_routes
-from shelfkeeper.automation.download_refresh import DownloadRefresher
+from shelfkeeper.api.route_areas import RouteAreas, RouteAreasApp, RouteAreasGate
+from shelfkeeper.api.routes import liveness
 from shelfkeeper.context import AppContext
-from shelfkeeper.jobs.registry import default_jobs
-from shelfkeeper.jobs.runner import JobRunner
-from shelfkeeper.jobs.scheduler import SchedulerService
 from shelfkeeper.logs import configure_error_reporting, configure_logging, keep_recent_logs
 from shelfkeeper.metrics import Metrics, MetricsMiddleware
 from shelfkeeper.settings import Settings, load_settings
-from shelfkeeper.stored_settings import SettingsStore
 
 DESCRIPTION = """
 Shelfkeeper keeps an Audiobookshelf library complete and correct.
@@ -57,42 +33,19 @@ Every route but `/health` needs the API key, sent as `Authorization: <key>`, `Au
 or `X-Api-Key: <key>`. Error codes are listed in docs/error-codes.md.
 """
 
-PROTECTED_ROUTERS = (
-    books.router,
-    series.router,
-    authors.router,
-    downloads.router,
-    metadata.router,
-    scheduler.router,
-    system.router,
-    system.metrics_router,
-    wanted.router,
-    health.router,
-    events.router,
-    calendar.router,
-    settings_routes.router,
-    tracker.router,
-    maintenance.router,
-    catalogue.router,
-    system_logs.router,
-    covers.router,
-    stats.router,
-)
 
-
-def create_app(settings: Settings | None = None, *, context: AppContext | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, context: AppContext | None = None) -> RouteAreasApp:
     """Build the app for ``settings`` (or an already built context, as the tests do)."""
     context = context or AppContext.from_settings(settings or load_settings())
     keep_recent_logs()  # the page's log viewer (GET /api/system/logs) reads the last records from memory
 
-    integrations = context.integrations
-    store = context.settings_store = context.settings_store or SettingsStore(context)
-    runner = JobRunner(context, default_jobs())
-    scheduler = SchedulerService(runner)
-    context.runner = runner
-    context.scheduler = scheduler
-    refresher = context.download_refresher = context.download_refresher or DownloadRefresher(context)
-    hub = LiveHub(context, refresher)
+    async def finish_start_up() -> None:
+        """What the server waited for before answering anything, now that the rest of the app is loaded: settings
+        saved through the API applied, then the scheduler started (it plans jobs from them)."""
+        if context.settings_store is not None:
+            await asyncio.to_thread(context.settings_store.refresh)
+        if context.settings.run_scheduler:
+            await context.job_scheduler().start()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -101,10 +54,7 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
             logging.getLogger("shelfkeeper").warning(
                 "generated an API key in %s; `shelfkeeper api-key show` prints it", context.api_keys.path
             )
-        await asyncio.to_thread(store.refresh)  # settings saved through the API, before the scheduler plans jobs
-        if context.settings.run_scheduler:
-            await scheduler.start()
-        # Everything alive now (modules, routes, schemas, mappers) lives as long as the process: moved out of the
+        # Everything alive now (modules, routes, schemas) lives as long as the process: moved out of the
         # collector's reach, a full collection no longer walks it in the middle of a request. `shelfkeeper serve`
         # starts with the collector off (start-up leaves almost no garbage, ~1,000 objects): what little there
         # is gets frozen with the rest instead of a full collection (~0.1 s) before the first answer.
@@ -112,15 +62,19 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
             gc.collect()
         gc.freeze()
         gc.enable()
+        areas.freeze = True  # the rest of the app, loaded next, is frozen likewise
+        areas.warm_up(then=finish_start_up)  # /health is answered meanwhile; any other request waits for it
         try:
             yield
         finally:
-            await hub.stop()
-            await scheduler.stop()
-            await integrations.aclose()
+            await areas.finish()
+            if areas.loaded:
+                await app.state.live.stop()
+                await context.job_scheduler().stop()
+            await context.close_integrations()
             context.engine.dispose()
 
-    app = FastAPI(
+    app = RouteAreasApp(
         title="Shelfkeeper",
         version=__version__,
         description=DESCRIPTION,
@@ -144,7 +98,6 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     )
     app.state.context = context
     app.state.api_keys = context.api_keys
-    app.state.live = hub
     build_openapi = app.openapi
     app.openapi = lambda: declare_links(declare_body_errors(build_openapi()))  # type: ignore[method-assign]
     exception_handlers.install(app)
@@ -152,25 +105,10 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     context.metrics = metrics
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(BodyLimitMiddleware, max_bytes=context.settings.max_request_body_bytes)
-    app.include_router(system.public_router)
-    app.include_router(calendar.feed_router)  # checks the key itself: it also takes ?apikey= (calendar apps)
-    app.include_router(stream.router)  # the same: EventSource cannot send headers
-    docs_pages.install(app)
-    web.install(app)  # the page and its assets: public, they hold no data
-    # The two header schemes are there for the OpenAPI document ("Authorize"); ``guard`` does the checks.
-    guard = [Depends(authorization_header), Depends(x_api_key_header), Depends(guard_request)]
-    for router in PROTECTED_ROUTERS:
-        app.include_router(router, dependencies=guard)
+    app.include_router(liveness.router)  # first in the table, as always: answered before the rest is in
+    areas = app.route_areas = RouteAreas(app, answered_early=app.router.routes[-1:])
+    app.add_middleware(RouteAreasGate, areas=areas)
     return app
-
-
-async def guard_request(request: Request) -> None:
-    """Every protected request, in this order: the API key (401), no control character in the path or query
-    (422), then settings another process saved applied (at most one check a second). One dependency, not three:
-    FastAPI's work per dependency cost more than the checks themselves."""
-    await require_api_key(request)
-    await refuse_control_characters(request)
-    await settings_routes.fresh_settings(request)
 
 
 def app_factory() -> FastAPI:

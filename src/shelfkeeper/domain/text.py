@@ -48,8 +48,6 @@ _LEADING_NUMBER = re.compile(
     rf"^\s*(?:{_NUMBER_KEYWORD}\s*\b{_NUMBER}\b\s*[\-–—.:]|\d{{1,3}}\s*[\-–—.])\s+", re.IGNORECASE
 )
 _HASH_NUMBER = re.compile(r"\s*#\s*\d+(?:\.\d+)?")
-# A mark one of the bracket, subtitle, "A Novel", leading or separated number patterns needs to match.
-_NOISE_MARKS = re.compile(r"[\(\[:;,.\-–—]")
 _TRAILING_ARTICLE = re.compile(r"^(.*),\s*(the|a|an)$", re.IGNORECASE)
 _NON_WORD = re.compile(r"[^\w\s]")
 _POSITION_WORDS = re.compile(r"^(books?|bk|vol|volume|part|no|number|#)\.?\s*#?\s*", re.IGNORECASE)
@@ -93,6 +91,8 @@ def fold(text: str) -> str:
     """
     if text.isascii():  # most titles: no marks to strip, nothing to transliterate, no curly apostrophe
         lowered = text.replace("&", " and ").replace("'", "").lower()
+        if lowered.replace(" ", "").isalnum():  # ASCII letters and digits between spaces: no punctuation to drop
+            return " ".join(lowered.split())
     else:
         no_marks = _without_marks(text).replace("&", " and ").replace("'", "").replace("’", "")
         lowered = no_marks.lower().translate(_TRANSLITERATION)
@@ -136,18 +136,44 @@ def move_trailing_article(title: str) -> str:
     return title
 
 
+def _names_a_number_keyword(low: str) -> bool:
+    """Whether lower-cased ASCII text holds a word of _NUMBER_KEYWORD ("volume" holds "vol"), spelled out."""
+    return (
+        "book" in low
+        or "bk" in low
+        or "vol" in low
+        or "part" in low
+        or "no" in low
+        or "number" in low
+        or "episode" in low
+    )
+
+
 def strip_title_noise(title: str) -> str:
     """The title without edition notes, series suffixes, book numbers and "A Novel", still in its own case."""
     text = title
-    # Each of the next five patterns needs one of these marks, and none of them adds a mark: a title without any
-    # (most titles) is left as it is by all five, so they are not run.
-    if _NOISE_MARKS.search(title):
+    # Each pattern needs a mark or a word (below), and none of them adds one: each replaces what it matched by a
+    # space or leaves it, so a mark or word the title lacks is lacking after every step, and a pattern needing it is
+    # not run. Words are looked for in ASCII titles only: in other scripts letters like the Kelvin sign "K" match ASCII
+    # ones case-insensitively, so there every pattern that has its mark runs.
+    low = title.lower() if title.isascii() else None
+    keyword = low is None or _names_a_number_keyword(low)
+    colon_or_dash = ":" in title or "-" in title or "–" in title or "—" in title
+    if "(" in title or "[" in title:
         text = _BRACKETED.sub(lambda m: " " if _BRACKET_NOISE.search(m.group(1)) else m.group(0), text)
-        text = _SERIES_SUBTITLE.sub(" ", text)
-        text = _NOVEL_SUFFIX.sub(" ", text)
+    if colon_or_dash:
+        if keyword:
+            text = _SERIES_SUBTITLE.sub(" ", text)
+        if low is None or (
+            "novel" in low or "thriller" in low or "memoir" in low or "mystery" in low or "romance" in low
+        ):
+            text = _NOVEL_SUFFIX.sub(" ", text)
+    if colon_or_dash or "." in title:
         text = _LEADING_NUMBER.sub(" ", text)
-        text = _SEPARATED_NUMBER.sub(" ", text)
-    text = _TRAILING_NUMBER.sub(" ", text)
+    if keyword:
+        if colon_or_dash or "," in title or ";" in title:
+            text = _SEPARATED_NUMBER.sub(" ", text)
+        text = _TRAILING_NUMBER.sub(" ", text)
     if "#" in text:
         text = _HASH_NUMBER.sub(" ", text)
     # Whitespace runs as one space, then the ends trimmed of spaces and separators.
@@ -158,6 +184,12 @@ def strip_title_noise(title: str) -> str:
 @lru_cache(maxsize=32768)  # a library's titles are compared many times (gap analysis, matching)
 def normalize_title(title: str) -> str:
     """A title reduced to what identifies the work: no edition noise, series suffix, book number, article."""
+    if title.isascii():
+        low = title.lower()
+        if low.replace(" ", "").isalnum() and not _names_a_number_keyword(low):
+            # ASCII letters and digits between spaces, no number keyword: no noise pattern applies (each needs a mark
+            # or a keyword) and folding only lower-cases, so the title is its words, lower-cased, without an article.
+            return strip_leading_article(" ".join(low.split()))
     normalized = strip_leading_article(fold(strip_title_noise(title)))
     if normalized:
         return normalized

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, String, func, select, type_coerce
+from sqlalchemy import ColumnElement, Connection, Select, String, bindparam, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from shelfkeeper.db.base import UTCDateTime
@@ -15,7 +16,15 @@ from shelfkeeper.db.tables import Author, Book, BookAuthor, BookSeries, Series
 from shelfkeeper.errors import Conflict, NotFound
 from shelfkeeper.services.book_list import SORTS as BOOK_SORTS
 from shelfkeeper.services.book_rows import write_timestamps
-from shelfkeeper.services.paging import PageRequest, PageResult, SortColumn, order_by, paginate
+from shelfkeeper.services.paging import (
+    PageRequest,
+    PageResult,
+    SortColumn,
+    canonical_sort,
+    like_escaped,
+    order_by,
+    paginate,
+)
 
 SORTS: dict[str, SortColumn] = {
     "name": Author.sort_name,
@@ -33,10 +42,21 @@ class AuthorFilters:
     monitored: bool | None = None
     has_asin: bool | None = None
 
+    def shape(self) -> AuthorFilters:
+        """What the list's statements depend on (``q`` only as set or not): one cached statement per shape."""
+        return AuthorFilters(q="q" if self.q else None, monitored=self.monitored, has_asin=self.has_asin)
 
-def _conditions(filters: AuthorFilters) -> list[ColumnElement[bool]]:
+    def values(self) -> dict[str, Any]:
+        """The bound values of the statements (``LIKE ... ESCAPE '/'``, the words' wildcards literal)."""
+        return {"q_key": like_escaped(author_key(self.q))} if self.q else {}
+
+
+def _conditions(filters: AuthorFilters, *, bound: bool = False) -> list[ColumnElement[bool]]:
+    """The filters: with literal values, or (``bound``) those of ``filters.shape()`` with bound ones."""
     conditions: list[ColumnElement[bool]] = []
-    if filters.q:
+    if filters.q and bound:
+        conditions.append(Author.name_key.contains(bindparam("q_key", type_=String), escape="/"))
+    elif filters.q:
         conditions.append(Author.name_key.contains(author_key(filters.q), autoescape=True))
     if filters.monitored is not None:
         conditions.append(Author.monitored.is_(filters.monitored))
@@ -75,18 +95,34 @@ TIMESTAMPS = tuple(column.key for column in _COLUMNS if isinstance(column.type, 
 _SQLITE_COLUMNS = tuple(type_coerce(c, String).label(c.key) if c.key in TIMESTAMPS else c for c in _COLUMNS)
 
 
+@cache
+def _count(shape: AuthorFilters) -> Select[Any]:
+    return select(func.count()).select_from(Author).where(*_conditions(shape, bound=True))
+
+
+@cache
+def _page(shape: AuthorFilters, sort: str, sqlite: bool) -> Select[Any]:
+    columns = _SQLITE_COLUMNS if sqlite else _COLUMNS
+    order = order_by(sort, SORTS, "name")
+    query = select(*columns).where(*_conditions(shape, bound=True)).order_by(*order, Author.id)
+    return query.limit(bindparam("limit")).offset(bindparam("offset"))
+
+
 def list_author_rows(
     connection: Connection, filters: AuthorFilters, page: PageRequest, sort: str | None
 ) -> PageResult[dict[str, Any]]:
     """``list_authors`` with each author's ``book_counts`` as the API's rows (``AuthorRow``): read with Core,
     three statements (the count straight from the table, the page, the page's counts), no ORM object per author;
     a listing changes nothing."""
-    order = order_by(sort, SORTS, "name")
-    conditions = _conditions(filters)
-    total = connection.scalar(select(func.count()).select_from(Author).where(*conditions)) or 0
-    columns = _SQLITE_COLUMNS if connection.dialect.name == "sqlite" else _COLUMNS
-    query = select(*columns).where(*conditions).order_by(*order, Author.id).limit(page.limit).offset(page.offset)
-    reads = [dict(zip(_READ_KEYS, row, strict=True)) for row in connection.execute(query)]
+    sort = canonical_sort(sort, "name")
+    order_by(sort, SORTS, "name")  # an unknown sort: the 422 naming the allowed ones, before any statement
+    shape, values = filters.shape(), filters.values()
+    total = connection.scalar(_count(shape), values) or 0
+    sqlite = connection.dialect.name == "sqlite"
+    parameters = {**values, "limit": page.limit, "offset": page.offset}
+    reads = [
+        dict(zip(_READ_KEYS, row, strict=True)) for row in connection.execute(_page(shape, sort, sqlite), parameters)
+    ]
     counts = book_counts(connection, [read["id"] for read in reads])
     items = []
     for read in reads:
@@ -173,14 +209,17 @@ def author_series(session: Session, author_id: int) -> list[dict[str, Any]]:
     return [{"series": series, "books_by_author": count} for series, count in rows]
 
 
+_BOOK_COUNTS = (
+    select(BookAuthor.author_id, func.count(BookAuthor.book_id))
+    .join(Book, Book.id == BookAuthor.book_id)
+    .where(BookAuthor.author_id.in_(bindparam("ids", expanding=True)), Book.in_library.is_(True))
+    .group_by(BookAuthor.author_id)
+)
+
+
 def book_counts(session: Session | Connection, author_ids: list[int]) -> dict[int, int]:
     """How many books of the library each author has."""
     if not author_ids:
         return {}
-    rows = session.execute(
-        select(BookAuthor.author_id, func.count(BookAuthor.book_id))
-        .join(Book, Book.id == BookAuthor.book_id)
-        .where(BookAuthor.author_id.in_(author_ids), Book.in_library.is_(True))
-        .group_by(BookAuthor.author_id)
-    ).all()
+    rows = session.execute(_BOOK_COUNTS, {"ids": author_ids}).all()
     return {author_id: count for author_id, count in rows}

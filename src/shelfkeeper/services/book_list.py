@@ -8,25 +8,29 @@ reused, so a request does not pay for building and compiling them again.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
 from sqlalchemy import (
-    BindParameter,
+    BigInteger,
     Column,
     ColumnElement,
     Connection,
     Integer,
+    LargeBinary,
     MetaData,
     Select,
     String,
     Table,
-    Text,
-    and_,
+    any_,
     bindparam,
+    case,
     cast,
     func,
+    intersect,
     literal,
     literal_column,
     null,
@@ -36,14 +40,15 @@ from sqlalchemy import (
     type_coerce,
     union_all,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute
 
 from shelfkeeper.db.base import UTCDateTime
 from shelfkeeper.db.repositories import author_key
 from shelfkeeper.db.tables import Author, Book, BookAuthor, BookNarrator, BookSeries, Series
 from shelfkeeper.domain.text import fold, series_key
-from shelfkeeper.services.book_rows import book_row
-from shelfkeeper.services.paging import PageRequest, PageResult, SortColumn, order_by
+from shelfkeeper.services.book_rows import book_rows
+from shelfkeeper.services.paging import PageRequest, PageResult, SortColumn, canonical_sort, like_escaped, order_by
 
 SORTS: dict[str, SortColumn] = {
     "title": Book.title_sort,
@@ -58,9 +63,17 @@ SORTS: dict[str, SortColumn] = {
     "id": Book.id,
 }
 
-# PostgreSQL's copy of books.search_text, where its searches read (0018_pg_book_search; not in db/tables.py).
-BOOK_SEARCH = Table(
-    "book_list_search", MetaData(), Column("book_id", Integer, primary_key=True), Column("search_text", Text)
+# PostgreSQL's index of the words of books.search_text, as UTF-8 bytes (0020_pg_book_words; not in db/tables.py).
+BOOK_WORDS = Table(
+    "book_list_words",
+    MetaData(),
+    Column("word", LargeBinary, primary_key=True),
+    Column("book_id", Integer, primary_key=True),
+)
+
+# PostgreSQL's count of the books, as delta rows to sum, kept by triggers (0019_pg_book_count; not in db/tables.py).
+BOOK_COUNT = Table(
+    "book_list_count", MetaData(), Column("id", BigInteger, primary_key=True), Column("books", BigInteger)
 )
 
 # What a listing shows of a book (search_text and extra stay in the database).
@@ -89,23 +102,27 @@ class BookFilters:
     def values(self) -> dict[str, Any]:
         """The bound parameters of the statements (``Shape`` says which are used)."""
         words = self.words()
-        values: dict[str, Any] = {f"word_{i}": _like_escaped(" " + word) for i, word in enumerate(words)}
+        values: dict[str, Any] = {}
+        for i, word in enumerate(words):  # PostgreSQL: the range of the words that start with ``word``
+            values[f"word_from_{i}"], values[f"word_to_{i}"] = word_range(word)
         values["fts_match"] = " ".join('"' + word.replace('"', "") + '"*' for word in words)
         values["author_id"] = self.author_id
-        values["author_key"] = _like_escaped(author_key(self.author)) if self.author else None
+        values["author_key"] = like_escaped(author_key(self.author)) if self.author else None
         values["series_id"] = self.series_id
-        values["series_key"] = _like_escaped(series_key(self.series)) if self.series else None
-        values["narrator"] = _like_escaped(self.narrator.lower()) if self.narrator else None
+        values["series_key"] = like_escaped(series_key(self.series)) if self.series else None
+        values["narrator"] = like_escaped(self.narrator.lower()) if self.narrator else None
         values["language"] = self.language.lower() if self.language else None
         values["metadata_status"] = self.metadata_status
         values["library_id"] = self.library_id
         return values
 
 
-def _like_escaped(value: str) -> str:
-    """``value`` for ``LIKE ... ESCAPE '/'``: its wildcards literal (what ``contains(autoescape=True)`` does to a
-    literal value; the statements are built once with bound values, which it cannot take)."""
-    return value.replace("/", "//").replace("%", "/%").replace("_", "/_")
+def word_range(word: str) -> tuple[bytes, bytes]:
+    """The words (UTF-8 bytes) that start with ``word`` are those from the first up to, not including, the second:
+    ``word``'s bytes with the last one higher (UTF-8 sorts as its code points; a character's last byte is at most
+    0xBF, so it has a next; a byte prefix that ends a character is a character prefix)."""
+    first = word.encode()
+    return first, first[:-1] + bytes([first[-1] + 1])
 
 
 @dataclass(frozen=True)
@@ -174,7 +191,7 @@ def _conditions(shape: Shape, dialect: str, *, unindexed: bool = False) -> list[
     if shape.words and dialect == "sqlite":
         conditions.append(c(Book.id).in_(_fts_rowids()))
     elif shape.words:
-        conditions.append(c(Book.id).in_(select(BOOK_SEARCH.c.book_id).where(_words_match(shape))))
+        conditions.extend(c(Book.id).in_(found) for found in _word_matches(shape))
     if shape.author_id:
         conditions.append(linked(BookAuthor.book_id, BookAuthor.author_id == bindparam("author_id")))
     if shape.author:
@@ -196,7 +213,10 @@ def _conditions(shape: Shape, dialect: str, *, unindexed: bool = False) -> list[
         conditions.append(folded == bindparam("language", type_=String))
     if shape.has_asin is not None:  # "has one": not null and not empty, in forms an index on asin answers
         asin = c(Book.asin)
-        conditions.append(asin > "" if shape.has_asin else or_(asin.is_(None), asin == ""))
+        # PostgreSQL: '' written in the SQL, not bound, or a prepared statement's generic plan could not use
+        # ix_pg_books_no_asin, whose predicate it must match (0019_pg_book_count)
+        empty: Any = literal_column("''", String) if dialect == "postgresql" else ""
+        conditions.append(asin > empty if shape.has_asin else or_(asin.is_(None), asin == empty))
     if shape.metadata_status:
         conditions.append(c(Book.metadata_status) == bindparam("metadata_status", type_=String))
     if shape.library_id:
@@ -204,31 +224,112 @@ def _conditions(shape: Shape, dialect: str, *, unindexed: bool = False) -> list[
     return conditions
 
 
-def _words_match(shape: Shape) -> ColumnElement[bool]:
-    """PostgreSQL: every word starts a word of the book's folded text (``LIKE '% word%'``, a trigram index)."""
-    words = [bindparam(f"word_{i}", type_=String) for i in range(shape.words)]
-    return and_(*(BOOK_SEARCH.c.search_text.contains(word, escape="/") for word in words))
+def _word_matches(shape: Shape) -> list[Select[Any]]:
+    """PostgreSQL: for each word, the books with a word of their folded text that starts with it (what
+    ``search_text LIKE '% word%'`` finds), as one range of ``book_list_words``' primary key."""
+    return [
+        select(BOOK_WORDS.c.book_id).where(
+            BOOK_WORDS.c.word >= bindparam(f"word_from_{i}", type_=LargeBinary),
+            BOOK_WORDS.c.word < bindparam(f"word_to_{i}", type_=LargeBinary),
+        )
+        for i in range(shape.words)
+    ]
+
+
+def _search_matches(shape: Shape) -> Any:
+    """PostgreSQL: the books a search alone finds, each once, from ``book_list_words`` alone."""
+    matches = _word_matches(shape)
+    return intersect(*matches) if len(matches) > 1 else matches[0].distinct()
 
 
 @cache
 def _count(shape: Shape, dialect: str) -> Select[Any]:
-    """How many books match. A search alone is counted in its own table, without reading a book row: SQLite's FTS
-    index, PostgreSQL's ``book_list_search`` (each holds exactly one entry per book: triggers keep them in step on
-    every write)."""
+    """How many books match. A search alone is counted in its own index, without reading a book row: SQLite's FTS
+    index, PostgreSQL's ``book_list_words`` (the books each word's range holds, intersected; triggers keep both in
+    step on every write); every book, on PostgreSQL, from ``book_list_count``. A PostgreSQL search's count also says how
+    many books there are (its second column), which ``_route`` weighs against the matches; a search of several
+    words alone, when it finds at most ``GATHERED`` books, their ids too (its third column), so that a page found
+    from its matches (``GATHER``) does not intersect the words' ranges again. (Not for one word: keeping its
+    matches to count them cost more than reading its one range again.)"""
     if dialect == "sqlite" and shape.search_only():
         return select(func.count()).select_from(text("books_fts")).where(text("books_fts MATCH :fts_match"))
+    if dialect == "postgresql" and shape.search_only() and shape.words > 1:
+        matches = _search_matches(shape).cte("matches").prefix_with("MATERIALIZED")
+        found = select(func.count().label("found")).select_from(matches).subquery("found")
+        ids = select(func.array_agg(matches.c.book_id)).scalar_subquery()
+        books = _all_books(dialect).scalar_subquery()
+        return select(found.c.found, books, case((found.c.found <= GATHERED, ids), else_=null()))
     if shape.search_only():
-        return select(func.count()).select_from(BOOK_SEARCH).where(_words_match(shape))
-    return select(func.count()).select_from(Book).where(*_conditions(shape, dialect))
+        counted = select(func.count()).select_from(_search_matches(shape).subquery())
+    elif not shape.filtered():
+        return _all_books(dialect)
+    else:
+        counted = select(func.count()).select_from(Book).where(*_conditions(shape, dialect))
+    if dialect == "postgresql" and shape.words:  # and how many books there are, for ``_route``: one round trip
+        counted = counted.add_columns(_all_books(dialect).scalar_subquery())
+    return counted
 
 
 @cache
-def _page(shape: Shape, dialect: str, sort: str, walk: bool) -> Select[Any]:
-    """The page's rows, found by an id window (which an index alone can answer: a deep page walks an index)."""
+def _all_books(dialect: str) -> Select[Any]:
+    """How many books there are: on PostgreSQL the sum of ``book_list_count``'s delta rows, exact in every
+    snapshot, instead of reading an index entry per book (0019_pg_book_count)."""
+    if dialect == "postgresql":
+        return select(cast(func.coalesce(func.sum(BOOK_COUNT.c.books), 0), BigInteger))
+    return select(func.count()).select_from(Book)
+
+
+WALK = "walk"  # SQLite: walk the sort's index, checking each book's filters on the way
+GATHER = "gather"  # PostgreSQL: find every match first, then sort them
+GATHERED = 2000  # PostgreSQL: the most matches of a search whose ids its count returns
+FROM_IDS = "ids"  # PostgreSQL: ``GATHER`` from the ids the count returned
+
+
+@cache
+def _page(shape: Shape, dialect: str, sort: str, route: str | None, backward: bool) -> Select[Any]:
+    """The page's rows, found by an id window (which an index alone can answer: a deep page walks an index), by
+    the ``route`` ``_route`` chose (None: the planner's); ``backward``, the window counted from the end of the
+    order (``Window``)."""
     order = [*order_by(sort, SORTS, "title"), Book.id]
-    conditions = _conditions(shape, dialect, unindexed=walk)
-    window = select(Book.id).where(*conditions).order_by(*order).limit(bindparam("limit")).offset(bindparam("offset"))
+    conditions = _conditions(shape, dialect, unindexed=route == WALK)
+    if route == FROM_IDS:
+        conditions = [Book.id == any_(bindparam("ids", type_=postgresql.ARRAY(Integer)))]
+    if route == GATHER:
+        found = _search_matches(shape) if shape.search_only() else select(Book.id.label("book_id")).where(*conditions)
+        matches = found.cte("matches").prefix_with("MATERIALIZED")
+        conditions = [Book.id.in_(select(matches.c.book_id))]
+    walked = _reversed(sort) if backward else order
+    window = select(Book.id).where(*conditions).order_by(*walked).limit(bindparam("limit")).offset(bindparam("offset"))
     return select(*_listed(dialect)).where(Book.id.in_(window)).order_by(*order)
+
+
+def _reversed(sort: str) -> list[ColumnElement[Any]]:
+    """The exact reverse of the list's order for ``sort`` (``order_by``'s, then id): each direction turned, NULLs
+    first where they were last; the order is total (ids are unique), so its reverse is exactly the same rows from
+    the other end, which the same index answers walked the other way."""
+    descending = sort.startswith("-")
+    column = SORTS[sort.lstrip("-")]
+    turned = column.asc() if descending else column.desc()  # type: ignore[union-attr]
+    if getattr(column, "nullable", True):
+        turned = turned.nulls_first()
+    return [turned, Book.id.desc()]
+
+
+@dataclass(frozen=True)
+class Window:
+    """Where a page's rows are in the whole order: ``limit`` rows after ``offset``, counted from the end when
+    ``backward``. A page past the middle is found from the end (the count says where the end is): a walk of the
+    sort's index to the 40,000th of 50,000 books takes 10,000 steps that way, not 40,000."""
+
+    backward: bool
+    limit: int
+    offset: int
+
+    @classmethod
+    def of(cls, page: PageRequest, total: int) -> Window:
+        if page.offset < total and 2 * page.offset + page.limit > total:
+            return cls(True, min(page.limit, total - page.offset), max(0, total - page.offset - page.limit))
+        return cls(False, page.limit, page.offset)
 
 
 def _listed(dialect: str) -> list[ColumnElement[Any]]:
@@ -238,7 +339,27 @@ def _listed(dialect: str) -> list[ColumnElement[Any]]:
     return [type_coerce(c, String).label(c.key) if c.key in TIMESTAMPS else c for c in LISTED_COLUMNS]
 
 
-ALL_BOOKS = select(func.count()).select_from(Book)
+SQLITE = sqlite.dialect()
+
+
+@cache
+def _sqlite_sql(statement: Select[Any]) -> tuple[str, tuple[tuple[str, Any], ...]]:
+    """``statement`` as SQLite's SQL, with its parameters in order (each with its value when it has one)."""
+    compiled = statement.compile(dialect=SQLITE)
+    assert compiled.positiontup is not None
+    return str(compiled), tuple((name, compiled.binds[name].effective_value) for name in compiled.positiontup)
+
+
+def _fetch(connection: Connection, statement: Select[Any], values: dict[str, Any]) -> Sequence[Any]:
+    """Every row of one of the list's cached statements. On SQLite its SQL, compiled once, goes to the driver as
+    it is (``exec_driver_sql``: the engine's events still see it); SQLAlchemy's work to execute a compiled
+    statement cost more than SQLite's to run a small one. Its rows come as the driver gives them: the
+    ``SQLITE_RAW`` columns are read by ``book_rows`` (PostgreSQL's rows come through SQLAlchemy's types)."""
+    if connection.dialect.name != "sqlite":
+        return connection.execute(statement, values).all()
+    sql, parameters = _sqlite_sql(statement)
+    given = tuple(values.get(name, value) for name, value in parameters)
+    return connection.exec_driver_sql(sql, given).all()
 
 
 def list_books(
@@ -251,44 +372,74 @@ def list_books(
     building 50 objects with their links cost more than the SQL.
     """
     dialect = connection.dialect.name
-    sort = _canonical(sort)  # one cached statement per order, however it was spelled ("year", "+year", " year")
+    # one cached statement per order, however it was spelled ("year", "+year", " year")
+    sort = canonical_sort(sort, "title")
     if sort.removeprefix("-") not in SORTS:
         order_by(sort, SORTS, "title")  # the 422 naming the allowed sorts, before any statement is built
     shape = Shape.of(filters)
     values = filters.values()
-    total = connection.scalar(_count(shape, dialect), values) or 0
-    walk = dialect == "sqlite" and shape.filtered() and _walk_sort_index(connection, total, page)
-    parameters = {**values, "limit": page.limit, "offset": page.offset}
-    rows = connection.execute(_page(shape, dialect, sort, walk), parameters).all()  # one fetch, not one per row
-    items = [book_row(dict(zip(LISTED_KEYS, row, strict=True)), connection.dialect, TIMESTAMPS) for row in rows]
+    counted = _fetch(connection, _count(shape, dialect), values)[0]
+    total = counted[0] or 0
+    window = Window.of(page, total)
+    route = _route(connection, shape, total, window, books=counted[1] if len(counted) > 1 else None)
+    parameters = {**values, "limit": window.limit, "offset": window.offset}
+    if route == GATHER and len(counted) > 2 and counted[2] is not None:
+        route, parameters["ids"] = FROM_IDS, counted[2]
+    statement = _page(shape, dialect, sort, route, window.backward)
+    rows = _fetch(connection, statement, parameters)
+    items = book_rows(rows, LISTED_KEYS, connection.dialect, TIMESTAMPS, raw=dialect == "sqlite")
     _attach_people(connection, items)
     return PageResult(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
-def _canonical(sort: str | None) -> str:
-    text_ = (sort or "title").strip()
-    return ("-" if text_.startswith("-") else "") + text_.lstrip("-+")
-
-
-def _walk_sort_index(connection: Connection, total: int, page: PageRequest) -> bool:
-    """Whether SQLite should find a filtered page by walking the sort's index (checking each book on the way)
-    rather than by reading every match and sorting them (0017_list_indexes gives every sort its index).
+def _route(connection: Connection, shape: Shape, total: int, window: Window, *, books: int | None) -> str | None:
+    """How to find a filtered page when the database's planner would guess wrong (None: as it plans).
 
     SQLite keeps no statistics here (no ANALYZE), so it prefers any index the filter can use, and sorts what it
-    found: 20 ms when 15,000 books match. Walking the sort index costs about a tenth of a row read per step and
-    takes (offset + limit) * books / matches steps; reading the matches costs one row read each. The count just
-    made tells which is cheaper; the filters are then asked as ``+books.column`` terms, which no index answers.
+    found: 20 ms when 15,000 books match. PostgreSQL has statistics, but none for a search: it guesses how many
+    books two words match by multiplying their shares, and walked 24,000 books of the title index to find the
+    first 50 of 388 matches (44 ms) where reading the 388 and sorting them took 2 ms. The count just made tells
+    which is cheaper: walking the sort's index (0017_list_indexes gives every sort its index) takes (the window's
+    offset + limit) * books / matches steps, each costing a ``steps_per_read``-th of reading a match (SQLite:
+    a tenth; PostgreSQL, which checks each step through the search table's primary key: about one); reading the
+    matches costs one each. SQLite then asks the filters as ``+books.column`` terms, which no index answers
+    (``WALK``); PostgreSQL is made to read the matches first (``GATHER``, a materialised CTE).
     """
-    wanted = page.offset + page.limit
-    if total * 10 < wanted:  # there are at least ``total`` books: the walk cannot be cheaper, no need to count them
+    dialect = connection.dialect.name
+    if dialect == "sqlite" and shape.filtered():
+        return WALK if _walk_is_cheaper(connection, total, window, books, steps_per_read=10) else None
+    if dialect == "postgresql" and shape.words:
+        return None if _walk_is_cheaper(connection, total, window, books, steps_per_read=1) else GATHER
+    return None
+
+
+def _walk_is_cheaper(
+    connection: Connection, total: int, window: Window, books: int | None, *, steps_per_read: int
+) -> bool:
+    """Whether walking the sort index costs less than reading the ``total`` matches (``books``: how many books
+    there are, when the count already said; else asked now, unless the answer cannot matter)."""
+    wanted = window.offset + window.limit
+    if total * steps_per_read < wanted:  # there are at least ``total`` books: the walk cannot be cheaper
         return False
-    books = connection.scalar(ALL_BOOKS) or 0
-    return total * total * 10 >= wanted * books
+    if books is None:
+        books = _fetch(connection, _all_books(connection.dialect.name), {})[0][0] or 0
+    return total * total * steps_per_read >= wanted * books
 
 
-def _links_statement() -> Select[Any]:
-    """The authors, narrators and series of the books ``:ids``, in stored order: built once, reused as is."""
-    ids: BindParameter[list[int]] = bindparam("ids", expanding=True)
+@cache
+def _links(dialect: str) -> Select[Any]:
+    """The authors, narrators and series of the books ``:ids``, in stored order: built once, reused as is. The
+    ids are one value, not one bound parameter each (which SQLAlchemy would write into the SQL anew for every
+    page): a JSON array read by ``json_each`` on SQLite, an array on PostgreSQL."""
+
+    def among(column: InstrumentedAttribute[int]) -> ColumnElement[bool]:
+        if dialect == "sqlite":
+            listed: Select[Any] = select(literal_column("value")).select_from(
+                func.json_each(bindparam("ids", type_=String))
+            )
+            return column.in_(listed)
+        return column == any_(bindparam("ids", type_=postgresql.ARRAY(Integer)))
+
     no_text, no_id = cast(null(), String), cast(null(), Integer)
     # Names by a lookup per link, not a join: PostgreSQL would hash every author to join 50 links.
     author_name = select(Author.name).where(Author.id == BookAuthor.author_id).scalar_subquery()
@@ -301,18 +452,15 @@ def _links_statement() -> Select[Any]:
             BookAuthor.author_id.label("link_id"),
             author_name.label("name"),
             no_text.label("position"),
-        ).where(BookAuthor.book_id.in_(ids)),
+        ).where(among(BookAuthor.book_id)),
         select(BookNarrator.book_id, literal(1), BookNarrator.ordinal, no_id, BookNarrator.name, no_text).where(
-            BookNarrator.book_id.in_(ids)
+            among(BookNarrator.book_id)
         ),
         select(
             BookSeries.book_id, literal(2), BookSeries.series_id, BookSeries.series_id, series_name, BookSeries.position
-        ).where(BookSeries.book_id.in_(ids)),
+        ).where(among(BookSeries.book_id)),
     ).subquery()
     return select(links).order_by(links.c.kind, links.c.book_id, links.c.rank)
-
-
-LINKS = _links_statement()
 
 
 def _attach_people(connection: Connection, rows: list[dict[str, Any]]) -> None:
@@ -320,7 +468,9 @@ def _attach_people(connection: Connection, rows: list[dict[str, Any]]) -> None:
     by_id = {row["id"]: row for row in rows}
     if not by_id:
         return
-    for book_id, kind, _rank, link_id, name, position in connection.execute(LINKS, {"ids": list(by_id)}).all():
+    dialect = connection.dialect.name
+    ids = json.dumps(list(by_id)) if dialect == "sqlite" else list(by_id)
+    for book_id, kind, _rank, link_id, name, position in _fetch(connection, _links(dialect), {"ids": ids}):
         row = by_id[book_id]
         if kind == 0:
             row["authors"].append({"id": link_id, "name": name})

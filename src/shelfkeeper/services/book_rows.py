@@ -5,9 +5,11 @@ read with Core"; tests/api/test_book_rows.py checks the bytes are ``BookRead``'s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import json
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
 from shelfkeeper.db.base import UTCDateTime
@@ -88,11 +90,42 @@ def write_timestamps(read: dict[str, Any], dialect: Any, timestamps: Iterable[st
         read[key] = _sqlite_timestamp(value, dialect) if sqlite else None if value is None else api_timestamp(value)
 
 
-def book_row(read: dict[str, Any], dialect: Any, timestamps: Iterable[str]) -> dict[str, Any]:
-    """One listed book's columns (its ``timestamps`` as stored text on SQLite) as the API's row (``BookRow``):
-    its keys in ``ROW_KEYS`` order, timestamps as the API's text, empty links for the list to fill."""
-    write_timestamps(read, dialect, timestamps)
-    read["genres"] = list(read["genres"] or [])
-    row: dict[str, Any] = {key: read.get(key) for key in ROW_KEYS}
-    row["authors"], row["narrators"], row["series"] = [], [], []
-    return row
+RAW_BOOLEANS = ("has_cover", "in_library")  # what SQLite gives as 0 and 1
+_HEAD = ROW_KEYS[: ROW_KEYS.index("authors")]  # the columns before the links, and after them
+_TAIL = ROW_KEYS[ROW_KEYS.index("series") + 1 :]
+
+
+@cache
+def _pickers(listed: tuple[str, ...]) -> tuple[Callable[[Any], tuple[Any, ...]], Callable[[Any], tuple[Any, ...]]]:
+    return itemgetter(*(listed.index(key) for key in _HEAD)), itemgetter(*(listed.index(key) for key in _TAIL))
+
+
+def book_rows(
+    rows: Iterable[Sequence[Any]], listed: tuple[str, ...], dialect: Any, timestamps: Iterable[str], *, raw: bool
+) -> list[dict[str, Any]]:
+    """Listed books (each a row of the ``listed`` columns, its ``timestamps`` as stored text on SQLite) as the
+    API's rows (``BookRow``): their keys in ``ROW_KEYS`` order, timestamps as the API's text, empty links for the
+    list to fill. Each row's values are picked in that order at once (``itemgetter``), not key by key. ``raw``:
+    the rows are SQLite's own, the booleans as 0/1 and the genres as JSON text, read here as SQLAlchemy's types
+    would read them."""
+    head, tail = _pickers(listed)
+    stamps = tuple(timestamps)
+    sqlite = dialect.name == "sqlite"
+    made = []
+    for listed_row in rows:
+        row: dict[str, Any] = dict(zip(_HEAD, head(listed_row), strict=True))
+        row["authors"], row["narrators"], row["series"] = [], [], []
+        row.update(zip(_TAIL, tail(listed_row), strict=True))
+        for key in stamps:
+            value = row[key]
+            if value is not None:
+                row[key] = _sqlite_timestamp(value, dialect) if sqlite else api_timestamp(value)
+        if raw:
+            genres = row["genres"]
+            row["genres"] = json.loads(genres) if genres is not None else None
+            for key in RAW_BOOLEANS:
+                value = row[key]
+                row[key] = None if value is None else bool(value)
+        row["genres"] = list(row["genres"] or [])
+        made.append(row)
+    return made

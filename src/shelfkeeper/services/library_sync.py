@@ -177,10 +177,12 @@ def _write_plans(session: Session, plans: list[_Plan], now: datetime) -> Counter
     rows = [_finish_row(plan) for plan in plans]
     new_rows = [row for plan, row in zip(plans, rows, strict=True) if plan.stored is None]
     if new_rows:
-        session.execute(insert(_table(Book)), _same_keys(new_rows))
-        ids = {row["abs_id"]: 0 for row in new_rows}
-        for chunk in chunks(list(ids)):
-            ids.update(dict(session.execute(select(Book.abs_id, Book.id).where(Book.abs_id.in_(chunk))).all()))
+        # RETURNING makes SQLAlchemy send the rows as multi-row INSERTs (its "insertmanyvalues"): one statement per
+        # page instead of one per row, and the new ids with it. On SQLite this matters beyond the round trips: each
+        # statement of an executemany opens a savepoint, at which the FTS5 index (kept by a trigger) flushes its
+        # pending terms, so one row per statement wrote and merged one tiny FTS segment per book.
+        inserted = session.execute(insert(_table(Book)).returning(Book.abs_id, Book.id), _same_keys(new_rows))
+        ids: dict[str | None, int] = {abs_id: id_ for abs_id, id_ in inserted}
         for plan in plans:
             if plan.stored is None:
                 plan.row["id"] = ids[plan.write.item.id]

@@ -1,4 +1,4 @@
-"""Paging and sorting of list queries, shared by every list use case."""
+"""Paging, sorting and word matching of list queries, shared by every list use case."""
 
 from __future__ import annotations
 
@@ -27,6 +27,18 @@ class PageResult(Generic[T]):
     total: int
     limit: int
     offset: int
+
+
+def canonical_sort(sort: str | None, default: str) -> str:
+    """``sort`` spelled one way ("year", "+year", " year": "year"), so a list caches one statement per order."""
+    text = (sort or default).strip()
+    return ("-" if text.startswith("-") else "") + text.lstrip("-+")
+
+
+def like_escaped(value: str) -> str:
+    """``value`` for ``LIKE ... ESCAPE '/'``: its wildcards literal (what ``contains(autoescape=True)`` does to a
+    literal value; statements built once take bound values, which it cannot)."""
+    return value.replace("/", "//").replace("%", "/%").replace("_", "/_")
 
 
 def order_by(sort: str | None, columns: Mapping[str, SortColumn], default: str) -> list[SortColumn]:

@@ -6,9 +6,10 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, String, case, func, or_, select, type_coerce
+from sqlalchemy import ColumnElement, Connection, Select, String, bindparam, case, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from shelfkeeper.db.base import UTCDateTime
@@ -18,7 +19,15 @@ from shelfkeeper.domain.discovery.positions import covered_positions
 from shelfkeeper.domain.text import format_position, parse_position, series_key
 from shelfkeeper.errors import Conflict, NotFound
 from shelfkeeper.services.book_rows import write_timestamps
-from shelfkeeper.services.paging import PageRequest, PageResult, SortColumn, order_by, paginate
+from shelfkeeper.services.paging import (
+    PageRequest,
+    PageResult,
+    SortColumn,
+    canonical_sort,
+    like_escaped,
+    order_by,
+    paginate,
+)
 
 SORTS: dict[str, SortColumn] = {
     "name": Series.name_key,
@@ -46,15 +55,26 @@ class SeriesFilters:
     monitored: bool | None = None
     complete: bool | None = None  # True: every known position owned; False: some missing
 
+    def shape(self) -> SeriesFilters:
+        """What the list's statements depend on (``q`` only as set or not): one cached statement per shape."""
+        return SeriesFilters(q="q" if self.q else None, monitored=self.monitored, complete=self.complete)
+
+    def values(self) -> dict[str, Any]:
+        """The bound values of the statements (``LIKE ... ESCAPE '/'``, the words' wildcards literal)."""
+        if not self.q:
+            return {}
+        return {"q_key": like_escaped(series_key(self.q)), "q_name": like_escaped(self.q.strip().lower())}
+
 
 def _conditions(filters: SeriesFilters) -> list[ColumnElement[bool]]:
+    """The filters of ``filters.shape()``, with bound values (``SeriesFilters.values``)."""
     conditions: list[ColumnElement[bool]] = []
     if filters.q:
         # The key drops series words ("Saga", "Series"): a search for them looks in the name as well.
         conditions.append(
             or_(
-                Series.name_key.contains(series_key(filters.q), autoescape=True),
-                func.lower(Series.name).contains(filters.q.strip().lower(), autoescape=True),
+                Series.name_key.contains(bindparam("q_key", type_=String), escape="/"),
+                func.lower(Series.name).contains(bindparam("q_name", type_=String), escape="/"),
             )
         )
     if filters.monitored is not None:
@@ -64,6 +84,18 @@ def _conditions(filters: SeriesFilters) -> list[ColumnElement[bool]]:
     elif filters.complete is False:
         conditions.append(Series.completion < 1.0)
     return conditions
+
+
+@cache
+def _count(shape: SeriesFilters) -> Select[Any]:
+    return select(func.count()).select_from(Series).where(*_conditions(shape))
+
+
+@cache
+def _page(shape: SeriesFilters, sort: str, columns: tuple[ColumnElement[Any], ...]) -> Select[Any]:
+    order = order_by(sort, SORTS, "name")
+    window = select(*columns).where(*_conditions(shape)).order_by(*order, Series.id)
+    return window.limit(bindparam("limit")).offset(bindparam("offset"))
 
 
 # The API's order of a listed series' keys, as SeriesRead declares them (tests/api/test_series_rows.py).
@@ -96,13 +128,14 @@ def list_series_rows(
     """One page of series matching every filter, in the asked order (name by default), as the API's rows
     (``SeriesRow``): read with Core, two statements (the count straight from the table, the page), no ORM object
     per series; a listing changes nothing."""
-    order = order_by(sort, SORTS, "name")
-    conditions = _conditions(filters)
-    total = connection.scalar(select(func.count()).select_from(Series).where(*conditions)) or 0
+    sort = canonical_sort(sort, "name")
+    order_by(sort, SORTS, "name")  # an unknown sort: the 422 naming the allowed ones, before any statement
+    shape, values = filters.shape(), filters.values()
+    total = connection.scalar(_count(shape), values) or 0
     columns = _SQLITE_COLUMNS if connection.dialect.name == "sqlite" else _COLUMNS
-    query = select(*columns).where(*conditions).order_by(*order, Series.id).limit(page.limit).offset(page.offset)
+    query = _page(shape, sort, columns)
     items = []
-    for row in connection.execute(query):
+    for row in connection.execute(query, {**values, "limit": page.limit, "offset": page.offset}).all():
         read = dict(zip(ROW_KEYS, row, strict=True))
         write_timestamps(read, connection.dialect, TIMESTAMPS)
         items.append(read)
@@ -173,15 +206,17 @@ def series_books(session: Session, series_id: int, page: PageRequest) -> PageRes
     return paginate(session, query, page, order, Book.id)
 
 
+_POSITIONS_OWNED = (
+    select(BookSeries.series_id, BookSeries.position)
+    .join(Book, Book.id == BookSeries.book_id)
+    .where(BookSeries.series_id.in_(bindparam("ids", expanding=True)), Book.in_library.is_(True))
+)
+
+
 def positions_owned(connection: Session | Connection, series_ids: list[int]) -> dict[int, list[str]]:
     """The positions of the books in the library, per series, as given ("1", "1.5", "1-3")."""
     owned: dict[int, list[str]] = defaultdict(list)
-    rows = connection.execute(
-        select(BookSeries.series_id, BookSeries.position)
-        .join(Book, Book.id == BookSeries.book_id)
-        .where(BookSeries.series_id.in_(series_ids), Book.in_library.is_(True))
-    )
-    for series_id, position in rows:
+    for series_id, position in connection.execute(_POSITIONS_OWNED, {"ids": series_ids}).all():
         if position:
             owned[series_id].append(position)
     return owned
@@ -224,16 +259,10 @@ _COMPLETION_TOTALS = select(func.count(case((Series.completion >= 1.0, 1))), fun
 def completion_summary(connection: Connection, filters: SeriesFilters, page: PageRequest) -> dict[str, Any]:
     """Owned vs known positions for every series (a page of them), with library-wide totals: read with Core, the
     API's ``CompletionSummary`` as plain rows (``CompletionSummaryRows``), no ORM object per series."""
-    conditions = _conditions(filters)
-    total = connection.scalar(select(func.count()).select_from(Series).where(*conditions)) or 0
-    query = (
-        select(*_COMPLETION_COLUMNS)
-        .where(*conditions)
-        .order_by(*order_by("name", SORTS, "name"), Series.id)
-        .limit(page.limit)
-        .offset(page.offset)
-    )
-    rows = connection.execute(query).all()
+    shape, values = filters.shape(), filters.values()
+    total = connection.scalar(_count(shape), values) or 0
+    query = _page(shape, "name", _COMPLETION_COLUMNS)
+    rows = connection.execute(query, {**values, "limit": page.limit, "offset": page.offset}).all()
     owned = positions_owned(connection, [row.id for row in rows])
     complete, with_known = connection.execute(_COMPLETION_TOTALS).one()
     return {

@@ -1,4 +1,4 @@
-"""System use cases: health, status, the redacted configuration and library-wide statistics."""
+"""System use cases: status, the redacted configuration and library-wide statistics."""
 
 from __future__ import annotations
 
@@ -19,16 +19,6 @@ from shelfkeeper.db.tables import Author, Book, Download, FailedAttempt, Metadat
 from shelfkeeper.services.backup import secrets_to_enter_again
 
 REDACTED = "********"
-
-
-def health(context: AppContext) -> dict[str, Any]:
-    """Whether the database answers; the only thing /health reveals without a key."""
-    reachable, error = database_reachable(context.engine)
-    return {
-        "status": "ok" if reachable else "degraded",
-        "version": __version__,
-        "database": {"reachable": reachable, "error": error},
-    }
 
 
 def status(context: AppContext) -> dict[str, Any]:

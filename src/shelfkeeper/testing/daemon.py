@@ -23,6 +23,14 @@ from shelfkeeper.testing.server import free_port
 HOST = "127.0.0.1"
 
 
+def tied_to_parent(command: list[str]) -> list[str]:
+    """``command`` run so that it is killed when the thread that starts it dies, even by SIGKILL (a daemon or
+    server left behind would keep its ports and folders). util-linux's ``setpriv --pdeathsig`` sets the
+    signal and then execs the command (same PID); where it is missing, the command runs as it is."""
+    setpriv = shutil.which("setpriv")
+    return command if setpriv is None else [setpriv, "--pdeathsig", "KILL", "--", *command]
+
+
 class DaemonNotInstalled(RuntimeError):
     """The daemon's binary is not on PATH."""
 
@@ -124,7 +132,10 @@ class DaemonProcess:
         self._output = self.output_path.open("wb")
         try:
             self._process = subprocess.Popen(
-                self.command(binary), stdin=subprocess.DEVNULL, stdout=self._output, stderr=subprocess.STDOUT
+                tied_to_parent(self.command(binary)),
+                stdin=subprocess.DEVNULL,
+                stdout=self._output,
+                stderr=subprocess.STDOUT,
             )
             self.pid = self._process.pid
             self._wait_until_ready()

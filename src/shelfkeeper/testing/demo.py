@@ -24,6 +24,7 @@ from typing import IO, Any
 import httpx
 
 from shelfkeeper.apikeys import ApiKeyStore
+from shelfkeeper.testing.daemon import tied_to_parent
 from shelfkeeper.testing.demo_fakes import DemoFakes, load_world, make_audio, offer, real_torrent, release_folder_name
 from shelfkeeper.testing.demo_world import build_world
 from shelfkeeper.testing.fakes import RunningFake, stop_fakes
@@ -172,7 +173,7 @@ class Demo:
     def _start_server(self) -> None:
         self._log = (self.work / "server.log").open("wb")
         self.server = subprocess.Popen(
-            [sys.executable, "-m", "shelfkeeper", "serve", "--port", str(self.port)],
+            tied_to_parent([sys.executable, "-m", "shelfkeeper", "serve", "--port", str(self.port)]),
             cwd=self.work,  # no .env of the caller's folder
             env=self.environment(),
             stdin=subprocess.DEVNULL,

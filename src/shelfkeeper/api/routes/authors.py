@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from shelfkeeper.api.deps import ContextDep, IdPath, PageDep, SessionDep
 from shelfkeeper.api.envelope import Envelope, EnvelopeRows, Page, PageRows, answer_rows, error_responses, ok, page_rows
+from shelfkeeper.api.read_route import ReadRoute
 from shelfkeeper.api.routes.wanted import found_read, page_read
 from shelfkeeper.api.schemas.authors import AuthorCreate, AuthorRead, AuthorRow, AuthorSeriesRead, AuthorUpdate
 from shelfkeeper.api.schemas.books import BookRead
@@ -22,7 +23,7 @@ from shelfkeeper.services import wanted_list
 
 # Automation (providers, domain rules) is imported inside the routes that run it: loaded on first use, it stays
 # out of start-up (docs/performance.md).
-router = APIRouter(prefix="/api/authors", tags=["authors"])
+router = APIRouter(prefix="/api/authors", tags=["authors"], route_class=ReadRoute)
 NOT_FOUND = {404: ("AUTHOR_NOT_FOUND", "Author 42 not found.")}
 EXISTS = {409: ("AUTHOR_ALREADY_EXISTS", "Author 3 is already called 'Brandon Sanderson'.")}
 

@@ -17,6 +17,7 @@ from shelfkeeper.api.deps import (
     SettingsDep,
 )
 from shelfkeeper.api.envelope import Envelope, EnvelopeRows, Page, PageRows, answer_rows, error_responses, ok, page_rows
+from shelfkeeper.api.read_route import ReadRoute
 from shelfkeeper.api.schemas.books import (
     BookCreate,
     BookRead,
@@ -36,7 +37,7 @@ from shelfkeeper.services import book_list, books
 
 # Automation (providers, domain rules) is imported inside the routes that run it: loaded on first use, it stays
 # out of start-up (docs/performance.md).
-router = APIRouter(prefix="/api/books", tags=["books"])
+router = APIRouter(prefix="/api/books", tags=["books"], route_class=ReadRoute)
 NOT_FOUND = {404: ("BOOK_NOT_FOUND", "Book 42 not found.")}
 EXISTS = {409: ("BOOK_ALREADY_EXISTS", "Book 7 already has asin 'B002UZMLXM'.")}
 

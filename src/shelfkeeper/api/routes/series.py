@@ -17,6 +17,7 @@ from shelfkeeper.api.envelope import (
     ok,
     page_rows,
 )
+from shelfkeeper.api.read_route import ReadRoute
 from shelfkeeper.api.routes.wanted import found_read
 from shelfkeeper.api.schemas.books import BookRead
 from shelfkeeper.api.schemas.common import Deleted
@@ -35,7 +36,7 @@ from shelfkeeper.services import wanted_list
 
 # Automation (providers, domain rules) is imported inside the routes that run it: loaded on first use, it stays
 # out of start-up (docs/performance.md).
-router = APIRouter(prefix="/api/series", tags=["series"])
+router = APIRouter(prefix="/api/series", tags=["series"], route_class=ReadRoute)
 NOT_FOUND = {404: ("SERIES_NOT_FOUND", "Series 42 not found.")}
 EXISTS = {409: ("SERIES_ALREADY_EXISTS", "Series 3 is already called 'The Expanse'.")}
 

@@ -1,4 +1,4 @@
-"""System endpoints (backups too): health (public), status, configuration, statistics, failed attempts, integrations."""
+"""System endpoints (backups too): status, configuration, statistics, failed attempts, integrations."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import PlainTextResponse
 
 from shelfkeeper.api.deps import ContextDep, IdPath, IdQuery, PageDep, RunnerDep, SessionDep
 from shelfkeeper.api.envelope import Envelope, Page, error_responses, ok
@@ -22,43 +22,9 @@ from shelfkeeper.services import backup, system
 from shelfkeeper.services.records import FAILED_ATTEMPTS, TASKS, get_record, list_records
 from shelfkeeper.stored_settings import test_unsaved
 
-public_router = APIRouter(tags=["system"])
 router = APIRouter(prefix="/api/system", tags=["system"])
 metrics_router = APIRouter(tags=["system"])
 NOT_FOUND = {404: ("FAILED_ATTEMPT_NOT_FOUND", "Failed attempt 42 not found.")}
-
-
-@public_router.get(
-    "/health",
-    response_model=Envelope[dict[str, Any]],
-    responses={
-        200: {
-            "content": {
-                "application/json": {
-                    "example": {
-                        "success": True,
-                        "data": {"status": "ok", "version": "0.1.0", "database": {"reachable": True, "error": None}},
-                        "error": None,
-                        "error_code": None,
-                        "timestamp": "2026-11-24T12:00:00Z",
-                    }
-                }
-            }
-        }
-    },
-)
-def health(context: ContextDep) -> Any:
-    """Public: is the service up and its database reachable (503 when it is not, for container checks)."""
-    report = system.health(context)
-    if not report["database"]["reachable"]:
-        body = {
-            **ok(report),
-            "success": False,
-            "error": "The database cannot be reached.",
-            "error_code": "DATABASE_UNAVAILABLE",
-        }
-        return JSONResponse(body, status_code=503)
-    return ok(report)
 
 
 @metrics_router.get(

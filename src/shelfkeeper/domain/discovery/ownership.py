@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -50,9 +49,10 @@ def book_key(title: str, authors: Sequence[str]) -> str:
 def title_keys(title: str) -> tuple[str, str]:
     """The normalised full title and the normalised main title (before the first ":"); equal without a subtitle."""
     full = normalize_title(title)
+    if ":" not in title:
+        return full, full
     main_part = title.split(":", 1)[0]
-    main = normalize_title(main_part) if ":" in title and main_part.strip() else full
-    return full, main
+    return full, normalize_title(main_part) if main_part.strip() else full
 
 
 def identifier_keys(asin: str | None, isbn: str | None) -> list[str]:
@@ -171,7 +171,7 @@ class OwnedIndex:
         self._series_full_titles: dict[tuple[str, str], str] = {}
         self._series_main_titles: dict[tuple[str, str], str] = {}
         self._positions: dict[str, dict[Decimal, str]] = {}  # series key -> position -> owned title
-        self._series_authors: dict[str, Counter[str]] = {}
+        self._series_authors: dict[str, dict[str, int]] = {}  # series key -> author -> books, in order first seen
         self._authors_in_order: dict[str, tuple[str, ...]] = {}  # series key -> its authors, most frequent first
         self._series_names: dict[str, str] = {}  # series key -> the name as first seen in the library
         for book in owned:
@@ -185,30 +185,38 @@ class OwnedIndex:
         return keys
 
     def _add(self, book: OwnedBook) -> None:
-        for identifiers, value in ((self._asins, normalize_asin(book.asin)), (self._isbns, normalize_isbn(book.isbn))):
-            if value:
-                identifiers.setdefault(value, book.title)
-        full, main = self.title_keys(book.title)
+        title = book.title
+        if book.asin and (asin := normalize_asin(book.asin)):
+            self._asins.setdefault(asin, title)
+        if book.isbn and (isbn := normalize_isbn(book.isbn)):
+            self._isbns.setdefault(isbn, title)
+        keys = self._title_keys.get(title)
+        if keys is None:
+            keys = self._title_keys[title] = title_keys(title)
+        full, main = keys
         # A main-title table is read only for a key no full title has (``_subtitle_tolerant`` reads the full-title
         # table first), so a book without a subtitle (main == full) never answers from it and is not put in it.
         subtitled = main != full
         for author in author_keys(book.authors):
-            self._full_titles.setdefault((full, author), book.title)
+            self._full_titles.setdefault((full, author), title)
             if subtitled:
-                self._main_titles.setdefault((main, author), book.title)
+                self._main_titles.setdefault((main, author), title)
         for ref in book.series:
             key = series_key(ref.name)
-            self._series_names.setdefault(key, ref.name)
-            self._series_full_titles.setdefault((full, key), book.title)
+            positions = self._positions.get(key)
+            if positions is None:  # the series' first book
+                self._series_names[key] = ref.name
+                positions = self._positions[key] = {}
+                counts = self._series_authors[key] = {}
+            else:
+                counts = self._series_authors[key]
+            self._series_full_titles.setdefault((full, key), title)
             if subtitled:
-                self._series_main_titles.setdefault((main, key), book.title)
-            positions = self._positions.setdefault(key, {})
-            for position in label_positions(ref.sequence, book.title):
-                positions.setdefault(position, book.title)
-            counts = self._series_authors.get(key)
-            if counts is None:
-                counts = self._series_authors[key] = Counter()
-            counts.update(book.authors)
+                self._series_main_titles.setdefault((main, key), title)
+            for position in label_positions(ref.sequence, title):
+                positions.setdefault(position, title)
+            for name in book.authors:
+                counts[name] = counts.get(name, 0) + 1
 
     def positions(self, series_name: str) -> Mapping[Decimal, str]:
         """Owned positions of a series (by its loose name), each with the title of the book that holds it."""
@@ -223,8 +231,9 @@ class OwnedIndex:
         key = series_key(series_name)
         ordered = self._authors_in_order.get(key)
         if ordered is None:
-            counts = self._series_authors.get(key, Counter())
-            ordered = self._authors_in_order[key] = tuple(name for name, _ in counts.most_common())
+            counts = self._series_authors.get(key, {})
+            # A stable sort: authors with as many books keep the order they were first seen in.
+            ordered = self._authors_in_order[key] = tuple(sorted(counts, key=counts.__getitem__, reverse=True))
         return ordered
 
     def match(
@@ -234,13 +243,12 @@ class OwnedIndex:
 
         Without authors the title is only compared within the named series, where it cannot be another writer's.
         """
-        for by, identifiers, value in (
-            (OwnedBy.ASIN, self._asins, normalize_asin(asin)),
-            (OwnedBy.ISBN, self._isbns, normalize_isbn(isbn)),
-        ):
-            if value and value in identifiers:
-                holder = identifiers[value]
-                return OwnedMatch(by, holder, f"{by.value.upper()} {value} is owned as {holder!r}")
+        if asin and (value := normalize_asin(asin)) and value in self._asins:
+            holder = self._asins[value]
+            return OwnedMatch(OwnedBy.ASIN, holder, f"ASIN {value} is owned as {holder!r}")
+        if isbn and (value := normalize_isbn(isbn)) and value in self._isbns:
+            holder = self._isbns[value]
+            return OwnedMatch(OwnedBy.ISBN, holder, f"ISBN {value} is owned as {holder!r}")
         if not title:
             return None
         owned = self._title_match(title, authors, series)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
+from operator import itemgetter
 
 from shelfkeeper.domain.discovery.ownership import (
     OwnedBook,
@@ -39,6 +41,8 @@ __all__ = [
 
 # Owned positions above this are data errors (a year typed as the position); they must not invent 2,000 holes.
 _HIGHEST_PLAUSIBLE_POSITION = Decimal(1000)
+_ZERO = Decimal(0)
+_FIRST = itemgetter(0)
 
 
 class GapReason(StrEnum):
@@ -110,7 +114,12 @@ def find_all_series_gaps(
     index = owned if isinstance(owned, OwnedIndex) else OwnedIndex(owned)
     by_series: dict[str, list[SeriesEntry]] = {}
     for entry in known:
-        by_series.setdefault(series_key(entry.series), []).append(entry)
+        key = series_key(entry.series)
+        listed = by_series.get(key)
+        if listed is None:
+            by_series[key] = [entry]
+        else:
+            listed.append(entry)
     return {
         name: _series_gaps(name, index, by_series.get(series_key(name), []), today) for name in index.series_names()
     }
@@ -122,27 +131,45 @@ def _series_gaps(series_name: str, index: OwnedIndex, entries: Sequence[SeriesEn
     authors = index.series_authors(series_name)
     unowned = _unowned_entries(series_name, entries, index, covered, authors)
     slots = _slots(unowned, covered)
-    last = max((p for p in covered if p <= _HIGHEST_PLAUSIBLE_POSITION), default=None)
+    ordered = sorted(covered)  # the owned positions, for the nearest ones on either side of a gap
+    plausible = bisect_right(ordered, _HIGHEST_PLAUSIBLE_POSITION)
+    last = ordered[plausible - 1] if plausible else None
     _add_holes(slots, covered, last)
-    gaps = [(_slot_order(slot), _gap(series_name, slot, covered, last, authors, today)) for slot in slots.values()]
-    return [gap for _, gap in sorted(gaps, key=lambda pair: (*pair[0], pair[1].title or ""))]
+    # Positioned gaps first, by position (the one a gap shows reads back as the same number), unnumbered last; then by
+    # title. The sort is stable: gaps alike keep the order of their slots.
+    gaps = []
+    for slot in slots.values():
+        gap = _gap(series_name, slot, covered, ordered, last, authors, today)
+        position = slot.position
+        order = (False, position, gap.title or "") if position is not None else (True, _ZERO, gap.title or "")
+        gaps.append((order, gap))
+    gaps.sort(key=_FIRST)
+    return [gap for _, gap in gaps]
+
+
+def _identity(entry: SeriesEntry, positions: frozenset[Decimal], index: OwnedIndex) -> tuple[str, ...]:
+    """The keys naming the entry's book: its identifiers and, within the series, its title (distinct keys)."""
+    # Within one series a title names one book, but a box set never shares a title identity with a single.
+    if not entry.asin and not entry.isbn:  # most entries: the title alone
+        if not entry.title:
+            return ()
+        return (f"{'set' if len(positions) > 1 else 'single'}:{index.title_keys(entry.title)[0]}",)
+    keys = identifier_keys(entry.asin, entry.isbn)
+    if entry.title:
+        keys.append(f"{'set' if len(positions) > 1 else 'single'}:{index.title_keys(entry.title)[0]}")
+    return tuple(keys)
 
 
 class _Listing:
-    """A provider's entry with what is read from it, each read once: its positions, identity keys and rank."""
+    """A provider's entry left unowned, with what is read from it, each read once: positions, identity and rank."""
 
     __slots__ = ("_markers", "_rank", "entry", "identity", "positions")
 
-    def __init__(self, entry: SeriesEntry, index: OwnedIndex) -> None:
+    def __init__(self, entry: SeriesEntry, positions: frozenset[Decimal], identity: tuple[str, ...]) -> None:
         self.entry = entry
-        self.positions = label_positions(entry.position, entry.title)
-        # Within one series a title names one book, but a box set never shares a title identity with a single.
-        kind = "set" if len(self.positions) > 1 else "single"
-        keys = identifier_keys(entry.asin, entry.isbn)
-        if entry.title:
-            keys.append(f"{kind}:{index.title_keys(entry.title)[0]}")
-        self.identity = frozenset(keys)
-        # Read when first asked for: only the listings left unowned are ranked and described.
+        self.positions = positions
+        self.identity = identity
+        # Read when first asked for: only the listings that make a gap are ranked and described.
         self._markers: frozenset[Edition] | None = None
         self._rank: tuple[int, int, int] | None = None
 
@@ -181,46 +208,51 @@ def _unowned_entries(
     """The listings not owned; extends ``covered`` with the positions of books owned under another label."""
     unmatched: list[_Listing] = []
     owned_ids: set[str] = set()
-    for listing in (_Listing(entry, index) for entry in entries):
-        e = listing.entry
-        if listing.positions and listing.positions <= covered.keys():
+    series = (series_name,)
+    owned_positions = covered.keys()
+    for entry in entries:
+        positions = label_positions(entry.position, entry.title)
+        identity = _identity(entry, positions, index)
+        if positions and positions <= owned_positions:
             # Every position it names is owned already: owned, and nothing to add, whether it matches or not.
-            owned_ids |= listing.identity
+            owned_ids.update(identity)
             continue
         # An entry without authors (MAM often) is taken to be by the series' authors, as its gap will say.
-        found = index.match(e.title, e.authors or series_authors, e.asin, e.isbn, (series_name,))
+        found = index.match(entry.title, entry.authors or series_authors, entry.asin, entry.isbn, series)
         if found is None:
-            unmatched.append(listing)
+            unmatched.append(_Listing(entry, positions, identity))
             continue
-        owned_ids |= listing.identity
+        owned_ids.update(identity)
         # A box set only recognised by a title like "Mistborn" must not claim the books it holds are owned.
-        if len(listing.positions) <= 1 or found.by is not OwnedBy.TITLE:
-            for position in listing.positions:
+        if len(positions) <= 1 or found.by is not OwnedBy.TITLE:
+            for position in positions:
                 covered.setdefault(position, found.owned_title)
     unowned = []
     for listing in unmatched:
-        if listing.positions and all(position in covered for position in listing.positions):
-            owned_ids |= listing.identity
+        if listing.positions and listing.positions <= owned_positions:
+            owned_ids.update(listing.identity)
         else:
             unowned.append(listing)
     # The same book listed by another provider elsewhere (or unnumbered) is owned as well.
-    return [listing for listing in unowned if not listing.identity & owned_ids]
+    return [listing for listing in unowned if owned_ids.isdisjoint(listing.identity)]
 
 
 def _slots(unowned: Sequence[_Listing], covered: dict[Decimal, str]) -> dict[object, _Slot]:
     """Listings grouped into one slot per missing position, box sets attached to the positions they hold."""
     slots: dict[object, _Slot] = {}
-    for listing in sorted(unowned, key=lambda item: len(item.positions) > 1):
+    # Single books first, then the box sets, each in the order listed.
+    for listing in unowned:
         if len(listing.positions) == 1:
             (position,) = listing.positions
             _slot(slots, position, position).entries.append(listing)
-        elif listing.positions:
+    for listing in unowned:
+        if len(listing.positions) > 1:
             for position in listing.positions - covered.keys():
                 _slot(slots, position, position).collections.append(listing.entry)
     for listing in unowned:
         # An entry with neither position nor title nor identifier names nothing that could be searched for.
         if not listing.positions and listing.identity:
-            home = next((s for s in slots.values() if _identities(s) & listing.identity), None)
+            home = next((s for s in slots.values() if not _identities(s).isdisjoint(listing.identity)), None)
             (home or _slot(slots, min(listing.identity), None)).entries.append(listing)
     _fold_same_books(slots)
     return slots
@@ -236,16 +268,16 @@ def _slot(slots: dict[object, _Slot], key: object, position: Decimal | None) -> 
 def _identities(slot: _Slot) -> set[str]:
     found: set[str] = set()
     for listing in slot.entries:
-        found |= listing.identity
+        found.update(listing.identity)
     return found
 
 
 def _fold_same_books(slots: dict[object, _Slot]) -> None:
     """One book placed at two positions by two providers: keep the better source's position, note the other."""
+    if not _any_shared(slots):
+        return  # no book is in two slots: nothing to fold, and no need to rank the slots
     # A slot's identities change only once it has been folded into: each is read before, when nothing has been.
     identities = {key: _identities(slot) for key, slot in slots.items()}
-    if not _any_shared(identities.values()):
-        return  # no book is in two slots: nothing to fold, and no need to rank the slots
     first_owner: dict[str, object] = {}
     for key, slot in sorted(slots.items(), key=lambda item: _slot_rank(item[1])):
         ids = identities[key]
@@ -269,12 +301,14 @@ def _markers(title: str | None, position: str | None, format_type: str | None) -
     return edition_of(title or "", position, format_type)
 
 
-def _any_shared(groups: Iterable[set[str]]) -> bool:
-    seen: set[str] = set()
-    for ids in groups:
-        if not seen.isdisjoint(ids):
-            return True
-        seen |= ids
+def _any_shared(slots: dict[object, _Slot]) -> bool:
+    """Whether an identity key is in two slots."""
+    seen: dict[str, object] = {}
+    for key, slot in slots.items():
+        for listing in slot.entries:
+            for identity in listing.identity:
+                if seen.setdefault(identity, key) is not key:
+                    return True
     return False
 
 
@@ -304,16 +338,25 @@ def _gap(
     series_name: str,
     slot: _Slot,
     covered: dict[Decimal, str],
+    ordered: Sequence[Decimal],
     last: Decimal | None,
     series_authors: tuple[str, ...],
     today: date,
 ) -> Gap:
     # Most slots hold one listing (or none): nothing to rank then.
-    listings = sorted(slot.entries, key=lambda listing: listing.rank) if len(slot.entries) > 1 else slot.entries
+    listings = sorted(slot.entries, key=_listing_rank) if len(slot.entries) > 1 else slot.entries
     entries = [listing.entry for listing in listings]
-    titled = next((entry for entry in entries if entry.title), None)
-    dates = [entry.release_date for entry in entries if entry.release_date]
-    release_date = min(dates) if dates else None
+    # The first title, ASIN and ISBN in rank order, and the earliest release date.
+    titled = asin = isbn = release_date = None
+    for entry in entries:
+        if titled is None and entry.title:
+            titled = entry
+        if asin is None and entry.asin:
+            asin = normalize_asin(entry.asin)
+        if isbn is None and entry.isbn:
+            isbn = normalize_isbn(entry.isbn)
+        if entry.release_date and (release_date is None or entry.release_date < release_date):
+            release_date = entry.release_date
     reason = _reason(slot.position, last)
     return Gap(
         series=series_name,
@@ -321,44 +364,55 @@ def _gap(
         title=titled.title if titled else None,
         # The title's own entry names the authors, so the title and authors checked for ownership are the ones shown.
         authors=(titled.authors if titled else ()) or series_authors,
-        asin=next((asin for asin in (normalize_asin(e.asin) for e in entries) if asin), None),
-        isbn=next((isbn for isbn in (normalize_isbn(e.isbn) for e in entries) if isbn), None),
+        asin=asin,
+        isbn=isbn,
         reason=reason,
         upcoming=bool(release_date and release_date > today),
         release_date=release_date,
-        evidence=_evidence(series_name, slot, listings, covered, reason),
+        evidence=_evidence(series_name, slot, listings, entries, covered, ordered, reason),
     )
 
 
+def _listing_rank(listing: _Listing) -> tuple[int, int, int]:
+    return listing.rank
+
+
 def _evidence(
-    series_name: str, slot: _Slot, listings: Sequence[_Listing], covered: dict[Decimal, str], reason: GapReason
+    series_name: str,
+    slot: _Slot,
+    listings: Sequence[_Listing],
+    entries: Sequence[SeriesEntry],
+    covered: dict[Decimal, str],
+    ordered: Sequence[Decimal],
+    reason: GapReason,
 ) -> dict[str, object]:
-    position = slot.position
-    below = above = None
-    if position is not None:
-        for owned in covered:  # the nearest owned positions on either side
-            if owned < position and (below is None or owned > below):
-                below = owned
-            elif owned > position and (above is None or owned < above):
-                above = owned
-    entries = [listing.entry for listing in listings]
     # Only the facts known, in this order (an absent or empty one is left out).
     facts: dict[str, object] = {"series": series_name, "reason": reason.value}
-    if entries or slot.collections:
-        facts["listed_by"] = sorted({e.source for e in (*entries, *slot.collections)})
+    collections = slot.collections
+    if collections or len(entries) > 1:
+        facts["listed_by"] = sorted({e.source for e in (*entries, *collections)})
+    elif entries:
+        facts["listed_by"] = [entries[0].source]
     if entries:
         facts["sources"] = [_entry_facts(e) for e in entries]
-    if slot.collections:
-        facts["available_in"] = [_entry_facts(e) for e in slot.collections]
-    if below is not None:
-        facts["owned_before"] = format_position(below)
-        facts["owned_before_title"] = covered[below]
-    if above is not None:
-        facts["owned_after"] = format_position(above)
-        facts["owned_after_title"] = covered[above]
+    if collections:
+        facts["available_in"] = [_entry_facts(e) for e in collections]
+    position = slot.position
+    if position is not None:  # the nearest owned positions on either side
+        below = bisect_left(ordered, position)
+        if below:
+            facts["owned_before"] = format_position(ordered[below - 1])
+            facts["owned_before_title"] = covered[ordered[below - 1]]
+        above = bisect_right(ordered, position)
+        if above < len(ordered):
+            facts["owned_after"] = format_position(ordered[above])
+            facts["owned_after_title"] = covered[ordered[above]]
     if slot.other_positions:
         facts["other_positions"] = sorted(format_position(p) for p in slot.other_positions)
-    markers = {marker for listing in listings for marker in listing.markers}
+    if len(listings) == 1:
+        markers: frozenset[Edition] | set[Edition] = listings[0].markers
+    else:
+        markers = {marker for listing in listings for marker in listing.markers}
     if markers:
         facts["editions"] = sorted(markers)
     return facts
@@ -366,14 +420,14 @@ def _evidence(
 
 def _entry_facts(entry: SeriesEntry) -> dict[str, object]:
     facts: dict[str, object] = {}  # the facts known, in this order
-    for name, value in (
-        ("source", entry.source),
-        ("source_id", entry.source_id),
-        ("position", entry.position),
-        ("title", entry.title),
-    ):
-        if value is not None:
-            facts[name] = value
+    if entry.source is not None:
+        facts["source"] = entry.source
+    if entry.source_id is not None:
+        facts["source_id"] = entry.source_id
+    if entry.position is not None:
+        facts["position"] = entry.position
+    if entry.title is not None:
+        facts["title"] = entry.title
     if entry.asin and (asin := normalize_asin(entry.asin)):
         facts["asin"] = asin
     if entry.isbn and (isbn := normalize_isbn(entry.isbn)):
@@ -381,8 +435,3 @@ def _entry_facts(entry: SeriesEntry) -> dict[str, object]:
     if entry.release_date:
         facts["release_date"] = entry.release_date.isoformat()
     return facts
-
-
-def _slot_order(slot: _Slot) -> tuple[bool, Decimal]:
-    # Positioned gaps first, by position (the one a gap shows reads back as the same number), unnumbered last.
-    return slot.position is None, slot.position if slot.position is not None else Decimal(0)

@@ -1,0 +1,56 @@
+"""``GET /health`` (public): the one route answered before the route areas load (shelfkeeper.api.route_areas)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from shelfkeeper.api.envelope import Envelope, ok
+from shelfkeeper.services import liveness
+
+router = APIRouter(tags=["system"])
+
+
+@router.get(
+    "/health",
+    response_model=Envelope[dict[str, Any]],
+    responses={
+        200: {
+            "content": {
+                "application/json": {
+                    "example": {
+                        "success": True,
+                        "data": {"status": "ok", "version": "0.1.0", "database": {"reachable": True, "error": None}},
+                        "error": None,
+                        "error_code": None,
+                        "timestamp": "2026-11-24T12:00:00Z",
+                    }
+                }
+            }
+        }
+    },
+)
+def health(request: Request) -> Any:
+    """Public: is the service up, started and its database reachable (503 when not, for container checks)."""
+    # The context straight from the app: shelfkeeper.api.deps loads the job runner and the ORM with it.
+    report = liveness.health(request.app.state.context)
+    areas = getattr(request.app, "route_areas", None)
+    if areas is not None and areas.failure is not None:  # a broken install or start: a container check sees it
+        body = {
+            **ok({**report, "status": "degraded"}),
+            "success": False,
+            "error": "The service could not finish starting; its log says why. Restart it once that is fixed.",
+            "error_code": "START_UP_FAILED",
+        }
+        return JSONResponse(body, status_code=503)
+    if not report["database"]["reachable"]:
+        body = {
+            **ok(report),
+            "success": False,
+            "error": "The database cannot be reached.",
+            "error_code": "DATABASE_UNAVAILABLE",
+        }
+        return JSONResponse(body, status_code=503)
+    return ok(report)
