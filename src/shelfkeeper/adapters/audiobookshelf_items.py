@@ -17,13 +17,13 @@ SERVICE = "audiobookshelf"
 _SERIES_WITH_SEQUENCE = re.compile(r"^(?P<name>.+?) #(?P<sequence>\S+)$")
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=2048)
 def joined_names(joined: str) -> tuple[str, ...]:
     """A list item's joined names split (``split_names``): a library names the same people on many items."""
     return tuple(split_names(joined))
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=2048)
 def listed_authors(joined: str, joined_last_first: str) -> tuple[str, ...] | None:
     """A list item's authors from its ``authorName`` ("Ursula K. Le Guin, Someone Else") and ``authorNameLF``
     ("Le Guin, Ursula K., Else, Someone"); None when the two cannot tell the names apart exactly.

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from shelfkeeper.db.tables import Book
 from shelfkeeper.domain.library.items import Library, LibraryItem, MediaType
 from shelfkeeper.ports import LibraryServer
-from shelfkeeper.services.library_sync import ItemWrite, write_items
+from shelfkeeper.services.library_rows import ItemWrite, prepare
+from shelfkeeper.services.library_sync import write_items
 
 TAIL_PAGE = 50  # new items sort last by addedAt: the last pages hold them
 Sleep = Callable[[float], Awaitable[None]]
@@ -125,7 +126,7 @@ def save_book(
     """Create or update the Book of an Audiobookshelf item exactly as library sync does, so a later sync sees
     it unchanged; the import adds what sync cannot know (the audio format)."""
     write = ItemWrite(item, series=item.series, authors=item.authors, narrators=item.narrators)
-    write_items(session, item.library_id, [write], now=now, task_id=task_id)
+    write_items(session, item.library_id, [prepare(write)], now=now, task_id=task_id)
     book = session.scalars(select(Book).where(Book.abs_id == item.id)).one()
     book.format = book.format or audio_format
     return book

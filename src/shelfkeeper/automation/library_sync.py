@@ -3,23 +3,26 @@
 Per library: the paged series listing first (series ids, names and every book's sequence; renames followed
 in one transaction), then the item listing page by page: which items changed (one short read), the few
 ambiguous or new ones read expanded in one batch request (network), the page written set-based (one
-transaction). Items the whole listing did not show are checked and marked removed; audio formats not known
-yet are read in batches at the end. Only the series index (ids and sequences) and the item ids seen outlive
-a page.
+transaction), written while the next page is read. Items the whole listing did not show are checked and marked
+removed; audio formats not known yet are read in batches at the end. Only the listing index (each item's series
+and whether it was listed, domain/library/listing_index.py) outlives a page.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
+from shelfkeeper.allocator import give_back_large_blocks
 from shelfkeeper.automation.library_sync_report import COUNT_NAMES, SyncReport
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.db.service_state import ServiceStateStore
@@ -32,6 +35,7 @@ from shelfkeeper.domain.library.items import (
     SeriesPage,
     SeriesRef,
 )
+from shelfkeeper.domain.library.listing_index import ListingIndex
 from shelfkeeper.domain.library.sync import (
     SyncMode,
     choose_mode,
@@ -42,8 +46,9 @@ from shelfkeeper.domain.library.sync import (
 from shelfkeeper.errors import ServiceBadResponse, ServiceNotConfigured
 from shelfkeeper.ports import LibraryServer
 from shelfkeeper.services.library_presence import books_without_format, mark_removed, present_books, set_formats
+from shelfkeeper.services.library_rows import ItemWrite, PreparedItem, prepare_items
 from shelfkeeper.services.library_series import apply_series_names
-from shelfkeeper.services.library_sync import ItemFailure, ItemWrite, stored_versions, write_items
+from shelfkeeper.services.library_sync import ItemFailure, stored_versions, write_items
 
 STATE_SERVICE = "audiobookshelf"
 STATE_KEY = "library_sync"
@@ -58,19 +63,8 @@ EXPAND_BATCH = 100  # items per POST /api/items/batch/get
 NEW_EXPANDED_PER_PAGE = 50
 FORMATS_PER_RUN = 1000  # audio formats read per run (newest books first)
 
-
-@dataclass
-class SeriesIndex:
-    """What the series listing told of a library: each series' name, and each item's (series id, sequence)."""
-
-    names: dict[str, str] = field(default_factory=dict)
-    # Tuples, not lists: most items are in one series, and 50,000 of them stay in memory for the whole sync.
-    members: dict[str, tuple[tuple[str, str | None], ...]] = field(default_factory=dict)
-
-    def add(self, series: LibrarySeries) -> None:
-        self.names[series.id] = series.name
-        for item_id, sequence in series.members:
-            self.members[item_id] = (*self.members.get(item_id, ()), (series.id, sequence))
+# A unit of work on the sync's database thread (RunContext.transaction bound to it).
+Transaction = Callable[[Callable[[Session], Any]], Awaitable[Any]]
 
 
 # ---- the job ------------------------------------------------------------------------------------------------
@@ -84,6 +78,7 @@ async def library_sync_task(run: RunContext) -> JobResult:
     except ServiceNotConfigured as exc:
         run.log.info("library sync skipped: %s", exc.message)
         return JobResult(counts=dict.fromkeys(COUNT_NAMES, 0), metrics={"skipped": exc.message})
+    give_back_large_blocks()  # megabyte pages, one after the other: see shelfkeeper/allocator.py
     page_size = _positive(run.parameters.get("page_size"), DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
     formats = _positive(run.parameters.get("format_limit"), FORMATS_PER_RUN, 10**7)
     full = run.parameters.get("full") is True
@@ -124,7 +119,7 @@ async def sync_library(
         await _sync_one_library(run, client, library, report, page_size)
     if decision.mode is SyncMode.FULL and not run.app.settings.abs_library_ids and everything:
         # Books of a library Audiobookshelf no longer has: each is checked, then marked removed.
-        await _mark_absent(run, client, None, set(), report, other_than=[lib.id for lib in everything])
+        await _mark_absent(run, client, None, _never, report, other_than=[lib.id for lib in everything])
     await _read_formats(run, client, report, format_limit)
     report.watermark = next_watermark(started, report.newest_seen, report.oldest_failed)
     state = {
@@ -153,9 +148,9 @@ def _chosen_libraries(run: RunContext, everything: Sequence[Library], report: Sy
     return [library for library in chosen if library.media_type == MediaType.BOOK]
 
 
-async def _read_series(run: RunContext, client: LibraryServer, library_id: str, report: SyncReport) -> SeriesIndex:
+async def _read_series(run: RunContext, client: LibraryServer, library_id: str, report: SyncReport) -> ListingIndex:
     """Every series of the library with its books' sequences, page by page; renames are followed at the end."""
-    index = SeriesIndex()
+    index = ListingIndex()
     page = 0
     # As with the items: the next page is asked for before this one is indexed (Audiobookshelf renders it
     # meanwhile); its answer is read while the loop goes on.
@@ -170,7 +165,7 @@ async def _read_series(run: RunContext, client: LibraryServer, library_id: str, 
             more = bool(batch.series) and page * SERIES_PAGE_SIZE < batch.total
             fetch = asyncio.ensure_future(client.series_page(library_id, page, SERIES_PAGE_SIZE)) if more else None
             for series in batch.series:
-                index.add(series)
+                index.add_series(series)
     finally:
         _settle(fetch)
     listed = [LibrarySeries(series_id, name) for series_id, name in index.names.items()]
@@ -183,14 +178,37 @@ async def _read_series(run: RunContext, client: LibraryServer, library_id: str, 
 async def _sync_one_library(
     run: RunContext, client: LibraryServer, library: Library, report: SyncReport, page_size: int
 ) -> None:
-    since = report.decision.since
     index = await _read_series(run, client, library.id, report)
-    seen: set[str] = set()
-    page = 0
-    # The next page is read while this one is written: two pages at most in memory. Audiobookshelf cannot
-    # filter by updatedAt: every page is read, but an item older than the watermark is only an id and a time.
-    read = partial(client.items_page, library.id, limit=page_size, updated_since=since)
+    # The pages' transactions run on one thread of their own: one connection, one allocator arena.
+    database = ThreadPoolExecutor(max_workers=1, thread_name_prefix="library-sync")
+    try:
+        transaction: Transaction = partial(run.transaction, executor=database)
+        await _sync_pages(run, client, library.id, index, report, page_size, transaction)
+    finally:
+        database.shutdown(wait=False)
+    # The whole listing was read (full or incremental): what it did not show is checked, then marked removed.
+    await _mark_absent(run, client, library.id, index.was_listed, report)
+
+
+async def _sync_pages(
+    run: RunContext,
+    client: LibraryServer,
+    library_id: str,
+    index: ListingIndex,
+    report: SyncReport,
+    page_size: int,
+    transaction: Transaction,
+) -> None:
+    """The item listing, page by page: each page's next one is asked for before it is looked at, and each page
+    is planned (read expanded where needed, prepared) while the one before it is written. Pages are written in
+    order, one transaction each. Audiobookshelf cannot filter by updatedAt: every page is read, but an item
+    older than the watermark is only an id and a time."""
+    since = report.decision.since
+    read = partial(client.items_page, library_id, limit=page_size, updated_since=since)
     fetch: asyncio.Future[LibraryPage] | None = asyncio.ensure_future(read(0))
+    page = 0
+    planned: _PlannedPage | None = None
+    writing: asyncio.Future[None] | None = None
     try:
         while fetch is not None:
             batch = await fetch
@@ -198,17 +216,33 @@ async def _sync_one_library(
             page += 1
             more = bool(batch.items or batch.older) and page * page_size < batch.total
             fetch = asyncio.ensure_future(read(page)) if more else None
-            report.saw(batch.items, batch.older)
-            seen.update(item.id for item in batch.items)
-            seen.update(item_id for item_id, _ in batch.older)
-            changed = [i for i in batch.items if since is None or i.updated_at is None or i.updated_at >= since]
-            report.counts["unchanged"] += len(batch.items) - len(changed) + len(batch.older)
-            if changed:
-                await _sync_page(run, client, index, library.id, changed, report)
+            changed = _looked_at(batch, since, index, report)
+            ids = [item.id for item in changed]
+            versions = asyncio.ensure_future(transaction(partial(stored_versions, abs_ids=ids))) if ids else None
+            if planned is not None:  # written once this page's versions are read: they do not wait for the write
+                writing = asyncio.ensure_future(_write_page(run, transaction, library_id, planned, report, versions))
+            planned = await _plan_page(run, client, index, changed, versions, report) if versions else None
+            if writing is not None:
+                await writing
+        if planned is not None:
+            await _write_page(run, transaction, library_id, planned, report)
     finally:
         _settle(fetch)
-    # The whole listing was read (full or incremental): what it did not show is checked, then marked removed.
-    await _mark_absent(run, client, library.id, seen, report)
+        if writing is not None and not writing.done():
+            await asyncio.wait([writing])  # a failure elsewhere: the page being written (a thread) ends first
+        _settle(writing)
+
+
+def _looked_at(
+    batch: LibraryPage, since: datetime | None, index: ListingIndex, report: SyncReport
+) -> list[LibraryItem]:
+    """The page's items counted and marked listed; returns those updated since the watermark (all: full sync)."""
+    report.saw(batch.items, batch.older)
+    index.mark_listed(item.id for item in batch.items)
+    index.mark_listed(item_id for item_id, _ in batch.older)
+    changed = [i for i in batch.items if since is None or i.updated_at is None or i.updated_at >= since]
+    report.counts["unchanged"] += len(batch.items) - len(changed) + len(batch.older)
+    return changed
 
 
 def _settle(fetch: asyncio.Future[Any] | None) -> None:
@@ -219,23 +253,33 @@ def _settle(fetch: asyncio.Future[Any] | None) -> None:
         fetch.exception()
 
 
-async def _sync_page(
+@dataclass
+class _PlannedPage:
+    """A page's items ready for its transaction: prepared writes, the items that failed, the time they are written."""
+
+    items: list[PreparedItem]
+    failures: list[ItemFailure]
+    now: datetime
+
+
+async def _plan_page(
     run: RunContext,
     client: LibraryServer,
-    index: SeriesIndex,
-    library_id: str,
+    index: ListingIndex,
     items: list[LibraryItem],
+    stored: Awaitable[dict[str, tuple[datetime | None, bool]]],
     report: SyncReport,
-) -> None:
-    versions = await run.transaction(partial(stored_versions, abs_ids=[item.id for item in items]))
+) -> _PlannedPage | None:
+    """Which of the page's items changed, the ambiguous ones read expanded, the rest prepared; None: nothing to do."""
+    versions = await stored
     todo = [item for item in items if not _unchanged(versions.get(item.id), item)]
     report.counts["unchanged"] += len(items) - len(todo)
     if not todo:
-        return
+        return None
     exact: dict[str, tuple[SeriesRef, ...]] = {}
     expand: dict[str, LibraryItem] = {}
     for item in todo:
-        refs = exact_series(item, index.members.get(item.id, ()), index.names)
+        refs = exact_series(item, index.memberships(item.id), index.names)
         if refs is None or not item.authors_exact:
             expand[item.id] = item  # the listings disagree or cannot tell: read the item itself
         if refs is not None:
@@ -251,14 +295,30 @@ async def _sync_page(
             writes.append(ItemWrite(item, full.series, full.authors, full.narrators, full.audio_format))
         elif item.id not in expand:
             writes.append(ItemWrite(item, series=exact[item.id]))
-    write = partial(write_items, library_id=library_id, now=run.now(), task_id=run.task_id)
+    # Prepared here, while the previous page is written: the database thread is left with the database's work.
+    return _PlannedPage(prepare_items(writes), failures, run.now())
+
+
+async def _write_page(
+    run: RunContext,
+    transaction: Transaction,
+    library_id: str,
+    page: _PlannedPage,
+    report: SyncReport,
+    after: asyncio.Future[Any] | None = None,
+) -> None:
+    """The page's transaction (once ``after``, the next page's read, is done); item by item if the database
+    refuses the page."""
+    if after is not None:
+        await asyncio.wait([after])
+    write = partial(write_items, library_id=library_id, now=page.now, task_id=run.task_id)
     try:
-        counts = await run.transaction(partial(write, writes=writes, failures=failures))
+        counts = await transaction(partial(write, items=page.items, failures=page.failures))
     except SQLAlchemyError:
         run.log.warning("writing a page failed; writing its items one by one", exc_info=True)
-        counts = await _write_one_by_one(run, write, writes, failures)
+        counts = await _write_one_by_one(transaction, write, page.items, page.failures)
     report.counts.update(counts)
-    report.failed(failures)
+    report.failed(page.failures)
 
 
 def _unchanged(version: tuple[datetime | None, bool] | None, item: LibraryItem) -> bool:
@@ -288,16 +348,20 @@ async def _expand(
 
 
 async def _write_one_by_one(
-    run: RunContext, write: Callable[..., Counter[str]], writes: list[ItemWrite], failures: list[ItemFailure]
+    transaction: Transaction,
+    write: Callable[..., Counter[str]],
+    items: list[PreparedItem],
+    failures: list[ItemFailure],
 ) -> Counter[str]:
     """Each item in its own transaction: a refused item becomes a failure instead of sinking its page."""
     counts: Counter[str] = Counter()
-    for one in writes:
+    for one in items:
         try:
-            counts.update(await run.transaction(partial(write, writes=[one], failures=[])))
+            counts.update(await transaction(partial(write, items=[one], failures=[])))
         except SQLAlchemyError as exc:
-            failures.append(ItemFailure(one.item, "write", "INTERNAL_ERROR", f"{type(exc).__name__}: {exc}"[:2000]))
-    counts.update(await run.transaction(partial(write, writes=[], failures=failures)))
+            error = f"{type(exc).__name__}: {exc}"[:2000]
+            failures.append(ItemFailure(one.write.item, "write", "INTERNAL_ERROR", error))
+    counts.update(await transaction(partial(write, items=[], failures=failures)))
     return counts
 
 
@@ -305,7 +369,7 @@ async def _mark_absent(
     run: RunContext,
     client: LibraryServer,
     library_id: str | None,
-    seen: set[str],
+    listed: Callable[[str], bool],
     report: SyncReport,
     *,
     other_than: Collection[str] = (),
@@ -318,7 +382,7 @@ async def _mark_absent(
         if not rows:
             return
         after = rows[-1][0]
-        candidates = [abs_id for _, abs_id in rows if abs_id not in seen]
+        candidates = [abs_id for _, abs_id in rows if not listed(abs_id)]
         gone = await _confirm_gone(client, candidates, report)
         if gone:
             report.counts["removed"] += await run.transaction(partial(mark_removed, abs_ids=gone, now=run.now()))
@@ -364,6 +428,10 @@ async def _read_formats(run: RunContext, client: LibraryServer, report: SyncRepo
         formats = {item.id: item.audio_format for item in items if item.audio_format is not None}
         if formats:
             report.formats_read += await run.transaction(partial(set_formats, formats=formats))
+
+
+def _never(_item_id: str) -> bool:
+    return False
 
 
 def _parse_time(value: object) -> datetime | None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -54,17 +56,20 @@ class RunContext:
     clock: Callable[[], datetime] = utc_now
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("shelfkeeper.automation"))
 
-    async def transaction(self, work: Callable[[Session], T]) -> T:
+    async def transaction(self, work: Callable[[Session], T], *, executor: Executor | None = None) -> T:
         """Run ``work`` in one unit of work on a worker thread, so the event loop keeps serving requests.
 
         Network calls never go inside ``work``: the transaction is short and the database stays unlocked.
+        ``executor``: a job's own thread(s) instead of the loop's default ones.
         """
 
         def run() -> T:
             with unit_of_work(self.app.sessions) as session:
                 return work(session)
 
-        return await asyncio.to_thread(run)
+        if executor is None:
+            return await asyncio.to_thread(run)
+        return await asyncio.get_running_loop().run_in_executor(executor, contextvars.copy_context().run, run)
 
     def now(self) -> datetime:
         return self.clock()

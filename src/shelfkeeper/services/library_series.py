@@ -6,9 +6,8 @@ Every function works inside the caller's unit of work and never commits; none ma
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
@@ -23,12 +22,29 @@ SOURCE_KEY = "audiobookshelf"  # Book.extra[SOURCE_KEY]: what the book remembers
 CHUNK = 500  # ids per IN (...): well under SQLite's and PostgreSQL's parameter limits
 SERIES_NAME_LENGTH = 500
 
-series_key = lru_cache(maxsize=8192)(text.series_key)  # a page names the same series again and again
+# Uncached: a series is named on few pages (its books come together), and the domain's cache would keep every
+# series of the library for the rest of the process.
+series_key: Callable[[str], str] = text.series_key.__wrapped__
 
 
 def chunks(values: Sequence[object], size: int = CHUNK) -> Iterable[list[object]]:
+    """``values`` in lists for ``IN (...)``: at most ``size`` each, every one ``padded``."""
     for start in range(0, len(values), size):
-        yield list(values[start : start + size])
+        yield padded(values[start : start + size], size)
+
+
+def padded(values: Sequence[object], ceiling: int = CHUNK) -> list[object]:
+    """``values`` repeated at the end up to the next power of two (8 at least, ``ceiling`` at most).
+
+    A page's look-ups then take a handful of statement shapes instead of one per list length: SQLite's driver
+    keeps every shape it prepares (a hundred of them per connection, tens of KiB each), PostgreSQL's fewer plans.
+    A value repeated in ``IN (...)`` changes nothing.
+    """
+    width = 8
+    while width < len(values):
+        width *= 2
+    width = min(width, max(ceiling, len(values)))
+    return [*values, *[values[-1]] * (width - len(values))] if values else []
 
 
 def stored_series_name(name: str) -> str:
@@ -56,7 +72,7 @@ def ensure_authors(session: Session, names: Mapping[str, str]) -> dict[str, int]
     return found
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SeriesWanted:
     """A series a book of the page belongs to: its Audiobookshelf id when known, and its name."""
 

@@ -3,64 +3,37 @@
 Every function works inside the caller's unit of work and never commits; none makes a network call. A page
 costs a fixed number of statements whatever its size: one read of its books, one look-up of its authors
 and series, bulk inserts and updates, one grouped refresh of its series' statistics. No ORM object is loaded.
+What the items alone decide was prepared before the transaction (services/library_rows.py).
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import String, Table, delete, false, insert, select, update
+from sqlalchemy import Table, delete, false, insert, select, update
 from sqlalchemy.orm import Session
 
-from shelfkeeper.db import repositories
-from shelfkeeper.db.repositories import position_sort, sort_name
+from shelfkeeper.db.repositories import position_sort
 from shelfkeeper.db.tables import Author, Book, BookAuthor, BookNarrator, BookSeries, FailedAttempt, Series
-from shelfkeeper.domain.library.items import LibraryItem, SeriesRef
-from shelfkeeper.domain.library.sync import (
-    book_values,
-    is_unchanged,
-    item_source,
-    item_title,
-    series_text,
-    unique_names,
-)
-from shelfkeeper.domain.text import fold, normalize_title
+from shelfkeeper.domain.library.items import LibraryItem
+from shelfkeeper.domain.library.sync import is_unchanged, item_title
+from shelfkeeper.services.library_rows import PreparedItem, author_key, clean, search_text, text
 from shelfkeeper.services.library_series import (
     SOURCE_KEY,
     SeriesWanted,
     chunks,
     ensure_authors,
     ensure_series,
+    padded,
     refresh_stats,
     series_of_books,
 )
 
-_NAME_LENGTH = 300
-_POSITION_LENGTH = 40
-_LENGTHS = {c.name: c.type.length for c in Book.__table__.c if isinstance(c.type, String) and c.type.length}
-
-# A page names the same people again and again: their normalised keys are computed once (bounded memory).
-author_key = lru_cache(maxsize=8192)(repositories.author_key)
-narrator_key = lru_cache(maxsize=8192)(fold)
-
-
-@dataclass(frozen=True)
-class ItemWrite:
-    """One listed item to bring into the database, with what the network side learnt about it."""
-
-    item: LibraryItem
-    # Exact series (from the series listing or the expanded item); None leaves the book's series as they are.
-    series: tuple[SeriesRef, ...] | None = None
-    # Exact people from the expanded item; None means "split from the list's joined names".
-    authors: tuple[str, ...] | None = None
-    narrators: tuple[str, ...] | None = None
-    # The audio format read from the item's audio files (expanded items only); None: not read this time.
-    audio_format: str | None = None
+_INSERT_BATCH = {"insertmanyvalues_page_size": 100}
 
 
 @dataclass(frozen=True)
@@ -73,7 +46,7 @@ class ItemFailure:
     message: str
 
 
-@dataclass
+@dataclass(slots=True)
 class _Stored:
     id: int
     updated_at: datetime | None
@@ -82,14 +55,16 @@ class _Stored:
     size_bytes: int | None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Plan:
-    write: ItemWrite
+    """One book to write: its row, and the people and series rewritten (None: the book keeps its own)."""
+
+    prepared: PreparedItem
     stored: _Stored | None
-    row: dict[str, Any] = field(default_factory=dict)
-    authors: list[str] | None = None
-    narrators: list[str] | None = None
-    series: list[tuple[SeriesWanted, str | None]] | None = None
+    row: dict[str, Any]
+    authors: list[str] | None
+    narrators: list[str] | None
+    series: list[tuple[SeriesWanted, str | None]] | None
 
 
 def stored_versions(session: Session, abs_ids: Collection[str]) -> dict[str, tuple[datetime | None, bool]]:
@@ -104,7 +79,7 @@ def stored_versions(session: Session, abs_ids: Collection[str]) -> dict[str, tup
 def write_items(
     session: Session,
     library_id: str,
-    writes: Sequence[ItemWrite],
+    items: Sequence[PreparedItem],
     failures: Sequence[ItemFailure] = (),
     *,
     now: datetime,
@@ -112,24 +87,27 @@ def write_items(
 ) -> Counter[str]:
     """Create, update, restore or mark each item's book, and record the failures; one transaction per page.
 
-    Returns counts of created, updated, unchanged, removed, restored and errors. An item whose ``updatedAt``
-    and presence the book already has is unchanged and not written. Series touched by the page get their
-    owned count and completion refreshed. A database error raises: the caller writes the page again item
-    by item, so that one refused item is recorded and skipped.
+    ``items`` come from ``library_rows.prepare_items`` (one per item id). Returns counts of created, updated,
+    unchanged, removed, restored and errors. An item whose ``updatedAt`` and presence the book already has is
+    unchanged and not written. Series touched by the page get their owned count and completion refreshed. A
+    database error raises: the caller writes the page again item by item, so that one refused item is
+    recorded and skipped.
     """
     counts: Counter[str] = Counter()
-    unique = list({write.item.id: write for write in writes}.values())
-    stored = _stored(session, [write.item.id for write in unique])
-    returning = _removed_books_by_path(session, library_id, [w.item for w in unique if w.item.id not in stored])
+    stored = _stored(session, [prepared.write.item.id for prepared in items])
+    returning = _removed_books_by_path(session, library_id, [p for p in items if p.write.item.id not in stored])
     plans: list[_Plan] = []
-    for write in unique:
+    for prepared in items:
+        write = prepared.write
         book = stored.get(write.item.id)
         if book is not None and is_unchanged(book.updated_at, book.in_library, write.item) and not write.audio_format:
             counts["unchanged"] += 1
             continue
-        plans.append(_Plan(write, book or returning.get(_stored_path(write.item))))
+        plan, outcome = _plan(prepared, book or returning.get(prepared.path), now)
+        plans.append(plan)
+        counts[outcome] += 1
     if plans:
-        counts.update(_write_plans(session, plans, now))
+        _write_plans(session, plans)
     for failure in failures:
         record_failure(session, failure, task_id)
         counts["errors"] += 1
@@ -145,9 +123,9 @@ def _stored(session: Session, abs_ids: Sequence[str]) -> dict[str, _Stored]:
     return found
 
 
-def _removed_books_by_path(session: Session, lib_id: str, items: Sequence[LibraryItem]) -> dict[str, _Stored]:
+def _removed_books_by_path(session: Session, lib_id: str, items: Sequence[PreparedItem]) -> dict[str, _Stored]:
     """Removed books at the paths of new items: an item deleted and added again gets its old book back."""
-    paths = [_stored_path(item) for item in items if item.path]
+    paths = padded([prepared.path for prepared in items if prepared.write.item.path])
     if not paths:
         return {}
     columns = (Book.path, Book.id, Book.library_id, Book.extra, Book.size_bytes)
@@ -161,59 +139,52 @@ def _removed_books_by_path(session: Session, lib_id: str, items: Sequence[Librar
     return {path: _Stored(id_, None, False, extra or {}, size) for path, id_, lib, extra, size in rows if lib == lib_id}
 
 
-def _stored_path(item: LibraryItem) -> str:
-    return str(fit_columns({"path": item.path or ""})["path"])
-
-
-def _write_plans(session: Session, plans: list[_Plan], now: datetime) -> Counter[str]:
-    counts: Counter[str] = Counter()
-    for plan in plans:
-        counts[_prepare(plan, now)] += 1
+def _write_plans(session: Session, plans: list[_Plan]) -> None:
     authors = ensure_authors(session, {author_key(n): n for p in plans for n in p.authors or ()})
-    series = ensure_series(session, {wanted for p in plans for wanted, _ in p.series or ()})
+    # In order of appearance (not a set's): new series get their ids in the order the page names them.
+    series = ensure_series(session, list(dict.fromkeys(wanted for p in plans for wanted, _ in p.series or ())))
     existing = [p for p in plans if p.stored is not None]
     touched = series_of_books(session, [p.stored.id for p in existing if p.stored is not None])
-    _names_kept(session, existing)
-    rows = [_finish_row(plan) for plan in plans]
-    new_rows = [row for plan, row in zip(plans, rows, strict=True) if plan.stored is None]
+    kept = _names_kept(session, existing)
+    for plan in plans:
+        _finish_row(plan, kept)
+    new_rows = [plan.row for plan in plans if plan.stored is None]
     if new_rows:
-        # RETURNING makes SQLAlchemy send the rows as multi-row INSERTs (its "insertmanyvalues"): one statement per
-        # page instead of one per row, and the new ids with it. On SQLite this matters beyond the round trips: each
-        # statement of an executemany opens a savepoint, at which the FTS5 index (kept by a trigger) flushes its
-        # pending terms, so one row per statement wrote and merged one tiny FTS segment per book.
-        inserted = session.execute(insert(_table(Book)).returning(Book.abs_id, Book.id), _same_keys(new_rows))
+        # RETURNING makes SQLAlchemy send the rows as multi-row INSERTs (its "insertmanyvalues"): a statement per
+        # hundred rows instead of one per row, and the new ids with it. On SQLite this matters beyond the round trips:
+        # each statement of an executemany opens a savepoint, at which the FTS5 index (kept by a trigger) flushes its
+        # pending terms, so one row per statement wrote and merged one tiny FTS segment per book. A hundred rows,
+        # not a page: SQLite's driver keeps the prepared statement, whose size grows with its rows.
+        statement = insert(_table(Book)).returning(Book.abs_id, Book.id).execution_options(**_INSERT_BATCH)
+        inserted = session.execute(statement, _same_keys(new_rows))
         ids: dict[str | None, int] = {abs_id: id_ for abs_id, id_ in inserted}
         for plan in plans:
             if plan.stored is None:
-                plan.row["id"] = ids[plan.write.item.id]
+                plan.row["id"] = ids[plan.prepared.write.item.id]
     if existing:
         session.execute(update(Book), [plan.row for plan in existing])
     touched |= _write_links(session, plans, authors, series)
     refresh_stats(session, touched)
-    return counts
 
 
-def _prepare(plan: _Plan, now: datetime) -> str:
-    """The book's new column values, and which of its people and series are rewritten; returns the outcome."""
-    write, stored, item = plan.write, plan.stored, plan.write.item
-    source: dict[str, Any] = _clean(item_source(item))
+def _plan(prepared: PreparedItem, stored: _Stored | None, now: datetime) -> tuple[_Plan, str]:
+    """The book's new column values, and which of its people and series are rewritten; with the outcome."""
+    item = prepared.write.item
+    source = prepared.source
     remembered = _remembered(stored)
-    row: dict[str, Any] = {**fit_columns(book_values(item)), "abs_id": item.id}
-    if stored is None or remembered.get("authors") != source["authors"]:
-        plan.authors = _authors(write)
-    if stored is None or remembered.get("narrators") != source["narrators"]:
-        plan.narrators = _narrators(write)
+    row = dict(prepared.row)
+    new = stored is None
+    authors = prepared.authors if new or remembered.get("authors") != source["authors"] else None
+    narrators = prepared.narrators if new or remembered.get("narrators") != source["narrators"] else None
+    series: list[tuple[SeriesWanted, str | None]] | None = None
     if not item.series:
-        plan.series = [] if stored is None or remembered.get("series") != "" else None
-    elif write.series is not None and (stored is None or series_text(item) != remembered.get("series")):
-        plan.series = _series_pairs(write.series)
-    if plan.series is None and item.series:
-        source["series"] = remembered.get("series", "")  # unchanged, or still to be read exactly next time
-    if write.audio_format is not None:
-        row["format"] = write.audio_format
-    elif stored is not None and _audio_changed(stored, item, remembered):
+        series = [] if new or remembered.get("series") != "" else None
+    elif prepared.series is not None and (new or source["series"] != remembered.get("series")):
+        series = prepared.series
+    if series is None and item.series:
+        source = {**source, "series": remembered.get("series", "")}  # unchanged, or still to be read exactly
+    if stored is not None and prepared.write.audio_format is None and _audio_changed(stored, item, remembered):
         row["format"] = None  # the files changed: read again by the format pass
-    source["num_audio_files"] = item.extra.get("num_audio_files")
     row["extra"] = {**(stored.extra if stored else {}), SOURCE_KEY: source}
     outcome = "created" if stored is None else "updated"
     if stored is None:
@@ -224,8 +195,7 @@ def _prepare(plan: _Plan, now: datetime) -> str:
         row["in_library"], row["removed_at"], outcome = True, None, "restored"
     if stored is not None:
         row["id"] = stored.id
-    plan.row = row
-    return outcome
+    return _Plan(prepared, stored, row, authors, narrators, series), outcome
 
 
 def _audio_changed(stored: _Stored, item: LibraryItem, remembered: dict[str, Any]) -> bool:
@@ -235,7 +205,10 @@ def _audio_changed(stored: _Stored, item: LibraryItem, remembered: dict[str, Any
     )
 
 
-def _names_kept(session: Session, plans: Sequence[_Plan]) -> None:
+_Kept = dict[str, defaultdict[int, list[str]]]
+
+
+def _names_kept(session: Session, plans: Sequence[_Plan]) -> _Kept:
     """Names of the people and series a book keeps (not rewritten), for its search text: three reads."""
     kept = {
         "authors": [p.stored.id for p in plans if p.stored and p.authors is None],
@@ -250,29 +223,24 @@ def _names_kept(session: Session, plans: Sequence[_Plan]) -> None:
         "series": select(BookSeries.book_id, Series.name).join(Series, Series.id == BookSeries.series_id),
     }
     columns = {"authors": BookAuthor.book_id, "narrators": BookNarrator.book_id, "series": BookSeries.book_id}
-    names: dict[str, defaultdict[int, list[str]]] = {kind: defaultdict(list) for kind in kept}
+    names: _Kept = {kind: defaultdict(list) for kind in kept}
     for kind, ids in kept.items():
         for chunk in chunks(ids):
             for book_id, name in session.execute(queries[kind].where(columns[kind].in_(chunk))):
                 names[kind][book_id].append(name)
-    for plan in plans:
-        assert plan.stored is not None
-        plan.row["_kept"] = {kind: names[kind].get(plan.stored.id, []) for kind in kept}
+    return names
 
 
-def _finish_row(plan: _Plan) -> dict[str, Any]:
-    """Title sort, author sort and the folded search text, from the names the book ends up with."""
-    row = plan.row
-    kept = row.pop("_kept", {})
-    authors = plan.authors if plan.authors is not None else kept.get("authors", [])
-    narrators = plan.narrators if plan.narrators is not None else kept.get("narrators", [])
-    series = [w.name for w, _ in plan.series] if plan.series is not None else kept.get("series", [])
-    title = str(row["title"])
-    row["title_sort"] = normalize_title(title) or fold(title)
+def _finish_row(plan: _Plan, kept: _Kept) -> None:
+    """Sort keys and the folded search text, from the names the book ends up with."""
+    row, prepared, book_id = plan.row, plan.prepared, plan.stored.id if plan.stored else 0
+    authors = plan.authors if plan.authors is not None else kept["authors"].get(book_id, [])
+    narrators = plan.narrators if plan.narrators is not None else kept["narrators"].get(book_id, [])
+    series = [w.name for w, _ in plan.series] if plan.series is not None else kept["series"].get(book_id, [])
+    row["title_sort"] = prepared.title_sort
     if plan.authors is not None:
-        row["author_sort"] = sort_name(plan.authors[0]).lower()[:300] if plan.authors else ""
-    row["search_text"] = " " + fold(" ".join([title, row.get("subtitle") or "", *authors, *narrators, *series])) + " "
-    return row
+        row["author_sort"] = prepared.author_sort
+    row["search_text"] = search_text(prepared.title_words, authors, narrators, series)
 
 
 def _write_links(
@@ -333,63 +301,6 @@ def _remembered(stored: _Stored | None) -> dict[str, Any]:
     return dict(source) if isinstance(source, dict) else {}
 
 
-def _authors(write: ItemWrite) -> list[str]:
-    names = [_text(name)[:_NAME_LENGTH] for name in unique_names(write.authors or write.item.authors)]
-    return _unique(names, author_key)
-
-
-def _narrators(write: ItemWrite) -> list[str]:
-    names = [_text(name)[:_NAME_LENGTH] for name in unique_names(write.narrators or write.item.narrators)]
-    return _unique(names, narrator_key)
-
-
-def _unique(names: Sequence[str], key: Any) -> list[str]:
-    seen: set[str] = set()
-    result: list[str] = []
-    for name in (" ".join(n.split()) for n in names):
-        if name and key(name) not in seen:
-            seen.add(key(name))
-            result.append(name)
-    return result
-
-
-def _series_pairs(series: Sequence[SeriesRef]) -> list[tuple[SeriesWanted, str | None]]:
-    return [
-        (SeriesWanted(ref.series_id, _text(ref.name)), _text(ref.sequence or "")[:_POSITION_LENGTH] or None)
-        for ref in series
-        if _text(ref.name).strip()
-    ]
-
-
-def _text(value: str) -> str:
-    """PostgreSQL refuses NUL characters in text and JSON; tags read from audio files sometimes carry them."""
-    return value.replace("\x00", "")
-
-
-def _clean(value: Any) -> Any:
-    """``value`` with every string in it (lists and dicts too) free of NUL characters."""
-    if isinstance(value, str):
-        return _text(value)
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    return value
-
-
-def fit_columns(values: dict[str, object]) -> dict[str, object]:
-    """Text without NUL characters, cut to its column's length: PostgreSQL refuses both, SQLite would not mind."""
-    fitted: dict[str, object] = {}
-    for name, value in values.items():
-        if isinstance(value, str):
-            value = value.replace("\x00", "")
-            length = _LENGTHS.get(name)
-            fitted[name] = value[:length] if length else value
-        else:
-            fitted[name] = _clean(value) if isinstance(value, list | dict) else value
-    return fitted
-
-
 def record_failure(session: Session, failure: ItemFailure, task_id: int | None) -> None:
     """A FailedAttempt of kind "sync" naming the item, the stage and the error (kept forever)."""
     item = failure.item
@@ -405,9 +316,9 @@ def record_failure(session: Session, failure: ItemFailure, task_id: int | None) 
     session.add(
         FailedAttempt(
             kind="sync",
-            subject=_text(f"Audiobookshelf item '{item_title(item)}' ({item.id})")[:1000],
-            reason=_text(failure.message),
-            evidence=_clean(evidence),
+            subject=text(f"Audiobookshelf item '{item_title(item)}' ({item.id})")[:1000],
+            reason=text(failure.message),
+            evidence=clean(evidence),
             book_id=book_id,
             task_id=task_id,
         )

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SeriesRef:
     """A book's membership of a series; ``sequence`` is kept as the server's text ("1.5", "1-3")."""
 
@@ -31,7 +31,7 @@ class Library:
     folders: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a sync holds a few pages of them, 500 items each
 class LibraryItem:
     """One book item of a library, as the library server describes it."""
 
