@@ -59,8 +59,8 @@ def test_a_prepared_item_keeps_what_the_item_alone_decides() -> None:
     prepared = prepare(ItemWrite(item, series=(SeriesRef("Stormlight Archive", "1", "se_1"), SeriesRef(" "))))
     assert prepared.row["subtitle"] == "Book One"
     assert prepared.path == "/books/Way of Kings"
-    assert prepared.authors == ["Brandon Sanderson"]
-    assert prepared.narrators == ["Michael Kramer", "Kate Reading"]
+    assert prepared.authors == ("Brandon Sanderson",)
+    assert prepared.narrators == ("Michael Kramer", "Kate Reading")
     assert [(wanted.abs_id, wanted.name, position) for wanted, position in prepared.series or ()] == [
         ("se_1", "Stormlight Archive", "1")
     ]

@@ -67,8 +67,8 @@ class PreparedItem:
     write: ItemWrite
     row: dict[str, Any]  # the book's columns from the item (people, series, presence and sort keys apart)
     source: dict[str, Any]  # what the book remembers of its item (Book.extra["audiobookshelf"])
-    authors: list[str]
-    narrators: list[str]
+    authors: tuple[str, ...]
+    narrators: tuple[str, ...]
     series: list[tuple[SeriesWanted, str | None]] | None  # None: the series are not known exactly
     path: str  # the path as stored (a removed book at this path is the item's, added again)
     title_sort: str
@@ -91,18 +91,18 @@ def prepare(write: ItemWrite) -> PreparedItem:
         row["format"] = write.audio_format
     source: dict[str, Any] = clean(item_source(item))
     source["num_audio_files"] = item.extra.get("num_audio_files")
-    authors = _names(write.authors or item.authors, author_key)
+    authors, author_sort = _authors(write.authors or item.authors)
     title = str(row["title"])
     return PreparedItem(
         write=write,
         row=row,
         source=source,
         authors=authors,
-        narrators=_names(write.narrators or item.narrators, narrator_key),
+        narrators=_narrators(write.narrators or item.narrators),
         series=None if write.series is None else _series_pairs(write.series),
         path=stored_path(item),
         title_sort=_title_key(title) or fold(title),
-        author_sort=sort_name(authors[0]).lower()[:300] if authors else "",
+        author_sort=author_sort,
         title_words=title_words(title, row.get("subtitle")),
     )
 
@@ -126,7 +126,21 @@ def stored_path(item: LibraryItem) -> str:
     return text(item.path or "")[: _LENGTHS["path"]]
 
 
-def _names(names: Sequence[str], key: Callable[[str], str]) -> list[str]:
+# A library's items name the same people in the same order again and again (the listing's joined names are split
+# once per distinct string, so equal lists arrive as the same tuple): their stored form is worked out once.
+@lru_cache(maxsize=2048)
+def _authors(names: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
+    """The authors as stored, and the book's author sort (from the first)."""
+    stored = _names(names, author_key)
+    return stored, sort_name(stored[0]).lower()[:300] if stored else ""
+
+
+@lru_cache(maxsize=2048)
+def _narrators(names: tuple[str, ...]) -> tuple[str, ...]:
+    return _names(names, narrator_key)
+
+
+def _names(names: Sequence[str], key: Callable[[str], str]) -> tuple[str, ...]:
     """Names as stored: shown in reading order, NUL-free, cut to length, blanks and repeats (by key) dropped."""
     seen: set[str] = set()
     result: list[str] = []
@@ -135,7 +149,7 @@ def _names(names: Sequence[str], key: Callable[[str], str]) -> list[str]:
         if name and (name_key := key(name)) not in seen:
             seen.add(name_key)
             result.append(name)
-    return result
+    return tuple(result)
 
 
 def _series_pairs(series: Sequence[SeriesRef]) -> list[tuple[SeriesWanted, str | None]]:

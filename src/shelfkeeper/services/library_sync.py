@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, delete, false, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from shelfkeeper.db.repositories import position_sort
 from shelfkeeper.db.tables import Author, Book, BookAuthor, BookNarrator, BookSeries, FailedAttempt, Series
@@ -62,8 +63,8 @@ class _Plan:
     prepared: PreparedItem
     stored: _Stored | None
     row: dict[str, Any]
-    authors: list[str] | None
-    narrators: list[str] | None
+    authors: tuple[str, ...] | None
+    narrators: tuple[str, ...] | None
     series: list[tuple[SeriesWanted, str | None]] | None
 
 
@@ -277,8 +278,26 @@ def _write_links(
         for chunk in chunks(old):
             session.execute(delete(table).where(table.book_id.in_(chunk)))
         if rows:
-            session.execute(insert(_table(table)), rows)
+            _insert_plain(session, _table(table), rows)
     return {row["series_id"] for row in series_rows}
+
+
+def _insert_plain(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Rows of plain values (numbers, strings, None) through the driver's own executemany: SQLAlchemy has nothing to
+    convert in them, and its per-row parameter handling was a third of the links' cost."""
+    dialect = session.get_bind().dialect
+    key = (table.name, tuple(rows[0]), dialect.name)
+    compiled = _PLAIN_INSERTS.get(key)
+    if compiled is None:
+        compiled = _PLAIN_INSERTS[key] = insert(table).compile(dialect=dialect, column_keys=list(rows[0]))
+    if compiled.positiontup is not None:  # "?" placeholders (SQLite): values in the statement's order
+        order = compiled.positiontup
+        session.connection().exec_driver_sql(compiled.string, [tuple(row[k] for k in order) for row in rows])
+    else:  # named placeholders (psycopg)
+        session.connection().exec_driver_sql(compiled.string, rows)
+
+
+_PLAIN_INSERTS: dict[tuple[str, tuple[str, ...], str], SQLCompiler] = {}
 
 
 def _table(model: type[Any]) -> Table:
