@@ -258,8 +258,13 @@ def _take_groups(text: str, found: _Findings) -> str:
         return _take_nested_groups(text, found)  # a group inside another: taking one may open the next
     # No opening bracket is left outside the groups found in one scan, so consuming the leftmost group again and
     # again finds just these, in this order.
-    for index in range(1, len(parts), 4):
-        _add_group(parts[index] or parts[index + 1] or parts[index + 2] or "", found)
+    segments = found.segments
+    for square, curly, round_ in zip(parts[1::4], parts[2::4], parts[3::4], strict=True):
+        facts, segment = _group_reading((square or curly or round_ or "").strip())  # the alternative that matched
+        if facts is not NO_FACTS:
+            found.add(facts)
+        if segment is not None:
+            segments.append(segment)
     return rest
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from shelfkeeper.domain.releases.mam_policy import (
     MamPolicy,
@@ -33,6 +34,11 @@ from shelfkeeper.domain.releases.verification import Verifier, verify
 from shelfkeeper.domain.releases.wanted import WantedEdition
 from shelfkeeper.domain.text import fold, normalize_language
 
+# what the parse reads of a release (besides MAM's main category): releases alike in these share one parse
+_PARSE_READS = attrgetter(
+    "title", "file_type", "authors", "narrators", "series", "language", "categories", "source", "freeleech",
+    "personal_freeleech", "vip",
+)  # fmt: skip
 _USENET = DownloadProtocol.USENET  # read for every release (reading a member off an Enum class costs a lookup)
 
 
@@ -142,11 +148,10 @@ def _parsed(release: Release, readings: dict[tuple[object, ...], ParsedRelease])
     The parse reads the title, file type, stated people, series and language, the categories, source, MAM's main
     category and the freeleech and VIP flags; of the rest it only copies the release and its size.
     """
-    r, main_category = release, release.extra.get("main_cat")
+    main_category = release.extra.get("main_cat")
     if not isinstance(main_category, int | str | None):
         return parse_release(release)  # not a key (the parse only compares it)
-    key: tuple[object, ...] = (r.title, r.file_type, r.authors, r.narrators, r.series, r.language, r.categories)
-    key += (r.source, main_category, r.freeleech, r.personal_freeleech, r.vip)
+    key = (*_PARSE_READS(release), main_category)
     shared = readings.get(key)
     if shared is None:
         readings[key] = shared = parse_release(release)
