@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from shelfkeeper.db.repositories import position_sort
+from shelfkeeper.db.session import checkpoint_less_often
 from shelfkeeper.db.tables import Author, Book, BookAuthor, BookNarrator, BookSeries, FailedAttempt, Series
 from shelfkeeper.domain.library.items import LibraryItem
 from shelfkeeper.domain.library.sync import is_unchanged, item_title
@@ -95,6 +96,7 @@ def write_items(
     recorded and skipped.
     """
     counts: Counter[str] = Counter()
+    checkpoint_less_often(session)  # a page is a bulk write, and can be written again
     stored = _stored(session, [prepared.write.item.id for prepared in items])
     returning = _removed_books_by_path(session, library_id, [p for p in items if p.write.item.id not in stored])
     plans: list[_Plan] = []
