@@ -82,6 +82,8 @@ _LANGUAGES = {
 }
 _PARTICLE_LIST = "de da di del della der den du la le van von vander st saint mac mc o bin ibn al"
 _SURNAME_PARTICLES = frozenset(_PARTICLE_LIST.split())
+_SEMICOLON = re.compile(r"\s*;\s*")
+_AND = re.compile(r"\s*(?:&|\band\b)\s*")
 
 
 def fold(text: str) -> str:
@@ -255,12 +257,15 @@ def split_names(joined: str) -> list[str]:
 
 @lru_cache(maxsize=4096)  # ranking splits the same author and narrator fields for every release of a search
 def _split_names(joined: str) -> tuple[str, ...]:
-    if not joined or not joined.strip():
+    stripped = joined.strip() if joined else ""
+    if not stripped:
         return ()
-    groups = re.split(r"\s*;\s*", joined.strip()) if ";" in joined else [joined.strip()]
+    if ";" not in stripped and "&" not in stripped and "and" not in stripped and "," not in stripped:
+        return (stripped,)  # one name: no separator to split on (most narrator and author fields)
+    groups = _SEMICOLON.split(stripped) if ";" in stripped else [stripped]
     names: list[str] = []
     for group in groups:
-        for part in re.split(r"\s*(?:&|\band\b)\s*", group):
+        for part in _AND.split(group):
             names.extend(_split_commas(part.strip()))
     return tuple(name for name in names if name)
 
