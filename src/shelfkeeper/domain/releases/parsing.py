@@ -70,7 +70,7 @@ _GROUP = re.compile(r"\[([^\[\]]*)\]|\{([^{}]*)\}|\(([^()]*)\)")
 _TEXT, _AUTHOR_GUESS, _UPLOADER = SegmentKind.TEXT, SegmentKind.AUTHOR_GUESS, SegmentKind.UPLOADER
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ParsedRelease:
     """What a release claims to hold; structured MAM fields win over what the title suggests."""
 

@@ -100,7 +100,7 @@ class BlocklistKey:
         return frozenset(keys)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RankedRelease:
     """One release with its verdict: score, accepted or not, and every named reason."""
 

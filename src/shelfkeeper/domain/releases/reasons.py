@@ -51,7 +51,7 @@ class ReasonCode(StrEnum):
     WRONG_VOLUME = "wrong_volume"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reason:
     """One named, signed contribution to a decision: "format m4b (+30)" or "seeders 0 < minimum 1 (rejected)"."""
 
@@ -64,7 +64,7 @@ class Reason:
         return f"{self.text} (rejected)" if self.rejects else f"{self.text} ({self.points:+d})"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Verification:
     """Whether a release is the wanted book, with every named reason for and against."""
 

@@ -54,7 +54,7 @@ class SegmentKind(enum.StrEnum):
     UPLOADER = "uploader"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SeriesMention:
     """A series (when named) and the position the release claims in it."""
 
@@ -62,7 +62,7 @@ class SeriesMention:
     position: tuple[Decimal, Decimal] | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Segment:
     """One piece of a release title, as split on dashes, "by" and brackets."""
 
