@@ -100,7 +100,7 @@ class BlocklistKey:
         return frozenset(keys)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class RankedRelease:
     """One release with its verdict: score, accepted or not, and every named reason."""
 
@@ -112,6 +112,23 @@ class RankedRelease:
     verification: Verification
     wedge: WedgeDecision | None = None  # set for MAM releases
     freeleech: bool = False  # downloading it costs no ratio (freeleech, personal or VIP freeleech)
+
+    def __init__(  # the fields, as the generated __init__ takes them
+        self,
+        release: Release,
+        parsed: ParsedRelease,
+        score: int,
+        accepted: bool,
+        reasons: tuple[Reason, ...],
+        verification: Verification,
+        wedge: WedgeDecision | None = None,
+        freeleech: bool = False,
+    ) -> None:
+        # one made for every release: the fields set in one dict update, not one object.__setattr__ call each
+        self.__dict__.update(
+            release=release, parsed=parsed, score=score, accepted=accepted, reasons=reasons,
+            verification=verification, wedge=wedge, freeleech=freeleech,
+        )  # fmt: skip
 
     @property
     def reason_texts(self) -> tuple[str, ...]:

@@ -51,7 +51,7 @@ class ReasonCode(StrEnum):
     WRONG_VOLUME = "wrong_volume"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Reason:
     """One named, signed contribution to a decision: "format m4b (+30)" or "seeders 0 < minimum 1 (rejected)"."""
 
@@ -60,16 +60,23 @@ class Reason:
     points: int = 0
     rejects: bool = False
 
+    def __init__(self, code: ReasonCode, text: str, points: int = 0, rejects: bool = False) -> None:
+        # made for most releases (size, seeders): one dict update, not one object.__setattr__ call per field
+        self.__dict__.update(code=code, text=text, points=points, rejects=rejects)
+
     def __str__(self) -> str:
         return f"{self.text} (rejected)" if self.rejects else f"{self.text} ({self.points:+d})"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Verification:
     """Whether a release is the wanted book, with every named reason for and against."""
 
     accepted: bool
     reasons: tuple[Reason, ...]
+
+    def __init__(self, accepted: bool, reasons: tuple[Reason, ...]) -> None:
+        self.__dict__.update(accepted=accepted, reasons=reasons)  # made for every release: see Reason
 
     @property
     def rejections(self) -> tuple[Reason, ...]:
