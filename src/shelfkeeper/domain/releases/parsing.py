@@ -213,9 +213,10 @@ def parse_release(release: Release) -> ParsedRelease:
     for segment in segments:
         if segment.series is not None:
             from_title.append(segment.series)
-        if segment.kind is _TEXT:
+        kind = segment.kind
+        if kind is _TEXT:
             plain.append(segment.text)
-        elif segment.kind is _AUTHOR_GUESS:
+        elif kind is _AUTHOR_GUESS:
             guessed_authors += split_names(segment.text)
     return ParsedRelease(
         release=release,
@@ -225,7 +226,7 @@ def parse_release(release: Release) -> ParsedRelease:
         authors_stated=stated_authors,
         narrators=tuple(release.narrators) if release.narrators else tuple(found.narrators),
         series=_series_mentions(release, from_title),
-        formats=tuple(fmt for fmt in found.formats if fmt in ALL_FORMATS),
+        formats=tuple([fmt for fmt in found.formats if fmt in ALL_FORMATS]),
         bitrate_kbps=found.bitrate,
         abridged=found.abridged,
         language=(normalize_language(release.language) if release.language else None) or found.language,
@@ -234,7 +235,7 @@ def parse_release(release: Release) -> ParsedRelease:
         freeleech=release.freeleech or found.freeleech,
         personal_freeleech=release.personal_freeleech,
         vip=release.vip or found.vip,
-        ebook_category=_in_ebook_category(release),
+        ebook_category=bool(release.categories or "main_cat" in release.extra) and _in_ebook_category(release),
         part=found.part,
     )
 
