@@ -36,6 +36,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    table,
     text,
     type_coerce,
     union_all,
@@ -74,6 +75,19 @@ BOOK_WORDS = Table(
 # PostgreSQL's count of the books, as delta rows to sum, kept by triggers (0019_pg_book_count; not in db/tables.py).
 BOOK_COUNT = Table(
     "book_list_count", MetaData(), Column("id", BigInteger, primary_key=True), Column("books", BigInteger)
+)
+
+# SQLite's tally of the books by the values of the plain filters, kept by triggers (0021_sqlite_list_tally; not in
+# db/tables.py): ``has_asin`` 1 where ``asin > ''``, 0 where ``asin IS NULL OR asin = ''``.
+BOOK_TALLY = Table(
+    "book_list_tally",
+    MetaData(),
+    Column("language", String),
+    Column("has_asin", Integer),
+    Column("metadata_status", String),
+    Column("in_library", Integer),
+    Column("library_id", String),
+    Column("books", Integer),
 )
 
 # What a listing shows of a book (search_text and extra stay in the database).
@@ -163,6 +177,11 @@ class Shape:
     def search_only(self) -> bool:
         return self.words > 0 and replace(self, words=0) == UNFILTERED
 
+    def tallied(self) -> bool:
+        """Whether only filters ``book_list_tally`` counts are set (SQLite)."""
+        links = (self.words, self.author_id, self.author, self.series_id, self.series, self.narrator)
+        return self.filtered() and not any(links)
+
 
 UNFILTERED = Shape.of(BookFilters())
 
@@ -244,15 +263,21 @@ def _search_matches(shape: Shape) -> Any:
 
 @cache
 def _count(shape: Shape, dialect: str) -> Select[Any]:
-    """How many books match. A search alone is counted in its own index, without reading a book row: SQLite's FTS
-    index, PostgreSQL's ``book_list_words`` (the books each word's range holds, intersected; triggers keep both in
-    step on every write); every book, on PostgreSQL, from ``book_list_count``. A PostgreSQL search's count also says how
-    many books there are (its second column), which ``_route`` weighs against the matches; a search of several
-    words alone, when it finds at most ``GATHERED`` books, their ids too (its third column), so that a page found
-    from its matches (``GATHER``) does not intersect the words' ranges again. (Not for one word: keeping its
-    matches to count them cost more than reading its one range again.)"""
+    """How many books match, and, for ``_route``, how many books there are (the second column; not for an
+    unfiltered list, whose count is that). SQLite sums the matching rows of ``book_list_tally`` when only its
+    filters are set (0021_sqlite_list_tally). A search alone is counted in its own index, without reading a book
+    row: SQLite's FTS index, PostgreSQL's ``book_list_words`` (the books each word's range holds, intersected;
+    triggers keep both in step on every write); every book, on PostgreSQL, from ``book_list_count``. A PostgreSQL
+    search of several words alone, when it finds at most ``GATHERED`` books, gives their ids too (its third
+    column), so that a page found from its matches (``GATHER``) does not intersect the words' ranges again. (Not for
+    one word: keeping its matches to count them cost more than reading its one range again.)"""
+    if dialect == "sqlite" and shape.tallied():
+        return select(func.coalesce(func.sum(BOOK_TALLY.c.books), 0), _all_books(dialect).scalar_subquery()).where(
+            *_tally_conditions(shape)
+        )
     if dialect == "sqlite" and shape.search_only():
-        return select(func.count()).select_from(text("books_fts")).where(text("books_fts MATCH :fts_match"))
+        fts = select(func.count()).select_from(table("books_fts")).where(text("books_fts MATCH :fts_match"))
+        return fts.add_columns(_all_books(dialect).scalar_subquery())
     if dialect == "postgresql" and shape.search_only() and shape.words > 1:
         matches = _search_matches(shape).cte("matches").prefix_with("MATERIALIZED")
         found = select(func.count().label("found")).select_from(matches).subquery("found")
@@ -265,9 +290,27 @@ def _count(shape: Shape, dialect: str) -> Select[Any]:
         return _all_books(dialect)
     else:
         counted = select(func.count()).select_from(Book).where(*_conditions(shape, dialect))
-    if dialect == "postgresql" and shape.words:  # and how many books there are, for ``_route``: one round trip
+    if dialect == "sqlite" or shape.words:  # and how many books there are, for ``_route``: in the same statement
         counted = counted.add_columns(_all_books(dialect).scalar_subquery())
     return counted
+
+
+def _tally_conditions(shape: Shape) -> list[ColumnElement[bool]]:
+    """SQLite: ``_conditions`` of a ``tallied`` shape as conditions on ``book_list_tally``'s rows, each matching
+    a row exactly when it matches the row's books."""
+    tally = BOOK_TALLY.c
+    conditions: list[ColumnElement[bool]] = []
+    if shape.status is not None:
+        conditions.append(tally.in_library.is_(1 if shape.status == "in_library" else 0))
+    if shape.language:
+        conditions.append(tally.language.collate("NOCASE") == bindparam("language", type_=String))
+    if shape.has_asin is not None:
+        conditions.append(tally.has_asin == literal_column("1" if shape.has_asin else "0", Integer))
+    if shape.metadata_status:
+        conditions.append(tally.metadata_status == bindparam("metadata_status", type_=String))
+    if shape.library_id:
+        conditions.append(tally.library_id == bindparam("library_id", type_=String))
+    return conditions
 
 
 @cache
@@ -367,7 +410,7 @@ def list_books(
 ) -> PageResult[dict[str, Any]]:
     """One page of books matching every filter, in the asked order (title by default), as plain mappings.
 
-    Three statements whatever the page (four on SQLite for a filtered page): the count; the page's rows; the
+    Three statements whatever the page: the count (with how many books there are, when filtered); the page's rows; the
     page's authors, narrators and series in one go. Read with Core, not the ORM: a listing changes nothing, and
     building 50 objects with their links cost more than the SQL.
     """
