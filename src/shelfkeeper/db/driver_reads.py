@@ -14,25 +14,52 @@ and handles a broken connection; a read is run twice at worst). PostgreSQL's sta
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Select
+from sqlalchemy import Connection, Dialect, Select
 from sqlalchemy.dialects import sqlite
 
 SQLITE = sqlite.dialect()
+AnySelect = Select[*tuple[Any, ...]]  # a select of any columns
 
 
 @cache
-def sqlite_sql(statement: Select[Any]) -> tuple[str, tuple[tuple[str, Any], ...]]:
+def sqlite_sql(statement: AnySelect) -> tuple[str, tuple[tuple[str, Any], ...]]:
     """``statement`` as SQLite's SQL, with its parameters in order (each with its value when it has one)."""
     compiled = statement.compile(dialect=SQLITE)
     assert compiled.positiontup is not None
     return str(compiled), tuple((name, compiled.binds[name].effective_value) for name in compiled.positiontup)
 
 
-def fetch(connection: Connection, statement: Select[Any], values: Mapping[str, Any]) -> Sequence[Any]:
+@cache
+def _processors(statement: AnySelect, dialect: Dialect) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+    """What SQLAlchemy does to each column of ``statement``'s rows on ``dialect`` (its types' result processors),
+    by position: the columns it leaves as they are are not listed."""
+    found = (column.type._cached_result_processor(dialect, None) for column in statement.selected_columns)
+    return tuple((position, process) for position, process in enumerate(found) if process is not None)
+
+
+def fetch_typed(connection: Connection, statement: AnySelect, values: Mapping[str, Any]) -> Sequence[Any]:
+    """``fetch``, each value read as SQLAlchemy reads it (its types' own result processors: JSON parsed, SQLite's
+    0 and 1 as booleans…), as tuples on SQLite."""
+    rows = fetch(connection, statement, values)
+    if connection.dialect.name != "sqlite":
+        return rows
+    processors = _processors(statement, connection.dialect)
+    if not processors:
+        return rows
+    read = []
+    for row in rows:
+        values_read = list(row)
+        for position, process in processors:
+            values_read[position] = process(values_read[position])
+        read.append(tuple(values_read))
+    return read
+
+
+def fetch(connection: Connection, statement: AnySelect, values: Mapping[str, Any]) -> Sequence[Any]:
     """Every row of ``statement`` (built once and reused) with ``values`` for its bound parameters: on SQLite the
     driver's tuples of raw values, else SQLAlchemy's rows."""
     if connection.dialect.name != "sqlite":
