@@ -145,7 +145,7 @@ def _unowned_entries(
         else:  # most entries: a single book named by its title alone, read once per title
             known_identity = singles.get(title)
             if known_identity is None:
-                known_identity = singles[title] = _identity(entry, positions, index)
+                known_identity = singles[title] = (f"single:{index.title_keys(title)[0]}",)  # as ``_identity`` says
             identity = known_identity
         if positions and owned_positions >= positions:
             # Every position it names is owned already: owned, and nothing to add, whether it matches or not.
