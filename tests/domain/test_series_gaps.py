@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import fields, replace
 from datetime import date
 from decimal import Decimal
@@ -400,3 +401,27 @@ def test_gap_of_sets_every_field() -> None:
         assert list(vars(found)) == [f.name for f in fields(Gap)]
         rebuilt = Gap(**vars(found))
         assert rebuilt == found and rebuilt.evidence == found.evidence and hash(rebuilt) == hash(found)
+
+
+@pytest.mark.parametrize("seed", ["0", "1", "2", "3"])
+def test_owned_title_found_does_not_depend_on_string_hashes(seed: str) -> None:
+    """Two owned spellings of one title, each by another author: a provider's book by both names is matched to the
+    first-named author's book, in every process (author keys were once a set, walked in string-hash order)."""
+    import subprocess
+    import sys
+
+    script = (
+        "from shelfkeeper.domain.discovery.ownership import OwnedBook, OwnedIndex\n"
+        "index = OwnedIndex([OwnedBook('The Hollow Crown', ('Mara Quill',)), "
+        "OwnedBook('The Hollow Crown!', ('Ivo Brandt',))])\n"
+        "print(index.match('The Hollow Crown', ('Ivo Brandt', 'Mara Quill'), None, None).owned_title)\n"
+        "print(index.match('The Hollow Crown', ('Mara Quill', 'Ivo Brandt'), None, None).owned_title)\n"
+    )
+    answer = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONHASHSEED": seed},
+    )
+    assert answer.stdout.splitlines() == ["The Hollow Crown!", "The Hollow Crown"]

@@ -161,7 +161,7 @@ def _screen(
 ) -> _Edition | None:
     source = (f"{candidate.source}:{candidate.source_id}",)
     wanted_authors = author_keys(author_names)
-    if wanted_authors and not wanted_authors & author_keys(candidate.authors):
+    if wanted_authors and set(wanted_authors).isdisjoint(author_keys(candidate.authors)):
         by = ", ".join(candidate.authors) or "no author given"
         detail = f"by {by}, not {', '.join(author_names)}"
         excluded.append(Exclusion(candidate.title, candidate.authors, ExclusionReason.NOT_BY_AUTHOR, detail, source))

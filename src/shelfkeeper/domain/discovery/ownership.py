@@ -70,24 +70,25 @@ def identifier_keys(asin: str | None, isbn: str | None) -> list[str]:
     return keys
 
 
-def author_keys(names: Iterable[str]) -> frozenset[str]:
-    """Each name normalised, plus the name without lone initials ("Ursula K. Le Guin" ~ "Ursula Le Guin")."""
+def author_keys(names: Iterable[str]) -> tuple[str, ...]:
+    """Each name normalised, plus the name without lone initials ("Ursula K. Le Guin" ~ "Ursula Le Guin"), in the
+    order the names come (not a set's: the first owned title found must not depend on the process' string hashes)."""
     return _author_keys(tuple(names))
 
 
 @lru_cache(maxsize=16384)
-def _author_keys(names: tuple[str, ...]) -> frozenset[str]:
-    keys: set[str] = set()
+def _author_keys(names: tuple[str, ...]) -> tuple[str, ...]:
+    keys: dict[str, None] = {}
     for name in names:
         strict = normalize_author(name)
         if not strict:
             continue
-        keys.add(strict)
+        keys[strict] = None
         # A lone surname ("Smith" from "J. Smith") would join different people, so keep two words at least.
         loose = [token for token in strict.split() if len(token) > 1]
         if len(loose) >= 2:
-            keys.add(" ".join(loose))
-    return frozenset(keys)
+            keys[" ".join(loose)] = None
+    return tuple(keys)
 
 
 def label_positions(label: str | None, title: str | None = None) -> frozenset[Decimal]:
