@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 
+from shelfkeeper.errors import ConfigurationError
 from shelfkeeper.services import liveness
 
 Scope = MutableMapping[str, Any]
@@ -98,7 +99,8 @@ class Front:
                 self._started(app, self._answered)
         except Exception as exc:
             self.failure = exc
-            logger.exception("start-up could not finish: /health reports it; restart the service")
+            if not isinstance(exc, ConfigurationError):  # a bad setting: printed by the loader, which stops serving
+                logger.exception("start-up could not finish: /health reports it; restart the service")
             if not gc.isenabled():  # `serve` turned it off for the start-up the app would have finished
                 gc.freeze()
                 gc.enable()
@@ -106,7 +108,8 @@ class Front:
     async def _serve_lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
         message = await receive()
         if message["type"] == "lifespan.startup":
-            self._start(scope)
+            if self._starting is None:  # else a request came first and started the app
+                self._start(scope)
             await send({"type": "lifespan.startup.complete"})  # the server listens now; the app loads meanwhile
             message = await receive()
         if message["type"] == "lifespan.shutdown":
