@@ -161,3 +161,31 @@ def test_a_bad_start_setting_stops_serve_before_it_listens(home: Path) -> None:
     log = "".join(server.output)
     assert code == 2 and "Invalid configuration" in log and "PORT" in log and "Uvicorn running" not in log, log
     assert not (home / "data").exists()  # nothing was started
+
+
+@pytest.mark.parametrize(
+    ("args", "options"),
+    [
+        (["serve"], (None, None, 1)),
+        (["serve", "--port", "9000"], (None, 9000, 1)),
+        (["serve", "--port=9000", "--host", "0.0.0.0", "--workers", "4"], ("0.0.0.0", 9000, 4)),
+        (["serve", "--port", "1", "--port", "2"], (None, 2, 1)),  # the last one, as click takes it
+        (["serve", "--help"], None),
+        (["serve", "--port", "x"], None),
+        (["serve", "--port", "-1"], None),
+        (["serve", "--workers", "0"], None),
+        (["serve", "--workers", "33"], None),
+        (["serve", "--host"], None),
+        (["serve", "--host", "--port"], None),
+        (["serve", "--po", "1"], None),
+        (["serve", "extra"], None),
+        (["db", "upgrade"], None),
+        ([], None),
+    ],
+)
+def test_a_plain_serve_command_line_runs_without_typer_anything_else_goes_to_it(
+    args: list[str], options: tuple[str | None, int | None, int] | None
+) -> None:
+    from shelfkeeper.serving import serve_options
+
+    assert serve_options(args) == options

@@ -81,9 +81,11 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     from shelfkeeper.apikeys import ApiKeyStore
     from shelfkeeper.logs import configure_logging
 
+    settings: Settings | None = None
     start = read_start_settings() if workers == 1 else None
-    settings = None if start is not None else _settings()  # several workers: checked once, here
-    start = start or StartSettings.of(settings)  # type: ignore[arg-type]
+    if start is None:  # an unusual value, or several workers: the full settings checked here, before listening
+        settings = _settings()
+        start = StartSettings.of(settings)
     if start.api_key:
         register_secret(start.api_key)
     configure_logging(start.log_level, json_lines=start.log_json)
