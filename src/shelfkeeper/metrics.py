@@ -66,11 +66,17 @@ class Metrics:
 
 
 class MetricsMiddleware:
-    """Counts every request by method, route template (not the raw path) and status."""
+    """Counts every request by method, route template (not the raw path) and status.
+
+    Each labelled counter and histogram is looked up once and kept (``_children``): ``labels()`` validates the
+    values and takes a lock on every call, a tenth of a small list's time; the children are the very ones it
+    returns, so the scrape is the same.
+    """
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
+        self._children: dict[tuple[str, str, str], tuple[Counter, Histogram]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -89,6 +95,12 @@ class MetricsMiddleware:
             await self.app(scope, receive, record)
         finally:
             route = scope.get("route")
-            template = getattr(route, "path", "unmatched")
-            self.metrics.requests.labels(scope["method"], template, str(status)).inc()
-            self.metrics.latency.labels(scope["method"], template).observe(time.perf_counter() - started)
+            key = (scope["method"], getattr(route, "path", "unmatched"), str(status))
+            children = self._children.get(key)
+            if children is None:
+                children = self._children[key] = self._labelled(*key)
+            children[0].inc()
+            children[1].observe(time.perf_counter() - started)
+
+    def _labelled(self, method: str, template: str, status: str) -> tuple[Counter, Histogram]:
+        return self.metrics.requests.labels(method, template, status), self.metrics.latency.labels(method, template)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import date
 from decimal import Decimal
 
@@ -390,3 +390,13 @@ def test_owned_book_from_a_library_item() -> None:
 )
 def test_label_positions(label: str | None, title: str | None, expected: set[str]) -> None:
     assert label_positions(label, title) == {Decimal(value) for value in expected}
+
+
+def test_gap_of_sets_every_field() -> None:
+    """Gaps are built without the dataclass ``__init__``: every field is set, in order, as ``Gap(...)`` would."""
+    gaps = find_series_gaps(SERIES, [owned("1"), owned("3")], [listed("2"), listed("4", asin="b004")], today=TODAY)
+    assert gaps
+    for found in gaps:
+        assert list(vars(found)) == [f.name for f in fields(Gap)]
+        rebuilt = Gap(**vars(found))
+        assert rebuilt == found and rebuilt.evidence == found.evidence and hash(rebuilt) == hash(found)

@@ -122,15 +122,42 @@ def reference_normalize_title(title: str) -> str:
 
 # Titles of plain words, the shape ``normalize_title`` answers at once, with the keywords it must not answer.
 PLAIN_LIKE = st.lists(st.sampled_from([*_KEYWORDS, *_NUMBERS, "Ash", "tide", "NO", "Snow", "x1", "", " "]), max_size=6)
+# The same with hyphens inside, beside or around words ("Spider-Man", "1460-6", "Ash -tide", "-Ash").
+HYPHENATED_LIKE = st.lists(
+    st.sampled_from([*_KEYWORDS, *_NUMBERS, "Ash", "tide", "Snow", "-", "--", " ", ""]), max_size=8
+)
 
 
-@pytest.mark.parametrize("title", [*TITLES, "The Ash Tide 3", "Ash Tide No 3", "the", "  Ash   tide ", "Ash Tide_3"])
+PLAIN_TITLES = [
+    "The Ash Tide 3",
+    "Ash Tide No 3",
+    "the",
+    "  Ash   tide ",
+    "Ash Tide_3",
+    "Ash Tide 1460-6",
+    "Spider-Man",
+]
+PLAIN_TITLES += [
+    "12-3 Ash",
+    "1 - Ash",
+    "Ash -tide",
+    "Ash- tide",
+    "-Ash",
+    "Ash-",
+    "-",
+    "Ash--tide",
+    "The-Ash",
+    "Ash Book-2",
+]
+
+
+@pytest.mark.parametrize("title", [*TITLES, *PLAIN_TITLES])
 def test_normalize_title_as_the_plain_pipeline(title: str) -> None:
     assert normalize_title(title) == reference_normalize_title(title)
 
 
 @settings(max_examples=2000)
-@given(st.one_of(PLAIN_LIKE.map(" ".join), TITLE_LIKE, st.text()))
+@given(st.one_of(PLAIN_LIKE.map(" ".join), HYPHENATED_LIKE.map("".join), TITLE_LIKE, st.text()))
 def test_normalize_title_as_the_plain_pipeline_on_any_text(title: str) -> None:
     assert normalize_title(title) == reference_normalize_title(title)
 

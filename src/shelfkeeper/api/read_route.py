@@ -33,6 +33,7 @@ from fastapi.dependencies.utils import (
     _validate_value_with_model_field,
 )
 from fastapi.routing import APIRoute, _effective_route_context_var
+from fastapi.security import APIKeyHeader
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
@@ -144,7 +145,7 @@ def _step(dependant: Dependant) -> Step | None:
         or dependant.concurrency is not None
     ):
         return None
-    steps = [_step(sub) for sub in dependant.dependencies]
+    steps = [_step(sub) for sub in dependant.dependencies if not _for_the_document(sub)]
     parameters = [_parameter(field) for field in dependant.query_params]
     if any(step is None for step in steps) or any(parameter is None for parameter in parameters):
         return None
@@ -156,6 +157,14 @@ def _step(dependant: Dependant) -> Step | None:
         parameters=tuple(p for p in parameters if p is not None),
         steps=tuple(s for s in steps if s is not None),
     )
+
+
+def _for_the_document(dependant: Dependant) -> bool:
+    """An API-key header scheme declared for the OpenAPI document alone (``api.routers``' "Authorize" buttons): it
+    never refuses (``auto_error=False``) and its value goes nowhere, so the fast path does not call it (FastAPI
+    reads the header for nothing)."""
+    call = dependant.call
+    return isinstance(call, APIKeyHeader) and not call.auto_error and dependant.name is None
 
 
 def _parameter(field: Any) -> ScalarParameter | ModelParameter | None:

@@ -82,6 +82,8 @@ _LANGUAGES = {
 }
 _PARTICLE_LIST = "de da di del della der den du la le van von vander st saint mac mc o bin ibn al"
 _SURNAME_PARTICLES = frozenset(_PARTICLE_LIST.split())
+_SEMICOLON = re.compile(r"\s*;\s*")
+_AND = re.compile(r"\s*(?:&|\band\b)\s*")
 
 
 def fold(text: str) -> str:
@@ -186,15 +188,33 @@ def normalize_title(title: str) -> str:
     """A title reduced to what identifies the work: no edition noise, series suffix, book number, article."""
     if title.isascii():
         low = title.lower()
-        if low.replace(" ", "").isalnum() and not _names_a_number_keyword(low):
+        bare = low.replace(" ", "")
+        if bare.isalnum() and not _names_a_number_keyword(low):
             # ASCII letters and digits between spaces, no number keyword: no noise pattern applies (each needs a mark
             # or a keyword) and folding only lower-cases, so the title is its words, lower-cased, without an article.
             return strip_leading_article(" ".join(low.split()))
+        if _inner_hyphens_only(low, bare) and not _names_a_number_keyword(low):
+            # The same with hyphens inside words ("Spider-Man", "12-3"): a pattern needs a space beside its dash, a
+            # keyword or another mark, the ends keep nothing to trim, and folding turns each hyphen into a space.
+            return strip_leading_article(" ".join(low.replace("-", " ").split()))
     normalized = strip_leading_article(fold(strip_title_noise(title)))
     if normalized:
         return normalized
     # A title that is nothing but noise ("Book 1") is still better compared as itself than as "".
     return strip_leading_article(fold(move_trailing_article(title)))
+
+
+def _inner_hyphens_only(low: str, bare: str) -> bool:
+    """Whether lower-cased ASCII text (``bare`` without its spaces) is letters and digits between spaces, with hyphens
+    only inside words: none at either end or beside a space."""
+    return (
+        "-" in bare
+        and bare.replace("-", "").isalnum()
+        and low[0] != "-"
+        and low[-1] != "-"
+        and " -" not in low
+        and "- " not in low
+    )
 
 
 @lru_cache(maxsize=16384)
@@ -255,12 +275,15 @@ def split_names(joined: str) -> list[str]:
 
 @lru_cache(maxsize=4096)  # ranking splits the same author and narrator fields for every release of a search
 def _split_names(joined: str) -> tuple[str, ...]:
-    if not joined or not joined.strip():
+    stripped = joined.strip() if joined else ""
+    if not stripped:
         return ()
-    groups = re.split(r"\s*;\s*", joined.strip()) if ";" in joined else [joined.strip()]
+    if ";" not in stripped and "&" not in stripped and "and" not in stripped and "," not in stripped:
+        return (stripped,)  # one name: no separator to split on (most narrator and author fields)
+    groups = _SEMICOLON.split(stripped) if ";" in stripped else [stripped]
     names: list[str] = []
     for group in groups:
-        for part in re.split(r"\s*(?:&|\band\b)\s*", group):
+        for part in _AND.split(group):
             names.extend(_split_commas(part.strip()))
     return tuple(name for name in names if name)
 

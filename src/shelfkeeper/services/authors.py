@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, String, bindparam, func, select, type_coerce
+from sqlalchemy import ColumnElement, Connection, Select, String, bindparam, func, literal_column, select, type_coerce
 from sqlalchemy.orm import Session
 
 from shelfkeeper.db.base import UTCDateTime
+from shelfkeeper.db.driver_reads import fetch, fetch_typed
 from shelfkeeper.db.repositories import author_key, refresh_books_naming, sort_name, start_following
 from shelfkeeper.db.tables import Author, Book, BookAuthor, BookSeries, Series
 from shelfkeeper.errors import Conflict, NotFound
@@ -117,11 +119,12 @@ def list_author_rows(
     sort = canonical_sort(sort, "name")
     order_by(sort, SORTS, "name")  # an unknown sort: the 422 naming the allowed ones, before any statement
     shape, values = filters.shape(), filters.values()
-    total = connection.scalar(_count(shape), values) or 0
+    total = fetch(connection, _count(shape), values)[0][0] or 0
     sqlite = connection.dialect.name == "sqlite"
     parameters = {**values, "limit": page.limit, "offset": page.offset}
     reads = [
-        dict(zip(_READ_KEYS, row, strict=True)) for row in connection.execute(_page(shape, sort, sqlite), parameters)
+        dict(zip(_READ_KEYS, row, strict=True))
+        for row in fetch_typed(connection, _page(shape, sort, sqlite), parameters)
     ]
     counts = book_counts(connection, [read["id"] for read in reads])
     items = []
@@ -217,9 +220,26 @@ _BOOK_COUNTS = (
 )
 
 
+# SQLite: the ids as one JSON array, so the statement's SQL is the same for every page (``driver_reads``).
+_SQLITE_BOOK_COUNTS = (
+    select(BookAuthor.author_id, func.count(BookAuthor.book_id))
+    .join(Book, Book.id == BookAuthor.book_id)
+    .where(
+        BookAuthor.author_id.in_(
+            select(literal_column("value")).select_from(func.json_each(bindparam("ids", type_=String)))
+        ),
+        Book.in_library.is_(True),
+    )
+    .group_by(BookAuthor.author_id)
+)
+
+
 def book_counts(session: Session | Connection, author_ids: list[int]) -> dict[int, int]:
     """How many books of the library each author has."""
     if not author_ids:
         return {}
-    rows = session.execute(_BOOK_COUNTS, {"ids": author_ids}).all()
+    if isinstance(session, Connection) and session.dialect.name == "sqlite":
+        rows = fetch(session, _SQLITE_BOOK_COUNTS, {"ids": json.dumps(author_ids)})
+    else:
+        rows = session.execute(_BOOK_COUNTS, {"ids": author_ids}).all()
     return {author_id: count for author_id, count in rows}

@@ -36,14 +36,16 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    table,
     text,
     type_coerce,
     union_all,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import InstrumentedAttribute
 
 from shelfkeeper.db.base import UTCDateTime
+from shelfkeeper.db.driver_reads import fetch
 from shelfkeeper.db.repositories import author_key
 from shelfkeeper.db.tables import Author, Book, BookAuthor, BookNarrator, BookSeries, Series
 from shelfkeeper.domain.text import fold, series_key
@@ -74,6 +76,19 @@ BOOK_WORDS = Table(
 # PostgreSQL's count of the books, as delta rows to sum, kept by triggers (0019_pg_book_count; not in db/tables.py).
 BOOK_COUNT = Table(
     "book_list_count", MetaData(), Column("id", BigInteger, primary_key=True), Column("books", BigInteger)
+)
+
+# SQLite's tally of the books by the values of the plain filters, kept by triggers (0021_sqlite_list_tally; not in
+# db/tables.py): ``has_asin`` 1 where ``asin > ''``, 0 where ``asin IS NULL OR asin = ''``.
+BOOK_TALLY = Table(
+    "book_list_tally",
+    MetaData(),
+    Column("language", String),
+    Column("has_asin", Integer),
+    Column("metadata_status", String),
+    Column("in_library", Integer),
+    Column("library_id", String),
+    Column("books", Integer),
 )
 
 # What a listing shows of a book (search_text and extra stay in the database).
@@ -163,6 +178,11 @@ class Shape:
     def search_only(self) -> bool:
         return self.words > 0 and replace(self, words=0) == UNFILTERED
 
+    def tallied(self) -> bool:
+        """Whether only filters ``book_list_tally`` counts are set (SQLite)."""
+        links = (self.words, self.author_id, self.author, self.series_id, self.series, self.narrator)
+        return self.filtered() and not any(links)
+
 
 UNFILTERED = Shape.of(BookFilters())
 
@@ -244,15 +264,24 @@ def _search_matches(shape: Shape) -> Any:
 
 @cache
 def _count(shape: Shape, dialect: str) -> Select[Any]:
-    """How many books match. A search alone is counted in its own index, without reading a book row: SQLite's FTS
-    index, PostgreSQL's ``book_list_words`` (the books each word's range holds, intersected; triggers keep both in
-    step on every write); every book, on PostgreSQL, from ``book_list_count``. A PostgreSQL search's count also says how
-    many books there are (its second column), which ``_route`` weighs against the matches; a search of several
-    words alone, when it finds at most ``GATHERED`` books, their ids too (its third column), so that a page found
-    from its matches (``GATHER``) does not intersect the words' ranges again. (Not for one word: keeping its
-    matches to count them cost more than reading its one range again.)"""
+    """How many books match, and, for ``_route``, how many books there are (the second column; not for an
+    unfiltered list, whose count is that). SQLite sums the matching rows of ``book_list_tally`` when only its
+    filters are set (0021_sqlite_list_tally). A search alone is counted in its own index, without reading a book
+    row: SQLite's FTS index, PostgreSQL's ``book_list_words`` (the books each word's range holds, intersected;
+    triggers keep both in step on every write); every book, on PostgreSQL, from ``book_list_count``. A PostgreSQL
+    search of several words alone gives their ids too (its third column; on PostgreSQL when it finds at most
+    ``GATHERED`` books), so that a page found from its matches (``GATHER``, or SQLite's planner when it does not
+    ``WALK``) does not match the words again (SQLite: 0.8 ms for 388 books found by two words). (Not for one word:
+    keeping its matches to count them cost more than reading its one range again.)"""
+    if dialect == "sqlite" and shape.tallied():
+        return select(func.coalesce(func.sum(BOOK_TALLY.c.books), 0), _all_books(dialect).scalar_subquery()).where(
+            *_tally_conditions(shape)
+        )
     if dialect == "sqlite" and shape.search_only():
-        return select(func.count()).select_from(text("books_fts")).where(text("books_fts MATCH :fts_match"))
+        fts = select(func.count()).select_from(table("books_fts")).where(text("books_fts MATCH :fts_match"))
+        fts = fts.add_columns(_all_books(dialect).scalar_subquery())
+        # several words: their matches' ids too, as a JSON array, in the same pass over the FTS index
+        return fts.add_columns(func.json_group_array(literal_column("rowid"))) if shape.words > 1 else fts
     if dialect == "postgresql" and shape.search_only() and shape.words > 1:
         matches = _search_matches(shape).cte("matches").prefix_with("MATERIALIZED")
         found = select(func.count().label("found")).select_from(matches).subquery("found")
@@ -265,9 +294,27 @@ def _count(shape: Shape, dialect: str) -> Select[Any]:
         return _all_books(dialect)
     else:
         counted = select(func.count()).select_from(Book).where(*_conditions(shape, dialect))
-    if dialect == "postgresql" and shape.words:  # and how many books there are, for ``_route``: one round trip
+    if dialect == "sqlite" or shape.words:  # and how many books there are, for ``_route``: in the same statement
         counted = counted.add_columns(_all_books(dialect).scalar_subquery())
     return counted
+
+
+def _tally_conditions(shape: Shape) -> list[ColumnElement[bool]]:
+    """SQLite: ``_conditions`` of a ``tallied`` shape as conditions on ``book_list_tally``'s rows, each matching
+    a row exactly when it matches the row's books."""
+    tally = BOOK_TALLY.c
+    conditions: list[ColumnElement[bool]] = []
+    if shape.status is not None:
+        conditions.append(tally.in_library.is_(1 if shape.status == "in_library" else 0))
+    if shape.language:
+        conditions.append(tally.language.collate("NOCASE") == bindparam("language", type_=String))
+    if shape.has_asin is not None:
+        conditions.append(tally.has_asin == literal_column("1" if shape.has_asin else "0", Integer))
+    if shape.metadata_status:
+        conditions.append(tally.metadata_status == bindparam("metadata_status", type_=String))
+    if shape.library_id:
+        conditions.append(tally.library_id == bindparam("library_id", type_=String))
+    return conditions
 
 
 @cache
@@ -281,8 +328,8 @@ def _all_books(dialect: str) -> Select[Any]:
 
 WALK = "walk"  # SQLite: walk the sort's index, checking each book's filters on the way
 GATHER = "gather"  # PostgreSQL: find every match first, then sort them
-GATHERED = 2000  # PostgreSQL: the most matches of a search whose ids its count returns
-FROM_IDS = "ids"  # PostgreSQL: ``GATHER`` from the ids the count returned
+GATHERED = 2000  # the most matches of a search whose ids a page is found from
+FROM_IDS = "ids"  # the page's books among the ids the count returned
 
 
 @cache
@@ -292,7 +339,10 @@ def _page(shape: Shape, dialect: str, sort: str, route: str | None, backward: bo
     order (``Window``)."""
     order = [*order_by(sort, SORTS, "title"), Book.id]
     conditions = _conditions(shape, dialect, unindexed=route == WALK)
-    if route == FROM_IDS:
+    if route == FROM_IDS and dialect == "sqlite":
+        among: Select[Any] = select(literal_column("value")).select_from(func.json_each(bindparam("ids", type_=String)))
+        conditions = [Book.id.in_(among)]
+    elif route == FROM_IDS:
         conditions = [Book.id == any_(bindparam("ids", type_=postgresql.ARRAY(Integer)))]
     if route == GATHER:
         found = _search_matches(shape) if shape.search_only() else select(Book.id.label("book_id")).where(*conditions)
@@ -339,27 +389,10 @@ def _listed(dialect: str) -> list[ColumnElement[Any]]:
     return [type_coerce(c, String).label(c.key) if c.key in TIMESTAMPS else c for c in LISTED_COLUMNS]
 
 
-SQLITE = sqlite.dialect()
-
-
-@cache
-def _sqlite_sql(statement: Select[Any]) -> tuple[str, tuple[tuple[str, Any], ...]]:
-    """``statement`` as SQLite's SQL, with its parameters in order (each with its value when it has one)."""
-    compiled = statement.compile(dialect=SQLITE)
-    assert compiled.positiontup is not None
-    return str(compiled), tuple((name, compiled.binds[name].effective_value) for name in compiled.positiontup)
-
-
 def _fetch(connection: Connection, statement: Select[Any], values: dict[str, Any]) -> Sequence[Any]:
-    """Every row of one of the list's cached statements. On SQLite its SQL, compiled once, goes to the driver as
-    it is (``exec_driver_sql``: the engine's events still see it); SQLAlchemy's work to execute a compiled
-    statement cost more than SQLite's to run a small one. Its rows come as the driver gives them: the
-    ``SQLITE_RAW`` columns are read by ``book_rows`` (PostgreSQL's rows come through SQLAlchemy's types)."""
-    if connection.dialect.name != "sqlite":
-        return connection.execute(statement, values).all()
-    sql, parameters = _sqlite_sql(statement)
-    given = tuple(values.get(name, value) for name, value in parameters)
-    return connection.exec_driver_sql(sql, given).all()
+    """Every row of one of the list's cached statements (``driver_reads.fetch``): on SQLite the driver's own rows,
+    whose ``SQLITE_RAW`` columns ``book_rows`` reads (PostgreSQL's rows come through SQLAlchemy's types)."""
+    return fetch(connection, statement, values)
 
 
 def list_books(
@@ -367,7 +400,7 @@ def list_books(
 ) -> PageResult[dict[str, Any]]:
     """One page of books matching every filter, in the asked order (title by default), as plain mappings.
 
-    Three statements whatever the page (four on SQLite for a filtered page): the count; the page's rows; the
+    Three statements whatever the page: the count (with how many books there are, when filtered); the page's rows; the
     page's authors, narrators and series in one go. Read with Core, not the ORM: a listing changes nothing, and
     building 50 objects with their links cost more than the SQL.
     """
@@ -383,7 +416,9 @@ def list_books(
     window = Window.of(page, total)
     route = _route(connection, shape, total, window, books=counted[1] if len(counted) > 1 else None)
     parameters = {**values, "limit": window.limit, "offset": window.offset}
-    if route == GATHER and len(counted) > 2 and counted[2] is not None:
+    # the matches' ids the count returned (PostgreSQL: up to GATHERED; SQLite: all, used up to GATHERED)
+    gathered = route == GATHER or (route is None and dialect == "sqlite" and total <= GATHERED)
+    if gathered and len(counted) > 2 and counted[2] is not None:
         route, parameters["ids"] = FROM_IDS, counted[2]
     statement = _page(shape, dialect, sort, route, window.backward)
     rows = _fetch(connection, statement, parameters)

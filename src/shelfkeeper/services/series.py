@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Connection, Select, String, bindparam, case, func, or_, select, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    String,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
 
 from shelfkeeper.db.base import UTCDateTime
+from shelfkeeper.db.driver_reads import fetch, fetch_typed
 from shelfkeeper.db.repositories import refresh_books_naming, refresh_series_stats, start_following
 from shelfkeeper.db.tables import Book, BookSeries, Series
 from shelfkeeper.domain.discovery.positions import covered_positions
@@ -126,16 +140,16 @@ def list_series_rows(
     connection: Connection, filters: SeriesFilters, page: PageRequest, sort: str | None
 ) -> PageResult[dict[str, Any]]:
     """One page of series matching every filter, in the asked order (name by default), as the API's rows
-    (``SeriesRow``): read with Core, two statements (the count straight from the table, the page), no ORM object
-    per series; a listing changes nothing."""
+    (``SeriesRow``): read with Core, two statements (the count straight from the table, the page) built once per
+    shape and run through the driver (``driver_reads``), no ORM object per series; a listing changes nothing."""
     sort = canonical_sort(sort, "name")
     order_by(sort, SORTS, "name")  # an unknown sort: the 422 naming the allowed ones, before any statement
     shape, values = filters.shape(), filters.values()
-    total = connection.scalar(_count(shape), values) or 0
+    total = fetch(connection, _count(shape), values)[0][0] or 0
     columns = _SQLITE_COLUMNS if connection.dialect.name == "sqlite" else _COLUMNS
     query = _page(shape, sort, columns)
     items = []
-    for row in connection.execute(query, {**values, "limit": page.limit, "offset": page.offset}).all():
+    for row in fetch_typed(connection, query, {**values, "limit": page.limit, "offset": page.offset}):
         read = dict(zip(ROW_KEYS, row, strict=True))
         write_timestamps(read, connection.dialect, TIMESTAMPS)
         items.append(read)
@@ -213,10 +227,27 @@ _POSITIONS_OWNED = (
 )
 
 
+# SQLite: the ids as one JSON array, so the statement's SQL is the same for every page (``driver_reads``).
+_SQLITE_POSITIONS_OWNED = (
+    select(BookSeries.series_id, BookSeries.position)
+    .join(Book, Book.id == BookSeries.book_id)
+    .where(
+        BookSeries.series_id.in_(
+            select(literal_column("value")).select_from(func.json_each(bindparam("ids", type_=String)))
+        ),
+        Book.in_library.is_(True),
+    )
+)
+
+
 def positions_owned(connection: Session | Connection, series_ids: list[int]) -> dict[int, list[str]]:
-    """The positions of the books in the library, per series, as given ("1", "1.5", "1-3")."""
+    """The positions of the books in the library, per series, as given ("1", "1.5", "1-3"), in no set order."""
     owned: dict[int, list[str]] = defaultdict(list)
-    for series_id, position in connection.execute(_POSITIONS_OWNED, {"ids": series_ids}).all():
+    if isinstance(connection, Connection) and connection.dialect.name == "sqlite":
+        rows = fetch(connection, _SQLITE_POSITIONS_OWNED, {"ids": json.dumps(series_ids)})
+    else:
+        rows = connection.execute(_POSITIONS_OWNED, {"ids": series_ids}).all()
+    for series_id, position in rows:
         if position:
             owned[series_id].append(position)
     return owned
@@ -241,6 +272,18 @@ def completion_entry(series: Any, owned: list[str]) -> dict[str, Any]:
     }
 
 
+class CompletionRow(NamedTuple):
+    """A row of ``_COMPLETION_COLUMNS``, for ``completion_entry``."""
+
+    id: int
+    name: str
+    monitored: bool
+    owned_count: int
+    known_positions: list[Any] | None
+    known_total: int | None
+    completion: float | None
+
+
 _COMPLETION_COLUMNS = (
     Series.id,
     Series.name,
@@ -260,11 +303,12 @@ def completion_summary(connection: Connection, filters: SeriesFilters, page: Pag
     """Owned vs known positions for every series (a page of them), with library-wide totals: read with Core, the
     API's ``CompletionSummary`` as plain rows (``CompletionSummaryRows``), no ORM object per series."""
     shape, values = filters.shape(), filters.values()
-    total = connection.scalar(_count(shape), values) or 0
+    total = fetch(connection, _count(shape), values)[0][0] or 0
     query = _page(shape, "name", _COMPLETION_COLUMNS)
-    rows = connection.execute(query, {**values, "limit": page.limit, "offset": page.offset}).all()
+    parameters = {**values, "limit": page.limit, "offset": page.offset}
+    rows = [CompletionRow(*row) for row in fetch_typed(connection, query, parameters)]
     owned = positions_owned(connection, [row.id for row in rows])
-    complete, with_known = connection.execute(_COMPLETION_TOTALS).one()
+    complete, with_known = fetch(connection, _COMPLETION_TOTALS, {})[0]
     return {
         "items": [completion_entry(row, owned.get(row.id, [])) for row in rows],
         "total": total,

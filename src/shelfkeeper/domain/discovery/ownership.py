@@ -48,6 +48,11 @@ def book_key(title: str, authors: Sequence[str]) -> str:
 @lru_cache(maxsize=32768)  # keys are computed once per title, not once per comparison
 def title_keys(title: str) -> tuple[str, str]:
     """The normalised full title and the normalised main title (before the first ":"); equal without a subtitle."""
+    return _title_keys(title)
+
+
+def _title_keys(title: str) -> tuple[str, str]:
+    # Uncached: an ``OwnedIndex`` keeps each title's keys itself, for as long as it lives.
     full = normalize_title(title)
     if ":" not in title:
         return full, full
@@ -174,49 +179,55 @@ class OwnedIndex:
         self._series_authors: dict[str, dict[str, int]] = {}  # series key -> author -> books, in order first seen
         self._authors_in_order: dict[str, tuple[str, ...]] = {}  # series key -> its authors, most frequent first
         self._series_names: dict[str, str] = {}  # series key -> the name as first seen in the library
-        for book in owned:
-            self._add(book)
+        self._add_all(owned)
 
     def title_keys(self, title: str) -> tuple[str, str]:
         """``title_keys(title)``, computed once per title for the life of the index."""
         keys = self._title_keys.get(title)
         if keys is None:
-            keys = self._title_keys[title] = title_keys(title)
+            keys = self._title_keys[title] = _title_keys(title)
         return keys
 
-    def _add(self, book: OwnedBook) -> None:
-        title = book.title
-        if book.asin and (asin := normalize_asin(book.asin)):
-            self._asins.setdefault(asin, title)
-        if book.isbn and (isbn := normalize_isbn(book.isbn)):
-            self._isbns.setdefault(isbn, title)
-        keys = self._title_keys.get(title)
-        if keys is None:
-            keys = self._title_keys[title] = title_keys(title)
-        full, main = keys
-        # A main-title table is read only for a key no full title has (``_subtitle_tolerant`` reads the full-title
-        # table first), so a book without a subtitle (main == full) never answers from it and is not put in it.
-        subtitled = main != full
-        for author in author_keys(book.authors):
-            self._full_titles.setdefault((full, author), title)
-            if subtitled:
-                self._main_titles.setdefault((main, author), title)
-        for ref in book.series:
-            key = series_key(ref.name)
-            positions = self._positions.get(key)
-            if positions is None:  # the series' first book
-                self._series_names[key] = ref.name
-                positions = self._positions[key] = {}
-                counts = self._series_authors[key] = {}
-            else:
-                counts = self._series_authors[key]
-            self._series_full_titles.setdefault((full, key), title)
-            if subtitled:
-                self._series_main_titles.setdefault((main, key), title)
-            for position in label_positions(ref.sequence, title):
-                positions.setdefault(position, title)
-            for name in book.authors:
-                counts[name] = counts.get(name, 0) + 1
+    def _add_all(self, owned: Iterable[OwnedBook]) -> None:
+        # One loop over the books with every table bound once: a library has tens of thousands of books, and a method
+        # call and a dozen attribute reads per book cost as much as the indexing itself.
+        memo, asins, isbns = self._title_keys, self._asins, self._isbns
+        full_titles, main_titles = self._full_titles, self._main_titles
+        series_full_titles, series_main_titles = self._series_full_titles, self._series_main_titles
+        all_positions, series_authors, series_names = self._positions, self._series_authors, self._series_names
+        for book in owned:
+            title = book.title
+            if book.asin and (asin := normalize_asin(book.asin)):
+                asins.setdefault(asin, title)
+            if book.isbn and (isbn := normalize_isbn(book.isbn)):
+                isbns.setdefault(isbn, title)
+            keys = memo.get(title)
+            if keys is None:
+                keys = memo[title] = _title_keys(title)
+            full, main = keys
+            # A main-title table is read only for a key no full title has (``_subtitle_tolerant`` reads the full-title
+            # table first), so a book without a subtitle (main == full) never answers from it and is not put in it.
+            subtitled = main != full
+            for author in author_keys(book.authors):
+                full_titles.setdefault((full, author), title)
+                if subtitled:
+                    main_titles.setdefault((main, author), title)
+            for ref in book.series:
+                key = series_key(ref.name)
+                positions = all_positions.get(key)
+                if positions is None:  # the series' first book
+                    series_names[key] = ref.name
+                    positions = all_positions[key] = {}
+                    counts = series_authors[key] = {}
+                else:
+                    counts = series_authors[key]
+                series_full_titles.setdefault((full, key), title)
+                if subtitled:
+                    series_main_titles.setdefault((main, key), title)
+                for position in label_positions(ref.sequence, title):
+                    positions.setdefault(position, title)
+                for name in book.authors:
+                    counts[name] = counts.get(name, 0) + 1
 
     def positions(self, series_name: str) -> Mapping[Decimal, str]:
         """Owned positions of a series (by its loose name), each with the title of the book that holds it."""

@@ -50,24 +50,47 @@ def edition_of(
     found: set[Edition] = set()
     if (low is None or "abridged" in low) and _ABRIDGED.search(text):
         found.add(Edition.ABRIDGED)
-    dramatized = low is None or any(word in low for word in ("dramati", "full", "radio", "audio", "adapt"))
+    dramatized = low is None or "dramati" in low or "full" in low or "radio" in low or "audio" in low or "adapt" in low
     if (dramatized and _DRAMATIZED.search(text)) or any(_FULL_CAST_NARRATOR.search(n) for n in narrators):
         found.add(Edition.DRAMATIZED)
-    omnibus = low is None or any(word in low for word in ("omnibus", "box", "complete", "collect", "book"))
-    if (omnibus and _OMNIBUS.search(text)) or _spans_several(title, subtitle, series):
+    omnibus = low is None or "omnibus" in low or "box" in low or "complete" in low or "collect" in low or "book" in low
+    if (omnibus and _OMNIBUS.search(text)) or _spans_several(title, subtitle, series, low):
         found.add(Edition.OMNIBUS)
     return frozenset(found)
 
 
-def _spans_several(title: str, subtitle: str | None, series: Sequence[SeriesRef]) -> bool:
+def _spans_several(title: str, subtitle: str | None, series: Sequence[SeriesRef], low: str | None = None) -> bool:
+    """Whether a series label, the title's own position or a group word says the book holds several; ``low`` is the
+    lower-cased ASCII text that starts with the title and subtitle, or None."""
     for ref in series:
         position = parse_position(ref.sequence)
         if position is not None and position[0] != position[1]:
             return True
+    # An ASCII title and subtitle with none of the words (or "#") that a stated position or a group word needs have
+    # neither, so those two are not searched for.
+    if low is not None and not _may_span(low):
+        return False
     stated = title_position(f"{title} {subtitle or ''}")
     if stated is not None:
         return stated[0] != stated[1]
     return bool(_GROUP_WORDS.search(title.strip()))
+
+
+def _may_span(low: str) -> bool:
+    """Whether lower-cased text holds what ``title_position`` (a position word or "#") or ``_GROUP_WORDS`` needs."""
+    return (
+        "#" in low
+        or "book" in low
+        or "bk" in low
+        or "vol" in low
+        or "part" in low
+        or "series" in low
+        or "trilogy" in low
+        or "quartet" in low
+        or "quintet" in low
+        or "tetralogy" in low
+        or "duology" in low
+    )
 
 
 def edition_label(markers: frozenset[Edition]) -> str:

@@ -27,7 +27,7 @@ class MamPolicy:
     wedge_reserve: int = 0  # wedges kept back and never spent
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WedgeDecision:
     """Whether to spend a freeleech wedge on a release, and why."""
 

@@ -93,28 +93,43 @@ class ParsedRelease:
     ebook_category: bool = False
     part: int | None = None  # "Part 2": the release holds one piece of a split book
 
+    def __init__(  # the fields, as the generated __init__ takes them
+        self,
+        release: Release,
+        title: str,
+        segments: tuple[Segment, ...],
+        authors: tuple[str, ...],
+        authors_stated: bool,
+        narrators: tuple[str, ...],
+        series: tuple[SeriesMention, ...],
+        formats: tuple[str, ...],
+        bitrate_kbps: int | None,
+        abridged: bool | None,
+        language: str | None,
+        year: int | None,
+        size_bytes: int | None,
+        freeleech: bool,
+        personal_freeleech: bool,
+        vip: bool,
+        ebook_category: bool = False,
+        part: int | None = None,
+    ) -> None:
+        # One made for every release of a search: the fields set in one update of the instance's dict, where the
+        # generated frozen __init__ makes one object.__setattr__ call per field.
+        self.__dict__.update(
+            release=release, title=title, segments=segments, authors=authors, authors_stated=authors_stated,
+            narrators=narrators, series=series, formats=formats, bitrate_kbps=bitrate_kbps, abridged=abridged,
+            language=language, year=year, size_bytes=size_bytes, freeleech=freeleech,
+            personal_freeleech=personal_freeleech, vip=vip, ebook_category=ebook_category, part=part,
+        )  # fmt: skip
+
     def for_release(self, release: Release) -> ParsedRelease:
         """This reading for another release alike in all the parse reads: its own release and size."""
-        return ParsedRelease(
-            release=release,
-            title=self.title,
-            segments=self.segments,
-            authors=self.authors,
-            authors_stated=self.authors_stated,
-            narrators=self.narrators,
-            series=self.series,
-            formats=self.formats,
-            bitrate_kbps=self.bitrate_kbps,
-            abridged=self.abridged,
-            language=self.language,
-            year=self.year,
-            size_bytes=release.size_bytes,
-            freeleech=self.freeleech,
-            personal_freeleech=self.personal_freeleech,
-            vip=self.vip,
-            ebook_category=self.ebook_category,
-            part=self.part,
-        )
+        clone = object.__new__(ParsedRelease)
+        fields = clone.__dict__
+        fields.update(self.__dict__)
+        fields["release"], fields["size_bytes"] = release, release.size_bytes
+        return clone
 
     @property
     def format(self) -> str | None:
@@ -198,9 +213,10 @@ def parse_release(release: Release) -> ParsedRelease:
     for segment in segments:
         if segment.series is not None:
             from_title.append(segment.series)
-        if segment.kind is _TEXT:
+        kind = segment.kind
+        if kind is _TEXT:
             plain.append(segment.text)
-        elif segment.kind is _AUTHOR_GUESS:
+        elif kind is _AUTHOR_GUESS:
             guessed_authors += split_names(segment.text)
     return ParsedRelease(
         release=release,
@@ -210,7 +226,7 @@ def parse_release(release: Release) -> ParsedRelease:
         authors_stated=stated_authors,
         narrators=tuple(release.narrators) if release.narrators else tuple(found.narrators),
         series=_series_mentions(release, from_title),
-        formats=tuple(fmt for fmt in found.formats if fmt in ALL_FORMATS),
+        formats=tuple([fmt for fmt in found.formats if fmt in ALL_FORMATS]),
         bitrate_kbps=found.bitrate,
         abridged=found.abridged,
         language=(normalize_language(release.language) if release.language else None) or found.language,
@@ -219,7 +235,7 @@ def parse_release(release: Release) -> ParsedRelease:
         freeleech=release.freeleech or found.freeleech,
         personal_freeleech=release.personal_freeleech,
         vip=release.vip or found.vip,
-        ebook_category=_in_ebook_category(release),
+        ebook_category=bool(release.categories or "main_cat" in release.extra) and _in_ebook_category(release),
         part=found.part,
     )
 

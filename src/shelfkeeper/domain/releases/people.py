@@ -25,7 +25,7 @@ def segment_words(text: str) -> tuple[str, ...]:
 @lru_cache(maxsize=4096)  # ranking compares the same few names for every release of a search
 def names_match(first: str, second: str) -> bool:
     """True when two author names are the same person: equal when normalised, or same surname and first initial."""
-    a, b = words(normalize_author(first)), words(normalize_author(second))
+    a, b = _author_words(first), _author_words(second)
     if not a or not b:
         return False
     if a == b:
@@ -34,6 +34,12 @@ def names_match(first: str, second: str) -> bool:
         return False
     short, long = sorted((a[0], b[0]), key=len)
     return short == long or (len(short) <= 2 and long.startswith(short[0]))
+
+
+def _author_words(name: str) -> list[str]:
+    """``words(normalize_author(name))``: an ASCII normal form is already its words (folded, initials joined)."""
+    normalized = normalize_author(name)
+    return normalized.split() if normalized.isascii() else words(normalized)
 
 
 def segment_names_author(segment: Segment, authors: Sequence[str]) -> bool:

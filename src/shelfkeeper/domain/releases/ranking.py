@@ -113,6 +113,23 @@ class RankedRelease:
     wedge: WedgeDecision | None = None  # set for MAM releases
     freeleech: bool = False  # downloading it costs no ratio (freeleech, personal or VIP freeleech)
 
+    def __init__(  # the fields, as the generated __init__ takes them
+        self,
+        release: Release,
+        parsed: ParsedRelease,
+        score: int,
+        accepted: bool,
+        reasons: tuple[Reason, ...],
+        verification: Verification,
+        wedge: WedgeDecision | None = None,
+        freeleech: bool = False,
+    ) -> None:
+        # one made for every release: the fields set in one dict update, not one object.__setattr__ call each
+        self.__dict__.update(
+            release=release, parsed=parsed, score=score, accepted=accepted, reasons=reasons,
+            verification=verification, wedge=wedge, freeleech=freeleech,
+        )  # fmt: skip
+
     @property
     def reason_texts(self) -> tuple[str, ...]:
         """The reasons as a person reads them: "format m4b (+30)", "seeders 0 < minimum 1 (rejected)"."""
@@ -137,21 +154,41 @@ def rank(
     Ties break on freeleech, then seeders, then guid, so the same input always gives the same order.
     """
     judge = _Judge(wanted, profile, mam_stats, blocklist)
-    readings: dict[tuple[object, ...], ParsedRelease] = {}  # one upload listed by several indexers parses once
-    ranked = [judge.ranked(parsed, judge.verified(parsed)) for parsed in (_parsed(r, readings) for r in releases)]
+    # One upload listed by several indexers parses once, and is verified once: verification reads nothing of a
+    # release but its reading, save the release's own ASIN fields when the wanted book has an ASIN.
+    shares_verdict = not judge.forms.wanted.asin
+    readings: dict[tuple[object, ...], tuple[ParsedRelease, Verification]] = {}
+    ranked: list[RankedRelease] = []
+    for release in releases:
+        key = _reading_key(release)
+        shared = readings.get(key) if key is not None else None
+        if shared is None:
+            parsed = parse_release(release)
+            verification = judge.verified(parsed)
+            if key is not None:
+                readings[key] = (parsed, verification)
+        else:
+            parsed = shared[0].for_release(release)
+            verification = shared[1] if shares_verdict else judge.verified(parsed)
+        ranked.append(judge.ranked(parsed, verification))
     return sorted(ranked, key=_order_key)
 
 
-def _parsed(release: Release, readings: dict[tuple[object, ...], ParsedRelease]) -> ParsedRelease:
-    """``parse_release(release)``, shared by releases alike in every field the parse reads.
-
-    The parse reads the title, file type, stated people, series and language, the categories, source, MAM's main
-    category and the freeleech and VIP flags; of the rest it only copies the release and its size.
-    """
+def _reading_key(release: Release) -> tuple[object, ...] | None:
+    """What the parse reads of a release: the title, file type, stated people, series and language, the categories,
+    source, MAM's main category and the freeleech and VIP flags (of the rest it only copies the release and its
+    size). None when MAM's main category is no key (the parse only compares it)."""
     main_category = release.extra.get("main_cat")
     if not isinstance(main_category, int | str | None):
-        return parse_release(release)  # not a key (the parse only compares it)
-    key = (*_PARSE_READS(release), main_category)
+        return None
+    return (*_PARSE_READS(release), main_category)
+
+
+def _parsed(release: Release, readings: dict[tuple[object, ...], ParsedRelease]) -> ParsedRelease:
+    """``parse_release(release)``, shared by releases alike in every field the parse reads (``_reading_key``)."""
+    key = _reading_key(release)
+    if key is None:
+        return parse_release(release)
     shared = readings.get(key)
     if shared is None:
         readings[key] = shared = parse_release(release)

@@ -60,6 +60,10 @@ class Reason:
     points: int = 0
     rejects: bool = False
 
+    def __init__(self, code: ReasonCode, text: str, points: int = 0, rejects: bool = False) -> None:
+        # made for most releases (size, seeders): one dict update, not one object.__setattr__ call per field
+        self.__dict__.update(code=code, text=text, points=points, rejects=rejects)
+
     def __str__(self) -> str:
         return f"{self.text} (rejected)" if self.rejects else f"{self.text} ({self.points:+d})"
 
@@ -70,6 +74,9 @@ class Verification:
 
     accepted: bool
     reasons: tuple[Reason, ...]
+
+    def __init__(self, accepted: bool, reasons: tuple[Reason, ...]) -> None:
+        self.__dict__.update(accepted=accepted, reasons=reasons)  # made for every release: see Reason
 
     @property
     def rejections(self) -> tuple[Reason, ...]:

@@ -54,7 +54,7 @@ class SegmentKind(enum.StrEnum):
     UPLOADER = "uploader"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SeriesMention:
     """A series (when named) and the position the release claims in it."""
 
@@ -62,7 +62,7 @@ class SeriesMention:
     position: tuple[Decimal, Decimal] | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Segment:
     """One piece of a release title, as split on dashes, "by" and brackets."""
 
@@ -193,16 +193,33 @@ def mark_name_like(segments: list[Segment], *, stated: bool) -> list[Segment]:
             people.append(index)
         elif kind is _AUTHOR_GUESS:
             return segments
-    candidates = [i for i in plain if looks_like_names(segments[i].text)] if len(plain) >= 2 else []
-    if candidates:
-        chosen = next((i for i in candidates if _HAS_INITIAL.search(segments[i].text)), candidates[0])
-    elif people:
+    chosen = -1  # the first plain segment that reads as names and has an initial, else the first reading as names
+    if len(plain) >= 2:
+        for index in plain:
+            likeness = _name_likeness(segments[index].text)
+            if likeness == _NAMES_WITH_INITIAL:
+                chosen = index
+                break
+            if likeness and chosen < 0:
+                chosen = index
+    if chosen < 0:
+        if not people:
+            return segments
         chosen = people[0]
-    else:
-        return segments
     marked = list(segments)
     marked[chosen] = _author_guess(segments[chosen].text)
     return marked
+
+
+_NAMES, _NAMES_WITH_INITIAL = 1, 2
+
+
+@lru_cache(maxsize=4096)  # the same plain pieces are weighed as the author for many releases of a search
+def _name_likeness(text: str) -> int:
+    """0: the text does not read as names (``looks_like_names``); else ``_NAMES``, or ``_NAMES_WITH_INITIAL``."""
+    if not looks_like_names(text):
+        return 0
+    return _NAMES_WITH_INITIAL if _HAS_INITIAL.search(text) else _NAMES
 
 
 @lru_cache(maxsize=4096)  # the same author stands in many releases of a search

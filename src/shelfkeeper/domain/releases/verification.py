@@ -86,9 +86,12 @@ class Verifier:
                 tags.append(index)
         author_reason = self._author_reason(parsed, words_of, author_segments)
         people_reasons = [self._people_reason(parsed.segments[index].text) for index in people]
-        tags, tag_reasons = _check_uploader_tag(forms, parsed, tags, series.position)
-        skipped = author_segments.union(people, tags)
-        title_indexes = [index for index in not_series if index not in skipped]
+        tags, tag_reasons = _check_uploader_tag(forms, parsed, tags, series.position) if tags else (tags, [])
+        if author_segments or people or tags:
+            skipped = author_segments.union(people, tags)
+            title_indexes = [index for index in not_series if index not in skipped]
+        else:
+            title_indexes = not_series
         reasons = [
             *self._title(parsed, title_indexes, author_segments, words_of, series if series.shared else None),
             author_reason,
@@ -96,8 +99,9 @@ class Verifier:
             *tag_reasons,
             *series.volume_reasons,
             *self._edition_reasons(parsed),
-            *_check_identifiers(forms, parsed),
         ]
+        if forms.wanted.asin:
+            reasons += _check_identifiers(forms, parsed)
         return Verification(accepted=not any([r.rejects for r in reasons]), reasons=tuple(reasons))
 
     def _author_reason(
