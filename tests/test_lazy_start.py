@@ -1,11 +1,13 @@
-"""Start-up loads what a request needs: `shelfkeeper serve` up to its first `/health` answer leaves the libraries
-of the outside services, alembic, the job bodies, the ORM and every route but `/health` unloaded (they load when
-first used, or in the warm-up after start-up), and the collector it turned off for start-up is on again once the
-app serves (docs/architecture.md, "Start-up loads what a request needs").
+"""Start-up loads what a request needs: `shelfkeeper serve` up to its first `/health` answer (given by its front,
+api/front.py) leaves the web framework, pydantic and the settings, SQLAlchemy, alembic, the libraries of the outside
+services, the job bodies and every route unloaded (the app loads right after the server listens; its routes load
+when first used, or in the warm-up after its start-up), and the collector it turned off for start-up is on again
+once the app serves (docs/architecture.md, "Start-up loads what a request needs").
 
-It runs the real command in a fresh interpreter: `uvicorn.run` is replaced by the app's lifespan and requests
-spoken in plain ASGI (a test client would load httpx itself), and `sys.modules` is read after each. The warm-up
-is held back (it would load the rest at a moment of its own) except where it is what the test is about.
+It runs the real command in a fresh interpreter: uvicorn's `Server.run` is replaced by the front's lifespan and
+requests spoken in plain ASGI (a test client would load httpx itself), and `sys.modules` is read after each. The
+app's loading is held back until the first `/health` is answered, and its warm-up (it would load the routes at a
+moment of its own) except where it is what the test is about.
 """
 
 from __future__ import annotations
@@ -24,6 +26,17 @@ SOURCE = str(Path(shelfkeeper.__file__).resolve().parents[1])
 
 # Loaded when a service, a notification, an audio check or a migration first needs it, never to serve.
 NOT_AT_START = (
+    # the app: loaded right after the server listens, behind the front that answers /health meanwhile
+    "fastapi",
+    "starlette",
+    "pydantic",
+    "pydantic_settings",
+    "sqlalchemy",
+    "typer",
+    "rich",
+    "shelfkeeper.api.app",
+    "shelfkeeper.settings",
+    "shelfkeeper.context",
     "alembic",
     "apprise",
     "apscheduler",  # with the scheduler on it loads once this process takes the lease, after start-up
@@ -59,7 +72,7 @@ NOT_AT_START = (
 WITH_THE_REST = ("shelfkeeper.api.routers", "shelfkeeper.db.tables", "shelfkeeper.api.routes.books", "sqlalchemy.orm")
 
 SERVE_ONCE = """
-import asyncio, gc, importlib, json, os, sys
+import asyncio, gc, json, os, sys, threading
 
 import uvicorn
 
@@ -84,7 +97,7 @@ async def call(app, path, headers=()):
     return body[0]["status"]
 
 
-async def lifespan_and_requests(app):
+async def lifespan_and_requests(front, let_the_app_load):
     inbox = asyncio.Queue()
     sent = []
 
@@ -95,13 +108,18 @@ async def lifespan_and_requests(app):
         sent.append(message)
 
     await inbox.put({"type": "lifespan.startup"})
-    lifespan = asyncio.ensure_future(app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, receive, send))
+    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+    lifespan = asyncio.ensure_future(front(scope, receive, send))
     while not sent:
         await asyncio.sleep(0.01)
     answers["lifespan"] = sent[0]["type"]
-    answers["gc_enabled_after_start"] = gc.isenabled()
-    answers["status"] = await call(app, "/health")
+    answers["status"] = await call(front, "/health")
     answers["modules"] = sorted(sys.modules)
+    let_the_app_load.set()
+    await front.ready()
+    app = front.app
+    answers["gc_enabled_after_start"] = gc.isenabled()
+    answers["health_from_the_app"] = await call(front, "/health")
     if os.environ.get("WARM_UP") == "1":  # no request: the warm-up loads the rest by itself
         for _ in range(3000):
             if app.route_areas.complete:
@@ -110,27 +128,36 @@ async def lifespan_and_requests(app):
         answers["warmed_modules"] = sorted(sys.modules)
     else:
         answers["frozen_before"] = gc.get_freeze_count()
-        answers["books_status"] = await call(app, "/api/books", [(b"x-api-key", b"lazy-start-key")])
+        answers["books_status"] = await call(front, "/api/books", [(b"x-api-key", b"lazy-start-key")])
         answers["frozen_after"] = gc.get_freeze_count()
         answers["modules_after_books"] = sorted(sys.modules)
     await inbox.put({"type": "lifespan.shutdown"})
     await lifespan
+    answers["shutdown"] = sent[-1]["type"]
 
 
-def serve_once(target, *, factory, **options):
-    module, _, name = target.partition(":")
+def serve_once(server, sockets=None):
     answers["gc_enabled_before_app"] = gc.isenabled()
-    app = getattr(importlib.import_module(module), name)()
-    asyncio.run(lifespan_and_requests(app))
+    front = server.config.app
+    load, let_the_app_load = front._load, threading.Event()
+
+    def held_back_load():
+        let_the_app_load.wait()
+        app = load()
+        if os.environ.get("WARM_UP") != "1":
+            from shelfkeeper.api.route_areas import RouteAreas
+
+            RouteAreas.warm_up = lambda self, then: None  # held back: only the request loads the rest
+        return app
+
+    front._load = held_back_load
+    asyncio.run(lifespan_and_requests(front, let_the_app_load))
+    server.started = True
 
 
-uvicorn.run = serve_once
-if os.environ.get("WARM_UP") != "1":
-    from shelfkeeper.api.route_areas import RouteAreas
-
-    RouteAreas.warm_up = lambda self, then: None  # held back: only the request loads the rest
+uvicorn.Server.run = serve_once
 sys.argv = ["shelfkeeper", "serve"]
-from shelfkeeper.cli import main
+from shelfkeeper.serving import main
 
 try:
     main()
@@ -173,7 +200,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
 
 def test_serve_answers_health_after_its_lifespan(served: dict[str, object]) -> None:
     assert served["lifespan"] == "lifespan.startup.complete"
-    assert served["status"] == 200
+    assert served["status"] == 200  # by the front, the app not loaded yet
+    assert served["health_from_the_app"] == 200
+    assert served["shutdown"] == "lifespan.shutdown.complete"
 
 
 @pytest.mark.parametrize("name", NOT_AT_START)

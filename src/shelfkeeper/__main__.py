@@ -1,5 +1,5 @@
 """``python -m shelfkeeper``."""
 
-from shelfkeeper.cli import main
+from shelfkeeper.serving import main
 
 main()

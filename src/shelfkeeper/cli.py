@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import os
-import shutil
 import signal
-import socket
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -86,17 +82,6 @@ def _settings_and_key() -> tuple[Settings, str | None]:
     return settings, key
 
 
-def _command_name() -> str:
-    """How this program is called from here: `shelfkeeper` when on PATH, else its path (.venv/bin/…)."""
-    program = Path(sys.argv[0])
-    if program.name == "shelfkeeper":
-        found = shutil.which("shelfkeeper")
-        if found and Path(found).resolve() == program.resolve():
-            return "shelfkeeper"
-        return str(program)
-    return f"{Path(sys.executable).name} -m shelfkeeper"
-
-
 register_work_commands(app, _settings_and_key)
 register_demo_command(app)
 
@@ -114,66 +99,9 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, max=32, help="Worker processes.")] = 1,
 ) -> None:
     """Apply migrations, make sure an API key exists, and run the API (and the scheduler)."""
-    if workers == 1:
-        # Start-up makes some 200,000 objects that live as long as the process and almost no garbage; the
-        # collector would walk them again and again while they are made (a good part of the start-up). It stays
-        # off until the app's lifespan has frozen them (shelfkeeper.api.app), which turns it back on. With
-        # several workers this process only supervises them: it keeps its collector.
-        gc.disable()
-    import uvicorn
+    from shelfkeeper.serving import serve as run_server  # also run without typer (serving.main)
 
-    from shelfkeeper.cli_api import server_url
-    from shelfkeeper.context import AppContext
-    from shelfkeeper.db.migrate import upgrade_if_needed
-    from shelfkeeper.logs import configure_logging
-
-    settings = _settings()
-    configure_logging(settings.log_level, json_lines=settings.log_json)
-    context = AppContext.from_settings(settings)
-    if upgrade_if_needed(context.engine):
-        gc.collect()  # alembic's work leaves garbage behind, unlike the rest of start-up
-    key, generated = context.api_keys.ensure()
-    if generated:
-        console.print(
-            f"API key: [bold]{key}[/bold] (generated now, stored in {context.api_keys.path})", highlight=False
-        )
-    for note in settings.configuration_notes():
-        errors.print(f"note: {note}", highlight=False)
-    context.engine.dispose()
-    bind_host, bind_port = host or settings.host, port or settings.port
-    console.print(f"Shelfkeeper {__version__} on http://{bind_host}:{bind_port} ({workers} worker(s))")
-    url = server_url(settings.model_copy(update={"host": bind_host, "port": bind_port}))
-    banner = (
-        f"Shelfkeeper is ready: open {url}/\n"
-        f"The API key: `{_command_name()} api-key show` (data directory {settings.data_dir.resolve()})"
-    )
-    threading.Thread(target=_announce_when_listening, args=(url, bind_port, banner), daemon=True).start()
-    uvicorn.run(
-        "shelfkeeper.api.app:app_factory",
-        factory=True,
-        host=bind_host,
-        port=bind_port,
-        workers=workers,
-        log_level=settings.log_level.lower(),
-        access_log=False,
-    )
-
-
-def _announce_when_listening(url: str, port: int, banner: str, timeout: float = 120.0) -> None:
-    """Print the banner once the server accepts connections: the last lines before its own log."""
-    host = url.split("//", 1)[1].rsplit(":", 1)[0].strip("[]")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection((host, port), timeout=1.0):
-                break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        return
-    time.sleep(0.3)  # after uvicorn's "Application startup complete"
-    console.print(banner, highlight=False)
-    sys.stdout.flush()
+    run_server(host, port, workers)
 
 
 @db_app.command("upgrade")

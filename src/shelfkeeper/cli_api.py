@@ -31,9 +31,9 @@ class CliError(Exception):
 
 def server_url(settings: Settings) -> str:
     """Where a server started with these settings listens (a wildcard address is reached on loopback)."""
-    host = "127.0.0.1" if settings.host in ("0.0.0.0", "", "::") else settings.host
-    host = f"[{host}]" if ":" in host else host
-    return f"http://{host}:{settings.port}"
+    from shelfkeeper.start_settings import listening_url
+
+    return listening_url(settings.host, settings.port)
 
 
 def missing_data_dir(settings: Settings) -> str | None:

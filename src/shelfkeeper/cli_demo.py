@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """The whole loop on 127.0.0.1: seeded fakes, a tracker, two qBittorrents and the service; Ctrl-C stops it."""
-        from shelfkeeper.settings import default_data_dir
+        from shelfkeeper.start_settings import default_data_dir
         from shelfkeeper.testing.demo import Demo, DemoError
 
         chosen = data_dir or default_data_dir().with_name("shelfkeeper-demo")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from functools import cached_property
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -13,6 +12,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shelfkeeper.errors import ConfigurationError
+from shelfkeeper.start_settings import default_data_dir, normal_database_url
 
 if TYPE_CHECKING:
     from shelfkeeper.domain.events import NotifyTarget
@@ -39,13 +39,6 @@ JOB_NAMES = tuple(DEFAULT_SCHEDULES)
 METADATA_SOURCES = ("google_books", "audnexus", "openlibrary")
 
 CommaList = Annotated[list[str], NoDecode]
-
-
-def default_data_dir() -> Path:
-    """``$XDG_DATA_HOME/shelfkeeper`` (else ``~/.local/share/shelfkeeper``): the same from whichever folder."""
-    base = os.environ.get("XDG_DATA_HOME", "").strip()
-    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".local" / "share"
-    return root / "shelfkeeper"
 
 
 def _split_commas(value: Any) -> Any:
@@ -310,14 +303,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None
-        scheme = value.split("://", 1)[0]
-        if not scheme.startswith(("sqlite", "postgresql", "postgres")):
-            raise ValueError("must start with sqlite:// or postgresql://")
-        if scheme in ("postgres", "postgresql"):
-            return "postgresql+psycopg://" + value.split("://", 1)[1]
-        return value
+        return normal_database_url(value)
 
     @field_validator(
         "abs_url", "prowlarr_url", "mam_url", "google_books_url", "audnexus_url", "audible_url", "openlibrary_url"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -113,9 +113,25 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
 
 def app_factory() -> FastAPI:
     """Entry point for ``uvicorn --factory`` (one per worker): settings from the environment, logging set up."""
-    settings = load_settings()
+    return serving_app(load_settings())
+
+
+def serving_app(settings: Settings) -> RouteAreasApp:
+    """The app a server runs (``app_factory``, and ``shelfkeeper serve`` behind its front): logging set up from
+    ``settings``, error reporting when configured."""
     configure_logging(settings.log_level, json_lines=settings.log_json)
     note = configure_error_reporting(settings.sentry_dsn.get_secret_value() if settings.sentry_dsn else None)
     if note:
         logging.getLogger("shelfkeeper").warning(note)
     return create_app(settings)
+
+
+def count_early_answers(app: object, answers: Sequence[tuple[int, float]]) -> None:
+    """Count the ``/health`` answers ``serve``'s front gave before ``app`` started (api/front.py) into its request
+    metrics, as if it had given them."""
+    if not isinstance(app, FastAPI):
+        return
+    metrics = app.state.context.request_metrics()
+    for status, seconds in answers:
+        metrics.requests.labels("GET", "/health", str(status)).inc()
+        metrics.latency.labels("GET", "/health").observe(seconds)

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
+from shelfkeeper.db.plain_driver import MIGRATIONS_DIR, head_from_files
+
 if TYPE_CHECKING:  # alembic loads when a migration command runs, not with the app
     from alembic.config import Config
-
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -31,30 +29,14 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(engine), revision)
 
 
-_REVISION = re.compile(r'^(down_revision|revision)\s*=\s*"([^"]*)"', re.MULTILINE)
-
-
-def _head_from_files() -> str | None:
-    """The one revision no other revision revises, read from the migration files (None when that is unclear)."""
-    revisions: set[str] = set()
-    revised: set[str] = set()
-    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
-        found = dict(_REVISION.findall(path.read_text(encoding="utf-8")))
-        if "revision" not in found:
-            return None
-        revisions.add(found["revision"])
-        revised.add(found.get("down_revision", ""))
-    heads = revisions - revised
-    return heads.pop() if len(heads) == 1 else None
-
-
 def upgrade_if_needed(engine: Engine) -> bool:
     """``upgrade`` unless the database is already at the head; whether it ran.
 
     The check reads the migration files and ``alembic_version`` without alembic, whose import and script
-    loading would otherwise take a good part of every start (docs/performance.md).
+    loading would otherwise take a good part of every start (docs/performance.md); ``serve`` asks
+    ``plain_driver.at_head`` first, without SQLAlchemy either.
     """
-    head = _head_from_files()
+    head = head_from_files()
     try:
         with engine.connect() as connection:
             current = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()

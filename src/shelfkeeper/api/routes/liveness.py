@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from shelfkeeper.api.envelope import Envelope, ok
+from shelfkeeper.api.envelope import Envelope, utc_now_iso
 from shelfkeeper.services import liveness
 
 router = APIRouter(tags=["system"])
@@ -35,22 +35,9 @@ router = APIRouter(tags=["system"])
 def health(request: Request) -> Any:
     """Public: is the service up, started and its database reachable (503 when not, for container checks)."""
     # The context straight from the app: shelfkeeper.api.deps loads the job runner and the ORM with it.
-    report = liveness.health(request.app.state.context)
     areas = getattr(request.app, "route_areas", None)
-    if areas is not None and areas.failure is not None:  # a broken install or start: a container check sees it
-        body = {
-            **ok({**report, "status": "degraded"}),
-            "success": False,
-            "error": "The service could not finish starting; its log says why. Restart it once that is fixed.",
-            "error_code": "START_UP_FAILED",
-        }
-        return JSONResponse(body, status_code=503)
-    if not report["database"]["reachable"]:
-        body = {
-            **ok(report),
-            "success": False,
-            "error": "The database cannot be reached.",
-            "error_code": "DATABASE_UNAVAILABLE",
-        }
-        return JSONResponse(body, status_code=503)
-    return ok(report)
+    failed = areas is not None and areas.failure is not None  # a broken install or start: a container check sees it
+    status, body = liveness.answer(
+        liveness.health(request.app.state.context), start_up_failed=failed, timestamp=utc_now_iso()
+    )
+    return body if status == 200 else JSONResponse(body, status_code=status)
