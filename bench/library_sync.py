@@ -200,9 +200,23 @@ def markdown(shape: SyncShape, sizes: dict[str, int], results: list[Series]) -> 
     return "\n".join(lines) + "\n"
 
 
-def section(items: int = 50_000, rounds: int = 3) -> str:
-    """The sync section of docs/performance.md: the main library, then the independently shaped one."""
+Run = tuple[SyncShape, dict[str, int], list[Series]]
+
+
+def runs(items: int = 50_000, rounds: int = 3) -> list[Run]:
+    """The main library's rounds, then the independently shaped one's."""
     main = SyncShape(items=items, name=f"{items:,} items, series mostly added together")
+    measured = []
+    for shape in (main, SHORT_SERIES):
+        measured.append((shape, *run(shape, rounds)))
+        sys.stderr.write(
+            markdown(*measured[-1])
+        )  # each library's figures as soon as they are known (a long run may be cut)
+    return measured
+
+
+def section(measured: list[Run]) -> str:
+    """The sync section of docs/performance.md."""
     parts = [
         "## Library sync, each beside its floor",
         "",
@@ -215,11 +229,11 @@ def section(items: int = 50_000, rounds: int = 3) -> str:
         "after its runs (a full sync of 50,000 new items reads 1,000 formats; docs/library-sync.md).",
         "",
     ]
-    for shape in (main, SHORT_SERIES):
-        parts.append(markdown(shape, *run(shape, rounds)))
-        sys.stderr.write(parts[-1])  # each library's figures as soon as they are known (a long run may be cut)
+    parts += [markdown(*one) for one in measured]
     return "\n".join(parts)
 
 
 if __name__ == "__main__":
-    print(section(int(os.environ.get("BENCH_SYNC_ITEMS", "50000")), int(os.environ.get("BENCH_SYNC_ROUNDS", "3"))))
+    print(
+        section(runs(int(os.environ.get("BENCH_SYNC_ITEMS", "50000")), int(os.environ.get("BENCH_SYNC_ROUNDS", "3"))))
+    )

@@ -8,7 +8,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import analysis, api_queries, library_sync, matching, startup
+from bench import analysis, api_queries, library_sync, matching, startup, summary
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "performance.md"
 MATCHING_LINK = (
@@ -18,7 +18,8 @@ MATCHING_LINK = (
 
 
 def main() -> None:
-    sections = [
+    loop_s = summary.reference_loop()
+    intro = [
         "# Performance",
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d} on {platform.machine()}, {os.cpu_count()} cores, "
@@ -26,6 +27,21 @@ def main() -> None:
         "every figure stands beside its floor, measured in the same rounds, and beside the load average "
         "(`os.getloadavg`) while it was taken; ratios hold up under load better than milliseconds do.",
         "",
+    ]
+    sqlite = api_queries.run()
+    # PostgreSQL: a fresh database through this admin URL (the test server's by default), skipped when unreachable.
+    pg_admin = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    postgresql = api_queries.run_postgresql(pg_admin)
+    analysed, started = analysis.run(), startup.run()
+    sync_items = int(os.environ.get("BENCH_SYNC_ITEMS", "50000"))  # smaller for a quick look
+    sync_rounds = int(os.environ.get("BENCH_SYNC_ROUNDS", "3"))
+    synced = library_sync.runs(sync_items, sync_rounds)
+    glance = summary.markdown(
+        loop_s=loop_s, sqlite=sqlite, postgresql=postgresql, analysed=analysed, started=started, synced=synced
+    )
+    sections = [
+        *intro,
+        glance,
         "## List requests at 50,000 books",
         "",
         "bench/api_queries.py: each request goes through the real app in-process over ASGI (routing, API key, "
@@ -34,18 +50,14 @@ def main() -> None:
         "the raw driver (`sqlite3` / `psycopg`) and answers `json.dumps` of every row, behind a bare ASGI callable "
         "called the same way; *of which SQL + JSON* is that work alone, without the call.",
         "",
-        api_queries.markdown("SQLite (the embedded default)", api_queries.run()),
+        api_queries.markdown("SQLite (the embedded default)", sqlite),
+        api_queries.markdown("PostgreSQL", postgresql) if postgresql else f"PostgreSQL: not reachable at {pg_admin}.\n",
+        "",
+        analysis.markdown(analysed),
+        startup.markdown(started),
+        "",
+        library_sync.section(synced),
     ]
-    # PostgreSQL: a fresh database through this admin URL (the test server's by default), skipped when unreachable.
-    pg_admin = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    pg_result = api_queries.run_postgresql(pg_admin)
-    sections.append(
-        api_queries.markdown("PostgreSQL", pg_result) if pg_result else f"PostgreSQL: not reachable at {pg_admin}.\n"
-    )
-    sections += ["", analysis.markdown(analysis.run()), startup.markdown(startup.run())]
-    sync_items = int(os.environ.get("BENCH_SYNC_ITEMS", "50000"))  # smaller for a quick look
-    sync_rounds = int(os.environ.get("BENCH_SYNC_ROUNDS", "3"))
-    sections += ["", library_sync.section(sync_items, sync_rounds)]
     matching.DOC.write_text(matching.markdown(matching.run()), encoding="utf-8")
     sections += ["", MATCHING_LINK]
     extra = Path(__file__).with_name("extra_sections.md")
