@@ -3,7 +3,8 @@
 The fake is seeded directly into its records (its ``add_item`` looks authors and series up one by one:
 minutes for 50,000 items). Where the fake scans every item per request and a real Audiobookshelf uses an
 index (the listing's order, a series' books, the series filter), the child gives it one: the numbers
-measure Shelfkeeper, and its floors, not the fake.
+measure Shelfkeeper, and its floors, not the fake. Every item's listing JSON is rendered once before the
+URL is sent (the fake keeps it until the item changes): the first round's floor does not pay for the others.
 """
 
 from __future__ import annotations
