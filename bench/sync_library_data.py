@@ -3,7 +3,8 @@
 The fake is seeded directly into its records (its ``add_item`` looks authors and series up one by one:
 minutes for 50,000 items). Where the fake scans every item per request and a real Audiobookshelf uses an
 index (the listing's order, a series' books, the series filter), the child gives it one: the numbers
-measure Shelfkeeper, and its floors, not the fake.
+measure Shelfkeeper, and its floors, not the fake. Every item's listing JSON is rendered once before the
+URL is sent (the fake keeps it until the item changes): the first round's floor does not pay for the others.
 """
 
 from __future__ import annotations
@@ -193,6 +194,15 @@ def _index_fake(data: Any, index: dict[str, list[str]]) -> None:
     fake_module.query_items = indexed  # type: ignore[attr-defined]
 
 
+def _render_items(data: Any) -> None:
+    """Every item's listing JSON rendered once, before any floor or sync asks: the fake keeps it until the item
+    changes, as a real server has its rows at hand, and the first round's floor does not pay for the others."""
+    from shelfkeeper.testing.fakes.audiobookshelf_json import minified_json
+
+    for item in data.items.values():
+        minified_json(data, item)
+
+
 def serve_fake(connection: Connection, shape: SyncShape) -> None:
     """Child process: seed, serve on 127.0.0.1, send the URL, serve until told to stop."""
     from shelfkeeper.testing.fakes.audiobookshelf import FakeAudiobookshelf
@@ -200,6 +210,7 @@ def serve_fake(connection: Connection, shape: SyncShape) -> None:
 
     fake = FakeAudiobookshelf(TOKEN)
     _index_fake(fake.data, seed_fake(fake, shape))
+    _render_items(fake.data)
     server = LiveServer(fake.app).start()
     in_series = sum(1 for item in fake.data.items.values() if item.series)
     connection.send((server.url, len(fake.data.items), len(fake.data.series), in_series))

@@ -473,3 +473,47 @@ def test_batch_get_answers_the_known_items_expanded(fake: FakeAudiobookshelf, ht
     assert [i["id"] for i in items] == [one] and "tracks" in items[0]["media"]
     assert items[0]["media"]["metadata"]["series"][0]["sequence"] == "1"
     assert http.post("/api/items/batch/get", json={"libraryItemIds": []}).status_code == 403
+
+
+def test_listings_are_rendered_as_json_response_would_and_follow_every_change(
+    fake: FakeAudiobookshelf, http: httpx.Client
+) -> None:
+    from starlette.responses import JSONResponse
+
+    from shelfkeeper.testing.fakes.audiobookshelf_json import minified, series_json
+
+    lib = _library(fake)
+    first = fake.add_item(lib, "Éclair — Part One", authors=["Zoë Ünger"], series=[("Saga", "1")], duration=1.5)
+    fake.add_item(lib, "The Other", authors=["Ann Lee"], narrators=["Kim Park"])
+    params = {"limit": 10, "page": 0, "sort": "addedAt", "minified": 1}
+
+    def expected_items() -> bytes:
+        results = [minified(fake.data, item) for item in fake.data.items.values()]
+        payload = {"results": results, "total": 2, "limit": "10", "page": "0", "sortBy": "addedAt"}
+        payload |= {"sortDesc": False, "minified": True, "include": "", "mediaType": "book"}
+        payload |= {"collapseseries": False, "offset": 0}
+        return bytes(JSONResponse(payload).body)
+
+    def expected_series() -> bytes:
+        rows = [{**series_json(fake.data, s)} for s in fake.data.series.values()]
+        for row in rows:
+            row.pop("totalDuration")
+            row["books"] = [minified(fake.data, item) for item, _ in fake.data.books_of_series(row["id"])]
+        payload = {"results": rows, "total": 1, "limit": "10", "page": "0", "sortDesc": False, "minified": False}
+        return bytes(JSONResponse({**payload, "include": ""}).body)
+
+    def listed() -> tuple[bytes, bytes]:
+        items = http.get(f"/api/libraries/{lib}/items", params=params)
+        series = http.get(f"/api/libraries/{lib}/series", params={"limit": 10, "page": 0})
+        assert items.headers["content-type"] == series.headers["content-type"] == "application/json"
+        return items.content, series.content
+
+    assert listed() == (expected_items(), expected_series())
+    fake.item(first).title = "Changed by assignment"  # no updatedAt move: the rendered item is dropped all the same
+    items, series = listed()
+    assert (items, series) == (expected_items(), expected_series()) and b"Changed by assignment" in items
+    series_id = next(iter(fake.data.series))
+    assert http.patch(f"/api/series/{series_id}", json={"name": "Saga Renamed"}).status_code == 200
+    items, series = listed()
+    assert (items, series) == (expected_items(), expected_series())
+    assert b"Saga Renamed #1" in items and b"Saga Renamed #1" in series

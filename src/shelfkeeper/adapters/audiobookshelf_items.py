@@ -285,6 +285,8 @@ def expect_list(value: Any, what: str) -> list[Any]:
 
 
 def _text(value: Any) -> str | None:
+    if type(value) is str:  # nearly every field of a listed item: no str() copy, no isinstance walk
+        return value.strip() or None
     if value is None or isinstance(value, dict | list):
         return None
     text = str(value).strip()

@@ -17,7 +17,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from shelfkeeper.testing.fakes.audiobookshelf_data import AbsData, ItemRecord
-from shelfkeeper.testing.fakes.audiobookshelf_json import old_json
+from shelfkeeper.testing.fakes.audiobookshelf_json import old_json, render_json
 from shelfkeeper.testing.fakes.audiobookshelf_listing import number, query_authors, query_items, query_series
 from shelfkeeper.testing.fakes.audiobookshelf_scan import scan_library
 from shelfkeeper.testing.faults import FaultInjector
@@ -266,7 +266,7 @@ class FakeAudiobookshelf:
             results, total = query_items(self.data, library["id"], params, self.rng)
         extra = {"mediaType": library["mediaType"], "collapseseries": params.get("collapseseries") == "1"}
         extra["offset"] = number(params.get("page")) * number(params.get("limit"))
-        return JSONResponse(_list_payload(params, results, total, **extra))
+        return _json(_list_payload(params, results, total, **extra))
 
     async def _series(self, request: Request) -> Response:
         library = self._library_or_error(request)
@@ -274,7 +274,7 @@ class FakeAudiobookshelf:
             return library
         with self.data.lock:
             results, total = query_series(self.data, library["id"], request.query_params)
-        return JSONResponse(_list_payload(request.query_params, results, total))
+        return _json(_list_payload(request.query_params, results, total))
 
     async def _authors(self, request: Request) -> Response:
         library = self._library_or_error(request)
@@ -421,6 +421,11 @@ class FakeAudiobookshelf:
                 "libraries": list(self.data.libraries.values()),
             }
         )
+
+
+def _json(payload: dict[str, Any]) -> Response:
+    """A listing's answer: the bytes JSONResponse would send, its items' rendered JSON joined in."""
+    return Response(render_json(payload), media_type="application/json")
 
 
 def _list_payload(params: Mapping[str, str], results: list[Any], total: int, **extra: Any) -> dict[str, Any]:

@@ -84,6 +84,14 @@ class ItemRecord:
     is_file: bool = False
     # Fake-only: True when the item stands for a real folder, so a scan may find it gone.
     on_disk: bool = False
+    # Fake-only: the item's minified listing JSON as last rendered, with the names revision it was rendered
+    # under (audiobookshelf_json.minified_json); assigning any field drops it.
+    rendered: tuple[int, str] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name != "rendered":
+            object.__setattr__(self, "rendered", None)
 
 
 class AbsData:
@@ -96,6 +104,8 @@ class AbsData:
         self.authors: dict[str, dict[str, Any]] = {}
         self.series: dict[str, dict[str, Any]] = {}
         self.items: dict[str, ItemRecord] = {}
+        # Moves whenever an author or series name may read differently: what an item's rendered JSON keeps.
+        self.names_revision = 0
         self._last_stamp = 0
 
     def stamp(self) -> int:
@@ -144,6 +154,7 @@ class AbsData:
             if author["libraryId"] == library_id and author["name"].lower() == name.lower():
                 return str(author["id"])
         now = self.stamp()
+        self.names_revision += 1
         author_id = new_id()
         self.authors[author_id] = {
             "id": author_id,
@@ -162,6 +173,7 @@ class AbsData:
             if series["libraryId"] == library_id and series["name"].lower() == name.lower():
                 return str(series["id"])
         now = self.stamp()
+        self.names_revision += 1
         series_id = new_id()
         self.series[series_id] = {
             "id": series_id,
@@ -180,6 +192,7 @@ class AbsData:
         used_series = {s for item in self.items.values() for s, _ in item.series}
         self.authors = {k: v for k, v in self.authors.items() if k in used_authors}
         self.series = {k: v for k, v in self.series.items() if k in used_series}
+        self.names_revision += 1
 
     def books_of_author(self, author_id: str) -> list[ItemRecord]:
         return [item for item in self.items.values() if author_id in item.author_ids]
@@ -244,6 +257,7 @@ class AbsData:
             name = body.get("name")
             if isinstance(name, str) and name.strip() and name != series["name"]:
                 series["name"], series["nameIgnorePrefix"] = name, ignore_prefix(name)
+                self.names_revision += 1
                 changed = True
             if "description" in body and body["description"] != series["description"]:
                 series["description"] = body["description"]
@@ -320,5 +334,7 @@ def _sanitize_html(text: str | None) -> str | None:
 
 def _snapshot(item: ItemRecord) -> tuple[Any, ...]:
     return tuple(
-        (v if not isinstance(v, list) else tuple(v)) for k, v in vars(item).items() if k not in ("updated_at",)
+        (v if not isinstance(v, list) else tuple(v))
+        for k, v in vars(item).items()
+        if k not in ("updated_at", "rendered")
     )

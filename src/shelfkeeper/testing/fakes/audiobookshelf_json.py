@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from shelfkeeper.testing.fakes.audiobookshelf_data import (
@@ -12,6 +15,56 @@ from shelfkeeper.testing.fakes.audiobookshelf_data import (
     ignore_prefix,
     last_first,
 )
+
+# What Starlette's JSONResponse writes: the fake's listings are rendered to the same bytes.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+_STRING: Callable[[str], str] = json.encoder.encode_basestring  # what _ENCODE does with a str
+_KEYS: dict[str, str] = {}  # the few keys a listing has, encoded once
+
+
+@dataclass(frozen=True, slots=True)
+class RawJson:
+    """JSON text already rendered (an item's minified body), put into a larger answer as it is."""
+
+    text: str
+
+
+def render_json(value: Any) -> bytes:
+    """``value`` as JSONResponse renders it, with each ``RawJson`` inside written as its text (str keys only)."""
+    return _render(value).encode("utf-8")
+
+
+def _render(value: Any) -> str:
+    if isinstance(value, str):
+        return _STRING(value)
+    if isinstance(value, RawJson):
+        return value.text
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{_key(key)}:{_render(inner)}" for key, inner in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        if all(isinstance(inner, RawJson) for inner in value):  # a page of items: no walk
+            return "[" + ",".join(inner.text for inner in value) + "]"
+        return "[" + ",".join(_render(inner) for inner in value) + "]"
+    return _ENCODE(value)
+
+
+def _key(key: str) -> str:
+    encoded = _KEYS.get(key)
+    if encoded is None:
+        encoded = _STRING(key)
+        if len(_KEYS) < 1024:
+            _KEYS[key] = encoded
+    return encoded
+
+
+def minified_json(data: AbsData, item: ItemRecord) -> RawJson:
+    """``minified`` rendered, kept on the item until one of its fields is assigned or a name may have changed:
+    a listing page is then mostly joined text, as a real server's pages are quick."""
+    rendered = item.rendered
+    if rendered is None or rendered[0] != data.names_revision:
+        rendered = (data.names_revision, _ENCODE(minified(data, item)))
+        item.rendered = rendered
+    return RawJson(rendered[1])
 
 
 def author_names(data: AbsData, item: ItemRecord) -> list[str]:
@@ -183,7 +236,7 @@ def series_json(data: AbsData, series: dict[str, Any]) -> dict[str, Any]:
     books = data.books_of_series(series["id"])
     return {
         **series,
-        "books": [minified(data, item) for item, _ in books],
+        "books": [minified_json(data, item) for item, _ in books],
         "totalDuration": sum(item.duration for item, _ in books),
     }
 

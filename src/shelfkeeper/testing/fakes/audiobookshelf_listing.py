@@ -10,7 +10,14 @@ from typing import Any
 from urllib.parse import unquote
 
 from shelfkeeper.testing.fakes.audiobookshelf_data import AbsData, ItemRecord, last_first, sequence_key
-from shelfkeeper.testing.fakes.audiobookshelf_json import author_json, author_names, minified, series_json
+from shelfkeeper.testing.fakes.audiobookshelf_json import (
+    RawJson,
+    author_json,
+    author_names,
+    minified,
+    minified_json,
+    series_json,
+)
 
 ITEM_FILTER_GROUPS = (
     "genres",
@@ -53,8 +60,9 @@ def sequence_in(item: ItemRecord, series_id: str | None) -> str | None:
 
 def query_items(
     data: AbsData, library_id: str, params: Mapping[str, str], rng: random.Random
-) -> tuple[list[dict[str, Any]], int]:
-    """``GET /api/libraries/{id}/items``: minified results of one page, and the total before paging."""
+) -> tuple[list[dict[str, Any] | RawJson], int]:
+    """``GET /api/libraries/{id}/items``: minified results of one page (rendered: ``render_json``), and the total
+    before paging."""
     group, value = decode_filter(params.get("filter"))
     items = [i for i in data.items.values() if i.library_id == library_id and _matches(data, i, group, value)]
     sort = params.get("sort")
@@ -68,17 +76,14 @@ def query_items(
     limit, page = number(params.get("limit")), number(params.get("page"))
     if limit:
         items = items[page * limit : page * limit + limit]
-    results = []
+    if not (series_id and series_id in data.series):
+        return [minified_json(data, item) for item in items], total
+    results: list[dict[str, Any] | RawJson] = []
     for item in items:
         body = minified(data, item)
-        if series_id and series_id in data.series:
-            # The one exception to "minified has no series array": the filtered series with its sequence.
-            name = data.series[series_id]["name"]
-            body["media"]["metadata"]["series"] = {
-                "id": series_id,
-                "name": name,
-                "sequence": sequence_in(item, series_id),
-            }
+        # The one exception to "minified has no series array": the filtered series with its sequence.
+        name = data.series[series_id]["name"]
+        body["media"]["metadata"]["series"] = {"id": series_id, "name": name, "sequence": sequence_in(item, series_id)}
         results.append(body)
     return results, total
 
