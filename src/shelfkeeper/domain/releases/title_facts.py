@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from shelfkeeper.domain.releases.subtitles import NUMBER_WORDS
-from shelfkeeper.domain.text import fold, normalize_language, split_names
+from shelfkeeper.domain.text import fold, is_language_word, normalize_language, split_names
 
 AUDIO_FORMATS = frozenset({"m4b", "m4a", "mp3", "flac", "opus", "ogg", "aac", "wma", "wav", "aax", "aaxc"})
 EBOOK_FORMATS = frozenset({"epub", "mobi", "azw3", "azw", "pdf", "cbz", "djvu", "fb2"})
@@ -53,6 +53,8 @@ _TOKEN_SPLIT = re.compile(r"[\s/,|;+&]+")
 _UNIT_SIZE = re.compile(r"\d+(?:khz|hz|mb|gb|mib|gib)")
 _BARE_BITRATE = re.compile(r"\d{2,3}")
 _NOT_DIGIT = re.compile(r"\D")
+# The words of letters alone that are a quality fact other than a language: every other kind needs a digit.
+_LETTER_FACTS = ALL_FORMATS | _QUALITY_NOISE | frozenset({"unabridged", "abridged", "vip", "fl", "freeleech"})
 
 
 class TitleFacts(NamedTuple):
@@ -142,6 +144,8 @@ def piece_quality_kinds(content: str, bracketed: bool) -> tuple[str, ...] | None
 
 
 def _quality_token_kind(token: str, has_format: bool) -> str | None:
+    if token.isalpha() and token.isascii() and token not in _LETTER_FACTS and not is_language_word(token):
+        return None  # a word of ASCII letters (most names and title words): no fact, and no language (told cheaply)
     if token in ALL_FORMATS:
         return "format"
     if BITRATE.match(token) or (has_format and _BARE_BITRATE.fullmatch(token) and 16 <= int(token) <= 999):
