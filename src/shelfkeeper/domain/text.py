@@ -385,6 +385,8 @@ def normalize_language(value: str | None) -> str | None:
 
 def is_language_word(word: str) -> bool:
     """True for a word that names a language: a code or a name ("de", "GER", "German", "Deutsch")."""
+    if word.isalpha() and word.isascii():
+        return word.lower() in _LANGUAGES  # ASCII letters alone: folding them only lower-cases them
     return fold(word) in _LANGUAGES
 
 

@@ -113,13 +113,18 @@ def group_facts(content: str) -> tuple[tuple[str, str], ...] | None:
         lowered = _BITRATE_JOIN.sub(r"\1\2", lowered)
     # split on whitespace and separators (str.split alone when there is no separator)
     tokens = [t for t in _TOKEN_SPLIT.split(lowered) if t] if _has_separator(lowered) else lowered.split()
-    has_format = any(t.strip(".") in ALL_FORMATS for t in tokens)
+    has_format: bool | None = None  # whether any token is a format: asked once a token is not a bare word
     facts: list[tuple[str, str]] = []
     for token in tokens:
-        kind = _quality_token_kind(token.strip("."), has_format)
+        bare = token.strip(".")
+        if bare.isalpha() and bare.isascii() and bare not in _LETTER_FACTS and not is_language_word(bare):
+            return None  # a word of ASCII letters (most names and title words): no fact, and no language
+        if has_format is None:
+            has_format = any(t.strip(".") in ALL_FORMATS for t in tokens)
+        kind = _quality_token_kind(bare, has_format)
         if kind is None:
             return None
-        facts.append((kind, token.strip(".")))
+        facts.append((kind, bare))
     return tuple(facts)
 
 
@@ -144,8 +149,6 @@ def piece_quality_kinds(content: str, bracketed: bool) -> tuple[str, ...] | None
 
 
 def _quality_token_kind(token: str, has_format: bool) -> str | None:
-    if token.isalpha() and token.isascii() and token not in _LETTER_FACTS and not is_language_word(token):
-        return None  # a word of ASCII letters (most names and title words): no fact, and no language (told cheaply)
     if token in ALL_FORMATS:
         return "format"
     if BITRATE.match(token) or (has_format and _BARE_BITRATE.fullmatch(token) and 16 <= int(token) <= 999):
