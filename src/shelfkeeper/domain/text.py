@@ -105,6 +105,9 @@ def fold(text: str) -> str:
 def _without_marks(text: str) -> str:
     # Transliterate after the decomposition too: compatibility forms decompose into letters like "œ" ("ꟹ").
     decomposed = unicodedata.normalize("NFKD", text.translate(_TRANSLITERATION)).translate(_TRANSLITERATION)
+    bare = decomposed.translate(_LATIN_MARKS)
+    if bare.isascii() and decomposed[:1] == bare[:1]:
+        return bare  # accented Latin ("Brontë"): every mark follows an ASCII letter, and all of them go
     kept: list[str] = []
     base = ""
     for ch in decomposed:
@@ -115,6 +118,10 @@ def _without_marks(text: str) -> str:
         base = ch
         kept.append(ch)
     return unicodedata.normalize("NFC", "".join(kept))
+
+
+# The combining marks of the "Combining Diacritical Marks" block (U+034F, the grapheme joiner, is none), removed.
+_LATIN_MARKS = {point: None for point in range(0x0300, 0x0370) if unicodedata.combining(chr(point))}
 
 
 def _is_latin_or_greek(ch: str) -> bool:
@@ -378,6 +385,8 @@ def normalize_language(value: str | None) -> str | None:
 
 def is_language_word(word: str) -> bool:
     """True for a word that names a language: a code or a name ("de", "GER", "German", "Deutsch")."""
+    if word.isalpha() and word.isascii():
+        return word.lower() in _LANGUAGES  # ASCII letters alone: folding them only lower-cases them
     return fold(word) in _LANGUAGES
 
 

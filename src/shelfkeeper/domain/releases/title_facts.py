@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from shelfkeeper.domain.releases.subtitles import NUMBER_WORDS
-from shelfkeeper.domain.text import fold, normalize_language, split_names
+from shelfkeeper.domain.text import fold, is_language_word, normalize_language, split_names
 
 AUDIO_FORMATS = frozenset({"m4b", "m4a", "mp3", "flac", "opus", "ogg", "aac", "wma", "wav", "aax", "aaxc"})
 EBOOK_FORMATS = frozenset({"epub", "mobi", "azw3", "azw", "pdf", "cbz", "djvu", "fb2"})
@@ -53,6 +53,8 @@ _TOKEN_SPLIT = re.compile(r"[\s/,|;+&]+")
 _UNIT_SIZE = re.compile(r"\d+(?:khz|hz|mb|gb|mib|gib)")
 _BARE_BITRATE = re.compile(r"\d{2,3}")
 _NOT_DIGIT = re.compile(r"\D")
+# The words of letters alone that are a quality fact other than a language: every other kind needs a digit.
+_LETTER_FACTS = ALL_FORMATS | _QUALITY_NOISE | frozenset({"unabridged", "abridged", "vip", "fl", "freeleech"})
 
 
 class TitleFacts(NamedTuple):
@@ -111,13 +113,18 @@ def group_facts(content: str) -> tuple[tuple[str, str], ...] | None:
         lowered = _BITRATE_JOIN.sub(r"\1\2", lowered)
     # split on whitespace and separators (str.split alone when there is no separator)
     tokens = [t for t in _TOKEN_SPLIT.split(lowered) if t] if _has_separator(lowered) else lowered.split()
-    has_format = any(t.strip(".") in ALL_FORMATS for t in tokens)
+    has_format: bool | None = None  # whether any token is a format: asked once a token is not a bare word
     facts: list[tuple[str, str]] = []
     for token in tokens:
-        kind = _quality_token_kind(token.strip("."), has_format)
+        bare = token.strip(".")
+        if bare.isalpha() and bare.isascii() and bare not in _LETTER_FACTS and not is_language_word(bare):
+            return None  # a word of ASCII letters (most names and title words): no fact, and no language
+        if has_format is None:
+            has_format = any(t.strip(".") in ALL_FORMATS for t in tokens)
+        kind = _quality_token_kind(bare, has_format)
         if kind is None:
             return None
-        facts.append((kind, token.strip(".")))
+        facts.append((kind, bare))
     return tuple(facts)
 
 

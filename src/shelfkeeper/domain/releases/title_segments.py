@@ -30,7 +30,6 @@ _KEYWORD_SUFFIX = re.compile(
 )
 _KEYWORD_WORD = re.compile("#|book|bk|vol|no|nr")  # one of them stands in every match of _KEYWORD_SUFFIX
 _NUMBER_SUFFIX = re.compile(r"^(?P<lead>\D.*?)[\s,]+#?(?P<pos>\d{1,2}(?:\.\d+)?(?:\s*-\s*\d{1,2}(?:\.\d+)?)?)$")
-_INITIAL = re.compile(r"[A-Z]\.")
 _HAS_INITIAL = re.compile(r"\b[A-Z]\.")
 _NAME_STOP_WORDS = frozenset(
     {"the", "of", "and", "a", "an", "in", "on", "to", "for", "with", "from", "my", "your", "book", "part", "vol",
@@ -166,7 +165,7 @@ def _looks_like_one_name(name: str) -> bool:
         return False
     for token in tokens:
         bare = token.strip(".,'’")
-        if _INITIAL.fullmatch(token):
+        if len(token) == 2 and token[1] == "." and "A" <= token[0] <= "Z":
             continue  # an initial, even "A."
         if not bare:
             return False
