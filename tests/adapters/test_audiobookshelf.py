@@ -20,6 +20,7 @@ from shelfkeeper.adapters.audiobookshelf_items import (
     parse_minified_item,
     parse_ms,
     parse_series_name,
+    sequence_in_joined,
 )
 from shelfkeeper.adapters.redaction import REDACTED
 from shelfkeeper.domain.library.items import MetadataUpdate, SeriesRef
@@ -519,3 +520,29 @@ def test_list_authors_are_split_only_when_both_joined_forms_agree(
         {"id": "li_1", "media": {"metadata": {"authorName": joined, "authorNameLF": last_first}}}
     )
     assert item.authors_exact is (expected is not None)
+
+
+@pytest.mark.parametrize(
+    ("joined", "name", "expected"),
+    [
+        ("Mistborn #1", "Mistborn", (True, "1")),
+        ("Mistborn", "Mistborn", (True, None)),
+        ("Mistborn #1.5 ", "Mistborn", (True, "1.5")),
+        ("Mistborn #", "Mistborn", (False, None)),
+        ("Mistborn # ", "Mistborn", (False, None)),
+        ("Mistborn Saga #2", "Mistborn", (False, None)),
+        ("Mistborn #1, Cosmere #3", "Cosmere", (True, "3")),
+        ("Mistborn #1, Cosmere #3", "Mistborn", (True, "1")),
+        ("Mistborn, Cosmere #3", "Mistborn", (True, None)),
+        ("Earthsea Cycle, The #1", "Earthsea Cycle, The", (True, "1")),
+        ("Earthsea Cycle, The #1", "Earthsea Cycle", (True, None)),
+        ("Dune #, Dune #2", "Dune", (True, "2")),
+        ("Old Dune #1", "Dune", (False, None)),
+        ("", "Dune", (False, None)),
+        (None, "Dune", (False, None)),
+        ("", "", (True, None)),
+    ],
+)
+def test_sequence_in_joined(joined: str | None, name: str, expected: tuple[bool, str | None]) -> None:
+    """The series' own part of a joined seriesName: a name alone (fast path) or among others, whole."""
+    assert sequence_in_joined(joined, name) == expected

@@ -76,6 +76,16 @@ def sequence_in_joined(joined: str | None, name: str) -> tuple[bool, str | None]
     (found, sequence), the sequence None when the part has no "#".
     """
     text = joined or ""
+    if text.startswith(name):
+        # The common case, the item in this one series only: "Name" or "Name #3". The search below finds the
+        # same (its first candidate is this one) at the cost of a slice and a split.
+        rest = text[len(name) :]
+        if not rest:
+            return True, None
+        if rest.startswith(" #") and ", " not in rest:
+            sequence = rest[2:].strip()
+            if sequence:
+                return True, sequence
     start = 0
     while (at := text.find(name, start)) >= 0:
         start = at + 1
