@@ -167,15 +167,18 @@ class OwnedIndex:
 
     def __init__(self, owned: Iterable[OwnedBook]) -> None:
         # Each title's keys, computed once for the index's life: the owned titles, then the providers' titles that
-        # gap analysis compares (many the same as owned ones).
-        self._title_keys: dict[str, tuple[str, str]] = {}
+        # gap analysis compares (many the same as owned ones). The main title is kept only where it differs from the
+        # full one: no tuple per title for the garbage collector to count and walk.
+        self._full_keys: dict[str, str] = {}  # title -> normalised full title
+        self._main_keys: dict[str, str] = {}  # title -> normalised main title, where not the full title
         self._asins: dict[str, str] = {}
         self._isbns: dict[str, str] = {}
-        self._full_titles: dict[tuple[str, str], str] = {}  # (normalised full title, author key) -> owned title
-        self._main_titles: dict[tuple[str, str], str] = {}
-        # (normalised title, series key) -> owned title: author-less provider entries are compared within a series.
-        self._series_full_titles: dict[tuple[str, str], str] = {}
-        self._series_main_titles: dict[tuple[str, str], str] = {}
+        # "normalised full title|author key" -> owned title (``_pair``: strings, not tuples, for the same reason).
+        self._full_titles: dict[str, str] = {}
+        self._main_titles: dict[str, str] = {}
+        # "normalised title|series key" -> owned title: author-less provider entries are compared within a series.
+        self._series_full_titles: dict[str, str] = {}
+        self._series_main_titles: dict[str, str] = {}
         self._positions: dict[str, dict[Decimal, str]] = {}  # series key -> position -> owned title
         self._series_authors: dict[str, dict[str, int]] = {}  # series key -> author -> books, in order first seen
         self._authors_in_order: dict[str, tuple[str, ...]] = {}  # series key -> its authors, most frequent first
@@ -184,15 +187,23 @@ class OwnedIndex:
 
     def title_keys(self, title: str) -> tuple[str, str]:
         """``title_keys(title)``, computed once per title for the life of the index."""
-        keys = self._title_keys.get(title)
-        if keys is None:
-            keys = self._title_keys[title] = _title_keys(title)
-        return keys
+        full = self.full_title_key(title)
+        return full, self._main_keys.get(title, full)
+
+    def full_title_key(self, title: str) -> str:
+        """``title_keys(title)[0]``, computed once per title for the life of the index."""
+        full = self._full_keys.get(title)
+        if full is None:
+            full, main = _title_keys(title)
+            self._full_keys[title] = full
+            if main != full:
+                self._main_keys[title] = main
+        return full
 
     def _add_all(self, owned: Iterable[OwnedBook]) -> None:
         # One loop over the books with every table bound once: a library has tens of thousands of books, and a method
         # call and a dozen attribute reads per book cost as much as the indexing itself.
-        memo, asins, isbns = self._title_keys, self._asins, self._isbns
+        fulls, mains, asins, isbns = self._full_keys, self._main_keys, self._asins, self._isbns
         full_titles, main_titles = self._full_titles, self._main_titles
         series_full_titles, series_main_titles = self._series_full_titles, self._series_main_titles
         all_positions, series_authors, series_names = self._positions, self._series_authors, self._series_names
@@ -202,17 +213,21 @@ class OwnedIndex:
                 asins.setdefault(asin, title)
             if book.isbn and (isbn := normalize_isbn(book.isbn)):
                 isbns.setdefault(isbn, title)
-            keys = memo.get(title)
-            if keys is None:
-                keys = memo[title] = _title_keys(title)
-            full, main = keys
+            full = fulls.get(title)
+            if full is None:
+                full, main = _title_keys(title)
+                fulls[title] = full
+                if main != full:
+                    mains[title] = main
+            else:
+                main = mains.get(title, full)
             # A main-title table is read only for a key no full title has (``_subtitle_tolerant`` reads the full-title
             # table first), so a book without a subtitle (main == full) never answers from it and is not put in it.
             subtitled = main != full
             for author in author_keys(book.authors):
-                full_titles.setdefault((full, author), title)
+                full_titles.setdefault(f"{full}|{author}", title)
                 if subtitled:
-                    main_titles.setdefault((main, author), title)
+                    main_titles.setdefault(f"{main}|{author}", title)
             for ref in book.series:
                 key = series_key(ref.name)
                 positions = all_positions.get(key)
@@ -222,9 +237,9 @@ class OwnedIndex:
                     counts = series_authors[key] = {}
                 else:
                     counts = series_authors[key]
-                series_full_titles.setdefault((full, key), title)
+                series_full_titles.setdefault(f"{full}|{key}", title)
                 if subtitled:
-                    series_main_titles.setdefault((main, key), title)
+                    series_main_titles.setdefault(f"{main}|{key}", title)
                 for position in label_positions(ref.sequence, title):
                     positions.setdefault(position, title)
                 for name in book.authors:
@@ -296,13 +311,16 @@ class OwnedIndex:
         return None
 
 
-_TitleTable = Mapping[tuple[str, str], str]
-
-
-def _subtitle_tolerant(full: str, main: str, full_titles: _TitleTable, main_titles: _TitleTable, by: str) -> str | None:
+def _subtitle_tolerant(
+    full: str, main: str, full_titles: Mapping[str, str], main_titles: Mapping[str, str], by: str
+) -> str | None:
     # A subtitle on either side must not hide the book ("Elantris: Tenth Anniversary Edition" ~ "Elantris"), but two
     # different subtitles of one main title ("Star Wars: Thrawn", "Star Wars: Bloodline") stay different books.
-    for titles, key in ((full_titles, full), (full_titles, main), (main_titles, full)):
-        if (key, by) in titles:
-            return titles[(key, by)]
-    return None
+    # The tables' keys are "title|by": a normalised title has no "|" (folding turns it into a space), so each key
+    # names one (title, by) pair.
+    found = full_titles.get(f"{full}|{by}")
+    if found is None and main != full:
+        found = full_titles.get(f"{main}|{by}")
+    if found is None:
+        found = main_titles.get(f"{full}|{by}")
+    return found

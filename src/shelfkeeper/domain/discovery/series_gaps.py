@@ -49,7 +49,7 @@ class _Analysis:
     def __init__(self, index: OwnedIndex, today: date) -> None:
         self.index = index
         self.today = today
-        self.singles: dict[str, tuple[str, ...]] = {}  # title -> its identity as a single book without identifiers
+        self.singles: dict[str, str] = {}  # title -> its identity key as a single book without identifiers
         self.formatted: dict[Decimal, str] = {}
 
 
@@ -117,10 +117,10 @@ def _identity(entry: SeriesEntry, positions: frozenset[Decimal], index: OwnedInd
     if not entry.asin and not entry.isbn:  # most entries: the title alone
         if not entry.title:
             return ()
-        return (f"{'set' if len(positions) > 1 else 'single'}:{index.title_keys(entry.title)[0]}",)
+        return (f"{'set' if len(positions) > 1 else 'single'}:{index.full_title_key(entry.title)}",)
     keys = identifier_keys(entry.asin, entry.isbn)
     if entry.title:
-        keys.append(f"{'set' if len(positions) > 1 else 'single'}:{index.title_keys(entry.title)[0]}")
+        keys.append(f"{'set' if len(positions) > 1 else 'single'}:{index.full_title_key(entry.title)}")
     return tuple(keys)
 
 
@@ -142,15 +142,18 @@ def _unowned_entries(
         positions = label_positions(entry.position, title)
         if entry.asin or entry.isbn or len(positions) > 1 or not title:
             identity = _identity(entry, positions, index)
-        else:  # most entries: a single book named by its title alone, read once per title
-            known_identity = singles.get(title)
-            if known_identity is None:
-                known_identity = singles[title] = (f"single:{index.title_keys(title)[0]}",)  # as ``_identity`` says
-            identity = known_identity
-        if positions and owned_positions >= positions:
-            # Every position it names is owned already: owned, and nothing to add, whether it matches or not.
-            owned_ids.update(identity)
-            continue
+            if positions and owned_positions >= positions:
+                # Every position it names is owned already: owned, and nothing to add, whether it matches or not.
+                owned_ids.update(identity)
+                continue
+        else:  # most entries: a single book named by its title alone, its key read once per title
+            key = singles.get(title)
+            if key is None:
+                key = singles[title] = f"single:{index.full_title_key(title)}"  # as ``_identity`` says
+            if positions and owned_positions >= positions:  # as above; the key's tuple is made for listings alone
+                owned_ids.add(key)
+                continue
+            identity = (key,)
         # An entry without authors (MAM often) is taken to be by the series' authors, as its gap will say.
         found = index.match(title, entry.authors or series_authors, entry.asin, entry.isbn, series)
         if found is None:
