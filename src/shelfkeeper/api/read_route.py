@@ -215,6 +215,15 @@ def _answers_response(endpoint: Callable[..., Any]) -> bool:
 class ReadRoute(APIRoute):
     """An ``APIRoute`` whose valid requests skip FastAPI's per-request dependency solving (see the module)."""
 
+    @property
+    def plans(self) -> dict[int, Step]:
+        """The plan of each inclusion of this route (by the id of the route as included) that has one."""
+        plans: dict[int, Step] = self.__dict__.setdefault("_plans", {})
+        return plans
+
+    def plan_for(self, included: object) -> Step | None:
+        return self.plans.get(id(included))
+
     def get_route_handler(self) -> Handler:
         standard = super().get_route_handler()
         context = _effective_route_context_var.get()  # the route as included: the router's dependencies too
@@ -224,6 +233,7 @@ class ReadRoute(APIRoute):
             return standard
         overrides = route.dependency_overrides_provider
         plan = step
+        self.plans[id(route)] = plan  # for api/direct_reads.py: the route as included (FastAPI keeps it alive)
 
         async def handle(request: Request) -> Response:
             if overrides is not None and getattr(overrides, "dependency_overrides", None):

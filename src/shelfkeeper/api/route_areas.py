@@ -19,10 +19,14 @@ import gc
 import logging
 import threading
 from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from shelfkeeper.api.direct_reads import DirectReads
 
 logger = logging.getLogger("shelfkeeper.api")
 
@@ -103,9 +107,22 @@ class RouteAreas:
 
 
 class RouteAreasApp(FastAPI):
-    """A FastAPI app whose route table, when read, holds every route."""
+    """A FastAPI app whose route table, when read, holds every route; once it is all in, the lists are answered
+    directly (``direct_reads``, set by shelfkeeper.api.routers) and every other request by the stack."""
 
     route_areas: RouteAreas | None = None
+    direct_reads: DirectReads | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        direct = self.direct_reads
+        if (
+            direct is None
+            or scope["type"] != "http"
+            or self.route_areas is None
+            or not self.route_areas.complete
+            or not await direct.answer(scope, receive, send)
+        ):
+            await super().__call__(scope, receive, send)
 
     @property
     def routes(self) -> list[BaseRoute]:

@@ -12,7 +12,9 @@ from fastapi import Depends, FastAPI, Request
 from shelfkeeper.api import docs_pages
 from shelfkeeper.api.auth import authorization_header, require_api_key, x_api_key_header
 from shelfkeeper.api.deps import refuse_control_characters
+from shelfkeeper.api.direct_reads import DirectReads
 from shelfkeeper.api.live import LiveHub
+from shelfkeeper.api.route_areas import RouteAreasApp
 from shelfkeeper.api.routes import (
     authors,
     books,
@@ -82,6 +84,8 @@ def include(app: FastAPI) -> None:
     guard = [Depends(authorization_header), Depends(x_api_key_header), Depends(guard_request)]
     for router in PROTECTED_ROUTERS:
         app.include_router(router, dependencies=guard)
+    if isinstance(app, RouteAreasApp) and context.metrics is not None:  # create_app's: counted there too
+        app.direct_reads = DirectReads(app, context.metrics, list(app.user_middleware))
 
 
 async def guard_request(request: Request) -> None:
