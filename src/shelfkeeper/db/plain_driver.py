@@ -18,6 +18,8 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _REVISION = re.compile(r'^(down_revision|revision)\s*=\s*"([^"]*)"', re.MULTILINE)
 _SQLITE = "sqlite:///"
 _POSTGRES = "postgresql+psycopg://"
+# Every SQLite connection's pragmas, the engine's (db/session.py) and this module's alike.
+SQLITE_PRAGMAS = ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL", "busy_timeout=30000")
 
 
 def head_from_files() -> str | None:
@@ -80,7 +82,7 @@ def _connect(url: str) -> Any:
         connection = sqlite3.connect(
             f"file:{quote(str(Path(database)))}?mode=rw", uri=True, timeout=30, check_same_thread=False
         )
-        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL", "busy_timeout=30000"):
+        for pragma in SQLITE_PRAGMAS:
             connection.execute(f"PRAGMA {pragma}")
         return connection
     if not url.startswith(_POSTGRES):
