@@ -56,14 +56,10 @@ errors = Console(stderr=True)
 
 
 def _settings() -> Settings:
-    from shelfkeeper.errors import ConfigurationError
-    from shelfkeeper.settings import load_settings
+    """The full settings; a bad value stops the command with its message and exit status 2 (as ``serve``)."""
+    from shelfkeeper.serving import full_settings
 
-    try:
-        return load_settings()
-    except ConfigurationError as exc:
-        errors.print(f"[red]{exc.message}[/red]", highlight=False)
-        raise typer.Exit(2) from None
+    return full_settings()
 
 
 def _context() -> AppContext:

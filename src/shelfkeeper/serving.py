@@ -84,7 +84,7 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     settings: Settings | None = None
     start = read_start_settings() if workers == 1 else None
     if start is None:  # an unusual value, or several workers: the full settings checked here, before listening
-        settings = _settings()
+        settings = full_settings()
         start = StartSettings.of(settings)
     if start.api_key:
         register_secret(start.api_key)
@@ -219,8 +219,8 @@ def _migrate(url: str) -> None:
     engine.dispose()
 
 
-def _settings() -> Settings:
-    """The full settings; a bad value stops here with its message and exit status 2."""
+def full_settings() -> Settings:
+    """The full settings (every command's); a bad value stops here with its message and exit status 2."""
     from shelfkeeper.errors import ConfigurationError
 
     try:
