@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from deluge_client import DelugeRPCClient
 from deluge_client.client import DelugeClientException, RemoteException
 
-from shelfkeeper.adapters.connection_report import connection_report
+from shelfkeeper.adapters.connection_report import version_probe
 from shelfkeeper.domain.torrents.files import BencodeError, info_hash, is_magnet, magnet_info_hash
 from shelfkeeper.domain.torrents.status import AddTorrent, TorrentInfo, TorrentState
 from shelfkeeper.errors import (
@@ -218,16 +218,12 @@ class DelugeClient:
 
     async def test_connection(self) -> ConnectionReport:
         """Log in afresh (a stale connection cannot hide a wrong password) and read the version; never raises."""
-        if not self.configured:
-            return ConnectionReport(
-                SERVICE, False, False, None, error="not configured", error_code="SERVICE_NOT_CONFIGURED"
-            )
-        await asyncio.to_thread(self._drop_connection)
-        try:
-            version = await self.version()
-        except ServiceError as exc:
-            return connection_report(SERVICE, exc)
-        return connection_report(SERVICE, None, auth_ok=True, version=version)
+
+        async def fresh_version() -> str | None:
+            await asyncio.to_thread(self._drop_connection)
+            return await self.version()
+
+        return await version_probe(SERVICE, self.configured, fresh_version)
 
     async def add(self, torrent: AddTorrent) -> str:
         """Add a .torrent, magnet or URL; returns the info hash. Adding one already there returns its hash."""

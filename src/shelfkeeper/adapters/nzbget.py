@@ -21,11 +21,11 @@ from typing import Any
 
 import httpx
 
-from shelfkeeper.adapters.connection_report import connection_report
+from shelfkeeper.adapters.connection_report import version_probe
 from shelfkeeper.adapters.http import ServiceClient, ServicePolicy
 from shelfkeeper.domain.torrents.nzb import NzbError, nzb_id, parse_nzb
 from shelfkeeper.domain.torrents.status import AddTorrent, TorrentInfo, TorrentState
-from shelfkeeper.errors import ServiceBadResponse, ServiceError, ServiceNotConfigured
+from shelfkeeper.errors import ServiceBadResponse, ServiceNotConfigured
 from shelfkeeper.ports import ConnectionReport
 
 SERVICE = "nzbget"
@@ -208,15 +208,7 @@ class NzbgetClient:
 
     async def test_connection(self) -> ConnectionReport:
         """Read the version with the credentials (a wrong password is answered 401); never raises."""
-        if not self.configured:
-            return ConnectionReport(
-                SERVICE, False, False, None, error="not configured", error_code="SERVICE_NOT_CONFIGURED"
-            )
-        try:
-            version = await self.version()
-        except ServiceError as exc:
-            return connection_report(SERVICE, exc)
-        return connection_report(SERVICE, None, auth_ok=True, version=version)
+        return await version_probe(SERVICE, self.configured, self.version)
 
     async def _items(self) -> list[_Item]:
         queue = await self.call("listgroups", 0)

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import qbittorrentapi
 import requests
 
-from shelfkeeper.adapters.connection_report import connection_report
+from shelfkeeper.adapters.connection_report import version_probe
 from shelfkeeper.adapters.qbittorrent_states import fold_state
 from shelfkeeper.domain.torrents.files import BencodeError, info_hash, is_magnet, magnet_info_hash
 from shelfkeeper.domain.torrents.status import AddTorrent, TorrentInfo, TorrentState
@@ -209,17 +209,13 @@ class QbittorrentClient:
         return await self.api_version() >= STOP_NAMING_API
 
     async def test_connection(self) -> ConnectionReport:
-        """Log in afresh (so a stale session cannot hide a wrong password) and read the version."""
-        if not self.configured:
-            return ConnectionReport(
-                SERVICE, False, False, None, error="not configured", error_code="SERVICE_NOT_CONFIGURED"
-            )
-        try:
+        """Log in afresh (so a stale session cannot hide a wrong password) and read the version; never raises."""
+
+        async def fresh_version() -> str | None:
             await self._call(self._api.auth_log_in)
-            version = await self.version()
-        except ServiceError as exc:
-            return connection_report(SERVICE, exc)
-        return connection_report(SERVICE, None, auth_ok=True, version=version)
+            return await self.version()
+
+        return await version_probe(SERVICE, self.configured, fresh_version)
 
     async def add(self, torrent: AddTorrent, *, download_limit: int | None = None) -> str:
         """Add a .torrent or a URL/magnet; returns the info hash. Adding a torrent already there returns its hash."""

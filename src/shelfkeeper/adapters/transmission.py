@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import transmission_rpc
 from transmission_rpc.error import TransmissionAuthError, TransmissionConnectError, TransmissionError
 
-from shelfkeeper.adapters.connection_report import connection_report
+from shelfkeeper.adapters.connection_report import version_probe
 from shelfkeeper.domain.torrents.files import BencodeError, info_hash, is_magnet, magnet_info_hash
 from shelfkeeper.domain.torrents.status import AddTorrent, TorrentInfo, TorrentState
 from shelfkeeper.errors import (
@@ -205,16 +205,12 @@ class TransmissionClient:
 
     async def test_connection(self) -> ConnectionReport:
         """Connect afresh (the constructor checks the credentials) and read the version; never raises."""
-        if not self.configured:
-            return ConnectionReport(
-                SERVICE, False, False, None, error="not configured", error_code="SERVICE_NOT_CONFIGURED"
-            )
-        self._api = None
-        try:
-            version = await self.version()
-        except ServiceError as exc:
-            return connection_report(SERVICE, exc)
-        return connection_report(SERVICE, None, auth_ok=True, version=version)
+
+        async def fresh_version() -> str | None:
+            self._api = None
+            return await self.version()
+
+        return await version_probe(SERVICE, self.configured, fresh_version)
 
     async def add(self, torrent: AddTorrent) -> str:
         """Add a .torrent or a URL/magnet; returns the info hash. Adding one already there returns its hash."""
