@@ -7,6 +7,8 @@ import unicodedata
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
+from shelfkeeper.domain.case_blind import case_blind_lower
+
 _LEADING_ARTICLES = frozenset({"the", "a", "an"})
 # Words a series name may carry or drop ("The Expanse Series", "Mistborn Saga"): the one list of them.
 SERIES_NOISE_WORDS = frozenset({"series", "saga", "cycle", "sequence", "chronicles", "trilogy", "books"})
@@ -163,19 +165,16 @@ def strip_title_noise(title: str) -> str:
     text = title
     # Each pattern needs a mark or a word (below), and none of them adds one: each replaces what it matched by a
     # space or leaves it, so a mark or word the title lacks is lacking after every step, and a pattern needing it is
-    # not run. Words are looked for in ASCII titles only: in other scripts letters like the Kelvin sign "K" match ASCII
-    # ones case-insensitively, so there every pattern that has its mark runs.
-    low = title.lower() if title.isascii() else None
-    keyword = low is None or _names_a_number_keyword(low)
+    # not run. Words are looked for as a case-blind pattern sees them (the Kelvin sign "K" stands for "k").
+    low = case_blind_lower(title)
+    keyword = _names_a_number_keyword(low)
     colon_or_dash = ":" in title or "-" in title or "–" in title or "—" in title
     if "(" in title or "[" in title:
         text = _BRACKETED.sub(lambda m: " " if _BRACKET_NOISE.search(m.group(1)) else m.group(0), text)
     if colon_or_dash:
         if keyword:
             text = _SERIES_SUBTITLE.sub(" ", text)
-        if low is None or (
-            "novel" in low or "thriller" in low or "memoir" in low or "mystery" in low or "romance" in low
-        ):
+        if "novel" in low or "thriller" in low or "memoir" in low or "mystery" in low or "romance" in low:
             text = _NOVEL_SUFFIX.sub(" ", text)
     if colon_or_dash or "." in title:
         text = _LEADING_NUMBER.sub(" ", text)
@@ -353,10 +352,9 @@ def _number_value(text: str) -> Decimal | None:
 
 def title_position(title: str) -> tuple[Decimal, Decimal] | None:
     """The series position a title states itself ("Dune, Book 2", "Mistborn #3", "Books 1-3"), if any."""
-    if title.isascii() and "#" not in title:
-        # Without "#" a position follows one of these words (in other scripts, letters like the Kelvin sign "K" may
-        # match their letters case-insensitively, so only ASCII titles are answered here).
-        lowered = title.lower()
+    if "#" not in title:
+        # Without "#" a position follows one of these words (as a case-blind pattern sees them).
+        lowered = case_blind_lower(title)
         if "book" not in lowered and "bk" not in lowered and "vol" not in lowered and "part" not in lowered:
             return None
     found = None

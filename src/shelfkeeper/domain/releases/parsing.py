@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from shelfkeeper.domain.case_blind import case_blind_lower
 from shelfkeeper.domain.releases.release import NEWZNAB_AUDIOBOOK, NEWZNAB_EBOOK, Release, ReleaseSource
 from shelfkeeper.domain.releases.subtitles import GROUP_DECOY_WORDS
 from shelfkeeper.domain.releases.title_facts import (
@@ -306,13 +307,11 @@ def _group_reading(content: str) -> tuple[TitleFacts, Segment | None]:
     """What one bracket group holds: narrators, a part, quality facts, or else a segment of its own."""
     if not content:
         return NO_FACTS, None
-    # each pattern needs a word of its own (checked on ASCII text: case-blind matching lets letters of other
-    # scripts stand for "k", "s" or "i")
-    lowered = content.lower() if content.isascii() else None
-    narrator = NARRATOR_PHRASE.fullmatch(content) if lowered is None or "by" in lowered or "narr" in lowered else None
+    lowered = case_blind_lower(content)  # each pattern needs a word of its own
+    narrator = NARRATOR_PHRASE.fullmatch(content) if "by" in lowered or "narr" in lowered else None
     if narrator:
         return TitleFacts(narrators=tuple(narrator_names(narrator))), None
-    part = PART_PATTERN.fullmatch(content) if lowered is None or "pt" in lowered or "part" in lowered else None
+    part = PART_PATTERN.fullmatch(content) if "pt" in lowered or "part" in lowered else None
     if part:
         return TitleFacts(part=part_number(part.group(1))), None
     facts = group_facts(content)
