@@ -104,6 +104,7 @@ def fold(text: str) -> str:
     return " ".join(_NON_WORD.sub(" ", lowered).replace("_", " ").split())
 
 
+@lru_cache(maxsize=16384)  # the same names and words with accents recur in the titles of a search
 def _without_marks(text: str) -> str:
     # Transliterate after the decomposition too: compatibility forms decompose into letters like "œ" ("ꟹ").
     decomposed = unicodedata.normalize("NFKD", text.translate(_TRANSLITERATION)).translate(_TRANSLITERATION)
@@ -166,7 +167,7 @@ def strip_title_noise(title: str) -> str:
     # Each pattern needs a mark or a word (below), and none of them adds one: each replaces what it matched by a
     # space or leaves it, so a mark or word the title lacks is lacking after every step, and a pattern needing it is
     # not run. Words are looked for as a case-blind pattern sees them (the Kelvin sign "K" stands for "k").
-    low = case_blind_lower(title)
+    low = title.lower() if title.isascii() else case_blind_lower(title)  # no call for most titles
     keyword = _names_a_number_keyword(low)
     colon_or_dash = ":" in title or "-" in title or "–" in title or "—" in title
     if "(" in title or "[" in title:
