@@ -110,7 +110,7 @@ def is_quality_word(word: str) -> bool:
 def group_facts(content: str) -> tuple[tuple[str, str], ...] | None:
     """Each token of a bracket group with its kind of quality fact; None when one token is no quality fact."""
     lowered = content.lower()
-    if _BITRATE_JOIN.search(lowered):  # "64 kbps" as one token
+    if "k" in lowered and _BITRATE_JOIN.search(lowered):  # "64 kbps" as one token (each unit starts with a "k")
         lowered = _BITRATE_JOIN.sub(r"\1\2", lowered)
     # split on whitespace and separators (str.split alone when there is no separator)
     tokens = [t for t in _TOKEN_SPLIT.split(lowered) if t] if _has_separator(lowered) else lowered.split()
@@ -225,7 +225,7 @@ def loose_facts(text: str) -> tuple[str, TitleFacts]:
         text, found = _cut(_LOOSE_ABRIDGED, text, " ")
         for match in found:
             abridged = abridged or match.group(1) is None
-    if "br" in lowered:
+    if "vbr" in lowered or "cbr" in lowered:
         text = _cut(_LOOSE_ENCODING, text, " ")[0]
     return " ".join(text.split()), TitleFacts(formats, bitrate, abridged, None, None, part, tuple(narrators))
 
