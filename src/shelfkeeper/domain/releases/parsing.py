@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from shelfkeeper.domain.case_blind import case_blind_lower
+from shelfkeeper.domain.names import split_names
 from shelfkeeper.domain.releases.release import NEWZNAB_AUDIOBOOK, NEWZNAB_EBOOK, Release, ReleaseSource
 from shelfkeeper.domain.releases.subtitles import GROUP_DECOY_WORDS
 from shelfkeeper.domain.releases.title_facts import (
@@ -42,7 +43,7 @@ from shelfkeeper.domain.releases.title_segments import (
     series_in,
 )
 from shelfkeeper.domain.releases.uploader import split_uploader_tag
-from shelfkeeper.domain.text import fold, normalize_language, parse_position, split_names
+from shelfkeeper.domain.text import fold, normalize_language, parse_position
 
 __all__ = [  # what a parse is made of, importable from here as before the pieces had modules of their own
     "AUDIO_FORMATS",

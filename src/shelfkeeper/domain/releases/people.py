@@ -6,9 +6,10 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
+from shelfkeeper.domain.names import initials_joined, normalize_author, split_names
 from shelfkeeper.domain.releases.parsing import ParsedRelease
 from shelfkeeper.domain.releases.title_segments import Segment, SegmentKind
-from shelfkeeper.domain.text import initials_joined, normalize_author, split_names
+from shelfkeeper.domain.text import fold
 
 
 def words(text: str) -> list[str]:
@@ -50,9 +51,29 @@ def segment_names_author(segment: Segment, authors: Sequence[str]) -> bool:
 @lru_cache(maxsize=4096)  # the same pieces ("Brandon Sanderson") recur across the releases of a search
 def names_author(text: str, authors: tuple[str, ...]) -> bool:
     """``segment_names_author`` of a segment's text."""
+    if text.isascii() and "," not in text and not _may_name_one_of(text, authors):
+        return False
     names = split_names(text)
     matched = [name for name in names if any(names_match(name, wanted) for wanted in authors)]
     return bool(matched) and all(name in matched or 2 <= len(name.split()) <= 3 for name in names)
+
+
+def _may_name_one_of(text: str, authors: tuple[str, ...]) -> bool:
+    """False when no name in ``text`` (ASCII, no comma) can match one of ``authors`` (``names_match``), read
+    without splitting it into names: most pieces of a title name no wanted author.
+
+    Two names match only when their last words are equal. Without a comma no name is turned around ("Last,
+    First"), and folding ASCII text reads each character alone, so the words of each name of ``text`` (initials
+    joined) stand in order in the folded text: the last word of a matching name, a wanted author's last word,
+    stands in it once its spaces are taken out.
+    """
+    letters = fold(text).replace(" ", "")
+    return any(surname in letters for surname in _surnames(authors))
+
+
+@lru_cache(maxsize=256)  # the wanted authors of a search, asked for each piece of its releases
+def _surnames(authors: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(found[-1] for found in map(_author_words, authors) if found)
 
 
 def is_narrator_group(segment: Segment, wanted_narrator: str | None, *, lone_name_ok: bool = True) -> bool:

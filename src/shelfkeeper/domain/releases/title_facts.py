@@ -13,8 +13,9 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from shelfkeeper.domain.case_blind import case_blind_lower
+from shelfkeeper.domain.names import split_names
 from shelfkeeper.domain.releases.subtitles import NUMBER_WORDS
-from shelfkeeper.domain.text import fold, is_language_word, normalize_language, split_names
+from shelfkeeper.domain.text import fold, is_language_word, normalize_language
 
 AUDIO_FORMATS = frozenset({"m4b", "m4a", "mp3", "flac", "opus", "ogg", "aac", "wma", "wav", "aax", "aaxc"})
 EBOOK_FORMATS = frozenset({"epub", "mobi", "azw3", "azw", "pdf", "cbz", "djvu", "fb2"})

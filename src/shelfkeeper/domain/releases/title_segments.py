@@ -14,9 +14,10 @@ from decimal import Decimal
 from functools import lru_cache
 
 from shelfkeeper.domain.case_blind import case_blind_lower
+from shelfkeeper.domain.names import initials_joined, split_names
 from shelfkeeper.domain.releases.subtitles import NUMBER_WORDS
 from shelfkeeper.domain.releases.title_facts import YEAR
-from shelfkeeper.domain.text import fold, initials_joined, parse_position, split_names
+from shelfkeeper.domain.text import fold, parse_position
 
 SEPARATOR = re.compile(r"\s+[-–—]+\s+|\s*\|\s*|\s+[-–—](?=[^\W\d_])|(?<=[^\W\d_])[-–—]\s+")
 _BY_AUTHOR = re.compile(r"^(?P<title>.+)\s+by\s+(?P<names>[^\s].*)$")
