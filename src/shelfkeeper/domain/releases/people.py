@@ -11,6 +11,8 @@ from shelfkeeper.domain.releases.parsing import ParsedRelease
 from shelfkeeper.domain.releases.title_segments import Segment, SegmentKind
 from shelfkeeper.domain.text import fold
 
+_INITIAL = re.compile(r"\b[A-Z]\.")  # "R. C. Bray"
+
 
 def words(text: str) -> list[str]:
     """Folded words, with runs of single letters joined so "S. A. Corey" and "SA Corey" give the same words."""
@@ -76,17 +78,17 @@ def _surnames(authors: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(found[-1] for found in map(_author_words, authors) if found)
 
 
-def is_narrator_group(segment: Segment, wanted_narrator: str | None, *, lone_name_ok: bool = True) -> bool:
-    """Whether a bracket group of names (not the author) is read as the narrators.
+def is_narrator_group(text: str, wanted_narrator: str | None, *, lone_name_ok: bool = True) -> bool:
+    """Whether a bracket group of names (not the author), ``text`` its content, is read as the narrators.
 
     With the wanted narrator known, the group must name them: "[Golden Son]" may be another book's title.
     Without, any group of names is, unless ``lone_name_ok`` is False (the wanted title is its series' name, so
     "Red Rising [Golden Son]" may be another volume): then only two or more names, or initials ("[R. C. Bray]").
     """
-    names = split_names(segment.text)
+    names = split_names(text)
     if wanted_narrator:
         return any(names_match(name, narrator) for name in names for narrator in split_names(wanted_narrator))
-    return lone_name_ok or len(names) >= 2 or any(re.search(r"\b[A-Z]\.", name) for name in names)
+    return lone_name_ok or len(names) >= 2 or any(_INITIAL.search(name) for name in names)
 
 
 def group_narrators(parsed: ParsedRelease, authors: Sequence[str], wanted_narrator: str | None) -> tuple[str, ...]:
@@ -96,6 +98,6 @@ def group_narrators(parsed: ParsedRelease, authors: Sequence[str], wanted_narrat
         for segment in parsed.segments
         if segment.kind is SegmentKind.PEOPLE
         and not segment_names_author(segment, authors)
-        and is_narrator_group(segment, wanted_narrator)
+        and is_narrator_group(segment.text, wanted_narrator)
         for name in split_names(segment.text)
     )
