@@ -28,7 +28,7 @@ from shelfkeeper.domain.metadata.distance import BookFacts, Decision, MatchWeigh
 from shelfkeeper.domain.metadata.fields import EDITION_FIELDS
 from shelfkeeper.domain.metadata.matching import item_key, text_key
 from shelfkeeper.domain.metadata.repair import PUBLISHERS
-from shelfkeeper.domain.text import normalize_author
+from shelfkeeper.domain.names import normalize_author
 
 TRAPS = (
     "none",

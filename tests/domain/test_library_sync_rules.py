@@ -19,7 +19,7 @@ from shelfkeeper.domain.library.sync import (
     renamed_in_joined,
     series_text,
 )
-from shelfkeeper.domain.text import display_name
+from shelfkeeper.domain.names import display_name
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)

@@ -8,17 +8,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shelfkeeper.domain.names import normalize_author, split_names
 from shelfkeeper.domain.text import (
     fold,
     format_position,
     move_trailing_article,
     normalize_asin,
-    normalize_author,
     normalize_isbn,
     normalize_language,
     normalize_title,
     parse_position,
-    split_names,
     strip_leading_article,
     title_position,
 )

@@ -21,15 +21,8 @@ from hypothesis import strategies as st
 from shelfkeeper.domain import text
 from shelfkeeper.domain.metadata import editions
 from shelfkeeper.domain.metadata.editions import Edition, edition_of
-from shelfkeeper.domain.text import (
-    fold,
-    initials_joined,
-    normalize_title,
-    split_names,
-    strip_leading_article,
-    strip_title_noise,
-    title_position,
-)
+from shelfkeeper.domain.names import initials_joined, split_names
+from shelfkeeper.domain.text import fold, normalize_title, strip_leading_article, strip_title_noise, title_position
 
 _SPACES = re.compile(r"\s+")
 

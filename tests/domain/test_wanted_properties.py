@@ -15,7 +15,8 @@ from shelfkeeper.domain.discovery.ownership import OwnedIndex, title_keys
 from shelfkeeper.domain.discovery.series_gaps import Gap, SeriesEntry, find_all_series_gaps, find_series_gaps
 from shelfkeeper.domain.library.items import SeriesRef
 from shelfkeeper.domain.metadata.candidates import BookCandidate
-from shelfkeeper.domain.text import normalize_asin, normalize_author, normalize_isbn, normalize_title
+from shelfkeeper.domain.names import normalize_author
+from shelfkeeper.domain.text import normalize_asin, normalize_isbn, normalize_title
 
 TODAY = date(2025, 6, 1)
 SERIES = "The Expanse"

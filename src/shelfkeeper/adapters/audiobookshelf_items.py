@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from shelfkeeper.domain.library.items import LibraryItem, LibrarySeries, MetadataUpdate, SeriesRef
-from shelfkeeper.domain.text import split_names
+from shelfkeeper.domain.names import split_names
 from shelfkeeper.errors import ServiceBadResponse
 
 SERVICE = "audiobookshelf"

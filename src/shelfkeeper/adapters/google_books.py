@@ -14,7 +14,7 @@ from shelfkeeper.adapters.http import BudgetStore, ServiceClient, ServicePolicy,
 from shelfkeeper.adapters.http_failures import answered_not_found
 from shelfkeeper.adapters.payload import as_list, plain_text
 from shelfkeeper.domain.metadata.candidates import AuthorProfile, BookCandidate
-from shelfkeeper.domain.text import normalize_author
+from shelfkeeper.domain.names import normalize_author
 from shelfkeeper.errors import (
     QuotaExhausted,
     ServiceAuthFailed,

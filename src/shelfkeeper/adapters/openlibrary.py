@@ -13,7 +13,7 @@ import httpx
 from shelfkeeper import __version__
 from shelfkeeper.adapters.http import BudgetStore, ServiceClient, ServicePolicy
 from shelfkeeper.domain.metadata.candidates import AuthorProfile, BookCandidate
-from shelfkeeper.domain.text import normalize_author
+from shelfkeeper.domain.names import normalize_author
 from shelfkeeper.errors import ServiceAuthFailed, ServiceBadResponse, ServiceError
 from shelfkeeper.ports import BookQuery, ConnectionReport
 

@@ -31,9 +31,9 @@ from shelfkeeper.domain.events import EventType
 from shelfkeeper.domain.library.items import LibraryItem
 from shelfkeeper.domain.library.naming import BookFolder, book_folder, map_remote_path
 from shelfkeeper.domain.lifecycle import DownloadStatus, FailureKind, WantedStatus
+from shelfkeeper.domain.names import split_names
 from shelfkeeper.domain.releases.parsing import parse_release
 from shelfkeeper.domain.releases.release import Release
-from shelfkeeper.domain.text import split_names
 from shelfkeeper.errors import ServiceError, ServiceNotConfigured
 from shelfkeeper.services import events
 from shelfkeeper.services.downloads import client_of

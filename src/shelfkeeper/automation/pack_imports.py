@@ -45,7 +45,8 @@ from shelfkeeper.domain.library.items import LibraryItem
 from shelfkeeper.domain.library.naming import BookFolder, book_folder, plan_book_files
 from shelfkeeper.domain.library.pack_files import PackMapping, PackVolume, map_pack_files
 from shelfkeeper.domain.lifecycle import DownloadStatus, FailureKind, WantedStatus
-from shelfkeeper.domain.text import parse_position, split_names
+from shelfkeeper.domain.names import split_names
+from shelfkeeper.domain.text import parse_position
 from shelfkeeper.errors import ServiceError
 from shelfkeeper.services import events
 from shelfkeeper.services.downloads import client_of, wanted_book_of

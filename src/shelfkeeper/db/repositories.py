@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from shelfkeeper.db.tables import Author, Book, BookAuthor, BookNarrator, BookSeries, Series
 from shelfkeeper.domain.discovery.positions import covered_positions
-from shelfkeeper.domain.text import fold, normalize_author, normalize_title, parse_position, series_key
+from shelfkeeper.domain.names import normalize_author
+from shelfkeeper.domain.text import fold, normalize_title, parse_position, series_key
 
 _Named = TypeVar("_Named", Author, Series)
 

@@ -7,11 +7,11 @@ import unicodedata
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
+from shelfkeeper.domain.case_blind import case_blind_lower
+
 _LEADING_ARTICLES = frozenset({"the", "a", "an"})
 # Words a series name may carry or drop ("The Expanse Series", "Mistborn Saga"): the one list of them.
 SERIES_NOISE_WORDS = frozenset({"series", "saga", "cycle", "sequence", "chronicles", "trilogy", "books"})
-# What may follow a surname without being a given name ("King, Jr."): the one list of them.
-NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv", "phd", "md"})
 # Letters that Unicode does not decompose into base + accent, spelled the way catalogues usually spell them.
 _TRANSLITERATION = str.maketrans(
     {"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ß": "ss", "ł": "l", "Ł": "L", "đ": "d"}
@@ -57,7 +57,6 @@ _TITLE_POSITION = re.compile(
     rf"(?:\b(?:books?|bk|vol|volume|part)\.?\s*#?|#)\s*({_NUMBER}(?:\s*(?:-|–|—|to|through|&|and)\s*{_NUMBER})?)\b",
     re.IGNORECASE,
 )
-_NAME_SUFFIX = re.compile("(" + "|".join(sorted(NAME_SUFFIXES)) + r")\.?", re.IGNORECASE)
 _LANGUAGES = {
     alias: code
     for code, aliases in {
@@ -80,10 +79,6 @@ _LANGUAGES = {
     }.items()
     for alias in (code, *aliases.split())
 }
-_PARTICLE_LIST = "de da di del della der den du la le van von vander st saint mac mc o bin ibn al"
-_SURNAME_PARTICLES = frozenset(_PARTICLE_LIST.split())
-_SEMICOLON = re.compile(r"\s*;\s*")
-_AND = re.compile(r"\s*(?:&|\band\b)\s*")
 
 
 def fold(text: str) -> str:
@@ -102,6 +97,7 @@ def fold(text: str) -> str:
     return " ".join(_NON_WORD.sub(" ", lowered).replace("_", " ").split())
 
 
+@lru_cache(maxsize=16384)  # the same names and words with accents recur in the titles of a search
 def _without_marks(text: str) -> str:
     # Transliterate after the decomposition too: compatibility forms decompose into letters like "œ" ("ꟹ").
     decomposed = unicodedata.normalize("NFKD", text.translate(_TRANSLITERATION)).translate(_TRANSLITERATION)
@@ -163,19 +159,16 @@ def strip_title_noise(title: str) -> str:
     text = title
     # Each pattern needs a mark or a word (below), and none of them adds one: each replaces what it matched by a
     # space or leaves it, so a mark or word the title lacks is lacking after every step, and a pattern needing it is
-    # not run. Words are looked for in ASCII titles only: in other scripts letters like the Kelvin sign "K" match ASCII
-    # ones case-insensitively, so there every pattern that has its mark runs.
-    low = title.lower() if title.isascii() else None
-    keyword = low is None or _names_a_number_keyword(low)
+    # not run. Words are looked for as a case-blind pattern sees them (the Kelvin sign "K" stands for "k").
+    low = title.lower() if title.isascii() else case_blind_lower(title)  # no call for most titles
+    keyword = _names_a_number_keyword(low)
     colon_or_dash = ":" in title or "-" in title or "–" in title or "—" in title
     if "(" in title or "[" in title:
         text = _BRACKETED.sub(lambda m: " " if _BRACKET_NOISE.search(m.group(1)) else m.group(0), text)
     if colon_or_dash:
         if keyword:
             text = _SERIES_SUBTITLE.sub(" ", text)
-        if low is None or (
-            "novel" in low or "thriller" in low or "memoir" in low or "mystery" in low or "romance" in low
-        ):
+        if "novel" in low or "thriller" in low or "memoir" in low or "mystery" in low or "romance" in low:
             text = _NOVEL_SUFFIX.sub(" ", text)
     if colon_or_dash or "." in title:
         text = _LEADING_NUMBER.sub(" ", text)
@@ -224,48 +217,6 @@ def _inner_hyphens_only(low: str, bare: str) -> bool:
     )
 
 
-@lru_cache(maxsize=16384)
-def normalize_author(name: str) -> str:
-    """ "Sanderson, Brandon" and "Brandon  Sanderson" both give "brandon sanderson"; initials joined."""
-    text = name.strip()
-    if text.count(",") == 1:
-        last, first = (part.strip() for part in text.split(","))
-        if first and not _NAME_SUFFIX.fullmatch(first):
-            text = f"{first} {last}"
-    return " ".join(initials_joined(text))
-
-
-def initials_joined(text: str) -> list[str]:
-    """Folded words with runs of single letters joined: "J R R Tolkien", "J.R.R. Tolkien" and "JRR Tolkien" all give
-    ["jrr", "tolkien"]."""
-    return list(_initials_joined(text))
-
-
-@lru_cache(maxsize=16384)  # ranking reads the same names and title pieces for every release of a search
-def _initials_joined(text: str) -> tuple[str, ...]:
-    merged: list[str] = []
-    previous_was_initial = False
-    for token in fold(text).split():
-        is_initial = len(token) == 1 and token.isalpha()
-        if is_initial and previous_was_initial:
-            merged[-1] += token
-        else:
-            merged.append(token)
-        previous_was_initial = is_initial
-    return tuple(merged)
-
-
-def display_name(name: str) -> str:
-    """A person's name in reading order: "Le Guin, Ursula K." -> "Ursula K. Le Guin"; "King, Jr." stays."""
-    cleaned = " ".join(name.split())
-    if cleaned.count(",") != 1:
-        return cleaned
-    last, first = (part.strip() for part in cleaned.split(","))
-    if not last or not first or first.rstrip(".").lower() in NAME_SUFFIXES:
-        return cleaned
-    return f"{first} {last}"
-
-
 @lru_cache(maxsize=16384)  # one fold per name: gap analysis asks for the same few names over and over
 def series_key(name: str) -> str:
     """A series name compared loosely: "The Expanse Series" and "Expanse" give "expanse"."""
@@ -273,47 +224,6 @@ def series_key(name: str) -> str:
     while len(words) > 1 and words[-1] in SERIES_NOISE_WORDS:
         words.pop()
     return " ".join(words)
-
-
-def split_names(joined: str) -> list[str]:
-    """Split "A, B & C" or "A; B and C" into names, keeping each "Last, First" pair whole."""
-    return list(_split_names(joined))
-
-
-@lru_cache(maxsize=4096)  # ranking splits the same author and narrator fields for every release of a search
-def _split_names(joined: str) -> tuple[str, ...]:
-    stripped = joined.strip() if joined else ""
-    if not stripped:
-        return ()
-    if ";" not in stripped and "&" not in stripped and "and" not in stripped and "," not in stripped:
-        return (stripped,)  # one name: no separator to split on (most narrator and author fields)
-    groups = _SEMICOLON.split(stripped) if ";" in stripped else [stripped]
-    names: list[str] = []
-    for group in groups:
-        for part in _AND.split(group):
-            names.extend(_split_commas(part.strip()))
-    return tuple(name for name in names if name)
-
-
-def _split_commas(part: str) -> list[str]:
-    pieces = [piece.strip() for piece in part.split(",") if piece.strip()]
-    if len(pieces) == 2 and (_is_surname_first(pieces[0], pieces[1]) or _NAME_SUFFIX.fullmatch(pieces[1])):
-        return [part]  # "Sanderson, Brandon", "Le Guin, Ursula K.", "King, Jr."
-    return pieces
-
-
-def _is_surname_first(before: str, after: str) -> bool:
-    before_words, after_words = before.split(), after.split()
-    if not before_words or not after_words or len(after_words) > 3:
-        return False
-    surname_like = len(before_words) == 1 or before_words[0].lower().rstrip("'’") in _SURNAME_PARTICLES
-    # "Stephen King, Peter Straub" has two full names; "King, Stephen" has a surname then given names.
-    return surname_like and (len(after_words) == 1 or any(_is_initial(word) for word in after_words))
-
-
-def _is_initial(word: str) -> bool:
-    letters = word.replace(".", "")
-    return 0 < len(letters) <= 3 and letters.isalpha() and (word.endswith(".") or letters.isupper())
 
 
 @lru_cache(maxsize=4096, typed=True)  # a few labels ("1", "2", "Book 3"), read for every entry and release
@@ -353,10 +263,9 @@ def _number_value(text: str) -> Decimal | None:
 
 def title_position(title: str) -> tuple[Decimal, Decimal] | None:
     """The series position a title states itself ("Dune, Book 2", "Mistborn #3", "Books 1-3"), if any."""
-    if title.isascii() and "#" not in title:
-        # Without "#" a position follows one of these words (in other scripts, letters like the Kelvin sign "K" may
-        # match their letters case-insensitively, so only ASCII titles are answered here).
-        lowered = title.lower()
+    if "#" not in title:
+        # Without "#" a position follows one of these words (as a case-blind pattern sees them).
+        lowered = case_blind_lower(title)
         if "book" not in lowered and "bk" not in lowered and "vol" not in lowered and "part" not in lowered:
             return None
     found = None

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from shelfkeeper.db.tables import BlocklistEntry, Download, DownloadBook, WantedBook
 from shelfkeeper.domain.events import Event, EventType
 from shelfkeeper.domain.lifecycle import ACTIVE_DOWNLOAD_STATES, DownloadStatus, DuplicateKind, WantedStatus
+from shelfkeeper.domain.names import split_names
 from shelfkeeper.domain.releases.ranking import RankedRelease
 from shelfkeeper.domain.releases.verification import WantedEdition
-from shelfkeeper.domain.text import split_names
 from shelfkeeper.download_clients import LEGACY_CLIENT
 from shelfkeeper.errors import Conflict
 from shelfkeeper.services import events

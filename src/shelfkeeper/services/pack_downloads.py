@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 from shelfkeeper.db.tables import Book, BookSeries, Download, DownloadBook, FailedAttempt, Series, WantedBook
 from shelfkeeper.domain.events import EventType
 from shelfkeeper.domain.lifecycle import FailureKind, WantedStatus
+from shelfkeeper.domain.names import split_names
 from shelfkeeper.domain.releases.pack_choice import PackBook, PackDecision, RankedPack
-from shelfkeeper.domain.text import parse_position, series_key, split_names
+from shelfkeeper.domain.text import parse_position, series_key
 from shelfkeeper.services import events
 from shelfkeeper.services.downloads import (
     AUTOMATIC_GRAB_STATES,

@@ -11,10 +11,10 @@ from enum import StrEnum
 from functools import lru_cache
 
 from shelfkeeper.domain.library.items import LibraryItem, SeriesRef
+from shelfkeeper.domain.names import normalize_author
 from shelfkeeper.domain.text import (
     fold,
     normalize_asin,
-    normalize_author,
     normalize_isbn,
     normalize_title,
     parse_position,

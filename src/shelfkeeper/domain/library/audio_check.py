@@ -18,8 +18,9 @@ from typing import Any
 from shelfkeeper.domain.library.audio import AudioReport, AudioTags, show_duration
 from shelfkeeper.domain.metadata.distance import name_similarity, similarity
 from shelfkeeper.domain.metadata.evidence import NARRATORS_AGREE
+from shelfkeeper.domain.names import split_names
 from shelfkeeper.domain.releases.verification import WantedEdition
-from shelfkeeper.domain.text import fold, normalize_title, split_names
+from shelfkeeper.domain.text import fold, normalize_title
 
 # Tags that name nothing: a ripper's placeholders and per-file track names.
 _GENERIC = re.compile(

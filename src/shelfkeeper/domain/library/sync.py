@@ -9,7 +9,7 @@ from enum import StrEnum
 from itertools import permutations
 
 from shelfkeeper.domain.library.items import LibraryItem, SeriesRef
-from shelfkeeper.domain.text import display_name
+from shelfkeeper.domain.names import display_name
 
 FULL_SYNC_EVERY = timedelta(days=1)
 # Items edited while a sync pages through the library, and clocks that differ a little between the two machines.

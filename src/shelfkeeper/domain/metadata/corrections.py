@@ -14,7 +14,8 @@ from shelfkeeper.domain.metadata.editions import special_edition_words
 from shelfkeeper.domain.metadata.evidence import EditionEvidence, edition_evidence
 from shelfkeeper.domain.metadata.fields import EDITION_FIELDS
 from shelfkeeper.domain.metadata.matching import FieldChange, FieldPolicy, FieldValue, MatchResult, field_changes
-from shelfkeeper.domain.text import normalize_author, normalize_language, strip_title_noise
+from shelfkeeper.domain.names import normalize_author
+from shelfkeeper.domain.text import normalize_language, strip_title_noise
 
 # Open Library works gather every edition: they show no edition at all, so they only fill the work's description and
 # genres. Google Books volumes are mostly print editions with no narrator or runtime: their edition fields pass only

@@ -9,7 +9,7 @@ from enum import StrEnum
 from rapidfuzz import fuzz
 
 from shelfkeeper.domain.library.items import LibraryItem, SeriesRef
-from shelfkeeper.domain.text import NAME_SUFFIXES, normalize_author
+from shelfkeeper.domain.names import NAME_SUFFIXES, normalize_author
 
 
 class Decision(StrEnum):

@@ -21,9 +21,9 @@ from shelfkeeper.domain.metadata.editions import edition_of
 from shelfkeeper.domain.metadata.evidence import edition_evidence
 from shelfkeeper.domain.metadata.fields import CORRECTABLE_FIELDS, IDENTIFIER_FIELDS
 from shelfkeeper.domain.metadata.penalties import score
+from shelfkeeper.domain.names import normalize_author
 from shelfkeeper.domain.text import (
     normalize_asin,
-    normalize_author,
     normalize_isbn,
     normalize_language,
     normalize_title,

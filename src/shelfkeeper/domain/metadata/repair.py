@@ -14,7 +14,8 @@ from collections.abc import Sequence
 
 from shelfkeeper.domain.metadata.candidates import BookCandidate
 from shelfkeeper.domain.metadata.distance import BookFacts, Reason, names_similarity
-from shelfkeeper.domain.text import display_name, fold, normalize_author, strip_title_noise
+from shelfkeeper.domain.names import display_name, normalize_author
+from shelfkeeper.domain.text import fold, strip_title_noise
 
 # Publishers and studios that taggers put in the author field. Compared folded, and also as the start of the field
 # ("Recorded Books, Inc.", "Tantor Media", "Podium Publishing"). Any author equal to the candidate's publisher counts.

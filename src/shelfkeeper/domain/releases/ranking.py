@@ -289,15 +289,15 @@ class _Judge:
         reasons += self._flag_reasons(parsed, free)
         if wedge is not None:
             reasons += mam_reasons(free is not None, self.mam_stats, profile.mam, wedge)
-        return RankedRelease(
-            release=release,
-            parsed=parsed,
-            score=sum([reason.points for reason in reasons]),
-            accepted=not any([reason.rejects for reason in reasons]),
-            reasons=tuple(reasons),
-            verification=verification,
-            wedge=wedge,
-            freeleech=free is not None,
+        return RankedRelease(  # by position, as the fields come (one made for every release: see ParsedRelease)
+            release,
+            parsed,
+            sum([reason.points for reason in reasons]),  # score
+            not any([reason.rejects for reason in reasons]),  # accepted
+            tuple(reasons),
+            verification,
+            wedge,
+            free is not None,  # freeleech
         )
 
     def _file_reasons(self, parsed: ParsedRelease) -> tuple[Reason, ...]:

@@ -18,8 +18,9 @@ from collections.abc import Set as AbstractSet
 from functools import lru_cache
 
 from shelfkeeper.domain.metadata.distance import similarity
-from shelfkeeper.domain.text import fold, normalize_author, normalize_title
-from shelfkeeper.domain.text import initials_joined as words  # people.words, which imports parsing
+from shelfkeeper.domain.names import initials_joined as words  # people.words, which imports parsing
+from shelfkeeper.domain.names import normalize_author
+from shelfkeeper.domain.text import fold, normalize_title
 
 NUMBER_WORDS = (
     "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen",

@@ -60,8 +60,8 @@ class TitleCheck:
             return (_NO_WORDS,)
         whole = (
             _names_whole(forms.series_run, segment_words),
-            _names_whole(forms.subtitle_run, segment_words),
-            *(_names_whole(narrator.run, segment_words) for narrator in forms.narrator_forms),
+            _names_whole(forms.subtitle_run, segment_words) if forms.subtitle_run else False,
+            *([_names_whole(narrator.run, segment_words) for narrator in forms.narrator_forms]),
         )
         if series_key is None:
             return _check_title(forms, parsed, title_indexes, author_segments, segment_words, whole)

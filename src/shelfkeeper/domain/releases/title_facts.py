@@ -12,8 +12,10 @@ import re
 from functools import lru_cache
 from typing import NamedTuple
 
+from shelfkeeper.domain.case_blind import case_blind_lower
+from shelfkeeper.domain.names import split_names
 from shelfkeeper.domain.releases.subtitles import NUMBER_WORDS
-from shelfkeeper.domain.text import fold, is_language_word, normalize_language, split_names
+from shelfkeeper.domain.text import fold, is_language_word, normalize_language
 
 AUDIO_FORMATS = frozenset({"m4b", "m4a", "mp3", "flac", "opus", "ogg", "aac", "wma", "wav", "aax", "aaxc"})
 EBOOK_FORMATS = frozenset({"epub", "mobi", "azw3", "azw", "pdf", "cbz", "djvu", "fb2"})
@@ -109,7 +111,7 @@ def is_quality_word(word: str) -> bool:
 def group_facts(content: str) -> tuple[tuple[str, str], ...] | None:
     """Each token of a bracket group with its kind of quality fact; None when one token is no quality fact."""
     lowered = content.lower()
-    if _BITRATE_JOIN.search(lowered):  # "64 kbps" as one token
+    if "k" in lowered and _BITRATE_JOIN.search(lowered):  # "64 kbps" as one token (each unit starts with a "k")
         lowered = _BITRATE_JOIN.sub(r"\1\2", lowered)
     # split on whitespace and separators (str.split alone when there is no separator)
     tokens = [t for t in _TOKEN_SPLIT.split(lowered) if t] if _has_separator(lowered) else lowered.split()
@@ -202,30 +204,29 @@ def loose_facts(text: str) -> tuple[str, TitleFacts]:
     """Bitrate, format, (un)abridged, part and narrator phrases taken from text outside brackets: what is left of
     the text, and the facts.
 
-    Each pattern is looked for only when the text holds a word it needs (checked on ASCII text only: case-blind
-    matching lets letters of other scripts stand for "k", "s" or "i").
+    Each pattern is looked for only when the text holds a word it needs (as a case-blind pattern sees it).
     """
-    lowered = text.lower() if text.isascii() else None
+    lowered = case_blind_lower(text)
     narrators: list[str] = []
-    if lowered is None or "by" in lowered or "narr" in lowered:
+    if "by" in lowered or "narr" in lowered:
         text, found = _cut(NARRATOR_PHRASE, text, " - ")
         narrators = [name for match in found for name in narrator_names(match)]
     part = None
-    if lowered is None or "pt" in lowered or "part" in lowered:
+    if "pt" in lowered or "part" in lowered:
         text, found = _cut(PART_PATTERN, text, " ")
         part = part_number(found[-1].group(1)) if found else None
     bitrate = None
-    if lowered is None or "k" in lowered:
+    if "k" in lowered:
         text, found = _cut(_LOOSE_BITRATE, text, " ")
         bitrate = int(found[-1].group(1)) if found else None
     text, found = _cut(_LOOSE_FORMAT, text, " ")
     formats = tuple(match.group(1).lower() for match in found)
     abridged = None
-    if lowered is None or "abridged" in lowered:
+    if "abridged" in lowered:
         text, found = _cut(_LOOSE_ABRIDGED, text, " ")
         for match in found:
             abridged = abridged or match.group(1) is None
-    if lowered is None or "br" in lowered:
+    if "vbr" in lowered or "cbr" in lowered:
         text = _cut(_LOOSE_ENCODING, text, " ")[0]
     return " ".join(text.split()), TitleFacts(formats, bitrate, abridged, None, None, part, tuple(narrators))
 

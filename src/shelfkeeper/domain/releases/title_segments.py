@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
+from shelfkeeper.domain.case_blind import case_blind_lower
+from shelfkeeper.domain.names import initials_joined, split_names
 from shelfkeeper.domain.releases.subtitles import NUMBER_WORDS
 from shelfkeeper.domain.releases.title_facts import YEAR
-from shelfkeeper.domain.text import fold, initials_joined, parse_position, split_names
+from shelfkeeper.domain.text import fold, parse_position
 
 SEPARATOR = re.compile(r"\s+[-–—]+\s+|\s*\|\s*|\s+[-–—](?=[^\W\d_])|(?<=[^\W\d_])[-–—]\s+")
 _BY_AUTHOR = re.compile(r"^(?P<title>.+)\s+by\s+(?P<names>[^\s].*)$")
@@ -134,12 +136,10 @@ def series_in(content: str) -> SeriesMention | None:
 
 
 def _keyword_suffix(text: str) -> re.Match[str] | None:
-    """``_KEYWORD_SUFFIX.match``, tried only when the text holds a keyword or "#" (checked on ASCII text only:
-    case-blind matching lets letters of other scripts stand for "k", "s" or "i")."""
-    if text.isascii():
-        lowered = text.lower()
-        if not _KEYWORD_WORD.search(lowered):
-            return None
+    """``_KEYWORD_SUFFIX.match``, tried only when the text holds a keyword or "#" (as a case-blind pattern sees
+    it)."""
+    if not _KEYWORD_WORD.search(case_blind_lower(text)):
+        return None
     return _KEYWORD_SUFFIX.match(text)
 
 

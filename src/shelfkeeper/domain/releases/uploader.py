@@ -41,8 +41,6 @@ _NOT_TAG_WORDS = (
     GROUP_DECOY_WORDS | FOREIGN_WORDS | GLUE_WORDS | frozenset(NUMBER_WORDS) | frozenset(_NOT_TAG_LIST.split())
 )
 _ROMAN = re.compile(r"^(?=[ivxlc])c{0,3}(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})$")
-_TRAILING_GROUP = re.compile(r"(?:\[(?P<square>[^\[\]]*)\]|\{(?P<curly>[^{}]*)\})\s*$")
-_TRAILING_DASH = re.compile(r"\s?-(?P<scene>[^\W\d_][^\W\d_]*)\s*$")  # "-JNoN", glued to the dash
 _TRAILING_PIECE = re.compile(r"(?:\[(?P<a>[^\[\]]*)\]|\{(?P<b>[^{}]*)\}|\((?P<c>[^()]*)\)|(?P<word>[^\s\[\]{}()]+))$")
 _MAX_TAG_WORDS = 3
 
@@ -51,18 +49,45 @@ _FILE_FACTS = frozenset({"format", "bitrate", "unabridged", "abridged"})
 
 def split_uploader_tag(text: str) -> tuple[str, str | None]:
     """The title without its trailing uploader tag, and the tag (None when the title ends in none)."""
-    match = _TRAILING_GROUP.search(text) if text.rstrip()[-1:] in ("]", "}") else None
-    if match is None and "-" in text:
-        match = _TRAILING_DASH.search(text)
-    if match is None:
+    piece = trailing_piece(text)
+    if piece is None:
         return text, None
-    tag = match.group(match.lastindex or 0).strip()
+    start, tag = piece
+    tag = tag.strip()
     if looks_like_names(tag) or not is_tag_text(tag) or piece_quality_kinds(tag, True):
         return text, None  # a group of names is the narrators or the author, no tag
-    head = text[: match.start()]
+    head = text[:start]
     if not _file_described_before(head):
         return text, None
     return head.rstrip(), tag
+
+
+def trailing_piece(text: str) -> tuple[int, str] | None:
+    """The title's last piece, when it has the shape of a tag: where it starts, and its text.
+
+    The piece is a square or curly group ("[StarLantern]"), else a word of letters glued to a dash ("-JNoN"; a
+    space before the dash is part of the piece); only whitespace may follow it. Read from the end: one title is
+    parsed for every release, and scanning it from the start for a piece that ends it costs more.
+    """
+    end = len(text.rstrip())
+    last = text[end - 1 : end]
+    if last == "]" or last == "}":
+        start = text.rfind("[" if last == "]" else "{", 0, end - 1)  # a group holds no bracket of its own kind
+        if start >= 0 and last not in text[start + 1 : end - 1]:
+            return start, text[start + 1 : end - 1]
+        return None
+    start = end
+    while start and _is_letter(text[start - 1]):
+        start -= 1
+    if start == end or start == 0 or text[start - 1] != "-":
+        return None
+    dash = start - 1
+    return (dash - 1 if dash and text[dash - 1].isspace() else dash), text[start:end]
+
+
+def _is_letter(ch: str) -> bool:
+    """What the regular expression class [^\\W\\d_] matches: a letter (or a number that is no decimal digit)."""
+    return ch.isalnum() and not ch.isdecimal()
 
 
 @lru_cache(maxsize=4096)  # the same trailing pieces recur across the releases of a search

@@ -15,7 +15,7 @@ from shelfkeeper.domain.releases.people import is_narrator_group, names_author, 
 from shelfkeeper.domain.releases.reasons import Reason, ReasonCode, Verification
 from shelfkeeper.domain.releases.subtitles import GLUE_WORDS, find_run
 from shelfkeeper.domain.releases.title_check import TitleCheck
-from shelfkeeper.domain.releases.title_segments import Segment, SegmentKind, SeriesMention, series_names_match
+from shelfkeeper.domain.releases.title_segments import SegmentKind, SeriesMention, series_names_match
 from shelfkeeper.domain.releases.wanted import Position, WantedEdition, WantedForms, wanted_forms
 from shelfkeeper.domain.text import format_position, format_position_range
 
@@ -181,7 +181,7 @@ def _author_verdict(forms: WantedForms, stated: bool, release_authors: tuple[str
 
 def _people_reason(forms: WantedForms, text: str) -> Reason:
     narrator = forms.wanted.narrator
-    if is_narrator_group(Segment(text, SegmentKind.PEOPLE), narrator, lone_name_ok=not forms.title_is_series_name):
+    if is_narrator_group(text, narrator, lone_name_ok=not forms.title_is_series_name):
         return Reason(ReasonCode.NARRATOR_GROUP, f"narrators in brackets: {text}")
     if narrator:
         shown = f"names in brackets are neither the author nor the narrator: {text}"

@@ -10,18 +10,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
+from shelfkeeper.domain.names import normalize_author, split_names
 from shelfkeeper.domain.releases.people import words
 from shelfkeeper.domain.releases.reasons import Reason, ReasonCode
 from shelfkeeper.domain.releases.subtitles import GLUE_WORDS, title_words
 from shelfkeeper.domain.releases.title_facts import PART_PATTERN, part_number
-from shelfkeeper.domain.text import (
-    format_position_range,
-    normalize_author,
-    normalize_language,
-    normalize_title,
-    parse_position,
-    split_names,
-)
+from shelfkeeper.domain.text import format_position_range, normalize_language, normalize_title, parse_position
 
 Position = tuple[Decimal, Decimal]
 # Words a release may add to a title without naming another book ("Book", "Vol.", "Audiobook", "Narrated").

@@ -8,7 +8,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from shelfkeeper.domain.text import format_position, split_names
+from shelfkeeper.domain.names import split_names
+from shelfkeeper.domain.text import format_position
 from shelfkeeper.testing.fakes.audiobookshelf_data import AUDIO_EXTENSIONS, AbsData, AudioFileRecord, ItemRecord
 
 _CD_DIR = re.compile(r"cd\d{1,3}", re.IGNORECASE)
