@@ -26,14 +26,14 @@ from shelfkeeper.domain.library.listing_index import ListingIndex
 from shelfkeeper.domain.library.sync import SyncMode, choose_mode, next_watermark
 from shelfkeeper.errors import ServiceBadResponse, ServiceNotConfigured
 from shelfkeeper.ports import LibraryServer
-from shelfkeeper.services.library_presence import books_without_format, mark_removed, present_books, set_formats
+from shelfkeeper.services.library_presence import books_without_format, mark_removed, set_formats, unlisted_books
 from shelfkeeper.services.library_series import apply_series_names
 
 STATE_SERVICE = "audiobookshelf"
 STATE_KEY = "library_sync"
 DEFAULT_PAGE_SIZE = 500
 MAX_PAGE_SIZE = 1000
-PRESENCE_CHUNK = 500
+PRESENCE_CHUNK = 500  # unlisted items checked together (concurrent requests, one transaction)
 SERIES_PAGE_SIZE = 200  # series per request of the series listing (each with its books)
 FORMATS_PER_RUN = 1000  # audio formats read per run (newest books first)
 
@@ -171,15 +171,10 @@ async def _mark_absent(
     other_than: Collection[str] = (),
 ) -> None:
     """Books whose item the full pass did not see: each is asked for once, and marked removed when it is gone."""
-    after = 0
-    while True:
-        chunk = partial(present_books, library_id=library_id, other_than=other_than, after_id=after)
-        rows = await run.transaction(partial(chunk, limit=PRESENCE_CHUNK))
-        if not rows:
-            return
-        after = rows[-1][0]
-        candidates = [abs_id for _, abs_id in rows if not listed(abs_id)]
-        gone = await _confirm_gone(client, candidates, report)
+    unlisted = partial(unlisted_books, library_id=library_id, other_than=other_than, listed=listed)
+    candidates = await run.transaction(unlisted)
+    for start in range(0, len(candidates), PRESENCE_CHUNK):
+        gone = await _confirm_gone(client, candidates[start : start + PRESENCE_CHUNK], report)
         if gone:
             report.counts["removed"] += await run.transaction(partial(mark_removed, abs_ids=gone, now=run.now()))
 
