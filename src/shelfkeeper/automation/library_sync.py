@@ -17,11 +17,11 @@ from datetime import datetime
 from functools import partial
 
 from shelfkeeper.allocator import give_back_large_blocks
-from shelfkeeper.automation.library_pages import EXPAND_BATCH, Transaction, settle, sync_pages
+from shelfkeeper.automation.library_pages import EXPAND_BATCH, ReadAhead, Transaction, sync_pages
 from shelfkeeper.automation.library_sync_report import COUNT_NAMES, SyncReport
 from shelfkeeper.automation.run_context import JobResult, RunContext
 from shelfkeeper.db.service_state import ServiceStateStore
-from shelfkeeper.domain.library.items import Library, LibrarySeries, MediaType, SeriesPage
+from shelfkeeper.domain.library.items import Library, LibrarySeries, MediaType
 from shelfkeeper.domain.library.listing_index import ListingIndex
 from shelfkeeper.domain.library.sync import SyncMode, choose_mode, next_watermark
 from shelfkeeper.errors import ServiceBadResponse, ServiceNotConfigured
@@ -123,22 +123,18 @@ async def _read_series(run: RunContext, client: LibraryServer, library_id: str, 
     """Every series of the library with its books' sequences, page by page; renames are followed at the end."""
     index = ListingIndex()
     page = 0
-    # As with the items: the next page is asked for before this one is indexed (Audiobookshelf renders it
-    # meanwhile); its answer is read while the loop goes on.
-    fetch: asyncio.Future[SeriesPage] | None = asyncio.ensure_future(
-        client.series_page(library_id, 0, SERIES_PAGE_SIZE)
-    )
+    # As with the items: the next pages are asked for before this one is indexed (Audiobookshelf renders them
+    # meanwhile).
+    pages = ReadAhead(lambda number: client.series_page(library_id, number, SERIES_PAGE_SIZE))
     try:
-        while fetch is not None:
-            batch = await fetch
+        while (batch := await pages.next()) is not None:
             report.requests["series_pages"] += 1
             page += 1
-            more = bool(batch.series) and page * SERIES_PAGE_SIZE < batch.total
-            fetch = asyncio.ensure_future(client.series_page(library_id, page, SERIES_PAGE_SIZE)) if more else None
+            pages.go_on(bool(batch.series) and page * SERIES_PAGE_SIZE < batch.total, batch.total, SERIES_PAGE_SIZE)
             for series in batch.series:
                 index.add_series(series)
     finally:
-        settle(fetch)
+        pages.settle()
     listed = [LibrarySeries(series_id, name) for series_id, name in index.names.items()]
     renamed, notes = await run.transaction(partial(apply_series_names, listed=listed))
     report.series_renamed += renamed

@@ -29,8 +29,8 @@ def unlisted_books(
         query = query.where(books.c.library_id == library_id)
     else:
         query = query.where(books.c.library_id.not_in(list(other_than)))
-    rows = session.connection().execute(query.order_by(books.c.id))
-    return [abs_id for (abs_id,) in rows if not listed(abs_id)]
+    ids = session.connection().execute(query.order_by(books.c.id)).scalars()
+    return [abs_id for part in ids.partitions(2000) for abs_id in part if not listed(abs_id)]
 
 
 def mark_removed(session: Session, abs_ids: Collection[str], now: datetime) -> int:
