@@ -59,15 +59,15 @@ def _measure(connection: Connection, kind: str, url: str, db: str, parameters: d
     """Child process: one floor or one sync, timed in wall and CPU seconds; the sync also reports its process'
     peak RSS. The CPU time is this process' own (``time.process_time``: every thread of it, the sync's database
     thread included, SQLite's work included): the fake answers from another process, so none of its work counts,
-    for the sync as for its floor."""
+    for the sync as for its floor. The Audiobookshelf adapter, which a server imports when it first uses it (httpx
+    with it: some 0.1 s, a tenth of a 20,000-item unchanged sync's CPU), is imported before the timers, as the
+    floor's httpx is."""
     import asyncio
     import resource
     import time
 
+    import shelfkeeper.adapters.audiobookshelf  # imported on first use by a server: see above
     import shelfkeeper.api.app  # noqa: F401 - the server's imports, so the memory is the server's
-    # The adapter the server imports when it first uses Audiobookshelf (httpx with it: some 0.1 s, which would be
-    # a tenth of a 20,000-item unchanged sync's CPU): imported before the timers, as the floor's httpx is.
-    import shelfkeeper.adapters.audiobookshelf  # noqa: F401
     from bench import sync_floors
     from shelfkeeper.automation.library_sync import library_sync_task
     from shelfkeeper.automation.run_context import RunContext
