@@ -20,6 +20,7 @@ from shelfkeeper.allocator import give_back_large_blocks
 from shelfkeeper.automation.library_pages import EXPAND_BATCH, ReadAhead, Transaction, sync_pages
 from shelfkeeper.automation.library_sync_report import COUNT_NAMES, SyncReport
 from shelfkeeper.automation.run_context import JobResult, RunContext
+from shelfkeeper.collector import older_objects_left_alone
 from shelfkeeper.db.service_state import ServiceStateStore
 from shelfkeeper.domain.library.items import Library, LibrarySeries, MediaType
 from shelfkeeper.domain.library.listing_index import ListingIndex
@@ -53,7 +54,8 @@ async def library_sync_task(run: RunContext) -> JobResult:
     page_size = _positive(run.parameters.get("page_size"), DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
     formats = _positive(run.parameters.get("format_limit"), FORMATS_PER_RUN, 10**7)
     full = run.parameters.get("full") is True
-    report = await sync_library(run, client, full=full, page_size=page_size, format_limit=formats)
+    with older_objects_left_alone():  # see shelfkeeper/collector.py
+        report = await sync_library(run, client, full=full, page_size=page_size, format_limit=formats)
     return report.result()
 
 
