@@ -8,12 +8,12 @@ page before it is written. Pages are written in order, one transaction each, on 
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -29,10 +29,13 @@ from shelfkeeper.services.library_rows import ItemWrite, PreparedItem, prepare_i
 from shelfkeeper.services.library_sync import ItemFailure, stored_versions, write_items
 
 EXPAND_BATCH = 100  # items per POST /api/items/batch/get
+PAGES_AHEAD = 2  # listing requests in flight (ReadAhead)
 # A page with at most this many new items reads them expanded at once (exact people, audio format); a page of
 # a first import, all new, leaves their formats to the format pass, so that 50,000 items stay a few minutes'
 # reading for Audiobookshelf spread over several runs rather than one.
 NEW_EXPANDED_PER_PAGE = 50
+
+P = TypeVar("P")
 
 # A unit of work on the sync's database thread (RunContext.transaction bound to it).
 Transaction = Callable[[Callable[[Session], Any]], Awaitable[Any]]
@@ -52,18 +55,15 @@ async def sync_pages(
     order, one transaction each. Audiobookshelf cannot filter by updatedAt: every page is read, but an item
     older than the watermark is only an id and a time."""
     since = report.decision.since
-    read = partial(client.items_page, library_id, limit=page_size, updated_since=since)
-    fetch: asyncio.Future[LibraryPage] | None = asyncio.ensure_future(read(0))
+    pages = ReadAhead(partial(client.items_page, library_id, limit=page_size, updated_since=since))
     page = 0
     planned: _PlannedPage | None = None
     writing: asyncio.Future[None] | None = None
     try:
-        while fetch is not None:
-            batch = await fetch
+        while (batch := await pages.next()) is not None:
             report.requests["pages"] += 1
             page += 1
-            more = bool(batch.items or batch.older) and page * page_size < batch.total
-            fetch = asyncio.ensure_future(read(page)) if more else None
+            pages.go_on(bool(batch.items or batch.older) and page * page_size < batch.total, batch.total, page_size)
             changed = _looked_at(batch, since, index, report)
             ids = [item.id for item in changed]
             versions = asyncio.ensure_future(transaction(partial(stored_versions, abs_ids=ids))) if ids else None
@@ -75,7 +75,7 @@ async def sync_pages(
         if planned is not None:
             await _write_page(run, transaction, library_id, planned, report)
     finally:
-        settle(fetch)
+        pages.settle()
         if writing is not None and not writing.done():
             await asyncio.wait([writing])  # a failure elsewhere: the page being written (a thread) ends first
         settle(writing)
@@ -91,6 +91,39 @@ def _looked_at(
     changed = [i for i in batch.items if since is None or i.updated_at is None or i.updated_at >= since]
     report.counts["unchanged"] += len(batch.items) - len(changed) + len(batch.older)
     return changed
+
+
+class ReadAhead(Generic[P]):
+    """A paged listing read ahead: up to ``PAGES_AHEAD`` requests in flight, asked for and handed out in order.
+
+    With a single request ahead, the next page went out only at the caller's next ``await``, once this page was
+    decoded (in its request's task) and looked at: Audiobookshelf rendered and the sync decoded one after the
+    other, and an unchanged library's sync took longer than its floor. With two, the server renders a page while
+    the one before it is decoded.
+    """
+
+    def __init__(self, read: Callable[[int], Awaitable[P]]) -> None:
+        self._read = read
+        self._ahead: deque[asyncio.Future[P]] = deque([asyncio.ensure_future(read(0))])
+        self._asked = 1
+
+    async def next(self) -> P | None:
+        """The next page in order; None once the listing is over."""
+        return await self._ahead.popleft() if self._ahead else None
+
+    def go_on(self, more: bool, total: int, limit: int) -> None:
+        """After a page: ``more`` pages to read (up to the listing's ``total`` items), or none (the rest let go)."""
+        if not more:
+            self.settle()
+            return
+        while len(self._ahead) < PAGES_AHEAD and self._asked * limit < total:
+            self._ahead.append(asyncio.ensure_future(self._read(self._asked)))
+            self._asked += 1
+
+    def settle(self) -> None:
+        """Every request still ahead cancelled, or its failure read (see ``settle``)."""
+        while self._ahead:
+            settle(self._ahead.popleft())
 
 
 def settle(fetch: asyncio.Future[Any] | None) -> None:

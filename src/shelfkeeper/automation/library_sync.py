@@ -17,23 +17,24 @@ from datetime import datetime
 from functools import partial
 
 from shelfkeeper.allocator import give_back_large_blocks
-from shelfkeeper.automation.library_pages import EXPAND_BATCH, Transaction, settle, sync_pages
+from shelfkeeper.automation.library_pages import EXPAND_BATCH, ReadAhead, Transaction, sync_pages
 from shelfkeeper.automation.library_sync_report import COUNT_NAMES, SyncReport
 from shelfkeeper.automation.run_context import JobResult, RunContext
+from shelfkeeper.collector import older_objects_left_alone
 from shelfkeeper.db.service_state import ServiceStateStore
-from shelfkeeper.domain.library.items import Library, LibrarySeries, MediaType, SeriesPage
+from shelfkeeper.domain.library.items import Library, LibrarySeries, MediaType
 from shelfkeeper.domain.library.listing_index import ListingIndex
 from shelfkeeper.domain.library.sync import SyncMode, choose_mode, next_watermark
 from shelfkeeper.errors import ServiceBadResponse, ServiceNotConfigured
 from shelfkeeper.ports import LibraryServer
-from shelfkeeper.services.library_presence import books_without_format, mark_removed, present_books, set_formats
+from shelfkeeper.services.library_presence import books_without_format, mark_removed, set_formats, unlisted_books
 from shelfkeeper.services.library_series import apply_series_names
 
 STATE_SERVICE = "audiobookshelf"
 STATE_KEY = "library_sync"
 DEFAULT_PAGE_SIZE = 500
 MAX_PAGE_SIZE = 1000
-PRESENCE_CHUNK = 500
+PRESENCE_CHUNK = 500  # unlisted items checked together (concurrent requests, one transaction)
 SERIES_PAGE_SIZE = 200  # series per request of the series listing (each with its books)
 FORMATS_PER_RUN = 1000  # audio formats read per run (newest books first)
 
@@ -53,7 +54,8 @@ async def library_sync_task(run: RunContext) -> JobResult:
     page_size = _positive(run.parameters.get("page_size"), DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
     formats = _positive(run.parameters.get("format_limit"), FORMATS_PER_RUN, 10**7)
     full = run.parameters.get("full") is True
-    report = await sync_library(run, client, full=full, page_size=page_size, format_limit=formats)
+    with older_objects_left_alone():  # see shelfkeeper/collector.py
+        report = await sync_library(run, client, full=full, page_size=page_size, format_limit=formats)
     return report.result()
 
 
@@ -123,22 +125,18 @@ async def _read_series(run: RunContext, client: LibraryServer, library_id: str, 
     """Every series of the library with its books' sequences, page by page; renames are followed at the end."""
     index = ListingIndex()
     page = 0
-    # As with the items: the next page is asked for before this one is indexed (Audiobookshelf renders it
-    # meanwhile); its answer is read while the loop goes on.
-    fetch: asyncio.Future[SeriesPage] | None = asyncio.ensure_future(
-        client.series_page(library_id, 0, SERIES_PAGE_SIZE)
-    )
+    # As with the items: the next pages are asked for before this one is indexed (Audiobookshelf renders them
+    # meanwhile).
+    pages = ReadAhead(lambda number: client.series_page(library_id, number, SERIES_PAGE_SIZE))
     try:
-        while fetch is not None:
-            batch = await fetch
+        while (batch := await pages.next()) is not None:
             report.requests["series_pages"] += 1
             page += 1
-            more = bool(batch.series) and page * SERIES_PAGE_SIZE < batch.total
-            fetch = asyncio.ensure_future(client.series_page(library_id, page, SERIES_PAGE_SIZE)) if more else None
+            pages.go_on(bool(batch.series) and page * SERIES_PAGE_SIZE < batch.total, batch.total, SERIES_PAGE_SIZE)
             for series in batch.series:
                 index.add_series(series)
     finally:
-        settle(fetch)
+        pages.settle()
     listed = [LibrarySeries(series_id, name) for series_id, name in index.names.items()]
     renamed, notes = await run.transaction(partial(apply_series_names, listed=listed))
     report.series_renamed += renamed
@@ -171,15 +169,10 @@ async def _mark_absent(
     other_than: Collection[str] = (),
 ) -> None:
     """Books whose item the full pass did not see: each is asked for once, and marked removed when it is gone."""
-    after = 0
-    while True:
-        chunk = partial(present_books, library_id=library_id, other_than=other_than, after_id=after)
-        rows = await run.transaction(partial(chunk, limit=PRESENCE_CHUNK))
-        if not rows:
-            return
-        after = rows[-1][0]
-        candidates = [abs_id for _, abs_id in rows if not listed(abs_id)]
-        gone = await _confirm_gone(client, candidates, report)
+    unlisted = partial(unlisted_books, library_id=library_id, other_than=other_than, listed=listed)
+    candidates = await run.transaction(unlisted)
+    for start in range(0, len(candidates), PRESENCE_CHUNK):
+        gone = await _confirm_gone(client, candidates[start : start + PRESENCE_CHUNK], report)
         if gone:
             report.counts["removed"] += await run.transaction(partial(mark_removed, abs_ids=gone, now=run.now()))
 
