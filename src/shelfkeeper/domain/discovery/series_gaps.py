@@ -57,7 +57,7 @@ class _Analysis:
         title = entry.title
         if entry.asin or entry.isbn or len(positions) > 1 or not title:
             return _identity(entry, positions, self.index)
-        return (self._single(title),)
+        return (self.single(title),)
 
     def add_identity(self, keys: set[str], entry: SeriesEntry, positions: frozenset[Decimal]) -> None:
         """``keys.update(self.identity(entry, positions))``, without a tuple for the common single book."""
@@ -65,9 +65,10 @@ class _Analysis:
         if entry.asin or entry.isbn or len(positions) > 1 or not title:
             keys.update(_identity(entry, positions, self.index))
         else:
-            keys.add(self._single(title))
+            keys.add(self.single(title))
 
-    def _single(self, title: str) -> str:
+    def single(self, title: str) -> str:
+        """The identity key of a single book named by its title alone, read once per title."""
         key = self.singles.get(title)
         if key is None:
             key = self.singles[title] = f"single:{self.index.full_title_key(title)}"  # as ``_identity`` says
@@ -194,6 +195,11 @@ def _unowned_entries(
     if not unowned:
         return []
     # The same book listed by another provider elsewhere (or unnumbered) is owned as well.
+    singles = analysis.singles
     for entry, positions in by_position:
-        analysis.add_identity(owned_ids, entry, positions)
+        title = entry.title
+        if entry.asin or entry.isbn or len(positions) > 1 or not title:
+            owned_ids.update(_identity(entry, positions, index))
+        else:  # most: a single book named by its title alone (``add_identity``, written out for the many)
+            owned_ids.add(singles.get(title) or analysis.single(title))
     return [listing for listing in unowned if owned_ids.isdisjoint(listing.identity)]
