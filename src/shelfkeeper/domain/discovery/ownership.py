@@ -323,9 +323,10 @@ def _subtitle_tolerant(
     # different subtitles of one main title ("Star Wars: Thrawn", "Star Wars: Bloodline") stay different books.
     # The tables' keys are "title|by": a normalised title has no "|" (folding turns it into a space), so each key
     # names one (title, by) pair.
-    found = full_titles.get(f"{full}|{by}")
+    pair = f"{full}|{by}"
+    found = full_titles.get(pair)
     if found is None and main != full:
         found = full_titles.get(f"{main}|{by}")
     if found is None:
-        found = main_titles.get(f"{full}|{by}")
+        found = main_titles.get(pair)
     return found
