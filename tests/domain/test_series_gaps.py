@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from shelfkeeper.domain.discovery.gap_slots import Slot, add_holes
 from shelfkeeper.domain.discovery.ownership import OwnedIndex, label_positions
 from shelfkeeper.domain.discovery.series_gaps import (
     Gap,
@@ -425,3 +426,14 @@ def test_owned_title_found_does_not_depend_on_string_hashes(seed: str) -> None:
         env={**os.environ, "PYTHONHASHSEED": seed},
     )
     assert answer.stdout.splitlines() == ["The Hollow Crown!", "The Hollow Crown"]
+
+
+@pytest.mark.parametrize("last", ["0", "0.5", "3", "3.5", "1000", "1002"])
+def test_holes_are_every_whole_position_up_to_the_last(last: str) -> None:
+    """``add_holes`` takes its positions from a made-once tuple up to 1000 and builds them past it: the same slots."""
+    covered = {Decimal(2): "Two"}
+    slots: dict[object, Slot] = {Decimal(1): Slot(Decimal(1))}
+    add_holes(slots, covered, Decimal(last))
+    top = int(Decimal(last))
+    assert list(slots) == [Decimal(1), *(Decimal(n) for n in range(3, top + 1))]
+    assert all(slot.position == key for key, slot in slots.items())

@@ -85,10 +85,16 @@ def slots_of(unowned: Sequence[Listing], covered: dict[Decimal, str]) -> dict[ob
     return slots
 
 
+# The whole positions a series can have holes at (owned positions above 1000 are not believed), made once: a Decimal
+# costs more to build and hash than the look-ups it is made for.
+_WHOLE_POSITIONS = tuple(Decimal(number) for number in range(1001))
+
+
 def add_holes(slots: dict[object, Slot], covered: dict[Decimal, str], last: Decimal | None) -> None:
     """A slot for every integer position from 1 to the last owned one that nothing owned or listed fills."""
-    for number in range(1, math.floor(last or 0) + 1):
-        position = Decimal(number)
+    top = math.floor(last or 0)
+    numbers = _WHOLE_POSITIONS[1 : top + 1] if top < len(_WHOLE_POSITIONS) else map(Decimal, range(1, top + 1))
+    for position in numbers:
         if position not in covered and position not in slots:
             slots[position] = Slot(position)
 

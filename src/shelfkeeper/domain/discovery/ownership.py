@@ -52,12 +52,17 @@ def title_keys(title: str) -> tuple[str, str]:
 
 
 def _title_keys(title: str) -> tuple[str, str]:
-    # Uncached: an ``OwnedIndex`` keeps each title's keys itself, for as long as it lives.
-    full = normalize_title(title)
+    # Uncached: an ``OwnedIndex`` keeps each title's keys itself, for as long as it lives, and ``title_keys`` has a
+    # cache of its own. Nor through ``normalize_title``'s cache: it would hold every title of a library a second time
+    # (tens of thousands, each a miss), evicting what its other callers read again.
+    full = _normalized_title(title)
     if ":" not in title:
         return full, full
     main_part = title.split(":", 1)[0]
-    return full, normalize_title(main_part) if main_part.strip() else full
+    return full, _normalized_title(main_part) if main_part.strip() else full
+
+
+_normalized_title = normalize_title.__wrapped__  # ``normalize_title`` past its cache
 
 
 def identifier_keys(asin: str | None, isbn: str | None) -> list[str]:
@@ -318,9 +323,10 @@ def _subtitle_tolerant(
     # different subtitles of one main title ("Star Wars: Thrawn", "Star Wars: Bloodline") stay different books.
     # The tables' keys are "title|by": a normalised title has no "|" (folding turns it into a space), so each key
     # names one (title, by) pair.
-    found = full_titles.get(f"{full}|{by}")
+    pair = f"{full}|{by}"
+    found = full_titles.get(pair)
     if found is None and main != full:
         found = full_titles.get(f"{main}|{by}")
     if found is None:
-        found = main_titles.get(f"{full}|{by}")
+        found = main_titles.get(pair)
     return found

@@ -52,6 +52,28 @@ class _Analysis:
         self.singles: dict[str, str] = {}  # title -> its identity key as a single book without identifiers
         self.formatted: dict[Decimal, str] = {}
 
+    def identity(self, entry: SeriesEntry, positions: frozenset[Decimal]) -> tuple[str, ...]:
+        """The keys naming the entry's book (``_identity``), a single's title key read once per title."""
+        title = entry.title
+        if entry.asin or entry.isbn or len(positions) > 1 or not title:
+            return _identity(entry, positions, self.index)
+        return (self.single(title),)
+
+    def add_identity(self, keys: set[str], entry: SeriesEntry, positions: frozenset[Decimal]) -> None:
+        """``keys.update(self.identity(entry, positions))``, without a tuple for the common single book."""
+        title = entry.title
+        if entry.asin or entry.isbn or len(positions) > 1 or not title:
+            keys.update(_identity(entry, positions, self.index))
+        else:
+            keys.add(self.single(title))
+
+    def single(self, title: str) -> str:
+        """The identity key of a single book named by its title alone, read once per title."""
+        key = self.singles.get(title)
+        if key is None:
+            key = self.singles[title] = f"single:{self.index.full_title_key(title)}"  # as ``_identity`` says
+        return key
+
 
 def find_series_gaps(
     series_name: str, owned: Sequence[OwnedBook] | OwnedIndex, known: Sequence[SeriesEntry], *, today: date
@@ -131,44 +153,53 @@ def _unowned_entries(
     covered: dict[Decimal, str],
     series_authors: tuple[str, ...],
 ) -> list[Listing]:
-    """The listings not owned; extends ``covered`` with the positions of books owned under another label."""
-    index, singles = analysis.index, analysis.singles
-    unmatched: list[Listing] = []
-    owned_ids: set[str] = set()
-    series = (series_name,)
+    """The listings not owned; extends ``covered`` with the positions of books owned under another label.
+
+    Positions decide first: an entry naming only owned positions is owned whatever its title says (most entries of a
+    library's series), so only the others are matched by identifier or title. The identities of the entries owned by
+    position are read last, and only when a listing is left that another provider's owned entry may name.
+    """
     owned_positions = covered.keys()
+    by_position: list[tuple[SeriesEntry, frozenset[Decimal]]] = []
+    undecided: list[tuple[SeriesEntry, frozenset[Decimal]]] = []
     for entry in entries:
-        title = entry.title
-        positions = label_positions(entry.position, title)
-        if entry.asin or entry.isbn or len(positions) > 1 or not title:
-            identity = _identity(entry, positions, index)
-            if positions and owned_positions >= positions:
-                # Every position it names is owned already: owned, and nothing to add, whether it matches or not.
-                owned_ids.update(identity)
-                continue
-        else:  # most entries: a single book named by its title alone, its key read once per title
-            key = singles.get(title)
-            if key is None:
-                key = singles[title] = f"single:{index.full_title_key(title)}"  # as ``_identity`` says
-            if positions and owned_positions >= positions:  # as above; the key's tuple is made for listings alone
-                owned_ids.add(key)
-                continue
-            identity = (key,)
+        positions = label_positions(entry.position, entry.title)
+        if positions and owned_positions >= positions:
+            by_position.append((entry, positions))
+        else:
+            undecided.append((entry, positions))
+    if not undecided:
+        return []
+    index = analysis.index
+    owned_ids: set[str] = set()
+    unmatched: list[Listing] = []
+    series = (series_name,)
+    for entry, positions in undecided:
         # An entry without authors (MAM often) is taken to be by the series' authors, as its gap will say.
-        found = index.match(title, entry.authors or series_authors, entry.asin, entry.isbn, series)
+        found = index.match(entry.title, entry.authors or series_authors, entry.asin, entry.isbn, series)
         if found is None:
-            unmatched.append(Listing(entry, positions, identity))
+            unmatched.append(Listing(entry, positions, analysis.identity(entry, positions)))
             continue
-        owned_ids.update(identity)
+        analysis.add_identity(owned_ids, entry, positions)
         # A box set only recognised by a title like "Mistborn" must not claim the books it holds are owned.
         if len(positions) <= 1 or found.by is not OwnedBy.TITLE:
             for position in positions:
                 covered.setdefault(position, found.owned_title)
+    # A listing whose positions a match above covered is owned by position after all (whatever the order listed).
     unowned = []
     for listing in unmatched:
         if listing.positions and owned_positions >= listing.positions:
             owned_ids.update(listing.identity)
         else:
             unowned.append(listing)
+    if not unowned:
+        return []
     # The same book listed by another provider elsewhere (or unnumbered) is owned as well.
+    singles = analysis.singles
+    for entry, positions in by_position:
+        title = entry.title
+        if entry.asin or entry.isbn or len(positions) > 1 or not title:
+            owned_ids.update(_identity(entry, positions, index))
+        else:  # most: a single book named by its title alone (``add_identity``, written out for the many)
+            owned_ids.add(singles.get(title) or analysis.single(title))
     return [listing for listing in unowned if owned_ids.isdisjoint(listing.identity)]

@@ -33,6 +33,14 @@ _OMNIBUS = re.compile(
 # "The Lord of the Rings Trilogy" is the set, but "Trilogy, Book 1" is one volume of it.
 _GROUP_WORDS = re.compile(r"\b(trilogy|quartet|quintet|tetralogy|duology|series)\s*$", re.IGNORECASE)
 _FULL_CAST_NARRATOR = re.compile(r"\b(full cast|full-cast|various|cast|bbc radio|radio drama)\b", re.IGNORECASE)
+# Every word the checks in ``edition_of`` and ``_may_span`` look for in lower-cased ASCII text (keep them in step):
+# text holding none of them has no marker, unless its narrators or series labels say so.
+_ANY_EDITION_WORD = re.compile(
+    "abridged|dramati|full|radio|audio|adapt|omnibus|box|complete|collect|book|#|bk|vol|part|series|trilogy|quartet|"
+    "quintet|tetralogy|duology"
+)
+# The markers of a plain book, one object for all of them (a cache of markers keeps one frozenset per entry else).
+_PLAIN: frozenset[Edition] = frozenset()
 
 
 def edition_of(
@@ -47,6 +55,8 @@ def edition_of(
     # Each pattern needs one of its words: an ASCII text holding none of them is not searched. (In other scripts,
     # letters like the Kelvin sign "K" match ASCII ones case-insensitively, so there every pattern runs.)
     low = text.lower() if text.isascii() else None
+    if low is not None and not narrators and not series and not _ANY_EDITION_WORD.search(low):
+        return _PLAIN  # most titles: one search for every word below instead of one per word
     found: set[Edition] = set()
     if (low is None or "abridged" in low) and _ABRIDGED.search(text):
         found.add(Edition.ABRIDGED)
@@ -56,7 +66,7 @@ def edition_of(
     omnibus = low is None or "omnibus" in low or "box" in low or "complete" in low or "collect" in low or "book" in low
     if (omnibus and _OMNIBUS.search(text)) or _spans_several(title, subtitle, series, low):
         found.add(Edition.OMNIBUS)
-    return frozenset(found)
+    return frozenset(found) if found else _PLAIN
 
 
 def _spans_several(title: str, subtitle: str | None, series: Sequence[SeriesRef], low: str | None = None) -> bool:
