@@ -55,8 +55,14 @@ def _json_reader(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
     reads text with ``json.loads`` (no engine here sets another deserializer, which ``_processors`` checks) and
     hands anything else (NULL, a number SQLite's JSON functions gave) to its own processor."""
 
-    def read(value: Any) -> Any:
-        return json_text(value) if type(value) is str else process(value)
+    def read(value: Any) -> Any:  # json_text's reading written out: one Python call a value, not two
+        if type(value) is not str:
+            return process(value)
+        try:
+            parsed, end = _scan(value, 0)
+        except StopIteration:
+            return json.loads(value)
+        return parsed if end == len(value) else json.loads(value)
 
     return read
 

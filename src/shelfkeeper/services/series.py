@@ -29,7 +29,7 @@ from shelfkeeper.db.driver_reads import fetch, fetch_typed
 from shelfkeeper.db.repositories import refresh_books_naming, refresh_series_stats, start_following
 from shelfkeeper.db.tables import Book, BookSeries, Series
 from shelfkeeper.domain.discovery.positions import covered_positions
-from shelfkeeper.domain.text import format_position, parse_position, series_key
+from shelfkeeper.domain.text import format_positions, parse_position, series_key
 from shelfkeeper.errors import Conflict, NotFound
 from shelfkeeper.services.book_rows import write_timestamps
 from shelfkeeper.services.paging import (
@@ -263,7 +263,7 @@ def completion_entry(series: Any, owned: list[str]) -> dict[str, Any]:
         "monitored": series.monitored,
         # the positions in order, then written: distinct numbers write distinct labels in the same order (what
         # sorting the labels by their value gave, without reading each label back into a Decimal)
-        "owned_positions": [format_position(p) for p in sorted(covered)],
+        "owned_positions": format_positions(sorted(covered)),
         "owned_count": series.owned_count,
         "known_positions": known,
         "known_total": series.known_total,
