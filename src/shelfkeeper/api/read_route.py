@@ -59,8 +59,8 @@ class ScalarParameter:
     validate: Callable[..., Any]  # the field's own validator (its TypeAdapter's), which FastAPI calls
     default: Any  # what FastAPI gives when the value is missing, when that is always the same value
 
-    def read(self, query: QueryParams, values: dict[str, Any]) -> None:
-        raw = query.get(self.alias)
+    def read(self, query: QueryParams, last: dict[str, str], values: dict[str, Any]) -> None:
+        raw = last.get(self.alias)
         if raw is None and self.default is not _NO_DEFAULT:
             values[self.field.name] = self.default
             return
@@ -98,10 +98,10 @@ class ModelParameter:
     aliases: tuple[str, ...]
     validate: Callable[..., Any]
 
-    def read(self, query: QueryParams, values: dict[str, Any]) -> None:
+    def read(self, query: QueryParams, last: dict[str, str], values: dict[str, Any]) -> None:
         given: dict[str, Any] = {}
         for alias in self.aliases:
-            value = query.get(alias)
+            value = last.get(alias)
             if value is not None:
                 given[alias] = value
         extras: dict[str, list[str]] = {}
@@ -126,13 +126,20 @@ class Step:
     steps: tuple[Step, ...]
 
     def read(self, query: QueryParams) -> list[dict[str, Any]]:
-        """Every step's query values, depth first as FastAPI validates them; ``Invalid`` at the first error."""
+        """Every step's query values, depth first as FastAPI validates them; ``Invalid`` at the first error.
+
+        Each name's last value (what ``query.get`` gives, as FastAPI reads a scalar) is looked up in a plain dict:
+        ``QueryParams.get`` of a missing name raises and catches a KeyError, and a book list asks for 14 names,
+        most of them missing."""
+        return self._read(query, dict(query.items()))
+
+    def _read(self, query: QueryParams, last: dict[str, str]) -> list[dict[str, Any]]:
         read: list[dict[str, Any]] = []
         for step in self.steps:
-            read.extend(step.read(query))
+            read.extend(step._read(query, last))
         values: dict[str, Any] = {}
         for parameter in self.parameters:
-            parameter.read(query, values)
+            parameter.read(query, last, values)
         read.append(values)
         return read
 

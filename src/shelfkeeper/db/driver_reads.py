@@ -91,7 +91,7 @@ def _plain_json(column_type: Any, dialect: Dialect) -> bool:
 
 def fetch_typed(connection: Connection, statement: AnySelect, values: Mapping[str, Any]) -> Sequence[Any]:
     """``fetch``, each value read as SQLAlchemy reads it (its types' own result processors: JSON parsed, SQLite's
-    0 and 1 as booleans…), as tuples on SQLite."""
+    0 and 1 as booleans…), as lists on SQLite."""
     rows = fetch(connection, statement, values)
     if connection.dialect.name != "sqlite":
         return rows
@@ -99,11 +99,11 @@ def fetch_typed(connection: Connection, statement: AnySelect, values: Mapping[st
     if not processors:
         return rows
     read = []
-    for row in rows:
+    for row in rows:  # each row as a list: its readers take it as it is (no tuple made again)
         values_read = list(row)
         for position, process in processors:
             values_read[position] = process(values_read[position])
-        read.append(tuple(values_read))
+        read.append(values_read)
     return read
 
 
