@@ -12,6 +12,7 @@ from shelfkeeper.domain.names import normalize_author, split_names
 from shelfkeeper.domain.text import (
     fold,
     format_position,
+    format_positions,
     move_trailing_article,
     normalize_asin,
     normalize_isbn,
@@ -193,6 +194,11 @@ def test_title_position(title: str, expected: tuple[Decimal, Decimal] | None) ->
 @pytest.mark.parametrize(("value", "expected"), [(D(2), "2"), (D("1.50"), "1.5"), (D("10"), "10"), (D("0.5"), "0.5")])
 def test_format_position(value: Decimal, expected: str) -> None:
     assert format_position(value) == expected
+
+
+def test_format_positions_writes_each_as_format_position() -> None:
+    values = [D(2), D("1.50"), D("10"), D("0.5"), D("1E+1"), D("0.10"), D("99999999999999999999.5")]
+    assert format_positions(values) == [format_position(value) for value in values]
 
 
 @pytest.mark.parametrize(

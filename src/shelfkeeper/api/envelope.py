@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from pydantic import Field, TypeAdapter
+from sqlalchemy.pool import QueuePool
 from starlette.concurrency import run_in_threadpool
 from typing_extensions import TypedDict
 
@@ -135,8 +136,6 @@ def reads_without_waiting(engine: Engine) -> bool:
     in this process: no network round trip) in WAL mode (``make_engine``: a reader never waits for a writer) with
     a connection free in the pool at once (a full pool would make the checkout wait). PostgreSQL reads, network
     round trips to a server that may be far, stay in a worker thread."""
-    from sqlalchemy.pool import QueuePool  # here: /health uses this module before SQLAlchemy's pools are needed
-
     pool = engine.pool
     return (
         engine.dialect.name == "sqlite"

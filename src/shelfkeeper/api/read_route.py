@@ -34,6 +34,7 @@ from fastapi.dependencies.utils import (
 )
 from fastapi.routing import APIRoute, _effective_route_context_var
 from fastapi.security import APIKeyHeader
+from pydantic import ValidationError
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
@@ -45,20 +46,48 @@ class Invalid(Exception):
     """A query value FastAPI would refuse: its own handler answers the request."""
 
 
+_NO_DEFAULT = object()  # a parameter whose default FastAPI works out anew for each request
+_ATOMIC_DEFAULTS = (type(None), bool, int, float, str)  # what ``deepcopy`` hands back as it is
+
+
 @dataclass(frozen=True)
 class ScalarParameter:
     """A query parameter of one value (``?limit=50``), validated as FastAPI validates it."""
 
     field: Any  # FastAPI's ModelField
     alias: str
+    validate: Callable[..., Any]  # the field's own validator (its TypeAdapter's), which FastAPI calls
+    default: Any  # what FastAPI gives when the value is missing, when that is always the same value
 
-    def read(self, query: QueryParams, values: dict[str, Any]) -> None:
-        value, errors = _validate_value_with_model_field(
-            field=self.field, value=_value(query, self.alias), values=values, loc=("query", self.alias)
-        )
-        if errors:
-            raise Invalid
-        values[self.field.name] = value
+    def read(self, query: QueryParams, last: dict[str, str], values: dict[str, Any]) -> None:
+        raw = last.get(self.alias)
+        if raw is None and self.default is not _NO_DEFAULT:
+            values[self.field.name] = self.default
+            return
+        if raw is None:
+            value, errors = _validate_value_with_model_field(
+                field=self.field, value=Undefined, values=values, loc=("query", self.alias)
+            )
+            if errors:
+                raise Invalid
+            values[self.field.name] = value
+            return
+        try:
+            values[self.field.name] = self.validate(raw, from_attributes=True)
+        except ValidationError:
+            raise Invalid from None
+
+
+def _scalar(field: Any, alias: str) -> ScalarParameter:
+    """``field`` read as FastAPI's ``_validate_value_with_model_field`` reads it, with what never changes worked
+    out once: a given value goes to the field's validator at once (``ModelField.validate`` without its two
+    wrappers); a missing one is ``deepcopy(field.default)``, which for a plain default (no factory, not validated,
+    ``None`` or a number, a string, a boolean) is the default itself, so it is kept. The query models (``Model``
+    parameters) are validated the same way."""
+    info = field.field_info
+    plain = not info.is_required() and info.default_factory is None and not info.validate_default
+    default = info.default if plain and type(info.default) in _ATOMIC_DEFAULTS else _NO_DEFAULT
+    return ScalarParameter(field, alias, field._type_adapter.validate_python, default)
 
 
 @dataclass(frozen=True)
@@ -67,28 +96,23 @@ class ModelParameter:
 
     field: Any
     aliases: tuple[str, ...]
+    validate: Callable[..., Any]
 
-    def read(self, query: QueryParams, values: dict[str, Any]) -> None:
+    def read(self, query: QueryParams, last: dict[str, str], values: dict[str, Any]) -> None:
         given: dict[str, Any] = {}
         for alias in self.aliases:
-            value = _value(query, alias)
-            if value is not Undefined:
+            value = last.get(alias)
+            if value is not None:
                 given[alias] = value
         extras: dict[str, list[str]] = {}
         for key, value in query.multi_items():
             if key not in self.aliases:
                 extras.setdefault(key, []).append(value)
         given.update((key, found[0] if len(found) == 1 else found) for key, found in extras.items())
-        value, errors = _validate_value_with_model_field(field=self.field, value=given, values={}, loc=("query",))
-        if errors:
-            raise Invalid
-        values[self.field.name] = value
-
-
-def _value(query: QueryParams, alias: str) -> Any:
-    """What FastAPI reads for a scalar query field: the last value of ``alias`` (none: undefined)."""
-    value = query.get(alias)
-    return Undefined if value is None else value
+        try:
+            values[self.field.name] = self.validate(given, from_attributes=True)
+        except ValidationError:
+            raise Invalid from None
 
 
 @dataclass(frozen=True)
@@ -102,13 +126,20 @@ class Step:
     steps: tuple[Step, ...]
 
     def read(self, query: QueryParams) -> list[dict[str, Any]]:
-        """Every step's query values, depth first as FastAPI validates them; ``Invalid`` at the first error."""
+        """Every step's query values, depth first as FastAPI validates them; ``Invalid`` at the first error.
+
+        Each name's last value (what ``query.get`` gives, as FastAPI reads a scalar) is looked up in a plain dict:
+        ``QueryParams.get`` of a missing name raises and catches a KeyError, and a book list asks for 14 names,
+        most of them missing."""
+        return self._read(query, dict(query.items()))
+
+    def _read(self, query: QueryParams, last: dict[str, str]) -> list[dict[str, Any]]:
         read: list[dict[str, Any]] = []
         for step in self.steps:
-            read.extend(step.read(query))
+            read.extend(step._read(query, last))
         values: dict[str, Any] = {}
         for parameter in self.parameters:
-            parameter.read(query, values)
+            parameter.read(query, last, values)
         read.append(values)
         return read
 
@@ -173,14 +204,14 @@ def _parameter(field: Any) -> ScalarParameter | ModelParameter | None:
     model = _get_param_model(field)
     if model is None:
         alias = _single_alias(field)
-        return None if alias is None or _is_sequence(field) else ScalarParameter(field, alias)
+        return None if alias is None or _is_sequence(field) else _scalar(field, alias)
     fields = get_cached_model_fields(model)
     if field.field_info.annotation is not model:  # ``Model | None``: FastAPI may pass no value at all
         return None
     aliases = [_single_alias(f) for f in fields]
     if any(alias is None for alias in aliases) or any(_is_sequence(f) for f in fields):
         return None
-    return ModelParameter(field, tuple(a for a in aliases if a is not None))
+    return ModelParameter(field, tuple(a for a in aliases if a is not None), field._type_adapter.validate_python)
 
 
 def _single_alias(field: Any) -> str | None:

@@ -13,12 +13,13 @@ and handles a broken connection; a read is run twice at worst). PostgreSQL's sta
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Select
+from sqlalchemy import JSON, Connection, Dialect, Select
 from sqlalchemy.dialects import sqlite
 
 SQLITE = sqlite.dialect()
@@ -33,17 +34,64 @@ def sqlite_sql(statement: AnySelect) -> tuple[str, tuple[tuple[str, Any], ...]]:
     return str(compiled), tuple((name, compiled.binds[name].effective_value) for name in compiled.positiontup)
 
 
+_scan = json._default_decoder.scan_once  # type: ignore[attr-defined]  # the scanner ``json.loads`` runs
+
+
+def json_text(text: str) -> Any:
+    """``json.loads(text)``, without its three Python-level calls and two whitespace matches when ``text`` is one
+    JSON value with no whitespace around it (what SQLAlchemy and SQLite store): the same scanner, called at once.
+    A stored ``[]`` cost 1.7 µs through ``json.loads``, 0.3 µs here; a page of 50 series reads 100 of them. Any
+    other text (spaces around the value, more after it, none at all) goes to ``json.loads`` itself, which answers
+    it or raises its own error."""
+    try:
+        value, end = _scan(text, 0)
+    except StopIteration:
+        return json.loads(text)
+    return value if end == len(text) else json.loads(text)
+
+
+def _json_reader(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """SQLite's JSON result processor (``process``) with its text read by ``json_text``: SQLAlchemy's JSON type
+    reads text with ``json.loads`` (no engine here sets another deserializer, which ``_processors`` checks) and
+    hands anything else (NULL, a number SQLite's JSON functions gave) to its own processor."""
+
+    def read(value: Any) -> Any:  # json_text's reading written out: one Python call a value, not two
+        if type(value) is not str:
+            return process(value)
+        try:
+            parsed, end = _scan(value, 0)
+        except StopIteration:
+            return json.loads(value)
+        return parsed if end == len(value) else json.loads(value)
+
+    return read
+
+
 @cache
 def _processors(statement: AnySelect, dialect: Dialect) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
     """What SQLAlchemy does to each column of ``statement``'s rows on ``dialect`` (its types' result processors),
     by position: the columns it leaves as they are are not listed."""
-    found = (column.type._cached_result_processor(dialect, None) for column in statement.selected_columns)
-    return tuple((position, process) for position, process in enumerate(found) if process is not None)
+    found: list[tuple[int, Callable[[Any], Any]]] = []
+    for position, column in enumerate(statement.selected_columns):
+        process = column.type._cached_result_processor(dialect, None)
+        if process is not None:
+            found.append((position, _json_reader(process) if _plain_json(column.type, dialect) else process))
+    return tuple(found)
+
+
+def _plain_json(column_type: Any, dialect: Dialect) -> bool:
+    """Whether SQLAlchemy reads a column of ``column_type`` on ``dialect`` as ``json.loads`` of its text: a JSON
+    column on SQLite, no deserializer set on the engine, no processor of the text before it."""
+    if dialect.name != "sqlite" or not isinstance(column_type, JSON):
+        return False
+    implementation: Any = column_type.dialect_impl(dialect)
+    text = implementation._str_impl.result_processor(dialect, None)
+    return text is None and getattr(dialect, "_json_deserializer", None) is None
 
 
 def fetch_typed(connection: Connection, statement: AnySelect, values: Mapping[str, Any]) -> Sequence[Any]:
     """``fetch``, each value read as SQLAlchemy reads it (its types' own result processors: JSON parsed, SQLite's
-    0 and 1 as booleans…), as tuples on SQLite."""
+    0 and 1 as booleans…), as lists on SQLite."""
     rows = fetch(connection, statement, values)
     if connection.dialect.name != "sqlite":
         return rows
@@ -51,11 +99,11 @@ def fetch_typed(connection: Connection, statement: AnySelect, values: Mapping[st
     if not processors:
         return rows
     read = []
-    for row in rows:
+    for row in rows:  # each row as a list: its readers take it as it is (no tuple made again)
         values_read = list(row)
         for position, process in processors:
             values_read[position] = process(values_read[position])
-        read.append(tuple(values_read))
+        read.append(values_read)
     return read
 
 

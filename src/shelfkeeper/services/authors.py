@@ -117,7 +117,8 @@ def list_author_rows(
     three statements (the count straight from the table, the page, the page's counts), no ORM object per author;
     a listing changes nothing."""
     sort = canonical_sort(sort, "name")
-    order_by(sort, SORTS, "name")  # an unknown sort: the 422 naming the allowed ones, before any statement
+    if sort.removeprefix("-") not in SORTS:
+        order_by(sort, SORTS, "name")  # the 422 naming the allowed sorts, before any statement
     shape, values = filters.shape(), filters.values()
     total = fetch(connection, _count(shape), values)[0][0] or 0
     sqlite = connection.dialect.name == "sqlite"
@@ -127,9 +128,9 @@ def list_author_rows(
         for row in fetch_typed(connection, _page(shape, sort, sqlite), parameters)
     ]
     counts = book_counts(connection, [read["id"] for read in reads])
+    write_timestamps(reads, connection.dialect, TIMESTAMPS)
     items = []
     for read in reads:
-        write_timestamps(read, connection.dialect, TIMESTAMPS)
         read["book_count"] = counts.get(read["id"], 0)
         items.append({key: read[key] for key in ROW_KEYS})
     return PageResult(items=items, total=total, limit=page.limit, offset=page.offset)

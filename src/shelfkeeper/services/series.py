@@ -6,7 +6,6 @@ import json
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from functools import cache
 from typing import Any, NamedTuple
 
@@ -30,7 +29,7 @@ from shelfkeeper.db.driver_reads import fetch, fetch_typed
 from shelfkeeper.db.repositories import refresh_books_naming, refresh_series_stats, start_following
 from shelfkeeper.db.tables import Book, BookSeries, Series
 from shelfkeeper.domain.discovery.positions import covered_positions
-from shelfkeeper.domain.text import format_position, parse_position, series_key
+from shelfkeeper.domain.text import format_positions, parse_position, series_key
 from shelfkeeper.errors import Conflict, NotFound
 from shelfkeeper.services.book_rows import write_timestamps
 from shelfkeeper.services.paging import (
@@ -143,16 +142,15 @@ def list_series_rows(
     (``SeriesRow``): read with Core, two statements (the count straight from the table, the page) built once per
     shape and run through the driver (``driver_reads``), no ORM object per series; a listing changes nothing."""
     sort = canonical_sort(sort, "name")
-    order_by(sort, SORTS, "name")  # an unknown sort: the 422 naming the allowed ones, before any statement
+    if sort.removeprefix("-") not in SORTS:
+        order_by(sort, SORTS, "name")  # the 422 naming the allowed sorts, before any statement
     shape, values = filters.shape(), filters.values()
     total = fetch(connection, _count(shape), values)[0][0] or 0
     columns = _SQLITE_COLUMNS if connection.dialect.name == "sqlite" else _COLUMNS
     query = _page(shape, sort, columns)
-    items = []
-    for row in fetch_typed(connection, query, {**values, "limit": page.limit, "offset": page.offset}):
-        read = dict(zip(ROW_KEYS, row, strict=True))
-        write_timestamps(read, connection.dialect, TIMESTAMPS)
-        items.append(read)
+    rows = fetch_typed(connection, query, {**values, "limit": page.limit, "offset": page.offset})
+    items = [dict(zip(ROW_KEYS, row, strict=True)) for row in rows]
+    write_timestamps(items, connection.dialect, TIMESTAMPS)
     return PageResult(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
@@ -263,7 +261,9 @@ def completion_entry(series: Any, owned: list[str]) -> dict[str, Any]:
         "id": series.id,
         "name": series.name,
         "monitored": series.monitored,
-        "owned_positions": sorted({format_position(p) for p in covered}, key=Decimal),
+        # the positions in order, then written: distinct numbers write distinct labels in the same order (what
+        # sorting the labels by their value gave, without reading each label back into a Decimal)
+        "owned_positions": format_positions(sorted(covered)),
         "owned_count": series.owned_count,
         "known_positions": known,
         "known_total": series.known_total,

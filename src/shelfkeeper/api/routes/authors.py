@@ -24,6 +24,8 @@ from shelfkeeper.services import wanted_list
 # Automation (providers, domain rules) is imported inside the routes that run it: loaded on first use, it stays
 # out of start-up (docs/performance.md).
 router = APIRouter(prefix="/api/authors", tags=["authors"], route_class=ReadRoute)
+# The answers' row types, spelled once: not subscripted again for every request.
+AUTHOR_PAGE = EnvelopeRows[PageRows[AuthorRow]]
 NOT_FOUND = {404: ("AUTHOR_NOT_FOUND", "Author 42 not found.")}
 EXISTS = {409: ("AUTHOR_ALREADY_EXISTS", "Author 3 is already called 'Brandon Sanderson'.")}
 
@@ -53,7 +55,7 @@ async def list_authors(
     return await answer_rows(
         context.engine,
         lambda connection: page_rows(service.list_author_rows(connection, filters, page, sort)),
-        EnvelopeRows[PageRows[AuthorRow]],
+        AUTHOR_PAGE,
     )
 
 

@@ -38,6 +38,8 @@ from shelfkeeper.services import book_list, books
 # Automation (providers, domain rules) is imported inside the routes that run it: loaded on first use, it stays
 # out of start-up (docs/performance.md).
 router = APIRouter(prefix="/api/books", tags=["books"], route_class=ReadRoute)
+# The answers' row types, spelled once: not subscripted again for every request.
+BOOK_PAGE = EnvelopeRows[PageRows[BookRow]]
 NOT_FOUND = {404: ("BOOK_NOT_FOUND", "Book 42 not found.")}
 EXISTS = {409: ("BOOK_ALREADY_EXISTS", "Book 7 already has asin 'B002UZMLXM'.")}
 
@@ -73,7 +75,7 @@ async def list_books(context: ContextDep, page: PageDep, query: Annotated[BookLi
     return await answer_rows(
         context.engine,
         lambda connection: page_rows(book_list.list_books(connection, filters, page, query.sort)),
-        EnvelopeRows[PageRows[BookRow]],
+        BOOK_PAGE,
     )
 
 

@@ -37,6 +37,9 @@ from shelfkeeper.services import wanted_list
 # Automation (providers, domain rules) is imported inside the routes that run it: loaded on first use, it stays
 # out of start-up (docs/performance.md).
 router = APIRouter(prefix="/api/series", tags=["series"], route_class=ReadRoute)
+# The answers' row types, spelled once: not subscripted again for every request.
+SERIES_PAGE = EnvelopeRows[PageRows[SeriesRow]]
+COMPLETION_PAGE = EnvelopeRows[CompletionSummaryRows]
 NOT_FOUND = {404: ("SERIES_NOT_FOUND", "Series 42 not found.")}
 EXISTS = {409: ("SERIES_ALREADY_EXISTS", "Series 3 is already called 'The Expanse'.")}
 
@@ -58,7 +61,7 @@ async def list_series(
     return await answer_rows(
         context.engine,
         lambda connection: page_rows(service.list_series_rows(connection, filters, page, sort)),
-        EnvelopeRows[PageRows[SeriesRow]],
+        SERIES_PAGE,
     )
 
 
@@ -86,7 +89,7 @@ async def completion_summary(
     return await answer_rows(
         context.engine,
         lambda connection: service.completion_summary(connection, filters, page),
-        EnvelopeRows[CompletionSummaryRows],
+        COMPLETION_PAGE,
     )
 
 
