@@ -26,41 +26,18 @@ import types
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from bench.sync_library_data import LIBRARY_ID, SyncShape, seed_fake
+from bench.sync_library_data import LIBRARY_ID, TRICKY, SyncShape, seed_fake
+from shelfkeeper.testing.clock import SyncClock as Clock
 
 TOKEN = "abs-equality-token-0123456789"
-T0 = 1_790_000_000.0
 SERVER_TIMES = {"created_at", "updated_at", "monitored_since"}  # written by the database's now()
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-TRICKY: dict[str, dict[str, Any]] = {
-    "A Wizard of Earthsea": {"authors": ["Le Guin, Ursula K."], "series": [("Earthsea Cycle, The", "1")]},
-    "The Word for World": {"authors": ["Le Guin, Ursula K.", "Someone Else"]},
-    "Good Omens": {"authors": ["Terry Pratchett", "Neil Gaiman"], "narrators": ["Martin Jarvis", "Stephen Fry"]},
-    "The Butcher of Anderson Station": {"authors": ["James S. A. Corey"], "series": [("The Expanse", "1.5")]},
-    "Two Series Book": {"authors": ["Brandon Sanderson"], "series": [("Mistborn", "0.5"), ("Cosmere", "7")]},
-    "三体": {"authors": ["刘慈欣"], "series": [("地球往事", "1")], "language": "Chinese"},
-    "Déjà Lu": {"authors": ["Frank Schätzing"], "narrators": ["Renée Élan"], "series": [("Série Noire", "2")]},
-}
-
-
-class Clock:
-    """One time for the fake (epoch seconds) and for the sync (aware datetimes)."""
-
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def datetime(self) -> datetime:
-        return datetime.fromtimestamp(self.now, tz=UTC)
 
 
 def _deterministic_ids(seed: int) -> None:

@@ -6,7 +6,6 @@ import asyncio
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,29 +28,13 @@ from shelfkeeper.jobs.registry import default_jobs
 from shelfkeeper.jobs.runner import JobRunner, job_lock
 from shelfkeeper.settings import Settings
 from shelfkeeper.testing.clock import RecordingSleep
+from shelfkeeper.testing.clock import SyncClock as Clock
 from shelfkeeper.testing.fakes.audiobookshelf import FakeAudiobookshelf
 from shelfkeeper.testing.server import LiveServer, serve
 
 TOKEN = "abs-sync-token-0123456789"
 API_KEY = "sync-api-key-0123456789abcdef"
-T0 = 1_790_000_000.0  # 2026-09-21, in the fake's epoch seconds
 WRITTEN_TABLES = ("books", "book_authors", "book_narrators", "book_series", "series", "authors", "failed_attempts")
-
-
-class Clock:
-    """One time for the fake (epoch seconds) and for the run (aware datetimes); tests move it by hand."""
-
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def datetime(self) -> datetime:
-        return datetime.fromtimestamp(self.now, tz=UTC)
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 class ItemFault:

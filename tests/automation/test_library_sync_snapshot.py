@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bench.sync_library_data import LIBRARY_ID, SyncShape, seed_fake
+from bench.sync_library_data import LIBRARY_ID, TRICKY, SyncShape, seed_fake
 from shelfkeeper.context import AppContext
 from shelfkeeper.db.session import make_session_factory
 from shelfkeeper.db.tables import Author, Book, BookAuthor, BookNarrator, BookSeries, Series
@@ -34,17 +34,7 @@ def seed_varied(fake: FakeAudiobookshelf) -> dict[str, str]:
     """Generated items (several authors and narrators, runs of series, decimal positions, standalone books)
     and a few hand-written tricky ones in the same library; returns title -> item id of the tricky ones."""
     seed_fake(fake, SyncShape(items=240, authors=40, seed=11))
-    tricky = {
-        "A Wizard of Earthsea": {"authors": ["Le Guin, Ursula K."], "series": [("Earthsea Cycle, The", "1")]},
-        # Joined in the list as "Le Guin, Ursula K., Someone Else": only an expanded read has the names whole.
-        "The Word for World": {"authors": ["Le Guin, Ursula K.", "Someone Else"]},
-        "Good Omens": {"authors": ["Terry Pratchett", "Neil Gaiman"], "narrators": ["Martin Jarvis", "Stephen Fry"]},
-        "The Butcher of Anderson Station": {"authors": ["James S. A. Corey"], "series": [("The Expanse", "1.5")]},
-        "Two Series Book": {"authors": ["Brandon Sanderson"], "series": [("Mistborn", "0.5"), ("Cosmere", "7")]},
-        "三体": {"authors": ["刘慈欣"], "series": [("地球往事", "1")], "language": "Chinese"},
-        "Déjà Lu": {"authors": ["Frank Schätzing"], "narrators": ["Renée Élan"], "series": [("Série Noire", "2")]},
-    }
-    return {title: fake.add_item(LIBRARY_ID, title, **fields) for title, fields in tricky.items()}
+    return {title: fake.add_item(LIBRARY_ID, title, **fields) for title, fields in TRICKY.items()}
 
 
 def change_library(fake: FakeAudiobookshelf, clock: Clock, ids: dict[str, str]) -> tuple[str, str]:

@@ -83,6 +83,11 @@ def test_nzbget_writes_its_loopback_configuration_before_starting(monkeypatch):
         shutil.rmtree(process.root, ignore_errors=True)
 
 
+def _command(pid: int) -> str:
+    with open(f"/proc/{pid}/comm", encoding="utf-8") as comm:
+        return comm.read().strip()
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -113,6 +118,12 @@ def test_a_started_process_dies_with_its_parent_even_by_sigkill():
     assert parent.stdout is not None
     child = int(parent.stdout.readline())
     assert _alive(child)
+    # setpriv sets the signal, then execs the command: a parent killed before that (a loaded machine) leaves a
+    # process that was never tied. Once the command runs, it is.
+    deadline = time.monotonic() + 30
+    while _command(child) != "sleep" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _command(child) == "sleep"
     parent.kill()
     parent.wait()
     deadline = time.monotonic() + 30
