@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, DateTime, Dialect, MetaData, TypeDecorator
+from sqlalchemy import JSON, DateTime, Dialect, MetaData, Table, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase
 
@@ -49,3 +49,8 @@ class Base(DeclarativeBase):
     # their session closes (automation returns rows out of short transactions).
     __mapper_args__ = {"eager_defaults": True}
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSONType, list[Any]: JSONType}
+
+
+def core_table(model: type[Base]) -> Table:
+    """A mapped class's table, for Core statements (typed as a ``Table``; the mapping declares a ``FromClause``)."""
+    return cast(Table, model.__table__)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from datetime import datetime
-from typing import cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from shelfkeeper.db.base import core_table
 from shelfkeeper.db.tables import Book
 from shelfkeeper.services.library_series import chunks, refresh_stats, series_of_books
 
@@ -23,7 +23,7 @@ def unlisted_books(
     (libraries that no longer exist in Audiobookshelf). One read of two columns, without the ORM: a library's
     books are nearly all listed, and only the few that are not are kept.
     """
-    books = cast(Table, Book.__table__)
+    books = core_table(Book)
     query = select(books.c.abs_id).where(books.c.in_library.is_(True), books.c.abs_id.is_not(None))
     if library_id is not None:
         query = query.where(books.c.library_id == library_id)

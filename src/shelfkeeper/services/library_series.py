@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import cast
 
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from shelfkeeper.db.base import core_table
 from shelfkeeper.db.repositories import refresh_books_naming, series_stats, sort_name
 from shelfkeeper.db.tables import Author, Book, BookSeries, Series, WantedBook
 from shelfkeeper.domain import text
@@ -161,7 +161,7 @@ def apply_series_names(session: Session, listed: Sequence[LibrarySeries]) -> tup
     names = {series.id: stored_series_name(series.name) for series in listed if series.name.strip()}
     # Every series row with an Audiobookshelf id in one read of three columns, without the ORM (a library's
     # series are nearly all listed); renames are followed in the order of their ids.
-    table = cast(Table, Series.__table__)
+    table = core_table(Series)
     query = select(table.c.abs_id, table.c.id, table.c.name).where(table.c.abs_id.is_not(None))
     renamed: list[tuple[int, str, str]] = [
         (id_, names[abs_id], name)

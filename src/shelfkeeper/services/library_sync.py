@@ -12,12 +12,13 @@ from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Table, delete, false, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from shelfkeeper.db.base import core_table
 from shelfkeeper.db.repositories import position_sort
 from shelfkeeper.db.session import checkpoint_less_often
 from shelfkeeper.db.tables import Author, Book, BookAuthor, BookNarrator, BookSeries, FailedAttempt, Series
@@ -158,7 +159,7 @@ def _write_plans(session: Session, plans: list[_Plan]) -> None:
         # each statement of an executemany opens a savepoint, at which the FTS5 index (kept by a trigger) flushes its
         # pending terms, so one row per statement wrote and merged one tiny FTS segment per book. A hundred rows,
         # not a page: SQLite's driver keeps the prepared statement, whose size grows with its rows.
-        statement = insert(_table(Book)).returning(Book.abs_id, Book.id).execution_options(**_INSERT_BATCH)
+        statement = insert(core_table(Book)).returning(Book.abs_id, Book.id).execution_options(**_INSERT_BATCH)
         inserted = session.execute(statement, _same_keys(new_rows))
         ids: dict[str | None, int] = {abs_id: id_ for abs_id, id_ in inserted}
         for plan in plans:
@@ -280,7 +281,7 @@ def _write_links(
         for chunk in chunks(old):
             session.execute(delete(table).where(table.book_id.in_(chunk)))
         if rows:
-            _insert_plain(session, _table(table), rows)
+            _insert_plain(session, core_table(table), rows)
     return {row["series_id"] for row in series_rows}
 
 
@@ -300,11 +301,6 @@ def _insert_plain(session: Session, table: Table, rows: list[dict[str, Any]]) ->
 
 
 _PLAIN_INSERTS: dict[tuple[str, tuple[str, ...], str], SQLCompiler] = {}
-
-
-def _table(model: type[Any]) -> Table:
-    """A mapped class's table, for Core statements."""
-    return cast(Table, model.__table__)
 
 
 def _same_keys(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
