@@ -22,7 +22,7 @@ from shelfkeeper.services.paging import (
     PageRequest,
     PageResult,
     SortColumn,
-    canonical_sort,
+    known_sort,
     like_escaped,
     order_by,
     paginate,
@@ -116,9 +116,7 @@ def list_author_rows(
     """``list_authors`` with each author's ``book_counts`` as the API's rows (``AuthorRow``): read with Core,
     three statements (the count straight from the table, the page, the page's counts), no ORM object per author;
     a listing changes nothing."""
-    sort = canonical_sort(sort, "name")
-    if sort.removeprefix("-") not in SORTS:
-        order_by(sort, SORTS, "name")  # the 422 naming the allowed sorts, before any statement
+    sort = known_sort(sort, SORTS, "name")  # an unknown sort: the 422, before any statement
     shape, values = filters.shape(), filters.values()
     total = fetch(connection, _count(shape), values)[0][0] or 0
     sqlite = connection.dialect.name == "sqlite"

@@ -50,7 +50,7 @@ from shelfkeeper.db.repositories import author_key
 from shelfkeeper.db.tables import Author, Book, BookAuthor, BookNarrator, BookSeries, Series
 from shelfkeeper.domain.text import fold, series_key
 from shelfkeeper.services.book_rows import book_rows
-from shelfkeeper.services.paging import PageRequest, PageResult, SortColumn, canonical_sort, like_escaped, order_by
+from shelfkeeper.services.paging import PageRequest, PageResult, SortColumn, known_sort, like_escaped, order_by
 
 SORTS: dict[str, SortColumn] = {
     "title": Book.title_sort,
@@ -406,9 +406,7 @@ def list_books(
     """
     dialect = connection.dialect.name
     # one cached statement per order, however it was spelled ("year", "+year", " year")
-    sort = canonical_sort(sort, "title")
-    if sort.removeprefix("-") not in SORTS:
-        order_by(sort, SORTS, "title")  # the 422 naming the allowed sorts, before any statement is built
+    sort = known_sort(sort, SORTS, "title")  # an unknown sort: the 422, before any statement
     shape = Shape.of(filters)
     values = filters.values()
     counted = _fetch(connection, _count(shape, dialect), values)[0]

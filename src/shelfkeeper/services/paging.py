@@ -35,6 +35,24 @@ def canonical_sort(sort: str | None, default: str) -> str:
     return ("-" if text.startswith("-") else "") + text.lstrip("-+")
 
 
+def known_sort(sort: str | None, columns: Mapping[str, Any], default: str) -> str:
+    """``canonical_sort``, refused before any statement is built when it names none of ``columns`` (the 422
+    ``order_by`` gives, naming the allowed ones)."""
+    canonical = canonical_sort(sort, default)
+    if canonical.removeprefix("-") not in columns:
+        raise _unknown_sort(canonical.removeprefix("-"), columns)
+    return canonical
+
+
+def _unknown_sort(name: str, columns: Mapping[str, Any]) -> InvalidInput:
+    allowed = ", ".join(sorted(columns))
+    message = f"unknown field {name!r}; one of {allowed} (prefix '-' for descending)"
+    return InvalidInput(
+        f"sort: {message}",
+        details=[{"field": "sort", "location": "query", "message": message, "type": "value_error"}],
+    )
+
+
 def like_escaped(value: str) -> str:
     """``value`` for ``LIKE ... ESCAPE '/'``: its wildcards literal (what ``contains(autoescape=True)`` does to a
     literal value; statements built once take bound values, which it cannot)."""
@@ -47,12 +65,7 @@ def order_by(sort: str | None, columns: Mapping[str, SortColumn], default: str) 
     descending = text.startswith("-")
     name = text.lstrip("-+")
     if name not in columns:
-        allowed = ", ".join(sorted(columns))
-        message = f"unknown field {name!r}; one of {allowed} (prefix '-' for descending)"
-        raise InvalidInput(
-            f"sort: {message}",
-            details=[{"field": "sort", "location": "query", "message": message, "type": "value_error"}],
-        )
+        raise _unknown_sort(name, columns)
     column = columns[name]
     ordered = desc(column) if descending else asc(column)
     # Unknown values last in both directions: SQLite and PostgreSQL would otherwise put them at opposite ends.

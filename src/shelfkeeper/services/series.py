@@ -36,7 +36,7 @@ from shelfkeeper.services.paging import (
     PageRequest,
     PageResult,
     SortColumn,
-    canonical_sort,
+    known_sort,
     like_escaped,
     order_by,
     paginate,
@@ -141,9 +141,7 @@ def list_series_rows(
     """One page of series matching every filter, in the asked order (name by default), as the API's rows
     (``SeriesRow``): read with Core, two statements (the count straight from the table, the page) built once per
     shape and run through the driver (``driver_reads``), no ORM object per series; a listing changes nothing."""
-    sort = canonical_sort(sort, "name")
-    if sort.removeprefix("-") not in SORTS:
-        order_by(sort, SORTS, "name")  # the 422 naming the allowed sorts, before any statement
+    sort = known_sort(sort, SORTS, "name")  # an unknown sort: the 422, before any statement
     shape, values = filters.shape(), filters.values()
     total = fetch(connection, _count(shape), values)[0][0] or 0
     columns = _SQLITE_COLUMNS if connection.dialect.name == "sqlite" else _COLUMNS
