@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from enum import StrEnum
 
+from shelfkeeper.domain.case_blind import case_blind_lower
 from shelfkeeper.domain.library.items import SeriesRef
 from shelfkeeper.domain.text import parse_position, title_position
 
@@ -33,7 +34,7 @@ _OMNIBUS = re.compile(
 # "The Lord of the Rings Trilogy" is the set, but "Trilogy, Book 1" is one volume of it.
 _GROUP_WORDS = re.compile(r"\b(trilogy|quartet|quintet|tetralogy|duology|series)\s*$", re.IGNORECASE)
 _FULL_CAST_NARRATOR = re.compile(r"\b(full cast|full-cast|various|cast|bbc radio|radio drama)\b", re.IGNORECASE)
-# Every word the checks in ``edition_of`` and ``_may_span`` look for in lower-cased ASCII text (keep them in step):
+# Every word the checks in ``edition_of`` and ``_may_span`` look for in ``case_blind_lower`` text (keep them in step):
 # text holding none of them has no marker, unless its narrators or series labels say so.
 _ANY_EDITION_WORD = re.compile(
     "abridged|dramati|full|radio|audio|adapt|omnibus|box|complete|collect|book|#|bk|vol|part|series|trilogy|quartet|"
@@ -52,18 +53,18 @@ def edition_of(
 ) -> frozenset[Edition]:
     """The edition markers a book's own data shows; empty means a plain single unabridged book."""
     text = f"{title} {subtitle or ''} {format_type or ''}"
-    # Each pattern needs one of its words: an ASCII text holding none of them is not searched. (In other scripts,
-    # letters like the Kelvin sign "K" match ASCII ones case-insensitively, so there every pattern runs.)
-    low = text.lower() if text.isascii() else None
-    if low is not None and not narrators and not series and not _ANY_EDITION_WORD.search(low):
+    # Each pattern needs one of its words: a text holding none of them (as a case-blind pattern sees it: the Kelvin
+    # sign "K" stands for "k", domain/case_blind.py) is not searched.
+    low = case_blind_lower(text)
+    if not narrators and not series and not _ANY_EDITION_WORD.search(low):
         return _PLAIN  # most titles: one search for every word below instead of one per word
     found: set[Edition] = set()
-    if (low is None or "abridged" in low) and _ABRIDGED.search(text):
+    if "abridged" in low and _ABRIDGED.search(text):
         found.add(Edition.ABRIDGED)
-    dramatized = low is None or "dramati" in low or "full" in low or "radio" in low or "audio" in low or "adapt" in low
+    dramatized = "dramati" in low or "full" in low or "radio" in low or "audio" in low or "adapt" in low
     if (dramatized and _DRAMATIZED.search(text)) or any(_FULL_CAST_NARRATOR.search(n) for n in narrators):
         found.add(Edition.DRAMATIZED)
-    omnibus = low is None or "omnibus" in low or "box" in low or "complete" in low or "collect" in low or "book" in low
+    omnibus = "omnibus" in low or "box" in low or "complete" in low or "collect" in low or "book" in low
     if (omnibus and _OMNIBUS.search(text)) or _spans_several(title, subtitle, series, low):
         found.add(Edition.OMNIBUS)
     return frozenset(found) if found else _PLAIN
@@ -71,12 +72,12 @@ def edition_of(
 
 def _spans_several(title: str, subtitle: str | None, series: Sequence[SeriesRef], low: str | None = None) -> bool:
     """Whether a series label, the title's own position or a group word says the book holds several; ``low`` is the
-    lower-cased ASCII text that starts with the title and subtitle, or None."""
+    case-blind lower-cased text that starts with the title and subtitle (``case_blind_lower``), or None."""
     for ref in series:
         position = parse_position(ref.sequence)
         if position is not None and position[0] != position[1]:
             return True
-    # An ASCII title and subtitle with none of the words (or "#") that a stated position or a group word needs have
+    # A title and subtitle with none of the words (or "#") that a stated position or a group word needs have
     # neither, so those two are not searched for.
     if low is not None and not _may_span(low):
         return False
