@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from functools import lru_cache
 
 from shelfkeeper.domain.names import initials_joined, normalize_author, split_names
 from shelfkeeper.domain.releases.parsing import ParsedRelease
-from shelfkeeper.domain.releases.title_segments import Segment, SegmentKind
+from shelfkeeper.domain.releases.title_segments import HAS_INITIAL, Segment, SegmentKind
 from shelfkeeper.domain.text import fold
-
-_INITIAL = re.compile(r"\b[A-Z]\.")  # "R. C. Bray"
 
 
 def words(text: str) -> list[str]:
@@ -88,7 +85,7 @@ def is_narrator_group(text: str, wanted_narrator: str | None, *, lone_name_ok: b
     names = split_names(text)
     if wanted_narrator:
         return any(names_match(name, narrator) for name in names for narrator in split_names(wanted_narrator))
-    return lone_name_ok or len(names) >= 2 or any(_INITIAL.search(name) for name in names)
+    return lone_name_ok or len(names) >= 2 or any(HAS_INITIAL.search(name) for name in names)
 
 
 def group_narrators(parsed: ParsedRelease, authors: Sequence[str], wanted_narrator: str | None) -> tuple[str, ...]:

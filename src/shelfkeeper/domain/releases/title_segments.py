@@ -32,7 +32,7 @@ _KEYWORD_SUFFIX = re.compile(
 )
 _KEYWORD_WORD = re.compile("#|book|bk|vol|no|nr")  # one of them stands in every match of _KEYWORD_SUFFIX
 _NUMBER_SUFFIX = re.compile(r"^(?P<lead>\D.*?)[\s,]+#?(?P<pos>\d{1,2}(?:\.\d+)?(?:\s*-\s*\d{1,2}(?:\.\d+)?)?)$")
-_HAS_INITIAL = re.compile(r"\b[A-Z]\.")
+HAS_INITIAL = re.compile(r"\b[A-Z]\.")  # an initial in a name: "R. C. Bray"
 _NAME_STOP_WORDS = frozenset(
     {"the", "of", "and", "a", "an", "in", "on", "to", "for", "with", "from", "my", "your", "book", "part", "vol",
      "volume", "series", "saga", "audiobook", "unabridged", "abridged"}
@@ -218,7 +218,7 @@ def _name_likeness(text: str) -> int:
     """0: the text does not read as names (``looks_like_names``); else ``_NAMES``, or ``_NAMES_WITH_INITIAL``."""
     if not looks_like_names(text):
         return 0
-    return _NAMES_WITH_INITIAL if _HAS_INITIAL.search(text) else _NAMES
+    return _NAMES_WITH_INITIAL if HAS_INITIAL.search(text) else _NAMES
 
 
 @lru_cache(maxsize=4096)  # the same author stands in many releases of a search
