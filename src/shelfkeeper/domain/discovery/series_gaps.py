@@ -195,11 +195,6 @@ def _unowned_entries(
     if not unowned:
         return []
     # The same book listed by another provider elsewhere (or unnumbered) is owned as well.
-    singles = analysis.singles
     for entry, positions in by_position:
-        title = entry.title
-        if entry.asin or entry.isbn or len(positions) > 1 or not title:
-            owned_ids.update(_identity(entry, positions, index))
-        else:  # most: a single book named by its title alone (``add_identity``, written out for the many)
-            owned_ids.add(singles.get(title) or analysis.single(title))
+        analysis.add_identity(owned_ids, entry, positions)
     return [listing for listing in unowned if owned_ids.isdisjoint(listing.identity)]
